@@ -1,0 +1,1 @@
+"""Intake — the public API: complaints in, human actions, program managers' answers, tracking."""

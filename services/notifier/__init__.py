@@ -1,0 +1,1 @@
+"""Notifier — every outbound message delivered or accounted for."""

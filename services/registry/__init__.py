@@ -1,0 +1,1 @@
+"""Registry — DT-PPFM social registry, program catalog, pre-list and SIKS-NG exchange."""

@@ -1,0 +1,210 @@
+"""Event types and their data models (CloudEvents ``type`` = ``slrt.<what>.v1``).
+
+No NIK, name or phone number travels in these events except where the consumer needs it to act
+(the registry check carries the NIK to the registry only); everything else refers by id.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field
+
+from slrt.contracts.envelope import EventData
+from slrt.contracts.topics import Topic
+
+
+class Channel(StrEnum):
+    """How a complaint came in (jalur pengaduan)."""
+
+    PUSKESOS_WALK_IN = "puskesos_walk_in"
+    DISTRICT_WALK_IN = "district_walk_in"
+    FACILITATOR_VISIT = "facilitator_visit"
+
+
+class Category(StrEnum):
+    MEMBERSHIP = "membership"
+    """Keluhan kepesertaan: exclusion error, new membership."""
+    IMPLEMENTATION = "implementation"
+    """Keluhan non-kepesertaan: how a program is carried out."""
+    PROGRAM_NEED = "program_need"
+    """Kebutuhan program: the household needs a program it does not have."""
+    INFORMATION = "information"
+    """Permintaan informasi: answered at registration and closed."""
+
+
+class ComplaintSubmitted(EventData):
+    """intake accepted a complaint; routing starts its workflow."""
+
+    event_type = "slrt.complaint.submitted.v1"
+    topic = Topic.COMPLAINT_SUBMITTED
+
+    complaint_id: UUID
+    ticket_number: str
+    channel: Channel
+    category: Category
+    village_code: str = Field(pattern=r"^\d{10}$")
+    program_code: str | None = None
+    sub_type: str | None = None
+    anonymous: bool = False
+    has_nik: bool = False
+    """Whether a NIK was given; the NIK itself stays in intake's store."""
+    submitted_at: datetime
+    submitted_by: str
+    """The staff or facilitator user id (subject of the token), never a name."""
+
+
+class ComplaintTransitioned(EventData):
+    """One step of a complaint's workflow, as recorded (who, role, when, from → to, why)."""
+
+    event_type = "slrt.complaint.transitioned.v1"
+    topic = Topic.COMPLAINT_LIFECYCLE
+
+    complaint_id: UUID
+    sequence: int = Field(ge=1)
+    """Position in the complaint's history; consumers keep the highest they have applied."""
+    from_step: str | None
+    to_step: str
+    actor: str
+    actor_role: str
+    at: datetime
+    reason: str | None = None
+    decision_code: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class LookupKind(StrEnum):
+    NIK = "nik"
+    KK = "kk"
+    NAME_AND_PLACE = "name_and_place"
+
+
+class RegistryCheckRequested(EventData):
+    """routing asks the registry whether the complainant is in DT-PPFM."""
+
+    event_type = "slrt.registry.check_requested.v1"
+    topic = Topic.REGISTRY_REQUESTS
+
+    request_id: UUID
+    complaint_id: UUID
+    lookup: LookupKind
+    nik: str | None = None
+    kk_number: str | None = None
+    name: str | None = None
+    place_code: str | None = None
+
+
+class RegistryCheckCompleted(EventData):
+    event_type = "slrt.registry.check_completed.v1"
+    topic = Topic.REGISTRY_RESULTS
+
+    request_id: UUID
+    complaint_id: UUID
+    found: bool
+    household_id: UUID | None = None
+    individual_id: UUID | None = None
+    welfare_decile: int | None = Field(default=None, ge=1, le=10)
+    programs: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+
+class PrelistEntryRequested(EventData):
+    """routing asks the registry to record a person found outside DT-PPFM (daftar awal)."""
+
+    event_type = "slrt.registry.prelist_requested.v1"
+    topic = Topic.REGISTRY_REQUESTS
+
+    request_id: UUID
+    complaint_id: UUID
+    intake_record_ref: str
+    """Where the registry fetches the person's profile from (intake's complaint id)."""
+
+
+class NotificationKind(StrEnum):
+    REFERRAL = "referral"
+    REMINDER = "reminder"
+    ESCALATION = "escalation"
+    FACILITATOR_TASK = "facilitator_task"
+    HOUSEHOLD_MESSAGE = "household_message"
+    ANSWER_LINK = "answer_link"
+
+
+class NotificationRequested(EventData):
+    event_type = "slrt.notification.requested.v1"
+    topic = Topic.NOTIFICATION_REQUESTS
+
+    request_id: UUID
+    complaint_id: UUID | None
+    kind: NotificationKind
+    destination: str
+    """A destination id from the program catalog, a staff user id, or a household ref."""
+    template: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    breached: bool = False
+    """Breaches go out at once; other staff reminders are gathered into a daily digest."""
+
+
+class NotificationDelivered(EventData):
+    event_type = "slrt.notification.delivered.v1"
+    topic = Topic.NOTIFICATION_OUTCOMES
+
+    request_id: UUID
+    complaint_id: UUID | None
+    channel: str
+    delivered_at: datetime
+    external_ref: str | None = None
+
+
+class NotificationFailed(EventData):
+    event_type = "slrt.notification.failed.v1"
+    topic = Topic.NOTIFICATION_OUTCOMES
+
+    request_id: UUID
+    complaint_id: UUID | None
+    channel: str
+    attempts: int
+    last_error: str
+    failed_at: datetime
+
+
+class ReferralDecision(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    UNDER_REVIEW = "under_review"
+    NOT_RESPONSIBLE = "not_responsible"
+
+
+class ReferralAnswered(EventData):
+    """A program manager answered a referral (signed callback or answer link, via intake)."""
+
+    event_type = "slrt.referral.answered.v1"
+    topic = Topic.REFERRAL_ANSWERS
+
+    answer_id: str
+    """The webhook id or answer-link nonce: the idempotency key."""
+    complaint_id: UUID
+    referral_id: UUID
+    decision: ReferralDecision
+    note: str | None = None
+    expected_date: date | None = None
+    suggested_destination: str | None = None
+    answered_at: datetime
+
+
+EVENT_MODELS: dict[str, type[EventData]] = {
+    model.event_type: model
+    for model in (
+        ComplaintSubmitted,
+        ComplaintTransitioned,
+        RegistryCheckRequested,
+        RegistryCheckCompleted,
+        PrelistEntryRequested,
+        NotificationRequested,
+        NotificationDelivered,
+        NotificationFailed,
+        ReferralAnswered,
+    )
+}

@@ -1,0 +1,32 @@
+"""Kafka topic names. Every event is keyed by its aggregate id (a complaint or household id)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Topic(StrEnum):
+    COMPLAINT_SUBMITTED = "slrt.complaint.submitted"
+    """intake → routing: a complaint was accepted (starts its workflow)."""
+    COMPLAINT_LIFECYCLE = "slrt.complaint.lifecycle"
+    """routing → intake, dashboard: every workflow transition."""
+    REGISTRY_REQUESTS = "slrt.registry.requests"
+    """routing → registry: registry checks and pre-list entries."""
+    REGISTRY_RESULTS = "slrt.registry.results"
+    """registry → routing: check answers, proposal and verification results."""
+    NOTIFICATION_REQUESTS = "slrt.notification.requests"
+    """routing → notifier: referrals, reminders, tasks, household messages."""
+    NOTIFICATION_OUTCOMES = "slrt.notification.outcomes"
+    """notifier → routing: delivered / failed."""
+    REFERRAL_ANSWERS = "slrt.referral.answers"
+    """intake → routing: a program manager's answer to a referral."""
+
+
+ALL_TOPICS: tuple[Topic, ...] = tuple(Topic)
+
+DEAD_LETTER_SUFFIX = ".dlq"
+
+
+def dead_letter_topic(topic: str) -> str:
+    """Where a message goes that its consumer cannot process."""
+    return f"{topic}{DEAD_LETTER_SUFFIX}"

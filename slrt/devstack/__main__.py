@@ -1,0 +1,5 @@
+import sys
+
+from slrt.devstack.cli import main
+
+sys.exit(main())

@@ -1,0 +1,120 @@
+"""``slrt-stack up | down | status | env`` — the local stack behind ``make up`` / ``make down``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+
+from rich.console import Console
+from rich.table import Table
+
+from slrt.devstack.config import StackSettings
+from slrt.admin import create_topics
+from slrt.devstack.kafka import Kafka
+from slrt.devstack.postgres import Postgres
+from slrt.devstack.process import StackError
+from slrt.devstack.services import ServiceProcess, service_processes
+from slrt.devstack.temporal import TemporalDevServer
+
+console = Console()
+
+
+class Stack:
+    def __init__(self, settings: StackSettings) -> None:
+        s = settings
+        self.settings = s
+        self.postgres = Postgres(s.data_dir, s.postgres_port, database=s.postgres_database,
+                                 user=s.postgres_user, os_user=s.postgres_os_user)
+        self.kafka = Kafka(s.data_dir, s.cache, s.kafka_port, s.kafka_controller_port,
+                           partitions=s.kafka_partitions, heap=s.kafka_heap)
+        self.temporal = TemporalDevServer(s.data_dir, s.temporal_port, s.temporal_ui_port,
+                                          s.temporal_namespace)
+        self.services: list[ServiceProcess] = service_processes(s)
+
+    def up(self, *, with_services: bool = True) -> None:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self._step("postgres", self.postgres.start)
+        asyncio.run(self.postgres.ensure_database())
+        self._step("kafka", self.kafka.start)
+        created = asyncio.run(create_topics(self.settings.connections(),
+                                            partitions=self.settings.kafka_partitions))
+        if created:
+            console.print(f"  kafka: created {len(created)} topics")
+        self._step("temporal", self.temporal.start)
+        if with_services:
+            for service in self.services:
+                self._step(service.name, service.start)
+
+    def down(self) -> None:
+        for service in reversed(self.services):
+            self._stop(service.name, service.stop)
+        self._stop("temporal", self.temporal.stop)
+        self._stop("kafka", self.kafka.stop)
+        self._stop("postgres", self.postgres.stop)
+
+    def _step(self, name: str, start: object) -> None:
+        began = time.monotonic()
+        started = start()  # type: ignore[operator]
+        took = time.monotonic() - began
+        console.print(f"  {name}: {'started' if started else 'already running'}"
+                      f"{f' ({took:.1f}s)' if started else ''}")
+
+    @staticmethod
+    def _stop(name: str, stop: object) -> None:
+        stopped = stop()  # type: ignore[operator]
+        console.print(f"  {name}: {'stopped' if stopped else 'was not running'}")
+
+    def status_table(self) -> Table:
+        s = self.settings
+        table = Table(title=f"SLRT local stack — data in {s.data_dir}")
+        for column in ("part", "state", "where", "log"):
+            table.add_column(column)
+        logs = s.data_dir / "logs"
+
+        def state(pid: int | None) -> str:
+            return f"[green]running[/] (pid {pid})" if pid else "[red]stopped[/]"
+
+        table.add_row("postgres", state(self.postgres.pid()), s.postgres_dsn, str(logs / "postgres.log"))
+        table.add_row("kafka", state(self.kafka.pid()), s.kafka_bootstrap, str(logs / "kafka.log"))
+        table.add_row("temporal", state(self.temporal.pid()),
+                      f"{s.temporal_address} (namespace {s.temporal_namespace})\n"
+                      f"UI http://127.0.0.1:{s.temporal_ui_port}", str(logs / "temporal.log"))
+        for svc in self.services:
+            where = f"{svc.url}/docs" if svc.name != "routing" else f"{svc.url}/readyz"
+            table.add_row(svc.name, state(svc.pid()), where, str(svc.log_file))
+        return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="slrt-stack", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start what is not running (idempotent)")
+    up.add_argument("--infra-only", action="store_true", help="only Postgres, Kafka and Temporal")
+    sub.add_parser("down", help="stop what `up` started; data stays")
+    sub.add_parser("status", help="show what runs where")
+    sub.add_parser("env", help="print the SLRT_* variables that point at this stack")
+    args = parser.parse_args(argv)
+    stack = Stack(StackSettings())
+    try:
+        if args.command == "up":
+            console.print("[bold]Starting the SLRT local stack[/]")
+            stack.up(with_services=not args.infra_only)
+            console.print(stack.status_table())
+        elif args.command == "down":
+            console.print("[bold]Stopping the SLRT local stack[/] (data stays)")
+            stack.down()
+        elif args.command == "status":
+            console.print(stack.status_table())
+        else:
+            for key, value in stack.settings.connection_env().items():
+                print(f"export {key}={value}")
+    except StackError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

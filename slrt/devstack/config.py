@@ -1,0 +1,78 @@
+"""Where the local stack keeps its data and which ports it uses (``SLRT_STACK_*``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from slrt.settings import ConnectionSettings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class StackSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SLRT_STACK_", env_file=".env", extra="ignore")
+
+    data_dir: Path = REPO_ROOT / ".slrt"
+    """Everything the stack writes: databases, broker log, Temporal's SQLite file, logs, PIDs."""
+    cache_dir: Path | None = None
+    """Downloaded Kafka jars; default ``<data_dir>/cache``. Survives ``make down``."""
+
+    postgres_port: int = Field(default=55432, ge=1, le=65535)
+    postgres_database: str = "slrt"
+    postgres_user: str = "slrt"
+    postgres_os_user: str = "slrt-postgres"
+    """PostgreSQL refuses to run as root; when started by root it runs as this OS user."""
+
+    kafka_port: int = Field(default=19092, ge=1, le=65535)
+    kafka_controller_port: int = Field(default=19093, ge=1, le=65535)
+    kafka_partitions: int = Field(default=3, ge=1)
+    kafka_heap: str = "512m"
+
+    temporal_port: int = Field(default=7233, ge=1, le=65535)
+    temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
+    temporal_namespace: str = "slrt"
+
+    intake_port: int = Field(default=8001, ge=1, le=65535)
+    registry_port: int = Field(default=8002, ge=1, le=65535)
+    notifier_port: int = Field(default=8003, ge=1, le=65535)
+    routing_port: int = Field(default=8004, ge=1, le=65535)
+
+    @property
+    def cache(self) -> Path:
+        return self.cache_dir or self.data_dir / "cache"
+
+    @property
+    def postgres_dsn(self) -> str:
+        return (
+            f"postgresql://{self.postgres_user}@127.0.0.1:{self.postgres_port}/"
+            f"{self.postgres_database}"
+        )
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def temporal_address(self) -> str:
+        return f"127.0.0.1:{self.temporal_port}"
+
+    def connections(self) -> ConnectionSettings:
+        """Connection settings pointing at this stack."""
+        return ConnectionSettings(
+            postgres_dsn=SecretStr(self.postgres_dsn),
+            kafka_bootstrap=self.kafka_bootstrap,
+            temporal_address=self.temporal_address,
+            temporal_namespace=self.temporal_namespace,
+        )
+
+    def connection_env(self) -> dict[str, str]:
+        """The ``SLRT_*`` variables that point a service at this stack."""
+        return {
+            "SLRT_POSTGRES_DSN": self.postgres_dsn,
+            "SLRT_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "SLRT_TEMPORAL_ADDRESS": self.temporal_address,
+            "SLRT_TEMPORAL_NAMESPACE": self.temporal_namespace,
+        }

@@ -1,0 +1,146 @@
+"""Apache Kafka 4 as one KRaft node (broker + controller), from its jars on Maven Central.
+
+The jars are resolved once with ``mvn dependency:copy-dependencies`` from
+``deploy/local/kafka/pom.xml`` into a cache folder keyed by the pom's checksum, then the broker
+runs with the machine's Java (17 or newer) on a formatted storage folder that survives restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+from slrt.devstack.process import (
+    PidFile,
+    StackError,
+    ensure_ports_free,
+    port_in_use,
+    spawn,
+    terminate,
+    wait_until,
+)
+
+KAFKA_FILES = Path(__file__).resolve().parents[2] / "deploy" / "local" / "kafka"
+
+
+def _require_java() -> str:
+    java = shutil.which("java")
+    if java is None:
+        raise StackError("kafka: Java 17+ is needed; install it (apt-get install openjdk-17-jre-headless)")
+    out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    match = re.search(r'version "(\d+)', out)
+    if not match or int(match[1]) < 17:
+        raise StackError(f"kafka: Java 17+ is needed, found: {out.splitlines()[0] if out else '?'}")
+    return java
+
+
+def resolve_jars(cache: Path) -> Path:
+    """The folder of broker jars, resolved with Maven on first use and cached."""
+    pom = KAFKA_FILES / "pom.xml"
+    digest = hashlib.sha256(pom.read_bytes()).hexdigest()[:12]
+    libs = cache / f"kafka-{digest}"
+    if (libs / ".complete").exists():
+        return libs
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise StackError("kafka: Maven is needed to fetch the broker's jars; install it (apt-get install maven)")
+    libs.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
+         f"-DoutputDirectory={libs}", "-DincludeScope=runtime"],
+        capture_output=True, text=True, timeout=900,
+    )
+    if result.returncode != 0:
+        raise StackError(f"kafka: resolving the broker's jars failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    (libs / ".complete").write_text(digest)
+    return libs
+
+
+class Kafka:
+    name = "kafka"
+
+    def __init__(self, data_dir: Path, cache: Path, port: int, controller_port: int, *,
+                 partitions: int, heap: str = "512m") -> None:
+        self.root = data_dir / "kafka"
+        self.log_dirs = self.root / "data"
+        self.config = self.root / "server.properties"
+        self.log_file = data_dir / "logs" / "kafka.log"
+        self.pid_file = PidFile(data_dir / "pids" / "kafka.pid")
+        self.cache = cache
+        self.port = port
+        self.controller_port = controller_port
+        self.partitions = partitions
+        self.heap = heap
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def pid(self) -> int | None:
+        proc = self.pid_file.process()
+        return proc.pid if proc else None
+
+    def start(self) -> bool:
+        if self.pid() is not None:
+            return False
+        java = _require_java()
+        ensure_ports_free(self.name, {"SLRT_STACK_KAFKA_PORT": self.port,
+                                      "SLRT_STACK_KAFKA_CONTROLLER_PORT": self.controller_port})
+        libs = resolve_jars(self.cache)
+        self._write_config()
+        classpath = f"{libs}/*"
+        log4j = f"-Dlog4j2.configurationFile={KAFKA_FILES / 'log4j2.yaml'}"
+        if not (self.log_dirs / "meta.properties").exists():
+            cluster_id = _cluster_id()
+            result = subprocess.run(
+                [java, "-cp", classpath, log4j, "kafka.tools.StorageTool", "format",
+                 "-t", cluster_id, "-c", str(self.config), "--standalone"],
+                capture_output=True, text=True, timeout=120,
+            )
+            if result.returncode != 0:
+                raise StackError(f"kafka: formatting storage failed: {result.stdout[-1500:]}{result.stderr[-1500:]}")
+        proc = spawn(
+            [java, f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+             log4j, "-cp", classpath, "kafka.Kafka", str(self.config)],
+            log_file=self.log_file, pid_file=self.pid_file,
+        )
+        wait_until("kafka", lambda: port_in_use(self.port), timeout=90,
+                   alive=proc.is_running, log_file=self.log_file)
+        return True
+
+    def stop(self) -> bool:
+        return terminate(self.pid_file, timeout=45)
+
+    def _write_config(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.config.write_text("\n".join([
+            "# Written by slrt.devstack on every start; edit StackSettings, not this file.",
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.bootstrap.servers=127.0.0.1:{self.controller_port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"log.dirs={self.log_dirs}",
+            f"num.partitions={self.partitions}",
+            "auto.create.topics.enable=false",
+            "offsets.topic.replication.factor=1",
+            "share.coordinator.state.topic.replication.factor=1",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "log.retention.hours=168",
+            "",
+        ]))
+
+
+def _cluster_id() -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")

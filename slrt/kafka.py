@@ -1,0 +1,262 @@
+"""The one Kafka producer helper and the one consumer helper.
+
+Producer: idempotent, ``acks=all``, every record a CloudEvent keyed by its aggregate id, with the
+current trace context in its headers.
+
+Consumer: a consumer group with manual commits. Each record is handled inside a Postgres
+transaction that also records ``(consumer, event id)`` in ``processed_events``; a redelivered
+event (after a crash between handling and committing, or a rebalance) finds its row and is
+skipped, so handlers see each event once. The offset is committed only after that transaction
+commits. A record that cannot be parsed, or whose handler keeps failing, goes to the topic's
+dead-letter topic with the error in its headers and is then committed: nothing is dropped and
+one poison message does not block its partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.structs import OffsetAndMetadata
+from opentelemetry import trace
+
+from slrt.contracts.envelope import Envelope, EventData, from_kafka, to_kafka
+from slrt.contracts.topics import dead_letter_topic
+from slrt.settings import ConnectionSettings
+from slrt.telemetry import extract_context, inject_headers
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("slrt.kafka")
+
+Handler = Callable[[Envelope, asyncpg.Connection], Awaitable[None]]
+"""Handles one event inside the transaction that also records it as processed."""
+
+
+class PermanentError(Exception):
+    """Raised by a handler for an event that can never succeed: dead-lettered at once."""
+
+
+def client_options(settings: ConnectionSettings) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_security_protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = ssl.create_default_context(cafile=settings.kafka_ssl_cafile)
+    if settings.kafka_sasl_mechanism:
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl_plain_username"] = settings.kafka_sasl_username
+        if settings.kafka_sasl_password:
+            options["sasl_plain_password"] = settings.kafka_sasl_password.get_secret_value()
+    return options
+
+
+class EventProducer:
+    """Publishes CloudEvents; ``source`` names the publishing service."""
+
+    def __init__(self, settings: ConnectionSettings, source: str) -> None:
+        self.source = source
+        self._producer = AIOKafkaProducer(
+            **client_options(settings),
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+            request_timeout_ms=15000,
+        )
+
+    async def start(self) -> None:
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def __aenter__(self) -> EventProducer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def publish(self, data: EventData, *, subject: str, id: str | None = None) -> Envelope:
+        """Wrap ``data`` in an envelope, send it to its topic and wait for the broker's ack."""
+        envelope = Envelope.wrap(data, source=self.source, subject=subject, id=id)
+        await (await self.send(data.topic, envelope))
+        return envelope
+
+    async def send(
+        self, topic: str, envelope: Envelope, trace_headers: Iterable[tuple[str, bytes]] = ()
+    ) -> asyncio.Future[Any]:
+        """Queue one envelope; the returned future resolves when the broker acknowledged it.
+
+        ``trace_headers`` (the outbox relay passes those of the transaction that wrote the row)
+        make the publish span a child of that context; otherwise of the current one.
+        """
+        key, headers, value = to_kafka(envelope)
+        explicit = list(trace_headers)
+        parent = extract_context(explicit) if explicit else None
+        with tracer.start_as_current_span(
+            f"{topic} publish", context=parent, kind=trace.SpanKind.PRODUCER
+        ) as span:
+            span.set_attribute("messaging.destination.name", topic)
+            span.set_attribute("messaging.message.id", envelope.id)
+            headers = inject_headers(headers)
+            return await self._producer.send(topic, value=value, key=key, headers=headers)
+
+    async def send_raw(
+        self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> None:
+        await self._producer.send_and_wait(topic, value=value, key=key, headers=headers)
+
+    async def ping(self) -> None:
+        """Raise unless a broker answers a metadata request now (used by ``/readyz``)."""
+        client = self._producer.client
+        node_id = client.get_random_node()
+        if node_id is None or not await client.ready(node_id):
+            raise ConnectionError(f"no Kafka broker reachable at {client._bootstrap_servers}")
+        await client.fetch_all_metadata()
+
+
+class _DrainOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Let the record in hand finish (and commit) before its partition moves elsewhere."""
+
+    def __init__(self, lock: asyncio.Lock) -> None:
+        self._lock = lock
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        async with self._lock:
+            pass
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        return None
+
+
+class EventConsumer:
+    """Runs ``handler`` for every event on ``topics`` as consumer group ``group_id``."""
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        *,
+        group_id: str,
+        topics: Iterable[str],
+        handler: Handler,
+        pool: asyncpg.Pool,
+        dead_letters: EventProducer,
+        max_attempts: int = 5,
+        retry_backoff_seconds: float = 0.5,
+    ) -> None:
+        self.group_id = group_id
+        self.topics = list(topics)
+        self._settings = settings
+        self._handler = handler
+        self._pool = pool
+        self._dead_letters = dead_letters
+        self._max_attempts = max_attempts
+        self._backoff = retry_backoff_seconds
+        self._lock = asyncio.Lock()
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set; the record in hand is finished and committed first."""
+        consumer = AIOKafkaConsumer(
+            **client_options(self._settings),
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=50,
+        )
+        self._consumer = consumer
+        consumer.subscribe(self.topics, listener=_DrainOnRevoke(self._lock))
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=300)
+                for tp, records in batches.items():
+                    for record in records:
+                        if stop.is_set():
+                            return
+                        async with self._lock:
+                            await self._process(record)
+                            await self._commit(consumer, tp, record.offset + 1)
+        finally:
+            self._consumer = None
+            await consumer.stop()
+
+    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        try:
+            await consumer.commit({tp: OffsetAndMetadata(offset, "")})
+        except (CommitFailedError, KafkaError) as exc:
+            # The partition moved during a rebalance: its new owner re-reads this record and the
+            # dedupe table makes that a no-op.
+            log.warning("offset commit failed, record will be redelivered",
+                        extra={"topic": tp.topic, "partition": tp.partition, "error": str(exc)})
+
+    async def _process(self, record: ConsumerRecord) -> None:
+        try:
+            envelope = from_kafka(record.key, record.headers, record.value)
+        except ValueError as exc:
+            await self._dead_letter(record, f"unparseable: {exc}")
+            return
+        context = extract_context(record.headers)
+        with tracer.start_as_current_span(
+            f"{record.topic} process", context=context, kind=trace.SpanKind.CONSUMER
+        ) as span:
+            span.set_attribute("messaging.consumer.group.name", self.group_id)
+            span.set_attribute("messaging.message.id", envelope.id)
+            span.set_attribute("cloudevents.event_type", envelope.type)
+            await self._handle_with_retries(record, envelope)
+
+    async def _handle_with_retries(self, record: ConsumerRecord, envelope: Envelope) -> None:
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                await self._handle_once(envelope)
+                return
+            except PermanentError as exc:
+                await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
+                return
+            except Exception as exc:
+                if attempt == self._max_attempts:
+                    await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
+                    return
+                log.warning("handler failed, retrying", extra={
+                    "event_id": envelope.id, "event_type": envelope.type,
+                    "attempt": attempt, "error_type": type(exc).__name__,
+                })
+                await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
+
+    async def _handle_once(self, envelope: Envelope) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            first_time = await conn.fetchval(
+                "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) "
+                "ON CONFLICT DO NOTHING RETURNING true",
+                self.group_id, envelope.id,
+            )
+            if not first_time:
+                log.info("duplicate event skipped",
+                         extra={"event_id": envelope.id, "event_type": envelope.type})
+                return
+            await self._handler(envelope, conn)
+
+    async def _dead_letter(self, record: ConsumerRecord, error: str) -> None:
+        headers = [
+            *(record.headers or []),
+            ("slrt-error", error[:2000].encode()),
+            ("slrt-original-topic", record.topic.encode()),
+            ("slrt-original-partition", str(record.partition).encode()),
+            ("slrt-original-offset", str(record.offset).encode()),
+            ("slrt-consumer-group", self.group_id.encode()),
+        ]
+        await self._dead_letters.send_raw(
+            dead_letter_topic(record.topic), record.key, record.value, headers
+        )
+        log.error("event dead-lettered", extra={
+            "topic": record.topic, "partition": record.partition, "offset": record.offset,
+            "consumer_group": self.group_id, "error": error[:500],
+        })

@@ -1,0 +1,117 @@
+"""Transactional outbox: write the event with the state change, publish it afterwards.
+
+``write`` stores an envelope in the caller's transaction, so a rolled-back transaction leaves
+no event behind and a committed one always has its event. ``OutboxRelay`` publishes unpublished
+rows in id order, waits for the broker's acks, then marks them — at-least-once: a relay killed
+between publishing and marking publishes those rows again, and consumers dedupe on the event id.
+
+Only one relay per schema publishes at a time (a transaction-level advisory lock), which keeps
+one aggregate's events in order across replicas; ``FOR UPDATE SKIP LOCKED`` keeps a second relay
+from waiting on rows the first holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import zlib
+from typing import Any
+
+import asyncpg
+
+from slrt.contracts.envelope import Envelope, EventData
+from slrt.kafka import EventProducer
+from slrt.telemetry import inject_headers
+
+log = logging.getLogger(__name__)
+
+
+async def write(
+    conn: asyncpg.Connection, data: EventData, *, source: str, subject: str
+) -> Envelope:
+    """Add ``data`` to the outbox inside the caller's (open) transaction."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("outbox.write must run inside the transaction of the state change")
+    envelope = Envelope.wrap(data, source=source, subject=subject)
+    trace_headers = {k: v.decode() for k, v in inject_headers([])}
+    await conn.execute(
+        "INSERT INTO outbox (event_id, topic, envelope, trace_headers) VALUES ($1, $2, $3, $4)",
+        envelope.id, data.topic.value, envelope.model_dump(mode="json"), trace_headers,
+    )
+    return envelope
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        producer: EventProducer,
+        *,
+        schema: str,
+        batch_size: int = 200,
+        idle_seconds: float = 0.2,
+    ) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._lock_key = zlib.crc32(f"slrt-outbox:{schema}".encode())
+        self._batch_size = batch_size
+        self._idle = idle_seconds
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until ``stop`` is set; a failing broker is retried, never skipped."""
+        while not stop.is_set():
+            try:
+                published = await self.relay_once()
+            except Exception as exc:  # any failure: retry the same rows, never skip them
+                log.warning("outbox relay pass failed; retrying", extra={"error": repr(exc)[:300]})
+                await _sleep_or_stop(stop, 2.0)
+                continue
+            if published == 0:
+                await _sleep_or_stop(stop, self._idle)
+
+    async def relay_once(self) -> int:
+        """Publish one batch; returns how many rows were published and marked."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._lock_key):
+                return 0
+            rows = await conn.fetch(
+                "SELECT id, topic, envelope, trace_headers FROM outbox "
+                "WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            await self._publish(rows)
+            await self._mark_published(conn, [r["id"] for r in rows])
+        return len(rows)
+
+    async def _publish(self, rows: list[asyncpg.Record]) -> None:
+        acks = []
+        for row in rows:
+            envelope = Envelope.model_validate(row["envelope"])
+            headers = [(k, str(v).encode()) for k, v in _as_dict(row["trace_headers"]).items()]
+            acks.append(await self._producer.send(row["topic"], envelope, headers))
+        await asyncio.gather(*acks)
+
+    async def _mark_published(self, conn: asyncpg.Connection, ids: list[int]) -> None:
+        await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1)", ids)
+
+    async def purge_published(self, older_than_days: int = 7) -> int:
+        """Delete rows published more than ``older_than_days`` ago (they are in Kafka)."""
+        status = await self._pool.execute(
+            "DELETE FROM outbox WHERE published_at < now() - make_interval(days => $1)",
+            older_than_days,
+        )
+        return int(status.split()[-1])
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return json.loads(value) if isinstance(value, str) else dict(value or {})
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass

@@ -1,0 +1,199 @@
+"""How every service process starts, serves health, and stops.
+
+``build_app`` returns a FastAPI app whose lifespan sets up telemetry, waits for the service's
+dependencies, migrates its schema, connects the Kafka producer and the Temporal client, calls
+the service's ``on_start`` (which spawns consumers, relays, workers) and, on SIGTERM, sets the
+stop event and lets those tasks drain for ``graceful_shutdown_seconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import asyncpg
+import uvicorn
+from fastapi import APIRouter, FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from temporalio.client import Client
+
+from slrt import temporal
+from slrt.db import create_pool
+from slrt.db.migrations import migrate_service
+from slrt.health import DependencyCheck, health_router
+from slrt.kafka import EventProducer
+from slrt.settings import ServiceSettings
+from slrt.telemetry import setup_telemetry
+
+log = logging.getLogger(__name__)
+
+
+class Dependency(StrEnum):
+    POSTGRES = "postgres"
+    KAFKA = "kafka"
+    TEMPORAL = "temporal"
+
+
+@dataclass
+class Runtime:
+    """What a running service holds; handed to ``on_start`` and to request dependencies."""
+
+    name: str
+    settings: ServiceSettings
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _pool: asyncpg.Pool | None = None
+    _producer: EventProducer | None = None
+    _temporal: Client | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        assert self._pool is not None, f"{self.name} does not use Postgres"
+        return self._pool
+
+    @property
+    def producer(self) -> EventProducer:
+        assert self._producer is not None, f"{self.name} does not use Kafka"
+        return self._producer
+
+    @property
+    def temporal(self) -> Client:
+        assert self._temporal is not None, f"{self.name} does not use Temporal"
+        return self._temporal
+
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        """Run a background loop; if it dies unexpectedly the service stops (and is restarted)."""
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(self._on_task_done)
+        self.tasks.append(task)
+
+    def _on_task_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or self.stop.is_set():
+            return
+        exc = task.exception()
+        log.critical("background task ended unexpectedly; stopping the service",
+                     extra={"task": task.get_name(), "error": repr(exc)[:500]})
+        self.stop.set()
+        # Let the supervisor (Kubernetes, the local stack) restart a service that lost a loop.
+        asyncio.get_running_loop().call_soon(_exit_uvicorn)
+
+    def checks(self) -> dict[str, DependencyCheck]:
+        found: dict[str, DependencyCheck] = {}
+        if self._pool is not None:
+            found[Dependency.POSTGRES] = lambda: self.pool.fetchval("SELECT 1")
+        if self._producer is not None:
+            found[Dependency.KAFKA] = self.producer.ping
+        if self._temporal is not None:
+            found[Dependency.TEMPORAL] = lambda: temporal.ping(self.temporal)
+        return found
+
+
+def _exit_uvicorn() -> None:
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+async def _retry(what: str, attempt: Callable[[], Awaitable[Any]], deadline: float) -> Any:
+    delay = 0.5
+    while True:
+        try:
+            return await attempt()
+        except Exception as exc:
+            if time.monotonic() + delay > deadline:
+                raise RuntimeError(f"{what} did not become available: {exc!r}") from exc
+            log.warning("waiting for dependency", extra={"dependency": what, "error": repr(exc)[:300]})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+async def _connect(runtime: Runtime, uses: Iterable[Dependency], startup_timeout: float) -> None:
+    conn = runtime.settings.connections
+    deadline = time.monotonic() + startup_timeout
+    if Dependency.POSTGRES in uses:
+        dsn = conn.postgres_dsn.get_secret_value()
+        applied = await _retry("postgres", lambda: migrate_service(dsn, runtime.name), deadline)
+        if applied:
+            log.info("migrations applied", extra={"migrations": applied})
+        runtime._pool = await create_pool(conn, runtime.name)
+    if Dependency.KAFKA in uses:
+        async def start_producer() -> EventProducer:
+            producer = EventProducer(conn, source=f"/slrt/{runtime.name}")
+            try:
+                await producer.start()
+            except Exception:
+                await producer.stop()
+                raise
+            return producer
+
+        runtime._producer = await _retry("kafka", start_producer, deadline)
+    if Dependency.TEMPORAL in uses:
+        runtime._temporal = await _retry("temporal", lambda: temporal.connect(conn), deadline)
+
+
+async def _shutdown(runtime: Runtime) -> None:
+    runtime.stop.set()
+    if runtime.tasks:
+        _, pending = await asyncio.wait(runtime.tasks, timeout=runtime.settings.graceful_shutdown_seconds)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    if runtime._producer is not None:
+        await runtime._producer.stop()
+    if runtime._pool is not None:
+        await runtime._pool.close()
+
+
+def build_app(
+    name: str,
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    uses: Iterable[Dependency],
+    routers: Iterable[APIRouter] = (),
+    on_start: Callable[[Runtime], Awaitable[None]] | None = None,
+    startup_timeout: float = 120.0,
+) -> FastAPI:
+    runtime = Runtime(name=name, settings=settings)
+    uses = tuple(uses)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await _connect(runtime, uses, startup_timeout)
+        if on_start is not None:
+            await on_start(runtime)
+        log.info("service started", extra={"port": settings.port})
+        try:
+            yield
+        finally:
+            await _shutdown(runtime)
+            log.info("service stopped")
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.include_router(health_router(runtime.checks))
+    for router in routers:
+        app.include_router(router)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    return app
+
+
+def run(name: str, settings: ServiceSettings, app: FastAPI) -> None:
+    """Serve ``app``; uvicorn turns SIGTERM/SIGINT into a graceful lifespan shutdown."""
+    setup_telemetry(name, settings.connections)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.graceful_shutdown_seconds),
+    )

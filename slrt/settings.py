@@ -1,0 +1,55 @@
+"""One settings pattern for every service.
+
+Connection settings (Postgres, Kafka, Temporal, telemetry) are shared and read from ``SLRT_*``
+variables; each service adds its own settings under ``SLRT_<SERVICE>_*``. Values come from the
+environment, then from a ``.env`` file in the working directory, then from the defaults below,
+which match the local stack started by ``make up``.
+
+Workflow code never imports this module: Temporal's sandbox forbids reading the environment.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConnectionSettings(BaseSettings):
+    """Where the shared infrastructure is (``SLRT_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="SLRT_", env_file=".env", extra="ignore")
+
+    postgres_dsn: SecretStr = SecretStr("postgresql://slrt@127.0.0.1:55432/slrt")
+    postgres_pool_min: int = Field(default=1, ge=0)
+    postgres_pool_max: int = Field(default=10, ge=1)
+
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "slrt"
+    temporal_task_queue: str = "complaints"
+    temporal_tls_cert: str | None = None
+    temporal_tls_key: str | None = None
+
+    otlp_endpoint: str | None = None
+    """OTLP/HTTP traces endpoint, e.g. ``http://127.0.0.1:4318/v1/traces``; unset = no export."""
+    log_level: str = "INFO"
+    log_json: bool = True
+
+
+class ServiceSettings(BaseSettings):
+    """Base of every service's settings; subclasses set ``env_prefix`` and ``port``."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    graceful_shutdown_seconds: float = Field(default=20.0, gt=0)
+    connections: ConnectionSettings = Field(default_factory=ConnectionSettings)

@@ -1,0 +1,31 @@
+"""The Temporal client every service uses: pydantic payloads and tracing interceptor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from temporalio.client import Client, TLSConfig
+from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from slrt.settings import ConnectionSettings
+
+
+async def connect(settings: ConnectionSettings) -> Client:
+    tls: TLSConfig | bool = False
+    if settings.temporal_tls_cert and settings.temporal_tls_key:
+        tls = TLSConfig(
+            client_cert=Path(settings.temporal_tls_cert).read_bytes(),
+            client_private_key=Path(settings.temporal_tls_key).read_bytes(),
+        )
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        interceptors=[TracingInterceptor()],
+        tls=tls,
+    )
+
+
+async def ping(client: Client) -> bool:
+    return await client.service_client.check_health()

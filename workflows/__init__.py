@@ -1,0 +1,1 @@
+"""Deterministic Temporal workflow code and its input/output types. No I/O, no settings."""
