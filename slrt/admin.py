@@ -14,7 +14,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -93,8 +96,11 @@ async def register_temporal(settings: ConnectionSettings, retention_days: int = 
     listed = await client.operator_service.list_search_attributes(
         ListSearchAttributesRequest(namespace=ns)
     )
-    missing = {k: _INDEXED_TYPES[v] for k, v in SEARCH_ATTRIBUTES.items()
-               if k not in listed.custom_attributes}
+    missing = {
+        k: _INDEXED_TYPES[v]
+        for k, v in SEARCH_ATTRIBUTES.items()
+        if k not in listed.custom_attributes
+    }
     if missing:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=ns, search_attributes=missing)
@@ -106,17 +112,22 @@ async def register_temporal(settings: ConnectionSettings, retention_days: int = 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="slrt-admin", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    topics = sub.add_parser("create-topics", help="create the contract topics and dead-letter topics")
+    topics = sub.add_parser(
+        "create-topics", help="create the contract topics and dead-letter topics"
+    )
     topics.add_argument("--partitions", type=int, default=6)
     topics.add_argument("--replication", type=int, default=3)
-    temporal = sub.add_parser("register-temporal", help="register the namespace and search attributes")
+    temporal = sub.add_parser(
+        "register-temporal", help="register the namespace and search attributes"
+    )
     temporal.add_argument("--retention-days", type=int, default=90)
     args = parser.parse_args(argv)
     settings = ConnectionSettings()
     try:
         if args.command == "create-topics":
-            done = asyncio.run(create_topics(settings, partitions=args.partitions,
-                                             replication=args.replication))
+            done = asyncio.run(
+                create_topics(settings, partitions=args.partitions, replication=args.replication)
+            )
         else:
             done = asyncio.run(register_temporal(settings, args.retention_days))
     except Exception as exc:

@@ -39,7 +39,9 @@ def health_router(
         current = checks()
         names = list(current)
         errors = await asyncio.gather(*(_run_check(current[n], timeout) for n in names))
-        results = {n: ("ok" if e is None else f"down: {e}") for n, e in zip(names, errors, strict=True)}
+        results = {
+            n: ("ok" if e is None else f"down: {e}") for n, e in zip(names, errors, strict=True)
+        }
         down = [n for n, e in zip(names, errors, strict=True) if e is not None]
         body = {"status": "ready" if not down else "unavailable", "down": down, "checks": results}
         return JSONResponse(body, status_code=200 if not down else 503)

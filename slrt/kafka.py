@@ -29,13 +29,14 @@ from opentelemetry import trace
 
 from slrt.contracts.envelope import Envelope, EventData, from_kafka, to_kafka
 from slrt.contracts.topics import dead_letter_topic
+from slrt.db import Connection
 from slrt.settings import ConnectionSettings
 from slrt.telemetry import extract_context, inject_headers
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("slrt.kafka")
 
-Handler = Callable[[Envelope, asyncpg.Connection], Awaitable[None]]
+Handler = Callable[[Envelope, Connection], Awaitable[None]]
 """Handles one event inside the transaction that also records it as processed."""
 
 
@@ -107,7 +108,10 @@ class EventProducer:
             span.set_attribute("messaging.destination.name", topic)
             span.set_attribute("messaging.message.id", envelope.id)
             headers = inject_headers(headers)
-            return await self._producer.send(topic, value=value, key=key, headers=headers)
+            ack: asyncio.Future[Any] = await self._producer.send(
+                topic, value=value, key=key, headers=headers
+            )
+            return ack
 
     async def send_raw(
         self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]
@@ -162,6 +166,9 @@ class EventConsumer:
         self._backoff = retry_backoff_seconds
         self._lock = asyncio.Lock()
         self._consumer: AIOKafkaConsumer | None = None
+        self.handled = 0
+        self.duplicates_skipped = 0
+        self.dead_lettered = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set; the record in hand is finished and committed first."""
@@ -195,8 +202,10 @@ class EventConsumer:
         except (CommitFailedError, KafkaError) as exc:
             # The partition moved during a rebalance: its new owner re-reads this record and the
             # dedupe table makes that a no-op.
-            log.warning("offset commit failed, record will be redelivered",
-                        extra={"topic": tp.topic, "partition": tp.partition, "error": str(exc)})
+            log.warning(
+                "offset commit failed, record will be redelivered",
+                extra={"topic": tp.topic, "partition": tp.partition, "error": str(exc)},
+            )
 
     async def _process(self, record: ConsumerRecord) -> None:
         try:
@@ -225,10 +234,15 @@ class EventConsumer:
                 if attempt == self._max_attempts:
                     await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
                     return
-                log.warning("handler failed, retrying", extra={
-                    "event_id": envelope.id, "event_type": envelope.type,
-                    "attempt": attempt, "error_type": type(exc).__name__,
-                })
+                log.warning(
+                    "handler failed, retrying",
+                    extra={
+                        "event_id": envelope.id,
+                        "event_type": envelope.type,
+                        "attempt": attempt,
+                        "error_type": type(exc).__name__,
+                    },
+                )
                 await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
 
     async def _handle_once(self, envelope: Envelope) -> None:
@@ -236,13 +250,18 @@ class EventConsumer:
             first_time = await conn.fetchval(
                 "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) "
                 "ON CONFLICT DO NOTHING RETURNING true",
-                self.group_id, envelope.id,
+                self.group_id,
+                envelope.id,
             )
             if not first_time:
-                log.info("duplicate event skipped",
-                         extra={"event_id": envelope.id, "event_type": envelope.type})
+                self.duplicates_skipped += 1
+                log.info(
+                    "duplicate event skipped",
+                    extra={"event_id": envelope.id, "event_type": envelope.type},
+                )
                 return
             await self._handler(envelope, conn)
+        self.handled += 1
 
     async def _dead_letter(self, record: ConsumerRecord, error: str) -> None:
         headers = [
@@ -256,7 +275,14 @@ class EventConsumer:
         await self._dead_letters.send_raw(
             dead_letter_topic(record.topic), record.key, record.value, headers
         )
-        log.error("event dead-lettered", extra={
-            "topic": record.topic, "partition": record.partition, "offset": record.offset,
-            "consumer_group": self.group_id, "error": error[:500],
-        })
+        self.dead_lettered += 1
+        log.error(
+            "event dead-lettered",
+            extra={
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "consumer_group": self.group_id,
+                "error": error[:500],
+            },
+        )

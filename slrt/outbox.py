@@ -13,6 +13,7 @@ from waiting on rows the first holds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import zlib
@@ -21,15 +22,14 @@ from typing import Any
 import asyncpg
 
 from slrt.contracts.envelope import Envelope, EventData
+from slrt.db import Connection
 from slrt.kafka import EventProducer
 from slrt.telemetry import inject_headers
 
 log = logging.getLogger(__name__)
 
 
-async def write(
-    conn: asyncpg.Connection, data: EventData, *, source: str, subject: str
-) -> Envelope:
+async def write(conn: Connection, data: EventData, *, source: str, subject: str) -> Envelope:
     """Add ``data`` to the outbox inside the caller's (open) transaction."""
     if not conn.is_in_transaction():
         raise RuntimeError("outbox.write must run inside the transaction of the state change")
@@ -37,7 +37,10 @@ async def write(
     trace_headers = {k: v.decode() for k, v in inject_headers([])}
     await conn.execute(
         "INSERT INTO outbox (event_id, topic, envelope, trace_headers) VALUES ($1, $2, $3, $4)",
-        envelope.id, data.topic.value, envelope.model_dump(mode="json"), trace_headers,
+        envelope.id,
+        data.topic.value,
+        envelope.model_dump(mode="json"),
+        trace_headers,
     )
     return envelope
 
@@ -94,7 +97,7 @@ class OutboxRelay:
             acks.append(await self._producer.send(row["topic"], envelope, headers))
         await asyncio.gather(*acks)
 
-    async def _mark_published(self, conn: asyncpg.Connection, ids: list[int]) -> None:
+    async def _mark_published(self, conn: Connection, ids: list[int]) -> None:
         await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1)", ids)
 
     async def purge_published(self, older_than_days: int = 7) -> int:
@@ -111,7 +114,5 @@ def _as_dict(value: Any) -> dict[str, Any]:
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass

@@ -77,8 +77,10 @@ class Runtime:
         if task.cancelled() or self.stop.is_set():
             return
         exc = task.exception()
-        log.critical("background task ended unexpectedly; stopping the service",
-                     extra={"task": task.get_name(), "error": repr(exc)[:500]})
+        log.critical(
+            "background task ended unexpectedly; stopping the service",
+            extra={"task": task.get_name(), "error": repr(exc)[:500]},
+        )
         self.stop.set()
         # Let the supervisor (Kubernetes, the local stack) restart a service that lost a loop.
         asyncio.get_running_loop().call_soon(_exit_uvicorn)
@@ -109,7 +111,9 @@ async def _retry(what: str, attempt: Callable[[], Awaitable[Any]], deadline: flo
         except Exception as exc:
             if time.monotonic() + delay > deadline:
                 raise RuntimeError(f"{what} did not become available: {exc!r}") from exc
-            log.warning("waiting for dependency", extra={"dependency": what, "error": repr(exc)[:300]})
+            log.warning(
+                "waiting for dependency", extra={"dependency": what, "error": repr(exc)[:300]}
+            )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
@@ -124,6 +128,7 @@ async def _connect(runtime: Runtime, uses: Iterable[Dependency], startup_timeout
             log.info("migrations applied", extra={"migrations": applied})
         runtime._pool = await create_pool(conn, runtime.name)
     if Dependency.KAFKA in uses:
+
         async def start_producer() -> EventProducer:
             producer = EventProducer(conn, source=f"/slrt/{runtime.name}")
             try:
@@ -141,7 +146,9 @@ async def _connect(runtime: Runtime, uses: Iterable[Dependency], startup_timeout
 async def _shutdown(runtime: Runtime) -> None:
     runtime.stop.set()
     if runtime.tasks:
-        _, pending = await asyncio.wait(runtime.tasks, timeout=runtime.settings.graceful_shutdown_seconds)
+        _, pending = await asyncio.wait(
+            runtime.tasks, timeout=runtime.settings.graceful_shutdown_seconds
+        )
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)

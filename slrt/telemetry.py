@@ -63,7 +63,7 @@ def setup_tracing(service: str, settings: ConnectionSettings) -> TracerProvider:
     try:
         from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 
-        AsyncPGInstrumentor().instrument()
+        AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
     except Exception:  # instrumentation is best-effort; a version mismatch must not stop a service
         logging.getLogger(__name__).warning("asyncpg instrumentation unavailable", exc_info=True)
     return provider
@@ -81,7 +81,9 @@ def inject_headers(headers: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
     return [*headers, *((k, v.encode()) for k, v in carrier.items() if k in _TRACE_HEADERS)]
 
 
-def extract_context(headers: Sequence[tuple[str, bytes]] | Mapping[str, bytes] | None) -> context.Context:
+def extract_context(
+    headers: Sequence[tuple[str, bytes]] | Mapping[str, bytes] | None,
+) -> context.Context:
     """The trace context carried by Kafka headers (empty context if none)."""
     items = headers.items() if isinstance(headers, Mapping) else (headers or [])
     carrier = {k: v.decode() for k, v in items if k in _TRACE_HEADERS}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from temporalio.client import Client, TLSConfig
@@ -11,13 +12,18 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from slrt.settings import ConnectionSettings
 
 
+def _tls(settings: ConnectionSettings) -> TLSConfig | bool:
+    """mTLS from the mounted certificate files, if configured (read once, at connect)."""
+    if not (settings.temporal_tls_cert and settings.temporal_tls_key):
+        return False
+    return TLSConfig(
+        client_cert=Path(settings.temporal_tls_cert).read_bytes(),
+        client_private_key=Path(settings.temporal_tls_key).read_bytes(),
+    )
+
+
 async def connect(settings: ConnectionSettings) -> Client:
-    tls: TLSConfig | bool = False
-    if settings.temporal_tls_cert and settings.temporal_tls_key:
-        tls = TLSConfig(
-            client_cert=Path(settings.temporal_tls_cert).read_bytes(),
-            client_private_key=Path(settings.temporal_tls_key).read_bytes(),
-        )
+    tls = await asyncio.to_thread(_tls, settings)
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,

@@ -1,1 +1,2 @@
-"""Routing — hosts the Temporal worker and the Kafka consumers that drive each complaint's workflow."""
+"""Routing — hosts the Temporal worker and the Kafka consumers that drive each complaint's
+workflow."""

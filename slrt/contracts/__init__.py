@@ -7,4 +7,12 @@ This package is the only thing services share about each other. Every event type
 from slrt.contracts.envelope import Envelope, EventData, from_kafka, to_kafka
 from slrt.contracts.topics import ALL_TOPICS, Topic, dead_letter_topic
 
-__all__ = ["ALL_TOPICS", "Envelope", "EventData", "Topic", "dead_letter_topic", "from_kafka", "to_kafka"]
+__all__ = [
+    "ALL_TOPICS",
+    "Envelope",
+    "EventData",
+    "Topic",
+    "dead_letter_topic",
+    "from_kafka",
+    "to_kafka",
+]

@@ -7,6 +7,7 @@ plain headers beside them (see ``slrt.telemetry``).
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self, TypeVar
@@ -55,7 +56,7 @@ class Envelope(BaseModel):
             fields["id"] = id
         return cls(**fields)
 
-    def parse(self, model: type[T]) -> T:
+    def parse(self, model: builtins.type[T]) -> T:
         """The data as ``model``; raises ``ValueError`` if the type does not match."""
         if self.type != model.event_type:
             raise ValueError(f"event type {self.type!r} is not {model.event_type!r}")
@@ -81,12 +82,18 @@ def to_kafka(envelope: Envelope) -> tuple[bytes, list[tuple[str, bytes]], bytes]
     return key, list(message.headers.items()), message.value
 
 
-def from_kafka(key: bytes | None, headers: list[tuple[str, bytes]] | None, value: bytes) -> Envelope:
+def from_kafka(
+    key: bytes | None, headers: list[tuple[str, bytes]] | None, value: bytes
+) -> Envelope:
     """Parse a Kafka record written by :func:`to_kafka`; raises ``ValueError`` if it is not one."""
     ce_headers = {name: raw for name, raw in (headers or []) if name.startswith("ce_")}
     ce_headers.update({n: r for n, r in (headers or []) if n == "content-type"})
     if "ce_type" not in ce_headers:
         raise ValueError("not a CloudEvent: no ce_type header")
+    # The SDK would invent a missing id or time; a record without them is malformed.
+    missing = [h for h in ("ce_id", "ce_source", "ce_specversion") if h not in ce_headers]
+    if missing:
+        raise ValueError(f"malformed CloudEvent: missing {', '.join(missing)}")
     try:
         event = ce_kafka.from_binary_event(ce_kafka.KafkaMessage(ce_headers, key, value))
     except Exception as exc:  # the SDK raises several types for malformed input

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from slrt.settings import ConnectionSettings
+
+if TYPE_CHECKING:
+    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+else:
+    Connection: TypeAlias = asyncpg.Connection | PoolConnectionProxy
+"""A connection, whether held directly or borrowed from a pool."""
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

@@ -30,7 +30,7 @@ from slrt.settings import ConnectionSettings
 
 SERVICES = ("intake", "routing", "registry", "notifier")
 _FILE_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
-_PLATFORM_DIR = Path(__file__).parent / "sql"
+PLATFORM_SQL_DIR = Path(__file__).parent / "sql"
 
 
 class MigrationError(RuntimeError):
@@ -65,7 +65,7 @@ def discover(directory: Path, track: str) -> list[Migration]:
 def service_migrations(service: str) -> list[Migration]:
     """The platform migrations, then the service's own."""
     own = Path(str(importlib.resources.files(f"services.{service}"))) / "migrations"
-    return discover(_PLATFORM_DIR, "platform") + (discover(own, service) if own.is_dir() else [])
+    return discover(PLATFORM_SQL_DIR, "platform") + (discover(own, service) if own.is_dir() else [])
 
 
 def _lock_key(schema: str) -> int:
@@ -86,7 +86,9 @@ async def apply(conn: asyncpg.Connection, schema: str, migrations: list[Migratio
                    checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(),
                    PRIMARY KEY (track, version))"""
         )
-        rows = await conn.fetch(f"SELECT track, version, checksum FROM {schema}.schema_migrations")
+        # ``schema`` was checked to be a plain identifier above.
+        ledger_sql = f"SELECT track, version, checksum FROM {schema}.schema_migrations"  # noqa: S608
+        rows = await conn.fetch(ledger_sql)
         ledger = {(r["track"], r["version"]): r["checksum"] for r in rows}
         await conn.execute(f"SET LOCAL search_path TO {schema}, public")
         for m in migrations:
@@ -100,9 +102,12 @@ async def apply(conn: asyncpg.Connection, schema: str, migrations: list[Migratio
                 continue
             await conn.execute(m.sql)
             await conn.execute(
-                f"INSERT INTO {schema}.schema_migrations (track, version, name, checksum) "
+                f"INSERT INTO {schema}.schema_migrations (track, version, name, checksum) "  # noqa: S608
                 "VALUES ($1, $2, $3, $4)",
-                m.track, m.version, m.name, m.checksum,
+                m.track,
+                m.version,
+                m.name,
+                m.checksum,
             )
             applied_now.append(f"{m.track}/{m.version:04d}_{m.name}")
     return applied_now

@@ -10,8 +10,8 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from slrt.devstack.config import StackSettings
 from slrt.admin import create_topics
+from slrt.devstack.config import StackSettings
 from slrt.devstack.kafka import Kafka
 from slrt.devstack.postgres import Postgres
 from slrt.devstack.process import StackError
@@ -25,12 +25,24 @@ class Stack:
     def __init__(self, settings: StackSettings) -> None:
         s = settings
         self.settings = s
-        self.postgres = Postgres(s.data_dir, s.postgres_port, database=s.postgres_database,
-                                 user=s.postgres_user, os_user=s.postgres_os_user)
-        self.kafka = Kafka(s.data_dir, s.cache, s.kafka_port, s.kafka_controller_port,
-                           partitions=s.kafka_partitions, heap=s.kafka_heap)
-        self.temporal = TemporalDevServer(s.data_dir, s.temporal_port, s.temporal_ui_port,
-                                          s.temporal_namespace)
+        self.postgres = Postgres(
+            s.data_dir,
+            s.postgres_port,
+            database=s.postgres_database,
+            user=s.postgres_user,
+            os_user=s.postgres_os_user,
+        )
+        self.kafka = Kafka(
+            s.data_dir,
+            s.cache,
+            s.kafka_port,
+            s.kafka_controller_port,
+            partitions=s.kafka_partitions,
+            heap=s.kafka_heap,
+        )
+        self.temporal = TemporalDevServer(
+            s.data_dir, s.temporal_port, s.temporal_ui_port, s.temporal_namespace
+        )
         self.services: list[ServiceProcess] = service_processes(s)
 
     def up(self, *, with_services: bool = True) -> None:
@@ -38,8 +50,9 @@ class Stack:
         self._step("postgres", self.postgres.start)
         asyncio.run(self.postgres.ensure_database())
         self._step("kafka", self.kafka.start)
-        created = asyncio.run(create_topics(self.settings.connections(),
-                                            partitions=self.settings.kafka_partitions))
+        created = asyncio.run(
+            create_topics(self.settings.connections(), partitions=self.settings.kafka_partitions)
+        )
         if created:
             console.print(f"  kafka: created {len(created)} topics")
         self._step("temporal", self.temporal.start)
@@ -58,8 +71,10 @@ class Stack:
         began = time.monotonic()
         started = start()  # type: ignore[operator]
         took = time.monotonic() - began
-        console.print(f"  {name}: {'started' if started else 'already running'}"
-                      f"{f' ({took:.1f}s)' if started else ''}")
+        console.print(
+            f"  {name}: {'started' if started else 'already running'}"
+            f"{f' ({took:.1f}s)' if started else ''}"
+        )
 
     @staticmethod
     def _stop(name: str, stop: object) -> None:
@@ -76,11 +91,17 @@ class Stack:
         def state(pid: int | None) -> str:
             return f"[green]running[/] (pid {pid})" if pid else "[red]stopped[/]"
 
-        table.add_row("postgres", state(self.postgres.pid()), s.postgres_dsn, str(logs / "postgres.log"))
+        table.add_row(
+            "postgres", state(self.postgres.pid()), s.postgres_dsn, str(logs / "postgres.log")
+        )
         table.add_row("kafka", state(self.kafka.pid()), s.kafka_bootstrap, str(logs / "kafka.log"))
-        table.add_row("temporal", state(self.temporal.pid()),
-                      f"{s.temporal_address} (namespace {s.temporal_namespace})\n"
-                      f"UI http://127.0.0.1:{s.temporal_ui_port}", str(logs / "temporal.log"))
+        table.add_row(
+            "temporal",
+            state(self.temporal.pid()),
+            f"{s.temporal_address} (namespace {s.temporal_namespace})\n"
+            f"UI http://127.0.0.1:{s.temporal_ui_port}",
+            str(logs / "temporal.log"),
+        )
         for svc in self.services:
             where = f"{svc.url}/docs" if svc.name != "routing" else f"{svc.url}/readyz"
             table.add_row(svc.name, state(svc.pid()), where, str(svc.log_file))

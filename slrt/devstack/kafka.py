@@ -30,7 +30,9 @@ KAFKA_FILES = Path(__file__).resolve().parents[2] / "deploy" / "local" / "kafka"
 def _require_java() -> str:
     java = shutil.which("java")
     if java is None:
-        raise StackError("kafka: Java 17+ is needed; install it (apt-get install openjdk-17-jre-headless)")
+        raise StackError(
+            "kafka: Java 17+ is needed; install it (apt-get install openjdk-17-jre-headless)"
+        )
     out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
     match = re.search(r'version "(\d+)', out)
     if not match or int(match[1]) < 17:
@@ -47,15 +49,30 @@ def resolve_jars(cache: Path) -> Path:
         return libs
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise StackError("kafka: Maven is needed to fetch the broker's jars; install it (apt-get install maven)")
+        raise StackError(
+            "kafka: Maven is needed to fetch the broker's jars; install it (apt-get install maven)"
+        )
     libs.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-         f"-DoutputDirectory={libs}", "-DincludeScope=runtime"],
-        capture_output=True, text=True, timeout=900,
+        [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(pom),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={libs}",
+            "-DincludeScope=runtime",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     if result.returncode != 0:
-        raise StackError(f"kafka: resolving the broker's jars failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        raise StackError(
+            "kafka: resolving the broker's jars failed:\n"
+            f"{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        )
     (libs / ".complete").write_text(digest)
     return libs
 
@@ -63,8 +80,16 @@ def resolve_jars(cache: Path) -> Path:
 class Kafka:
     name = "kafka"
 
-    def __init__(self, data_dir: Path, cache: Path, port: int, controller_port: int, *,
-                 partitions: int, heap: str = "512m") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        cache: Path,
+        port: int,
+        controller_port: int,
+        *,
+        partitions: int,
+        heap: str = "512m",
+    ) -> None:
         self.root = data_dir / "kafka"
         self.log_dirs = self.root / "data"
         self.config = self.root / "server.properties"
@@ -88,8 +113,13 @@ class Kafka:
         if self.pid() is not None:
             return False
         java = _require_java()
-        ensure_ports_free(self.name, {"SLRT_STACK_KAFKA_PORT": self.port,
-                                      "SLRT_STACK_KAFKA_CONTROLLER_PORT": self.controller_port})
+        ensure_ports_free(
+            self.name,
+            {
+                "SLRT_STACK_KAFKA_PORT": self.port,
+                "SLRT_STACK_KAFKA_CONTROLLER_PORT": self.controller_port,
+            },
+        )
         libs = resolve_jars(self.cache)
         self._write_config()
         classpath = f"{libs}/*"
@@ -97,19 +127,51 @@ class Kafka:
         if not (self.log_dirs / "meta.properties").exists():
             cluster_id = _cluster_id()
             result = subprocess.run(
-                [java, "-cp", classpath, log4j, "kafka.tools.StorageTool", "format",
-                 "-t", cluster_id, "-c", str(self.config), "--standalone"],
-                capture_output=True, text=True, timeout=120,
+                [
+                    java,
+                    "-cp",
+                    classpath,
+                    log4j,
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    cluster_id,
+                    "-c",
+                    str(self.config),
+                    "--standalone",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
             )
             if result.returncode != 0:
-                raise StackError(f"kafka: formatting storage failed: {result.stdout[-1500:]}{result.stderr[-1500:]}")
+                raise StackError(
+                    "kafka: formatting storage failed: "
+                    f"{result.stdout[-1500:]}{result.stderr[-1500:]}"
+                )
         proc = spawn(
-            [java, f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
-             log4j, "-cp", classpath, "kafka.Kafka", str(self.config)],
-            log_file=self.log_file, pid_file=self.pid_file,
+            [
+                java,
+                f"-Xms{self.heap}",
+                f"-Xmx{self.heap}",
+                "-XX:+UseG1GC",
+                "-Djava.awt.headless=true",
+                log4j,
+                "-cp",
+                classpath,
+                "kafka.Kafka",
+                str(self.config),
+            ],
+            log_file=self.log_file,
+            pid_file=self.pid_file,
         )
-        wait_until("kafka", lambda: port_in_use(self.port), timeout=90,
-                   alive=proc.is_running, log_file=self.log_file)
+        wait_until(
+            "kafka",
+            lambda: port_in_use(self.port),
+            timeout=90,
+            alive=proc.is_running,
+            log_file=self.log_file,
+        )
         return True
 
     def stop(self) -> bool:
@@ -117,27 +179,31 @@ class Kafka:
 
     def _write_config(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        self.config.write_text("\n".join([
-            "# Written by slrt.devstack on every start; edit StackSettings, not this file.",
-            "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.bootstrap.servers=127.0.0.1:{self.controller_port}",
-            f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
-            "controller.listener.names=CONTROLLER",
-            "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            f"log.dirs={self.log_dirs}",
-            f"num.partitions={self.partitions}",
-            "auto.create.topics.enable=false",
-            "offsets.topic.replication.factor=1",
-            "share.coordinator.state.topic.replication.factor=1",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "group.initial.rebalance.delay.ms=0",
-            "log.retention.hours=168",
-            "",
-        ]))
+        self.config.write_text(
+            "\n".join(
+                [
+                    "# Written by slrt.devstack on every start; edit StackSettings, not this file.",
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.bootstrap.servers=127.0.0.1:{self.controller_port}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    "controller.listener.names=CONTROLLER",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    f"log.dirs={self.log_dirs}",
+                    f"num.partitions={self.partitions}",
+                    "auto.create.topics.enable=false",
+                    "offsets.topic.replication.factor=1",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "log.retention.hours=168",
+                    "",
+                ]
+            )
+        )
 
 
 def _cluster_id() -> str:

