@@ -23,7 +23,7 @@ from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from temporalio.client import Client
 
-from slrt import temporal
+from slrt import problems, temporal
 from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
 from slrt.health import DependencyCheck, health_router
@@ -186,6 +186,7 @@ def build_app(
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.runtime = runtime
+    problems.install(app)
     app.include_router(health_router(runtime.checks))
     for router in routers:
         app.include_router(router)

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from slrt.admin import create_topics
+from slrt.auth.dev_issuer import default_issuer
 from slrt.devstack.config import StackSettings
 from slrt.devstack.kafka import Kafka
 from slrt.devstack.postgres import Postgres
@@ -47,6 +48,7 @@ class Stack:
 
     def up(self, *, with_services: bool = True) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        default_issuer().ensure_keys()
         self._step("postgres", self.postgres.start)
         asyncio.run(self.postgres.ensure_database())
         self._step("kafka", self.kafka.start)

@@ -68,9 +68,15 @@ class StackSettings(BaseSettings):
             temporal_namespace=self.temporal_namespace,
         )
 
+    @property
+    def dev_issuer_dir(self) -> Path:
+        """The local development token issuer's keys (see ``slrt-dev token``)."""
+        return self.data_dir / "dev-issuer"
+
     def connection_env(self) -> dict[str, str]:
         """The ``SLRT_*`` variables that point a service at this stack."""
         return {
+            "SLRT_AUTH_JWKS_FILE": str(self.dev_issuer_dir / "jwks.json"),
             "SLRT_POSTGRES_DSN": self.postgres_dsn,
             "SLRT_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "SLRT_TEMPORAL_ADDRESS": self.temporal_address,

@@ -1,0 +1,104 @@
+"""The local development issuer: an RSA key pair under the stack's data folder, its JWKS file
+for the services, and ``slrt-dev token --role … --area …`` to mint tokens for the demo and
+tests. Never used in production (there the OIDC provider issues tokens)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from slrt.auth.principal import Role
+from slrt.auth.tokens import AuthSettings
+
+KID = "slrt-dev-1"
+
+
+class DevIssuer:
+    def __init__(self, folder: Path, issuer: str, audience: str) -> None:
+        self.folder = folder
+        self.issuer = issuer
+        self.audience = audience
+        self.key_file = folder / "signing-key.pem"
+        self.jwks_file = folder / "jwks.json"
+
+    def ensure_keys(self) -> None:
+        if self.key_file.exists() and self.jwks_file.exists():
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        self.key_file.write_bytes(pem)
+        self.key_file.chmod(0o600)
+        public_jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+        public_jwk.update({"kid": KID, "use": "sig", "alg": "RS256"})
+        self.jwks_file.write_text(json.dumps({"keys": [public_jwk]}, indent=2))
+
+    def token(
+        self,
+        subject: str,
+        roles: list[Role] | list[str],
+        area: str,
+        programs: list[str] | None = None,
+        ttl_seconds: int = 8 * 3600,
+        **extra: Any,
+    ) -> str:
+        self.ensure_keys()
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": subject,
+            "iat": now,
+            "exp": now + ttl_seconds,
+            "jti": str(uuid.uuid4()),
+            "roles": [str(r) for r in roles],
+            "area": area,
+            "programs": programs or [],
+            **extra,
+        }
+        return jwt.encode(
+            claims, self.key_file.read_bytes(), algorithm="RS256", headers={"kid": KID}
+        )
+
+
+def default_issuer() -> DevIssuer:
+    from slrt.devstack.config import StackSettings
+
+    settings = AuthSettings()
+    return DevIssuer(StackSettings().dev_issuer_dir, settings.issuer, settings.audience)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="slrt-dev", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    token = sub.add_parser("token", help="print a signed bearer token of the local issuer")
+    token.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
+    token.add_argument("--area", default="", help="place-code prefix; empty = national")
+    token.add_argument("--program", action="append", default=[], help="program code (repeatable)")
+    token.add_argument("--subject", default=None, help="user id (default: a new one)")
+    token.add_argument("--ttl", type=int, default=8 * 3600, help="seconds until expiry")
+    args = parser.parse_args(argv)
+    subject = args.subject or f"dev-{uuid.uuid4().hex[:8]}"
+    print(
+        default_issuer().token(
+            subject, [Role(r) for r in args.role], args.area, args.program, args.ttl
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

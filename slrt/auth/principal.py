@@ -1,0 +1,44 @@
+"""Who is calling: the claims of a verified token, in the domain's words."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Role(StrEnum):
+    FACILITATOR = "facilitator"
+    """Fasilitator: home visits for their villages; tells households the outcome."""
+    SUPERVISOR = "supervisor"
+    """Reviews what facilitators capture in their sub-district."""
+    FRONT_OFFICE = "front_office"
+    """Registers walk-in complaints at a Puskesos or the district secretariat."""
+    BACK_OFFICE = "back_office"
+    """Handles complaints locally or proposes referrals."""
+    MANAGER = "manager"
+    """Manajer SLRT: approves referrals, keeps the program catalog, reviews data proposals."""
+    PROGRAM_MANAGER = "program_manager"
+    """Pengelola program: answers referrals addressed to their programs."""
+    ADMINISTRATOR = "administrator"
+    """Manages users, places, regional programs."""
+    DATA_MANAGER = "data_manager"
+    """Imports DT-PPFM extracts and verification results for the district."""
+    VIEWER = "viewer"
+    """Dashboard viewer (Bappeda, Kemensos, Bappenas): reads aggregates only."""
+
+
+class Principal(BaseModel):
+    """A verified caller. ``area`` is a place-code prefix: "" is national, "32" a province,
+    "3204" a regency, "320405" a sub-district, "3204052001" a village."""
+
+    model_config = ConfigDict(frozen=True)
+
+    subject: str
+    roles: frozenset[Role]
+    area: str = Field(pattern=r"^(\d{2}|\d{4}|\d{6}|\d{10})?$")
+    programs: frozenset[str] = frozenset()
+
+    def covers(self, place_code: str) -> bool:
+        """Whether ``place_code`` lies inside this caller's area."""
+        return place_code.startswith(self.area)

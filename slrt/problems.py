@@ -1,0 +1,122 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``), one way for every API.
+
+Each problem has a ``type`` URI under ``https://slrt.id/problems/``, a ``title``, the HTTP
+``status``, a ``detail`` in plain words, and for bad input ``errors``: one entry per field with
+the field's path and the rule it broke. Details never echo personal data back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://slrt.id/problems/"
+
+
+class Problem(Exception):
+    """Raise to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        title: str,
+        detail: str | None = None,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.kind = kind
+        self.title = title
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+        self.extensions = extensions
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": PROBLEM_BASE + self.kind,
+            "title": self.title,
+            "status": self.status,
+        }
+        if self.detail:
+            body["detail"] = self.detail
+        if instance:
+            body["instance"] = instance
+        if self.errors:
+            body["errors"] = self.errors
+        body.update(self.extensions)
+        return body
+
+
+def field_error(field: str, rule: str, message: str) -> dict[str, str]:
+    return {"field": field, "rule": rule, "message": message}
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    errors = []
+    for error in exc.errors():
+        location = [str(p) for p in error.get("loc", ()) if p not in ("body",)]
+        errors.append(
+            field_error(
+                ".".join(location) or "body",
+                str(error.get("type", "invalid")),
+                str(error.get("msg", "invalid value")),
+            )
+        )
+    return errors
+
+
+def problem_response(problem: Problem, request: Request) -> JSONResponse:
+    return JSONResponse(
+        problem.body(request.url.path),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=problem.headers,
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error of ``app`` as a problem document."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problem = Problem(
+            422,
+            "invalid-request",
+            "The request is not valid",
+            "One or more fields break a rule; see errors.",
+            errors=_validation_errors(exc),
+        )
+        return problem_response(problem, request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kinds = {
+            401: "unauthenticated",
+            403: "forbidden",
+            404: "not-found",
+            405: "method-not-allowed",
+            409: "conflict",
+            413: "too-large",
+            429: "too-many-requests",
+        }
+        problem = Problem(
+            exc.status_code,
+            kinds.get(exc.status_code, "http-error"),
+            str(exc.detail) if exc.detail else "HTTP error",
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+        return problem_response(problem, request)

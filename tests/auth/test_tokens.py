@@ -1,0 +1,108 @@
+"""Bearer-token verification against a JWKS, with the local development issuer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+
+from slrt.auth import Role
+from slrt.auth.dev_issuer import DevIssuer
+from slrt.auth.tokens import AuthSettings, InvalidToken, TokenVerifier
+
+ISSUER = "https://auth.slrt.local/dev"
+
+
+@pytest.fixture
+def issuer(tmp_path: Path) -> DevIssuer:
+    issuer = DevIssuer(tmp_path / "issuer", ISSUER, "slrt")
+    issuer.ensure_keys()
+    return issuer
+
+
+@pytest.fixture
+def verifier(issuer: DevIssuer) -> TokenVerifier:
+    return TokenVerifier(
+        AuthSettings(issuer=ISSUER, audience="slrt", jwks_file=issuer.jwks_file, leeway_seconds=30)
+    )
+
+
+async def test_a_valid_token_becomes_a_principal(
+    issuer: DevIssuer, verifier: TokenVerifier
+) -> None:
+    token = issuer.token("bo-1", [Role.BACK_OFFICE], "3204")
+    principal = await verifier.verify(token)
+    assert principal.subject == "bo-1"
+    assert principal.roles == {Role.BACK_OFFICE}
+    assert principal.area == "3204"
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"exp": int(time.time()) - 120}, "expired"),
+        ({"aud": "another-app"}, "audience"),
+        ({"iss": "https://evil.example"}, "unknown issuer"),
+        ({"claim_roles": ["overlord"]}, "roles or area"),
+        ({"claim_area": "32040"}, "roles or area"),
+    ],
+)
+async def test_bad_tokens_are_refused_with_the_reason(
+    issuer: DevIssuer, verifier: TokenVerifier, claims: dict[str, object], reason: str
+) -> None:
+    roles = claims.pop("claim_roles", [Role.VIEWER])
+    area = claims.pop("claim_area", "")
+    token = issuer.token("u", roles, area, **claims)  # type: ignore[arg-type]
+    with pytest.raises(InvalidToken, match=reason):
+        await verifier.verify(token)
+
+
+async def test_clock_skew_within_the_leeway_is_accepted(
+    issuer: DevIssuer, verifier: TokenVerifier
+) -> None:
+    token = issuer.token("u", [Role.VIEWER], "", exp=int(time.time()) - 10)
+    assert (await verifier.verify(token)).subject == "u"
+
+
+async def test_a_tampered_or_foreign_token_is_refused(
+    issuer: DevIssuer, verifier: TokenVerifier, tmp_path: Path
+) -> None:
+    token = issuer.token("u", [Role.VIEWER], "")
+    header, _, signature = token.split(".")
+    forged = jwt.encode({"sub": "admin"}, "k", algorithm="HS256")
+    with pytest.raises(InvalidToken):
+        await verifier.verify(f"{header}.{forged.split('.')[1]}.{signature}")
+    other = DevIssuer(tmp_path / "other", ISSUER, "slrt")
+    with pytest.raises(InvalidToken):
+        await verifier.verify(other.token("u", [Role.MANAGER], ""))
+    with pytest.raises(InvalidToken):
+        await verifier.verify("not-a-jwt")
+
+
+def test_dev_token_command_prints_a_verifiable_token(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "slrt.auth.dev_issuer",
+            "token",
+            "--role",
+            "manager",
+            "--area",
+            "3204",
+            "--subject",
+            "mgr-1",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"SLRT_STACK_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    claims = jwt.decode(result.stdout.strip(), options={"verify_signature": False})
+    assert claims["roles"] == ["manager"]
+    assert claims["area"] == "3204"
+    assert (tmp_path / "dev-issuer" / "jwks.json").exists()
