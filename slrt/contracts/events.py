@@ -7,33 +7,22 @@ No NIK, name or phone number travels in these events except where the consumer n
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import Field
 
+from slrt.contracts.complaints import ComplaintSnapshot
 from slrt.contracts.envelope import EventData
 from slrt.contracts.topics import Topic
-
-
-class Channel(StrEnum):
-    """How a complaint came in (jalur pengaduan)."""
-
-    PUSKESOS_WALK_IN = "puskesos_walk_in"
-    DISTRICT_WALK_IN = "district_walk_in"
-    FACILITATOR_VISIT = "facilitator_visit"
-
-
-class Category(StrEnum):
-    MEMBERSHIP = "membership"
-    """Keluhan kepesertaan: exclusion error, new membership."""
-    IMPLEMENTATION = "implementation"
-    """Keluhan non-kepesertaan: how a program is carried out."""
-    PROGRAM_NEED = "program_need"
-    """Kebutuhan program: the household needs a program it does not have."""
-    INFORMATION = "information"
-    """Permintaan informasi: answered at registration and closed."""
+from slrt.contracts.vocabulary import (
+    Category,
+    Channel,
+    LookupKind,
+    NotificationKind,
+    ProgramChannel,
+    ReferralDecision,
+)
 
 
 class ComplaintSubmitted(EventData):
@@ -57,6 +46,36 @@ class ComplaintSubmitted(EventData):
     """The staff or facilitator user id (subject of the token), never a name."""
 
 
+class ProgramCatalogEntry(EventData):
+    """A program of the catalog (katalog program) as routing and the notifier need it."""
+
+    event_type = "slrt.catalog.program_changed.v1"
+    topic = Topic.PROGRAM_CATALOG
+
+    code: str
+    name: str
+    level: Literal["national", "province", "district", "village", "non_government"]
+    owner_agency: str
+    area: str = ""
+    """Place-code prefix the program serves ("" = national)."""
+    channel: ProgramChannel
+    categories: list[Category]
+    """Which complaint categories this program takes referrals for."""
+    sub_types: list[str] = Field(default_factory=list)
+    """E.g. "madrasah" / "general_school" for PIP: the routing plan matches on these."""
+    sla_working_days: int = Field(ge=1)
+    reminder_working_days: int | None = None
+    callback_url: str | None = None
+    webhook_secret_ref: str | None = None
+    """Name of the secret holding this destination's ``whsec_`` key(s); never the key."""
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    needs_nik: bool = False
+    """Whether referrals to this program may carry the NIK (SIKS-NG does; most do not)."""
+    active: bool = True
+    version: int = Field(ge=1)
+
+
 class ComplaintTransitioned(EventData):
     """One step of a complaint's workflow, as recorded (who, role, when, from → to, why)."""
 
@@ -74,12 +93,8 @@ class ComplaintTransitioned(EventData):
     reason: str | None = None
     decision_code: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
-
-
-class LookupKind(StrEnum):
-    NIK = "nik"
-    KK = "kk"
-    NAME_AND_PLACE = "name_and_place"
+    snapshot: ComplaintSnapshot
+    """The complaint's public state after this transition (what projections store)."""
 
 
 class RegistryCheckRequested(EventData):
@@ -123,15 +138,6 @@ class PrelistEntryRequested(EventData):
     """Where the registry fetches the person's profile from (intake's complaint id)."""
 
 
-class NotificationKind(StrEnum):
-    REFERRAL = "referral"
-    REMINDER = "reminder"
-    ESCALATION = "escalation"
-    FACILITATOR_TASK = "facilitator_task"
-    HOUSEHOLD_MESSAGE = "household_message"
-    ANSWER_LINK = "answer_link"
-
-
 class NotificationRequested(EventData):
     event_type = "slrt.notification.requested.v1"
     topic = Topic.NOTIFICATION_REQUESTS
@@ -170,13 +176,6 @@ class NotificationFailed(EventData):
     failed_at: datetime
 
 
-class ReferralDecision(StrEnum):
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    UNDER_REVIEW = "under_review"
-    NOT_RESPONSIBLE = "not_responsible"
-
-
 class ReferralAnswered(EventData):
     """A program manager answered a referral (signed callback or answer link, via intake)."""
 
@@ -197,6 +196,7 @@ class ReferralAnswered(EventData):
 EVENT_MODELS: dict[str, type[EventData]] = {
     model.event_type: model
     for model in (
+        ProgramCatalogEntry,
         ComplaintSubmitted,
         ComplaintTransitioned,
         RegistryCheckRequested,

@@ -20,6 +20,9 @@ class Topic(StrEnum):
     """notifier → routing: delivered / failed."""
     REFERRAL_ANSWERS = "slrt.referral.answers"
     """intake → routing: a program manager's answer to a referral."""
+    PROGRAM_CATALOG = "slrt.catalog.programs"
+    """registry → routing, notifier, intake: every program catalog entry after each change,
+    keyed by program code (a compacted topic: the latest entry per program is kept)."""
 
 
 ALL_TOPICS: tuple[Topic, ...] = tuple(Topic)

@@ -73,7 +73,7 @@ async def test_a_tampered_or_foreign_token_is_refused(
 ) -> None:
     token = issuer.token("u", [Role.VIEWER], "")
     header, _, signature = token.split(".")
-    forged = jwt.encode({"sub": "admin"}, "k", algorithm="HS256")
+    forged = jwt.encode({"sub": "admin"}, "k" * 32, algorithm="HS256")
     with pytest.raises(InvalidToken):
         await verifier.verify(f"{header}.{forged.split('.')[1]}.{signature}")
     other = DevIssuer(tmp_path / "other", ISSUER, "slrt")

@@ -1,0 +1,201 @@
+"""The complaint's life as every part sees it: steps, the actions people take (Temporal update
+inputs, sent by intake, validated by the workflow), and the snapshot published after each step.
+
+Update names are the ``UPDATE_*`` constants; each takes its model below. The workflow refuses an
+action that does not fit the current step or the caller's role *before* anything is written,
+with an ``ApplicationError`` whose type is ``WrongStep`` (→ HTTP 409, the current step named)
+or ``NotYourRole`` (→ HTTP 403).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from slrt.auth.principal import Role
+from slrt.contracts.vocabulary import Category, Channel, ReferralDecision
+
+
+class ComplaintStep(StrEnum):
+    RECEIVED = "received"
+    SUPERVISOR_REVIEW = "supervisor_review"
+    RETURNED_FOR_CORRECTION = "returned_for_correction"
+    REGISTERED = "registered"
+    REGISTRY_CHECK = "registry_check"
+    BACK_OFFICE = "back_office"
+    AWAITING_INFORMATION = "awaiting_information"
+    """Back office asked the household for more through the facilitator (clock paused)."""
+    MANAGER_APPROVAL = "manager_approval"
+    REFERRED = "referred"
+    UNDER_REVIEW = "under_review"
+    FEEDBACK = "feedback"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+OPEN_STEPS = frozenset(ComplaintStep) - {ComplaintStep.CLOSED, ComplaintStep.WITHDRAWN}
+
+
+class Outcome(StrEnum):
+    """How a complaint ended (kode hasil)."""
+
+    ANSWERED = "answered"
+    """Information request answered at registration."""
+    RESOLVED_LOCALLY = "resolved_locally"
+    REFERRAL_ACCEPTED = "referral_accepted"
+    REFERRAL_REJECTED = "referral_rejected"
+    DUPLICATE = "duplicate"
+    WITHDRAWN = "withdrawn"
+
+
+class Actor(BaseModel):
+    """Who acts: the verified caller's id and the role they act in (never a name)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    role: Role
+    area: str = ""
+
+
+# --- Update names and inputs -------------------------------------------------------------
+
+UPDATE_SUPERVISOR_REVIEW = "supervisor_review"
+UPDATE_RESUBMIT = "resubmit_corrected"
+UPDATE_BACK_OFFICE = "back_office_action"
+UPDATE_INFORMATION_RECEIVED = "information_received"
+UPDATE_MANAGER_DECISION = "manager_decision"
+UPDATE_FEEDBACK = "facilitator_feedback"
+UPDATE_HOUSEHOLD_RESPONSE = "household_response"
+UPDATE_WITHDRAW = "withdraw"
+QUERY_STATE = "state"
+SIGNAL_REGISTRY_RESULT = "registry_result"
+SIGNAL_DELIVERY_OUTCOME = "delivery_outcome"
+SIGNAL_REFERRAL_ANSWER = "referral_answer"
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    actor: Actor
+    request_id: str = Field(min_length=1, max_length=100)
+    """Client idempotency key: repeating an action with the same id returns the first result."""
+
+
+class SupervisorReview(_Action):
+    decision: Literal["approve", "return_for_correction"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class CorrectedSubmission(_Action):
+    """The facilitator's corrected version after a return (same workflow)."""
+
+    description: str = Field(min_length=1, max_length=5000)
+    category: Category
+    program_code: str | None = None
+    sub_type: str | None = None
+
+
+class BackOfficeAction(_Action):
+    kind: Literal["resolve", "refer", "mark_duplicate", "request_information"]
+    answer: str | None = Field(default=None, max_length=5000)
+    decision_code: str | None = Field(default=None, max_length=50)
+    destination_program: str | None = None
+    """For ``refer``: the program to refer to (default: the routing plan's suggestion)."""
+    override_reason: str | None = Field(default=None, max_length=2000)
+    """Required when ``destination_program`` differs from the routing plan's suggestion."""
+    duplicate_of: str | None = None
+    """For ``mark_duplicate``: the other ticket number."""
+    question: str | None = Field(default=None, max_length=2000)
+    """For ``request_information``: what the household is asked."""
+
+
+class InformationReceived(_Action):
+    information: str = Field(min_length=1, max_length=5000)
+
+
+class ManagerDecision(_Action):
+    decision: Literal["approve", "send_back"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class FacilitatorFeedback(_Action):
+    household_told: bool
+    visited_on: date
+    household_response: Literal["satisfied", "not_satisfied"] | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class HouseholdResponse(_Action):
+    """The household's rating or appeal from the public tracking page (actor role: none)."""
+
+    response: Literal["satisfied", "not_satisfied"]
+    appeal: bool = False
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class Withdraw(_Action):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+# --- Results fed back by consumers (signals) ---------------------------------------------
+
+
+class DeliveryOutcome(BaseModel):
+    request_id: UUID
+    delivered: bool
+    channel: str
+    detail: str | None = None
+    at: datetime
+
+
+class ReferralAnswer(BaseModel):
+    answer_id: str
+    referral_id: UUID
+    decision: ReferralDecision
+    note: str | None = None
+    expected_date: date | None = None
+    suggested_destination: str | None = None
+    at: datetime
+
+
+# --- What everyone else sees -------------------------------------------------------------
+
+
+class RegistrySummary(BaseModel):
+    found: bool
+    household_id: UUID | None = None
+    welfare_decile: int | None = None
+    programs: list[str] = Field(default_factory=list)
+    prelist_requested: bool = False
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ComplaintSnapshot(BaseModel):
+    """The complaint's public state after a transition (no personal data)."""
+
+    complaint_id: UUID
+    ticket_number: str
+    step: ComplaintStep
+    holder_role: Role | None
+    """Who must act now (None when the complaint waits on the outside or is closed)."""
+    place_code: str
+    category: Category
+    channel: Channel
+    program_code: str | None = None
+    referral_destination: str | None = None
+    acknowledge_due: date | None = None
+    resolve_due: date | None = None
+    step_due: date | None = None
+    """When the current step is due: what the household sees as "next step due"."""
+    repeat_of: list[str] = Field(default_factory=list)
+    escalation_count: int = 0
+    escalated: bool = False
+    overdue: bool = False
+    registry: RegistrySummary | None = None
+    outcome: Outcome | None = None
+    reopened: bool = False
