@@ -23,9 +23,14 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from slrt.contracts.temporal import SEARCH_ATTRIBUTES
-from slrt.contracts.topics import ALL_TOPICS, dead_letter_topic
+from slrt.contracts.topics import ALL_TOPICS, Topic, dead_letter_topic
 from slrt.kafka import client_options
 from slrt.settings import ConnectionSettings
+
+TOPIC_CONFIGS: dict[str, dict[str, str]] = {
+    # The catalog topic keeps the latest entry per program for as long as the topic exists.
+    Topic.PROGRAM_CATALOG.value: {"cleanup.policy": "compact"},
+}
 
 
 def contract_topics() -> list[str]:
@@ -58,7 +63,10 @@ async def create_topics(
         existing = set(await admin.list_topics())
         for name in (n for n in names if n not in existing):
             try:
-                await admin.create_topics([NewTopic(name, partitions, replication)])
+                configs = TOPIC_CONFIGS.get(name, {})
+                await admin.create_topics(
+                    [NewTopic(name, partitions, replication, topic_configs=configs)]
+                )
                 created.append(name)
             except TopicAlreadyExistsError:
                 pass
