@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from slrt.contracts.complaints import ComplaintSnapshot
 from slrt.contracts.envelope import EventData
@@ -23,6 +23,24 @@ from slrt.contracts.vocabulary import (
     ProgramChannel,
     ReferralDecision,
 )
+
+
+class Complainant(BaseModel):
+    """Who the complaint is about, as far as the registry check and the pre-list need it.
+
+    Personal data: it travels in the event value (never the key) to routing, which passes it
+    to the registry only; it is never logged.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    nik: str | None = Field(default=None, pattern=r"^\d{16}$")
+    kk_number: str | None = Field(default=None, pattern=r"^\d{16}$")
+    name: str = Field(min_length=1, max_length=200)
+    sex: Literal["male", "female"] | None = None
+    birth_date: date | None = None
+    address: str | None = Field(default=None, max_length=500)
+    village_code: str = Field(pattern=r"^\d{10}$")
 
 
 class ComplaintSubmitted(EventData):
@@ -39,8 +57,10 @@ class ComplaintSubmitted(EventData):
     program_code: str | None = None
     sub_type: str | None = None
     anonymous: bool = False
-    has_nik: bool = False
-    """Whether a NIK was given; the NIK itself stays in intake's store."""
+    complainant: Complainant | None = None
+    """None for anonymous reports (no personal data stored)."""
+    description: str = Field(max_length=5000)
+    occurred_on: date | None = None
     submitted_at: datetime
     submitted_by: str
     """The staff or facilitator user id (subject of the token), never a name."""
@@ -134,8 +154,8 @@ class PrelistEntryRequested(EventData):
 
     request_id: UUID
     complaint_id: UUID
-    intake_record_ref: str
-    """Where the registry fetches the person's profile from (intake's complaint id)."""
+    ticket_number: str
+    person: Complainant
 
 
 class NotificationRequested(EventData):

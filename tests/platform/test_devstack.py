@@ -51,7 +51,7 @@ async def test_postgres_restarts_with_its_data_and_a_second_start_is_a_no_op(
 def _gone(pid: int) -> bool:
     """Exited (a zombie waiting for a reaper that is not us counts as exited)."""
     try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return True
 

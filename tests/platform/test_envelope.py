@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from slrt.contracts.envelope import Envelope, from_kafka, to_kafka
-from slrt.contracts.events import EVENT_MODELS, Category, Channel, ComplaintSubmitted
+from slrt.contracts.events import EVENT_MODELS, ComplaintSubmitted
+from slrt.contracts.vocabulary import Category, Channel
 
 
 def _submitted() -> ComplaintSubmitted:
@@ -20,6 +21,7 @@ def _submitted() -> ComplaintSubmitted:
         village_code="3204052001",
         submitted_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
         submitted_by="user-17",
+        description="Bantuan PKH tidak cair sejak Januari",
     )
 
 
