@@ -21,7 +21,7 @@ class ConnectionSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SLRT_", env_file=".env", extra="ignore")
 
-    postgres_dsn: SecretStr = SecretStr("postgresql://slrt@127.0.0.1:55432/slrt")
+    postgres_dsn: SecretStr = SecretStr("postgresql://slrt@127.0.0.1:15432/slrt")
     postgres_pool_min: int = Field(default=1, ge=0)
     postgres_pool_max: int = Field(default=10, ge=1)
 

@@ -188,6 +188,8 @@ class ComplaintSnapshot(BaseModel):
     channel: Channel
     program_code: str | None = None
     referral_destination: str | None = None
+    referral_id: UUID | None = None
+    """The current referral (the id program managers answer on; None before a referral)."""
     acknowledge_due: date | None = None
     resolve_due: date | None = None
     step_due: date | None = None

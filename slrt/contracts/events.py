@@ -158,6 +158,17 @@ class PrelistEntryRequested(EventData):
     person: Complainant
 
 
+class Recipient(BaseModel):
+    """Where a person (staff member, facilitator, household) is reached, when the notifier
+    cannot look it up itself. Personal data: in the event value only, never logged."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    phone: str | None = Field(default=None, max_length=30)
+    email: str | None = Field(default=None, max_length=254)
+    language: Literal["id", "en"] = "id"
+
+
 class NotificationRequested(EventData):
     event_type = "slrt.notification.requested.v1"
     topic = Topic.NOTIFICATION_REQUESTS
@@ -171,6 +182,12 @@ class NotificationRequested(EventData):
     params: dict[str, Any] = Field(default_factory=dict)
     breached: bool = False
     """Breaches go out at once; other staff reminders are gathered into a daily digest."""
+    referral_id: UUID | None = None
+    """For referrals and answer links: the referral the program manager answers."""
+    place_code: str | None = Field(default=None, pattern=r"^\d{2,10}$")
+    """The complaint's place (village code): scopes who may read the delivery's status."""
+    recipient: Recipient | None = None
+    """Contact of a staff member or household (not needed for catalog destinations)."""
 
 
 class NotificationDelivered(EventData):

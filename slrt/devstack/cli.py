@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 import time
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -19,7 +20,7 @@ from slrt.devstack.process import StackError
 from slrt.devstack.services import ServiceProcess, service_processes
 from slrt.devstack.temporal import TemporalDevServer
 
-console = Console()
+console = Console(width=max(Console().width, 120))
 
 
 class Stack:
@@ -87,8 +88,8 @@ class Stack:
         s = self.settings
         table = Table(title=f"SLRT local stack — data in {s.data_dir}")
         for column in ("part", "state", "where", "log"):
-            table.add_column(column)
-        logs = s.data_dir / "logs"
+            table.add_column(column, overflow="fold")
+        logs = _relative(s.data_dir / "logs")
 
         def state(pid: int | None) -> str:
             return f"[green]running[/] (pid {pid})" if pid else "[red]stopped[/]"
@@ -106,8 +107,15 @@ class Stack:
         )
         for svc in self.services:
             where = f"{svc.url}/docs" if svc.name != "routing" else f"{svc.url}/readyz"
-            table.add_row(svc.name, state(svc.pid()), where, str(svc.log_file))
+            table.add_row(svc.name, state(svc.pid()), where, str(_relative(svc.log_file)))
         return table
+
+
+def _relative(path: Path) -> Path:
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def main(argv: list[str] | None = None) -> int:

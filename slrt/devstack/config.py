@@ -20,7 +20,7 @@ class StackSettings(BaseSettings):
     cache_dir: Path | None = None
     """Downloaded Kafka jars; default ``<data_dir>/cache``. Survives ``make down``."""
 
-    postgres_port: int = Field(default=55432, ge=1, le=65535)
+    postgres_port: int = Field(default=15432, ge=1, le=65535)
     postgres_database: str = "slrt"
     postgres_user: str = "slrt"
     postgres_os_user: str = "slrt-postgres"

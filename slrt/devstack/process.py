@@ -58,9 +58,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def can_bind(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could listen on ``port`` now (also false while a client socket holds
+    it as its local port)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def ensure_ports_free(component: str, ports: Mapping[str, int]) -> None:
     for setting, port in ports.items():
-        if port_in_use(port):
+        if port_in_use(port) or not can_bind(port):
             raise StackError(
                 f"{component}: port {port} is already taken by another process; "
                 f"stop it or choose another port with {setting}=<port>"
