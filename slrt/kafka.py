@@ -30,6 +30,7 @@ from opentelemetry import trace
 from slrt.contracts.envelope import Envelope, EventData, from_kafka, to_kafka
 from slrt.contracts.topics import dead_letter_topic
 from slrt.db import Connection
+from slrt.metrics import CONSUMER_LAG, EVENTS_CONSUMED
 from slrt.settings import ConnectionSettings
 from slrt.telemetry import extract_context, inject_headers
 
@@ -192,9 +193,20 @@ class EventConsumer:
                         async with self._lock:
                             await self._process(record)
                             await self._commit(consumer, tp, record.offset + 1)
+                await self._record_lag(consumer)
         finally:
             self._consumer = None
             await consumer.stop()
+
+    async def _record_lag(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            position = await consumer.position(tp)
+            CONSUMER_LAG.labels(self.group_id, tp.topic, str(tp.partition)).set(
+                max(highwater - position, 0)
+            )
 
     async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         try:
@@ -225,7 +237,7 @@ class EventConsumer:
     async def _handle_with_retries(self, record: ConsumerRecord, envelope: Envelope) -> None:
         for attempt in range(1, self._max_attempts + 1):
             try:
-                await self._handle_once(envelope)
+                await self._handle_once(envelope, record.topic)
                 return
             except PermanentError as exc:
                 await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
@@ -245,7 +257,7 @@ class EventConsumer:
                 )
                 await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
 
-    async def _handle_once(self, envelope: Envelope) -> None:
+    async def _handle_once(self, envelope: Envelope, topic: str) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             first_time = await conn.fetchval(
                 "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) "
@@ -255,6 +267,7 @@ class EventConsumer:
             )
             if not first_time:
                 self.duplicates_skipped += 1
+                EVENTS_CONSUMED.labels(self.group_id, topic, "duplicate").inc()
                 log.info(
                     "duplicate event skipped",
                     extra={"event_id": envelope.id, "event_type": envelope.type},
@@ -262,6 +275,7 @@ class EventConsumer:
                 return
             await self._handler(envelope, conn)
         self.handled += 1
+        EVENTS_CONSUMED.labels(self.group_id, topic, "handled").inc()
 
     async def _dead_letter(self, record: ConsumerRecord, error: str) -> None:
         headers = [
@@ -276,6 +290,7 @@ class EventConsumer:
             dead_letter_topic(record.topic), record.key, record.value, headers
         )
         self.dead_lettered += 1
+        EVENTS_CONSUMED.labels(self.group_id, record.topic, "dead_lettered").inc()
         log.error(
             "event dead-lettered",
             extra={

@@ -24,6 +24,7 @@ import asyncpg
 from slrt.contracts.envelope import Envelope, EventData
 from slrt.db import Connection
 from slrt.kafka import EventProducer
+from slrt.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
 from slrt.telemetry import inject_headers
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class OutboxRelay:
     ) -> None:
         self._pool = pool
         self._producer = producer
+        self._schema = schema
         self._lock_key = zlib.crc32(f"slrt-outbox:{schema}".encode())
         self._batch_size = batch_size
         self._idle = idle_seconds
@@ -67,6 +69,7 @@ class OutboxRelay:
             try:
                 published = await self.relay_once()
             except Exception as exc:  # any failure: retry the same rows, never skip them
+                OUTBOX_FAILURES.labels(self._schema).inc()
                 log.warning("outbox relay pass failed; retrying", extra={"error": repr(exc)[:300]})
                 await _sleep_or_stop(stop, 2.0)
                 continue
@@ -87,6 +90,7 @@ class OutboxRelay:
                 return 0
             await self._publish(rows)
             await self._mark_published(conn, [r["id"] for r in rows])
+        OUTBOX_PUBLISHED.labels(self._schema).inc(len(rows))
         return len(rows)
 
     async def _publish(self, rows: list[asyncpg.Record]) -> None:

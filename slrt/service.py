@@ -23,7 +23,7 @@ from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from temporalio.client import Client
 
-from slrt import problems, temporal
+from slrt import metrics, problems, temporal
 from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
 from slrt.health import DependencyCheck, health_router
@@ -188,6 +188,8 @@ def build_app(
     app.state.runtime = runtime
     problems.install(app)
     app.include_router(health_router(runtime.checks))
+    app.include_router(metrics.metrics_router())
+    app.middleware("http")(metrics.http_metrics_middleware(name))
     for router in routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")

@@ -169,6 +169,43 @@ class Recipient(BaseModel):
     language: Literal["id", "en"] = "id"
 
 
+class RegistryProposalUpdated(EventData):
+    """A pre-list entry or profile-change proposal was recorded, reviewed or exported to SIKS-NG.
+
+    Keyed by the complaint id when a complaint started it, else by the proposal id.
+    """
+
+    event_type = "slrt.registry.proposal_updated.v1"
+    topic = Topic.REGISTRY_RESULTS
+
+    proposal_id: UUID
+    kind: Literal["prelist", "change"]
+    complaint_id: UUID | None = None
+    request_id: UUID | None = None
+    """The PrelistEntryRequested that created it, if any."""
+    status: Literal["proposed", "approved", "returned", "exported"]
+    batch_id: UUID | None = None
+    at: datetime
+
+
+class RegistryVerificationApplied(EventData):
+    """SIKS-NG's verification result for a proposal was applied to the registry."""
+
+    event_type = "slrt.registry.verification_applied.v1"
+    topic = Topic.REGISTRY_RESULTS
+
+    proposal_id: UUID
+    kind: Literal["prelist", "change"]
+    complaint_id: UUID | None = None
+    batch_id: UUID
+    accepted: bool
+    reason: str | None = None
+    """SIKS-NG's reason for a rejection (no personal data)."""
+    household_id: UUID | None = None
+    """The registry household the accepted entry became (or the changed person's household)."""
+    at: datetime
+
+
 class NotificationRequested(EventData):
     event_type = "slrt.notification.requested.v1"
     topic = Topic.NOTIFICATION_REQUESTS
@@ -239,6 +276,8 @@ EVENT_MODELS: dict[str, type[EventData]] = {
         RegistryCheckRequested,
         RegistryCheckCompleted,
         PrelistEntryRequested,
+        RegistryProposalUpdated,
+        RegistryVerificationApplied,
         NotificationRequested,
         NotificationDelivered,
         NotificationFailed,

@@ -1,0 +1,101 @@
+"""Prometheus metrics, one registry per process, served on ``/metrics`` by every service.
+
+Platform metrics live here (HTTP, Kafka consumers, outbox); services add their domain metrics
+(SLA at-risk/breached, delivery failures, workflow step durations) in their own modules with
+the same ``slrt_`` prefix, using :data:`REGISTRY`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+HTTP_REQUESTS = Counter(
+    "slrt_http_requests",
+    "HTTP requests handled",
+    ["service", "method", "route", "status"],
+    registry=REGISTRY,
+)
+HTTP_LATENCY = Histogram(
+    "slrt_http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
+)
+EVENTS_CONSUMED = Counter(
+    "slrt_kafka_events",
+    "Events taken from Kafka by outcome (handled, duplicate, dead_lettered)",
+    ["group", "topic", "outcome"],
+    registry=REGISTRY,
+)
+CONSUMER_LAG = Gauge(
+    "slrt_kafka_consumer_lag",
+    "Records not yet consumed (high watermark - position)",
+    ["group", "topic", "partition"],
+    registry=REGISTRY,
+)
+OUTBOX_PUBLISHED = Counter(
+    "slrt_outbox_published",
+    "Outbox rows published to Kafka",
+    ["schema"],
+    registry=REGISTRY,
+)
+OUTBOX_FAILURES = Counter(
+    "slrt_outbox_relay_failures",
+    "Failed outbox relay passes (retried)",
+    ["schema"],
+    registry=REGISTRY,
+)
+
+
+def metrics_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def _route_template(request: Request) -> str:
+    # Label by route template (/v1/complaints/{id}), never by the raw path: bounded cardinality
+    # and no identifiers in metrics.
+    route = request.scope.get("route")  # set by the router once it matched
+    return str(getattr(route, "path", "unmatched"))
+
+
+def http_metrics_middleware(
+    service: str,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    async def middleware(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        began = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = _route_template(request)
+            if route not in ("/metrics", "/healthz", "/readyz"):
+                HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
+                HTTP_LATENCY.labels(service, request.method, route).observe(
+                    time.perf_counter() - began
+                )
+
+    return middleware
