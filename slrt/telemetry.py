@@ -60,13 +60,18 @@ def setup_tracing(service: str, settings: ConnectionSettings) -> TracerProvider:
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(settings.otlp_endpoint)))
     trace.set_tracer_provider(provider)
-    try:
-        from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-
-        AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
-    except Exception:  # instrumentation is best-effort; a version mismatch must not stop a service
-        logging.getLogger(__name__).warning("asyncpg instrumentation unavailable", exc_info=True)
+    _instrument_clients()
     return provider
+
+
+def _instrument_clients() -> None:
+    """asyncpg queries as spans; httpx calls (webhooks, gateways) carry ``traceparent`` out."""
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    for instrumentor in (AsyncPGInstrumentor(), HTTPXClientInstrumentor()):  # type: ignore[no-untyped-call]
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument()
 
 
 def setup_telemetry(service: str, settings: ConnectionSettings) -> TracerProvider:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -201,3 +201,29 @@ class ComplaintSnapshot(BaseModel):
     registry: RegistrySummary | None = None
     outcome: Outcome | None = None
     reopened: bool = False
+
+
+class HistoryEntry(BaseModel):
+    """One recorded transition (or same-step event such as an escalation) of a complaint."""
+
+    sequence: int
+    from_step: ComplaintStep | None
+    to_step: ComplaintStep
+    actor: str
+    """A user id, ``program:<code>`` for a program manager's answer, or ``system``."""
+    actor_role: str
+    at: datetime
+    reason: str | None = None
+    decision_code: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ComplaintState(BaseModel):
+    """What ``QUERY_STATE`` returns: the snapshot, the full history and the running clocks."""
+
+    snapshot: ComplaintSnapshot
+    history: list[HistoryEntry]
+    clocks: dict[str, Any] = Field(default_factory=dict)
+    """Each running clock by kind: holder, started/remind/due/expiry dates, escalations."""
+    notifications: list[dict[str, Any]] = Field(default_factory=list)
+    """Notification requests sent so far (kind, destination, template, breached, at)."""

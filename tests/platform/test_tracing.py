@@ -1,0 +1,47 @@
+"""Spans reach an OTLP receiver, and trace context crosses Kafka from a producer process to a
+consumer process."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+from slrt.contracts.topics import dead_letter_topic
+from tests.support.harness import RealStack
+from tests.support.otlp_receiver import otlp_receiver
+
+
+def _run(role: str, endpoint: str, env_extra: list[str]) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "tests.support.trace_hop", role, endpoint, *env_extra],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
+
+
+async def test_one_trace_spans_a_producer_and_a_consumer_process(
+    real_stack: RealStack,
+    kafka_bootstrap: str,
+    fresh_db: str,
+    topic_name: str,
+) -> None:
+    await real_stack.create_topics(topic_name, dead_letter_topic(topic_name), partitions=2)
+    with otlp_receiver() as (endpoint, store):
+        # Each process flushes its spans before it exits.
+        await asyncio.to_thread(_run, "produce", endpoint, [kafka_bootstrap, topic_name])
+        await asyncio.to_thread(_run, "consume", endpoint, [kafka_bootstrap, topic_name, fresh_db])
+        spans = store.spans()
+
+    by_name = {s.name: s for s in spans}
+    request = by_name["intake request"]
+    publish = by_name[f"{topic_name} publish"]
+    process = by_name[f"{topic_name} process"]
+    handler = by_name["handle in consumer"]
+    assert request.service == publish.service == "slrt-trace-producer"
+    assert process.service == handler.service == "slrt-trace-consumer"
+    assert request.trace_id == publish.trace_id == process.trace_id == handler.trace_id
+    assert publish.parent_span_id == request.span_id
+    assert process.parent_span_id == publish.span_id
+    assert handler.parent_span_id == process.span_id
