@@ -32,9 +32,12 @@ from slrt.contracts.topics import dead_letter_topic
 from slrt.db import Connection
 from slrt.metrics import CONSUMER_LAG, EVENTS_CONSUMED
 from slrt.settings import ConnectionSettings
+from slrt.stopping import sleep_or_stop
 from slrt.telemetry import extract_context, inject_headers
 
 log = logging.getLogger(__name__)
+
+
 tracer = trace.get_tracer("slrt.kafka")
 
 Handler = Callable[[Envelope, Connection], Awaitable[None]]
@@ -43,6 +46,22 @@ Handler = Callable[[Envelope, Connection], Awaitable[None]]
 
 class PermanentError(Exception):
     """Raised by a handler for an event that can never succeed: dead-lettered at once."""
+
+
+class TransientError(Exception):
+    """Raised by a handler when a dependency is unavailable: the event is retried until it
+    is back, never dead-lettered."""
+
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    TransientError,
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
 
 
 def client_options(settings: ConnectionSettings) -> dict[str, Any]:
@@ -191,7 +210,8 @@ class EventConsumer:
                         if stop.is_set():
                             return
                         async with self._lock:
-                            await self._process(record)
+                            if not await self._process(record, stop):
+                                return  # stopped during an outage: redelivered later
                             await self._commit(consumer, tp, record.offset + 1)
                 await self._record_lag(consumer)
         finally:
@@ -219,12 +239,13 @@ class EventConsumer:
                 extra={"topic": tp.topic, "partition": tp.partition, "error": str(exc)},
             )
 
-    async def _process(self, record: ConsumerRecord) -> None:
+    async def _process(self, record: ConsumerRecord, stop: asyncio.Event) -> bool:
+        """Handle or dead-letter one record; False if stopped before either happened."""
         try:
             envelope = from_kafka(record.key, record.headers, record.value)
         except ValueError as exc:
             await self._dead_letter(record, f"unparseable: {exc}")
-            return
+            return True
         context = extract_context(record.headers)
         with tracer.start_as_current_span(
             f"{record.topic} process", context=context, kind=trace.SpanKind.CONSUMER
@@ -232,30 +253,48 @@ class EventConsumer:
             span.set_attribute("messaging.consumer.group.name", self.group_id)
             span.set_attribute("messaging.message.id", envelope.id)
             span.set_attribute("cloudevents.event_type", envelope.type)
-            await self._handle_with_retries(record, envelope)
+            return await self._handle_with_retries(record, envelope, stop)
 
-    async def _handle_with_retries(self, record: ConsumerRecord, envelope: Envelope) -> None:
-        for attempt in range(1, self._max_attempts + 1):
+    async def _handle_with_retries(
+        self, record: ConsumerRecord, envelope: Envelope, stop: asyncio.Event
+    ) -> bool:
+        """Handle the event; an outage is waited out, a failing handler is dead-lettered.
+        False when ``stop`` was set while a dependency was down."""
+        failures = 0
+        outage_delay = self._backoff
+        while True:
             try:
                 await self._handle_once(envelope, record.topic)
-                return
+                return True
             except PermanentError as exc:
                 await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
-                return
+                return True
+            except TRANSIENT_ERRORS as exc:
+                # A dependency is down: keep the record (no dead letter, no commit) and retry
+                # until it is back, or until shutdown, after which the record is redelivered.
+                if stop.is_set():
+                    return False
+                self._log_retry(envelope, "dependency unavailable, waiting", exc)
+                await sleep_or_stop(stop, outage_delay)
+                outage_delay = min(outage_delay * 2, 30.0)
             except Exception as exc:
-                if attempt == self._max_attempts:
+                failures += 1
+                if failures >= self._max_attempts:
                     await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
-                    return
-                log.warning(
-                    "handler failed, retrying",
-                    extra={
-                        "event_id": envelope.id,
-                        "event_type": envelope.type,
-                        "attempt": attempt,
-                        "error_type": type(exc).__name__,
-                    },
-                )
-                await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
+                    return True
+                self._log_retry(envelope, "handler failed, retrying", exc)
+                await asyncio.sleep(self._backoff * 2 ** (failures - 1))
+
+    @staticmethod
+    def _log_retry(envelope: Envelope, message: str, exc: BaseException) -> None:
+        log.warning(
+            message,
+            extra={
+                "event_id": envelope.id,
+                "event_type": envelope.type,
+                "error_type": type(exc).__name__,
+            },
+        )
 
     async def _handle_once(self, envelope: Envelope, topic: str) -> None:
         async with self._pool.acquire() as conn, conn.transaction():

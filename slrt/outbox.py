@@ -13,7 +13,6 @@ from waiting on rows the first holds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import zlib
@@ -25,6 +24,7 @@ from slrt.contracts.envelope import Envelope, EventData
 from slrt.db import Connection
 from slrt.kafka import EventProducer
 from slrt.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
+from slrt.stopping import sleep_or_stop
 from slrt.telemetry import inject_headers
 
 log = logging.getLogger(__name__)
@@ -71,10 +71,10 @@ class OutboxRelay:
             except Exception as exc:  # any failure: retry the same rows, never skip them
                 OUTBOX_FAILURES.labels(self._schema).inc()
                 log.warning("outbox relay pass failed; retrying", extra={"error": repr(exc)[:300]})
-                await _sleep_or_stop(stop, 2.0)
+                await sleep_or_stop(stop, 2.0)
                 continue
             if published == 0:
-                await _sleep_or_stop(stop, self._idle)
+                await sleep_or_stop(stop, self._idle)
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many rows were published and marked."""
@@ -115,8 +115,3 @@ class OutboxRelay:
 
 def _as_dict(value: Any) -> dict[str, Any]:
     return json.loads(value) if isinstance(value, str) else dict(value or {})
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -26,6 +26,8 @@ class Action(StrEnum):
     PERSON_READ = "registry.person_read"
     PERSON_SEARCH = "registry.person_search"
     CATALOG_EDIT = "catalog.edit"
+    PROPOSAL_SUBMIT = "registry.proposal_submit"
+    """Record a pre-list entry or a profile-change proposal (front office, facilitator)."""
     PROPOSAL_REVIEW = "registry.proposal_review"
     REGISTRY_IMPORT = "registry.import"
     DELIVERY_READ = "delivery.read"
@@ -43,6 +45,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
             A.COMPLAINT_WITHDRAW,
             A.PERSON_READ,
             A.PERSON_SEARCH,
+            A.PROPOSAL_SUBMIT,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -57,7 +60,14 @@ ALLOWED: dict[Role, frozenset[Action]] = {
         }
     ),
     Role.FRONT_OFFICE: frozenset(
-        {A.COMPLAINT_SUBMIT, A.COMPLAINT_READ, A.COMPLAINT_WITHDRAW, A.PERSON_READ, A.PERSON_SEARCH}
+        {
+            A.COMPLAINT_SUBMIT,
+            A.COMPLAINT_READ,
+            A.COMPLAINT_WITHDRAW,
+            A.PERSON_READ,
+            A.PERSON_SEARCH,
+            A.PROPOSAL_SUBMIT,
+        }
     ),
     Role.BACK_OFFICE: frozenset(
         {

@@ -28,7 +28,7 @@ import asyncpg
 
 from slrt.settings import ConnectionSettings
 
-SERVICES = ("intake", "routing", "registry", "notifier")
+SERVICES = ("intake", "routing", "registry", "notifier", "dashboard")
 _FILE_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 PLATFORM_SQL_DIR = Path(__file__).parent / "sql"
 

@@ -39,6 +39,7 @@ class StackSettings(BaseSettings):
     registry_port: int = Field(default=8002, ge=1, le=65535)
     notifier_port: int = Field(default=8003, ge=1, le=65535)
     routing_port: int = Field(default=8004, ge=1, le=65535)
+    dashboard_port: int = Field(default=8005, ge=1, le=65535)
 
     @property
     def cache(self) -> Path:

@@ -10,7 +10,7 @@ import httpx
 from slrt.devstack.config import REPO_ROOT, StackSettings
 from slrt.devstack.process import PidFile, ensure_ports_free, spawn, terminate, wait_until
 
-SERVICE_NAMES = ("registry", "notifier", "routing", "intake")
+SERVICE_NAMES = ("registry", "notifier", "routing", "intake", "dashboard")
 
 
 class ServiceProcess:

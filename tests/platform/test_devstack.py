@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
 from pathlib import Path
 
@@ -14,13 +15,13 @@ from slrt.devstack.config import StackSettings
 from slrt.devstack.kafka import Kafka
 from slrt.devstack.postgres import Postgres
 from slrt.devstack.process import PidFile, StackError, free_port, spawn, terminate
+from tests.support.harness import postgres_folder
 
 
-async def test_postgres_restarts_with_its_data_and_a_second_start_is_a_no_op(
-    tmp_path: Path,
-) -> None:
+async def test_postgres_restarts_with_its_data_and_a_second_start_is_a_no_op() -> None:
+    folder = postgres_folder()
     pg = Postgres(
-        tmp_path,
+        folder,
         free_port(),
         database="slrt",
         user="slrt",
@@ -46,6 +47,7 @@ async def test_postgres_restarts_with_its_data_and_a_second_start_is_a_no_op(
         await conn.close()
     finally:
         await asyncio.to_thread(pg.stop)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _gone(pid: int) -> bool:

@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaProducer
 from slrt.contracts.envelope import Envelope, EventData
 from slrt.contracts.topics import Topic, dead_letter_topic
 from slrt.db import Connection
-from slrt.kafka import EventConsumer, EventProducer, PermanentError
+from slrt.kafka import EventConsumer, EventProducer, PermanentError, TransientError
 from slrt.settings import ConnectionSettings
 from tests.support.crashing_consumer import CRASH_EXIT_CODE
 from tests.support.harness import RealStack
@@ -276,3 +276,61 @@ async def test_producer_keys_by_aggregate_id_and_carries_trace_context(
     headers = dict(record.headers)
     assert record.key == complaint_id.encode()
     assert headers["traceparent"].decode().split("-")[1] == trace_id
+
+
+async def test_an_outage_is_waited_out_never_dead_lettered(
+    real_stack: RealStack,
+    settings: ConnectionSettings,
+    pool: asyncpg.Pool,
+    topic_name: str,
+) -> None:
+    await real_stack.create_topics(topic_name, dead_letter_topic(topic_name), partitions=1)
+    [sent] = await _produce(settings, topic_name, ["c-1"])
+    group = new_group()
+    outage = True
+    calls = 0
+
+    async def needs_registry(envelope: Envelope, conn: Connection) -> None:
+        nonlocal calls
+        calls += 1
+        if outage:
+            raise TransientError("registry unavailable")
+        await recording_handler()(envelope, conn)
+
+    async with EventProducer(settings, "/test") as dead_letters:
+        # Down for longer than max_attempts: stopping mid-outage must leave the record unread.
+        first = EventConsumer(
+            settings,
+            group_id=group,
+            topics=[topic_name],
+            handler=needs_registry,
+            pool=pool,
+            dead_letters=dead_letters,
+            max_attempts=2,
+            retry_backoff_seconds=0.01,
+        )
+
+        async def retried_a_while() -> bool:
+            return calls >= 5
+
+        await _consume_until(first, retried_a_while)
+        assert first.dead_lettered == 0
+        assert await pool.fetchval("SELECT count(*) FROM handled") == 0
+
+        outage = False
+        second = EventConsumer(
+            settings,
+            group_id=group,
+            topics=[topic_name],
+            handler=needs_registry,
+            pool=pool,
+            dead_letters=dead_letters,
+        )
+
+        async def handled() -> bool:
+            return second.handled == 1
+
+        await _consume_until(second, handled)
+
+    assert [r["event_id"] for r in await pool.fetch("SELECT event_id FROM handled")] == [sent.id]
+    assert second.dead_lettered == 0

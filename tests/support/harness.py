@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -44,6 +46,12 @@ class Started:
     stop: Callable[[], object]
 
 
+def postgres_folder() -> Path:
+    """A folder the PostgreSQL OS user can reach. Not under pytest's temporary root: pytest
+    resets that root to mode 0700 at each session start, which would lock the server out."""
+    return Path(tempfile.mkdtemp(prefix="slrt-test-postgres-"))
+
+
 def start_postgres(work: Path) -> Started:
     if dsn := os.environ.get("SLRT_TEST_POSTGRES_DSN"):
         return Started(dsn, lambda: None)
@@ -56,7 +64,12 @@ def start_postgres(work: Path) -> Started:
     pg = Postgres(work, free_port(), database="slrt", user="slrt", os_user=stack.postgres_os_user)
     pg.start()
     asyncio.run(pg.ensure_database())
-    return Started(pg.dsn, pg.stop)
+
+    def stop() -> None:
+        pg.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    return Started(pg.dsn, stop)
 
 
 def start_kafka(work: Path, cache: Path) -> Started:
@@ -113,7 +126,7 @@ class RealStack:
     @property
     def postgres_dsn(self) -> str:
         if self._postgres is None:
-            started = start_postgres(self.work / "postgres")
+            started = start_postgres(postgres_folder())
             self._stops.callback(started.stop)
             self._postgres = started.address
         return self._postgres

@@ -11,14 +11,30 @@ from pathlib import Path
 
 import httpx
 
+from slrt.auth.dev_issuer import DevIssuer
+from slrt.auth.tokens import AuthSettings
 from slrt.devstack.config import REPO_ROOT
 from slrt.devstack.process import free_port
 
 
+def dev_issuer(log_dir: Path) -> DevIssuer:
+    """The development issuer whose tokens services started by ``service_process`` accept."""
+    settings = AuthSettings()
+    issuer = DevIssuer(log_dir / "issuer", settings.issuer, settings.audience)
+    issuer.ensure_keys()
+    return issuer
+
+
 @contextmanager
 def service_process(name: str, env: Mapping[str, str], log_dir: Path) -> Iterator[str]:
-    """Start ``python -m services.<name>``; yields its base URL once ``/healthz`` answers."""
+    """Start ``python -m services.<name>``; yields its base URL once ``/healthz`` answers.
+
+    Tokens: unless ``env`` names a JWKS, the service trusts a development issuer in
+    ``log_dir/issuer`` (mint tokens with ``dev_issuer(log_dir)``).
+    """
     port = free_port()
+    issuer = dev_issuer(log_dir)
+    env = {"SLRT_AUTH_JWKS_FILE": str(issuer.jwks_file), "SLRT_AUTH_ISSUER": issuer.issuer, **env}
     log_file = log_dir / f"{name}.log"
     with log_file.open("wb") as log:
         proc = subprocess.Popen(
