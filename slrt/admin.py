@@ -19,9 +19,9 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
-from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from slrt import temporal
 from slrt.contracts.temporal import SEARCH_ATTRIBUTES
 from slrt.contracts.topics import ALL_TOPICS, Topic, dead_letter_topic
 from slrt.kafka import client_options
@@ -87,7 +87,7 @@ _INDEXED_TYPES = {
 
 async def register_temporal(settings: ConnectionSettings, retention_days: int = 90) -> list[str]:
     """Register the namespace (if missing) and the search attributes; returns what was added."""
-    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    client = await temporal.connect(settings)
     ns = settings.temporal_namespace
     added: list[str] = []
     try:

@@ -37,6 +37,8 @@ class ConnectionSettings(BaseSettings):
     temporal_task_queue: str = "complaints"
     temporal_tls_cert: str | None = None
     temporal_tls_key: str | None = None
+    temporal_tls_ca: str | None = None
+    """CA certificate file of a frontend signed by a private CA (default: system roots)."""
 
     otlp_endpoint: str | None = None
     """OTLP/HTTP traces endpoint, e.g. ``http://127.0.0.1:4318/v1/traces``; unset = no export."""

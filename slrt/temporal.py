@@ -16,9 +16,11 @@ def _tls(settings: ConnectionSettings) -> TLSConfig | bool:
     """mTLS from the mounted certificate files, if configured (read once, at connect)."""
     if not (settings.temporal_tls_cert and settings.temporal_tls_key):
         return False
+    ca = settings.temporal_tls_ca
     return TLSConfig(
         client_cert=Path(settings.temporal_tls_cert).read_bytes(),
         client_private_key=Path(settings.temporal_tls_key).read_bytes(),
+        server_root_ca_cert=Path(ca).read_bytes() if ca else None,
     )
 
 
