@@ -1,19 +1,32 @@
-"""The notifier service's FastAPI app."""
+"""The notifier service's FastAPI app: delivery status API plus the background loops."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.notifier.api import router
+from services.notifier.runner import Notifier
 from services.notifier.settings import NotifierSettings
-from slrt.service import Dependency, build_app
+from slrt.auth.tokens import AuthSettings, TokenVerifier
+from slrt.service import Dependency, Runtime, build_app
 
 
 def create_app(settings: NotifierSettings) -> FastAPI:
-    return build_app(
+    async def start(runtime: Runtime) -> None:
+        app.state.token_verifier = TokenVerifier(AuthSettings())
+        notifier = Notifier(settings, runtime.pool, runtime.producer)
+        app.state.dispatcher = notifier.dispatcher
+        for name, loop in notifier.loops(runtime.stop).items():
+            runtime.spawn(loop, name)
+
+    app = build_app(
         "notifier",
         settings,
         title="SLRT Notifier API",
         description="Delivery of referrals, reminders, tasks and household messages, with "
         "retries, dead letters and delivery status.",
         uses=(Dependency.POSTGRES, Dependency.KAFKA),
+        routers=[router],
+        on_start=start,
     )
+    return app

@@ -1,0 +1,149 @@
+"""Delivery status per complaint or referral, and a manager's re-send of a failed delivery.
+
+Staff only and area-scoped: a delivery is visible to staff whose area covers the complaint's
+place (a delivery without a place only to national staff); outside it, it does not exist (404).
+Responses carry no personal data (no contact, no message text)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from services.notifier import db
+from slrt.auth import Action
+from slrt.auth.api import CurrentPrincipal, authorize
+from slrt.auth.principal import Principal
+from slrt.problems import Problem, field_error
+
+router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
+
+
+class AttemptView(BaseModel):
+    round: int
+    number: int
+    channel: str
+    started_at: datetime
+    finished_at: datetime
+    outcome: str
+    status_code: int | None
+    error: str | None
+    retry_after: float | None
+
+
+class DeliveryView(BaseModel):
+    id: uuid.UUID
+    request_id: uuid.UUID
+    complaint_id: uuid.UUID | None
+    referral_id: uuid.UUID | None
+    kind: str
+    destination: str
+    template: str
+    status: str
+    channel: str | None
+    attempts: int
+    round: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    external_ref: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    failed_at: datetime | None
+    resent_by: str | None
+    attempt_log: list[AttemptView]
+
+
+class DeliveryList(BaseModel):
+    items: list[DeliveryView]
+
+
+def _pool(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.runtime.pool
+    return pool
+
+
+def _authorize_all(principal: Principal, action: Action, rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        authorize(principal, action, place_code=row["place_code"] or "", what="delivery")
+
+
+async def _views(pool: asyncpg.Pool, rows: list[dict[str, Any]]) -> list[DeliveryView]:
+    async with pool.acquire() as conn:
+        attempts = await db.attempts_of(conn, [r["id"] for r in rows])
+    by_delivery: dict[uuid.UUID, list[AttemptView]] = {}
+    for attempt in attempts:
+        by_delivery.setdefault(attempt["delivery_id"], []).append(AttemptView(**attempt))
+    return [DeliveryView(**row, attempt_log=by_delivery.get(row["id"], [])) for row in rows]
+
+
+@router.get("", summary="Deliveries of a complaint or a referral, with their attempts")
+async def list_deliveries(
+    request: Request,
+    principal: CurrentPrincipal,
+    complaint_id: Annotated[uuid.UUID | None, Query()] = None,
+    referral_id: Annotated[uuid.UUID | None, Query()] = None,
+) -> DeliveryList:
+    if (complaint_id is None) == (referral_id is None):
+        raise Problem(
+            422,
+            "invalid-request",
+            "The request is not valid",
+            "Give exactly one of complaint_id and referral_id.",
+            errors=[field_error("complaint_id", "one_of", "give complaint_id or referral_id")],
+        )
+    column, value = ("complaint_id", complaint_id) if complaint_id else ("referral_id", referral_id)
+    assert value is not None
+    pool = _pool(request)
+    async with pool.acquire() as conn:
+        rows = await db.find(conn, column=column, value=value)
+    if not rows:
+        raise Problem(404, "not-found", "No such delivery")
+    _authorize_all(principal, Action.DELIVERY_READ, rows)
+    return DeliveryList(items=await _views(pool, rows))
+
+
+@router.get("/{delivery_id}", summary="One delivery with its attempts")
+async def get_delivery(
+    request: Request, principal: CurrentPrincipal, delivery_id: uuid.UUID
+) -> DeliveryView:
+    pool = _pool(request)
+    async with pool.acquire() as conn:
+        rows = await db.find(conn, column="id", value=delivery_id)
+    if not rows:
+        raise Problem(404, "not-found", "No such delivery")
+    _authorize_all(principal, Action.DELIVERY_READ, rows)
+    return (await _views(pool, rows))[0]
+
+
+@router.post(
+    "/{delivery_id}/resend",
+    status_code=202,
+    summary="Send a failed delivery again (a new round of attempts)",
+)
+async def resend_delivery(
+    request: Request, principal: CurrentPrincipal, delivery_id: uuid.UUID
+) -> DeliveryView:
+    pool = _pool(request)
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await db.find(conn, column="id", value=delivery_id)
+        if not rows:
+            raise Problem(404, "not-found", "No such delivery")
+        _authorize_all(principal, Action.DELIVERY_RESEND, rows)
+        if not await db.resend(conn, delivery_id, principal.subject):
+            raise Problem(
+                409,
+                "conflict",
+                "Only a failed delivery can be re-sent",
+                f"this delivery is {rows[0]['status']}",
+            )
+        # The manager's re-send is their decision that the destination is back.
+        await db.enable_endpoint(conn, rows[0]["destination"])
+        rows = await db.find(conn, column="id", value=delivery_id)
+    dispatcher = getattr(request.app.state, "dispatcher", None)
+    if dispatcher is not None:
+        dispatcher.wake.set()
+    return (await _views(pool, rows))[0]

@@ -1,0 +1,316 @@
+"""The notifier's tables (schema ``notifier``): deliveries, attempts, the catalog copy and
+LAPOR! reports. Plain SQL; every function takes the connection of the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services.notifier.domain import DeliveryStatus, SendResult, may_move
+from slrt.contracts.events import NotificationRequested, ProgramCatalogEntry
+from slrt.db import Connection
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: uuid.UUID
+    request: NotificationRequested
+    status: DeliveryStatus
+    attempts: int
+    round: int
+    digest: bool
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> Delivery:
+        return cls(
+            id=row["id"],
+            request=NotificationRequested.model_validate(row["request"]),
+            status=DeliveryStatus(row["status"]),
+            attempts=row["attempts"],
+            round=row["round"],
+            digest=row["digest"],
+            created_at=row["created_at"],
+        )
+
+
+@dataclass(frozen=True)
+class Program:
+    entry: ProgramCatalogEntry
+    endpoint_disabled: bool
+
+
+async def insert_request(
+    conn: Connection,
+    request: NotificationRequested,
+    *,
+    status: DeliveryStatus,
+    next_attempt_at: datetime,
+    digest: bool,
+) -> bool:
+    """Record a request as a delivery; False when its request id is already known."""
+    inserted = await conn.fetchval(
+        """
+        INSERT INTO deliveries (id, request_id, complaint_id, referral_id, place_code, kind,
+                                destination, template, request, digest, status, next_attempt_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        ON CONFLICT (request_id) DO NOTHING
+        RETURNING true
+        """,
+        uuid.uuid4(),
+        request.request_id,
+        request.complaint_id,
+        request.referral_id,
+        request.place_code,
+        request.kind.value,
+        request.destination,
+        request.template,
+        request.model_dump(mode="json"),
+        digest,
+        status.value,
+        next_attempt_at,
+    )
+    return bool(inserted)
+
+
+async def upsert_program(conn: Connection, entry: ProgramCatalogEntry) -> bool:
+    """Keep the newest version of a catalog entry; a newer version re-enables the endpoint."""
+    changed = await conn.fetchval(
+        """
+        INSERT INTO programs (code, version, entry) VALUES ($1, $2, $3)
+        ON CONFLICT (code) DO UPDATE
+            SET version = excluded.version, entry = excluded.entry, updated_at = now(),
+                endpoint_disabled_at = NULL, disabled_reason = NULL
+            WHERE programs.version < excluded.version
+        RETURNING true
+        """,
+        entry.code,
+        entry.version,
+        entry.model_dump(mode="json"),
+    )
+    return bool(changed)
+
+
+async def program(conn: Connection, code: str) -> Program | None:
+    row = await conn.fetchrow(
+        "SELECT entry, endpoint_disabled_at FROM programs WHERE code = $1", code
+    )
+    if row is None:
+        return None
+    return Program(
+        ProgramCatalogEntry.model_validate(row["entry"]), row["endpoint_disabled_at"] is not None
+    )
+
+
+async def disable_endpoint(conn: Connection, code: str, reason: str) -> None:
+    await conn.execute(
+        "UPDATE programs SET endpoint_disabled_at = now(), disabled_reason = $2 WHERE code = $1",
+        code,
+        reason,
+    )
+
+
+async def enable_endpoint(conn: Connection, code: str) -> None:
+    await conn.execute(
+        "UPDATE programs SET endpoint_disabled_at = NULL, disabled_reason = NULL WHERE code = $1",
+        code,
+    )
+
+
+async def due(
+    conn: Connection, *, limit: int, busy: list[uuid.UUID], full_destinations: list[str]
+) -> list[Delivery]:
+    """Due deliveries, locked for this transaction (others skip them), oldest first."""
+    rows = await conn.fetch(
+        """
+        SELECT * FROM deliveries
+        WHERE status IN ('digest', 'pending', 'retrying') AND next_attempt_at <= now()
+          AND id <> ALL($2::uuid[]) AND destination <> ALL($3::text[])
+        ORDER BY next_attempt_at LIMIT $1
+        FOR UPDATE SKIP LOCKED
+        """,
+        limit,
+        busy,
+        full_destinations,
+    )
+    return [Delivery.from_row(r) for r in rows]
+
+
+async def lease(conn: Connection, ids: list[uuid.UUID], seconds: float) -> None:
+    """Push ``next_attempt_at`` out by the lease: other workers stay off these deliveries while
+    their attempt runs, and get them back if this worker dies."""
+    await conn.execute(
+        "UPDATE deliveries SET next_attempt_at = now() + make_interval(secs => $2) "
+        "WHERE id = ANY($1)",
+        ids,
+        seconds,
+    )
+
+
+async def still_ours(conn: Connection, delivery: Delivery) -> bool:
+    """Lock the row and check nobody settled it since we claimed it (an attempt that outlived
+    its lease may have been retried by another worker meanwhile)."""
+    row = await conn.fetchrow(
+        "SELECT status, attempts, round FROM deliveries WHERE id = $1 FOR UPDATE", delivery.id
+    )
+    return row is not None and (row["status"], row["attempts"], row["round"]) == (
+        delivery.status.value,
+        delivery.attempts,
+        delivery.round,
+    )
+
+
+async def record_attempt(
+    conn: Connection,
+    delivery: Delivery,
+    *,
+    channel: str,
+    started_at: datetime,
+    finished_at: datetime,
+    result: SendResult,
+) -> int:
+    """Add the attempt; returns the attempt's number within the delivery's current round."""
+    number = delivery.attempts + 1
+    await conn.execute(
+        """
+        INSERT INTO attempts (delivery_id, round, number, channel, started_at, finished_at,
+                              outcome, status_code, error, retry_after)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        """,
+        delivery.id,
+        delivery.round,
+        number,
+        channel,
+        started_at,
+        finished_at,
+        result.verdict.value,
+        result.status_code,
+        result.error,
+        result.retry_after,
+    )
+    return number
+
+
+async def mark(
+    conn: Connection,
+    delivery: Delivery,
+    status: DeliveryStatus,
+    *,
+    attempts: int,
+    channel: str | None,
+    at: datetime,
+    next_attempt_at: datetime | None = None,
+    error: str | None = None,
+    external_ref: str | None = None,
+) -> None:
+    if not may_move(delivery.status, status):
+        raise ValueError(f"a delivery does not go from {delivery.status} to {status}")
+    await conn.execute(
+        """
+        UPDATE deliveries
+        SET status = $2, attempts = $3, channel = coalesce($4, channel), next_attempt_at = $5,
+            last_error = coalesce($6, last_error), external_ref = coalesce($7, external_ref),
+            delivered_at = CASE WHEN $2 = 'delivered' THEN $8 ELSE delivered_at END,
+            failed_at = CASE WHEN $2 = 'failed' THEN $8 ELSE failed_at END
+        WHERE id = $1
+        """,
+        delivery.id,
+        status.value,
+        attempts,
+        channel,
+        next_attempt_at,
+        error,
+        external_ref,
+        at,
+    )
+
+
+async def resend(conn: Connection, delivery_id: uuid.UUID, by: str) -> bool:
+    """A manager's re-send of a failed delivery: a new round of attempts, due now."""
+    status = await conn.execute(
+        """
+        UPDATE deliveries
+        SET status = 'pending', round = round + 1, attempts = 0, next_attempt_at = now(),
+            failed_at = NULL, resent_by = $2
+        WHERE id = $1 AND status = 'failed'
+        """,
+        delivery_id,
+        by,
+    )
+    return status.endswith(" 1")
+
+
+DELIVERY_COLUMNS = """
+    id, request_id, complaint_id, referral_id, place_code, kind, destination, template, status,
+    channel, attempts, round, next_attempt_at, last_error, external_ref, created_at,
+    delivered_at, failed_at, resent_by
+"""
+
+
+async def find(conn: Connection, *, column: str, value: uuid.UUID) -> list[dict[str, Any]]:
+    if column not in ("id", "complaint_id", "referral_id"):
+        raise ValueError("unsupported lookup")
+    rows = await conn.fetch(
+        f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE {column} = $1 ORDER BY created_at",  # noqa: S608 -- column is whitelisted above
+        value,
+    )
+    return [dict(r) for r in rows]
+
+
+async def attempts_of(conn: Connection, delivery_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """
+        SELECT delivery_id, round, number, channel, started_at, finished_at, outcome,
+               status_code, error, retry_after
+        FROM attempts WHERE delivery_id = ANY($1) ORDER BY delivery_id, round, number
+        """,
+        delivery_ids,
+    )
+    return [dict(r) for r in rows]
+
+
+async def add_lapor_report(
+    conn: Connection, tracking_id: str, delivery: Delivery, status: str
+) -> None:
+    request = delivery.request
+    await conn.execute(
+        """
+        INSERT INTO lapor_reports (tracking_id, delivery_id, complaint_id, referral_id, status)
+        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tracking_id) DO NOTHING
+        """,
+        tracking_id,
+        delivery.id,
+        request.complaint_id,
+        request.referral_id,
+        status,
+    )
+
+
+async def open_lapor_reports(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """
+        SELECT tracking_id, complaint_id, referral_id, status FROM lapor_reports
+        WHERE NOT final ORDER BY polled_at NULLS FIRST LIMIT $1
+        """,
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def update_lapor_report(
+    conn: Connection, tracking_id: str, status: str, *, final: bool
+) -> bool:
+    """Store the polled status; True when it changed."""
+    previous = await conn.fetchval(
+        "SELECT status FROM lapor_reports WHERE tracking_id = $1 FOR UPDATE", tracking_id
+    )
+    await conn.execute(
+        "UPDATE lapor_reports SET polled_at = now(), final = $3, status = $2 "
+        "WHERE tracking_id = $1",
+        tracking_id,
+        status,
+        final,
+    )
+    return bool(previous != status)

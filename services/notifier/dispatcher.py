@@ -1,0 +1,287 @@
+"""The delivery loop: claims due deliveries, sends each (or each staff digest) in its own task
+through the destination's guards and channel, and settles the attempt, the delivery's state and
+its outcome event in one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import asyncpg
+
+from services.notifier import db, metrics
+from services.notifier.channels.base import Channel, ChannelName, Outgoing
+from services.notifier.compose import Composer
+from services.notifier.contacts import ContactDirectory
+from services.notifier.db import Delivery
+from services.notifier.domain import DeliveryStatus, SendResult, Verdict, next_attempt_at
+from services.notifier.guards import Guards
+from services.notifier.settings import NotifierSettings
+from slrt import outbox
+from slrt.contracts.events import NotificationDelivered, NotificationFailed
+from slrt.db import Connection
+
+log = logging.getLogger(__name__)
+SOURCE = "/slrt/notifier"
+NO_CHANNEL = "none"
+LAPOR_FILED = "belum_terverifikasi"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        channels: Mapping[ChannelName, Channel],
+        settings: NotifierSettings,
+        contacts: ContactDirectory | None = None,
+    ) -> None:
+        self._pool = pool
+        self._channels = channels
+        self._settings = settings
+        self._composer = Composer(settings, contacts or ContactDirectory())
+        self._guards = Guards(
+            rate=settings.destination_rate_per_second,
+            burst=settings.destination_burst,
+            threshold=settings.breaker_failures,
+            cooldown=settings.breaker_cooldown_seconds,
+        )
+        self._in_flight: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._per_destination: Counter[str] = Counter()
+        self.wake = asyncio.Event()
+        """Set it to look for due deliveries now (a new request arrived)."""
+
+    async def run(self, stop: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    await self.dispatch_once()
+                except (OSError, asyncpg.PostgresError) as exc:
+                    log.warning("dispatch pass failed", extra={"error": repr(exc)[:300]})
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._first_of(stop, self.wake), self._settings.dispatch_poll_seconds
+                    )
+        finally:
+            # Let attempts in progress finish and settle (the shutdown grace period bounds this).
+            if self._in_flight:
+                await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    @staticmethod
+    async def _first_of(*events: asyncio.Event) -> None:
+        waiters = [asyncio.create_task(e.wait()) for e in events]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def dispatch_once(self) -> int:
+        """Claim what is due and start its attempts; returns how many deliveries were claimed."""
+        room = self._settings.max_in_flight - len(self._in_flight)
+        if room <= 0:
+            return 0
+        cap = self._settings.destination_concurrency
+        async with self._pool.acquire() as conn, conn.transaction():
+            candidates = await db.due(
+                conn,
+                limit=room * 4,
+                busy=list(self._in_flight),
+                full_destinations=[d for d, n in self._per_destination.items() if n >= cap],
+            )
+            # Per-destination room: one slow agency must not take every slot.
+            taken: Counter[str] = Counter()
+            claimed: list[Delivery] = []
+            for delivery in candidates:
+                destination = delivery.request.destination
+                full = self._per_destination[destination] + taken[destination] >= cap
+                if full and not delivery.digest:  # a digest is one message, however many rows
+                    continue
+                if len(claimed) >= room:
+                    break
+                taken[destination] += 1
+                claimed.append(delivery)
+            await db.lease(conn, [d.id for d in claimed], self._settings.lease_seconds)
+        for group in _groups(claimed):
+            destination = group[0].request.destination
+            task = asyncio.create_task(self._attempt(group), name=f"delivery-{group[0].id}")
+            for delivery in group:
+                self._in_flight[delivery.id] = task
+            self._per_destination[destination] += 1
+            task.add_done_callback(
+                functools.partial(self._done, [d.id for d in group], destination)
+            )
+        return len(claimed)
+
+    def _done(self, ids: list[uuid.UUID], destination: str, _task: asyncio.Task[None]) -> None:
+        for delivery_id in ids:
+            self._in_flight.pop(delivery_id, None)
+        self._per_destination[destination] -= 1
+        if self._per_destination[destination] <= 0:
+            del self._per_destination[destination]
+
+    async def _attempt(self, group: list[Delivery]) -> None:
+        metrics.IN_FLIGHT.inc()
+        try:
+            await self._attempt_unguarded(group)
+        except Exception as exc:
+            # The lease hands the deliveries back after it runs out; nothing is lost. No traceback:
+            # exception texts may quote a request's contact data.
+            log.error(
+                "delivery attempt crashed",
+                extra={"delivery_id": str(group[0].id), "error_type": type(exc).__name__},
+            )
+        finally:
+            metrics.IN_FLIGHT.dec()
+
+    async def _attempt_unguarded(self, group: list[Delivery]) -> None:
+        first = group[0].request
+        # Referrals go to a program; reminders about a referral may too (its contacts).
+        async with self._pool.acquire() as conn:
+            program = await db.program(conn, first.destination)
+        started = datetime.now(UTC)
+        composed = self._composer.compose(group, program, started)
+        if isinstance(composed, SendResult):
+            channel_name, result = NO_CHANNEL, composed
+        else:
+            channel_name = composed.channel.value
+            result = await self._send(composed)
+        finished = datetime.now(UTC)
+        async with self._pool.acquire() as conn, conn.transaction():
+            for delivery in group:
+                await self._settle(conn, delivery, channel_name, started, finished, result)
+
+    async def _send(self, message: Outgoing) -> SendResult:
+        breaker = self._guards.breaker(message.destination)
+        if not breaker.allows():
+            return SendResult.retry("circuit open: destination failing")
+        await self._guards.throttle(message.destination)
+        channel = self._channels[message.channel]
+        try:
+            result = await asyncio.wait_for(
+                channel.send(message), self._settings.attempt_timeout_seconds + 5
+            )
+        except TimeoutError:
+            result = SendResult.retry("timeout")
+        # A 4xx answer is final but shows the destination is up; only retries count as down.
+        breaker.record(result.verdict is not Verdict.RETRY)
+        return result
+
+    async def _settle(
+        self,
+        conn: Connection,
+        delivery: Delivery,
+        channel: str,
+        started: datetime,
+        finished: datetime,
+        result: SendResult,
+    ) -> None:
+        if not await db.still_ours(conn, delivery):
+            log.warning(
+                "attempt outlived its lease; another worker settled the delivery",
+                extra={"delivery_id": str(delivery.id), "channel": channel},
+            )
+            return
+        number = await db.record_attempt(
+            conn, delivery, channel=channel, started_at=started, finished_at=finished, result=result
+        )
+        metrics.ATTEMPTS.labels(channel, result.verdict.value).inc()
+        request = delivery.request
+        ids = {"delivery_id": str(delivery.id), "attempt": number, "channel": channel}
+        if result.verdict is Verdict.DELIVERED:
+            await db.mark(
+                conn,
+                delivery,
+                DeliveryStatus.DELIVERED,
+                attempts=number,
+                channel=channel,
+                at=finished,
+                external_ref=result.external_ref,
+            )
+            if channel == ChannelName.LAPOR and result.external_ref:
+                await db.add_lapor_report(conn, result.external_ref, delivery, LAPOR_FILED)
+            event = NotificationDelivered(
+                request_id=request.request_id,
+                complaint_id=request.complaint_id,
+                channel=channel,
+                delivered_at=finished,
+                external_ref=result.external_ref,
+            )
+            await outbox.write(conn, event, source=SOURCE, subject=_subject(delivery))
+            metrics.SETTLED.labels(channel, DeliveryStatus.DELIVERED.value).inc()
+            log.info("delivered", extra=ids)
+            return
+        error = result.error or "failed"
+        if result.verdict is Verdict.RETRY:
+            when = next_attempt_at(
+                number,
+                finished,
+                self._settings.retry_schedule_seconds,
+                jitter=self._settings.retry_jitter,
+                retry_after=result.retry_after,
+            )
+            if when is not None:
+                await db.mark(
+                    conn,
+                    delivery,
+                    DeliveryStatus.RETRYING,
+                    attempts=number,
+                    channel=channel,
+                    at=finished,
+                    next_attempt_at=when,
+                    error=error,
+                )
+                log.info("attempt failed, will retry", extra={**ids, "error": error})
+                return
+            error = f"retries exhausted; last error: {error}"
+        if result.disable_endpoint:
+            await db.disable_endpoint(conn, request.destination, error)
+            metrics.ENDPOINTS_DISABLED.inc()
+            log.error(
+                "ALERT destination endpoint gone (410): disabled until its catalog entry changes",
+                extra={**ids, "program": request.destination},
+            )
+        await db.mark(
+            conn,
+            delivery,
+            DeliveryStatus.FAILED,
+            attempts=number,
+            channel=channel,
+            at=finished,
+            error=error,
+        )
+        failed = NotificationFailed(
+            request_id=request.request_id,
+            complaint_id=request.complaint_id,
+            channel=channel,
+            attempts=number,
+            last_error=error,
+            failed_at=finished,
+        )
+        await outbox.write(conn, failed, source=SOURCE, subject=_subject(delivery))
+        metrics.SETTLED.labels(channel, DeliveryStatus.FAILED.value).inc()
+        log.error("delivery failed (dead letter)", extra={**ids, "error": error})
+
+
+def _subject(delivery: Delivery) -> str:
+    """Outcome events are keyed by complaint (the delivery id when there is none)."""
+    request = delivery.request
+    return str(request.complaint_id) if request.complaint_id else str(delivery.id)
+
+
+def _groups(claimed: list[Delivery]) -> list[list[Delivery]]:
+    """Staff reminders due for the same person go out as one digest; the rest one by one."""
+    digests: dict[str, list[Delivery]] = {}
+    groups: list[list[Delivery]] = []
+    for delivery in claimed:
+        if delivery.digest:
+            digests.setdefault(delivery.request.destination, []).append(delivery)
+        else:
+            groups.append([delivery])
+    return groups + list(digests.values())

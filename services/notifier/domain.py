@@ -1,0 +1,178 @@
+"""Delivery rules as plain functions: the state machine, how an answer is classified, when
+the next attempt is due, and when the daily staff digest goes out."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from slrt.contracts.events import NotificationRequested
+from slrt.contracts.vocabulary import NotificationKind
+
+
+class DeliveryStatus(StrEnum):
+    DIGEST = "digest"
+    """A staff reminder waiting for its person's daily digest."""
+    PENDING = "pending"
+    """Due for its first attempt (or re-sent by a manager)."""
+    RETRYING = "retrying"
+    """An attempt failed and another is scheduled."""
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    """Final: the horizon ran out, the destination refused it, or it was disabled (dead letter)."""
+
+
+S = DeliveryStatus
+TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
+    S.DIGEST: frozenset({S.DELIVERED, S.RETRYING, S.FAILED}),
+    S.PENDING: frozenset({S.DELIVERED, S.RETRYING, S.FAILED}),
+    S.RETRYING: frozenset({S.DELIVERED, S.RETRYING, S.FAILED}),
+    S.DELIVERED: frozenset(),
+    S.FAILED: frozenset({S.PENDING}),
+}
+
+
+def may_move(current: DeliveryStatus, target: DeliveryStatus) -> bool:
+    return target in TRANSITIONS[current]
+
+
+class Verdict(StrEnum):
+    DELIVERED = "delivered"
+    RETRY = "retry"
+    FINAL = "final"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What one attempt came to. ``error`` never holds personal data."""
+
+    verdict: Verdict
+    error: str | None = None
+    status_code: int | None = None
+    external_ref: str | None = None
+    retry_after: float | None = None
+    """Seconds the destination asked us to wait (408/429/503 Retry-After)."""
+    disable_endpoint: bool = False
+    """410 Gone: the destination retired this endpoint; stop sending until the catalog changes."""
+
+    @classmethod
+    def delivered(
+        cls, external_ref: str | None = None, status_code: int | None = None
+    ) -> SendResult:
+        return cls(Verdict.DELIVERED, external_ref=external_ref, status_code=status_code)
+
+    @classmethod
+    def retry(cls, error: str, status_code: int | None = None) -> SendResult:
+        return cls(Verdict.RETRY, error=error, status_code=status_code)
+
+    @classmethod
+    def final(cls, error: str, status_code: int | None = None) -> SendResult:
+        return cls(Verdict.FINAL, error=error, status_code=status_code)
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def classify_http(status: int, retry_after: str | None = None, *, now: datetime) -> SendResult:
+    """2xx delivered; 408/429 retried honouring Retry-After; 410 final and disables the
+    endpoint; other 4xx final (our request is wrong, repeating it will not help); 5xx retried."""
+    if 200 <= status < 300:
+        return SendResult.delivered(status_code=status)
+    if status in (408, 429):
+        return SendResult(
+            Verdict.RETRY,
+            error=f"HTTP {status}",
+            status_code=status,
+            retry_after=parse_retry_after(retry_after, now),
+        )
+    if status == 410:
+        return SendResult(
+            Verdict.FINAL, error="HTTP 410 Gone", status_code=status, disable_endpoint=True
+        )
+    if 400 <= status < 500:
+        return SendResult.final(f"HTTP {status}", status)
+    return SendResult(
+        Verdict.RETRY,
+        error=f"HTTP {status}",
+        status_code=status,
+        retry_after=parse_retry_after(retry_after, now) if status == 503 else None,
+    )
+
+
+def next_attempt_at(
+    attempts_made: int,
+    now: datetime,
+    schedule: Sequence[float],
+    *,
+    jitter: float,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> datetime | None:
+    """When to try again after ``attempts_made`` attempts, or None when the schedule is spent.
+
+    The n-th retry waits ``schedule[n-1]`` seconds, drawn within ± ``jitter`` of it so that many
+    deliveries failing together do not retry together; a destination's Retry-After is a floor.
+    """
+    if attempts_made > len(schedule):
+        return None
+    base = schedule[attempts_made - 1]
+    draw = (rng or random).uniform(1 - jitter, 1 + jitter)
+    delay = base * draw
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return now + timedelta(seconds=delay)
+
+
+def horizon(schedule: Sequence[float]) -> timedelta:
+    """How long a delivery is tried at most (without jitter or Retry-After)."""
+    return timedelta(seconds=sum(schedule))
+
+
+def normalise_request(request: NotificationRequested) -> NotificationRequested:
+    """Take ``referral_id`` and ``place_code`` from the params when the fields are not set (the
+    workflow may pass them there), so status look-ups and area scoping find them."""
+    updates: dict[str, object] = {}
+    raw_referral = request.params.get("referral_id")
+    if request.referral_id is None and raw_referral:
+        with contextlib.suppress(ValueError):
+            updates["referral_id"] = uuid.UUID(str(raw_referral))
+    raw_place = request.params.get("place_code") or request.params.get("village_code")
+    if request.place_code is None and raw_place and re.fullmatch(r"\d{2,10}", str(raw_place)):
+        updates["place_code"] = str(raw_place)
+    return request.model_copy(update=updates) if updates else request
+
+
+def is_digest(request: NotificationRequested) -> bool:
+    """Staff reminders wait for the daily digest (rekap harian); breaches go out at once."""
+    return request.kind is NotificationKind.REMINDER and not request.breached
+
+
+def next_digest_time(now: datetime, hour: int, timezone: str) -> datetime:
+    """The next daily digest moment (``hour`` o'clock local time) strictly after ``now``."""
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    candidate = datetime.combine(local.date(), time(hour), tzinfo=zone)
+    if candidate <= local:
+        candidate = datetime.combine(local.date() + timedelta(days=1), time(hour), tzinfo=zone)
+    return candidate.astimezone(UTC)

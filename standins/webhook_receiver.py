@@ -1,0 +1,181 @@
+"""Stand-in: a program manager's system receiving signed referral webhooks.
+
+Verifies each delivery's Standard Webhooks signature with its own HMAC-SHA256 code (so a test
+checks the sender against an independent implementation), remembers what arrived, and behaves
+as told through ``PUT /_control``: ``ok`` (200), ``fail`` (500), ``slow`` (answers after
+``delay`` seconds), ``throttle`` (429 with ``Retry-After``), ``gone`` (410), ``down`` (503).
+With ``answer`` set it also answers each referral on the payload's callback URL, signed the same
+way, as ``{"decision", "note", "expected_date"}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+import httpx
+from fastapi import FastAPI, Request, Response
+from pydantic import BaseModel
+
+from standins.server import main
+
+Mode = Literal["ok", "fail", "slow", "throttle", "gone", "down"]
+TOLERANCE_SECONDS = 300
+
+
+class Control(BaseModel):
+    mode: Mode = "ok"
+    delay: float = 0.0
+    retry_after: int = 1
+    answer: Literal["accepted", "rejected", "under_review", "not_responsible"] | None = None
+
+
+@dataclass
+class Received:
+    webhook_id: str
+    timestamp: int
+    body: bytes
+    signatures: list[str]
+    verified: bool
+    at: float
+
+    @property
+    def payload(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class ReceiverState:
+    secrets: list[str]
+    control: Control = field(default_factory=Control)
+    received: list[Received] = field(default_factory=list)
+    answers_sent: list[dict[str, Any]] = field(default_factory=list)
+
+    def unique_ids(self) -> set[str]:
+        return {r.webhook_id for r in self.received if r.verified}
+
+
+def _key(secret: str) -> bytes:
+    return base64.b64decode(secret.removeprefix("whsec_") + "==")
+
+
+def signature(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
+    signed = f"{webhook_id}.{timestamp}.".encode() + body
+    return base64.b64encode(hmac.new(_key(secret), signed, hashlib.sha256).digest()).decode()
+
+
+def verify(secrets: list[str], webhook_id: str, timestamp: str, header: str, body: bytes) -> bool:
+    """True when one of the header's ``v1,`` signatures matches one of our secrets and the
+    timestamp is within the replay window."""
+    try:
+        stamp = int(timestamp)
+    except ValueError:
+        return False
+    if abs(time.time() - stamp) > TOLERANCE_SECONDS:
+        return False
+    offered = [s.split(",", 1)[1] for s in header.split() if s.startswith("v1,")]
+    expected = [signature(secret, webhook_id, stamp, body) for secret in secrets]
+    return any(hmac.compare_digest(o, e) for o in offered for e in expected)
+
+
+def signed_headers(secret: str, body: bytes) -> dict[str, str]:
+    webhook_id = f"msg_{uuid.uuid4().hex}"
+    stamp = int(time.time())
+    return {
+        "content-type": "application/json",
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": "v1," + signature(secret, webhook_id, stamp, body),
+    }
+
+
+def create_app(state: ReceiverState) -> FastAPI:
+    app = FastAPI(title="Stand-in: program manager's webhook receiver")
+
+    async def answer(payload: dict[str, Any], decision: str) -> None:
+        body = json.dumps(
+            {
+                "decision": decision,
+                "note": "stand-in answer",
+                "expected_date": date.today().isoformat() if decision == "under_review" else None,
+            }
+        ).encode()
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.post(
+                payload["answer"]["callback_url"],
+                content=body,
+                headers=signed_headers(state.secrets[0], body),
+            )
+        state.answers_sent.append(
+            {"referral_id": payload["referral_id"], "status": response.status_code}
+        )
+
+    @app.post("/webhooks/referrals")
+    async def receive(request: Request) -> Response:
+        body = await request.body()
+        headers = request.headers
+        webhook_id = headers.get("webhook-id", "")
+        ok = verify(
+            state.secrets,
+            webhook_id,
+            headers.get("webhook-timestamp", ""),
+            headers.get("webhook-signature", ""),
+            body,
+        )
+        control = state.control
+        state.received.append(
+            Received(
+                webhook_id,
+                int(headers.get("webhook-timestamp", "0") or 0),
+                body,
+                headers.get("webhook-signature", "").split(),
+                ok,
+                time.time(),
+            )
+        )
+        if not ok:
+            return Response(status_code=401)
+        if control.mode == "slow":
+            await asyncio.sleep(control.delay)
+        if control.mode == "fail":
+            return Response(status_code=500)
+        if control.mode == "down":
+            return Response(status_code=503)
+        if control.mode == "gone":
+            return Response(status_code=410)
+        if control.mode == "throttle":
+            return Response(status_code=429, headers={"retry-after": str(control.retry_after)})
+        if control.answer is not None:
+            asyncio.get_running_loop().create_task(answer(json.loads(body), control.answer))
+        return Response(status_code=200)
+
+    @app.put("/_control")
+    async def set_control(control: Control) -> Control:
+        state.control = control
+        return control
+
+    @app.get("/_received")
+    async def received() -> list[dict[str, Any]]:
+        return [
+            {"webhook_id": r.webhook_id, "verified": r.verified, "payload": r.payload}
+            for r in state.received
+        ]
+
+    return app
+
+
+if __name__ == "__main__":
+    import os
+
+    secret = os.environ.get(
+        "STANDIN_WEBHOOK_SECRET", "whsec_" + base64.b64encode(b"demo" * 8).decode()
+    )
+    main("webhook_receiver", create_app(ReceiverState([secret])), 8090)

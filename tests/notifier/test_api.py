@@ -1,0 +1,141 @@
+"""Delivery status and re-send over HTTP: staff only, area-scoped, no personal data."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from services.notifier import db
+from services.notifier.app import create_app
+from services.notifier.domain import DeliveryStatus, SendResult
+from services.notifier.settings import NotifierSettings
+from slrt.auth import Role
+from slrt.auth.dev_issuer import DevIssuer
+from slrt.auth.tokens import AuthSettings, TokenVerifier
+from slrt.contracts.events import NotificationRequested, Recipient
+from slrt.contracts.vocabulary import NotificationKind
+from slrt.db import create_pool
+from slrt.db.migrations import migrate_service
+from slrt.settings import ConnectionSettings
+
+ISSUER = "https://auth.slrt.local/dev"
+PHONE = "081234567890"
+
+
+@pytest.fixture
+async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
+    await migrate_service(fresh_db, "notifier")
+    pool = await create_pool(ConnectionSettings(postgres_dsn=fresh_db), "notifier")
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def issuer(tmp_path: Path) -> DevIssuer:
+    issuer = DevIssuer(tmp_path / "issuer", ISSUER, "slrt")
+    issuer.ensure_keys()
+    return issuer
+
+
+@pytest.fixture
+async def client(pool: asyncpg.Pool, issuer: DevIssuer) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(NotifierSettings())
+    app.state.runtime._pool = pool
+    app.state.token_verifier = TokenVerifier(
+        AuthSettings(issuer=ISSUER, audience="slrt", jwks_file=issuer.jwks_file)
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://notifier") as client:
+        yield client
+
+
+def bearer(issuer: DevIssuer, role: Role, area: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {issuer.token('user-1', [role], area)}"}
+
+
+async def failed_delivery(pool: asyncpg.Pool) -> NotificationRequested:
+    request = NotificationRequested(
+        request_id=uuid.uuid4(),
+        complaint_id=uuid.uuid4(),
+        kind=NotificationKind.HOUSEHOLD_MESSAGE,
+        destination="household-42",
+        template="complaint_outcome",
+        place_code="3204052001",
+        recipient=Recipient(phone=PHONE),
+    )
+    now = datetime.now(UTC)
+    async with pool.acquire() as conn, conn.transaction():
+        await db.insert_request(
+            conn, request, status=DeliveryStatus.PENDING, next_attempt_at=now, digest=False
+        )
+        delivery = db.Delivery.from_row(
+            await conn.fetchrow(
+                "SELECT * FROM deliveries WHERE request_id = $1", request.request_id
+            )
+        )
+
+        result = SendResult.final("HTTP 400", 400)
+        await db.record_attempt(
+            conn, delivery, channel="sms", started_at=now, finished_at=now, result=result
+        )
+        await db.mark(
+            conn,
+            delivery,
+            DeliveryStatus.FAILED,
+            attempts=1,
+            channel="sms",
+            at=now,
+            error="HTTP 400",
+        )
+    return request
+
+
+async def test_staff_read_delivery_status_of_complaints_in_their_area_only(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, issuer: DevIssuer
+) -> None:
+    request = await failed_delivery(pool)
+    url = f"/v1/deliveries?complaint_id={request.complaint_id}"
+
+    response = await client.get(url, headers=bearer(issuer, Role.BACK_OFFICE, "3204"))
+    assert response.status_code == 200
+    (item,) = response.json()["items"]
+    assert item["status"] == "failed"
+    assert item["last_error"] == "HTTP 400"
+    assert [a["outcome"] for a in item["attempt_log"]] == ["final"]
+    assert PHONE not in response.text
+
+    other_area = await client.get(url, headers=bearer(issuer, Role.BACK_OFFICE, "3171"))
+    assert other_area.status_code == 404
+    assert (await client.get(url)).status_code == 401
+    facilitator = await client.get(url, headers=bearer(issuer, Role.FACILITATOR, "3204"))
+    assert facilitator.status_code == 403
+    neither = await client.get("/v1/deliveries", headers=bearer(issuer, Role.MANAGER, "3204"))
+    assert neither.status_code == 422
+
+
+async def test_a_manager_resends_a_failed_delivery_once(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, issuer: DevIssuer
+) -> None:
+    request = await failed_delivery(pool)
+    delivery_id = await pool.fetchval(
+        "SELECT id FROM deliveries WHERE request_id = $1", request.request_id
+    )
+    url = f"/v1/deliveries/{delivery_id}/resend"
+
+    back_office = await client.post(url, headers=bearer(issuer, Role.BACK_OFFICE, "3204"))
+    assert back_office.status_code == 403
+    response = await client.post(url, headers=bearer(issuer, Role.MANAGER, "3204"))
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "pending"
+    assert body["round"] == 2
+    assert body["resent_by"] == "user-1"
+    again = await client.post(url, headers=bearer(issuer, Role.MANAGER, "3204"))
+    assert again.status_code == 409
+    assert again.headers["content-type"] == "application/problem+json"

@@ -1,0 +1,98 @@
+"""What the notifier's neighbours see: catalog versions, poison requests, answers on callbacks."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from standardwebhooks import Webhook
+
+from slrt.contracts.envelope import Envelope
+from slrt.contracts.events import NotificationRequested
+from slrt.contracts.topics import dead_letter_topic
+from slrt.contracts.vocabulary import ProgramChannel
+from standins.server import serving
+from tests.notifier.conftest import (
+    WEBHOOK_SECRET_REF,
+    StandIns,
+    StartNotifier,
+    program,
+    referral,
+)
+from tests.support.kafka_tools import read_topic
+
+
+async def test_an_older_catalog_version_never_replaces_a_newer_one(
+    start_notifier: StartNotifier,
+) -> None:
+    notifier = await start_notifier()
+    await notifier.catalog(program("PKH", ProgramChannel.DIRECT, version=3, contact_email="a@x"))
+    await notifier.catalog(program("PKH", ProgramChannel.DIRECT, version=2, contact_email="b@x"))
+    await notifier.catalog(program("OTHER", ProgramChannel.LAPOR))  # a marker after both
+    await notifier.until("SELECT count(*) FROM programs", check=lambda n: n == 2)
+    row = await notifier.pool.fetchrow("SELECT version, entry FROM programs WHERE code = 'PKH'")
+    assert row is not None
+    assert row["version"] == 3
+    assert row["entry"]["contact_email"] == "a@x"
+
+
+async def test_a_request_that_is_not_one_goes_to_the_dead_letter_topic(
+    start_notifier: StartNotifier, kafka_bootstrap: str
+) -> None:
+    notifier = await start_notifier()
+    wrong = Envelope(
+        type=NotificationRequested.event_type,
+        source="/test",
+        subject="c-1",
+        data={"request_id": "not-a-uuid"},
+    )
+    await (await notifier.producer.send(notifier.requests_topic, wrong))
+    records = await read_topic(
+        kafka_bootstrap, dead_letter_topic(notifier.requests_topic), expect=1
+    )
+    assert len(records) == 1
+    error = dict(records[0].headers)["slrt-error"].decode()
+    assert "not a valid notification request" in error
+    assert await notifier.pool.fetchval("SELECT count(*) FROM deliveries") == 0
+
+
+async def test_the_receiver_answers_on_the_callback_url_signed_with_the_destination_secret(
+    start_notifier: StartNotifier, standins: StandIns
+) -> None:
+    answers: list[dict[str, Any]] = []
+    arrived = asyncio.Event()
+    intake = FastAPI()
+
+    @intake.post("/v1/referrals/{referral_id}/answers")
+    async def answer(referral_id: str, request: Request) -> Response:
+        body = await request.body()
+        verified = Webhook(standins.keys[1]).verify(body, dict(request.headers))
+        answers.append({"referral_id": referral_id, **verified})
+        arrived.set()
+        return Response(status_code=202)
+
+    async with serving(intake) as intake_url:
+        notifier = await start_notifier(intake_public_url=intake_url)
+        standins.receiver.control.answer = "accepted"
+        await notifier.catalog(
+            program(
+                "PKH",
+                ProgramChannel.DIRECT,
+                callback_url=f"{standins.receiver_url}/webhooks/referrals",
+                webhook_secret_ref=WEBHOOK_SECRET_REF,
+            )
+        )
+        await notifier.until("SELECT count(*) FROM programs", check=lambda n: n == 1)
+        request = referral("PKH")
+        await notifier.request(request)
+        await notifier.status(request, "delivered")
+        await asyncio.wait_for(arrived.wait(), 30)
+    assert answers == [
+        {
+            "referral_id": str(request.referral_id),
+            "decision": "accepted",
+            "note": "stand-in answer",
+            "expected_date": None,
+        }
+    ]

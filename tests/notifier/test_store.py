@@ -1,0 +1,86 @@
+"""The delivery table's guarantees: one row per request, stale attempts are not settled."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from services.notifier import db
+from services.notifier.domain import DeliveryStatus, SendResult
+from slrt.contracts.events import NotificationRequested, Recipient
+from slrt.contracts.vocabulary import NotificationKind
+from slrt.db import create_pool
+from slrt.db.migrations import migrate_service
+from slrt.settings import ConnectionSettings
+
+
+@pytest.fixture
+async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
+    await migrate_service(fresh_db, "notifier")
+    pool = await create_pool(ConnectionSettings(postgres_dsn=fresh_db), "notifier")
+    yield pool
+    await pool.close()
+
+
+def household_message() -> NotificationRequested:
+    return NotificationRequested(
+        request_id=uuid.uuid4(),
+        complaint_id=uuid.uuid4(),
+        kind=NotificationKind.HOUSEHOLD_MESSAGE,
+        destination="household:T-1",
+        template="complaint_registered",
+        recipient=Recipient(phone="081234567890"),
+    )
+
+
+async def test_a_request_is_recorded_once(pool: asyncpg.Pool) -> None:
+    request = household_message()
+    now = datetime.now(UTC)
+    async with pool.acquire() as conn:
+        kept = [
+            await db.insert_request(
+                conn, request, status=DeliveryStatus.PENDING, next_attempt_at=now, digest=False
+            )
+            for _ in range(2)
+        ]
+    assert kept == [True, False]
+    assert await pool.fetchval("SELECT count(*) FROM deliveries") == 1
+
+
+async def test_an_attempt_that_outlived_its_lease_is_not_settled_twice(pool: asyncpg.Pool) -> None:
+    request = household_message()
+    now = datetime.now(UTC)
+    async with pool.acquire() as conn, conn.transaction():
+        await db.insert_request(
+            conn, request, status=DeliveryStatus.PENDING, next_attempt_at=now, digest=False
+        )
+        (first_claim,) = await db.due(conn, limit=10, busy=[], full_destinations=[])
+        await db.lease(conn, [first_claim.id], 0.0)  # the lease runs out at once
+    async with pool.acquire() as conn, conn.transaction():
+        (second_claim,) = await db.due(conn, limit=10, busy=[], full_destinations=[])
+        assert await db.still_ours(conn, second_claim)
+        await db.record_attempt(
+            conn,
+            second_claim,
+            channel="sms",
+            started_at=now,
+            finished_at=now,
+            result=SendResult.delivered("m-1"),
+        )
+        await db.mark(
+            conn, second_claim, DeliveryStatus.DELIVERED, attempts=1, channel="sms", at=now
+        )
+    async with pool.acquire() as conn, conn.transaction():
+        assert not await db.still_ours(conn, first_claim), "the slow first worker must back off"
+    delivered = db.Delivery.from_row(
+        await pool.fetchrow("SELECT * FROM deliveries WHERE id = $1", first_claim.id)
+    )
+    async with pool.acquire() as conn:
+        with pytest.raises(ValueError, match="does not go from"):
+            await db.mark(
+                conn, delivered, DeliveryStatus.RETRYING, attempts=2, channel="sms", at=now
+            )
