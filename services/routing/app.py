@@ -1,14 +1,29 @@
-"""The routing service: health/metrics port of the Temporal worker and Kafka consumers."""
+"""The routing service: the complaint workflows' Temporal worker and the Kafka consumers that
+start them and feed them results. HTTP serves health only."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.routing.consumers import consumers
 from services.routing.settings import RoutingSettings
-from slrt.service import Dependency, build_app
+from services.routing.worker import build_worker, run_worker
+from slrt.service import Dependency, Runtime, build_app
 
 
 def create_app(settings: RoutingSettings) -> FastAPI:
+    async def on_start(runtime: Runtime) -> None:
+        worker = build_worker(runtime.temporal, runtime.producer, runtime.pool, settings)
+        runtime.spawn(run_worker(worker, runtime.stop), "temporal-worker")
+        for consumer in consumers(
+            settings.connections,
+            runtime.temporal,
+            runtime.pool,
+            runtime.producer,
+            search_attributes=settings.search_attributes,
+        ):
+            runtime.spawn(consumer.run(runtime.stop), f"consumer-{consumer.group_id}")
+
     return build_app(
         "routing",
         settings,
@@ -16,4 +31,5 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         description="Hosts the complaint workflows' Temporal worker and the Kafka consumers that "
         "start them and feed them results. Serves health only.",
         uses=(Dependency.POSTGRES, Dependency.KAFKA, Dependency.TEMPORAL),
+        on_start=on_start,
     )

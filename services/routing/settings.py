@@ -1,13 +1,51 @@
-"""Settings of the routing service (``SLRT_ROUTING_*``; connections from ``SLRT_*``)."""
+"""Settings of the routing service (``SLRT_ROUTING_*``; connections from ``SLRT_*``).
+
+The SLA defaults here apply to every complaint; a program's own SLA (from the catalog) governs
+its referrals. Collective-leave days (cuti bersama) are set yearly by joint ministerial decree
+(SKB): add each year's list here (``SLRT_ROUTING_COLLECTIVE_LEAVE='["2027-02-05", …]'``).
+"""
 
 from __future__ import annotations
 
+from datetime import date
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from slrt.settings import ServiceSettings
+
+CUTI_BERSAMA_2026 = [
+    date(2026, 2, 16),
+    date(2026, 3, 18),
+    date(2026, 3, 20),
+    date(2026, 3, 23),
+    date(2026, 3, 24),
+    date(2026, 5, 15),
+    date(2026, 5, 28),
+    date(2026, 12, 24),
+]
+"""SKB 3 Menteri on 2026 collective leave."""
 
 
 class RoutingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SLRT_ROUTING_", env_file=".env", extra="ignore")
 
     port: int = 8004
+    collective_leave: list[date] = Field(default_factory=lambda: list(CUTI_BERSAMA_2026))
+    acknowledge_days: int = Field(default=3, ge=1)
+    acknowledge_reminder_days: int = Field(default=2, ge=0)
+    resolve_days: int = Field(default=20, ge=1)
+    resolve_reminder_days: int = Field(default=15, ge=0)
+    step_days: int = Field(default=5, ge=1)
+    step_reminder_days: int = Field(default=3, ge=0)
+    referral_reminder_fraction: float = Field(default=0.7, gt=0, le=1)
+    referral_expiry_extra_days: int = Field(default=10, ge=0)
+    escalation_interval_days: int = Field(default=2, ge=1)
+    registry_wait_days: int = Field(default=1, ge=1)
+    repeat_window_days: int = Field(default=183, ge=1)
+    """A complaint repeats an earlier one within this many days (default about six months)."""
+    reopen_window_days: int = Field(default=14, ge=1)
+    worker_max_concurrent_activities: int = Field(default=50, ge=1)
+    search_attributes: bool = True
+    """Index complaints by ticket, place, category and program (``SEARCH_ATTRIBUTES``, which
+    must be registered on the namespace: ``slrt-admin register-temporal``)."""

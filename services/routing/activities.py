@@ -1,0 +1,123 @@
+"""The complaint workflow's activities: the only code that does I/O on its behalf.
+
+Publishes carry deterministic event ids (the workflow id and sequence for transitions, the
+workflow-generated request id for requests), so an activity retried after a lost ack produces
+a duplicate that every consumer drops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from temporalio import activity
+
+from services.routing import db
+from services.routing.settings import RoutingSettings
+from slrt.contracts.events import (
+    ComplaintTransitioned,
+    NotificationRequested,
+    PrelistEntryRequested,
+    RegistryCheckRequested,
+)
+from slrt.contracts.temporal import complaint_workflow_id
+from slrt.kafka import EventProducer
+from workflows import routing_plan
+from workflows.model import (
+    ACTIVITY_EMIT_TRANSITION,
+    ACTIVITY_FIND_REPEATS,
+    ACTIVITY_REQUEST_NOTIFICATION,
+    ACTIVITY_REQUEST_PRELIST_ENTRY,
+    ACTIVITY_REQUEST_REGISTRY_CHECK,
+    ACTIVITY_ROUTING_OPTIONS,
+    ACTIVITY_SLA_POLICY,
+    RepeatQuery,
+    RouteRequest,
+    RoutingOptions,
+    SlaPolicy,
+)
+from workflows.working_days import indonesian_days_off
+
+
+def transition_event_id(complaint_id: str, sequence: int) -> str:
+    return f"{complaint_workflow_id(complaint_id)}-{sequence}"
+
+
+def sla_policy_from(settings: RoutingSettings, today: datetime) -> SlaPolicy:
+    years = range(today.year - 1, today.year + 3)
+    return SlaPolicy(
+        days_off=indonesian_days_off(years, settings.collective_leave),
+        acknowledge_days=settings.acknowledge_days,
+        acknowledge_reminder_days=settings.acknowledge_reminder_days,
+        resolve_days=settings.resolve_days,
+        resolve_reminder_days=settings.resolve_reminder_days,
+        step_days=settings.step_days,
+        step_reminder_days=settings.step_reminder_days,
+        referral_reminder_fraction=settings.referral_reminder_fraction,
+        referral_expiry_extra_days=settings.referral_expiry_extra_days,
+        escalation_interval_days=settings.escalation_interval_days,
+        registry_wait_days=settings.registry_wait_days,
+        repeat_window_days=settings.repeat_window_days,
+        reopen_window_days=settings.reopen_window_days,
+    )
+
+
+class ComplaintActivities:
+    def __init__(
+        self, producer: EventProducer, pool: asyncpg.Pool, settings: RoutingSettings
+    ) -> None:
+        self._producer = producer
+        self._pool = pool
+        self._settings = settings
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [
+            self.sla_policy,
+            self.emit_transition,
+            self.request_notification,
+            self.request_registry_check,
+            self.request_prelist_entry,
+            self.find_repeats,
+            self.routing_options,
+        ]
+
+    @activity.defn(name=ACTIVITY_SLA_POLICY)
+    async def sla_policy(self) -> SlaPolicy:
+        return sla_policy_from(self._settings, datetime.now(UTC))
+
+    @activity.defn(name=ACTIVITY_EMIT_TRANSITION)
+    async def emit_transition(self, event: ComplaintTransitioned) -> None:
+        subject = str(event.complaint_id)
+        await self._producer.publish(
+            event, subject=subject, id=transition_event_id(subject, event.sequence)
+        )
+
+    @activity.defn(name=ACTIVITY_REQUEST_NOTIFICATION)
+    async def request_notification(self, request: NotificationRequested) -> None:
+        subject = str(request.complaint_id or request.request_id)
+        await self._producer.publish(request, subject=subject, id=str(request.request_id))
+
+    @activity.defn(name=ACTIVITY_REQUEST_REGISTRY_CHECK)
+    async def request_registry_check(self, request: RegistryCheckRequested) -> None:
+        await self._producer.publish(
+            request, subject=str(request.complaint_id), id=str(request.request_id)
+        )
+
+    @activity.defn(name=ACTIVITY_REQUEST_PRELIST_ENTRY)
+    async def request_prelist_entry(self, request: PrelistEntryRequested) -> None:
+        await self._producer.publish(
+            request, subject=str(request.complaint_id), id=str(request.request_id)
+        )
+
+    @activity.defn(name=ACTIVITY_FIND_REPEATS)
+    async def find_repeats(self, query: RepeatQuery) -> list[str]:
+        async with self._pool.acquire() as conn:
+            return await db.record_and_find_repeats(conn, query)
+
+    @activity.defn(name=ACTIVITY_ROUTING_OPTIONS)
+    async def routing_options(self, request: RouteRequest) -> RoutingOptions:
+        async with self._pool.acquire() as conn:
+            entries = await db.catalog(conn)
+        return routing_plan.options(request, entries)

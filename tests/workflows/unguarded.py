@@ -1,0 +1,20 @@
+"""The patched change without its ``workflow.patched`` guard, to prove the guard is needed
+(workflow classes must live in their own module for the sandbox)."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+from slrt.contracts.complaints import ComplaintSnapshot
+from slrt.contracts.events import ComplaintSubmitted
+from workflows.complaint import ComplaintWorkflow
+
+
+@workflow.defn(name="ComplaintWorkflow")
+class UnguardedComplaintWorkflow(ComplaintWorkflow):
+    @workflow.run
+    async def run(self, submitted: ComplaintSubmitted) -> ComplaintSnapshot:
+        return await super().run(submitted)
+
+    def _acknowledges_household(self) -> bool:
+        return True
