@@ -42,7 +42,7 @@ def temporal_address(real_stack: RealStack) -> str:
 
 
 @pytest.fixture
-async def fresh_db(postgres_dsn: str) -> AsyncIterator[str]:
+async def fresh_db(postgres_dsn: str, real_stack: RealStack) -> AsyncIterator[str]:
     """A new, empty database for one test (dropped afterwards)."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(postgres_dsn)
@@ -52,7 +52,7 @@ async def fresh_db(postgres_dsn: str) -> AsyncIterator[str]:
         await admin.close()
     base, _, _ = postgres_dsn.rpartition("/")
     yield f"{base}/{name}"
-    admin = await asyncpg.connect(postgres_dsn)
+    admin = await asyncpg.connect(real_stack.postgres_admin_dsn)
     try:
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     finally:

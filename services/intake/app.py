@@ -2,25 +2,48 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import FastAPI
 
+from services.intake.api import actions, complaints, referrals, tracking
+from services.intake.consumers import consumers
+from services.intake.limits import BodyLimit
 from services.intake.settings import IntakeSettings
+from slrt.auth.tokens import AuthSettings, TokenVerifier
 from slrt.outbox import OutboxRelay
+from slrt.places import directory
 from slrt.service import Dependency, Runtime, build_app
 
+DESCRIPTION = """\
+The public door of SLRT: complaints in (Puskesos and district walk-ins, facilitator tablets
+with offline batch sync), human actions on complaints (forwarded to the complaint's workflow),
+program managers' answers (signed callbacks and answer links) and public tracking.
 
-async def _start(runtime: Runtime) -> None:
-    relay = OutboxRelay(runtime.pool, runtime.producer, schema="intake")
-    runtime.spawn(relay.run(runtime.stop), "outbox-relay")
+Authentication: OAuth2 bearer JWTs (OIDC). Errors: RFC 9457 `application/problem+json` with
+the field and rule named. See docs/api.md.
+"""
 
 
-def create_app(settings: IntakeSettings) -> FastAPI:
-    return build_app(
+def create_app(settings: IntakeSettings, auth: AuthSettings | None = None) -> FastAPI:
+    async def start(runtime: Runtime) -> None:
+        app.state.token_verifier = TokenVerifier(auth or AuthSettings())
+        directory()  # load the place list before the first request needs it
+        relay = OutboxRelay(runtime.pool, runtime.producer, schema="intake")
+        runtime.spawn(relay.run(runtime.stop), "outbox-relay")
+        for consumer in consumers(runtime, settings):
+            runtime.spawn(consumer.run(runtime.stop), f"consumer-{consumer.group_id}")
+
+    app = build_app(
         "intake",
         settings,
         title="SLRT Intake API",
-        description="Complaints in (walk-in and facilitator tablets), human actions on complaints, "
-        "program managers' answers and public tracking.",
+        description=DESCRIPTION,
         uses=(Dependency.POSTGRES, Dependency.KAFKA, Dependency.TEMPORAL),
-        on_start=_start,
+        routers=[complaints.router, actions.router, referrals.router, tracking.router],
+        on_start=start,
     )
+    app.state.intake_settings = settings
+    app.state.clock = lambda: datetime.now(UTC)  # tests pin it to stay inside one window
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from slrt.settings import ServiceSettings
@@ -11,3 +12,16 @@ class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SLRT_INTAKE_", env_file=".env", extra="ignore")
 
     port: int = 8001
+    public_base_url: str = "http://127.0.0.1:8001"
+    """How clients reach this API (the ``links`` in responses)."""
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    """Larger requests are refused with 413 before they are read."""
+    max_batch_items: int = Field(default=100, ge=1)
+    tracking_limit_per_minute: int = Field(default=10, ge=1)
+    """Public tracking lookups per client and minute (429 beyond)."""
+    callback_tolerance_seconds: int = Field(default=300, ge=1, le=300)
+    """How old (or early) a signed callback's timestamp may be (Standard Webhooks allows 5 min)."""
+    update_timeout_seconds: float = Field(default=15.0, gt=0)
+    """How long a human action waits for the complaint's workflow before answering 503."""
+    status_consumer_group: str = "intake-status"
+    catalog_consumer_group: str = "intake-catalog"

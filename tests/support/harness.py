@@ -44,6 +44,9 @@ def docker_available() -> bool:
 class Started:
     address: str
     stop: Callable[[], object]
+    admin: str | None = None
+    """For PostgreSQL: a superuser DSN (dropping a test database must be able to end
+    autovacuum workers in it, which only a superuser may)."""
 
 
 def postgres_folder() -> Path:
@@ -54,12 +57,13 @@ def postgres_folder() -> Path:
 
 def start_postgres(work: Path) -> Started:
     if dsn := os.environ.get("SLRT_TEST_POSTGRES_DSN"):
-        return Started(dsn, lambda: None)
+        return Started(dsn, lambda: None, os.environ.get("SLRT_TEST_POSTGRES_ADMIN_DSN", dsn))
     if docker_available():
         from testcontainers.postgres import PostgresContainer
 
         container = PostgresContainer("postgres:18", driver=None).start()
-        return Started(container.get_connection_url(), container.stop)
+        url = container.get_connection_url()
+        return Started(url, container.stop, url)
     stack = StackSettings()
     pg = Postgres(work, free_port(), database="slrt", user="slrt", os_user=stack.postgres_os_user)
     pg.start()
@@ -69,7 +73,7 @@ def start_postgres(work: Path) -> Started:
         pg.stop()
         shutil.rmtree(work, ignore_errors=True)
 
-    return Started(pg.dsn, stop)
+    return Started(pg.dsn, stop, f"postgresql://postgres@127.0.0.1:{pg.port}/postgres")
 
 
 def start_kafka(work: Path, cache: Path) -> Started:
@@ -120,6 +124,7 @@ class RealStack:
         self.cache = StackSettings().cache  # share downloaded Kafka jars with `make up`
         self._stops = ExitStack()
         self._postgres: str | None = None
+        self._postgres_admin: str | None = None
         self._kafka: str | None = None
         self._temporal: str | None = None
 
@@ -129,7 +134,14 @@ class RealStack:
             started = start_postgres(postgres_folder())
             self._stops.callback(started.stop)
             self._postgres = started.address
+            self._postgres_admin = started.admin or started.address
         return self._postgres
+
+    @property
+    def postgres_admin_dsn(self) -> str:
+        _ = self.postgres_dsn
+        assert self._postgres_admin is not None
+        return self._postgres_admin
 
     @property
     def kafka_bootstrap(self) -> str:

@@ -1,0 +1,103 @@
+"""Human actions → Temporal updates on the complaint's workflow.
+
+The workflow validates each action against its current step and the actor's role before
+anything is written, so a refusal comes back at once: ``WrongStep`` → 409 naming the current
+step, ``NotYourRole`` → 403. The client's Idempotency-Key is the update's ``request_id`` (and its
+update id), so a repeated action returns the first result.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+from temporalio.client import (
+    Client,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from slrt.contracts.temporal import complaint_workflow_id
+from slrt.problems import Problem
+
+log = logging.getLogger(__name__)
+
+WRONG_STEP = "WrongStep"
+NOT_YOUR_ROLE = "NotYourRole"
+
+
+def wrong_step(current_step: str, detail: str | None = None) -> Problem:
+    return Problem(
+        409,
+        "wrong-step",
+        "The complaint is not at a step where this action fits",
+        detail or f"the complaint is at step {current_step}",
+        current_step=current_step,
+    )
+
+
+def _step_from(error: ApplicationError, fallback: str) -> str:
+    """The workflow names its current step in the error's details (a string, or a dict with
+    ``current_step``)."""
+    for detail in error.details:
+        if isinstance(detail, str) and detail:
+            return detail
+        if isinstance(detail, dict):
+            for key in ("current_step", "step"):
+                if isinstance(detail.get(key), str):
+                    return str(detail[key])
+    return fallback
+
+
+async def forward(
+    client: Client,
+    complaint_id: UUID,
+    update: str,
+    action: BaseModel,
+    *,
+    current_step: str,
+    timeout: float,
+) -> Any:
+    """Send ``action`` as update ``update``; returns the workflow's answer or raises Problem."""
+    handle = client.get_workflow_handle(complaint_workflow_id(str(complaint_id)))
+    request_id = str(getattr(action, "request_id", "")) or None
+    try:
+        return await handle.execute_update(
+            update, action, id=request_id, rpc_timeout=timedelta(seconds=timeout)
+        )
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError):
+            if cause.type == WRONG_STEP:
+                raise wrong_step(_step_from(cause, current_step), cause.message) from None
+            if cause.type == NOT_YOUR_ROLE:
+                raise Problem(403, "forbidden", "Not allowed", cause.message) from None
+            raise Problem(
+                422, "action-refused", "The complaint's workflow refused the action", cause.message
+            ) from None
+        raise
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise _unavailable() from None
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            # No running workflow: not started yet (still being registered) or already finished.
+            raise wrong_step(current_step) from None
+        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE):
+            raise _unavailable() from None
+        raise
+
+
+def _unavailable() -> Problem:
+    log.warning("complaint workflow did not answer an update in time")
+    return Problem(
+        503,
+        "workflow-unavailable",
+        "The complaint's workflow did not answer in time",
+        "the action may not have been applied; retry with the same Idempotency-Key",
+        headers={"Retry-After": "5"},
+    )

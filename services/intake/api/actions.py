@@ -1,0 +1,276 @@
+"""Human actions on a complaint, each forwarded as a Temporal update to its workflow."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+from fastapi import APIRouter
+from pydantic import BaseModel
+from temporalio.client import Client
+
+from services.intake.actions import forward
+from services.intake.api.complaints import visible_complaint
+from services.intake.api.deps import IdempotencyKey, Pool, Settings, Temporal
+from services.intake.api.problems import BODY, problems
+from services.intake.domain import acting_role
+from services.intake.schemas import (
+    ActionOut,
+    BackOfficeActionIn,
+    CorrectionIn,
+    FeedbackIn,
+    InformationIn,
+    ManagerDecisionIn,
+    SupervisorReviewIn,
+    WithdrawIn,
+)
+from services.intake.settings import IntakeSettings
+from slrt.auth.api import CurrentPrincipal
+from slrt.auth.policy import Action
+from slrt.auth.principal import Principal
+from slrt.contracts import complaints as c
+
+router = APIRouter(prefix="/v1/complaints/{complaint_id}", tags=["actions"])
+
+RESPONSES = problems(*BODY, 401, 403, 404, 409, 503)
+
+
+async def _act(
+    *,
+    complaint_id: UUID,
+    principal: Principal,
+    key: str,
+    pool: asyncpg.Pool,
+    temporal: Client,
+    settings: IntakeSettings,
+    action: Action,
+    update: str,
+    model: type[BaseModel],
+    body: BaseModel,
+) -> ActionOut:
+    row = await visible_complaint(pool, principal, complaint_id, action)
+    actor = c.Actor(
+        user_id=principal.subject, role=acting_role(principal, action), area=principal.area
+    )
+    payload = model.model_validate({**body.model_dump(), "actor": actor, "request_id": key})
+    result = await forward(
+        temporal,
+        complaint_id,
+        update,
+        payload,
+        current_step=row["step"],
+        timeout=settings.update_timeout_seconds,
+    )
+    if isinstance(result, BaseModel):
+        result = result.model_dump(mode="json")
+    return ActionOut(complaint_id=complaint_id, action=update, request_id=key, result=result)
+
+
+@router.post(
+    "/supervisor-review",
+    operation_id="supervisorReview",
+    response_model=ActionOut,
+    summary="Supervisor: approve a facilitator's capture or return it for correction",
+    responses=RESPONSES,
+)
+async def supervisor_review(
+    complaint_id: UUID,
+    body: SupervisorReviewIn,
+    principal: CurrentPrincipal,
+    key: IdempotencyKey,
+    pool: Pool,
+    temporal: Temporal,
+    settings: Settings,
+) -> ActionOut:
+    return await _act(
+        complaint_id=complaint_id,
+        principal=principal,
+        key=key,
+        pool=pool,
+        temporal=temporal,
+        settings=settings,
+        action=Action.SUPERVISOR_REVIEW,
+        update=c.UPDATE_SUPERVISOR_REVIEW,
+        model=c.SupervisorReview,
+        body=body,
+    )
+
+
+@router.post(
+    "/correction",
+    operation_id="correction",
+    response_model=ActionOut,
+    summary="Facilitator: resubmit a capture returned for correction",
+    responses=RESPONSES,
+)
+async def correction(
+    complaint_id: UUID,
+    body: CorrectionIn,
+    principal: CurrentPrincipal,
+    key: IdempotencyKey,
+    pool: Pool,
+    temporal: Temporal,
+    settings: Settings,
+) -> ActionOut:
+    return await _act(
+        complaint_id=complaint_id,
+        principal=principal,
+        key=key,
+        pool=pool,
+        temporal=temporal,
+        settings=settings,
+        action=Action.COMPLAINT_SUBMIT,
+        update=c.UPDATE_RESUBMIT,
+        model=c.CorrectedSubmission,
+        body=body,
+    )
+
+
+@router.post(
+    "/back-office-action",
+    operation_id="backOfficeAction",
+    response_model=ActionOut,
+    summary="Back office: resolve, propose a referral, mark duplicate or ask for information",
+    responses=RESPONSES,
+)
+async def back_office_action(
+    complaint_id: UUID,
+    body: BackOfficeActionIn,
+    principal: CurrentPrincipal,
+    key: IdempotencyKey,
+    pool: Pool,
+    temporal: Temporal,
+    settings: Settings,
+) -> ActionOut:
+    return await _act(
+        complaint_id=complaint_id,
+        principal=principal,
+        key=key,
+        pool=pool,
+        temporal=temporal,
+        settings=settings,
+        action=Action.BACK_OFFICE_ACT,
+        update=c.UPDATE_BACK_OFFICE,
+        model=c.BackOfficeAction,
+        body=body,
+    )
+
+
+@router.post(
+    "/information",
+    operation_id="informationReceived",
+    response_model=ActionOut,
+    summary="Facilitator: the information the household gave when asked",
+    responses=RESPONSES,
+)
+async def information_received(
+    complaint_id: UUID,
+    body: InformationIn,
+    principal: CurrentPrincipal,
+    key: IdempotencyKey,
+    pool: Pool,
+    temporal: Temporal,
+    settings: Settings,
+) -> ActionOut:
+    return await _act(
+        complaint_id=complaint_id,
+        principal=principal,
+        key=key,
+        pool=pool,
+        temporal=temporal,
+        settings=settings,
+        action=Action.FACILITATOR_FEEDBACK,
+        update=c.UPDATE_INFORMATION_RECEIVED,
+        model=c.InformationReceived,
+        body=body,
+    )
+
+
+@router.post(
+    "/manager-decision",
+    operation_id="managerDecision",
+    response_model=ActionOut,
+    summary="Manager: approve a proposed referral or send it back to the back office",
+    responses=RESPONSES,
+)
+async def manager_decision(
+    complaint_id: UUID,
+    body: ManagerDecisionIn,
+    principal: CurrentPrincipal,
+    key: IdempotencyKey,
+    pool: Pool,
+    temporal: Temporal,
+    settings: Settings,
+) -> ActionOut:
+    return await _act(
+        complaint_id=complaint_id,
+        principal=principal,
+        key=key,
+        pool=pool,
+        temporal=temporal,
+        settings=settings,
+        action=Action.MANAGER_DECIDE,
+        update=c.UPDATE_MANAGER_DECISION,
+        model=c.ManagerDecision,
+        body=body,
+    )
+
+
+@router.post(
+    "/feedback",
+    operation_id="facilitatorFeedback",
+    response_model=ActionOut,
+    summary="Facilitator: the household was told the outcome (and how it responded)",
+    responses=RESPONSES,
+)
+async def facilitator_feedback(
+    complaint_id: UUID,
+    body: FeedbackIn,
+    principal: CurrentPrincipal,
+    key: IdempotencyKey,
+    pool: Pool,
+    temporal: Temporal,
+    settings: Settings,
+) -> ActionOut:
+    return await _act(
+        complaint_id=complaint_id,
+        principal=principal,
+        key=key,
+        pool=pool,
+        temporal=temporal,
+        settings=settings,
+        action=Action.FACILITATOR_FEEDBACK,
+        update=c.UPDATE_FEEDBACK,
+        model=c.FacilitatorFeedback,
+        body=body,
+    )
+
+
+@router.post(
+    "/withdraw",
+    operation_id="withdraw",
+    response_model=ActionOut,
+    summary="Withdraw the complaint (at the household's request), with the reason",
+    responses=RESPONSES,
+)
+async def withdraw(
+    complaint_id: UUID,
+    body: WithdrawIn,
+    principal: CurrentPrincipal,
+    key: IdempotencyKey,
+    pool: Pool,
+    temporal: Temporal,
+    settings: Settings,
+) -> ActionOut:
+    return await _act(
+        complaint_id=complaint_id,
+        principal=principal,
+        key=key,
+        pool=pool,
+        temporal=temporal,
+        settings=settings,
+        action=Action.COMPLAINT_WITHDRAW,
+        update=c.UPDATE_WITHDRAW,
+        model=c.Withdraw,
+        body=body,
+    )

@@ -1,0 +1,348 @@
+"""Complaints: submit (walk-in and tablets' batch sync), read, list, and the tablets' task feed."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+import asyncpg
+from fastapi import APIRouter, Query, Response
+
+from services.intake import db
+from services.intake.api.deps import IdempotencyKey, Pool, Settings
+from services.intake.api.problems import BODY, problems
+from services.intake.domain import FACILITATOR_TASK_STEPS, status_of
+from services.intake.schemas import (
+    BatchIn,
+    BatchItemOut,
+    BatchOut,
+    ComplaintOut,
+    ComplaintPage,
+    FieldProblem,
+    Flags,
+    Status,
+    SubmissionIn,
+    SubmissionOut,
+    TaskOut,
+    TaskPage,
+    TimelineEntry,
+)
+from services.intake.submissions import submit
+from slrt.auth.api import CurrentPrincipal, authorize
+from slrt.auth.policy import Action
+from slrt.auth.principal import Principal, Role
+from slrt.contracts.complaints import OPEN_STEPS, ComplaintStep, RegistrySummary
+from slrt.contracts.vocabulary import Category
+from slrt.places import directory
+from slrt.problems import Problem, field_error
+
+router = APIRouter(prefix="/v1", tags=["complaints"])
+
+PROBLEMS = problems(401, 403, 404, 422)
+LINKS = {
+    operation: {
+        "operationId": operation,
+        "parameters": {"complaint_id": "$response.body#/complaint_id"},
+    }
+    for operation in (
+        "readComplaint",
+        "supervisorReview",
+        "correction",
+        "backOfficeAction",
+        "informationReceived",
+        "managerDecision",
+        "facilitatorFeedback",
+        "withdraw",
+    )
+}
+"""Where a new complaint's id leads (OpenAPI links; schemathesis follows them)."""
+
+
+@router.post(
+    "/complaints",
+    status_code=202,
+    operation_id="submitComplaint",
+    response_model=SubmissionOut,
+    summary="Submit a complaint, program need or information request",
+    responses={
+        202: {"description": "Accepted (or the original answer, replayed)", "links": LINKS},
+        **problems(*BODY, 401, 403, 409),
+    },
+)
+async def submit_complaint(
+    body: SubmissionIn,
+    principal: CurrentPrincipal,
+    key: IdempotencyKey,
+    pool: Pool,
+    settings: Settings,
+    response: Response,
+) -> SubmissionOut:
+    authorize(principal, Action.COMPLAINT_SUBMIT)
+    accepted = await submit(pool, body, principal, key, directory(), settings.public_base_url)
+    response.headers["Location"] = accepted.complaint.links.self
+    if accepted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return accepted.complaint
+
+
+@router.post(
+    "/sync/complaints",
+    response_model=BatchOut,
+    summary="Offline tablets: submit what was captured offline, item by item",
+    description="Each item carries the tablet's `client_id`; items succeed or fail on their own "
+    "(`created`, `replayed`, `rejected` with the fields named). Resending the whole batch is "
+    "safe: items already accepted come back as `replayed` with their original ticket.",
+    responses=problems(*BODY, 401, 403, s413="Too many items or too large a body"),
+)
+async def sync_complaints(
+    body: BatchIn, principal: CurrentPrincipal, pool: Pool, settings: Settings
+) -> BatchOut:
+    authorize(principal, Action.COMPLAINT_SUBMIT)
+    if len(body.items) > settings.max_batch_items:
+        raise Problem(
+            413,
+            "too-large",
+            "Too many items",
+            f"send at most {settings.max_batch_items} items per batch",
+        )
+    results: list[BatchItemOut] = []
+    for item in body.items:
+        submission = SubmissionIn.model_validate(item.model_dump(exclude={"client_id"}))
+        try:
+            accepted = await submit(
+                pool,
+                submission,
+                principal,
+                f"client:{item.client_id}",
+                directory(),
+                settings.public_base_url,
+            )
+        except Problem as problem:
+            if problem.status >= 500:
+                raise
+            errors = problem.errors or [field_error("client_id", problem.kind, problem.title)]
+            results.append(
+                BatchItemOut(
+                    client_id=item.client_id,
+                    result="rejected",
+                    errors=[FieldProblem(**e) for e in errors],
+                )
+            )
+            continue
+        results.append(
+            BatchItemOut(
+                client_id=item.client_id,
+                result="replayed" if accepted.replayed else "created",
+                complaint=accepted.complaint,
+            )
+        )
+    return BatchOut(
+        items=results,
+        created=sum(r.result == "created" for r in results),
+        replayed=sum(r.result == "replayed" for r in results),
+        rejected=sum(r.result == "rejected" for r in results),
+    )
+
+
+def complaint_out(row: asyncpg.Record, timeline: list[asyncpg.Record] | None) -> ComplaintOut:
+    snapshot = row["snapshot"]
+    registry = snapshot.get("registry")
+    return ComplaintOut(
+        complaint_id=row["complaint_id"],
+        ticket_number=row["ticket_number"],
+        status=status_of(row["step"]),
+        step=row["step"],
+        holder_role=row["holder_role"],
+        place_code=row["place_code"],
+        category=row["category"],
+        channel=row["channel"],
+        program_code=row["program_code"],
+        referral_destination=row["referral_destination"],
+        referral_id=row["referral_id"],
+        step_due=row["step_due"],
+        resolve_due=row["resolve_due"],
+        flags=Flags(repeat=row["repeat"], escalated=row["escalated"], overdue=row["overdue"]),
+        registry=None if registry is None else RegistrySummary.model_validate(registry),
+        outcome=row["outcome"],
+        submitted_at=row["submitted_at"],
+        updated_at=row["updated_at"],
+        timeline=None
+        if timeline is None
+        else [
+            TimelineEntry(
+                sequence=t["sequence"],
+                from_step=t["from_step"],
+                to_step=t["to_step"],
+                actor=t["actor"],
+                actor_role=t["actor_role"],
+                at=t["at"],
+                reason=t["reason"],
+                decision_code=t["decision_code"],
+            )
+            for t in timeline
+        ],
+    )
+
+
+async def visible_complaint(
+    pool: asyncpg.Pool, principal: Principal, complaint_id: UUID, action: Action
+) -> asyncpg.Record:
+    """The complaint's status row if ``principal`` may take ``action`` on it (else 404/403)."""
+    async with pool.acquire() as conn:
+        row = await db.status(conn, complaint_id)
+    if row is None:
+        raise Problem(404, "not-found", "No such complaint")
+    authorize(
+        principal,
+        action,
+        place_code=row["place_code"],
+        program=row["referral_destination"],
+        what="complaint",
+    )
+    return row
+
+
+@router.get(
+    "/complaints/{complaint_id}",
+    operation_id="readComplaint",
+    response_model=ComplaintOut,
+    summary="A complaint: status, step, holder, due dates, flags, registry summary, timeline",
+    responses=PROBLEMS,
+)
+async def read_complaint(
+    complaint_id: UUID, principal: CurrentPrincipal, pool: Pool
+) -> ComplaintOut:
+    row = await visible_complaint(pool, principal, complaint_id, Action.COMPLAINT_READ)
+    async with pool.acquire() as conn:
+        timeline = await db.timeline(conn, complaint_id)
+    return complaint_out(row, timeline)
+
+
+def encode_cursor(row: asyncpg.Record) -> str:
+    raw = f"{row['submitted_at'].isoformat()}|{row['complaint_id']}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, _, complaint_id = raw.partition("|")
+        parsed = datetime.fromisoformat(at)
+        if parsed.tzinfo is None:
+            raise ValueError("naive cursor time")
+        return parsed, UUID(complaint_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Problem(
+            422,
+            "invalid-request",
+            "The request is not valid",
+            errors=[field_error("cursor", "cursor", "not a cursor this API returned")],
+        ) from None
+
+
+STATUS_STEPS: dict[str, list[str]] = {
+    "open": sorted(s.value for s in OPEN_STEPS),
+    "closed": [ComplaintStep.CLOSED.value],
+    "withdrawn": [ComplaintStep.WITHDRAWN.value],
+}
+
+
+@router.get(
+    "/complaints",
+    response_model=ComplaintPage,
+    summary="Complaints in your area, newest first, with filters and cursor pagination",
+    responses=PROBLEMS,
+)
+async def list_complaints(
+    principal: CurrentPrincipal,
+    pool: Pool,
+    area: Annotated[
+        str | None,
+        Query(pattern=r"^(\d{2}|\d{4}|\d{6}|\d{10})$", description="place-code prefix"),
+    ] = None,
+    status: Status | None = None,
+    step: ComplaintStep | None = None,
+    category: Category | None = None,
+    program: Annotated[str | None, Query(max_length=40)] = None,
+    overdue: bool | None = None,
+    submitted_from: date | None = None,
+    submitted_to: date | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> ComplaintPage:
+    authorize(principal, Action.COMPLAINT_READ)
+    scope = area if area is not None else principal.area
+    if not scope.startswith(principal.area):
+        # An area beyond the caller's sees nothing of it (no leak: same as an empty area).
+        return ComplaintPage(items=[], next_cursor=None)
+    steps: list[str] | None = None
+    if status is not None:
+        steps = STATUS_STEPS[status]
+    if step is not None:
+        steps = [s for s in (steps or [step.value]) if s == step.value]
+    async with pool.acquire() as conn:
+        rows = await db.list_status(
+            conn,
+            area=scope,
+            steps=steps,
+            category=category.value if category else None,
+            program=program,
+            overdue=overdue,
+            submitted_from=submitted_from,
+            submitted_to=submitted_to,
+            after=decode_cursor(cursor) if cursor else None,
+            limit=limit + 1,
+        )
+    page = rows[:limit]
+    return ComplaintPage(
+        items=[complaint_out(r, None) for r in page],
+        next_cursor=encode_cursor(page[-1]) if len(rows) > limit else None,
+    )
+
+
+@router.get(
+    "/tasks",
+    response_model=TaskPage,
+    summary="Facilitator tablets: feedback visits and information requests for my villages",
+    responses=PROBLEMS,
+)
+async def facilitator_tasks(
+    principal: CurrentPrincipal,
+    pool: Pool,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> TaskPage:
+    if Role.FACILITATOR not in principal.roles:
+        raise Problem(403, "forbidden", "Not allowed", "the task feed is for facilitators")
+    async with pool.acquire() as conn:
+        rows = await db.list_status(
+            conn,
+            area=principal.area,
+            steps=list(FACILITATOR_TASK_STEPS),
+            category=None,
+            program=None,
+            overdue=None,
+            submitted_from=None,
+            submitted_to=None,
+            after=decode_cursor(cursor) if cursor else None,
+            limit=limit + 1,
+        )
+    page = rows[:limit]
+    return TaskPage(
+        items=[
+            TaskOut(
+                complaint_id=r["complaint_id"],
+                ticket_number=r["ticket_number"],
+                kind=FACILITATOR_TASK_STEPS[r["step"]],
+                place_code=r["place_code"],
+                category=r["category"],
+                step_due=r["step_due"],
+                overdue=r["overdue"],
+            )
+            for r in page
+        ],
+        next_cursor=encode_cursor(page[-1]) if len(rows) > limit else None,
+    )

@@ -1,0 +1,313 @@
+"""Intake's SQL: complaints, ticket counters, the status projection, the catalog copy, answers
+and rate windows. Every function takes the connection of the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from slrt.contracts.complaints import ComplaintSnapshot
+from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry
+from slrt.db import Connection
+
+
+async def next_serial(conn: Connection, district: str, year: int) -> int:
+    serial: int = await conn.fetchval(
+        "INSERT INTO ticket_counters (district, year, last) VALUES ($1, $2, 1) "
+        "ON CONFLICT (district, year) DO UPDATE SET last = ticket_counters.last + 1 "
+        "RETURNING last",
+        district,
+        year,
+    )
+    return serial
+
+
+async def find_by_key(conn: Connection, submitted_by: str, key: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT c.id, c.ticket_number, c.request_hash, c.anonymous, c.tracking_code, c.warnings, "
+        "s.step FROM complaints c JOIN complaint_status s ON s.complaint_id = c.id "
+        "WHERE c.submitted_by = $1 AND c.idempotency_key = $2",
+        submitted_by,
+        key,
+    )
+
+
+async def insert_complaint(conn: Connection, row: dict[str, Any]) -> bool:
+    """False when another request with the same idempotency key got there first."""
+    columns = ", ".join(row)
+    params = ", ".join(f"${i}" for i in range(1, len(row) + 1))
+    inserted = await conn.fetchval(
+        f"INSERT INTO complaints ({columns}) VALUES ({params}) "  # noqa: S608 -- fixed columns
+        "ON CONFLICT (submitted_by, idempotency_key) DO NOTHING RETURNING true",
+        *row.values(),
+    )
+    return bool(inserted)
+
+
+async def insert_initial_status(
+    conn: Connection, snapshot: ComplaintSnapshot, submitted_at: datetime
+) -> None:
+    """The projection's first row, written with the complaint so reads see it at once."""
+    await _upsert_status(conn, snapshot, 0, submitted_at, submitted_at, None)
+
+
+async def apply_transition(conn: Connection, event: ComplaintTransitioned) -> bool:
+    """Record the transition in the timeline; move the status only forward (highest sequence).
+    Returns whether the status moved. Complaints intake never accepted are ignored (every real
+    one has its first status row from the submission's transaction)."""
+    if not await conn.fetchval(
+        "SELECT true FROM complaint_status WHERE complaint_id = $1", event.complaint_id
+    ):
+        return False
+    await conn.execute(
+        "INSERT INTO complaint_timeline (complaint_id, sequence, from_step, to_step, actor, "
+        "actor_role, at, reason, decision_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+        "ON CONFLICT (complaint_id, sequence) DO NOTHING",
+        event.complaint_id,
+        event.sequence,
+        event.from_step,
+        event.to_step,
+        event.actor,
+        event.actor_role,
+        event.at,
+        event.reason,
+        event.decision_code,
+    )
+    return await _upsert_status(
+        conn, event.snapshot, event.sequence, event.at, event.at, _referral_id(event)
+    )
+
+
+def _referral_id(event: ComplaintTransitioned) -> UUID | None:
+    """The referral this transition names: the snapshot's, else the details' (the referral
+    transition carries it there)."""
+    if event.snapshot.referral_id is not None:
+        return event.snapshot.referral_id
+    named = event.details.get("referral_id")
+    try:
+        return UUID(str(named)) if named else None
+    except ValueError:
+        return None
+
+
+async def _upsert_status(
+    conn: Connection,
+    snap: ComplaintSnapshot,
+    sequence: int,
+    submitted_at: datetime,
+    updated_at: datetime,
+    referral_id: UUID | None,
+) -> bool:
+    """Later transitions keep the last referral id until a new referral names another."""
+    moved = await conn.fetchval(
+        """
+        INSERT INTO complaint_status (complaint_id, ticket_number, sequence, step, holder_role,
+            place_code, category, channel, program_code, referral_destination, referral_id,
+            step_due, resolve_due, overdue, escalated, repeat, outcome, snapshot, submitted_at,
+            updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+            $19, $20)
+        ON CONFLICT (complaint_id) DO UPDATE SET
+            sequence = EXCLUDED.sequence, step = EXCLUDED.step,
+            holder_role = EXCLUDED.holder_role, place_code = EXCLUDED.place_code,
+            category = EXCLUDED.category, channel = EXCLUDED.channel,
+            program_code = EXCLUDED.program_code,
+            referral_destination = EXCLUDED.referral_destination,
+            referral_id = COALESCE(EXCLUDED.referral_id, complaint_status.referral_id),
+            step_due = EXCLUDED.step_due,
+            resolve_due = EXCLUDED.resolve_due, overdue = EXCLUDED.overdue,
+            escalated = EXCLUDED.escalated, repeat = EXCLUDED.repeat,
+            outcome = EXCLUDED.outcome, snapshot = EXCLUDED.snapshot,
+            updated_at = EXCLUDED.updated_at
+        WHERE complaint_status.sequence < EXCLUDED.sequence
+        RETURNING true
+        """,
+        snap.complaint_id,
+        snap.ticket_number,
+        sequence,
+        snap.step.value,
+        snap.holder_role.value if snap.holder_role else None,
+        snap.place_code,
+        snap.category.value,
+        snap.channel.value,
+        snap.program_code,
+        snap.referral_destination,
+        referral_id,
+        snap.step_due,
+        snap.resolve_due,
+        snap.overdue,
+        snap.escalated or snap.escalation_count > 0,
+        bool(snap.repeat_of),
+        snap.outcome.value if snap.outcome else None,
+        snap.model_dump(mode="json"),
+        submitted_at,
+        updated_at,
+    )
+    return bool(moved)
+
+
+async def status(conn: Connection, complaint_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM complaint_status WHERE complaint_id = $1", complaint_id
+    )
+
+
+async def status_by_ticket(conn: Connection, ticket: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT s.*, c.tracking_code, c.phone_last4 FROM complaint_status s "
+        "JOIN complaints c ON c.id = s.complaint_id WHERE s.ticket_number = $1",
+        ticket,
+    )
+
+
+async def status_by_referral(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM complaint_status WHERE referral_id = $1", referral_id)
+
+
+async def timeline(conn: Connection, complaint_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM complaint_timeline WHERE complaint_id = $1 ORDER BY sequence", complaint_id
+    )
+
+
+async def list_status(
+    conn: Connection,
+    *,
+    area: str,
+    steps: list[str] | None,
+    category: str | None,
+    program: str | None,
+    overdue: bool | None,
+    submitted_from: date | None,
+    submitted_to: date | None,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """One page of the projection, newest first, keyset-paginated on (submitted_at, id)."""
+    where = ["place_code LIKE $1"]
+    args: list[Any] = [_prefix_pattern(area)]
+
+    def add(clause: str, value: Any) -> None:
+        args.append(value)
+        where.append(clause.replace("?", f"${len(args)}"))
+
+    if steps is not None:
+        add("step = ANY(?)", steps)
+    if category is not None:
+        add("category = ?", category)
+    if program is not None:
+        add("(program_code = ? OR referral_destination = ?)", program)
+    if overdue is not None:
+        add("overdue = ?", overdue)
+    if submitted_from is not None:
+        add("submitted_at >= ?::date", submitted_from)
+    if submitted_to is not None:
+        add("submitted_at < ?::date + 1", submitted_to)
+    if after is not None:
+        args.extend(after)
+        where.append(f"(submitted_at, complaint_id) < (${len(args) - 1}, ${len(args)})")
+    args.append(limit)
+    sql = (
+        "SELECT * FROM complaint_status WHERE "  # noqa: S608 -- clauses are fixed text
+        + " AND ".join(where)
+        + f" ORDER BY submitted_at DESC, complaint_id DESC LIMIT ${len(args)}"
+    )
+    return await conn.fetch(sql, *args)
+
+
+async def list_referrals(
+    conn: Connection,
+    *,
+    programs: list[str],
+    steps: list[str],
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Referrals to ``programs`` at ``steps``, newest complaint first (keyset pagination)."""
+    args: list[Any] = [programs, steps, limit]
+    keyset = ""
+    if after is not None:
+        args.extend(after)
+        keyset = "AND (submitted_at, complaint_id) < ($4, $5) "
+    return await conn.fetch(
+        "SELECT * FROM complaint_status WHERE referral_id IS NOT NULL "  # noqa: S608
+        "AND referral_destination = ANY($1) AND step = ANY($2) "
+        + keyset
+        + "ORDER BY submitted_at DESC, complaint_id DESC LIMIT $3",
+        *args,
+    )
+
+
+async def description(conn: Connection, complaint_id: UUID) -> str | None:
+    found: str | None = await conn.fetchval(
+        "SELECT description FROM complaints WHERE id = $1", complaint_id
+    )
+    return found
+
+
+def _prefix_pattern(area: str) -> str:
+    """Place codes are digits only, so the prefix needs no LIKE escaping."""
+    return f"{area}%"
+
+
+async def upsert_program(conn: Connection, entry: ProgramCatalogEntry) -> None:
+    await conn.execute(
+        "INSERT INTO programs (code, version, entry) VALUES ($1, $2, $3) "
+        "ON CONFLICT (code) DO UPDATE SET version = EXCLUDED.version, entry = EXCLUDED.entry "
+        "WHERE programs.version <= EXCLUDED.version",
+        entry.code,
+        entry.version,
+        entry.model_dump(mode="json"),
+    )
+
+
+async def program(conn: Connection, code: str) -> ProgramCatalogEntry | None:
+    entry = await conn.fetchval("SELECT entry FROM programs WHERE code = $1", code)
+    return None if entry is None else ProgramCatalogEntry.model_validate(entry)
+
+
+async def record_answer(
+    conn: Connection,
+    *,
+    answer_id: str,
+    referral_id: UUID,
+    complaint_id: UUID,
+    decision: str,
+    via: str,
+    answered_at: datetime,
+) -> asyncpg.Record | None:
+    """None when ``answer_id`` was seen before (a replay); else the new row."""
+    return await conn.fetchrow(
+        "INSERT INTO referral_answers (answer_id, referral_id, complaint_id, decision, via, "
+        "answered_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (answer_id) DO NOTHING "
+        "RETURNING *",
+        answer_id,
+        referral_id,
+        complaint_id,
+        decision,
+        via,
+        answered_at,
+    )
+
+
+async def answer(conn: Connection, answer_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM referral_answers WHERE answer_id = $1", answer_id)
+
+
+async def hit(conn: Connection, bucket: str, window_start: datetime) -> int:
+    """Count one request in ``bucket``'s window; returns the hits so far (this one included)."""
+    hits: int = await conn.fetchval(
+        "INSERT INTO rate_windows (bucket, window_start, hits) VALUES ($1, $2, 1) "
+        "ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_windows.hits + 1 "
+        "RETURNING hits",
+        bucket,
+        window_start,
+    )
+    return hits
+
+
+async def purge_rate_windows(conn: Connection, before: datetime) -> None:
+    await conn.execute("DELETE FROM rate_windows WHERE window_start < $1", before)

@@ -1,0 +1,267 @@
+"""Intake's domain rules as plain functions: what a submission must satisfy, ticket numbers,
+who acts in which role, and what the public tracking page may show."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+
+from stdnum.exceptions import ValidationError as NumberError
+from stdnum.id import nik as nik_number
+
+from services.intake.schemas import ComplainantIn, Status, SubmissionIn
+from slrt.auth.policy import ALLOWED, Action
+from slrt.auth.principal import Principal, Role
+from slrt.contracts.complaints import ComplaintStep, Outcome
+from slrt.contracts.vocabulary import Category, Channel
+from slrt.places import PlaceDirectory, normalise_code
+from slrt.problems import field_error
+
+TRACKING_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+"""No 0/O or 1/I: codes are read out loud and typed on phones."""
+
+
+@dataclass
+class Checked:
+    """A submission after the rules: errors (refuse), warnings (keep), the plain village code."""
+
+    village_code: str = ""
+    errors: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_submission(
+    submission: SubmissionIn, places: PlaceDirectory, principal: Principal, today: date
+) -> Checked:
+    """Apply the intake rules; messages never echo the submitted values (personal data)."""
+    checked = Checked()
+    try:
+        checked.village_code = normalise_code(submission.village_code)
+    except ValueError:
+        checked.errors.append(
+            field_error("village_code", "place_code_format", "a village code has 10 digits")
+        )
+    else:
+        if not places.is_village(checked.village_code):
+            checked.errors.append(
+                field_error(
+                    "village_code", "known_village", "not a village in the Kemendagri place list"
+                )
+            )
+        elif not principal.covers(checked.village_code):
+            checked.errors.append(
+                field_error("village_code", "inside_your_area", "the village is outside your area")
+            )
+    if submission.anonymous:
+        if submission.category is not Category.IMPLEMENTATION:
+            checked.errors.append(
+                field_error(
+                    "anonymous",
+                    "anonymous_only_for_implementation",
+                    "only implementation complaints may be anonymous",
+                )
+            )
+        if submission.complainant is not None:
+            checked.errors.append(
+                field_error(
+                    "complainant",
+                    "absent_when_anonymous",
+                    "an anonymous report carries no personal data",
+                )
+            )
+    elif submission.complainant is None:
+        checked.errors.append(
+            field_error("complainant", "required", "name the complainant or report anonymously")
+        )
+    if submission.category is Category.IMPLEMENTATION and not submission.program_code:
+        checked.errors.append(
+            field_error(
+                "program_code",
+                "required_for_implementation",
+                "an implementation complaint names the program it is about",
+            )
+        )
+    if submission.occurred_on is not None and submission.occurred_on > today:
+        checked.errors.append(field_error("occurred_on", "not_in_future", "cannot be after today"))
+    if submission.complainant is not None:
+        errors, warnings = check_complainant(submission.complainant, checked.village_code, today)
+        checked.errors.extend(errors)
+        checked.warnings.extend(warnings)
+    channel_error = check_channel(submission.channel, principal)
+    if channel_error:
+        checked.errors.append(channel_error)
+    return checked
+
+
+def check_channel(channel: Channel, principal: Principal) -> dict[str, str] | None:
+    """Facilitators capture home visits; the front office registers walk-ins."""
+    if channel is Channel.FACILITATOR_VISIT and Role.FACILITATOR not in principal.roles:
+        return field_error("channel", "facilitator_only", "only facilitators record home visits")
+    if channel is not Channel.FACILITATOR_VISIT and Role.FRONT_OFFICE not in principal.roles:
+        return field_error("channel", "front_office_only", "walk-ins are registered at an office")
+    return None
+
+
+def check_complainant(
+    person: ComplainantIn, village_code: str, today: date
+) -> tuple[list[dict[str, str]], list[str]]:
+    """A NIK that cannot exist is refused; one that disagrees with the rest is only a warning
+    (real registry data has errors)."""
+    errors: list[dict[str, str]] = []
+    warnings: list[str] = []
+    if person.birth_date is not None and person.birth_date > today:
+        errors.append(
+            field_error("complainant.birth_date", "not_in_future", "cannot be after today")
+        )
+    if person.nik is None:
+        return errors, warnings
+    compact = nik_number.compact(person.nik)
+    if not (compact.isdigit() and len(compact) == 16):
+        errors.append(field_error("complainant.nik", "nik_format", "a NIK has 16 digits"))
+        return errors, warnings
+    try:
+        nik_number.validate(compact)
+    except NumberError:
+        errors.append(
+            field_error(
+                "complainant.nik",
+                "nik_valid",
+                "not a valid NIK (its birth date or issuing region cannot exist)",
+            )
+        )
+        return errors, warnings
+    encoded_birth = nik_number.get_birth_date(compact)
+    encoded_female = int(compact[6:8]) > 40
+    if person.sex is not None and encoded_female != (person.sex == "female"):
+        warnings.append("nik_sex_mismatch")
+    if person.birth_date is not None and person.birth_date != encoded_birth:
+        warnings.append("nik_birth_date_mismatch")
+    if village_code and not village_code.startswith(compact[:4]):
+        warnings.append("nik_issued_elsewhere")
+    return errors, warnings
+
+
+def normal_nik(nik: str | None) -> str | None:
+    return nik_number.compact(nik) if nik else None
+
+
+def ticket_number(district: str, year: int, serial: int) -> str:
+    """``3204-26-000123``: district, two-digit year, serial within both."""
+    return f"{district}-{year % 100:02d}-{serial:06d}"
+
+
+def new_tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_CODE_ALPHABET) for _ in range(8))
+
+
+def phone_last4(phone: str | None) -> str | None:
+    return phone[-4:] if phone else None
+
+
+def verifier_matches(given: str, tracking_code: str, last4: str | None) -> bool:
+    """The tracking code always works; the phone's last 4 digits when a phone was given."""
+    candidate = given.strip().upper().replace("-", "")
+    ok = hmac.compare_digest(candidate.encode(), tracking_code.encode())
+    if last4 is not None:
+        ok = hmac.compare_digest(candidate.encode(), last4.encode()) or ok
+    return ok
+
+
+def status_of(step: str) -> Status:
+    if step == ComplaintStep.CLOSED:
+        return "closed"
+    if step == ComplaintStep.WITHDRAWN:
+        return "withdrawn"
+    return "open"
+
+
+def acting_role(principal: Principal, action: Action) -> Role:
+    """The role the caller acts in: the first of theirs (in the table's order) allowed to."""
+    for role in Role:
+        if role in principal.roles and action in ALLOWED.get(role, frozenset()):
+            return role
+    raise LookupError("no role of the caller allows this action")
+
+
+FACILITATOR_TASK_STEPS: dict[str, str] = {
+    ComplaintStep.FEEDBACK: "feedback_visit",
+    ComplaintStep.AWAITING_INFORMATION: "information_request",
+}
+"""Steps where the village's facilitator must visit the household."""
+
+STEP_LABELS: dict[str, dict[str, str]] = {
+    "id": {
+        "received": "Diterima",
+        "supervisor_review": "Diperiksa supervisor",
+        "returned_for_correction": "Dikembalikan untuk perbaikan",
+        "registered": "Terdaftar",
+        "registry_check": "Pemeriksaan data terpadu",
+        "back_office": "Ditangani petugas layanan",
+        "awaiting_information": "Menunggu informasi dari pelapor",
+        "manager_approval": "Menunggu persetujuan manajer",
+        "referred": "Dirujuk ke pengelola program",
+        "under_review": "Ditinjau pengelola program",
+        "feedback": "Penyampaian hasil kepada pelapor",
+        "closed": "Selesai",
+        "withdrawn": "Dicabut",
+    },
+    "en": {
+        "received": "Received",
+        "supervisor_review": "Supervisor review",
+        "returned_for_correction": "Returned for correction",
+        "registered": "Registered",
+        "registry_check": "Social registry check",
+        "back_office": "Handled by the back office",
+        "awaiting_information": "Waiting for information from you",
+        "manager_approval": "Waiting for the manager's approval",
+        "referred": "Referred to the program manager",
+        "under_review": "Under review by the program manager",
+        "feedback": "Telling you the outcome",
+        "closed": "Closed",
+        "withdrawn": "Withdrawn",
+    },
+}
+
+STATUS_LABELS: dict[str, dict[str, str]] = {
+    "id": {"open": "Dalam proses", "closed": "Selesai", "withdrawn": "Dicabut"},
+    "en": {"open": "In progress", "closed": "Closed", "withdrawn": "Withdrawn"},
+}
+
+OUTCOME_LABELS: dict[str, dict[str, str]] = {
+    "id": {
+        Outcome.ANSWERED: "Informasi telah diberikan",
+        Outcome.RESOLVED_LOCALLY: "Diselesaikan oleh SLRT",
+        Outcome.REFERRAL_ACCEPTED: "Diterima oleh pengelola program",
+        Outcome.REFERRAL_REJECTED: "Ditolak oleh pengelola program",
+        Outcome.DUPLICATE: "Sama dengan pengaduan lain",
+        Outcome.WITHDRAWN: "Dicabut",
+    },
+    "en": {
+        Outcome.ANSWERED: "Information given",
+        Outcome.RESOLVED_LOCALLY: "Resolved by SLRT",
+        Outcome.REFERRAL_ACCEPTED: "Accepted by the program manager",
+        Outcome.REFERRAL_REJECTED: "Rejected by the program manager",
+        Outcome.DUPLICATE: "Same as another complaint",
+        Outcome.WITHDRAWN: "Withdrawn",
+    },
+}
+
+
+def language(requested: str | None, accept_language: str | None) -> str:
+    """Bahasa Indonesia unless English is asked for (``lang=en`` or Accept-Language)."""
+    if requested in ("id", "en"):
+        return requested
+    if accept_language:
+        for part in accept_language.split(","):
+            tag = part.split(";")[0].strip().lower()
+            if tag.startswith("id"):
+                return "id"
+            if tag.startswith("en"):
+                return "en"
+    return "id"
+
+
+def step_label(step: str, lang: str) -> str:
+    return STEP_LABELS[lang].get(step, step)

@@ -1,0 +1,315 @@
+"""Request and response bodies of the public API (what the OpenAPI document shows)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from slrt.contracts.complaints import ComplaintStep, Outcome, RegistrySummary
+from slrt.contracts.vocabulary import Category, Channel, ReferralDecision
+
+Status = Literal["open", "closed", "withdrawn"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ComplainantIn(_In):
+    """Who brings the complaint (pelapor). Personal data: stored by intake only."""
+
+    nik: str | None = Field(default=None, max_length=32, description="16-digit NIK, optional")
+    kk_number: str | None = Field(default=None, pattern=r"^\d{16}$")
+    name: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{8,15}$")
+    sex: Literal["male", "female"] | None = None
+    birth_date: date | None = None
+    address: str | None = Field(default=None, max_length=500)
+
+
+class SubmissionIn(_In):
+    """A complaint, program need or information request."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel": "puskesos_walk_in",
+                    "village_code": "32.04.05.2001",
+                    "complainant": {
+                        "name": "Siti Aminah",
+                        "nik": "3204054107850003",
+                        "phone": "081234567890",
+                        "sex": "female",
+                    },
+                    "category": "membership",
+                    "description": "Keluarga kami tidak terdaftar sebagai penerima PKH.",
+                    "occurred_on": "2026-10-01",
+                },
+                {
+                    "channel": "district_walk_in",
+                    "village_code": "3204052001",
+                    "anonymous": True,
+                    "category": "implementation",
+                    "program_code": "PKH",
+                    "description": "Dana bantuan dipotong oleh oknum pendamping.",
+                },
+            ]
+        },
+    )
+
+    channel: Channel
+    village_code: str = Field(
+        pattern=r"^\d{2}\.?\d{2}\.?\d{2}\.?\d{4}$",
+        description="Kemendagri village code (10 digits), with or without dots",
+    )
+    anonymous: bool = False
+    """Only implementation complaints may be anonymous: no personal data is stored then."""
+    complainant: ComplainantIn | None = None
+    category: Category
+    program_code: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]{1,39}$")
+    sub_type: str | None = Field(default=None, max_length=50)
+    description: str = Field(min_length=1, max_length=5000)
+    occurred_on: date | None = None
+
+
+class BatchItemIn(SubmissionIn):
+    client_id: UUID
+    """The tablet's own id of this item; resending it never creates a second complaint."""
+
+
+class BatchIn(_In):
+    items: list[BatchItemIn] = Field(min_length=1)
+
+
+class Links(BaseModel):
+    self: str
+    tracking: str
+
+
+class SubmissionOut(BaseModel):
+    complaint_id: UUID
+    ticket_number: str
+    status: Status
+    step: ComplaintStep
+    tracking_code: str
+    """The verifier for public tracking (besides the phone's last 4 digits): write it on the
+    receipt. Anonymous reporters have only this."""
+    warnings: list[str] = Field(default_factory=list)
+    links: Links
+
+
+class FieldProblem(BaseModel):
+    field: str
+    rule: str
+    message: str
+
+
+class BatchItemOut(BaseModel):
+    client_id: UUID
+    result: Literal["created", "replayed", "rejected"]
+    complaint: SubmissionOut | None = None
+    errors: list[FieldProblem] = Field(default_factory=list)
+
+
+class BatchOut(BaseModel):
+    items: list[BatchItemOut]
+    created: int
+    replayed: int
+    rejected: int
+
+
+class TimelineEntry(BaseModel):
+    sequence: int
+    from_step: str | None
+    to_step: str
+    actor: str
+    actor_role: str
+    at: datetime
+    reason: str | None = None
+    decision_code: str | None = None
+
+
+class Flags(BaseModel):
+    repeat: bool
+    escalated: bool
+    overdue: bool
+
+
+class ComplaintOut(BaseModel):
+    complaint_id: UUID
+    ticket_number: str
+    status: Status
+    step: str
+    holder_role: str | None
+    place_code: str
+    category: str
+    channel: str
+    program_code: str | None
+    referral_destination: str | None
+    referral_id: UUID | None
+    step_due: date | None
+    resolve_due: date | None
+    flags: Flags
+    registry: RegistrySummary | None
+    outcome: str | None
+    submitted_at: datetime
+    updated_at: datetime
+    timeline: list[TimelineEntry] | None = None
+
+
+class ComplaintPage(BaseModel):
+    items: list[ComplaintOut]
+    next_cursor: str | None
+    """Pass as ``cursor`` for the next page; null on the last page."""
+
+
+class TaskOut(BaseModel):
+    """Something a facilitator must do on a visit (tugas fasilitator)."""
+
+    complaint_id: UUID
+    ticket_number: str
+    kind: Literal["feedback_visit", "information_request"]
+    place_code: str
+    category: str
+    step_due: date | None
+    overdue: bool
+
+
+class TaskPage(BaseModel):
+    items: list[TaskOut]
+    next_cursor: str | None
+
+
+# --- Human actions (the bodies; actor and request id come from the token and the header) ---
+
+
+class SupervisorReviewIn(_In):
+    decision: Literal["approve", "return_for_correction"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class CorrectionIn(_In):
+    description: str = Field(min_length=1, max_length=5000)
+    category: Category
+    program_code: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]{1,39}$")
+    sub_type: str | None = Field(default=None, max_length=50)
+
+
+class BackOfficeActionIn(_In):
+    kind: Literal["resolve", "refer", "mark_duplicate", "request_information"]
+    answer: str | None = Field(default=None, max_length=5000)
+    decision_code: str | None = Field(default=None, max_length=50)
+    destination_program: str | None = Field(default=None, max_length=40)
+    override_reason: str | None = Field(default=None, max_length=2000)
+    duplicate_of: str | None = Field(default=None, max_length=20)
+    question: str | None = Field(default=None, max_length=2000)
+
+
+class InformationIn(_In):
+    information: str = Field(min_length=1, max_length=5000)
+
+
+class ManagerDecisionIn(_In):
+    decision: Literal["approve", "send_back"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class FeedbackIn(_In):
+    household_told: bool
+    visited_on: date
+    household_response: Literal["satisfied", "not_satisfied"] | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class WithdrawIn(_In):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ActionOut(BaseModel):
+    complaint_id: UUID
+    action: str
+    request_id: str
+    accepted: bool = True
+    result: Any = None
+    """What the workflow answered (its state after the action)."""
+
+
+# --- Program managers' answers ---------------------------------------------------------------
+
+
+class ReferralAnswerIn(_In):
+    decision: ReferralDecision
+    note: str | None = Field(default=None, max_length=2000)
+    expected_date: date | None = None
+    """For ``under_review``: when the program expects to decide."""
+    suggested_destination: str | None = Field(default=None, max_length=40)
+    """For ``not_responsible``: the program that should take it, if known."""
+
+
+class ReferralAnswerOut(BaseModel):
+    answer_id: str
+    referral_id: UUID
+    decision: ReferralDecision
+    replayed: bool
+
+
+# --- Public tracking ---------------------------------------------------------------------------
+
+
+class TrackingIn(_In):
+    ticket_number: str = Field(max_length=20)
+    verifier: str = Field(min_length=4, max_length=32)
+    """The last 4 digits of the complainant's phone, or the tracking code."""
+
+
+class TrackingStep(BaseModel):
+    step: str
+    label: str
+    at: datetime
+
+
+class TrackingOut(BaseModel):
+    """What the household may see: no personal data, no staff names."""
+
+    ticket_number: str
+    status: Status
+    status_label: str
+    current_step: str
+    current_step_label: str
+    next_step_due: date | None
+    steps: list[TrackingStep]
+    outcome: Outcome | None
+    outcome_label: str | None
+    can_respond: bool
+    language: Literal["id", "en"]
+
+
+class HouseholdResponseIn(TrackingIn):
+    response: Literal["satisfied", "not_satisfied"]
+    appeal: bool = False
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ReferralOut(BaseModel):
+    """A referral as its program manager sees it (rujukan): what to act on, no identity data."""
+
+    referral_id: UUID
+    complaint_id: UUID
+    ticket_number: str
+    program: str
+    place_code: str
+    category: str
+    step: str
+    answer_due: date | None
+    description: str | None = None
+    """The complaint's text (single reads only)."""
+
+
+class ReferralPage(BaseModel):
+    items: list[ReferralOut]
+    next_cursor: str | None

@@ -1,0 +1,218 @@
+"""Accepting a complaint: the rules, a ticket number, the complaint row, its first status and
+its ``complaint.submitted`` event — all in one transaction, idempotent on the client's key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from services.intake import db
+from services.intake.domain import (
+    check_submission,
+    new_tracking_code,
+    normal_nik,
+    phone_last4,
+    status_of,
+    ticket_number,
+)
+from services.intake.schemas import Links, SubmissionIn, SubmissionOut
+from slrt import outbox
+from slrt.auth.principal import Principal, Role
+from slrt.contracts.complaints import ComplaintSnapshot, ComplaintStep
+from slrt.contracts.events import Complainant, ComplaintSubmitted
+from slrt.contracts.vocabulary import Channel
+from slrt.db import Connection
+from slrt.places import PlaceDirectory
+from slrt.problems import Problem
+
+SOURCE = "/slrt/intake"
+WIB = timedelta(hours=7)
+"""Ticket years follow Western Indonesia Time (the districts' calendar year)."""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    complaint: SubmissionOut
+    replayed: bool
+
+
+class _LostRace(Exception):
+    """A concurrent request with the same key committed first (this transaction rolls back)."""
+
+
+def request_hash(submission: SubmissionIn) -> str:
+    canonical = json.dumps(submission.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def links(base_url: str, complaint_id: uuid.UUID) -> Links:
+    return Links(self=f"{base_url}/v1/complaints/{complaint_id}", tracking=f"{base_url}/track")
+
+
+async def submit(
+    pool: asyncpg.Pool,
+    submission: SubmissionIn,
+    principal: Principal,
+    key: str,
+    places: PlaceDirectory,
+    base_url: str,
+    now: datetime | None = None,
+) -> Accepted:
+    """Accept ``submission`` once per (caller, key); a replay returns the original answer.
+
+    Raises ``Problem`` 422 (rules broken, fields named) or 409 (the key was used for a
+    different submission).
+    """
+    now = now or datetime.now(UTC)
+    checked = check_submission(submission, places, principal, (now + WIB).date())
+    if checked.errors:
+        raise Problem(
+            422,
+            "invalid-complaint",
+            "The complaint breaks intake rules",
+            "One or more fields break a rule; see errors.",
+            errors=checked.errors,
+        )
+    fingerprint = request_hash(submission)
+    for _ in range(2):
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                existing = await db.find_by_key(conn, principal.subject, key)
+                if existing is not None:
+                    return Accepted(_replay(existing, fingerprint, base_url), replayed=True)
+                return Accepted(
+                    await _create(
+                        conn,
+                        submission,
+                        checked.village_code,
+                        checked.warnings,
+                        principal,
+                        key,
+                        fingerprint,
+                        now,
+                        base_url,
+                    ),
+                    replayed=False,
+                )
+        except _LostRace:
+            continue
+    raise RuntimeError("idempotency key raced twice")  # a unique key cannot race twice
+
+
+def _replay(existing: asyncpg.Record, fingerprint: str, base_url: str) -> SubmissionOut:
+    if existing["request_hash"] != fingerprint:
+        raise Problem(
+            409,
+            "idempotency-key-reused",
+            "Idempotency key already used",
+            "this key was used for a different submission; use a new key",
+        )
+    return SubmissionOut(
+        complaint_id=existing["id"],
+        ticket_number=existing["ticket_number"],
+        status=status_of(existing["step"]),
+        step=ComplaintStep(existing["step"]),
+        tracking_code=existing["tracking_code"],
+        warnings=list(existing["warnings"]),
+        links=links(base_url, existing["id"]),
+    )
+
+
+async def _create(
+    conn: Connection,
+    submission: SubmissionIn,
+    village_code: str,
+    warnings: list[str],
+    principal: Principal,
+    key: str,
+    fingerprint: str,
+    now: datetime,
+    base_url: str,
+) -> SubmissionOut:
+    complaint_id = uuid.uuid4()
+    district = village_code[:4]
+    year = (now + WIB).year
+    ticket = ticket_number(district, year, await db.next_serial(conn, district, year))
+    person = submission.complainant
+    complainant = (
+        None
+        if person is None
+        else Complainant(
+            nik=normal_nik(person.nik),
+            kk_number=person.kk_number,
+            name=person.name,
+            sex=person.sex,
+            birth_date=person.birth_date,
+            address=person.address,
+            village_code=village_code,
+        )
+    )
+    tracking_code = new_tracking_code()
+    inserted = await db.insert_complaint(
+        conn,
+        {
+            "id": complaint_id,
+            "ticket_number": ticket,
+            "submitted_by": principal.subject,
+            "idempotency_key": key,
+            "request_hash": fingerprint,
+            "channel": submission.channel.value,
+            "category": submission.category.value,
+            "village_code": village_code,
+            "program_code": submission.program_code,
+            "sub_type": submission.sub_type,
+            "anonymous": submission.anonymous,
+            "complainant": None if complainant is None else complainant.model_dump(mode="json"),
+            "phone": person.phone if person else None,
+            "phone_last4": phone_last4(person.phone) if person else None,
+            "tracking_code": tracking_code,
+            "description": submission.description,
+            "occurred_on": submission.occurred_on,
+            "warnings": warnings,
+            "submitted_at": now,
+        },
+    )
+    if not inserted:
+        raise _LostRace
+    facilitator_captured = submission.channel is Channel.FACILITATOR_VISIT
+    snapshot = ComplaintSnapshot(
+        complaint_id=complaint_id,
+        ticket_number=ticket,
+        step=ComplaintStep.RECEIVED,
+        holder_role=Role.SUPERVISOR if facilitator_captured else None,
+        place_code=village_code,
+        category=submission.category,
+        channel=submission.channel,
+        program_code=submission.program_code,
+    )
+    await db.insert_initial_status(conn, snapshot, now)
+    event = ComplaintSubmitted(
+        complaint_id=complaint_id,
+        ticket_number=ticket,
+        channel=submission.channel,
+        category=submission.category,
+        village_code=village_code,
+        program_code=submission.program_code,
+        sub_type=submission.sub_type,
+        anonymous=submission.anonymous,
+        complainant=complainant,
+        description=submission.description,
+        occurred_on=submission.occurred_on,
+        submitted_at=now,
+        submitted_by=principal.subject,
+    )
+    await outbox.write(conn, event, source=SOURCE, subject=str(complaint_id))
+    return SubmissionOut(
+        complaint_id=complaint_id,
+        ticket_number=ticket,
+        status="open",
+        step=ComplaintStep.RECEIVED,
+        tracking_code=tracking_code,
+        warnings=warnings,
+        links=links(base_url, complaint_id),
+    )

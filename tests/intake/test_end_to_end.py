@@ -1,0 +1,205 @@
+"""End to end through the intake API on the real stack with the real complaint workflow (run by
+the routing service in-process): submit → registry check → back office refers → manager
+approves → referred → signed callback accepted → facilitator feedback → tracking shows closed.
+The test plays the registry and the notifier on Kafka, as those services would."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+import pytest
+from standardwebhooks import Webhook
+
+from services.routing.app import create_app as create_routing
+from services.routing.settings import RoutingSettings
+from slrt.auth.principal import Role
+from slrt.contracts.events import (
+    NotificationDelivered,
+    NotificationRequested,
+    ProgramCatalogEntry,
+    RegistryCheckCompleted,
+    RegistryCheckRequested,
+)
+from slrt.contracts.topics import Topic
+from slrt.contracts.vocabulary import Category, ProgramChannel
+from slrt.settings import ConnectionSettings
+from tests.intake.conftest import VILLAGE, WEBHOOK_KEY, Intake, until, walk_in
+from tests.support.kafka_tools import read_topic
+
+PKH = ProgramCatalogEntry(
+    code="PKH",
+    name="Program Keluarga Harapan",
+    level="national",
+    owner_agency="Direktorat Jaminan Sosial Keluarga",
+    channel=ProgramChannel.DIRECT,
+    categories=[Category.IMPLEMENTATION, Category.MEMBERSHIP],
+    sla_working_days=10,
+    callback_url="https://pkh.example/slrt",
+    webhook_secret_ref="pkh-callbacks",
+    version=1,
+)
+
+
+@pytest.fixture
+async def routing(connections: ConnectionSettings) -> AsyncIterator[None]:
+    own_queue = connections.model_copy(
+        update={"temporal_task_queue": f"complaints-{uuid.uuid4().hex[:8]}"}
+    )
+    app = create_routing(RoutingSettings(connections=own_queue))
+    async with app.router.lifespan_context(app):
+        yield
+
+
+async def _status(intake: Intake, complaint_id: str, step: str) -> dict[str, Any]:
+    async def check() -> dict[str, Any] | None:
+        row = await intake.pool.fetchrow(
+            "SELECT step, referral_id FROM complaint_status WHERE complaint_id = $1",
+            uuid.UUID(complaint_id),
+        )
+        return dict(row) if row is not None and row["step"] == step else None
+
+    return await until(check, timeout=60)
+
+
+async def _request_for(bootstrap: str, topic: str, complaint_id: str, event_type: str) -> Any:
+    async def find() -> dict[str, Any] | None:
+        for record in await read_topic(bootstrap, topic, expect=1, timeout=2):
+            headers = dict(record.headers)
+            if record.key == complaint_id.encode() and headers["ce_type"] == event_type.encode():
+                found: dict[str, Any] = json.loads(record.value)
+                return found
+        return None
+
+    return await until(find, timeout=60)
+
+
+async def test_a_complaint_from_submission_to_closed(
+    intake: Intake, routing: None, kafka_bootstrap: str
+) -> None:
+    await intake.publish(PKH, PKH.code)
+    submitted = await intake.submit(
+        walk_in(
+            category="implementation",
+            program_code="PKH",
+            description="Bantuan PKH tahap 3 belum diterima.",
+        ),
+        key="e2e-submit",
+    )
+    assert submitted.status_code == 202, submitted.text
+    complaint = submitted.json()
+    cid = complaint["complaint_id"]
+
+    # The registry answers the workflow's check.
+    check = RegistryCheckRequested.model_validate(
+        await _request_for(
+            kafka_bootstrap, Topic.REGISTRY_REQUESTS, cid, RegistryCheckRequested.event_type
+        )
+    )
+    await intake.publish(
+        RegistryCheckCompleted(
+            request_id=check.request_id,
+            complaint_id=check.complaint_id,
+            found=True,
+            household_id=uuid.uuid4(),
+            welfare_decile=2,
+            programs=["PKH"],
+        ),
+        cid,
+    )
+    await _status(intake, cid, "back_office")
+
+    async def act(
+        path: str, role: Role, body: dict[str, Any], area: str = "3204"
+    ) -> httpx.Response:
+        headers = {**intake.auth(role, area), "Idempotency-Key": f"e2e-{path}"}
+        return await intake.client.post(f"/v1/complaints/{cid}/{path}", json=body, headers=headers)
+
+    async def act_until_ready(path: str, role: Role, body: dict[str, Any]) -> httpx.Response:
+        # The routing plan is prepared by an activity just after the step is entered.
+        async def attempt() -> httpx.Response | None:
+            response = await act(path, role, body)
+            return None if response.status_code == 422 else response
+
+        return await until(attempt, timeout=30)
+
+    # A manager cannot act at the back-office step: 409 naming it.
+    early = await act("manager-decision", Role.MANAGER, {"decision": "approve"})
+    assert early.status_code == 409, early.text
+    assert early.json()["current_step"] == "back_office"
+
+    referred = await act_until_ready(
+        "back-office-action", Role.BACK_OFFICE, {"kind": "refer", "destination_program": "PKH"}
+    )
+    assert referred.status_code == 200, referred.text
+    approved = await act("manager-decision", Role.MANAGER, {"decision": "approve"})
+    assert approved.status_code == 200, approved.text
+    status = await _status(intake, cid, "referred")
+    referral_id = status["referral_id"]
+    assert referral_id is not None
+
+    # The notifier delivers the referral.
+    delivery = NotificationRequested.model_validate(
+        await _request_for(
+            kafka_bootstrap, Topic.NOTIFICATION_REQUESTS, cid, NotificationRequested.event_type
+        )
+    )
+    await intake.publish(
+        NotificationDelivered(
+            request_id=delivery.request_id,
+            complaint_id=uuid.UUID(cid),
+            channel="webhook",
+            delivered_at=datetime.now(UTC),
+        ),
+        cid,
+    )
+
+    # The program manager's system answers on the signed callback.
+    body = json.dumps({"decision": "accepted", "note": "Akan dibayarkan bulan depan"})
+    now = datetime.now(UTC)
+    answered = await intake.client.post(
+        f"/v1/referrals/{referral_id}/callback",
+        content=body,
+        headers={
+            "webhook-id": "msg_e2e",
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Webhook(WEBHOOK_KEY).sign("msg_e2e", now, body),
+            "content-type": "application/json",
+        },
+    )
+    assert answered.status_code == 200, answered.text
+    await _status(intake, cid, "feedback")
+
+    told = await act(
+        "feedback",
+        Role.FACILITATOR,
+        {
+            "household_told": True,
+            "visited_on": date.today().isoformat(),
+            "household_response": "satisfied",
+        },
+        area=VILLAGE,
+    )
+    assert told.status_code == 200, told.text
+    await _status(intake, cid, "closed")
+
+    tracked = await intake.client.post(
+        "/v1/tracking", json={"ticket_number": complaint["ticket_number"], "verifier": "7890"}
+    )
+    assert tracked.status_code == 200
+    view = tracked.json()
+    assert view["status"] == "closed"
+    assert view["outcome"] == "referral_accepted"
+    steps = [s["step"] for s in view["steps"]]
+    assert steps[0] == "received"
+    assert steps[-1] == "closed"
+    for step in ("back_office", "manager_approval", "referred", "feedback"):
+        assert step in steps
+    read = await intake.client.get(f"/v1/complaints/{cid}", headers=intake.auth(Role.MANAGER))
+    timeline = read.json()["timeline"]
+    assert [t["to_step"] for t in timeline][-1] == "closed"
+    assert any(t["actor"] == "back_office-3204" for t in timeline)
