@@ -1,19 +1,61 @@
-"""The registry service's FastAPI app."""
+"""The registry service's FastAPI app: lookups, catalog, proposals, imports; the request
+consumer and the outbox relay run beside it."""
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 
+from services.registry import consumers
+from services.registry.api import catalog, imports, persons, proposals
+from services.registry.api.deps import SOURCE
+from services.registry.places_loader import ensure_places
 from services.registry.settings import RegistrySettings
-from slrt.service import Dependency, build_app
+from services.registry.store.catalog import ensure_seed
+from slrt.auth.tokens import AuthSettings, TokenVerifier
+from slrt.contracts.topics import Topic
+from slrt.kafka import EventConsumer
+from slrt.outbox import OutboxRelay
+from slrt.service import Dependency, Runtime, build_app
+
+log = logging.getLogger(__name__)
+
+SEED_ACTOR = "system:catalog-seed"
 
 
-def create_app(settings: RegistrySettings) -> FastAPI:
-    return build_app(
+def create_app(settings: RegistrySettings, auth: AuthSettings | None = None) -> FastAPI:
+    app: FastAPI
+
+    async def on_start(runtime: Runtime) -> None:
+        app.state.token_verifier = TokenVerifier(auth or AuthSettings())
+        async with runtime.pool.acquire() as conn:
+            loaded = await ensure_places(conn)
+            seeded = await ensure_seed(conn, changed_by=SEED_ACTOR, source=SOURCE)
+        if loaded or seeded:
+            log.info(
+                "registry prepared", extra={"places_loaded": loaded, "programs_seeded": seeded}
+            )
+        relay = OutboxRelay(runtime.pool, runtime.producer, schema="registry")
+        runtime.spawn(relay.run(runtime.stop), "outbox-relay")
+        consumer = EventConsumer(
+            settings.connections,
+            group_id=settings.consumer_group,
+            topics=[Topic.REGISTRY_REQUESTS.value],
+            handler=consumers.request_handler(),
+            pool=runtime.pool,
+            dead_letters=runtime.producer,
+        )
+        runtime.spawn(consumer.run(runtime.stop), "registry-requests")
+
+    app = build_app(
         "registry",
         settings,
         title="SLRT Registry API",
         description="DT-PPFM social registry lookups, the program catalog, pre-list and "
-        "profile-change proposals, SIKS-NG exchange.",
+        "profile-change proposals, SIKS-NG exchange, bulk import.",
         uses=(Dependency.POSTGRES, Dependency.KAFKA),
+        routers=[persons.router, catalog.router, proposals.router, imports.router],
+        on_start=on_start,
     )
+    return app

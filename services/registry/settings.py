@@ -11,3 +11,5 @@ class RegistrySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SLRT_REGISTRY_", env_file=".env", extra="ignore")
 
     port: int = 8002
+    consumer_group: str = "registry"
+    """Consumer group of the registry-requests consumer (one per deployment)."""

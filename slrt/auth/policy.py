@@ -33,6 +33,8 @@ class Action(StrEnum):
     DELIVERY_READ = "delivery.read"
     DELIVERY_RESEND = "delivery.resend"
     AGGREGATES_READ = "aggregates.read"
+    REPORT_WRITE = "report.write"
+    """Generate an M&E report and write its achievements, problems and recommendations."""
 
 
 A = Action
@@ -92,6 +94,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
             A.DELIVERY_READ,
             A.DELIVERY_RESEND,
             A.AGGREGATES_READ,
+            A.REPORT_WRITE,
         }
     ),
     Role.PROGRAM_MANAGER: frozenset({A.REFERRAL_READ, A.REFERRAL_ANSWER}),

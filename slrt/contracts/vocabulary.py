@@ -37,6 +37,8 @@ class NotificationKind(StrEnum):
     FACILITATOR_TASK = "facilitator_task"
     HOUSEHOLD_MESSAGE = "household_message"
     ANSWER_LINK = "answer_link"
+    REPORT = "report"
+    """A scheduled M&E report (laporan monitoring) is ready for a staff member."""
 
 
 class ReferralDecision(StrEnum):

@@ -17,6 +17,7 @@ EXPECTED: dict[Role, set[Action]] = {
         A.COMPLAINT_WITHDRAW,
         A.PERSON_READ,
         A.PERSON_SEARCH,
+        A.PROPOSAL_SUBMIT,
     },
     Role.SUPERVISOR: {
         A.COMPLAINT_READ,
@@ -33,6 +34,7 @@ EXPECTED: dict[Role, set[Action]] = {
         A.COMPLAINT_WITHDRAW,
         A.PERSON_READ,
         A.PERSON_SEARCH,
+        A.PROPOSAL_SUBMIT,
     },
     Role.BACK_OFFICE: {
         A.COMPLAINT_READ,
@@ -54,6 +56,7 @@ EXPECTED: dict[Role, set[Action]] = {
         A.DELIVERY_READ,
         A.DELIVERY_RESEND,
         A.AGGREGATES_READ,
+        A.REPORT_WRITE,
     },
     Role.PROGRAM_MANAGER: {A.REFERRAL_READ, A.REFERRAL_ANSWER},
     Role.ADMINISTRATOR: {A.CATALOG_EDIT, A.AGGREGATES_READ},

@@ -1,0 +1,84 @@
+"""Answering a registry check (pemeriksaan DT-PPFM) for a complaint."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from services.registry.domain.identity import IdentityError, compact, identity_warnings, validate_kk
+from services.registry.domain.matching import pick_name_match
+from services.registry.store import persons
+from slrt.contracts.events import RegistryCheckCompleted, RegistryCheckRequested
+from slrt.contracts.vocabulary import LookupKind
+from slrt.db import Connection
+
+CHECK_ACTOR = "system:registry-check"
+
+
+async def answer(
+    conn: Connection, request: RegistryCheckRequested, *, today: date
+) -> RegistryCheckCompleted:
+    """Found or not, with the household, decile, programs and data-quality warnings.
+
+    The read is audit-logged against the complaint like any person read.
+    """
+    found = await _find(conn, request, today)
+    individual_id, household_id, decile, warnings = found
+    programs: list[str] = []
+    if household_id is not None:
+        programs = await persons.programs(conn, household_id, individual_id)
+        await persons.audit(
+            conn,
+            actor=CHECK_ACTOR,
+            action="registry_check",
+            reads=[(individual_id, household_id)],
+            complaint_id=request.complaint_id,
+        )
+    return RegistryCheckCompleted(
+        request_id=request.request_id,
+        complaint_id=request.complaint_id,
+        found=household_id is not None,
+        household_id=household_id,
+        individual_id=individual_id,
+        welfare_decile=decile,
+        programs=programs,
+        warnings=warnings,
+    )
+
+
+Found = tuple[UUID | None, UUID | None, int | None, list[str]]
+
+
+async def _find(conn: Connection, request: RegistryCheckRequested, today: date) -> Found:
+    if request.lookup is LookupKind.NIK:
+        nik = compact(request.nik or "")
+        person = await persons.by_nik(conn, nik) if len(nik) == 16 and nik.isdigit() else None
+        if person is None:
+            return None, None, None, [] if len(nik) == 16 and nik.isdigit() else ["nik_invalid"]
+        found = identity_warnings(
+            nik=person["nik"],
+            kk_number=person["kk_number"],
+            birth_date=person["birth_date"],
+            sex=person["sex"],
+            village_code=person["village_code"],
+            today=today,
+        )
+        codes = [str(w) for w in found]
+        return person["id"], person["household_id"], person["welfare_decile"], codes
+    if request.lookup is LookupKind.KK:
+        try:
+            kk = validate_kk(request.kk_number or "")
+        except IdentityError:
+            return None, None, None, ["kk_invalid"]
+        family = await persons.household_of_kk(conn, kk)
+        if family is None:
+            return None, None, None, []
+        return None, family["id"], family["welfare_decile"], []
+    if not request.name or not request.place_code:
+        return None, None, None, ["name_and_place_required"]
+    candidates = await persons.search_by_name(conn, request.name, request.place_code, limit=5)
+    chosen, notes = pick_name_match([c["score"] for c in candidates])
+    if chosen is None:
+        return None, None, None, notes
+    match = candidates[chosen]
+    return match["id"], match["household_id"], match["welfare_decile"], notes

@@ -1,0 +1,68 @@
+"""The registry's Kafka consumer: registry checks and pre-list requests from routing.
+
+Each event is handled in the transaction that also records it as processed (``EventConsumer``);
+the answer goes to the outbox in that same transaction, so a redelivered request is skipped and
+no answer is ever lost or sent twice for one request event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from pydantic import ValidationError
+
+from services.registry import checks
+from services.registry.store import proposals
+from slrt import outbox
+from slrt.contracts.envelope import Envelope
+from slrt.contracts.events import PrelistEntryRequested, RegistryCheckRequested
+from slrt.db import Connection
+from slrt.kafka import Handler, PermanentError
+
+SOURCE = "/slrt/registry"
+PRELIST_CREATOR = "system:routing"
+
+
+def request_handler(today: Callable[[], date] = date.today) -> Handler:
+    async def handle(envelope: Envelope, conn: Connection) -> None:
+        try:
+            if envelope.type == RegistryCheckRequested.event_type:
+                request = envelope.parse(RegistryCheckRequested)
+                answer = await checks.answer(conn, request, today=today())
+                await outbox.write(conn, answer, source=SOURCE, subject=str(request.complaint_id))
+            elif envelope.type == PrelistEntryRequested.event_type:
+                await _prelist(conn, envelope.parse(PrelistEntryRequested))
+            else:
+                raise PermanentError(f"the registry does not handle {envelope.type}")
+        except ValidationError as exc:
+            raise PermanentError(
+                f"{envelope.type} does not fit its model: {exc.error_count()} errors"
+            ) from None
+
+    return handle
+
+
+async def _prelist(conn: Connection, request: PrelistEntryRequested) -> None:
+    person = request.person
+    if not await conn.fetchval(
+        "SELECT 1 FROM places WHERE code = $1 AND level = 'village'", person.village_code
+    ):
+        raise PermanentError("the pre-list request names a village the directory does not know")
+    await proposals.create_prelist(
+        conn,
+        SOURCE,
+        fields={
+            "request_id": request.request_id,
+            "complaint_id": request.complaint_id,
+            "ticket_number": request.ticket_number,
+            "nik": person.nik,
+            "kk_number": person.kk_number,
+            "name": person.name,
+            "sex": person.sex,
+            "birth_date": person.birth_date,
+            "address": person.address,
+            "village_code": person.village_code,
+        },
+        created_by=PRELIST_CREATOR,
+    )

@@ -1,0 +1,1 @@
+"""The registry's domain rules: plain functions, no I/O."""

@@ -1,0 +1,117 @@
+"""Pre-list entries (daftar awal) and profile-change proposals: their review and their fate.
+
+Both go ``proposed`` → supervisor review → ``approved`` (or ``returned`` with a note, corrected
+and ``proposed`` again) → ``exported`` in a SIKS-NG batch → ``accepted`` or ``rejected`` by the
+ministry's verification and validation.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Any, Literal
+
+from services.registry.domain.identity import IdentityError, validate_kk, validate_nik
+
+
+class ProposalStatus(StrEnum):
+    PROPOSED = "proposed"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    EXPORTED = "exported"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+Decision = Literal["approve", "return"]
+
+
+class ProposalStateError(ValueError):
+    """The action does not fit the proposal's status (→ 409)."""
+
+
+def review(status: ProposalStatus, decision: Decision) -> ProposalStatus:
+    """A supervisor's or manager's review of a proposal."""
+    if status is not ProposalStatus.PROPOSED:
+        raise ProposalStateError(f"only a proposed entry is reviewed; this one is {status}")
+    return ProposalStatus.APPROVED if decision == "approve" else ProposalStatus.RETURNED
+
+
+def correct(status: ProposalStatus) -> ProposalStatus:
+    """A returned (or still proposed) entry is corrected and goes back to review."""
+    if status not in (ProposalStatus.PROPOSED, ProposalStatus.RETURNED):
+        raise ProposalStateError(f"an entry that is {status} can no longer be corrected")
+    return ProposalStatus.PROPOSED
+
+
+def verification(status: ProposalStatus, accepted: bool) -> ProposalStatus:
+    """The ministry's verification result for an exported entry."""
+    if status is not ProposalStatus.EXPORTED:
+        raise ProposalStateError(f"only an exported entry gets a result; this one is {status}")
+    return ProposalStatus.ACCEPTED if accepted else ProposalStatus.REJECTED
+
+
+SIKS_NG_REQUIRED = ("nik", "kk_number", "sex", "birth_date")
+"""SIKS-NG registers a person only with these (the facilitator completes them on a visit)."""
+
+
+def missing_for_siks_ng(entry: dict[str, Any]) -> list[str]:
+    """Which of the fields SIKS-NG needs a pre-list entry still lacks."""
+    return [name for name in SIKS_NG_REQUIRED if not entry.get(name)]
+
+
+CHANGEABLE_FIELDS = ("name", "sex", "birth_date", "relation", "disability", "school_status")
+
+RELATIONS = frozenset(
+    {
+        "head",
+        "spouse",
+        "child",
+        "child_in_law",
+        "grandchild",
+        "parent",
+        "parent_in_law",
+        "other_relative",
+        "other",
+    }
+)
+DISABILITIES = frozenset({"physical", "sensory", "intellectual", "mental", "multiple"})
+SCHOOL_STATUSES = frozenset({"not_in_school", "school", "madrasah", "graduated", "dropped_out"})
+
+
+def check_change(field: str, value: str) -> str | None:
+    """Why a proposed new value is not acceptable for ``field``, or None when it is."""
+    if field not in CHANGEABLE_FIELDS:
+        return "field_not_changeable"
+    if field == "name":
+        return None if 1 <= len(value.strip()) <= 200 else "length"
+    if field == "sex":
+        return None if value in ("male", "female") else "one_of:male,female"
+    if field == "birth_date":
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return "date"
+        return None
+    allowed = {
+        "relation": RELATIONS,
+        "disability": DISABILITIES | {""},
+        "school_status": SCHOOL_STATUSES | {""},
+    }[field]
+    return None if value in allowed else "one_of:" + ",".join(sorted(v for v in allowed if v))
+
+
+def check_person_numbers(nik: str | None, kk_number: str | None, today: date) -> list[str]:
+    """Fields whose number cannot be a NIK / KK number (format only: mismatches are warnings)."""
+    bad: list[str] = []
+    if nik:
+        try:
+            validate_nik(nik, today=today)
+        except IdentityError:
+            bad.append("nik")
+    if kk_number:
+        try:
+            validate_kk(kk_number)
+        except IdentityError:
+            bad.append("kk_number")
+    return bad

@@ -1,0 +1,1 @@
+"""Postgres access of the registry (its own schema only)."""

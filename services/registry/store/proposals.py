@@ -1,0 +1,385 @@
+"""Pre-list entries, profile-change proposals and SIKS-NG batches in Postgres.
+
+Every status change writes a ``RegistryProposalUpdated`` (and every applied verification
+result a ``RegistryVerificationApplied``) to the outbox in the same transaction, keyed by the
+complaint that started the proposal when there is one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+import asyncpg
+
+from services.registry.domain.names import name_key
+from services.registry.domain.proposals import (
+    Decision,
+    ProposalStatus,
+    correct,
+    review,
+    verification,
+)
+from services.registry.domain.siks_ng import VerificationResult, export_csv
+from slrt import outbox
+from slrt.contracts.events import RegistryProposalUpdated, RegistryVerificationApplied
+from slrt.db import Connection
+
+Kind = Literal["prelist", "change"]
+TABLES: dict[Kind, str] = {"prelist": "prelist_entries", "change": "change_proposals"}
+
+
+class ProposalNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class ResultProblem:
+    line: int
+    field: str
+    rule: str
+
+
+async def _event(
+    conn: Connection,
+    source: str,
+    *,
+    kind: Kind,
+    row: asyncpg.Record | dict[str, Any],
+    status: str,
+    batch_id: UUID | None = None,
+) -> None:
+    event = RegistryProposalUpdated(
+        proposal_id=row["id"],
+        kind=kind,
+        complaint_id=row["complaint_id"],
+        request_id=row.get("request_id"),
+        status=status,
+        batch_id=batch_id,
+        at=datetime.now(UTC),
+    )
+    subject = str(row["complaint_id"] or row["id"])
+    await outbox.write(conn, event, source=source, subject=subject)
+
+
+async def create_prelist(
+    conn: Connection, source: str, *, fields: dict[str, Any], created_by: str
+) -> tuple[asyncpg.Record, bool]:
+    """Record a pre-list entry; a request id already seen returns the existing entry."""
+    entry_id = uuid.uuid4()
+    row = await conn.fetchrow(
+        """INSERT INTO prelist_entries (id, request_id, complaint_id, ticket_number, nik,
+               kk_number, name, sex, birth_date, address, village_code, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+           ON CONFLICT (request_id) DO NOTHING RETURNING *""",
+        entry_id,
+        fields.get("request_id"),
+        fields.get("complaint_id"),
+        fields.get("ticket_number"),
+        fields.get("nik"),
+        fields.get("kk_number"),
+        fields["name"],
+        fields.get("sex"),
+        fields.get("birth_date"),
+        fields.get("address"),
+        fields["village_code"],
+        created_by,
+    )
+    if row is None:
+        existing = await conn.fetchrow(
+            "SELECT * FROM prelist_entries WHERE request_id = $1", fields["request_id"]
+        )
+        assert existing is not None
+        return existing, False
+    await _event(conn, source, kind="prelist", row=row, status=ProposalStatus.PROPOSED)
+    return row, True
+
+
+async def create_change(
+    conn: Connection,
+    source: str,
+    *,
+    individual: asyncpg.Record,
+    field: str,
+    old_value: str | None,
+    new_value: str,
+    evidence: str,
+    complaint_id: UUID | None,
+    created_by: str,
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """INSERT INTO change_proposals (id, individual_id, village_code, field, old_value,
+               new_value, evidence, complaint_id, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *""",
+        uuid.uuid4(),
+        individual["id"],
+        individual["village_code"],
+        field,
+        old_value,
+        new_value,
+        evidence,
+        complaint_id,
+        created_by,
+    )
+    assert row is not None
+    await _event(conn, source, kind="change", row=row, status=ProposalStatus.PROPOSED)
+    return row
+
+
+async def get(
+    conn: Connection, kind: Kind, proposal_id: UUID, *, for_update: bool = False
+) -> asyncpg.Record:
+    lock = " FOR UPDATE" if for_update else ""
+    row = await conn.fetchrow(
+        f"SELECT * FROM {TABLES[kind]} WHERE id = $1{lock}",  # noqa: S608
+        proposal_id,
+    )
+    if row is None:
+        raise ProposalNotFound(str(proposal_id))
+    return row
+
+
+async def list_proposals(
+    conn: Connection, kind: Kind, *, area: str, status: str | None, limit: int
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT * FROM {TABLES[kind]} WHERE starts_with(village_code, $1) "  # noqa: S608
+        "AND ($2::text IS NULL OR status = $2) ORDER BY created_at, id LIMIT $3",
+        area,
+        status,
+        limit,
+    )
+
+
+async def record_review(
+    conn: Connection,
+    source: str,
+    *,
+    kind: Kind,
+    row: asyncpg.Record,
+    decision: Decision,
+    note: str | None,
+    reviewer: str,
+) -> asyncpg.Record:
+    status = review(ProposalStatus(row["status"]), decision)
+    updated = await conn.fetchrow(
+        f"UPDATE {TABLES[kind]} SET status = $2, review_note = $3, reviewed_by = $4, "  # noqa: S608
+        "reviewed_at = now() WHERE id = $1 RETURNING *",
+        row["id"],
+        status.value,
+        note,
+        reviewer,
+    )
+    assert updated is not None
+    await _event(conn, source, kind=kind, row=updated, status=status)
+    return updated
+
+
+async def correct_prelist(
+    conn: Connection, source: str, *, row: asyncpg.Record, fields: dict[str, Any]
+) -> asyncpg.Record:
+    """The facilitator completes or corrects an entry; it goes back to review."""
+    status = correct(ProposalStatus(row["status"]))
+    allowed = ("nik", "kk_number", "name", "sex", "birth_date", "address")
+    sets = [name for name in allowed if name in fields]
+    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(sets, start=3))
+    updated = await conn.fetchrow(
+        f"UPDATE prelist_entries SET status = $2{', ' if sets else ''}{assignments} "  # noqa: S608
+        "WHERE id = $1 RETURNING *",
+        row["id"],
+        status.value,
+        *(fields[name] for name in sets),
+    )
+    assert updated is not None
+    if row["status"] != status:
+        await _event(conn, source, kind="prelist", row=updated, status=status)
+    return updated
+
+
+_BATCH_ROWS = """
+SELECT 'prelist' AS item_type, p.id AS item_id, p.complaint_id, p.village_code, p.nik,
+       p.kk_number, p.name, CASE p.sex WHEN 'male' THEN 'L' WHEN 'female' THEN 'P' END AS sex,
+       p.birth_date, p.address, NULL AS field, NULL AS old_value, NULL AS new_value,
+       NULL AS evidence
+FROM prelist_entries p WHERE p.batch_id = $1
+UNION ALL
+SELECT 'change', c.id, c.complaint_id, c.village_code, i.nik, i.kk_number, i.name,
+       CASE i.sex WHEN 'male' THEN 'L' ELSE 'P' END, i.birth_date, h.address, c.field,
+       c.old_value, c.new_value, c.evidence
+FROM change_proposals c JOIN individuals i ON i.id = c.individual_id
+JOIN households h ON h.id = i.household_id
+WHERE c.batch_id = $1
+ORDER BY item_type DESC, item_id
+"""
+
+
+async def create_batch(
+    conn: Connection, source: str, *, area: str, created_by: str
+) -> tuple[UUID, int]:
+    """Put every approved proposal in ``area`` into a new SIKS-NG batch (0 items: no batch)."""
+    batch_id = uuid.uuid4()
+    exported: list[tuple[Kind, asyncpg.Record]] = []
+    for kind, table in TABLES.items():
+        rows = await conn.fetch(
+            f"UPDATE {table} SET status = 'exported', batch_id = $1 "  # noqa: S608
+            "WHERE id IN (SELECT id FROM " + table + " WHERE status = 'approved' "
+            "AND starts_with(village_code, $2) FOR UPDATE SKIP LOCKED) RETURNING *",
+            batch_id,
+            area,
+        )
+        exported.extend((kind, r) for r in rows)
+    if not exported:
+        return batch_id, 0
+    await conn.execute(
+        "INSERT INTO siks_batches (id, area, created_by, item_count) VALUES ($1, $2, $3, $4)",
+        batch_id,
+        area,
+        created_by,
+        len(exported),
+    )
+    for kind, row in exported:
+        await _event(conn, source, kind=kind, row=row, status="exported", batch_id=batch_id)
+    return batch_id, len(exported)
+
+
+async def batch(conn: Connection, batch_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM siks_batches WHERE id = $1", batch_id)
+
+
+async def batch_csv(conn: Connection, batch_id: UUID) -> str:
+    """The batch file, the same bytes on every export of the same batch."""
+    rows = await conn.fetch(_BATCH_ROWS, batch_id)
+    return export_csv({"batch_id": batch_id, **dict(r)} for r in rows)
+
+
+async def apply_results(
+    conn: Connection,
+    source: str,
+    *,
+    batch_id: UUID,
+    results: list[VerificationResult],
+) -> tuple[int, list[ResultProblem]]:
+    """Apply SIKS-NG's verification results; returns how many were applied and the problems.
+
+    A result for an item already decided is skipped (re-importing the file is a no-op).
+    """
+    applied = 0
+    problems: list[ResultProblem] = []
+    for result in results:
+        if result.batch_id != batch_id:
+            problems.append(ResultProblem(result.line, "batch_id", "not_this_batch"))
+            continue
+        kind: Kind | None = None
+        row: asyncpg.Record | None = None
+        for candidate in TABLES:
+            row = await conn.fetchrow(
+                f"SELECT * FROM {TABLES[candidate]} WHERE id = $1 AND batch_id = $2 "  # noqa: S608
+                "FOR UPDATE",
+                result.item_id,
+                batch_id,
+            )
+            if row is not None:
+                kind = candidate
+                break
+        if row is None or kind is None:
+            problems.append(ResultProblem(result.line, "item_id", "not_in_batch"))
+            continue
+        if row["status"] != ProposalStatus.EXPORTED:
+            continue
+        status = verification(ProposalStatus.EXPORTED, result.accepted)
+        household_id: UUID | None = None
+        if result.accepted and kind == "prelist":
+            household_id = await _register_household(conn, row, result)
+        elif result.accepted:
+            household_id = await _apply_change(conn, row)
+        elif kind == "change":
+            household_id = await conn.fetchval(
+                "SELECT household_id FROM individuals WHERE id = $1", row["individual_id"]
+            )
+        await conn.execute(
+            f"UPDATE {TABLES[kind]} SET status = $2, result_reason = $3"  # noqa: S608
+            + (", household_id = $4" if kind == "prelist" else "")
+            + " WHERE id = $1",
+            row["id"],
+            status.value,
+            result.reason,
+            *([household_id] if kind == "prelist" else []),
+        )
+        event = RegistryVerificationApplied(
+            proposal_id=row["id"],
+            kind=kind,
+            complaint_id=row["complaint_id"],
+            batch_id=batch_id,
+            accepted=result.accepted,
+            reason=result.reason,
+            household_id=household_id,
+            at=datetime.now(UTC),
+        )
+        await outbox.write(
+            conn, event, source=source, subject=str(row["complaint_id"] or row["id"])
+        )
+        applied += 1
+    await conn.execute("UPDATE siks_batches SET results_applied_at = now() WHERE id = $1", batch_id)
+    return applied, problems
+
+
+async def _register_household(
+    conn: Connection, entry: asyncpg.Record, result: VerificationResult
+) -> UUID:
+    """An accepted pre-list entry becomes a registry household with the person as its head."""
+    registry_ref = result.household_ref or f"PRELIST-{entry['id']}"
+    household_id: UUID = await conn.fetchval(
+        """INSERT INTO households (id, registry_ref, village_code, address, welfare_decile, source)
+           VALUES ($1, $2, $3, coalesce($4, ''), $5, 'siks_ng')
+           ON CONFLICT (registry_ref) DO UPDATE SET welfare_decile = excluded.welfare_decile
+           RETURNING id""",
+        uuid.uuid4(),
+        registry_ref,
+        entry["village_code"],
+        entry["address"],
+        result.welfare_decile,
+    )
+    await conn.execute(
+        "INSERT INTO families (kk_number, household_id) VALUES ($1, $2) "
+        "ON CONFLICT (kk_number) DO NOTHING",
+        entry["kk_number"],
+        household_id,
+    )
+    await conn.execute(
+        """INSERT INTO individuals (id, nik, household_id, kk_number, name, name_key, sex,
+               birth_date, relation, village_code)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'head', $9)
+           ON CONFLICT (nik) DO UPDATE SET household_id = excluded.household_id""",
+        uuid.uuid4(),
+        entry["nik"],
+        household_id,
+        entry["kk_number"],
+        entry["name"],
+        name_key(entry["name"]),
+        entry["sex"],
+        entry["birth_date"],
+        entry["village_code"],
+    )
+    return household_id
+
+
+async def _apply_change(conn: Connection, proposal: asyncpg.Record) -> UUID:
+    """An accepted profile change updates the person's record."""
+    field = proposal["field"]
+    value: Any = proposal["new_value"] or None
+    if field == "birth_date":
+        value = date.fromisoformat(proposal["new_value"])
+    extra = ", name_key = $3" if field == "name" else ""
+    args: list[Any] = [proposal["individual_id"], value]
+    if field == "name":
+        args.append(name_key(proposal["new_value"]))
+    # ``field`` is one of CHANGEABLE_FIELDS, checked when the proposal was recorded.
+    household_id: UUID = await conn.fetchval(
+        f"UPDATE individuals SET {field} = $2{extra}, updated_at = now() "  # noqa: S608
+        "WHERE id = $1 RETURNING household_id",
+        *args,
+    )
+    return household_id

@@ -1,0 +1,295 @@
+"""Lookups over HTTP on a generated district: by NIK, by KK, fuzzy name search, household
+detail; authorisation by area; an audit row for every person read."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from services.registry.domain.identity import make_kk, make_nik
+from services.registry.extract import COLUMNS
+from slrt.auth.principal import Role
+from tests.registry.conftest import Registry, import_file
+
+VILLAGE = "3204052001"  # Cileunyi Kulon, Kecamatan Cileunyi, Kabupaten Bandung
+
+
+@dataclass(frozen=True)
+class Known:
+    name: str
+    nik: str
+    sex: str
+    born: date
+
+
+KNOWN = [
+    Known(
+        "Nurhalizah Putri",
+        make_nik("320405", date(1990, 4, 2), "female", 901),
+        "P",
+        date(1990, 4, 2),
+    ),
+    Known(
+        "Muhammad Rizki Pratama",
+        make_nik("320405", date(1988, 1, 9), "male", 902),
+        "L",
+        date(1988, 1, 9),
+    ),
+    Known(
+        "Nurhayati Putri",
+        make_nik("320405", date(1970, 6, 5), "female", 903),
+        "P",
+        date(1970, 6, 5),
+    ),
+    Known(
+        "Nur Halimah", make_nik("320405", date(1975, 7, 6), "female", 904), "P", date(1975, 7, 6)
+    ),
+    # Recorded as male while the NIK says female: a data-quality warning, not a rejection.
+    Known(
+        "Siti Rahmawati", make_nik("320405", date(1982, 3, 3), "female", 905), "L", date(1982, 3, 3)
+    ),
+]
+KK = make_kk("320405", date(2020, 5, 5), 901)
+
+
+def _known_rows() -> list[dict[str, str]]:
+    rows = []
+    for index, person in enumerate(KNOWN):
+        rows.append(
+            {
+                "household_ref": "3204KNOWN00001",
+                "village_code": VILLAGE,
+                "address": "Jl. Cileunyi No. 1, RT 001/RW 002",
+                "welfare_decile": "2",
+                "kk_number": KK,
+                "nik": person.nik,
+                "name": person.name,
+                "sex": person.sex,
+                "birth_date": person.born.isoformat(),
+                "relation": "head" if index == 0 else "other_relative",
+                "disability": "",
+                "school_status": "graduated",
+                "pmks": "",
+                "household_programs": "PKH;BPNT" if index == 0 else "",
+                "individual_programs": "PIS_PBI",
+                "period": "2026",
+            }
+        )
+    return rows
+
+
+@pytest.fixture
+async def loaded(registry: Registry, small_district: Path, tmp_path: Path) -> Registry:
+    await import_file(registry.pool, small_district)
+    known = tmp_path / "known.csv"
+    with known.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(_known_rows())
+    report = await import_file(registry.pool, known)
+    assert report.errors == []
+    return registry
+
+
+async def test_lookup_by_nik_answers_and_is_audited(loaded: Registry) -> None:
+    complaint = uuid.uuid4()
+    headers = loaded.auth(Role.FRONT_OFFICE, "3204", subject="fo-17")
+    response = await loaded.client.post(
+        "/v1/persons/lookup",
+        json={"nik": KNOWN[0].nik, "complaint_id": str(complaint)},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    [person] = response.json()
+    assert person["name"] == "Nurhalizah Putri"
+    assert person["welfare_decile"] == 2
+    assert person["programs"] == ["BPNT", "PIS_PBI", "PKH"]
+    assert person["warnings"] == []
+    audit = await loaded.pool.fetch(
+        "SELECT actor, action, individual_id, household_id, complaint_id FROM audit_log"
+    )
+    assert [
+        (a["actor"], a["action"], str(a["individual_id"]), a["complaint_id"]) for a in audit
+    ] == [("fo-17", "person_lookup", person["id"], complaint)]
+    assert str(audit[0]["household_id"]) == person["household_id"]
+
+
+async def test_a_nik_mismatch_is_reported_as_a_warning(loaded: Registry) -> None:
+    response = await loaded.client.post(
+        "/v1/persons/lookup", json={"nik": KNOWN[4].nik}, headers=loaded.auth(Role.FACILITATOR)
+    )
+    assert response.status_code == 200
+    assert response.json()[0]["warnings"] == ["nik_sex_mismatch"]
+
+
+async def test_lookup_by_kk_gives_the_family(loaded: Registry) -> None:
+    response = await loaded.client.post(
+        "/v1/persons/lookup", json={"kk_number": KK}, headers=loaded.auth(Role.BACK_OFFICE)
+    )
+    assert response.status_code == 200
+    family = response.json()
+    assert family[0]["relation"] == "head"
+    assert {p["name"] for p in family} == {k.name for k in KNOWN}
+    assert await loaded.pool.fetchval("SELECT count(*) FROM audit_log") == len(KNOWN)
+
+
+async def test_outside_the_callers_area_a_person_does_not_exist(loaded: Registry) -> None:
+    other_district = loaded.auth(Role.FRONT_OFFICE, "3273")
+    response = await loaded.client.post(
+        "/v1/persons/lookup", json={"nik": KNOWN[0].nik}, headers=other_district
+    )
+    assert response.status_code == 404
+    assert KNOWN[0].nik not in response.text
+    other_village = loaded.auth(Role.FACILITATOR, "3204052002")
+    response = await loaded.client.post(
+        "/v1/persons/lookup", json={"nik": KNOWN[0].nik}, headers=other_village
+    )
+    assert response.status_code == 404
+    assert await loaded.pool.fetchval("SELECT count(*) FROM audit_log") == 0
+    # Roles without person reads are refused; callers without a token are not authenticated.
+    viewer = loaded.auth(Role.VIEWER, "3204")
+    response = await loaded.client.post(
+        "/v1/persons/lookup", json={"nik": KNOWN[0].nik}, headers=viewer
+    )
+    assert response.status_code == 403
+    assert (
+        await loaded.client.post("/v1/persons/lookup", json={"nik": KNOWN[0].nik})
+    ).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Nurhaliza Putri", "Nurhalizah Putri"),
+        ("Nurhalizha Putri", "Nurhalizah Putri"),
+        ("nurhalizah  PUTRI", "Nurhalizah Putri"),
+        ("Muhamad Rizki Pratama", "Muhammad Rizki Pratama"),
+        ("Mohammad Rizky Pratama", "Muhammad Rizki Pratama"),
+        ("Nurhayati Putry", "Nurhayati Putri"),
+        ("Siti Rachmawati", "Siti Rahmawati"),
+    ],
+)
+async def test_name_search_finds_typos_and_spelling_variants_first(
+    loaded: Registry, typed: str, expected: str
+) -> None:
+    response = await loaded.client.post(
+        "/v1/persons/search",
+        json={"name": typed, "place_code": "32.04.05"},
+        headers=loaded.auth(Role.FACILITATOR, "320405"),
+    )
+    assert response.status_code == 200, response.text
+    ranked = response.json()
+    assert ranked[0]["name"] == expected
+    scores = [p["score"] for p in ranked]
+    assert scores == sorted(scores, reverse=True)
+    assert all(p["village_code"].startswith("320405") for p in ranked)
+    audited = await loaded.pool.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'person_search'"
+    )
+    assert audited == len(ranked)
+
+
+async def test_the_exact_name_outranks_its_neighbours(loaded: Registry) -> None:
+    response = await loaded.client.post(
+        "/v1/persons/search",
+        json={"name": "Nurhalizah Putri", "place_code": VILLAGE},
+        headers=loaded.auth(Role.FRONT_OFFICE),
+    )
+    names = [p["name"] for p in response.json()]
+    assert names[0] == "Nurhalizah Putri"
+    assert names.index("Nurhayati Putri") > 0
+    assert "Nur Halimah" not in names[:1]
+
+
+async def test_search_outside_the_callers_area_is_not_found(loaded: Registry) -> None:
+    response = await loaded.client.post(
+        "/v1/persons/search",
+        json={"name": "Nurhalizah Putri", "place_code": "3273"},
+        headers=loaded.auth(Role.FRONT_OFFICE, "3204"),
+    )
+    assert response.status_code == 404
+
+
+async def test_household_detail_lists_members_participation_and_is_audited(
+    loaded: Registry,
+) -> None:
+    lookup = await loaded.client.post(
+        "/v1/persons/lookup", json={"nik": KNOWN[1].nik}, headers=loaded.auth(Role.SUPERVISOR)
+    )
+    household_id = lookup.json()[0]["household_id"]
+    complaint = uuid.uuid4()
+    response = await loaded.client.get(
+        f"/v1/households/{household_id}",
+        params={"complaint_id": str(complaint)},
+        headers=loaded.auth(Role.SUPERVISOR, subject="sup-3"),
+    )
+    assert response.status_code == 200, response.text
+    household = response.json()
+    assert household["registry_ref"] == "3204KNOWN00001"
+    assert household["welfare_decile"] == 2
+    assert len(household["members"]) == len(KNOWN)
+    household_level = {
+        p["program_code"] for p in household["participation"] if p["individual_id"] is None
+    }
+    assert household_level == {"PKH", "BPNT"}
+    individual_level = [p for p in household["participation"] if p["individual_id"]]
+    assert len(individual_level) == len(KNOWN)
+    audited = await loaded.pool.fetch(
+        "SELECT individual_id FROM audit_log WHERE actor = 'sup-3' AND complaint_id = $1",
+        complaint,
+    )
+    assert {str(a["individual_id"]) for a in audited} == {m["id"] for m in household["members"]}
+    person = await loaded.client.get(
+        f"/v1/persons/{household['members'][0]['id']}", headers=loaded.auth(Role.MANAGER)
+    )
+    assert person.status_code == 200
+    assert person.json()["name"] == household["members"][0]["name"]
+
+
+async def test_a_facilitator_records_a_program_need(loaded: Registry) -> None:
+    person = (
+        await loaded.client.post(
+            "/v1/persons/lookup", json={"nik": KNOWN[2].nik}, headers=loaded.auth(Role.FACILITATOR)
+        )
+    ).json()[0]
+    household_url = f"/v1/households/{person['household_id']}"
+    complaint = uuid.uuid4()
+    facilitator = loaded.auth(Role.FACILITATOR, "320405", subject="fac-9")
+    recorded = await loaded.client.post(
+        f"{household_url}/needs",
+        json={
+            "need": "kursi roda untuk lansia",
+            "program_code": "PKH",
+            "individual_id": person["id"],
+            "complaint_id": str(complaint),
+        },
+        headers=facilitator,
+    )
+    assert recorded.status_code == 201, recorded.text
+    household = (await loaded.client.get(household_url, headers=facilitator)).json()
+    assert household["needs"] == [
+        {
+            "need": "kursi roda untuk lansia",
+            "program_code": "PKH",
+            "individual_id": person["id"],
+            "complaint_id": str(complaint),
+        }
+    ]
+    unknown = await loaded.client.post(
+        f"{household_url}/needs",
+        json={"need": "beasiswa", "program_code": "NOPE"},
+        headers=facilitator,
+    )
+    assert unknown.status_code == 422
+    elsewhere = await loaded.client.post(
+        f"{household_url}/needs",
+        json={"need": "beasiswa"},
+        headers=loaded.auth(Role.FACILITATOR, "3204052002"),
+    )
+    assert elsewhere.status_code == 404
+    assert await loaded.pool.fetchval("SELECT count(*) FROM program_needs") == 1
