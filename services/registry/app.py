@@ -7,7 +7,7 @@ import logging
 
 from fastapi import FastAPI
 
-from services.registry import consumers
+from services.registry import aggregates, consumers
 from services.registry.api import catalog, imports, persons, proposals
 from services.registry.api.deps import SOURCE
 from services.registry.places_loader import ensure_places
@@ -55,7 +55,13 @@ def create_app(settings: RegistrySettings, auth: AuthSettings | None = None) -> 
         description="DT-PPFM social registry lookups, the program catalog, pre-list and "
         "profile-change proposals, SIKS-NG exchange, bulk import.",
         uses=(Dependency.POSTGRES, Dependency.KAFKA),
-        routers=[persons.router, catalog.router, proposals.router, imports.router],
+        routers=[
+            persons.router,
+            catalog.router,
+            proposals.router,
+            imports.router,
+            aggregates.router,
+        ],
         on_start=on_start,
     )
     return app

@@ -347,6 +347,7 @@ def error_report_csv(errors: list[RowError]) -> str:
 
 
 async def _run(path: Path, started_by: str) -> ImportReport:
+    from services.registry import aggregates
     from services.registry.places_loader import ensure_places
     from services.registry.store.catalog import ensure_seed
     from slrt.db.migrations import migrate_service
@@ -379,6 +380,8 @@ async def _run(path: Path, started_by: str) -> ImportReport:
                     on_rows=advance,
                     on_phase=phase,
                 )
+            bar.update(task, description="refreshing aggregates")
+            await aggregates.refresh(pool)
     finally:
         await pool.close()
     return report

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
+from services.registry import aggregates
 from services.registry.api.deps import Pool
 from services.registry.importer import RowError, error_report_csv, import_extract
 from slrt.auth import Action
@@ -72,6 +73,8 @@ async def import_file(request: Request, principal: CurrentPrincipal, pool: Pool)
                     "The file is not a DT-PPFM extract",
                     str(exc) if isinstance(exc, ValueError) else "not UTF-8",
                 ) from None
+    # The dashboards' views follow the registry: refresh them once the import committed.
+    await aggregates.refresh(pool)
     return ImportSummary(
         import_id=report.import_id,
         rows_read=report.rows_read,

@@ -1,0 +1,2 @@
+"""The dashboard service: the complaint-handling read model, the dashboard pages and the M&E
+reports (district → province → national)."""

@@ -1,0 +1,39 @@
+"""The dashboard service's FastAPI app: the read model's consumer, the pages and the reports."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.dashboard import pages, planning_pages, report_pages, reports
+from services.dashboard.consumers import read_model_consumer
+from services.dashboard.settings import DashboardSettings
+from slrt.auth.tokens import AuthSettings, TokenVerifier
+from slrt.outbox import OutboxRelay
+from slrt.service import Dependency, Runtime, build_app
+
+
+def create_app(settings: DashboardSettings, auth: AuthSettings | None = None) -> FastAPI:
+    async def on_start(runtime: Runtime) -> None:
+        consumer = read_model_consumer(runtime, settings)
+        runtime.spawn(consumer.run(runtime.stop), "read-model-consumer")
+        relay = OutboxRelay(runtime.pool, runtime.producer, schema="dashboard")
+        runtime.spawn(relay.run(runtime.stop), "outbox-relay")
+        if settings.report_areas:
+            runtime.spawn(
+                reports.schedule_loop(runtime.pool, settings, runtime.stop), "report-schedule"
+            )
+
+    app = build_app(
+        "dashboard",
+        settings,
+        title="SLRT Dashboard",
+        description="Complaint-handling figures, registry aggregates and M&E reports for "
+        "districts, provinces and the ministry (aggregates only, never personal data).",
+        uses=(Dependency.POSTGRES, Dependency.KAFKA),
+        routers=[pages.router, report_pages.router, planning_pages.router],
+        on_start=on_start,
+    )
+    pages.install(app)
+    app.state.token_verifier = TokenVerifier(auth or AuthSettings())
+    app.state.settings = settings
+    return app

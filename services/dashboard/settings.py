@@ -1,0 +1,35 @@
+"""Settings of the dashboard service (``SLRT_DASHBOARD_*``; connections from ``SLRT_*``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from slrt.contracts.topics import Topic
+from slrt.settings import ServiceSettings
+
+
+class DashboardSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SLRT_DASHBOARD_", env_file=".env", extra="ignore")
+
+    port: int = 8005
+
+    consumer_group: str = "dashboard"
+    lifecycle_topic: str = Topic.COMPLAINT_LIFECYCLE.value
+    catalog_topic: str = Topic.PROGRAM_CATALOG.value
+
+    registry_url: str = "http://127.0.0.1:8002"
+    """Where the registry serves its aggregates (``/v1/aggregates/...``)."""
+    public_url: str = "http://127.0.0.1:8005"
+    """This service's address as users reach it: report links in notifications."""
+    intake_public_url: str = "http://127.0.0.1:8001"
+    """Where the complaint lists behind the figures live (for staff who may read them)."""
+
+    report_areas: list[str] = Field(default_factory=list)
+    """Place-code prefixes that get a scheduled monthly/quarterly report (district codes,
+    province codes, or "" for the national report)."""
+    report_recipients: list[str] = Field(default_factory=list)
+    """Staff user ids the notifier sends each scheduled report to."""
+    report_check_seconds: float = Field(default=3600.0, gt=0)
+    """How often the scheduler looks for a period whose report is due."""
+    timezone: str = "Asia/Jakarta"

@@ -1,0 +1,658 @@
+"""The Helm chart, rendered by the real helm CLI: lint, Kubernetes schemas, hardening, probes,
+resources, labels, wiring, hooks, network policies and the values schema."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml  # type: ignore[import-untyped]
+
+from tests.deploy.audit import STANDARD_LABELS, audit
+from tests.deploy.chart import (
+    CHART,
+    MINIMAL_VALUES,
+    NAMESPACE,
+    PRODUCTION_VALUES,
+    RELEASE,
+    SERVICES,
+    Manifest,
+    Rendered,
+    RenderError,
+    containers,
+    helm,
+    pod_specs,
+    render,
+    rendered,
+    validate_kubernetes,
+)
+
+# Building helm on a fresh machine happens in the first test's setup and takes minutes.
+pytestmark = pytest.mark.timeout(1800)
+
+DEV_VALUES = CHART / "examples" / "dev-values.yaml"
+DEPS_CHART = CHART.parent / "slrt-dev-deps"
+# The oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and the newest schemas.
+KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
+PORTS = {"intake": 8001, "registry": 8002, "notifier": 8003, "routing": 8004, "dashboard": 8005}
+
+# Value combinations beyond the shipped files; each must render, validate and pass the audit.
+VARIANTS: dict[str, dict[str, str]] = {
+    "inline-secrets-and-tls": {
+        "kafka.securityProtocol": "SASL_SSL",
+        "kafka.sasl.mechanism": "SCRAM-SHA-512",
+        "kafka.sasl.username": "slrt",
+        "kafka.sasl.password": "kafka-secret",
+        "kafka.tls.caCert": "-----BEGIN CERTIFICATE-----",
+        "temporal.tls.enabled": "true",
+        "temporal.tls.cert": "-----BEGIN CERTIFICATE-----",
+        "temporal.tls.key": "-----BEGIN PRIVATE KEY-----",
+        "secretRefs.values.pkh-jamsos": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "services.notifier.settings.laporTokenRef": "lapor-token",
+        "auth.issuer": "https://sso.example.go.id/realms/slrt",
+        "auth.audience": "slrt",
+        "auth.jwksUrl": "https://sso.example.go.id/realms/slrt/protocol/openid-connect/certs",
+        "telemetry.otlpEndpoint": "http://otel-collector.observability:4318/v1/traces",
+    },
+    "no-autoscaling": {f"services.{s}.autoscaling.enabled": "false" for s in SERVICES},
+    "no-hooks-no-tests": {
+        "migrations.enabled": "false",
+        "kafka.topics.create": "false",
+        "temporal.setup.registerNamespace": "false",
+        "tests.enabled": "false",
+    },
+    "ingress-and-monitoring": {
+        "ingress.enabled": "true",
+        "ingress.className": "nginx",
+        "ingress.hosts[0]": "pengaduan.example.go.id",
+        "ingress.tls[0].secretName": "slrt-tls",
+        "ingress.tls[0].hosts[0]": "pengaduan.example.go.id",
+        "metrics.serviceMonitor.enabled": "true",
+    },
+    "pdb-min-available-custom-spread": {
+        "services.routing.podDisruptionBudget.minAvailable": "1",
+        "services.intake.topologySpreadConstraints[0].maxSkew": "1",
+        "services.intake.topologySpreadConstraints[0].topologyKey": "kubernetes.io/hostname",
+        "services.intake.topologySpreadConstraints[0].whenUnsatisfiable": "DoNotSchedule",
+        "services.intake.topologySpreadConstraints[0].labelSelector.matchLabels.app": "x",
+    },
+    "only-intake": {f"services.{s}.enabled": "false" for s in SERVICES if s != "intake"},
+    "digest": {"image.digest": "sha256:" + "ab" * 32},
+}
+
+
+# --- lint and schemas ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param([str(CHART), "-f", str(MINIMAL_VALUES)], id="minimal"),
+        pytest.param([str(CHART), "-f", str(PRODUCTION_VALUES)], id="production"),
+        pytest.param([str(CHART), "-f", str(DEV_VALUES)], id="dev"),
+        pytest.param([str(DEPS_CHART)], id="dev-deps"),
+    ],
+)
+def test_helm_lint_strict(helm_path: Path, args: list[str]) -> None:
+    result = helm("lint", "--strict", "--namespace", NAMESPACE, *args, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[WARNING]" not in result.stdout
+    assert "[ERROR]" not in result.stdout
+    assert "0 chart(s) failed" in result.stdout
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+@pytest.mark.parametrize(
+    "values", [MINIMAL_VALUES, PRODUCTION_VALUES, DEV_VALUES], ids=["minimal", "production", "dev"]
+)
+def test_manifests_valid_against_kubernetes_schemas(
+    helm_path: Path, values: Path, version: str
+) -> None:
+    manifests = render([values], None, None, "--kube-version", version)
+    assert validate_kubernetes(manifests, version) == []
+
+
+def test_dev_dependencies_valid_against_kubernetes_schemas(helm_path: Path) -> None:
+    out = helm("template", "slrt-dev-deps", str(DEPS_CHART), "--namespace", NAMESPACE).stdout
+    manifests = [m for m in yaml.safe_load_all(out) if m]
+    assert {m["kind"] for m in manifests} == {"Deployment", "Service"}
+    for version in KUBERNETES_VERSIONS:
+        assert validate_kubernetes(manifests, version) == []
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_value_variants_render_valid_and_hardened(helm_path: Path, variant: str) -> None:
+    manifests = render([MINIMAL_VALUES], VARIANTS[variant])
+    for version in KUBERNETES_VERSIONS:
+        assert validate_kubernetes(manifests, version) == []
+    assert audit(manifests) == []
+
+
+@pytest.mark.parametrize("which", ["minimal", "production"])
+def test_audit_passes(minimal: Rendered, production: Rendered, which: str) -> None:
+    chosen = minimal if which == "minimal" else production
+    assert audit(chosen.manifests) == []
+
+
+def test_kubernetes_older_than_supported_is_refused(helm_path: Path) -> None:
+    with pytest.raises(RenderError, match="kubeVersion"):
+        render([MINIMAL_VALUES], None, None, "--kube-version", "1.29.0")
+
+
+# --- the values schema refuses what cannot work --------------------------------------------------
+
+
+def _values_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "values.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_values_without_kafka_bootstrap_are_refused(helm_path: Path, tmp_path: Path) -> None:
+    values = _values_file(
+        tmp_path,
+        "postgres:\n  dsn: postgresql://slrt@db/slrt\n"
+        "temporal:\n  address: temporal-frontend:7233\n",
+    )
+    with pytest.raises(RenderError, match=r"kafka/bootstrap"):
+        render([values])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "kafka:\n  bootstrap: kafka:9092\npostgres:\n  dsn: postgresql://db/slrt\n",
+            r"temporal/address",
+            id="no-temporal",
+        ),
+        pytest.param(
+            "kafka:\n  bootstrap: kafka:9092\ntemporal:\n  address: t:7233\n",
+            r"/postgres",
+            id="no-postgres",
+        ),
+        pytest.param(
+            "kafka:\n  bootstrap: kafka\n",
+            r"kafka/bootstrap.*does not match",
+            id="bootstrap-without-port",
+        ),
+    ],
+)
+def test_missing_or_malformed_endpoints_are_refused(
+    helm_path: Path, tmp_path: Path, text: str, expected: str
+) -> None:
+    # Starts from an empty set of endpoints: only what `text` gives.
+    with pytest.raises(RenderError, match=expected):
+        render([_values_file(tmp_path, text)])
+
+
+@pytest.mark.parametrize(
+    ("set_values", "expected"),
+    [
+        ({"services.intake.replicaCount": "two"}, r"replicaCount.*want integer"),
+        ({"services.routing.port": "80"}, r"routing/port.*minimum"),
+        ({"kafka.securityProtocol": "TLS"}, r"securityProtocol"),
+        ({"kafka.securityProtocol": "SASL_SSL"}, r"kafka"),
+        ({"temporal.tls.enabled": "true"}, r"temporal/tls"),
+        ({"telemetry.logLevel": "VERBOSE"}, r"logLevel"),
+        ({"services.intake.resources.limits.cpu": "lots"}, r"cpu"),
+        ({"image.digest": "latest"}, r"digest"),
+        ({"secretRefs.values.PKH_Jamsos": "whsec_x"}, r"'PKH_Jamsos' does not match"),
+        ({"servcies.intake.port": "8001"}, r"additional properties 'servcies'"),
+    ],
+    ids=[
+        "type",
+        "minimum",
+        "enum",
+        "sasl-needs-mechanism",
+        "mtls-needs-cert",
+        "log-level",
+        "quantity",
+        "digest",
+        "secret-ref-name",
+        "typo",
+    ],
+)
+def test_values_schema_refuses_wrong_values(
+    helm_path: Path, set_values: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(RenderError, match=expected):
+        render([MINIMAL_VALUES], set_values)
+
+
+# --- services: objects, probes, resources, labels, environment ----------------------------------
+
+
+def test_every_service_has_its_objects(minimal: Rendered) -> None:
+    expected = {f"{RELEASE}-{s}" for s in SERVICES}
+    for kind in (
+        "Deployment",
+        "Service",
+        "ServiceAccount",
+        "PodDisruptionBudget",
+        "HorizontalPodAutoscaler",
+    ):
+        assert expected <= minimal.names(kind), kind
+    assert minimal.names("NetworkPolicy") == expected | {f"{RELEASE}-hooks"}
+    for service in SERVICES:
+        container = minimal.container(service)
+        assert container["command"] == [f"slrt-{service}"]
+        assert container["ports"] == [
+            {"name": "http", "containerPort": PORTS[service], "protocol": "TCP"}
+        ]
+        svc = minimal.get("Service", f"{RELEASE}-{service}")
+        assert svc["spec"]["ports"][0]["port"] == PORTS[service]
+
+
+def test_probes(minimal: Rendered) -> None:
+    for service in SERVICES:
+        c = minimal.container(service)
+        assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+        assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+        assert c["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+        # /readyz checks each dependency with a 3 s timeout; the probe must wait longer.
+        assert c["readinessProbe"]["timeoutSeconds"] > 3
+        startup = c["startupProbe"]
+        # The service waits up to 120 s for its dependencies before it serves.
+        assert startup["periodSeconds"] * startup["failureThreshold"] >= 120
+
+
+def test_resources_from_values(minimal: Rendered, production: Rendered) -> None:
+    assert minimal.container("intake")["resources"] == {
+        "requests": {"cpu": "250m", "memory": "256Mi"},
+        "limits": {"cpu": "1", "memory": "512Mi"},
+    }
+    assert production.container("routing")["resources"]["limits"] == {"cpu": "2", "memory": "2Gi"}
+    for _, pod in pod_specs(minimal.manifests):
+        for c in containers(pod):
+            assert set(c["resources"]["limits"]) == {"cpu", "memory"}
+            assert set(c["resources"]["requests"]) == {"cpu", "memory"}
+
+
+def test_standard_labels(minimal: Rendered) -> None:
+    for m in minimal.manifests:
+        labels = m["metadata"]["labels"]
+        assert set(STANDARD_LABELS) <= set(labels), m["metadata"]["name"]
+        assert labels["app.kubernetes.io/name"] == "slrt"
+        assert labels["app.kubernetes.io/instance"] == RELEASE
+        assert labels["app.kubernetes.io/managed-by"] == "Helm"
+        assert labels["app.kubernetes.io/version"] == "0.1.0"
+        assert m["metadata"].get("namespace") == NAMESPACE
+    deployment = minimal.deployment("routing")
+    assert deployment["spec"]["selector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "slrt",
+        "app.kubernetes.io/instance": RELEASE,
+        "app.kubernetes.io/component": "routing",
+    }
+
+
+def test_service_environment(minimal: Rendered) -> None:
+    config = minimal.config()
+    assert config["SLRT_KAFKA_BOOTSTRAP"] == "kafka-bootstrap.kafka.svc:9092"
+    assert config["SLRT_TEMPORAL_ADDRESS"] == "temporal-frontend.temporal.svc:7233"
+    assert config["SLRT_TEMPORAL_NAMESPACE"] == "slrt"
+    assert "SLRT_POSTGRES_DSN" not in config  # secrets never go into the ConfigMap
+    assert all(key.startswith("SLRT_") for key in config)
+    for service in SERVICES:
+        env = minimal.env(service)
+        prefix = f"SLRT_{service.upper()}_"
+        assert env[f"{prefix}HOST"] == "0.0.0.0"
+        assert env[f"{prefix}PORT"] == str(PORTS[service])
+        assert env["SLRT_POSTGRES_DSN"] == {
+            "secretKeyRef": {"name": RELEASE, "key": "postgres-dsn"}
+        }
+        container = minimal.container(service)
+        assert container["envFrom"] == [{"configMapRef": {"name": RELEASE}}]
+        pod = minimal.deployment(service)["spec"]["template"]
+        assert pod["metadata"]["annotations"]["checksum/config"]
+
+
+def test_graceful_termination_covers_the_drain(minimal: Rendered) -> None:
+    routing = minimal.deployment("routing")["spec"]["template"]["spec"]
+    env = minimal.env("routing")
+    assert env["SLRT_ROUTING_GRACEFUL_SHUTDOWN_SECONDS"] == "60"
+    # HTTP drain and background-task drain may each take the full period.
+    assert routing["terminationGracePeriodSeconds"] >= 2 * 60
+    intake = minimal.deployment("intake")["spec"]["template"]["spec"]
+    assert intake["containers"][0]["lifecycle"]["preStop"] == {"sleep": {"seconds": 5}}
+    assert intake["terminationGracePeriodSeconds"] >= 5 + 2 * 20
+
+
+def test_config_change_rolls_the_pods(helm_path: Path) -> None:
+    before = rendered([MINIMAL_VALUES])
+    after = rendered([MINIMAL_VALUES], {"telemetry.logLevel": "DEBUG"})
+    for service in SERVICES:
+        a = before.deployment(service)["spec"]["template"]["metadata"]["annotations"]
+        b = after.deployment(service)["spec"]["template"]["metadata"]["annotations"]
+        assert a["checksum/config"] != b["checksum/config"]
+    rotated = rendered([MINIMAL_VALUES], None, {"postgres.dsn": "postgresql://other@db/slrt"})
+    a = before.deployment("intake")["spec"]["template"]["metadata"]["annotations"]
+    b = rotated.deployment("intake")["spec"]["template"]["metadata"]["annotations"]
+    assert a["checksum/secret"] != b["checksum/secret"]
+
+
+# --- scaling and availability -------------------------------------------------------------------
+
+
+def test_autoscaling_and_disruption_budgets(minimal: Rendered, helm_path: Path) -> None:
+    for service in SERVICES:
+        hpa = minimal.get("HorizontalPodAutoscaler", f"{RELEASE}-{service}")
+        assert hpa["spec"]["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": f"{RELEASE}-{service}",
+        }
+        (metric,) = hpa["spec"]["metrics"]
+        assert metric["resource"]["name"] == "cpu"
+        assert "replicas" not in minimal.deployment(service)["spec"]
+        pdb = minimal.get("PodDisruptionBudget", f"{RELEASE}-{service}")
+        assert pdb["spec"]["maxUnavailable"] == 1
+        assert pdb["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
+        strategy = minimal.deployment(service)["spec"]["strategy"]["rollingUpdate"]
+        assert strategy["maxUnavailable"] == 0
+    fixed = rendered([MINIMAL_VALUES], VARIANTS["no-autoscaling"])
+    assert not fixed.of_kind("HorizontalPodAutoscaler")
+    assert fixed.deployment("routing")["spec"]["replicas"] == 2
+
+
+# --- network policies ----------------------------------------------------------------------------
+
+
+def _egress_ports(policy: Manifest) -> set[int | str]:
+    return {p["port"] for rule in policy["spec"]["egress"] for p in rule.get("ports", [])}
+
+
+def test_network_policies(minimal: Rendered, production: Rendered, helm_path: Path) -> None:
+    for public in ("intake", "dashboard"):
+        policy = minimal.get("NetworkPolicy", f"{RELEASE}-{public}")
+        assert policy["spec"]["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}]
+    release_pods = {
+        "podSelector": {
+            "matchLabels": {"app.kubernetes.io/name": "slrt", "app.kubernetes.io/instance": RELEASE}
+        }
+    }
+    for service in ("registry", "notifier", "routing"):
+        policy = minimal.get("NetworkPolicy", f"{RELEASE}-{service}")
+        assert policy["spec"]["ingress"] == [
+            {"from": [release_pods], "ports": [{"port": "http", "protocol": "TCP"}]}
+        ]
+    expected_ports: dict[str, set[int | str]] = {
+        "intake": {53, 5432, 9092, 9093, 7233},
+        "registry": {53, 5432, 9092, 9093},
+        "notifier": {53, 5432, 9092, 9093, 443},
+        "routing": {53, 5432, 9092, 9093, 7233},
+        "dashboard": {53, 5432, 9092, 9093},
+    }
+    for service, ports in expected_ports.items():
+        policy = minimal.get("NetworkPolicy", f"{RELEASE}-{service}")
+        assert _egress_ports(policy) == ports, service
+        rules = policy["spec"]["egress"]
+        assert {"to": [release_pods]} in rules
+    notifier = minimal.get("NetworkPolicy", f"{RELEASE}-notifier")
+    (destinations,) = [
+        r for r in notifier["spec"]["egress"] if any(p["port"] == 443 for p in r.get("ports", []))
+    ]
+    block = destinations["to"][0]["ipBlock"]
+    assert block["cidr"] == "0.0.0.0/0"
+    assert "10.0.0.0/8" in block["except"]
+    # Production narrows every peer; the public services only from the ingress controller.
+    for public in ("intake", "dashboard"):
+        policy = production.get("NetworkPolicy", f"{RELEASE}-{public}")
+        assert policy["spec"]["ingress"][0]["from"][0]["namespaceSelector"] == {
+            "matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}
+        }
+    prod_registry = production.get("NetworkPolicy", f"{RELEASE}-registry")
+    assert {4318, 8443} <= _egress_ports(prod_registry)
+    assert all(r.get("to") for r in prod_registry["spec"]["egress"])
+    hooks = minimal.get("NetworkPolicy", f"{RELEASE}-hooks")
+    assert hooks["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade,test"
+    assert hooks["spec"]["ingress"] == []
+    disabled = rendered([MINIMAL_VALUES], {"networkPolicy.enabled": "false"})
+    assert not disabled.of_kind("NetworkPolicy")
+
+
+# --- secrets -------------------------------------------------------------------------------------
+
+
+def test_existing_secrets_are_referenced_not_created(production: Rendered) -> None:
+    assert not production.of_kind("Secret")
+    env = production.env("notifier")
+    assert env["SLRT_POSTGRES_DSN"] == {"secretKeyRef": {"name": "slrt-db-app", "key": "uri"}}
+    assert env["SLRT_KAFKA_SASL_PASSWORD"] == {
+        "secretKeyRef": {"name": "slrt-kafka-user", "key": "password"}
+    }
+    assert env["SLRT_AUTH_JWKS_URL"] == {"secretKeyRef": {"name": "slrt-oidc", "key": "jwksUrl"}}
+    assert env["SLRT_SECRETS_DIR"] == "/etc/slrt/secrets"
+    assert env["SLRT_NOTIFIER_LAPOR_TOKEN_REF"] == "lapor-token"
+    assert env["SLRT_NOTIFIER_SIKS_NG_URL"] == "https://siks.kemensos.go.id/api"
+    assert env["SLRT_NOTIFIER_INTAKE_PUBLIC_URL"] == "https://pengaduan-slrt.kemensos.go.id"
+    assert production.env("intake")["SLRT_INTAKE_PUBLIC_BASE_URL"] == (
+        "https://pengaduan-slrt.kemensos.go.id"
+    )
+    config = production.config()
+    assert config["SLRT_KAFKA_SSL_CAFILE"] == "/etc/slrt/kafka-ca/ca.crt"
+    assert config["SLRT_TEMPORAL_TLS_CERT"] == "/etc/slrt/temporal-tls/tls.crt"
+    assert config["SLRT_TEMPORAL_TLS_KEY"] == "/etc/slrt/temporal-tls/tls.key"
+    volumes = {
+        v["name"]: v
+        for v in production.deployment("routing")["spec"]["template"]["spec"]["volumes"]
+    }
+    assert volumes["temporal-tls"]["secret"]["secretName"] == "slrt-temporal-client-tls"
+    assert volumes["kafka-ca"]["secret"]["secretName"] == "platform-kafka-cluster-ca-cert"
+    assert "secret-refs" not in volumes  # only intake (callbacks) and notifier (deliveries)
+    for service in ("intake", "notifier"):
+        mounts = {m["name"]: m for m in production.container(service)["volumeMounts"]}
+        assert mounts["secret-refs"] == {
+            "name": "secret-refs",
+            "mountPath": "/etc/slrt/secrets",
+            "readOnly": True,
+        }
+
+
+def test_inline_secrets_go_into_secrets(helm_path: Path) -> None:
+    release = rendered([MINIMAL_VALUES], VARIANTS["inline-secrets-and-tls"])
+    secret = release.get("Secret", RELEASE)
+    assert set(secret["data"]) == {
+        "postgres-dsn",
+        "kafka-sasl-password",
+        "kafka-ca.crt",
+        "temporal-tls.crt",
+        "temporal-tls.key",
+    }
+    assert release.get("Secret", f"{RELEASE}-secret-refs")["data"].keys() == {"pkh-jamsos"}
+    assert release.env("notifier")["SLRT_NOTIFIER_LAPOR_TOKEN_REF"] == "lapor-token"
+    config = release.config()
+    for leaked in ("kafka-secret", "BEGIN PRIVATE KEY", "whsec_"):
+        assert all(leaked not in value for value in config.values())
+    assert config["SLRT_AUTH_ISSUER"] == "https://sso.example.go.id/realms/slrt"
+    hook_secret = release.get("Secret", f"{RELEASE}-hooks")
+    assert hook_secret["data"] == secret["data"]
+    assert hook_secret["metadata"]["annotations"]["helm.sh/hook-delete-policy"] == (
+        "before-hook-creation,hook-succeeded"
+    )
+
+
+# --- hooks: migrations, platform set-up, helm test ----------------------------------------------
+
+
+def _hook(manifest: Manifest) -> tuple[str, int]:
+    annotations = manifest["metadata"]["annotations"]
+    return annotations["helm.sh/hook"], int(annotations["helm.sh/hook-weight"])
+
+
+def test_migration_job_is_a_pre_install_pre_upgrade_hook(minimal: Rendered) -> None:
+    job = minimal.get("Job", f"{RELEASE}-migrate")
+    assert _hook(job)[0] == "pre-install,pre-upgrade"
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["slrt-migrate"]
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+    # The Job runs before the release's ConfigMap and Secret exist: all inline or from hooks.
+    assert env["SLRT_POSTGRES_DSN"] == {
+        "secretKeyRef": {"name": f"{RELEASE}-hooks", "key": "postgres-dsn"}
+    }
+    assert "envFrom" not in container
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    weight = _hook(job)[1]
+    for kind, name in (
+        ("Secret", f"{RELEASE}-hooks"),
+        ("ServiceAccount", f"{RELEASE}-hooks"),
+        ("NetworkPolicy", f"{RELEASE}-hooks"),
+    ):
+        hook, earlier = _hook(minimal.get(kind, name))
+        assert "pre-install" in hook
+        assert earlier < weight, f"{kind} must exist before the Job"
+
+
+def test_setup_job_runs_slrt_admin_steps(minimal: Rendered, helm_path: Path) -> None:
+    job = minimal.get("Job", f"{RELEASE}-setup")
+    assert _hook(job)[0] == "pre-install,pre-upgrade"
+    pod = job["spec"]["template"]["spec"]
+    steps = [c["command"] + c["args"] for c in containers(pod)]
+    assert steps == [
+        ["slrt-admin", "create-topics", "--partitions", "6", "--replication", "3"],
+        ["slrt-admin", "register-temporal", "--retention-days", "90"],
+    ]
+    topics_only = rendered(
+        [MINIMAL_VALUES],
+        {"temporal.setup.registerNamespace": "false", "kafka.topics.partitions": "12"},
+    )
+    pod = topics_only.get("Job", f"{RELEASE}-setup")["spec"]["template"]["spec"]
+    assert "initContainers" not in pod
+    assert pod["containers"][0]["args"][:3] == ["create-topics", "--partitions", "12"]
+    temporal_only = rendered([MINIMAL_VALUES], {"kafka.topics.create": "false"})
+    pod = temporal_only.get("Job", f"{RELEASE}-setup")["spec"]["template"]["spec"]
+    assert [c["args"][0] for c in containers(pod)] == ["register-temporal"]
+    neither = rendered([MINIMAL_VALUES], VARIANTS["no-hooks-no-tests"])
+    assert not neither.of_kind("Job")
+    assert not neither.of_kind("Pod")
+
+
+def test_helm_test_checks_every_service_readyz(minimal: Rendered, helm_path: Path) -> None:
+    pod = minimal.get("Pod", f"{RELEASE}-test-readyz")
+    assert _hook(pod)[0] == "test"
+    urls = [a for a in pod["spec"]["containers"][0]["command"] if a.startswith("http://")]
+    assert urls == [f"http://{RELEASE}-{s}.{NAMESPACE}.svc:{PORTS[s]}/readyz" for s in SERVICES]
+    only_intake = rendered([MINIMAL_VALUES], VARIANTS["only-intake"])
+    pod = only_intake.get("Pod", f"{RELEASE}-test-readyz")
+    urls = [a for a in pod["spec"]["containers"][0]["command"] if a.startswith("http://")]
+    assert urls == [f"http://{RELEASE}-intake.{NAMESPACE}.svc:8001/readyz"]
+
+
+# --- ingress and monitoring ---------------------------------------------------------------------
+
+
+def test_ingress_exposes_intake_and_the_dashboard(
+    minimal: Rendered, production: Rendered, helm_path: Path
+) -> None:
+    assert not minimal.of_kind("Ingress")
+    (ingress,) = production.of_kind("Ingress")
+    routes: dict[str, Any] = {
+        rule["host"]: rule["http"]["paths"][0]["backend"] for rule in ingress["spec"]["rules"]
+    }
+    assert routes == {
+        "pengaduan-slrt.kemensos.go.id": {
+            "service": {"name": f"{RELEASE}-intake", "port": {"name": "http"}}
+        },
+        "dasbor-slrt.kemensos.go.id": {
+            "service": {"name": f"{RELEASE}-dashboard", "port": {"name": "http"}}
+        },
+    }
+    assert ingress["spec"]["tls"][0]["secretName"] == "slrt-tls"
+    # The public URLs the services put into links follow the hosts.
+    assert production.env("dashboard")["SLRT_DASHBOARD_PUBLIC_URL"] == (
+        "https://dasbor-slrt.kemensos.go.id"
+    )
+    assert production.env("dashboard")["SLRT_DASHBOARD_REGISTRY_URL"] == (
+        f"http://{RELEASE}-registry.{NAMESPACE}.svc:8002"
+    )
+    # No dashboard hosts: only intake, on any host.
+    api_only = rendered([MINIMAL_VALUES], {"ingress.enabled": "true"})
+    (rule,) = api_only.get("Ingress", RELEASE)["spec"]["rules"]
+    assert "host" not in rule
+    assert rule["http"]["paths"][0]["backend"]["service"]["name"] == f"{RELEASE}-intake"
+
+
+def test_service_monitor(minimal: Rendered, production: Rendered) -> None:
+    assert not minimal.of_kind("ServiceMonitor")
+    (monitor,) = production.of_kind("ServiceMonitor")
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    spec = monitor["spec"]
+    assert set(spec) == {"selector", "namespaceSelector", "endpoints"}
+    assert spec["namespaceSelector"] == {"matchNames": [NAMESPACE]}
+    (endpoint,) = spec["endpoints"]
+    assert endpoint == {
+        "port": "http",
+        "path": "/metrics",
+        "interval": "30s",
+        "scrapeTimeout": "10s",
+    }
+    # It selects exactly the four Services, by labels they carry, on a port they have.
+    selector = spec["selector"]
+    selected = []
+    for svc in production.of_kind("Service"):
+        labels = svc["metadata"]["labels"]
+        if all(labels.get(k) == v for k, v in selector["matchLabels"].items()) and all(
+            labels.get(e["key"]) in e["values"] for e in selector["matchExpressions"]
+        ):
+            selected.append(svc["metadata"]["name"])
+            assert any(p["name"] == "http" for p in svc["spec"]["ports"])
+    assert sorted(selected) == sorted(f"{RELEASE}-{s}" for s in SERVICES)
+
+
+def test_extra_manifests_are_rendered(helm_path: Path, tmp_path: Path) -> None:
+    values = _values_file(
+        tmp_path,
+        "extraManifests:\n"
+        "  - apiVersion: v1\n"
+        "    kind: ConfigMap\n"
+        "    metadata:\n"
+        "      name: '{{ .Release.Name }}-extra'\n"
+        "    data:\n"
+        "      key: value\n",
+    )
+    release = rendered([MINIMAL_VALUES, values])
+    assert release.get("ConfigMap", f"{RELEASE}-extra")["data"] == {"key": "value"}
+
+
+def _notes(tmp_path: Path, values: Path) -> str:
+    """NOTES.txt as `helm install` prints it (rendered through a copy of the chart, since
+    `helm template` does not print notes and `helm install --dry-run` needs a cluster)."""
+    chart = tmp_path / "slrt"
+    shutil.copytree(CHART, chart)
+    (chart / "templates" / "NOTES.txt").rename(chart / "notes.txt")
+    (chart / "templates" / "notes.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\n"
+        'data:\n  notes: {{ tpl (.Files.Get "notes.txt") . | quote }}\n'
+    )
+    out = helm(
+        "template",
+        RELEASE,
+        str(chart),
+        "--namespace",
+        NAMESPACE,
+        "-f",
+        str(values),
+        "--show-only",
+        "templates/notes.yaml",
+    ).stdout
+    notes: str = yaml.safe_load(out)["data"]["notes"]
+    return notes
+
+
+def test_notes(helm_path: Path, tmp_path: Path) -> None:
+    production = _notes(tmp_path / "production", PRODUCTION_VALUES)
+    assert "helm -n slrt test slrt --logs" in production
+    assert "https://pengaduan-slrt.kemensos.go.id/" in production
+    assert "https://dasbor-slrt.kemensos.go.id/" in production
+    assert "WARNING" not in production
+    minimal = _notes(tmp_path / "minimal", MINIMAL_VALUES)
+    assert "kubectl -n slrt port-forward service/slrt-intake 8001" in minimal
+    for warning in (
+        "Secrets are given inline",
+        "networkPolicy.intake.from is empty",
+        "kafka.securityProtocol=PLAINTEXT",
+    ):
+        assert warning in minimal
