@@ -8,9 +8,8 @@ the same ``slrt_`` prefix, using :data:`REGISTRY`.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -19,6 +18,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -71,31 +71,36 @@ def metrics_router() -> APIRouter:
     return router
 
 
-def _route_template(request: Request) -> str:
-    # Label by route template (/v1/complaints/{id}), never by the raw path: bounded cardinality
-    # and no identifiers in metrics.
-    route = request.scope.get("route")  # set by the router once it matched
-    return str(getattr(route, "path", "unmatched"))
+class HttpMetrics:
+    """ASGI middleware counting requests and their latency per route template (a plain ASGI
+    wrapper: Starlette's BaseHTTPMiddleware costs every request an extra task and stream)."""
 
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
 
-def http_metrics_middleware(
-    service: str,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def middleware(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         began = time.perf_counter()
         status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await self.app(scope, receive, record_status)
         finally:
-            route = _route_template(request)
+            # Label by route template (/v1/complaints/{id}), never the raw path: bounded
+            # cardinality and no identifiers in metrics. The router sets scope["route"].
+            route = str(getattr(scope.get("route"), "path", "unmatched"))
             if route not in ("/metrics", "/healthz", "/readyz"):
-                HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
-                HTTP_LATENCY.labels(service, request.method, route).observe(
+                method = scope["method"]
+                HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
+                HTTP_LATENCY.labels(self.service, method, route).observe(
                     time.perf_counter() - began
                 )
-
-    return middleware

@@ -189,7 +189,7 @@ def build_app(
     problems.install(app)
     app.include_router(health_router(runtime.checks))
     app.include_router(metrics.metrics_router())
-    app.middleware("http")(metrics.http_metrics_middleware(name))
+    app.add_middleware(metrics.HttpMetrics, service=name)
     for router in routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")

@@ -50,7 +50,7 @@ def _registry(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def answer_callback_url(intake_public_url: str, referral_id: str) -> str:
-    return f"{intake_public_url.rstrip('/')}/v1/referrals/{referral_id}/answers"
+    return f"{intake_public_url.rstrip('/')}/v1/referrals/{referral_id}/callback"
 
 
 def referral_webhook(

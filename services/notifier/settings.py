@@ -19,7 +19,7 @@ class NotifierSettings(ServiceSettings):
     port: int = 8003
 
     intake_public_url: str = "http://127.0.0.1:8001"
-    """Where program managers answer: ``/v1/referrals/<id>/answers`` and ``/v1/answer/<token>``."""
+    """Where program managers answer: ``/v1/referrals/<id>/callback`` and ``/v1/answer/<token>``."""
     answer_link_valid_days: int = Field(default=30, ge=1)
 
     retry_schedule_seconds: list[float] = Field(

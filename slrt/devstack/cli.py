@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from slrt.devstack.kafka import Kafka
 from slrt.devstack.postgres import Postgres
 from slrt.devstack.process import StackError
 from slrt.devstack.services import ServiceProcess, service_processes
+from slrt.devstack.standins import StandinProcess, notifier_env, standin_processes
 from slrt.devstack.temporal import TemporalDevServer
 
 console = Console(width=max(Console().width, 120))
@@ -46,8 +48,12 @@ class Stack:
             s.data_dir, s.temporal_port, s.temporal_ui_port, s.temporal_namespace
         )
         self.services: list[ServiceProcess] = service_processes(s)
+        self.standins: list[StandinProcess] = standin_processes(s)
+        for service in self.services:
+            if service.name == "notifier":
+                service.env.update(notifier_env())
 
-    def up(self, *, with_services: bool = True) -> None:
+    def up(self, *, with_services: bool = True, with_demo: bool = True) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         default_issuer().ensure_keys()
         self._step("postgres", self.postgres.start)
@@ -60,12 +66,31 @@ class Stack:
             console.print(f"  kafka: created {len(created)} topics")
         self._step("temporal", self.temporal.start)
         if with_services:
+            for standin in self.standins:
+                self._step(standin.name, standin.start)
             for service in self.services:
                 self._step(service.name, service.start)
+            if with_demo:
+                self._load_demo()
+
+    def _load_demo(self) -> None:
+        """The demo district, once: skipped when the registry already holds its import."""
+        from demo import load as demo_load
+        from demo.settings import DemoSettings
+
+        demo = DemoSettings(data_dir=self.settings.data_dir / "demo")
+        if asyncio.run(demo_load.loaded(self.settings.connections(), demo)):
+            console.print(f"  demo district {demo.district}: already loaded")
+            return
+        began = time.monotonic()
+        demo_load.load(demo, env={**os.environ, **self.settings.connection_env()})
+        console.print(f"  demo district {demo.district}: loaded ({time.monotonic() - began:.1f}s)")
 
     def down(self) -> None:
         for service in reversed(self.services):
             self._stop(service.name, service.stop)
+        for standin in reversed(self.standins):
+            self._stop(standin.name, standin.stop)
         self._stop("temporal", self.temporal.stop)
         self._stop("kafka", self.kafka.stop)
         self._stop("postgres", self.postgres.stop)
@@ -108,6 +133,10 @@ class Stack:
         for svc in self.services:
             where = f"{svc.url}/docs" if svc.name != "routing" else f"{svc.url}/readyz"
             table.add_row(svc.name, state(svc.pid()), where, str(_relative(svc.log_file)))
+        for standin in self.standins:
+            table.add_row(
+                standin.name, state(standin.pid()), standin.url, str(_relative(standin.log_file))
+            )
         return table
 
 
@@ -123,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start what is not running (idempotent)")
     up.add_argument("--infra-only", action="store_true", help="only Postgres, Kafka and Temporal")
+    up.add_argument("--no-demo", action="store_true", help="do not load the demo district")
     sub.add_parser("down", help="stop what `up` started; data stays")
     sub.add_parser("status", help="show what runs where")
     sub.add_parser("env", help="print the SLRT_* variables that point at this stack")
@@ -131,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "up":
             console.print("[bold]Starting the SLRT local stack[/]")
-            stack.up(with_services=not args.infra_only)
+            stack.up(with_services=not args.infra_only, with_demo=not args.no_demo)
             console.print(stack.status_table())
         elif args.command == "down":
             console.print("[bold]Stopping the SLRT local stack[/] (data stays)")

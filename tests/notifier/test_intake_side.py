@@ -64,7 +64,7 @@ async def test_the_receiver_answers_on_the_callback_url_signed_with_the_destinat
     arrived = asyncio.Event()
     intake = FastAPI()
 
-    @intake.post("/v1/referrals/{referral_id}/answers")
+    @intake.post("/v1/referrals/{referral_id}/callback")
     async def answer(referral_id: str, request: Request) -> Response:
         body = await request.body()
         verified = Webhook(standins.keys[1]).verify(body, dict(request.headers))

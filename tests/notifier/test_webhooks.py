@@ -68,7 +68,7 @@ async def test_a_redelivered_request_is_delivered_once_signed_and_without_nik(
     assert payload["type"] == WEBHOOK_PAYLOAD_TYPE
     assert payload["version"] == 1
     assert payload["answer"]["callback_url"] == (
-        f"http://intake.test/v1/referrals/{request.referral_id}/answers"
+        f"http://intake.test/v1/referrals/{request.referral_id}/callback"
     )
     assert payload["registry"]["welfare_decile"] == 2
     assert NIK not in received.body.decode(), "PKH's destination does not need the NIK"

@@ -1,0 +1,228 @@
+"""Benchmark (not a test): complaints accepted per second by intake and p50/p99 latency at 16
+and 64 concurrent clients, as ratios to a bare FastAPI + asyncpg endpoint inserting the same
+row, measured in the same run against the same PostgreSQL.
+
+    .venv/bin/python -m bench.intake_acceptance [--requests 1500] [--profile]
+
+With ``--profile`` it then records where intake's process spends its time under 16 clients
+(py-spy, sampling, idle frames dropped) and writes the collapsed stacks to
+``bench/results/intake_profile.txt`` and the heaviest functions to the JSON.
+
+Intake runs as its own process (``python -m services.intake``: token verification, validation,
+idempotency, ticket counter, complaint + status + outbox rows in one transaction, the outbox
+relay publishing to Kafka); the baseline (``bench/_bare_intake.py``) too. Prints the figures and
+writes ``bench/results/intake_acceptance.json``. Never asserts times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from bench._stack import RESULTS, latency, real_stack, service_env, write_result
+from slrt.devstack.process import free_port
+from tests.support.services import dev_issuer, service_process
+
+CONCURRENCY = (16, 64)
+BODY = {
+    "channel": "puskesos_walk_in",
+    "village_code": "3204052001",
+    "complainant": {"name": "Warga Uji Beban", "phone": "081234567890"},
+    "category": "implementation",
+    "program_code": "PKH",
+    "description": "Bantuan PKH tahap 3 belum diterima.",
+}
+
+
+async def load(url: str, headers: dict[str, str], clients: int, requests: int) -> dict[str, Any]:
+    """``requests`` submissions by ``clients`` concurrent clients; accepted/s and latency."""
+    samples: list[float] = []
+    refused = 0
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(requests):
+        queue.put_nowait(i)
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal refused
+        while not queue.empty():
+            queue.get_nowait()
+            began = time.perf_counter()
+            response = await http.post(
+                "/v1/complaints",
+                json=BODY,
+                headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+            )
+            if response.status_code == 202:
+                samples.append(time.perf_counter() - began)
+            else:
+                refused += 1
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+        await http.post(
+            "/v1/complaints",
+            json=BODY,
+            headers={**headers, "Idempotency-Key": f"warm-{uuid.uuid4()}"},
+        )
+        began = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+        wall = time.perf_counter() - began
+    return {
+        "clients": clients,
+        "accepted": len(samples),
+        "refused": refused,
+        "accepted_per_second": round(len(samples) / wall, 1),
+        **latency(samples),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.intake_acceptance")
+    parser.add_argument("--requests", type=int, default=1500, help="per concurrency level")
+    parser.add_argument("--profile", action="store_true", help="py-spy intake under 16 clients")
+    args = parser.parse_args(argv)
+    with real_stack() as (_, connections), tempfile.TemporaryDirectory() as logs:
+        log_dir = Path(logs)
+        issuer = dev_issuer(log_dir)
+        token = issuer.token("bench-front-office", ["front_office"], "3204")
+        headers = {"Authorization": f"Bearer {token}"}
+        env = service_env(connections)
+        port = free_port()
+        bare = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench._bare_intake",
+                connections.postgres_dsn.get_secret_value(),
+                str(port),
+            ]
+        )
+        try:
+            with service_process("intake", env, log_dir) as intake_url:
+                bare_url = f"http://127.0.0.1:{port}"
+                _wait(bare_url)
+                levels = []
+                profile: dict[str, Any] = {}
+                for n, clients in enumerate(CONCURRENCY):
+                    # Alternate which goes first so that neither always meets a warmer cache.
+                    if n % 2 == 0:
+                        intake = asyncio.run(load(intake_url, headers, clients, args.requests))
+                        baseline = asyncio.run(load(bare_url, {}, clients, args.requests))
+                    else:
+                        baseline = asyncio.run(load(bare_url, {}, clients, args.requests))
+                        intake = asyncio.run(load(intake_url, headers, clients, args.requests))
+                    levels.append(
+                        {
+                            "clients": clients,
+                            "intake": intake,
+                            "bare_fastapi_asyncpg": baseline,
+                            "throughput_ratio": round(
+                                intake["accepted_per_second"] / baseline["accepted_per_second"], 3
+                            ),
+                            "p50_ratio": round(intake["p50_ms"] / baseline["p50_ms"], 2),
+                            "p99_ratio": round(intake["p99_ms"] / baseline["p99_ms"], 2),
+                        }
+                    )
+                    print(_line(levels[-1]))
+                if args.profile:
+                    profile = _profile(intake_url, headers, args.requests)
+        finally:
+            bare.terminate()
+            bare.wait(10)
+    result: dict[str, Any] = {"requests_per_level": args.requests, "levels": levels}
+    if args.profile:
+        result["profile_16_clients"] = profile
+    out = write_result("intake_acceptance", result)
+    print(f"written {out}")
+    return 0
+
+
+def _profile(url: str, headers: dict[str, str], requests: int) -> dict[str, Any]:
+    """Sample intake's process with py-spy while 16 clients submit; the heaviest functions by
+    their share of the samples (inclusive), and the collapsed stacks in a file."""
+    intake = next(
+        p
+        for p in psutil.Process().children(recursive=True)
+        if "services.intake" in " ".join(p.cmdline())
+    )
+    stacks = RESULTS / "intake_profile.txt"
+    RESULTS.mkdir(exist_ok=True)
+    spy = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "py-spy"),
+            "record",
+            "--pid",
+            str(intake.pid),
+            "--format",
+            "raw",
+            "--rate",
+            "200",
+            "--output",
+            str(stacks),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(2)  # py-spy attaches
+    asyncio.run(load(url, headers, 16, requests))
+    spy.send_signal(signal.SIGINT)
+    spy.wait(60)
+    return heaviest(stacks.read_text())
+
+
+def heaviest(collapsed: str, top: int = 25) -> dict[str, Any]:
+    """Inclusive share of samples per function (``name (file)``) from collapsed stacks."""
+    total = 0
+    inclusive: Counter[str] = Counter()
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        n = int(count)
+        total += n
+        frames = {
+            f.split(":")[0] + ":" + f.split(":")[1] if ":" in f else f for f in stack.split(";")
+        }
+        for frame in frames:
+            inclusive[frame] += n
+    return {
+        "samples": total,
+        "inclusive_share": {f: round(n / total, 3) for f, n in inclusive.most_common(top)},
+    }
+
+
+def _wait(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/docs", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("the bare endpoint did not start")
+
+
+def _line(level: dict[str, Any]) -> str:
+    i, b = level["intake"], level["bare_fastapi_asyncpg"]
+    return (
+        f"{level['clients']:>3} clients: intake {i['accepted_per_second']}/s "
+        f"p50 {i['p50_ms']} ms p99 {i['p99_ms']} ms | bare {b['accepted_per_second']}/s "
+        f"p50 {b['p50_ms']} ms p99 {b['p99_ms']} ms | throughput x{level['throughput_ratio']}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Who complains: members of the loaded district's households, and residents it does not know.
+
+Personal data is read from the registry here and sent only to intake's API; the demo prints
+tickets, never names or NIKs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class Person:
+    nik: str
+    name: str
+    sex: str
+    village_code: str
+    phone: str
+
+
+async def registered(conn: asyncpg.Connection, district: str, count: int) -> list[Person]:
+    """``count`` adults of the district with a well-formed NIK, each from a different household."""
+    rows = await conn.fetch(
+        """
+        SELECT DISTINCT ON (household_id) nik, name, sex, village_code
+        FROM registry.individuals
+        WHERE village_code LIKE $1 || '%' AND birth_date < now() - interval '18 years'
+          AND substr(nik, 1, 4) = $1
+        ORDER BY household_id, nik
+        LIMIT $2
+        """,
+        district,
+        count,
+    )
+    return [
+        Person(r["nik"], r["name"], r["sex"], r["village_code"], _phone(i))
+        for i, r in enumerate(rows)
+    ]
+
+
+async def unregistered(conn: asyncpg.Connection, village_code: str, count: int) -> list[Person]:
+    """Residents of ``village_code`` whose NIK the registry does not hold (the pre-list's
+    people). The NIK is shaped like a real one: sub-district, birth date, serial."""
+    found: list[Person] = []
+    serial = 9000
+    while len(found) < count:
+        nik = f"{village_code[:6]}150385{serial:04d}"
+        serial += 1
+        if await conn.fetchval("SELECT 1 FROM registry.individuals WHERE nik = $1", nik):
+            continue
+        found.append(Person(nik, "Warga Belum Terdaftar", "male", village_code, _phone(serial)))
+    return found
+
+
+def _phone(n: int) -> str:
+    return f"0812{n % 100_000_000:08d}"

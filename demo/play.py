@@ -1,0 +1,204 @@
+"""Plays the week: submits each path's complaint through intake, makes each move when the
+complaint reaches its step, and reads back where every complaint ended and how it got there.
+
+Staff act through intake's API with tokens of the local development issuer; program managers
+answer the way a LAPOR!-connected agency does, by moving the report the notifier filed."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import httpx
+
+from demo.paths import Move, Path, Who
+from demo.people import Person
+from demo.played import Played
+from demo.settings import DemoSettings
+from slrt.auth.dev_issuer import DevIssuer
+
+RETRY_STATUSES = {409, 422, 503}
+"""Asked too early: the complaint's read model or routing plan has not caught up yet."""
+
+
+class Stuck(Exception):
+    """A complaint did not reach the step a move waits for."""
+
+
+class Player:
+    def __init__(self, settings: DemoSettings, issuer: DevIssuer, http: httpx.AsyncClient) -> None:
+        self._s = settings
+        self._issuer = issuer
+        self._http = http
+
+    def _auth(self, role: str, area: str) -> dict[str, str]:
+        token = self._issuer.token(f"demo-{role}-{area}", [role], area)
+        return {"Authorization": f"Bearer {token}"}
+
+    async def play(
+        self,
+        paths: list[Path],
+        people: dict[Who, list[Person]],
+        *,
+        concurrency: int = 8,
+        on_done: Callable[[Played], None] = lambda played: None,
+    ) -> list[Played]:
+        gate = asyncio.Semaphore(concurrency)
+        taken = {who: 0 for who in Who}
+
+        def person_for(who: Who) -> Person | None:
+            if who is Who.ANONYMOUS:
+                return None
+            found = people[who][taken[who] % len(people[who])]
+            taken[who] += 1
+            return found
+
+        async def one(path: Path, person: Person | None) -> Played:
+            async with gate:
+                played = Played(path)
+                try:
+                    await self._one(played, person)
+                except (Stuck, httpx.HTTPError) as exc:
+                    played.problem = str(exc) or type(exc).__name__
+                on_done(played)
+                return played
+
+        return list(await asyncio.gather(*(one(p, person_for(p.who)) for p in paths)))
+
+    async def _one(self, played: Played, person: Person | None) -> None:
+        path = played.path
+        village = person.village_code if person else f"{self._s.district}052001"
+        submitter_area = village if path.submitter == "facilitator" else self._s.district
+        response = await self._http.post(
+            f"{self._s.intake_url}/v1/complaints",
+            json=_submission(path, person, village),
+            headers={
+                **self._auth(path.submitter, submitter_area),
+                "Idempotency-Key": f"demo-{uuid.uuid4()}",
+            },
+        )
+        if response.status_code != 202:
+            raise Stuck(f"submission refused: {response.status_code} {_rules(response)}")
+        created = response.json()
+        played.complaint_id, played.ticket = created["complaint_id"], created["ticket_number"]
+        for index, move in enumerate(path.moves):
+            await self._at(played, move.at_step)
+            if move.action == "lapor":
+                await self._answer_in_lapor(played, move)
+            else:
+                await self._act(played, move, index, village)
+        final = await self._at(played, path.end_step)
+        played.step, played.outcome = final["step"], final["outcome"]
+        played.timeline = final.get("timeline") or []
+
+    async def _read(self, played: Played) -> dict[str, Any]:
+        response = await self._http.get(
+            f"{self._s.intake_url}/v1/complaints/{played.complaint_id}",
+            headers=self._auth("manager", self._s.district),
+        )
+        response.raise_for_status()
+        found: dict[str, Any] = response.json()
+        return found
+
+    async def _at(self, played: Played, step: str) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + self._s.step_timeout_seconds
+        while True:
+            complaint = await self._read(played)
+            played.step, played.outcome = complaint["step"], complaint["outcome"]
+            if complaint["step"] == step:
+                return complaint
+            if asyncio.get_running_loop().time() > deadline:
+                raise Stuck(f"waited for {step}, still at {complaint['step']}")
+            await asyncio.sleep(0.5)
+
+    async def _act(self, played: Played, move: Move, index: int, village: str) -> None:
+        area = village if move.local else self._s.district
+        body = dict(move.body)
+        if move.action == "feedback":
+            body["visited_on"] = date.today().isoformat()
+        deadline = asyncio.get_running_loop().time() + self._s.step_timeout_seconds
+        attempt = 0
+        while True:
+            attempt += 1
+            response = await self._http.post(
+                f"{self._s.intake_url}/v1/complaints/{played.complaint_id}/{move.action}",
+                json=body,
+                headers={
+                    **self._auth(move.role, area),
+                    "Idempotency-Key": f"demo-{played.complaint_id}-{index}-{attempt}",
+                },
+            )
+            if response.status_code < 300:
+                return
+            if (
+                response.status_code not in RETRY_STATUSES
+                or asyncio.get_running_loop().time() > deadline
+            ):
+                raise Stuck(
+                    f"{move.action} at {move.at_step}: {response.status_code} {_rules(response)}"
+                )
+            await asyncio.sleep(0.5)
+
+    async def _answer_in_lapor(self, played: Played, move: Move) -> None:
+        """The agency answers in LAPOR!: find the report the notifier filed for the current
+        referral, move it; the notifier's poller turns the status into the answer."""
+        deadline = asyncio.get_running_loop().time() + self._s.step_timeout_seconds
+        while True:
+            complaint = await self._read(played)
+            referral = complaint["referral_id"]
+            tracking = await self._tracking_id(referral) if referral else None
+            if tracking:
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                raise Stuck("the referral was never filed in LAPOR!")
+            await asyncio.sleep(0.5)
+        moved = await self._http.put(
+            f"{self._s.lapor_url}/_control/reports/{tracking}", json=move.body
+        )
+        moved.raise_for_status()
+
+    async def _tracking_id(self, referral_id: str) -> str | None:
+        response = await self._http.get(
+            f"{self._s.notifier_url}/v1/deliveries",
+            params={"referral_id": referral_id},
+            headers=self._auth("manager", self._s.district),
+        )
+        response.raise_for_status()
+        for delivery in response.json()["items"]:
+            if delivery["channel"] == "lapor" and delivery["external_ref"]:
+                ref: str = delivery["external_ref"]
+                return ref
+        return None
+
+
+def _submission(path: Path, person: Person | None, village: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "channel": path.channel,
+        "village_code": village,
+        "category": path.category,
+        "description": path.description,
+    }
+    if path.program_code:
+        body["program_code"] = path.program_code
+    if person is None:
+        body["anonymous"] = True
+    else:
+        body["complainant"] = {
+            "nik": person.nik,
+            "name": person.name,
+            "sex": person.sex,
+            "phone": person.phone,
+        }
+    return body
+
+
+def _rules(response: httpx.Response) -> str:
+    """The refused fields and rules of a problem answer (names only, never values)."""
+    try:
+        errors = response.json().get("errors") or []
+    except ValueError:
+        return ""
+    return ", ".join(f"{e.get('field')}:{e.get('rule')}" for e in errors)

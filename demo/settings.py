@@ -1,0 +1,24 @@
+"""Where the demo finds the stack (``SLRT_DEMO_*``); defaults match ``make up``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DemoSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SLRT_DEMO_", env_file=".env", extra="ignore")
+
+    intake_url: str = "http://127.0.0.1:8001"
+    notifier_url: str = "http://127.0.0.1:8003"
+    lapor_url: str = "http://127.0.0.1:8091"
+    """The LAPOR! stand-in: the demo's program managers answer there, as agencies do."""
+    district: str = Field(default="3204", pattern=r"^\d{4}$")
+    """The regency (kabupaten) played: 3204 is Kabupaten Bandung."""
+    individuals: int = Field(default=50_000, ge=100)
+    seed: int = 7
+    data_dir: Path = Path(".slrt/demo")
+    step_timeout_seconds: float = Field(default=120.0, gt=0)
+    """How long one complaint may wait for its next step before the demo reports it stuck."""
