@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Annotated
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 from temporalio.client import Client
 
@@ -35,31 +37,51 @@ router = APIRouter(prefix="/v1/complaints/{complaint_id}", tags=["actions"])
 RESPONSES = problems(*BODY, 401, 403, 404, 409, 503)
 
 
+@dataclass(frozen=True)
+class ActionCall:
+    """What every action needs besides its body: the caller, the idempotency key, the stores."""
+
+    principal: Principal
+    key: str
+    pool: asyncpg.Pool
+    temporal: Client
+    settings: IntakeSettings
+
+
+async def _action_call(
+    principal: CurrentPrincipal,
+    key: IdempotencyKey,
+    pool: Pool,
+    temporal: Temporal,
+    settings: Settings,
+) -> ActionCall:
+    return ActionCall(principal, key, pool, temporal, settings)
+
+
+Call = Annotated[ActionCall, Depends(_action_call)]
+
+
 async def _act(
-    *,
+    call: ActionCall,
     complaint_id: UUID,
-    principal: Principal,
-    key: str,
-    pool: asyncpg.Pool,
-    temporal: Client,
-    settings: IntakeSettings,
+    body: BaseModel,
     action: Action,
     update: str,
     model: type[BaseModel],
-    body: BaseModel,
 ) -> ActionOut:
-    row = await visible_complaint(pool, principal, complaint_id, action)
+    principal, key = call.principal, call.key
+    row = await visible_complaint(call.pool, principal, complaint_id, action)
     actor = c.Actor(
         user_id=principal.subject, role=acting_role(principal, action), area=principal.area
     )
     payload = model.model_validate({**body.model_dump(), "actor": actor, "request_id": key})
     result = await forward(
-        temporal,
+        call.temporal,
         complaint_id,
         update,
         payload,
         current_step=row["step"],
-        timeout=settings.update_timeout_seconds,
+        timeout=call.settings.update_timeout_seconds,
     )
     if isinstance(result, BaseModel):
         result = result.model_dump(mode="json")
@@ -73,26 +95,14 @@ async def _act(
     summary="Supervisor: approve a facilitator's capture or return it for correction",
     responses=RESPONSES,
 )
-async def supervisor_review(
-    complaint_id: UUID,
-    body: SupervisorReviewIn,
-    principal: CurrentPrincipal,
-    key: IdempotencyKey,
-    pool: Pool,
-    temporal: Temporal,
-    settings: Settings,
-) -> ActionOut:
+async def supervisor_review(complaint_id: UUID, body: SupervisorReviewIn, call: Call) -> ActionOut:
     return await _act(
-        complaint_id=complaint_id,
-        principal=principal,
-        key=key,
-        pool=pool,
-        temporal=temporal,
-        settings=settings,
-        action=Action.SUPERVISOR_REVIEW,
-        update=c.UPDATE_SUPERVISOR_REVIEW,
-        model=c.SupervisorReview,
-        body=body,
+        call,
+        complaint_id,
+        body,
+        Action.SUPERVISOR_REVIEW,
+        c.UPDATE_SUPERVISOR_REVIEW,
+        c.SupervisorReview,
     )
 
 
@@ -103,26 +113,9 @@ async def supervisor_review(
     summary="Facilitator: resubmit a capture returned for correction",
     responses=RESPONSES,
 )
-async def correction(
-    complaint_id: UUID,
-    body: CorrectionIn,
-    principal: CurrentPrincipal,
-    key: IdempotencyKey,
-    pool: Pool,
-    temporal: Temporal,
-    settings: Settings,
-) -> ActionOut:
+async def correction(complaint_id: UUID, body: CorrectionIn, call: Call) -> ActionOut:
     return await _act(
-        complaint_id=complaint_id,
-        principal=principal,
-        key=key,
-        pool=pool,
-        temporal=temporal,
-        settings=settings,
-        action=Action.COMPLAINT_SUBMIT,
-        update=c.UPDATE_RESUBMIT,
-        model=c.CorrectedSubmission,
-        body=body,
+        call, complaint_id, body, Action.COMPLAINT_SUBMIT, c.UPDATE_RESUBMIT, c.CorrectedSubmission
     )
 
 
@@ -133,26 +126,9 @@ async def correction(
     summary="Back office: resolve, propose a referral, mark duplicate or ask for information",
     responses=RESPONSES,
 )
-async def back_office_action(
-    complaint_id: UUID,
-    body: BackOfficeActionIn,
-    principal: CurrentPrincipal,
-    key: IdempotencyKey,
-    pool: Pool,
-    temporal: Temporal,
-    settings: Settings,
-) -> ActionOut:
+async def back_office_action(complaint_id: UUID, body: BackOfficeActionIn, call: Call) -> ActionOut:
     return await _act(
-        complaint_id=complaint_id,
-        principal=principal,
-        key=key,
-        pool=pool,
-        temporal=temporal,
-        settings=settings,
-        action=Action.BACK_OFFICE_ACT,
-        update=c.UPDATE_BACK_OFFICE,
-        model=c.BackOfficeAction,
-        body=body,
+        call, complaint_id, body, Action.BACK_OFFICE_ACT, c.UPDATE_BACK_OFFICE, c.BackOfficeAction
     )
 
 
@@ -163,26 +139,14 @@ async def back_office_action(
     summary="Facilitator: the information the household gave when asked",
     responses=RESPONSES,
 )
-async def information_received(
-    complaint_id: UUID,
-    body: InformationIn,
-    principal: CurrentPrincipal,
-    key: IdempotencyKey,
-    pool: Pool,
-    temporal: Temporal,
-    settings: Settings,
-) -> ActionOut:
+async def information_received(complaint_id: UUID, body: InformationIn, call: Call) -> ActionOut:
     return await _act(
-        complaint_id=complaint_id,
-        principal=principal,
-        key=key,
-        pool=pool,
-        temporal=temporal,
-        settings=settings,
-        action=Action.FACILITATOR_FEEDBACK,
-        update=c.UPDATE_INFORMATION_RECEIVED,
-        model=c.InformationReceived,
-        body=body,
+        call,
+        complaint_id,
+        body,
+        Action.FACILITATOR_FEEDBACK,
+        c.UPDATE_INFORMATION_RECEIVED,
+        c.InformationReceived,
     )
 
 
@@ -193,26 +157,14 @@ async def information_received(
     summary="Manager: approve a proposed referral or send it back to the back office",
     responses=RESPONSES,
 )
-async def manager_decision(
-    complaint_id: UUID,
-    body: ManagerDecisionIn,
-    principal: CurrentPrincipal,
-    key: IdempotencyKey,
-    pool: Pool,
-    temporal: Temporal,
-    settings: Settings,
-) -> ActionOut:
+async def manager_decision(complaint_id: UUID, body: ManagerDecisionIn, call: Call) -> ActionOut:
     return await _act(
-        complaint_id=complaint_id,
-        principal=principal,
-        key=key,
-        pool=pool,
-        temporal=temporal,
-        settings=settings,
-        action=Action.MANAGER_DECIDE,
-        update=c.UPDATE_MANAGER_DECISION,
-        model=c.ManagerDecision,
-        body=body,
+        call,
+        complaint_id,
+        body,
+        Action.MANAGER_DECIDE,
+        c.UPDATE_MANAGER_DECISION,
+        c.ManagerDecision,
     )
 
 
@@ -223,26 +175,14 @@ async def manager_decision(
     summary="Facilitator: the household was told the outcome (and how it responded)",
     responses=RESPONSES,
 )
-async def facilitator_feedback(
-    complaint_id: UUID,
-    body: FeedbackIn,
-    principal: CurrentPrincipal,
-    key: IdempotencyKey,
-    pool: Pool,
-    temporal: Temporal,
-    settings: Settings,
-) -> ActionOut:
+async def facilitator_feedback(complaint_id: UUID, body: FeedbackIn, call: Call) -> ActionOut:
     return await _act(
-        complaint_id=complaint_id,
-        principal=principal,
-        key=key,
-        pool=pool,
-        temporal=temporal,
-        settings=settings,
-        action=Action.FACILITATOR_FEEDBACK,
-        update=c.UPDATE_FEEDBACK,
-        model=c.FacilitatorFeedback,
-        body=body,
+        call,
+        complaint_id,
+        body,
+        Action.FACILITATOR_FEEDBACK,
+        c.UPDATE_FEEDBACK,
+        c.FacilitatorFeedback,
     )
 
 
@@ -253,24 +193,7 @@ async def facilitator_feedback(
     summary="Withdraw the complaint (at the household's request), with the reason",
     responses=RESPONSES,
 )
-async def withdraw(
-    complaint_id: UUID,
-    body: WithdrawIn,
-    principal: CurrentPrincipal,
-    key: IdempotencyKey,
-    pool: Pool,
-    temporal: Temporal,
-    settings: Settings,
-) -> ActionOut:
+async def withdraw(complaint_id: UUID, body: WithdrawIn, call: Call) -> ActionOut:
     return await _act(
-        complaint_id=complaint_id,
-        principal=principal,
-        key=key,
-        pool=pool,
-        temporal=temporal,
-        settings=settings,
-        action=Action.COMPLAINT_WITHDRAW,
-        update=c.UPDATE_WITHDRAW,
-        model=c.Withdraw,
-        body=body,
+        call, complaint_id, body, Action.COMPLAINT_WITHDRAW, c.UPDATE_WITHDRAW, c.Withdraw
     )
