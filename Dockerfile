@@ -47,12 +47,13 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     /opt/slrt/bin/pip install --only-binary=:all: "$@" --requirement /tmp/requirements.txt
 
 # The project itself (its dependencies are already there; hatchling builds the wheel from the
-# packages pyproject lists: the platform, the services, the workflows and the stand-ins of the
+# packages pyproject lists: the platform, the services, the workflows, the demo and the stand-ins of the
 # external systems used by tests and demos).
 COPY slrt ./slrt
 COPY services ./services
 COPY workflows ./workflows
 COPY standins ./standins
+COPY demo ./demo
 RUN --mount=type=cache,target=/root/.cache/pip \
     set -eu; \
     if [ -f requirements.lock ]; then set -- --constraint requirements.lock; fi; \
