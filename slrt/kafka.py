@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 
 
 tracer = trace.get_tracer("slrt.kafka")
+
+PURGE_INTERVAL_SECONDS = 3600.0
 
 Handler = Callable[[Envelope, Connection], Awaitable[None]]
 """Handles one event inside the transaction that also records it as processed."""
@@ -175,6 +178,7 @@ class EventConsumer:
         dead_letters: EventProducer,
         max_attempts: int = 5,
         retry_backoff_seconds: float = 0.5,
+        dedupe_retention_days: int = 30,
     ) -> None:
         self.group_id = group_id
         self.topics = list(topics)
@@ -186,6 +190,8 @@ class EventConsumer:
         self._backoff = retry_backoff_seconds
         self._lock = asyncio.Lock()
         self._consumer: AIOKafkaConsumer | None = None
+        self._dedupe_retention_days = dedupe_retention_days
+        self._next_purge = 0.0
         self.handled = 0
         self.duplicates_skipped = 0
         self.dead_lettered = 0
@@ -214,9 +220,31 @@ class EventConsumer:
                                 return  # stopped during an outage: redelivered later
                             await self._commit(consumer, tp, record.offset + 1)
                 await self._record_lag(consumer)
+                await self._purge_when_due()
         finally:
             self._consumer = None
             await consumer.stop()
+
+    async def _purge_when_due(self) -> None:
+        now = time.monotonic()
+        if now < self._next_purge:
+            return
+        self._next_purge = now + PURGE_INTERVAL_SECONDS
+        try:
+            await self.purge_processed()
+        except TRANSIENT_ERRORS as exc:
+            log.warning("dedupe purge skipped", extra={"error_type": type(exc).__name__})
+
+    async def purge_processed(self) -> int:
+        """Forget dedupe rows older than the retention (far past Kafka's own retention, so no
+        redelivery can still come for them); returns how many were deleted."""
+        status = await self._pool.execute(
+            "DELETE FROM processed_events WHERE consumer = $1 "
+            "AND processed_at < now() - make_interval(days => $2)",
+            self.group_id,
+            self._dedupe_retention_days,
+        )
+        return int(status.split()[-1])
 
     async def _record_lag(self, consumer: AIOKafkaConsumer) -> None:
         for tp in consumer.assignment():

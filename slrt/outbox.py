@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import zlib
 from typing import Any
 
@@ -64,9 +65,14 @@ class OutboxRelay:
         self._idle = idle_seconds
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Relay until ``stop`` is set; a failing broker is retried, never skipped."""
+        """Relay until ``stop`` is set; a failing broker is retried, never skipped. Rows
+        published a week ago are deleted once an hour (they are in Kafka)."""
+        next_purge = 0.0
         while not stop.is_set():
             try:
+                if time.monotonic() >= next_purge:
+                    next_purge = time.monotonic() + 3600.0
+                    await self.purge_published()
                 published = await self.relay_once()
             except Exception as exc:  # any failure: retry the same rows, never skip them
                 OUTBOX_FAILURES.labels(self._schema).inc()

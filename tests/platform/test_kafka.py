@@ -334,3 +334,26 @@ async def test_an_outage_is_waited_out_never_dead_lettered(
 
     assert [r["event_id"] for r in await pool.fetch("SELECT event_id FROM handled")] == [sent.id]
     assert second.dead_lettered == 0
+
+
+async def test_old_dedupe_rows_are_purged_and_recent_ones_kept(
+    settings: ConnectionSettings, pool: asyncpg.Pool
+) -> None:
+    await pool.execute(
+        "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES "
+        "('g', 'old', now() - interval '31 days'), ('g', 'recent', now() - interval '2 days'), "
+        "('other', 'old', now() - interval '31 days')"
+    )
+    async with EventProducer(settings, "/test") as dead_letters:
+        consumer = EventConsumer(
+            settings,
+            group_id="g",
+            topics=["unused"],
+            handler=recording_handler(),
+            pool=pool,
+            dead_letters=dead_letters,
+            dedupe_retention_days=30,
+        )
+        assert await consumer.purge_processed() == 1
+    left = await pool.fetch("SELECT consumer, event_id FROM processed_events ORDER BY 1, 2")
+    assert [(r["consumer"], r["event_id"]) for r in left] == [("g", "recent"), ("other", "old")]

@@ -124,3 +124,25 @@ async def test_published_rows_keep_their_envelope(pool: asyncpg.Pool) -> None:
     assert row is not None
     assert row["topic"] == Topic.COMPLAINT_SUBMITTED.value
     assert Envelope.model_validate(row["envelope"]) == envelope
+
+
+async def test_rows_published_a_week_ago_are_purged_unpublished_never(
+    pool: asyncpg.Pool,
+    fresh_db: str,
+    kafka_bootstrap: str,
+) -> None:
+    await _write(pool, range(3))
+    await pool.execute(
+        "UPDATE outbox SET published_at = now() - interval '8 days' "
+        "WHERE id = (SELECT min(id) FROM outbox)"
+    )
+    await pool.execute(
+        "UPDATE outbox SET published_at = now() - interval '1 day' "
+        "WHERE id = (SELECT max(id) FROM outbox)"
+    )
+    settings = ConnectionSettings(postgres_dsn=fresh_db, kafka_bootstrap=kafka_bootstrap)
+    async with EventProducer(settings, "/slrt/test") as producer:
+        relay = OutboxRelay(pool, producer, schema="svc")
+        assert await relay.purge_published(older_than_days=7) == 1
+    left = await pool.fetch("SELECT published_at IS NULL AS pending FROM outbox ORDER BY id")
+    assert [r["pending"] for r in left] == [True, False]
