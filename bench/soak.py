@@ -5,7 +5,7 @@ with every minute each service's resident memory and the summed Kafka consumer l
 services' ``/metrics``) recorded. A leak shows as memory growing minute after minute; a service
 that cannot keep up as lag growing.
 
-    .venv/bin/python -m bench.soak [--minutes 30] [--rate R]
+    .venv/bin/python -m bench.soak [--minutes 30] [--rate R] [--cached-workflows N]
 
 Prints one line a minute, writes ``bench/results/soak.json``. Never asserts anything.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -102,6 +103,7 @@ async def soak(services: Stack, minutes: int, rate: float) -> dict[str, Any]:
                     "completed": completed,
                     "in_flight": len(in_flight),
                     "failed": failures,
+                    "load_average_1min": round(os.getloadavg()[0], 2),
                 }
                 samples.append(sample)
                 print(json.dumps(sample), flush=True)
@@ -120,6 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.soak")
     parser.add_argument("--minutes", type=int, default=30)
     parser.add_argument("--rate", type=float, help="complaints per second (default: half capacity)")
+    parser.add_argument(
+        "--cached-workflows",
+        type=int,
+        default=100,
+        help="routing's SLRT_ROUTING_WORKER_MAX_CACHED_WORKFLOWS (default 100: small enough "
+        "for the cache to fill within minutes, so a leak beyond it shows)",
+    )
     args = parser.parse_args(argv)
     rate = args.rate or capacity_rate()
     if not rate:
@@ -133,9 +142,11 @@ def main(argv: list[str] | None = None) -> int:
                 log_dir,
                 SLRT_NOTIFIER_LAPOR_URL=f"http://127.0.0.1:{lapor}",
                 SLRT_LOG_LEVEL="WARNING",
+                SLRT_ROUTING_WORKER_MAX_CACHED_WORKFLOWS=str(args.cached_workflows),
             )
             running.enter_context(services_stack)
             result = asyncio.run(soak(services, args.minutes, rate))
+            result["routing_max_cached_workflows"] = args.cached_workflows
     out = write_result(f"soak_{args.minutes}min", result)
     print(f"written {out}")
     return 0

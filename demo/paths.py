@@ -30,6 +30,9 @@ class Move:
     body: dict[str, Any] = field(default_factory=dict)
     local: bool = False
     """Acted by village staff (area = the complaint's village) rather than the district's."""
+    after_sla: bool = False
+    """Its step comes only when an SLA clock runs out (a referral expiring), so the demo waits
+    for it up to ``DemoSettings.sla_wait_seconds`` instead of the usual step timeout."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class Path:
     channel: str = "puskesos_walk_in"
     program_code: str | None = None
     submitter: str = "front_office"
+    passes_through: tuple[str, ...] = ()
+    """Transition reasons its timeline must show on the way (e.g. ``no_response``)."""
 
 
 def _refer(program: str, reason: str | None = None) -> Move:
@@ -68,12 +73,13 @@ def _lapor(step: str, status: str, reply: str) -> Move:
     return Move(step, "lapor", "program_manager", {"status": status, "tanggapan": reply})
 
 
-def _resolve(answer: str, code: str) -> Move:
+def _resolve(answer: str, code: str, *, after_sla: bool = False) -> Move:
     return Move(
         "back_office",
         "back-office-action",
         "back_office",
         {"kind": "resolve", "answer": answer, "decision_code": code},
+        after_sla=after_sla,
     )
 
 
@@ -159,14 +165,26 @@ PATHS: tuple[Path, ...] = (
     ),
     Path(
         "no_response",
-        "no response (waiting for the SLA to expire)",
+        "no response: the referral expires, back office follows up",
         Who.REGISTERED,
         "implementation",
-        "Bantuan PIP anak kami belum cair.",
-        (_refer("BPNT", "Penyaluran bantuan lewat kanal BPNT"), APPROVE),
-        "referred",
-        None,
+        "Bantuan BPNT bulan lalu belum diterima.",
+        (
+            _refer("BPNT"),
+            APPROVE,
+            # Nobody answers in LAPOR!: the referral's SLA and grace period run out (on the
+            # stack's sped-up SLA clock) and the complaint is back at the back office.
+            _resolve(
+                "BULOG tidak menanggapi; dinas sosial menjadwalkan penyaluran susulan.",
+                "followed_up_after_no_response",
+                after_sla=True,
+            ),
+            TOLD,
+        ),
+        "closed",
+        "resolved_locally",
         program_code="BPNT",
+        passes_through=("no_response",),
     ),
     Path(
         "withdrawn",

@@ -85,7 +85,9 @@ class Player:
         created = response.json()
         played.complaint_id, played.ticket = created["complaint_id"], created["ticket_number"]
         for index, move in enumerate(path.moves):
-            await self._at(played, move.at_step)
+            await self._at(
+                played, move.at_step, self._s.sla_wait_seconds if move.after_sla else None
+            )
             if move.action == "lapor":
                 await self._answer_in_lapor(played, move)
             else:
@@ -103,8 +105,8 @@ class Player:
         found: dict[str, Any] = response.json()
         return found
 
-    async def _at(self, played: Played, step: str) -> dict[str, Any]:
-        deadline = asyncio.get_running_loop().time() + self._s.step_timeout_seconds
+    async def _at(self, played: Played, step: str, timeout: float | None = None) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + (timeout or self._s.step_timeout_seconds)
         while True:
             complaint = await self._read(played)
             played.step, played.outcome = complaint["step"], complaint["outcome"]

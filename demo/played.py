@@ -24,4 +24,10 @@ class Played:
             self.problem is None
             and self.step == self.path.end_step
             and self.outcome == self.path.end_outcome
+            and all(reason in self.reasons for reason in self.path.passes_through)
         )
+
+    @property
+    def reasons(self) -> set[str]:
+        """Why each transition on the way happened (``submitted``, ``no_response`` …)."""
+        return {entry["reason"] for entry in self.timeline if entry.get("reason")}

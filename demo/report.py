@@ -23,6 +23,11 @@ def _steps(played: Played) -> str:
     return " → ".join(parts)
 
 
+def _missed(played: Played) -> str:
+    missed = [r for r in played.path.passes_through if r not in played.reasons]
+    return f"never passed {', '.join(missed)}" if missed else ""
+
+
 def timeline_table(played: list[Played]) -> Table:
     table = Table(title="The week at the district, complaint by complaint")
     for column in ("ticket", "path", "timeline", "end", "as expected"):
@@ -34,19 +39,21 @@ def timeline_table(played: list[Played]) -> Table:
             p.path.title,
             _steps(p),
             end,
-            "[green]yes[/]" if p.as_expected else f"[red]no[/] {p.problem or ''}",
+            "[green]yes[/]" if p.as_expected else f"[red]no[/] {p.problem or _missed(p)}",
         )
     return table
 
 
 def totals(played: list[Played]) -> Counter[str]:
-    """Submitted, and where each submitted complaint ended (every one is counted once)."""
+    """Submitted, and where each submitted complaint ended (every one is counted once); how
+    many went past an SLA deadline on the way (escalated)."""
     counts: Counter[str] = Counter()
     for p in played:
         counts["submitted"] += p.complaint_id is not None
         counts["not submitted"] += p.complaint_id is None
         counts[f"ended {p.step}" + (f" ({p.outcome})" if p.outcome else "")] += 1
         counts["as expected"] += p.as_expected
+        counts["past an SLA deadline on the way"] += any(r.endswith("_breached") for r in p.reasons)
     return counts
 
 
@@ -54,7 +61,7 @@ def totals_table(counts: Counter[str]) -> Table:
     table = Table(title="Totals")
     table.add_column("")
     table.add_column("complaints", justify="right")
-    for key in ("submitted", "not submitted", "as expected"):
+    for key in ("submitted", "not submitted", "as expected", "past an SLA deadline on the way"):
         table.add_row(key, str(counts[key]))
     for key in sorted(k for k in counts if k.startswith("ended ")):
         table.add_row(key, str(counts[key]))

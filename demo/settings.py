@@ -22,3 +22,6 @@ class DemoSettings(BaseSettings):
     data_dir: Path = Path(".slrt/demo")
     step_timeout_seconds: float = Field(default=120.0, gt=0)
     """How long one complaint may wait for its next step before the demo reports it stuck."""
+    sla_wait_seconds: float = Field(default=300.0, gt=0)
+    """How long to wait for a step that comes only when an SLA clock runs out (the unanswered
+    referral's expiry: about 70 s on the local stack, whose SLA clocks run 40,000× fast)."""

@@ -128,6 +128,7 @@ class ComplaintWorkflow:
         self._sent: list[SentNotification] = []
         self._revision = 0
         self._policy: SlaPolicy | None = None
+        self._clock_origin: datetime | None = None
         self._calendar = WorkingCalendar(())
         self._clocks: dict[str, Clock] = {}
         self._escalation_count = 0
@@ -162,6 +163,7 @@ class ComplaintWorkflow:
             result_type=SlaPolicy,
         )
         self._calendar = WorkingCalendar(self._policy.days_off)
+        self._clock_origin = workflow.now()
         if self._step is S.RECEIVED:
             self._start(submitted)
         while True:
@@ -229,17 +231,17 @@ class ComplaintWorkflow:
     async def _wait_for_change_or_clock(self) -> None:
         revision = self._revision
         due = self._next_moment()
-        now = workflow.now()
+        now = self._sla_now()
         if due is not None and due <= now:
             self._fire(now)
             return
         try:
             await workflow.wait_condition(
                 lambda: self._revision != revision or bool(self._effects),
-                timeout=None if due is None else due - now,
+                timeout=None if due is None else self._real_wait(due - now),
             )
         except TimeoutError:
-            self._fire(workflow.now())
+            self._fire(self._sla_now())
 
     async def _drain(self) -> None:
         """Publish queued effects in order (the lifecycle stays in sequence order)."""
@@ -865,12 +867,14 @@ class ComplaintWorkflow:
         if self._reopened or outcome not in REOPENABLE_OUTCOMES or self._household_satisfied:
             return False
         if self._step is S.CLOSED:
-            return self._closed_on is not None and workflow.now() < self._reopen_deadline()
+            return self._closed_on is not None and self._sla_now() < self._reopen_deadline()
         return True
 
     def _reopen_deadline(self) -> datetime:
+        """The end of the reopening window, on the SLA clock."""
         assert self._closed_on is not None
-        return self._closed_on + timedelta(days=self._policy_or_fail().reopen_window_days)
+        closed = self._on_sla_clock(self._closed_on)
+        return closed + timedelta(days=self._policy_or_fail().reopen_window_days)
 
     def _reopen(self, actor: Actor, details: dict[str, Any]) -> None:
         p = self._policy_or_fail()
@@ -1074,7 +1078,27 @@ class ComplaintWorkflow:
         )
 
     def _today(self) -> date:
-        return local_date(workflow.now())
+        """Today on the SLA clock (the date clocks start, pause and resume on)."""
+        return local_date(self._sla_now())
+
+    def _sla_now(self) -> datetime:
+        return self._on_sla_clock(workflow.now())
+
+    def _on_sla_clock(self, moment: datetime) -> datetime:
+        """A real moment on the SLA clock, which runs ``clock_speed`` times faster than real
+        time from the moment the workflow started (the same moment at speed 1)."""
+        speed = self._policy.clock_speed if self._policy else 1.0
+        if speed == 1.0 or self._clock_origin is None:
+            return moment
+        return self._clock_origin + (moment - self._clock_origin) * speed
+
+    def _real_wait(self, sla_interval: timedelta) -> timedelta:
+        """How long to sleep for ``sla_interval`` to pass on the SLA clock."""
+        speed = self._policy.clock_speed if self._policy else 1.0
+        if speed == 1.0:
+            return sla_interval
+        # A millisecond more: the timer must not wake a hair before the mark (rounding).
+        return sla_interval / speed + timedelta(milliseconds=1)
 
     def _policy_or_fail(self) -> SlaPolicy:
         assert self._policy is not None

@@ -48,6 +48,10 @@ class SlaPolicy(BaseModel):
     repeat_window_days: int = Field(default=183, ge=1)
     reopen_window_days: int = Field(default=14, ge=1)
     """Calendar days after closing in which a not-satisfied household reopens the complaint."""
+    clock_speed: float = Field(default=1.0, ge=1.0, le=1_000_000.0)
+    """How many times faster than real time the SLA clocks run: 1 in production; a demo or
+    training stack sets more so that a working week passes in minutes. Only the clocks speed
+    up (reminders, deadlines, escalations, expiry, windows); the recorded times stay real."""
 
 
 class RoutePlan(BaseModel):

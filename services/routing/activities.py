@@ -61,6 +61,7 @@ def sla_policy_from(settings: RoutingSettings, today: datetime) -> SlaPolicy:
         registry_wait_days=settings.registry_wait_days,
         repeat_window_days=settings.repeat_window_days,
         reopen_window_days=settings.reopen_window_days,
+        clock_speed=settings.sla_clock_speed,
     )
 
 

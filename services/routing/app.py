@@ -3,6 +3,8 @@ start them and feed them results. HTTP serves health only."""
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 
 from services.routing.consumers import consumers
@@ -10,9 +12,16 @@ from services.routing.settings import RoutingSettings
 from services.routing.worker import build_worker, run_worker
 from slrt.service import Dependency, Runtime, build_app
 
+log = logging.getLogger(__name__)
+
 
 def create_app(settings: RoutingSettings) -> FastAPI:
     async def on_start(runtime: Runtime) -> None:
+        if settings.sla_clock_speed != 1.0:
+            log.warning(
+                "SLA clocks run faster than real time: not for production",
+                extra={"sla_clock_speed": settings.sla_clock_speed},
+            )
         worker = build_worker(runtime.temporal, runtime.producer, runtime.pool, settings)
         runtime.spawn(run_worker(worker, runtime.stop), "temporal-worker")
         for consumer in consumers(

@@ -45,7 +45,15 @@ class RoutingSettings(ServiceSettings):
     repeat_window_days: int = Field(default=183, ge=1)
     """A complaint repeats an earlier one within this many days (default about six months)."""
     reopen_window_days: int = Field(default=14, ge=1)
+    sla_clock_speed: float = Field(default=1.0, ge=1.0, le=1_000_000.0)
+    """SLA clocks run this many times faster than real time. 1 in production; the local demo
+    stack sets 40,000 (a calendar day passes in about 2 s) so that deadlines, escalations and
+    referral expiry happen while you watch. Applies to complaints started after the change."""
     worker_max_concurrent_activities: int = Field(default=50, ge=1)
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
+    """Open complaints kept in the worker's sticky cache (about 0.3 MiB each, measured by
+    ``bench/soak.py``); one evicted from it is rebuilt by replaying its history when it next
+    wakes. 0 disables the cache (every workflow task replays)."""
     search_attributes: bool = True
     """Index complaints by ticket, place, category and program (``SEARCH_ATTRIBUTES``, which
     must be registered on the namespace: ``slrt-admin register-temporal``)."""

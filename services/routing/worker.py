@@ -24,6 +24,7 @@ def build_worker(
         workflows=[ComplaintWorkflow],
         activities=activities.all(),
         max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_cached_workflows=settings.worker_max_cached_workflows,
     )
 
 

@@ -163,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
             console.print("[bold]Starting the SLRT local stack[/]")
             stack.up(with_services=not args.infra_only, with_demo=not args.no_demo)
             console.print(stack.status_table())
+            if not args.infra_only and stack.settings.sla_clock_speed != 1.0:
+                console.print(
+                    f"SLA clocks run {stack.settings.sla_clock_speed:,.0f}× real time (a calendar "
+                    f"day passes in {86_400 / stack.settings.sla_clock_speed:.1f} s); "
+                    "SLRT_STACK_SLA_CLOCK_SPEED=1 keeps real time."
+                )
         elif args.command == "down":
             console.print("[bold]Stopping the SLRT local stack[/] (data stays)")
             stack.down()

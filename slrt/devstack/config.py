@@ -41,6 +41,12 @@ class StackSettings(BaseSettings):
     routing_port: int = Field(default=8004, ge=1, le=65535)
     dashboard_port: int = Field(default=8005, ge=1, le=65535)
 
+    sla_clock_speed: float = Field(default=40_000.0, ge=1.0, le=1_000_000.0)
+    """Routing's SLA clocks run this many times faster than real time on the local stack
+    (``SLRT_ROUTING_SLA_CLOCK_SPEED``): at 40,000 a calendar day passes in 2.2 s, so the demo's
+    week shows reminders, breaches and a referral expiring as ``no_response`` within minutes.
+    Set 1 to keep real time."""
+
     @property
     def cache(self) -> Path:
         return self.cache_dir or self.data_dir / "cache"

@@ -24,6 +24,8 @@ class ServiceProcess:
             f"SLRT_{name.upper()}_PORT": str(self.port),
             "PYTHONUNBUFFERED": "1",
         }
+        if name == "routing":
+            self.env["SLRT_ROUTING_SLA_CLOCK_SPEED"] = str(stack.sla_clock_speed)
 
     @property
     def url(self) -> str:

@@ -16,6 +16,7 @@ from demo.cli import console, play_week
 from demo.paths import PATHS
 from demo.report import timeline_table, totals_table
 from demo.settings import DemoSettings
+from slrt.devstack.config import StackSettings
 from slrt.settings import ConnectionSettings
 from tests.e2e.conftest import standin, start_services
 
@@ -41,6 +42,8 @@ async def test_the_week_at_a_small_district_ends_every_path_where_it_should(
             SLRT_NOTIFIER_LAPOR_POLL_SECONDS="1",
             SLRT_NOTIFIER_SMS_GATEWAY_URL=f"http://127.0.0.1:{sms}",
             SLRT_NOTIFIER_SMTP_PORT=str(smtp),
+            # The local stack's sped-up SLA clock: the no-response referral expires in ~70 s.
+            SLRT_ROUTING_SLA_CLOCK_SPEED=str(StackSettings.model_fields["sla_clock_speed"].default),
         )
         with stack:
             demo = settings.model_copy(

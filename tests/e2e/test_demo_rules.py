@@ -34,6 +34,11 @@ def test_totals_count_every_complaint_once_and_only_expected_ends_as_expected() 
     ended = {k: v for k, v in counts.items() if k.startswith("ended ")}
     assert sum(ended.values()) == 3
     assert ended["ended back_office"] == 1
+    assert counts["past an SLA deadline on the way"] == 0
+    closed.timeline = [
+        {"from_step": "back_office", "to_step": "back_office", "reason": "step_breached"}
+    ]
+    assert totals([closed, stuck])["past an SLA deadline on the way"] == 1
 
 
 def test_the_timeline_shows_step_changes_with_seconds_since_submission() -> None:
@@ -45,3 +50,16 @@ def test_the_timeline_shows_step_changes_with_seconds_since_submission() -> None
         {"from_step": "referred", "to_step": "closed", "at": "2026-11-27T10:00:09+00:00"},
     ]
     assert _steps(played) == "received +0s → referred +4s → closed +9s"
+
+
+def test_a_path_that_must_pass_a_step_reason_is_not_as_expected_without_it() -> None:
+    (no_response,) = [p for p in PATHS if p.key == "no_response"]
+    assert no_response.passes_through == ("no_response",)
+    assert any(m.after_sla for m in no_response.moves)
+    ended = Played(no_response, "c1", "T1", "closed", "resolved_locally")
+    ended.timeline = [{"from_step": "referred", "to_step": "back_office", "reason": "answered"}]
+    assert not ended.as_expected
+    ended.timeline.append(
+        {"from_step": "referred", "to_step": "back_office", "reason": "no_response"}
+    )
+    assert ended.as_expected
