@@ -53,14 +53,14 @@ KAFKA_HOPS = 6
 notifier; its outcome → routing; lifecycle → intake's timeline."""
 
 
-async def _until(check: Any, timeout: float = 120) -> Any:
+async def _until(check: Any, what: str, timeout: float = 120) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = await check()
         if found:
             return found
         await asyncio.sleep(POLL)
-    raise TimeoutError("a complaint did not progress")
+    raise TimeoutError(f"a complaint did not progress within {timeout:.0f} s: {what}")
 
 
 async def real_complaint(http: httpx.AsyncClient, services: Stack) -> tuple[float, str]:
@@ -85,16 +85,17 @@ async def real_complaint(http: httpx.AsyncClient, services: Stack) -> tuple[floa
     await _until(
         lambda: act(
             "back-office-action", "back_office", {"kind": "refer", "destination_program": "BPNT"}
-        )
+        ),
+        "back office refers",
     )
-    await _until(lambda: act("manager-decision", "manager", {"decision": "approve"}))
+    await _until(lambda: act("manager-decision", "manager", {"decision": "approve"}), "approval")
 
     async def delivered() -> bool:
         read = await http.get(f"/v1/complaints/{cid}", headers=manager)
         timeline = read.json().get("timeline") or []
         return any(t["reason"] == "referral_delivered" for t in timeline)
 
-    await _until(delivered)
+    await _until(delivered, "referral delivered")
     return time.perf_counter() - began, cid
 
 
@@ -204,7 +205,7 @@ async def run_baseline(
                         return False
                     return True
 
-                await _until(decide)
+                await _until(decide, "empty workflow decided")
             return await finished[cid] - began
 
     tasks = [

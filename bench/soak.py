@@ -67,6 +67,7 @@ async def consumer_lag(http: httpx.AsyncClient, services: Stack) -> float:
 async def soak(services: Stack, minutes: int, rate: float) -> dict[str, Any]:
     samples: list[dict[str, Any]] = []
     failures = 0
+    why_failed: list[dict[str, Any]] = []
     completed = 0
     in_flight: set[asyncio.Task[tuple[float, str]]] = set()
     async with (
@@ -79,6 +80,16 @@ async def soak(services: Stack, minutes: int, rate: float) -> dict[str, Any]:
             in_flight.discard(task)
             if task.cancelled() or task.exception() is not None:
                 failures += 1
+                # What went wrong, for the record (tickets and ids only, never personal data).
+                error = None if task.cancelled() else task.exception()
+                why_failed.append(
+                    {
+                        "minute": int((time.monotonic() - began) // 60) + 1,
+                        "error": type(error).__name__ if error else "cancelled",
+                        "detail": str(error)[:300] if error else "",
+                        "load_average_1min": round(os.getloadavg()[0], 2),
+                    }
+                )
             else:
                 completed += 1
 
@@ -114,6 +125,7 @@ async def soak(services: Stack, minutes: int, rate: float) -> dict[str, Any]:
         "submitted": submitted,
         "completed": completed,
         "failed": failures,
+        "failures": why_failed,
         "samples": samples,
     }
 

@@ -5,7 +5,9 @@ checks the sender against an independent implementation), remembers what arrived
 as told through ``PUT /_control``: ``ok`` (200), ``fail`` (500), ``slow`` (answers after
 ``delay`` seconds), ``throttle`` (429 with ``Retry-After``), ``gone`` (410), ``down`` (503).
 With ``answer`` set it also answers each referral on the payload's callback URL, signed the same
-way, as ``{"decision", "note", "expected_date"}``.
+way, as ``{"decision", "note", "expected_date"}``, and forwards the W3C trace context
+(``traceparent``, ``tracestate``) the delivery came with, as a traced system would: the answer
+then continues the complaint's trace. Real systems may not; intake works either way.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from standins.server import main
 
 Mode = Literal["ok", "fail", "slow", "throttle", "gone", "down"]
 TOLERANCE_SECONDS = 300
+TRACE_HEADERS = ("traceparent", "tracestate")
 
 
 class Control(BaseModel):
@@ -46,6 +49,7 @@ class Received:
     signatures: list[str]
     verified: bool
     at: float
+    trace_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def payload(self) -> Any:
@@ -100,7 +104,7 @@ def signed_headers(secret: str, body: bytes) -> dict[str, str]:
 def create_app(state: ReceiverState) -> FastAPI:
     app = FastAPI(title="Stand-in: program manager's webhook receiver")
 
-    async def answer(payload: dict[str, Any], decision: str) -> None:
+    async def answer(payload: dict[str, Any], decision: str, trace_headers: dict[str, str]) -> None:
         body = json.dumps(
             {
                 "decision": decision,
@@ -112,7 +116,7 @@ def create_app(state: ReceiverState) -> FastAPI:
             response = await client.post(
                 payload["answer"]["callback_url"],
                 content=body,
-                headers=signed_headers(state.secrets[0], body),
+                headers={**signed_headers(state.secrets[0], body), **trace_headers},
             )
         state.answers_sent.append(
             {"referral_id": payload["referral_id"], "status": response.status_code}
@@ -131,6 +135,7 @@ def create_app(state: ReceiverState) -> FastAPI:
             body,
         )
         control = state.control
+        trace_headers = {k: headers[k] for k in TRACE_HEADERS if k in headers}
         state.received.append(
             Received(
                 webhook_id,
@@ -139,6 +144,7 @@ def create_app(state: ReceiverState) -> FastAPI:
                 headers.get("webhook-signature", "").split(),
                 ok,
                 time.time(),
+                trace_headers,
             )
         )
         if not ok:
@@ -154,7 +160,9 @@ def create_app(state: ReceiverState) -> FastAPI:
         if control.mode == "throttle":
             return Response(status_code=429, headers={"retry-after": str(control.retry_after)})
         if control.answer is not None:
-            asyncio.get_running_loop().create_task(answer(json.loads(body), control.answer))
+            asyncio.get_running_loop().create_task(
+                answer(json.loads(body), control.answer, trace_headers)
+            )
         return Response(status_code=200)
 
     @app.put("/_control")

@@ -11,6 +11,7 @@ from typing import Any
 from services.notifier.domain import DeliveryStatus, SendResult, may_move
 from slrt.contracts.events import NotificationRequested, ProgramCatalogEntry
 from slrt.db import Connection
+from slrt.telemetry import inject_headers
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class Delivery:
     round: int
     digest: bool
     created_at: datetime
+    trace_headers: dict[str, str]
+    """The trace context current when the delivery was recorded ({} if none)."""
 
     @classmethod
     def from_row(cls, row: Any) -> Delivery:
@@ -33,6 +36,7 @@ class Delivery:
             round=row["round"],
             digest=row["digest"],
             created_at=row["created_at"],
+            trace_headers=dict(row["trace_headers"] or {}),
         )
 
 
@@ -50,12 +54,15 @@ async def insert_request(
     next_attempt_at: datetime,
     digest: bool,
 ) -> bool:
-    """Record a request as a delivery; False when its request id is already known."""
+    """Record a request as a delivery; False when its request id is already known. The current
+    trace context is kept with it, so that its attempts continue the trace that asked for it."""
+    trace_headers = {k: v.decode() for k, v in inject_headers([])}
     inserted = await conn.fetchval(
         """
         INSERT INTO deliveries (id, request_id, complaint_id, referral_id, place_code, kind,
-                                destination, template, request, digest, status, next_attempt_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                destination, template, request, digest, status, next_attempt_at,
+                                trace_headers)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
         ON CONFLICT (request_id) DO NOTHING
         RETURNING true
         """,
@@ -71,6 +78,7 @@ async def insert_request(
         digest,
         status.value,
         next_attempt_at,
+        trace_headers or None,
     )
     return bool(inserted)
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import asyncpg
+from opentelemetry import context, trace
 
 from services.notifier import db, metrics
 from services.notifier.channels.base import Channel, ChannelName, Outgoing
@@ -26,8 +27,10 @@ from services.notifier.settings import NotifierSettings
 from slrt import outbox
 from slrt.contracts.events import NotificationDelivered, NotificationFailed
 from slrt.db import Connection
+from slrt.telemetry import extract_context
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 SOURCE = "/slrt/notifier"
 NO_CHANNEL = "none"
 LAPOR_FILED = "belum_terverifikasi"
@@ -141,6 +144,17 @@ class Dispatcher:
             metrics.IN_FLIGHT.dec()
 
     async def _attempt_unguarded(self, group: list[Delivery]) -> None:
+        # The attempt continues the trace of the request that recorded the delivery: the
+        # outbound call (httpx injects traceparent) and the outcome event join it.
+        with tracer.start_as_current_span("deliver", context=_trace_parent(group)) as span:
+            span.set_attribute("slrt.delivery.id", str(group[0].id))
+            span.set_attribute("slrt.delivery.count", len(group))
+            channel_name = await self._attempt_in_span(group)
+            span.update_name(f"deliver {channel_name}")
+            span.set_attribute("slrt.delivery.channel", channel_name)
+
+    async def _attempt_in_span(self, group: list[Delivery]) -> str:
+        """Send the group's message and settle it; returns the channel used."""
         first = group[0].request
         # Referrals go to a program; reminders about a referral may too (its contacts).
         async with self._pool.acquire() as conn:
@@ -156,6 +170,7 @@ class Dispatcher:
         async with self._pool.acquire() as conn, conn.transaction():
             for delivery in group:
                 await self._settle(conn, delivery, channel_name, started, finished, result)
+        return channel_name
 
     async def _send(self, message: Outgoing) -> SendResult:
         breaker = self._guards.breaker(message.destination)
@@ -273,6 +288,14 @@ def _subject(delivery: Delivery) -> str:
     """Outcome events are keyed by complaint (the delivery id when there is none)."""
     request = delivery.request
     return str(request.complaint_id) if request.complaint_id else str(delivery.id)
+
+
+def _trace_parent(group: list[Delivery]) -> context.Context:
+    """The stored trace context of a lone delivery; a digest serves many complaints, so it
+    starts a trace of its own."""
+    if len(group) != 1:
+        return context.Context()
+    return extract_context({k: v.encode() for k, v in group[0].trace_headers.items()})
 
 
 def _groups(claimed: list[Delivery]) -> list[list[Delivery]]:

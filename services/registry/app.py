@@ -64,4 +64,5 @@ def create_app(settings: RegistrySettings, auth: AuthSettings | None = None) -> 
         ],
         on_start=on_start,
     )
+    app.state.registry_settings = settings
     return app

@@ -19,7 +19,12 @@ from slrt.devstack.kafka import Kafka
 from slrt.devstack.postgres import Postgres
 from slrt.devstack.process import StackError
 from slrt.devstack.services import ServiceProcess, service_processes
-from slrt.devstack.standins import StandinProcess, notifier_env, standin_processes
+from slrt.devstack.standins import (
+    StandinProcess,
+    notifier_env,
+    registry_env,
+    standin_processes,
+)
 from slrt.devstack.temporal import TemporalDevServer
 
 console = Console(width=max(Console().width, 120))
@@ -52,6 +57,8 @@ class Stack:
         for service in self.services:
             if service.name == "notifier":
                 service.env.update(notifier_env())
+            elif service.name == "registry":
+                service.env.update(registry_env())
 
     def up(self, *, with_services: bool = True, with_demo: bool = True) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -82,3 +82,9 @@ def notifier_env() -> dict[str, str]:
         "SLRT_NOTIFIER_SMTP_HOST": "127.0.0.1",
         "SLRT_NOTIFIER_SMTP_PORT": str(STANDIN_PORTS["smtp_sink"]),
     }
+
+
+def registry_env() -> dict[str, str]:
+    """The webhook receiver stand-in listens on loopback over plain http: the catalog accepts a
+    program whose callback URL points at it only from these hosts."""
+    return {"SLRT_REGISTRY_PLAIN_HTTP_CALLBACK_HOSTS": '["127.0.0.1","localhost"]'}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import subprocess
 import sys
@@ -105,8 +106,11 @@ def log_dir(tmp_path: Path) -> Path:
 
 
 @contextmanager
-def standin(name: str, log_dir: Path, *args: str) -> Iterator[int]:
-    """Start ``python -m standins.<name>`` on a free port; yields the port once it listens."""
+def standin(
+    name: str, log_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> Iterator[int]:
+    """Start ``python -m standins.<name>`` on a free port (``env`` added to ours); yields the
+    port once it listens."""
     port = free_port()
     with (log_dir / f"standin-{name}.log").open("wb") as log:
         proc = subprocess.Popen(
@@ -114,6 +118,7 @@ def standin(name: str, log_dir: Path, *args: str) -> Iterator[int]:
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=REPO_ROOT,
+            env={**os.environ, **(env or {})},
         )
     try:
         deadline = time.monotonic() + 30

@@ -6,6 +6,8 @@ import asyncio
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
 from standardwebhooks import Webhook
 
 from slrt.contracts.envelope import Envelope
@@ -96,3 +98,52 @@ async def test_the_receiver_answers_on_the_callback_url_signed_with_the_destinat
             "expected_date": None,
         }
     ]
+
+
+async def test_the_trace_context_rides_the_delivery_out_and_the_answer_back(
+    start_notifier: StartNotifier, standins: StandIns
+) -> None:
+    """The request's trace context is kept with the delivery; the attempt re-enters it, so the
+    webhook carries ``traceparent`` of the same trace, which the receiver forwards on its
+    signed callback."""
+    callbacks: list[dict[str, str]] = []
+    arrived = asyncio.Event()
+    intake = FastAPI()
+
+    @intake.post("/v1/referrals/{referral_id}/callback")
+    async def answer(referral_id: str, request: Request) -> Response:
+        callbacks.append(dict(request.headers))
+        arrived.set()
+        return Response(status_code=202)
+
+    async with serving(intake) as intake_url:
+        notifier = await start_notifier(intake_public_url=intake_url)
+        # The service instruments httpx at start-up (slrt.telemetry); here only its own client.
+        HTTPXClientInstrumentor.instrument_client(notifier.notifier.http)
+        standins.receiver.control.answer = "accepted"
+        await notifier.catalog(
+            program(
+                "PKH",
+                ProgramChannel.DIRECT,
+                callback_url=f"{standins.receiver_url}/webhooks/referrals",
+                webhook_secret_ref=WEBHOOK_SECRET_REF,
+            )
+        )
+        await notifier.until("SELECT count(*) FROM programs", check=lambda n: n == 1)
+        request = referral("PKH")
+        with TracerProvider().get_tracer("test").start_as_current_span("routing activity") as span:
+            trace_id = format(span.get_span_context().trace_id, "032x")
+            await notifier.request(request)
+        await notifier.status(request, "delivered")
+        await asyncio.wait_for(arrived.wait(), 30)
+    stored = await notifier.pool.fetchval(
+        "SELECT trace_headers FROM deliveries WHERE request_id = $1", request.request_id
+    )
+    assert _trace_id(stored["traceparent"]) == trace_id
+    [received] = standins.receiver.received
+    assert _trace_id(received.trace_headers["traceparent"]) == trace_id
+    assert [c["traceparent"] for c in callbacks] == [received.trace_headers["traceparent"]]
+
+
+def _trace_id(traceparent: str) -> str:
+    return traceparent.split("-")[1]

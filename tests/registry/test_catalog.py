@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
+
 from slrt.auth.principal import Role
 from slrt.contracts.envelope import from_kafka
 from slrt.contracts.events import ProgramCatalogEntry
@@ -171,3 +173,43 @@ async def test_edits_outside_the_editors_area_are_refused(registry: Registry) ->
         )
         == 0
     )
+
+
+async def test_a_callback_url_goes_over_plain_http_only_to_hosts_the_settings_name(
+    registry: Registry,
+) -> None:
+    manager = registry.auth(Role.MANAGER, "3204")
+
+    async def put(url: str) -> httpx.Response:
+        return await registry.client.put(
+            "/v1/programs/LANSIA_3204", json=_district_program(callback_url=url), headers=manager
+        )
+
+    stand_in = "http://127.0.0.1:8090/webhooks/referrals"
+    https_required = [
+        {
+            "field": "callback_url",
+            "rule": "https_required",
+            "message": "a callback URL must use https: referrals carry personal data",
+        }
+    ]
+    refused = await put(stand_in)  # the default names no host
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["errors"] == https_required
+    registry.app.state.registry_settings = registry.settings.model_copy(
+        update={"plain_http_callback_hosts": ["127.0.0.1", "localhost"]}
+    )
+    elsewhere = await put("http://dinsos.bandungkab.example/slrt/referrals")
+    assert elsewhere.status_code == 422
+    assert elsewhere.json()["errors"] == https_required
+    assert (
+        await registry.pool.fetchval("SELECT count(*) FROM programs WHERE code = $1", "LANSIA_3204")
+        == 0
+    )
+    allowed = await put(stand_in)
+    assert allowed.status_code == 201, allowed.text
+    assert allowed.json()["callback_url"] == stand_in
+    secure = await put("https://dinsos.bandungkab.example/slrt/referrals")
+    assert secure.status_code == 200, secure.text
+    assert secure.json()["version"] == 2

@@ -15,6 +15,7 @@ from services.registry.domain.catalog import (
     catalog_entry,
     changed_fields,
     may_edit,
+    plain_http_refused,
 )
 from services.registry.domain.matching import pick_name_match
 from services.registry.domain.names import name_key
@@ -112,6 +113,21 @@ def test_a_program_area_matches_its_level() -> None:
         _district_program(callback_url="https://dinsos.example/hook")
     with pytest.raises(ValidationError, match="reminder comes before"):
         _district_program(reminder_working_days=10)
+
+
+def test_callback_urls_use_https_except_to_the_hosts_named_for_plain_http() -> None:
+    loopback = ["127.0.0.1", "localhost"]
+    assert not plain_http_refused(None, [])
+    assert not plain_http_refused("https://dinsos.example/hook", [])
+    assert plain_http_refused("http://127.0.0.1:8090/hook", [])  # the default: https only
+    assert not plain_http_refused("http://127.0.0.1:8090/hook", loopback)
+    assert not plain_http_refused("http://LOCALHOST/hook", ["LocalHost"])
+    assert plain_http_refused("http://dinsos.example/hook", loopback)
+    assert plain_http_refused("http://127.0.0.1.dinsos.example/hook", loopback)
+    assert plain_http_refused("http://127.0.0.1@dinsos.example/hook", loopback)
+    assert plain_http_refused("http:///hook", loopback)
+    with pytest.raises(ValidationError, match="should match pattern"):
+        _district_program(callback_url="ftp://dinsos.example/hook", webhook_secret_ref="dinsos")
 
 
 def test_managers_edit_programs_inside_their_area_only() -> None:

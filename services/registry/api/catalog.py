@@ -8,13 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
-from services.registry.api.deps import SOURCE, Pool
-from services.registry.domain.catalog import ProgramSpec, may_edit
+from services.registry.api.deps import SOURCE, Pool, Settings
+from services.registry.domain.catalog import ProgramSpec, may_edit, plain_http_refused
 from services.registry.store import catalog
 from services.registry.store.catalog import StoredProgram
 from slrt.auth import Action
 from slrt.auth.api import CurrentPrincipal, authorize
-from slrt.problems import Problem
+from slrt.problems import Problem, field_error
 
 router = APIRouter(prefix="/v1/programs", tags=["catalog"])
 
@@ -74,12 +74,27 @@ async def put_program(
     spec: ProgramSpec,
     principal: CurrentPrincipal,
     pool: Pool,
+    settings: Settings,
     response: Response,
     code: str = CODE,
 ) -> Program:
     """Create or replace a program. Every change is a new version, published to the catalog
     topic; an edit that changes nothing is not."""
     authorize(principal, Action.CATALOG_EDIT)
+    if plain_http_refused(spec.callback_url, settings.plain_http_callback_hosts):
+        raise Problem(
+            422,
+            "invalid-request",
+            "The request is not valid",
+            "One or more fields break a rule; see errors.",
+            errors=[
+                field_error(
+                    "callback_url",
+                    "https_required",
+                    "a callback URL must use https: referrals carry personal data",
+                )
+            ],
+        )
     async with pool.acquire() as conn, conn.transaction():
         current = await catalog.get(conn, code, for_update=True)
         for area in [spec.area] + ([current.spec.area] if current else []):

@@ -1,4 +1,4 @@
-"""What every registry route needs: the pool, today's date, the event source."""
+"""What every registry route needs: the pool, the settings, today's date, the event source."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, Request
 
+from services.registry.settings import RegistrySettings
+
 SOURCE = "/slrt/registry"
 
 
@@ -16,7 +18,13 @@ def _pool(request: Request) -> asyncpg.Pool:
     return pool
 
 
+def _settings(request: Request) -> RegistrySettings:
+    settings: RegistrySettings = request.app.state.registry_settings
+    return settings
+
+
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]
+Settings = Annotated[RegistrySettings, Depends(_settings)]
 
 
 def today() -> date:

@@ -8,8 +8,10 @@ district managers keep their district's regional, village and non-government pro
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -36,7 +38,8 @@ class ProgramSpec(BaseModel):
     sub_types: list[str] = Field(default_factory=list)
     sla_working_days: int = Field(ge=1, le=365)
     reminder_working_days: int | None = Field(default=None, ge=1, le=365)
-    callback_url: str | None = Field(default=None, pattern=r"^https://")
+    callback_url: str | None = Field(default=None, pattern=r"^https?://")
+    """https, or plain http to a host the settings allow (see ``plain_http_refused``)."""
     webhook_secret_ref: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_.-]{1,99}$")
     contact_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     contact_phone: str | None = Field(default=None, pattern=r"^\+?\d{6,15}$")
@@ -61,6 +64,16 @@ class ProgramSpec(BaseModel):
 
 
 EDITABLE_FIELDS: tuple[str, ...] = tuple(ProgramSpec.model_fields)
+
+
+def plain_http_refused(callback_url: str | None, allowed_hosts: Collection[str]) -> bool:
+    """True when ``callback_url`` would carry referrals (personal data) over plain http to a
+    host not in ``allowed_hosts`` (the registry's ``plain_http_callback_hosts``)."""
+    if not callback_url:
+        return False
+    url = urlsplit(callback_url)
+    allowed = {host.lower() for host in allowed_hosts}
+    return url.scheme != "https" and (url.hostname or "") not in allowed
 
 
 def may_edit(editor_area: str, program_area: str) -> bool:
