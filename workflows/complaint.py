@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
     from slrt.auth.principal import Role
@@ -100,6 +100,13 @@ S = ComplaintStep
 PATCH_ACKNOWLEDGE_HOUSEHOLD = "acknowledge-household-at-registration"
 """Since this patch the household is sent its ticket when the complaint is registered."""
 
+PATCH_INDEX_STEP = "index-step-and-overdue"
+"""Since this patch the workflow keeps its ``SlrtStep`` and ``SlrtOverdue`` search attributes
+current (before it, only what was known at start was indexed)."""
+TICKET_KEY = SearchAttributeKey.for_keyword("SlrtTicket")
+STEP_KEY = SearchAttributeKey.for_keyword("SlrtStep")
+OVERDUE_KEY = SearchAttributeKey.for_bool("SlrtOverdue")
+
 _ACTIVITY_TIMEOUT = timedelta(seconds=30)
 _RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 SYSTEM = "system"
@@ -151,6 +158,7 @@ class ComplaintWorkflow:
         self._household_satisfied: bool | None = None
         self._done_requests: dict[str, ComplaintSnapshot] = {}
         self._finished = False
+        self._indexed: tuple[ComplaintStep, bool] | None = None
 
     # --- The main loop -------------------------------------------------------------------
 
@@ -766,6 +774,21 @@ class ComplaintWorkflow:
             )
         )
         self._revision += 1
+        self._index()
+
+    def _index(self) -> None:
+        """Keep the step and the overdue flag searchable (Temporal UI, ``temporal workflow
+        list --query "SlrtStep='referred' AND SlrtOverdue=true"``) on complaints started with
+        search attributes (routing's ``search_attributes`` setting)."""
+        if workflow.info().typed_search_attributes.get(TICKET_KEY) is None:
+            return
+        now = (self._step, any(c.breached for c in self._clocks.values()))
+        if now == self._indexed or not workflow.patched(PATCH_INDEX_STEP):
+            return
+        self._indexed = now
+        workflow.upsert_search_attributes(
+            [STEP_KEY.value_set(now[0].value), OVERDUE_KEY.value_set(now[1])]
+        )
 
     def _restart_step_clocks(self, from_step: ComplaintStep | None, to: ComplaintStep) -> None:
         if self._policy is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
-from temporalio.client import Client, WorkflowExecutionDescription
+from temporalio.client import Client, WorkflowExecution, WorkflowExecutionDescription
 from temporalio.service import RPCError, RPCStatusCode
 
 from slrt.contracts.events import ProgramCatalogEntry
@@ -25,6 +25,19 @@ async def described(
                 raise
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"workflow {workflow_id} was never started")
+        await asyncio.sleep(0.2)
+
+
+async def listed(client: Client, query: str, timeout: float = 30.0) -> list[WorkflowExecution]:
+    """The workflows a visibility query finds, once it finds any (visibility lags a little
+    behind the workflow's own state)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = [w async for w in client.list_workflows(query)]
+        if found:
+            return found
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"no workflow matches {query}")
         await asyncio.sleep(0.2)
 
 

@@ -38,7 +38,7 @@ from slrt.contracts.temporal import complaint_workflow_id
 from slrt.contracts.vocabulary import NotificationKind, ReferralDecision
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
-from tests.routing.support import described, processed, publish_catalog
+from tests.routing.support import described, listed, processed, publish_catalog
 from tests.support.harness import TEST_NAMESPACE
 from tests.support.services import service_process
 from tests.workflows.catalog import NATIONAL
@@ -237,3 +237,9 @@ async def test_a_submission_redelivered_while_running_keeps_the_one_run(
         Withdraw(actor=actor(Role.FRONT_OFFICE), request_id=request_id(), reason="duplicate"),
     )
     assert withdrawn.step is S.WITHDRAWN
+    # The step and the overdue flag are kept searchable as the complaint moves.
+    query = f"SlrtTicket = '{complaint.ticket_number}' AND SlrtStep = 'withdrawn'"
+    found = await listed(temporal_client, query)
+    assert [w.id for w in found] == [complaint_workflow_id(c.subject)]
+    indexed = found[0].typed_search_attributes
+    assert indexed.get(SearchAttributeKey.for_bool("SlrtOverdue")) is False
