@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.dashboard import pages, planning_pages, report_pages, reports
+from services.dashboard import pages, planning_pages, report_pages, reports, sla_metrics
 from services.dashboard.consumers import read_model_consumer
 from services.dashboard.settings import DashboardSettings
 from slrt.auth.tokens import AuthSettings, TokenVerifier
@@ -18,6 +18,7 @@ def create_app(settings: DashboardSettings, auth: AuthSettings | None = None) ->
         runtime.spawn(consumer.run(runtime.stop), "read-model-consumer")
         relay = OutboxRelay(runtime.pool, runtime.producer, schema="dashboard")
         runtime.spawn(relay.run(runtime.stop), "outbox-relay")
+        runtime.spawn(sla_metrics.refresh_loop(runtime.pool, settings, runtime.stop), "sla-gauges")
         if settings.report_areas:
             runtime.spawn(
                 reports.schedule_loop(runtime.pool, settings, runtime.stop), "report-schedule"

@@ -53,8 +53,18 @@ class Filters:
         return " AND ".join(clauses), args
 
 
+# The one definition of a late promise (terlambat), judged as of ``$1`` (today): the due date
+# has passed and the household has not had what it was promised. The SLA rates below and the
+# dashboard's breached/at-risk gauges (services/dashboard/sla_metrics.py) both use it. Never
+# NULL, so it can be negated.
+ACK_LATE = (
+    "(c.acknowledged_at IS NULL AND c.acknowledge_due IS NOT NULL AND c.acknowledge_due < $1)"
+)
+RESOLVE_LATE = "(c.resolved_at IS NULL AND c.resolve_due IS NOT NULL AND c.resolve_due < $1)"
+LATE = f"({ACK_LATE} OR {RESOLVE_LATE})"
+
 # Days from receipt to the outcome, and SLA judgements as of ``$today`` (the first argument).
-_MEASURES = """
+_MEASURES = f"""
     count(*) AS complaints,
     count(*) FILTER (WHERE c.open) AS open,
     count(*) FILTER (WHERE NOT c.open) AS closed,
@@ -65,13 +75,13 @@ _MEASURES = """
     count(*) FILTER (WHERE c.resolved_at IS NOT NULL) AS resolved,
     count(*) FILTER (WHERE c.household_response = 'satisfied') AS satisfied,
     count(*) FILTER (WHERE c.household_response IS NOT NULL) AS responses,
-    count(*) FILTER (WHERE c.acknowledge_due IS NOT NULL
-        AND (c.acknowledged_at IS NOT NULL OR c.acknowledge_due < $1)) AS ack_due,
+    count(*) FILTER (WHERE c.acknowledge_due IS NOT NULL AND c.acknowledged_at IS NOT NULL
+        OR {ACK_LATE}) AS ack_due,
     count(*) FILTER (WHERE c.acknowledge_due IS NOT NULL AND c.acknowledged_at IS NOT NULL
         AND (c.acknowledged_at AT TIME ZONE 'Asia/Jakarta')::date <= c.acknowledge_due)
         AS ack_on_time,
-    count(*) FILTER (WHERE c.resolve_due IS NOT NULL
-        AND (c.resolved_at IS NOT NULL OR c.resolve_due < $1)) AS resolve_due,
+    count(*) FILTER (WHERE c.resolve_due IS NOT NULL AND c.resolved_at IS NOT NULL
+        OR {RESOLVE_LATE}) AS resolve_due,
     count(*) FILTER (WHERE c.resolve_due IS NOT NULL AND c.resolved_at IS NOT NULL
         AND (c.resolved_at AT TIME ZONE 'Asia/Jakarta')::date <= c.resolve_due)
         AS resolve_on_time,

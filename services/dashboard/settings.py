@@ -33,3 +33,10 @@ class DashboardSettings(ServiceSettings):
     report_check_seconds: float = Field(default=3600.0, gt=0)
     """How often the scheduler looks for a period whose report is due."""
     timezone: str = "Asia/Jakarta"
+
+    sla_at_risk_days: int = Field(default=2, ge=0)
+    """An open complaint whose promised acknowledgement or resolution falls due today or within
+    this many calendar days after counts as at risk in ``slrt_complaints_at_risk``."""
+    sla_metrics_seconds: float = Field(default=30.0, gt=0)
+    """How often the SLA gauges are recounted from the read model (scrapes read the last
+    count)."""

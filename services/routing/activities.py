@@ -3,10 +3,15 @@
 Publishes carry deterministic event ids (the workflow id and sequence for transitions, the
 workflow-generated request id for requests), so an activity retried after a lost ack produces
 a duplicate that every consumer drops.
+
+They also keep routing's domain metrics (``services/routing/metrics.py``). Bookkeeping for a
+metric never holds a complaint up: if Postgres fails it, the observation is skipped.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +20,7 @@ import asyncpg
 from temporalio import activity
 
 from services.routing import db
+from services.routing.metrics import STEP_DURATION, count_sla_notice, step_left
 from services.routing.settings import RoutingSettings
 from slrt.contracts.events import (
     ComplaintTransitioned,
@@ -39,6 +45,12 @@ from workflows.model import (
     SlaPolicy,
 )
 from workflows.working_days import indonesian_days_off
+
+log = logging.getLogger(__name__)
+
+_BOOKKEEPING_SECONDS = 5.0
+"""Well inside the activity's 30 s timeout: a Postgres that hangs costs an observation, never
+the publish."""
 
 
 def transition_event_id(complaint_id: str, sequence: int) -> str:
@@ -90,15 +102,30 @@ class ComplaintActivities:
 
     @activity.defn(name=ACTIVITY_EMIT_TRANSITION)
     async def emit_transition(self, event: ComplaintTransitioned) -> None:
+        # Observed before publishing: once the event is on the topic its duration is counted,
+        # and the workflow retries the publish until it succeeds, so it is never for nothing.
+        await self._observe_step(event)
         subject = str(event.complaint_id)
         await self._producer.publish(
             event, subject=subject, id=transition_event_id(subject, event.sequence)
         )
 
+    async def _observe_step(self, event: ComplaintTransitioned) -> None:
+        try:
+            async with asyncio.timeout(_BOOKKEEPING_SECONDS), self._pool.acquire() as conn:
+                mark = await db.move_step_mark(conn, event)
+        except (asyncpg.PostgresError, OSError, TimeoutError) as exc:
+            log.warning("step duration not recorded", extra={"error_type": type(exc).__name__})
+            return
+        left = step_left(mark, event.from_step, event.to_step, event.at)
+        if left is not None:
+            STEP_DURATION.labels(left[0]).observe(left[1])
+
     @activity.defn(name=ACTIVITY_REQUEST_NOTIFICATION)
     async def request_notification(self, request: NotificationRequested) -> None:
         subject = str(request.complaint_id or request.request_id)
         await self._producer.publish(request, subject=subject, id=str(request.request_id))
+        count_sla_notice(request)
 
     @activity.defn(name=ACTIVITY_REQUEST_REGISTRY_CHECK)
     async def request_registry_check(self, request: RegistryCheckRequested) -> None:

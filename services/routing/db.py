@@ -1,10 +1,13 @@
-"""Routing's tables: its copy of the program catalog and the repeat-complaint index."""
+"""Routing's tables: its copy of the program catalog, the repeat-complaint index and where each
+open complaint stands (for the step-duration metric)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from slrt.contracts.events import ProgramCatalogEntry
+from services.routing.metrics import StepMark
+from slrt.contracts.complaints import OPEN_STEPS
+from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry
 from slrt.db import Connection
 from workflows.model import RepeatQuery
 
@@ -68,3 +71,39 @@ async def record_and_find_repeats(conn: Connection, query: RepeatQuery) -> list[
         timedelta(days=query.window_days),
     )
     return [r["ticket_number"] for r in rows]
+
+
+async def move_step_mark(conn: Connection, event: ComplaintTransitioned) -> StepMark | None:
+    """Record ``event`` as the complaint's latest transition; the mark it replaces, or None if
+    there was none or ``event`` was recorded already (a retried activity counts nothing)."""
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            "SELECT step, entered_at, sequence FROM complaint_steps "
+            "WHERE complaint_id = $1 FOR UPDATE",
+            event.complaint_id,
+        )
+        mark = StepMark(**dict(row)) if row is not None else None
+        if mark is not None and mark.sequence >= event.sequence:
+            return None
+        if event.to_step not in OPEN_STEPS:
+            await conn.execute(
+                "DELETE FROM complaint_steps WHERE complaint_id = $1", event.complaint_id
+            )
+            return mark
+        # Concurrent first attempts both find no row: the sequence guard keeps one.
+        await conn.execute(
+            """
+            INSERT INTO complaint_steps (complaint_id, step, entered_at, sequence)
+            VALUES ($1, $2, $3, $4)
+            ON CONFLICT (complaint_id) DO UPDATE SET
+                entered_at = CASE WHEN complaint_steps.step = EXCLUDED.step
+                                  THEN complaint_steps.entered_at ELSE EXCLUDED.entered_at END,
+                step = EXCLUDED.step, sequence = EXCLUDED.sequence
+            WHERE complaint_steps.sequence < EXCLUDED.sequence
+            """,
+            event.complaint_id,
+            event.to_step,
+            event.at,
+            event.sequence,
+        )
+        return mark
