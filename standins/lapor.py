@@ -5,18 +5,26 @@
 agency's response (``tanggapan``). Statuses: belum_terverifikasi → terverifikasi →
 didisposisikan → tindak_lanjut → selesai, or ditolak / bukan_kewenangan. A test (or the demo)
 moves a report with ``PUT /_control/reports/{tracking_id}``.
+
+With ``--state-file`` the reports survive a restart, as a real LAPOR! keeps them: the local
+stack's notifier remembers tracking ids across ``make down``/``make up``, and a stand-in that
+forgot them would hand the same ids to new reports.
 """
 
 from __future__ import annotations
 
-import itertools
+import argparse
+import json
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
+import uvicorn
 from fastapi import FastAPI, Header, HTTPException
 from pydantic import BaseModel
 
-from standins.server import main
+from standins.server import LOOPBACK
 
 Status = Literal[
     "belum_terverifikasi",
@@ -35,11 +43,37 @@ class Move(BaseModel):
     tanggapan: str | None = None
 
 
+FIRST_NUMBER = 1000001
+
+
 @dataclass
 class LaporState:
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_key: dict[str, str] = field(default_factory=dict)
-    numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1000001))
+    next_number: int = FIRST_NUMBER
+    path: Path | None = None
+    """Where the reports are kept between runs (None: in memory only)."""
+
+    @classmethod
+    def kept_in(cls, path: Path) -> LaporState:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            return cls(path=path)
+        saved = json.loads(path.read_text())
+        return cls(saved["reports"], saved["by_key"], saved["next_number"], path)
+
+    def new_tracking_id(self) -> str:
+        tracking_id = f"LAPOR-{self.next_number}"
+        self.next_number += 1
+        return tracking_id
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        keep = {"reports": self.reports, "by_key": self.by_key, "next_number": self.next_number}
+        scratch = self.path.with_suffix(".tmp")
+        scratch.write_text(json.dumps(keep))
+        os.replace(scratch, self.path)  # whole or not at all, even if killed mid-write
 
 
 def create_app(state: LaporState) -> FastAPI:
@@ -55,7 +89,7 @@ def create_app(state: LaporState) -> FastAPI:
         if idempotency_key and idempotency_key in state.by_key:
             tracking_id = state.by_key[idempotency_key]
         else:
-            tracking_id = f"LAPOR-{next(state.numbers)}"
+            tracking_id = state.new_tracking_id()
             state.reports[tracking_id] = {
                 "report": report,
                 "status": "belum_terverifikasi",
@@ -63,6 +97,7 @@ def create_app(state: LaporState) -> FastAPI:
             }
             if idempotency_key:
                 state.by_key[idempotency_key] = tracking_id
+            state.save()
         return {"tracking_id": tracking_id, "status": state.reports[tracking_id]["status"]}
 
     @app.get("/api/v1/reports/{tracking_id}")
@@ -81,10 +116,20 @@ def create_app(state: LaporState) -> FastAPI:
         if tracking_id not in state.reports:
             raise HTTPException(404)
         state.reports[tracking_id].update(status=change.status, tanggapan=change.tanggapan)
+        state.save()
         return {"tracking_id": tracking_id, "status": change.status}
 
     return app
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m standins.lapor", description=__doc__)
+    parser.add_argument("--port", type=int, default=8091)
+    parser.add_argument("--state-file", type=Path, help="keep the reports here across restarts")
+    args = parser.parse_args()
+    state = LaporState.kept_in(args.state_file) if args.state_file else LaporState()
+    uvicorn.run(create_app(state), host=LOOPBACK, port=args.port)
+
+
 if __name__ == "__main__":
-    main("lapor", create_app(LaporState()), 8091)
+    main()

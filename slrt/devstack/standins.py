@@ -33,7 +33,11 @@ class StandinProcess:
         self.port = STANDIN_PORTS[name]
         self.log_file = stack.data_dir / "logs" / f"{self.name}.log"
         self.pid_file = PidFile(stack.data_dir / "pids" / f"{self.name}.pid")
-        self.args = ["--folder", str(stack.data_dir / "mail")] if name == "smtp_sink" else []
+        self.args: list[str] = {
+            "smtp_sink": ["--folder", str(stack.data_dir / "mail")],
+            # LAPOR! keeps its reports: the notifier's tracking ids outlive a restart.
+            "lapor": ["--state-file", str(stack.data_dir / "standins" / "lapor.json")],
+        }.get(name, [])
 
     @property
     def url(self) -> str:
