@@ -23,6 +23,18 @@ PROGRAM = "LANSIA_E2E"
 CALLBACK_SPAN = "POST /v1/referrals/{referral_id}/callback"
 
 
+def _complaint(program: str, description: str) -> dict[str, Any]:
+    """A walk-in complaint about ``program`` from a registered resident of Kabupaten Bandung."""
+    return {
+        "channel": "puskesos_walk_in",
+        "village_code": "3204052001",
+        "complainant": {"nik": "3204054107850003", "name": "Siti Aminah", "phone": "081234567890"},
+        "category": "implementation",
+        "program_code": program,
+        "description": description,
+    }
+
+
 def _trace_of(store: SpanStore, trace_id: str) -> list[ReceivedSpan]:
     return [s for s in store.spans() if s.trace_id == trace_id]
 
@@ -48,18 +60,7 @@ async def test_one_complaint_is_one_connected_trace_across_the_four_services(
                 submitted = await client.post(
                     "/v1/complaints",
                     headers={**services.auth("front_office"), "Idempotency-Key": "trace-1"},
-                    json={
-                        "channel": "puskesos_walk_in",
-                        "village_code": "3204052001",
-                        "complainant": {
-                            "nik": "3204054107850003",
-                            "name": "Siti Aminah",
-                            "phone": "081234567890",
-                        },
-                        "category": "implementation",
-                        "program_code": "PKH",
-                        "description": "Bantuan PKH tahap 3 belum diterima.",
-                    },
+                    json=_complaint("PKH", "Bantuan PKH tahap 3 belum diterima."),
                 )
             assert submitted.status_code == 202, submitted.text
 
@@ -225,18 +226,7 @@ async def test_a_referral_by_webhook_and_its_signed_answer_continue_the_complain
                 submitted = await client.post(
                     "/v1/complaints",
                     headers={**services.auth("front_office"), "Idempotency-Key": "trace-2"},
-                    json={
-                        "channel": "puskesos_walk_in",
-                        "village_code": "3204052001",
-                        "complainant": {
-                            "nik": "3204054107850003",
-                            "name": "Siti Aminah",
-                            "phone": "081234567890",
-                        },
-                        "category": "implementation",
-                        "program_code": PROGRAM,
-                        "description": "Bantuan lansia bulan ini belum diterima.",
-                    },
+                    json=_complaint(PROGRAM, "Bantuan lansia bulan ini belum diterima."),
                 )
                 assert submitted.status_code == 202, submitted.text
                 complaint = submitted.json()["complaint_id"]
