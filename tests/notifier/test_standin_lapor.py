@@ -36,4 +36,3 @@ def test_reports_and_their_numbers_survive_a_restart(tmp_path: Path) -> None:
     other = {**REPORT, "referensi_eksternal": "ref-2"}
     second = after.post("/api/v1/reports", json=other, headers={"Idempotency-Key": "k2"}).json()
     assert second["tracking_id"] != filed["tracking_id"]
-
