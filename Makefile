@@ -3,18 +3,20 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
-STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml dev/pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
 
 .PHONY: install up down status test lint typecheck chart pytest lock clean-data
 
-## install: the venv with every pinned dependency (re-runs only when the lock changes)
+## install: the venv with every pinned dependency, the project and the development-only
+## distribution in dev/ (local stack, dev token issuer, demo, stand-ins), both editable
+## (re-runs only when the lock or a pyproject changes)
 install: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml dev/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
-	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e . -e ./dev
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -46,9 +48,9 @@ chart: install
 pytest: install
 	$(BIN)/pytest
 
-## lock: re-resolve requirements.lock after changing pyproject.toml
+## lock: re-resolve requirements.lock after changing pyproject.toml or dev/pyproject.toml
 lock:
-	$(BIN)/uv pip compile -q --python-version 3.11 --all-extras --output-file requirements.lock pyproject.toml
+	$(BIN)/uv pip compile -q --python-version 3.11 --all-extras --output-file requirements.lock pyproject.toml dev/pyproject.toml
 
 ## clean-data: delete the local stack's data (stop it first)
 clean-data: down

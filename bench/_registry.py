@@ -19,15 +19,15 @@ from typing import Any
 
 import asyncpg
 
-from services.registry.generate import write_extract
 from services.registry.places_loader import ensure_places
 from services.registry.store.catalog import ensure_seed
 from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
-from slrt.devstack.config import StackSettings
-from slrt.devstack.postgres import Postgres
-from slrt.devstack.process import free_port
 from slrt.settings import ConnectionSettings
+from slrt_dev.stack.config import StackSettings
+from slrt_dev.stack.postgres import Postgres
+from slrt_dev.stack.process import free_port
+from slrt_dev.synthetic import write_extract
 
 RESULTS = Path(__file__).parent / "results"
 

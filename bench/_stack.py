@@ -22,7 +22,7 @@ import asyncpg
 
 from slrt.contracts.topics import ALL_TOPICS, dead_letter_topic
 from slrt.settings import ConnectionSettings
-from tests.support.harness import TEST_NAMESPACE, RealStack
+from slrt_dev.sandbox.infra import TEST_NAMESPACE, RealStack
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -32,8 +32,8 @@ import httpx
 import psutil
 
 from bench._stack import RESULTS, latency, real_stack, service_env, write_result
-from slrt.devstack.process import free_port
-from tests.support.services import dev_issuer, service_process
+from slrt_dev.sandbox.processes import dev_issuer, service_process
+from slrt_dev.stack.process import free_port
 
 CONCURRENCY = (16, 64)
 BODY = {

@@ -25,9 +25,9 @@ import httpx
 
 from bench._registry import database_dsn, postgres, scale, write_result
 from bench.registry_import import DATABASE
-from slrt.auth.dev_issuer import DevIssuer
 from slrt.auth.principal import Role
-from slrt.devstack.process import free_port
+from slrt_dev.issuer import DevIssuer
+from slrt_dev.stack.process import free_port
 
 ISSUER = "https://auth.slrt.bench/registry"
 

@@ -36,8 +36,8 @@ from bench._empty_workflow import EmptyComplaint, noop
 from bench._stack import latency, real_stack, write_result
 from slrt.contracts.temporal import complaint_workflow_id
 from slrt.settings import ConnectionSettings
-from tests.e2e.conftest import Stack, standin, start_services
-from tests.support.harness import RealStack
+from slrt_dev.sandbox.infra import RealStack
+from slrt_dev.sandbox.processes import Stack, standin, start_services
 
 POLL = 0.1
 BODY = {

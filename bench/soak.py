@@ -28,7 +28,7 @@ import psutil
 
 from bench._stack import RESULTS, real_stack, write_result
 from bench.routing_e2e import real_complaint
-from tests.e2e.conftest import SERVICES, Stack, standin, start_services
+from slrt_dev.sandbox.processes import SERVICES, Stack, standin, start_services
 
 
 def capacity_rate() -> float | None:

@@ -13,13 +13,12 @@ import asyncio
 import csv
 import io
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
-
-from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
 
 from services.registry.domain.names import name_key
 from services.registry.domain.proposals import DISABILITIES, RELATIONS, SCHOOL_STATUSES
@@ -360,16 +359,12 @@ async def _run(path: Path, started_by: str) -> ImportReport:
         async with pool.acquire() as conn:
             await ensure_places(conn)
             await ensure_seed(conn, changed_by=started_by, source="/slrt/registry")
-        columns = (TextColumn("{task.description}"), BarColumn(), TransferSpeedColumn())
-        with path.open("rb") as raw, Progress(*columns) as bar:
+        progress = _Progress(size)
+        with path.open("rb") as raw:
             f = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-            task = bar.add_task("copying", total=size)
 
             def advance(_: int) -> None:
-                bar.update(task, completed=raw.tell())
-
-            def phase(name: str) -> None:
-                bar.update(task, description=name, completed=size if name != "copying" else 0)
+                progress.copied(raw.tell())
 
             async with pool.acquire() as conn:
                 report = await import_extract(
@@ -378,13 +373,38 @@ async def _run(path: Path, started_by: str) -> ImportReport:
                     file_name=path.name,
                     started_by=started_by,
                     on_rows=advance,
-                    on_phase=phase,
+                    on_phase=progress.phase,
                 )
-            bar.update(task, description="refreshing aggregates")
+            progress.phase("refreshing aggregates")
             await aggregates.refresh(pool)
     finally:
         await pool.close()
     return report
+
+
+class _Progress:
+    """The command line's progress on stderr: each phase, and while copying the share of the
+    file sent and the rate, at most once a second (plain lines: a log file reads them too)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = max(size, 1)
+        self._began = time.monotonic()
+        self._shown = 0.0
+
+    def phase(self, name: str) -> None:
+        print(f"{name}…", file=sys.stderr, flush=True)
+
+    def copied(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self._shown < 1.0 and done < self._size:
+            return
+        self._shown = now
+        rate = done / max(now - self._began, 1e-6) / 1e6
+        print(
+            f"  copying {100 * done / self._size:5.1f} % ({rate:.1f} MB/s)",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,8 +11,8 @@ import jwt
 import pytest
 
 from slrt.auth import Role
-from slrt.auth.dev_issuer import DevIssuer
 from slrt.auth.tokens import AuthSettings, InvalidToken, TokenVerifier
+from slrt_dev.issuer import DevIssuer
 
 ISSUER = "https://auth.slrt.local/dev"
 
@@ -88,7 +88,7 @@ def test_dev_token_command_prints_a_verifiable_token(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "slrt.auth.dev_issuer",
+            "slrt_dev.issuer",
             "token",
             "--role",
             "manager",

@@ -40,7 +40,7 @@ from slrt.settings import ConnectionSettings
 from tests.dashboard.conftest import serve, start_dashboard
 from tests.dashboard.test_browser import ARTIFACTS
 from tests.dashboard.test_registry_aggregates import migrate_registry, registry_app
-from tests.support.services import dev_issuer
+from tests.support.harness import dev_issuer
 
 DISTRICT = "3204"
 INDIVIDUALS = 1_000_000

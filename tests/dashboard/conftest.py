@@ -17,17 +17,16 @@ import uvicorn
 
 from services.dashboard.consumers import handle
 from services.dashboard.settings import DashboardSettings
-from slrt.auth.dev_issuer import DevIssuer
 from slrt.auth.principal import Role
 from slrt.contracts.envelope import Envelope, EventData
 from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
-from slrt.devstack.process import free_port
 from slrt.kafka import EventConsumer, EventProducer
 from slrt.settings import ConnectionSettings
+from slrt_dev.issuer import DevIssuer
+from slrt_dev.stack.process import free_port
 from tests.dashboard.stories import district_stories, spread_stories
-from tests.support.harness import RealStack
-from tests.support.services import dev_issuer, service_process
+from tests.support.harness import RealStack, dev_issuer, service_process
 
 Publish = Callable[[list[tuple[str, EventData, str]]], Awaitable[list[Envelope]]]
 

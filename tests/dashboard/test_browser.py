@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from slrt.devstack.config import REPO_ROOT
+from slrt_dev.stack.config import REPO_ROOT
 from tests.dashboard.conftest import RunningDashboard
 
 CHROMIUM = "/usr/bin/chromium"

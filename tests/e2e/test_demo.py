@@ -11,14 +11,14 @@ from pathlib import Path
 
 import asyncpg
 
-from demo import load as loader
-from demo.cli import console, play_week
-from demo.paths import PATHS
-from demo.report import timeline_table, totals_table
-from demo.settings import DemoSettings
-from slrt.devstack.config import StackSettings
 from slrt.settings import ConnectionSettings
-from tests.e2e.conftest import standin, start_services
+from slrt_dev.demo import load as loader
+from slrt_dev.demo.cli import console, play_week
+from slrt_dev.demo.paths import PATHS
+from slrt_dev.demo.report import timeline_table, totals_table
+from slrt_dev.demo.settings import DemoSettings
+from slrt_dev.stack.config import StackSettings
+from tests.support.harness import standin, start_services
 
 
 async def test_the_week_at_a_small_district_ends_every_path_where_it_should(

@@ -3,9 +3,9 @@ complaint exactly once, the timeline shows step changes only."""
 
 from __future__ import annotations
 
-from demo.paths import PATHS, week
-from demo.played import Played
-from demo.report import _steps, totals
+from slrt_dev.demo.paths import PATHS, week
+from slrt_dev.demo.played import Played
+from slrt_dev.demo.report import _steps, totals
 
 
 def test_a_week_as_long_as_the_paths_plays_each_path_once_and_longer_weeks_repeat_them() -> None:

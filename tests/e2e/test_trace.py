@@ -15,8 +15,9 @@ import asyncpg
 import httpx
 
 from slrt.settings import ConnectionSettings
-from tests.e2e.conftest import WEBHOOK_KEY, Stack, standin, start_services, until
+from tests.support.harness import WEBHOOK_KEY, Stack, standin, start_services
 from tests.support.otlp_receiver import ReceivedSpan, SpanStore, otlp_receiver
+from tests.support.polling import until
 
 SERVICE_NAMES = {"slrt-intake", "slrt-routing", "slrt-registry", "slrt-notifier"}
 PROGRAM = "LANSIA_E2E"

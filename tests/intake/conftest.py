@@ -17,7 +17,6 @@ from fastapi import FastAPI
 
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
-from slrt.auth.dev_issuer import DevIssuer
 from slrt.auth.principal import Role
 from slrt.auth.tokens import AuthSettings
 from slrt.contracts.complaints import ComplaintSnapshot, ComplaintStep
@@ -28,6 +27,7 @@ from slrt.contracts.vocabulary import Category, Channel
 from slrt.kafka import EventProducer
 from slrt.service import Runtime
 from slrt.settings import ConnectionSettings
+from slrt_dev.issuer import DevIssuer
 from tests.support.harness import RealStack
 
 ISSUER = "https://auth.slrt.local/test"

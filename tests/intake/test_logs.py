@@ -8,13 +8,13 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from slrt.auth.dev_issuer import DevIssuer
 from slrt.auth.principal import Role
 from slrt.contracts.complaints import ComplaintStep
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
+from slrt_dev.issuer import DevIssuer
 from tests.intake.conftest import ISSUER, transition, until, walk_in
-from tests.support.services import service_process
+from tests.support.harness import service_process
 
 PERSONAL = ("Siti Aminah", "3204054107850003", "081234567890", "Sukamaju")
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import httpx
 
-from slrt.auth.dev_issuer import DevIssuer
 from slrt.auth.principal import Role
 from slrt.settings import ConnectionSettings
+from slrt_dev.issuer import DevIssuer
 from tests.intake.conftest import ISSUER
-from tests.support.services import service_process
+from tests.support.harness import service_process
 
 CHECKS = ",".join(
     [

@@ -25,9 +25,9 @@ from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
-from standins import lapor, siks_ng, sms_gateway, webhook_receiver
-from standins.server import serving
-from standins.smtp_sink import SmtpSink
+from slrt_dev.standins import lapor, siks_ng, sms_gateway, webhook_receiver
+from slrt_dev.standins.server import serving
+from slrt_dev.standins.smtp_sink import SmtpSink
 from tests.support.harness import RealStack
 
 WEBHOOK_SECRET_REF = "pkh-direct"

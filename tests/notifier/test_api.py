@@ -16,13 +16,13 @@ from services.notifier.app import create_app
 from services.notifier.domain import DeliveryStatus, SendResult
 from services.notifier.settings import NotifierSettings
 from slrt.auth import Role
-from slrt.auth.dev_issuer import DevIssuer
 from slrt.auth.tokens import AuthSettings, TokenVerifier
 from slrt.contracts.events import NotificationRequested, Recipient
 from slrt.contracts.vocabulary import NotificationKind
 from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
 from slrt.settings import ConnectionSettings
+from slrt_dev.issuer import DevIssuer
 
 ISSUER = "https://auth.slrt.local/dev"
 PHONE = "081234567890"

@@ -14,7 +14,7 @@ from slrt.contracts.envelope import Envelope
 from slrt.contracts.events import NotificationRequested
 from slrt.contracts.topics import dead_letter_topic
 from slrt.contracts.vocabulary import ProgramChannel
-from standins.server import serving
+from slrt_dev.standins.server import serving
 from tests.notifier.conftest import (
     WEBHOOK_SECRET_REF,
     StandIns,

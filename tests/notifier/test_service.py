@@ -8,16 +8,15 @@ from pathlib import Path
 import httpx
 
 from slrt.auth import Role
-from slrt.auth.dev_issuer import DevIssuer
 from slrt.contracts.envelope import Envelope
 from slrt.contracts.events import NotificationDelivered, NotificationRequested, Recipient
 from slrt.contracts.topics import Topic, dead_letter_topic
 from slrt.contracts.vocabulary import NotificationKind
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
+from slrt_dev.issuer import DevIssuer
 from tests.notifier.conftest import StandIns, outcomes_for
-from tests.support.harness import RealStack
-from tests.support.services import service_process
+from tests.support.harness import RealStack, service_process
 
 ISSUER = "https://auth.slrt.local/dev"
 

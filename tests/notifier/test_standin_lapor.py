@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from standins.lapor import LaporState, create_app
+from slrt_dev.standins.lapor import LaporState, create_app
 
 REPORT = {
     "judul": "Rujukan SLRT",

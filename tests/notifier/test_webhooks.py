@@ -10,7 +10,7 @@ from standardwebhooks import Webhook
 from services.notifier.payloads import NIK_MASK, WEBHOOK_PAYLOAD_TYPE
 from slrt.contracts.events import NotificationDelivered, NotificationFailed, ProgramCatalogEntry
 from slrt.contracts.vocabulary import ProgramChannel
-from standins.server import free_port
+from slrt_dev.standins.server import free_port
 from tests.notifier.conftest import (
     WEBHOOK_SECRET_REF,
     StandIns,

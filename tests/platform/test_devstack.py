@@ -11,10 +11,10 @@ import asyncpg
 import psutil
 import pytest
 
-from slrt.devstack.config import StackSettings
-from slrt.devstack.kafka import Kafka
-from slrt.devstack.postgres import Postgres
-from slrt.devstack.process import PidFile, StackError, free_port, spawn, terminate
+from slrt_dev.stack.config import StackSettings
+from slrt_dev.stack.kafka import Kafka
+from slrt_dev.stack.postgres import Postgres
+from slrt_dev.stack.process import PidFile, StackError, free_port, spawn, terminate
 from tests.support.harness import postgres_folder
 
 

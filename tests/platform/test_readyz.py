@@ -10,8 +10,7 @@ import httpx
 
 from slrt.admin import create_topics
 from slrt.settings import ConnectionSettings
-from tests.support.harness import RealStack, start_local_kafka
-from tests.support.services import service_process
+from tests.support.harness import RealStack, service_process, start_local_kafka
 
 
 async def _wait_for_status(url: str, status: int, timeout: float = 60.0) -> dict[str, object]:

@@ -18,18 +18,18 @@ import pytest
 from fastapi import FastAPI
 
 from services.registry.app import create_app
-from services.registry.generate import write_extract
 from services.registry.importer import ImportReport, import_extract
 from services.registry.places_loader import ensure_places
 from services.registry.settings import RegistrySettings
 from services.registry.store.catalog import ensure_seed
-from slrt.auth.dev_issuer import DevIssuer
 from slrt.auth.principal import Role
 from slrt.auth.tokens import AuthSettings
 from slrt.contracts.topics import Topic, dead_letter_topic
 from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
 from slrt.settings import ConnectionSettings
+from slrt_dev.issuer import DevIssuer
+from slrt_dev.synthetic import write_extract
 from tests.support.harness import RealStack
 
 TODAY = date(2026, 11, 27)

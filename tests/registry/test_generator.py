@@ -11,8 +11,8 @@ from pathlib import Path
 
 from services.registry.domain.identity import decode_nik
 from services.registry.extract import COLUMNS
-from services.registry.generate import write_extract
 from slrt.places import directory
+from slrt_dev.synthetic import write_extract
 from tests.registry.conftest import TODAY
 
 
@@ -85,7 +85,7 @@ def test_the_command_line_writes_an_extract_with_deliberate_errors(tmp_path: Pat
         [
             sys.executable,
             "-m",
-            "services.registry.generate",
+            "slrt_dev.synthetic",
             "--district",
             "32.04",
             "--individuals",

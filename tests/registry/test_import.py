@@ -13,8 +13,8 @@ from pathlib import Path
 import asyncpg
 
 from services.registry.extract import COLUMNS
-from services.registry.generate import write_extract
 from slrt.auth.principal import Role
+from slrt_dev.synthetic import write_extract
 from tests.registry.conftest import TODAY, Registry, import_file
 
 

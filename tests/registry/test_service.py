@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 
-from slrt.auth.dev_issuer import DevIssuer
 from slrt.auth.principal import Role
+from slrt_dev.issuer import DevIssuer
 from tests.registry.conftest import ISSUER
-from tests.support.services import service_process
+from tests.support.harness import service_process
 
 
 async def test_the_service_starts_prepares_its_schema_and_serves(

@@ -39,8 +39,7 @@ from slrt.contracts.vocabulary import NotificationKind, ReferralDecision
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
 from tests.routing.support import described, listed, processed, publish_catalog
-from tests.support.harness import TEST_NAMESPACE
-from tests.support.services import service_process
+from tests.support.harness import TEST_NAMESPACE, service_process
 from tests.workflows.catalog import NATIONAL
 from tests.workflows.support import Driven, actor, request_id, submitted
 

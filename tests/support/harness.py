@@ -1,167 +1,40 @@
-"""One harness for the real stack in tests: PostgreSQL, Kafka, Temporal.
+"""The real stack in tests: PostgreSQL, Kafka, Temporal, and the services as processes.
 
-Each component comes from, in this order:
-1. environment variables (``SLRT_TEST_POSTGRES_DSN``, ``SLRT_TEST_KAFKA_BOOTSTRAP``,
-   ``SLRT_TEST_TEMPORAL_ADDRESS``) — a stack someone already runs;
-2. testcontainers, when a Docker engine answers;
-3. the local-stack code (``slrt.devstack``) started on free ports in a temporary folder.
-Nothing is faked: every test that talks to one of these talks to the real server.
+The code is the development distribution's sandbox (``slrt_dev.sandbox``), which the
+benchmarks use too; this module is its name in the tests. Where each component comes from:
+``slrt_dev/sandbox/infra.py``.
 """
 
-from __future__ import annotations
+from slrt_dev.sandbox.infra import (
+    TEST_NAMESPACE,
+    RealStack,
+    postgres_folder,
+    start_local_kafka,
+)
+from slrt_dev.sandbox.processes import (
+    ANSWER_LINK_KEY,
+    SERVICES,
+    WEBHOOK_KEY,
+    Stack,
+    dev_issuer,
+    service_env,
+    service_process,
+    standin,
+    start_services,
+)
 
-import asyncio
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
-from contextlib import ExitStack
-from dataclasses import dataclass
-from pathlib import Path
-
-from slrt.admin import create_topics
-from slrt.devstack.config import StackSettings
-from slrt.devstack.kafka import Kafka
-from slrt.devstack.postgres import Postgres
-from slrt.devstack.process import free_port
-from slrt.devstack.temporal import TemporalDevServer
-from slrt.settings import ConnectionSettings
-
-TEST_NAMESPACE = "slrt"
-
-
-def docker_available() -> bool:
-    try:
-        import docker
-
-        docker.from_env(timeout=3).ping()
-    except Exception:
-        return False
-    return True
-
-
-@dataclass
-class Started:
-    address: str
-    stop: Callable[[], object]
-    admin: str | None = None
-    """For PostgreSQL: a superuser DSN (dropping a test database must be able to end
-    autovacuum workers in it, which only a superuser may)."""
-
-
-def postgres_folder() -> Path:
-    """A folder the PostgreSQL OS user can reach. Not under pytest's temporary root: pytest
-    resets that root to mode 0700 at each session start, which would lock the server out."""
-    return Path(tempfile.mkdtemp(prefix="slrt-test-postgres-"))
-
-
-def start_postgres(work: Path) -> Started:
-    if dsn := os.environ.get("SLRT_TEST_POSTGRES_DSN"):
-        return Started(dsn, lambda: None, os.environ.get("SLRT_TEST_POSTGRES_ADMIN_DSN", dsn))
-    if docker_available():
-        from testcontainers.postgres import PostgresContainer
-
-        container = PostgresContainer("postgres:18", driver=None).start()
-        url = container.get_connection_url()
-        return Started(url, container.stop, url)
-    stack = StackSettings()
-    pg = Postgres(work, free_port(), database="slrt", user="slrt", os_user=stack.postgres_os_user)
-    pg.start()
-    asyncio.run(pg.ensure_database())
-
-    def stop() -> None:
-        pg.stop()
-        shutil.rmtree(work, ignore_errors=True)
-
-    return Started(pg.dsn, stop, f"postgresql://postgres@127.0.0.1:{pg.port}/postgres")
-
-
-def start_kafka(work: Path, cache: Path) -> Started:
-    if bootstrap := os.environ.get("SLRT_TEST_KAFKA_BOOTSTRAP"):
-        return Started(bootstrap, lambda: None)
-    if docker_available():
-        from testcontainers.kafka import KafkaContainer
-
-        container = KafkaContainer("apache/kafka:4.1.0").with_kraft().start()
-        return Started(container.get_bootstrap_server(), container.stop)
-    kafka = start_local_kafka(work, cache)
-    return Started(kafka.bootstrap, kafka.stop)
-
-
-def start_local_kafka(work: Path, cache: Path) -> Kafka:
-    """A broker of our own (also for tests that stop and restart it)."""
-    kafka = Kafka(work, cache, free_port(), free_port(), partitions=2, heap="384m")
-    kafka.start()
-    return kafka
-
-
-def start_temporal(work: Path) -> Started:
-    if address := os.environ.get("SLRT_TEST_TEMPORAL_ADDRESS"):
-        return Started(address, lambda: None)
-    if docker_available():
-        from testcontainers.core.container import DockerContainer
-        from testcontainers.core.waiting_utils import wait_for_logs
-
-        container = (
-            DockerContainer("temporalio/temporal:1.5.1")
-            .with_command(f"server start-dev --ip 0.0.0.0 --namespace {TEST_NAMESPACE} --headless")
-            .with_exposed_ports(7233)
-            .start()
-        )
-        wait_for_logs(container, "Temporal server", timeout=60)
-        host = container.get_container_host_ip()
-        return Started(f"{host}:{container.get_exposed_port(7233)}", container.stop)
-    server = TemporalDevServer(work, free_port(), free_port(), TEST_NAMESPACE, ui=False)
-    server.start()
-    return Started(server.address, server.stop)
-
-
-class RealStack:
-    """Starts each component on first use and stops all of them at the end of the session."""
-
-    def __init__(self, work: Path) -> None:
-        self.work = work
-        self.cache = StackSettings().cache  # share downloaded Kafka jars with `make up`
-        self._stops = ExitStack()
-        self._postgres: str | None = None
-        self._postgres_admin: str | None = None
-        self._kafka: str | None = None
-        self._temporal: str | None = None
-
-    @property
-    def postgres_dsn(self) -> str:
-        if self._postgres is None:
-            started = start_postgres(postgres_folder())
-            self._stops.callback(started.stop)
-            self._postgres = started.address
-            self._postgres_admin = started.admin or started.address
-        return self._postgres
-
-    @property
-    def postgres_admin_dsn(self) -> str:
-        _ = self.postgres_dsn
-        assert self._postgres_admin is not None
-        return self._postgres_admin
-
-    @property
-    def kafka_bootstrap(self) -> str:
-        if self._kafka is None:
-            started = start_kafka(self.work / "kafka", self.cache)
-            self._stops.callback(started.stop)
-            self._kafka = started.address
-        return self._kafka
-
-    @property
-    def temporal_address(self) -> str:
-        if self._temporal is None:
-            started = start_temporal(self.work / "temporal")
-            self._stops.callback(started.stop)
-            self._temporal = started.address
-        return self._temporal
-
-    async def create_topics(self, *names: str, partitions: int = 2) -> None:
-        settings = ConnectionSettings(kafka_bootstrap=self.kafka_bootstrap)
-        await create_topics(settings, partitions=partitions, topics=names)
-
-    def close(self) -> None:
-        self._stops.close()
+__all__ = [
+    "ANSWER_LINK_KEY",
+    "SERVICES",
+    "TEST_NAMESPACE",
+    "WEBHOOK_KEY",
+    "RealStack",
+    "Stack",
+    "dev_issuer",
+    "postgres_folder",
+    "service_env",
+    "service_process",
+    "standin",
+    "start_local_kafka",
+    "start_services",
+]

@@ -11,5 +11,5 @@ Each is a real server on loopback that plays one outside party the notifier talk
 - ``sms_gateway`` — an HTTP SMS gateway sink;
 - ``smtp_sink`` — an SMTP server (aiosmtpd) that keeps what it receives.
 
-Run one with ``python -m standins.<name> --port N``; they bind to 127.0.0.1 only.
+Run one with ``python -m slrt_dev.standins.<name> --port N``; they bind to 127.0.0.1 only.
 """

@@ -27,7 +27,7 @@ import httpx
 from fastapi import FastAPI, Request, Response
 from pydantic import BaseModel
 
-from standins.server import main
+from slrt_dev.standins.server import main
 
 Mode = Literal["ok", "fail", "slow", "throttle", "gone", "down"]
 TOLERANCE_SECONDS = 300

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from slrt.contracts.temporal import SEARCH_ATTRIBUTES
-from slrt.devstack.process import (
+from slrt_dev.stack.process import (
     PidFile,
     StackError,
     ensure_ports_free,

@@ -14,7 +14,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from slrt.devstack.process import (
+from slrt_dev.stack.process import (
     PidFile,
     StackError,
     ensure_ports_free,
@@ -24,7 +24,7 @@ from slrt.devstack.process import (
     wait_until,
 )
 
-KAFKA_FILES = Path(__file__).resolve().parents[2] / "deploy" / "local" / "kafka"
+KAFKA_FILES = Path(__file__).resolve().parents[3] / "deploy" / "local" / "kafka"
 
 
 def _require_java() -> str:
@@ -182,7 +182,7 @@ class Kafka:
         self.config.write_text(
             "\n".join(
                 [
-                    "# Written by slrt.devstack on every start; edit StackSettings, not this file.",
+                    "# Written by slrt_dev.stack at every start; edit StackSettings, not this.",
                     "process.roles=broker,controller",
                     "node.id=1",
                     f"controller.quorum.bootstrap.servers=127.0.0.1:{self.controller_port}",

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
 
-from standins.server import main
+from slrt_dev.standins.server import main
 
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import asyncpg
 
-from slrt.devstack.process import StackError, ensure_ports_free, port_in_use, wait_until
+from slrt_dev.stack.process import StackError, ensure_ports_free, port_in_use, wait_until
 
 
 def _bin(name: str) -> Path:

@@ -41,7 +41,9 @@ async def serving(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
 
 
 def main(name: str, app: FastAPI, default_port: int) -> None:
-    parser = argparse.ArgumentParser(prog=f"python -m standins.{name}", description=app.title)
+    parser = argparse.ArgumentParser(
+        prog=f"python -m slrt_dev.standins.{name}", description=app.title
+    )
     parser.add_argument("--port", type=int, default=default_port)
     args = parser.parse_args()
     uvicorn.run(app, host=LOOPBACK, port=args.port)

@@ -13,15 +13,15 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from demo import load as loader
-from demo.paths import PATHS, Who, week
-from demo.people import Person, registered, unregistered
-from demo.play import Player
-from demo.played import Played
-from demo.report import timeline_table, totals, totals_table
-from demo.settings import DemoSettings
-from slrt.auth.dev_issuer import DevIssuer, default_issuer
 from slrt.settings import ConnectionSettings
+from slrt_dev.demo import load as loader
+from slrt_dev.demo.paths import PATHS, Who, week
+from slrt_dev.demo.people import Person, registered, unregistered
+from slrt_dev.demo.play import Player
+from slrt_dev.demo.played import Played
+from slrt_dev.demo.report import timeline_table, totals, totals_table
+from slrt_dev.demo.settings import DemoSettings
+from slrt_dev.issuer import DevIssuer, default_issuer
 
 console = Console(width=max(Console().width, 140))
 

@@ -24,7 +24,7 @@ import uvicorn
 from fastapi import FastAPI, Header, HTTPException
 from pydantic import BaseModel
 
-from standins.server import LOOPBACK
+from slrt_dev.standins.server import LOOPBACK
 
 Status = Literal[
     "belum_terverifikasi",
@@ -123,7 +123,7 @@ def create_app(state: LaporState) -> FastAPI:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m standins.lapor", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m slrt_dev.standins.lapor", description=__doc__)
     parser.add_argument("--port", type=int, default=8091)
     parser.add_argument("--state-file", type=Path, help="keep the reports here across restarts")
     args = parser.parse_args()

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Header, HTTPException
 
-from standins.server import main
+from slrt_dev.standins.server import main
 
 KINDS = ("keluhan_kepesertaan", "usulan_daftar_awal")
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from slrt.devstack.config import REPO_ROOT, StackSettings
-from slrt.devstack.process import PidFile, ensure_ports_free, spawn, terminate, wait_until
+from slrt_dev.stack.config import REPO_ROOT, StackSettings
+from slrt_dev.stack.process import PidFile, ensure_ports_free, spawn, terminate, wait_until
 
 SERVICE_NAMES = ("registry", "notifier", "routing", "intake", "dashboard")
 

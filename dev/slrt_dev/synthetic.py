@@ -1,6 +1,6 @@
 """Synthetic district: a realistic DT-PPFM extract for the demo, the tests and the benchmarks.
 
-``python -m services.registry.generate --district 3204 --individuals 300000 --seed 7 --out F``
+``python -m slrt_dev.synthetic --district 3204 --individuals 300000 --seed 7 --out F``
 
 Names from Faker's ``id_ID`` locale; NIK and KK numbers consistent with the village, birth date
 and sex; household sizes, welfare deciles, disability prevalence and program participation

@@ -13,19 +13,19 @@ from rich.console import Console
 from rich.table import Table
 
 from slrt.admin import create_topics
-from slrt.auth.dev_issuer import default_issuer
-from slrt.devstack.config import StackSettings
-from slrt.devstack.kafka import Kafka
-from slrt.devstack.postgres import Postgres
-from slrt.devstack.process import StackError
-from slrt.devstack.services import ServiceProcess, service_processes
-from slrt.devstack.standins import (
+from slrt_dev.issuer import default_issuer
+from slrt_dev.stack.config import StackSettings
+from slrt_dev.stack.kafka import Kafka
+from slrt_dev.stack.postgres import Postgres
+from slrt_dev.stack.process import StackError
+from slrt_dev.stack.services import ServiceProcess, service_processes
+from slrt_dev.stack.standins import (
     StandinProcess,
     notifier_env,
     registry_env,
     standin_processes,
 )
-from slrt.devstack.temporal import TemporalDevServer
+from slrt_dev.stack.temporal import TemporalDevServer
 
 console = Console(width=max(Console().width, 120))
 
@@ -82,8 +82,8 @@ class Stack:
 
     def _load_demo(self) -> None:
         """The demo district, once: skipped when the registry already holds its import."""
-        from demo import load as demo_load
-        from demo.settings import DemoSettings
+        from slrt_dev.demo import load as demo_load
+        from slrt_dev.demo.settings import DemoSettings
 
         demo = DemoSettings(data_dir=self.settings.data_dir / "demo")
         if asyncio.run(demo_load.loaded(self.settings.connections(), demo)):

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from rich.table import Table
 
-from demo.played import Played
+from slrt_dev.demo.played import Played
 
 
 def _steps(played: Played) -> str:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import sys
 
-from slrt.devstack.config import REPO_ROOT, StackSettings
-from slrt.devstack.process import (
+from slrt_dev.stack.config import REPO_ROOT, StackSettings
+from slrt_dev.stack.process import (
     PidFile,
     ensure_ports_free,
     port_in_use,
@@ -52,7 +52,14 @@ class StandinProcess:
             return False
         ensure_ports_free(self.name, {f"port {self.port} (stand-in {self.module})": self.port})
         proc = spawn(
-            [sys.executable, "-m", f"standins.{self.module}", "--port", str(self.port), *self.args],
+            [
+                sys.executable,
+                "-m",
+                f"slrt_dev.standins.{self.module}",
+                "--port",
+                str(self.port),
+                *self.args,
+            ],
             log_file=self.log_file,
             pid_file=self.pid_file,
             env={"PYTHONUNBUFFERED": "1"},

@@ -75,7 +75,7 @@ class DevIssuer:
 
 
 def default_issuer() -> DevIssuer:
-    from slrt.devstack.config import StackSettings
+    from slrt_dev.stack.config import StackSettings
 
     settings = AuthSettings()
     return DevIssuer(StackSettings().dev_issuer_dir, settings.issuer, settings.audience)

@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 
-from demo.paths import Move, Path, Who
-from demo.people import Person
-from demo.played import Played
-from demo.settings import DemoSettings
-from slrt.auth.dev_issuer import DevIssuer
+from slrt_dev.demo.paths import Move, Path, Who
+from slrt_dev.demo.people import Person
+from slrt_dev.demo.played import Played
+from slrt_dev.demo.settings import DemoSettings
+from slrt_dev.issuer import DevIssuer
 
 RETRY_STATUSES = {409, 422, 503}
 """Asked too early: the complaint's read model or routing plan has not caught up yet."""

@@ -1,8 +1,8 @@
 """Stand-in: an SMTP server (aiosmtpd) that keeps every message it receives.
 
 In tests, :class:`SmtpSink` runs in-process on a free loopback port and ``messages`` holds the
-parsed emails; ``python -m standins.smtp_sink --port 8025 --folder .slrt/mail`` writes each as an
-``.eml`` file for the local demo.
+parsed emails; ``python -m slrt_dev.standins.smtp_sink --port 8025 --folder .slrt/mail``
+writes each as an ``.eml`` file for the local demo.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from standins.server import LOOPBACK, free_port
+from slrt_dev.standins.server import LOOPBACK, free_port
 
 
 class _Keeper:
@@ -58,7 +58,7 @@ class SmtpSink:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m standins.smtp_sink")
+    parser = argparse.ArgumentParser(prog="python -m slrt_dev.standins.smtp_sink")
     parser.add_argument("--port", type=int, default=8025)
     parser.add_argument("--folder", type=Path, default=Path(".slrt/mail"))
     args = parser.parse_args()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import asyncpg
 
-from demo.settings import DemoSettings
 from slrt.settings import ConnectionSettings
+from slrt_dev.demo.settings import DemoSettings
 
 IMPORTED_BY = "demo-loader"
 
@@ -44,7 +44,7 @@ def load(settings: DemoSettings, env: dict[str, str] | None = None) -> Path:
     subprocess.run(
         [
             *run,
-            "services.registry.generate",
+            "slrt_dev.synthetic",
             "--district",
             settings.district,
             "--individuals",

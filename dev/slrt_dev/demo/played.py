@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from demo.paths import Path
+from slrt_dev.demo.paths import Path
 
 
 @dataclass

@@ -1,5 +1,0 @@
-import sys
-
-from slrt.devstack.cli import main
-
-sys.exit(main())
