@@ -11,10 +11,19 @@ import asyncpg
 import psutil
 import pytest
 
-from slrt_dev.stack.config import StackSettings
+from slrt_dev.demo.settings import DemoSettings
+from slrt_dev.stack.cli import Stack
+from slrt_dev.stack.config import REPO_ROOT, STANDINS, StackSettings
 from slrt_dev.stack.kafka import Kafka
 from slrt_dev.stack.postgres import Postgres
-from slrt_dev.stack.process import PidFile, StackError, free_port, spawn, terminate
+from slrt_dev.stack.process import (
+    ManagedProcess,
+    PidFile,
+    StackError,
+    free_port,
+    spawn,
+    terminate,
+)
 from tests.support.harness import postgres_folder
 
 
@@ -88,3 +97,57 @@ def test_stop_ends_exactly_the_recorded_process_and_ignores_a_reused_pid(tmp_pat
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def _port_fields() -> list[str]:
+    return [name for name in StackSettings.model_fields if name.endswith("_port")]
+
+
+def test_every_port_of_the_stack_is_a_setting_so_two_stacks_run_side_by_side(
+    tmp_path: Path,
+) -> None:
+    """A second stack with other ``SLRT_STACK_*`` ports and its own data folder shares no port,
+    PID file or log with the first, and its services and demo are pointed at its own parts."""
+    first = StackSettings(data_dir=tmp_path / "first")
+    second = StackSettings(
+        data_dir=tmp_path / "second",
+        **{name: getattr(first, name) + 10_000 for name in _port_fields()},
+    )
+
+    def parts(settings: StackSettings) -> tuple[set[int], set[Path]]:
+        stack = Stack(settings)
+        managed = [stack.kafka, stack.temporal, *stack.services, *stack.standins]
+        assert all(isinstance(p, ManagedProcess) for p in managed)
+        ports = {stack.postgres.port} | {port for p in managed for port in p.ports.values()}
+        files = {p.pid_file.path for p in managed} | {p.log_file for p in managed}
+        return ports, files
+
+    first_ports, first_files = parts(first)
+    second_ports, second_files = parts(second)
+    assert first_ports == {getattr(first, name) for name in _port_fields()}
+    assert not first_ports & second_ports
+    assert not first_files & second_files
+
+    env = {service.name: service.env for service in Stack(second).services}
+    assert env["notifier"]["SLRT_NOTIFIER_LAPOR_URL"] == f"http://127.0.0.1:{second.lapor_port}"
+    assert env["notifier"]["SLRT_NOTIFIER_SMTP_PORT"] == str(second.smtp_sink_port)
+    assert env["notifier"]["SLRT_NOTIFIER_INTAKE_PUBLIC_URL"].endswith(f":{second.intake_port}")
+    assert env["dashboard"]["SLRT_DASHBOARD_REGISTRY_URL"].endswith(f":{second.registry_port}")
+    standins = {s.module: s for s in Stack(second).standins}
+    assert set(standins) == set(STANDINS)
+    assert all(s.port == second.standin_port(name) for name, s in standins.items())
+
+
+def test_the_demo_plays_at_the_stack_its_settings_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLRT_STACK_INTAKE_PORT", "9101")
+    monkeypatch.setenv("SLRT_STACK_LAPOR_PORT", "9191")
+    demo = DemoSettings()
+    assert demo.intake_url == "http://127.0.0.1:9101"
+    assert demo.lapor_url == "http://127.0.0.1:9191"
+    assert demo.notifier_url == f"http://127.0.0.1:{StackSettings().notifier_port}"
+
+
+def test_env_example_lists_every_stack_setting() -> None:
+    listed = (REPO_ROOT / ".env.example").read_text()
+    for name in StackSettings.model_fields:
+        assert f"SLRT_STACK_{name.upper()}=" in listed, name

@@ -1,4 +1,5 @@
-"""Where the demo finds the stack (``SLRT_DEMO_*``); defaults match ``make up``."""
+"""Where the demo finds the stack (``SLRT_DEMO_*``); the defaults are the local stack's ports
+(``SLRT_STACK_*``), so the demo plays at the stack that the same settings start."""
 
 from __future__ import annotations
 
@@ -7,19 +8,25 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from slrt_dev.stack.config import StackSettings
+
+
+def _stack_url(port_setting: str) -> str:
+    return f"http://127.0.0.1:{getattr(StackSettings(), port_setting)}"
+
 
 class DemoSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SLRT_DEMO_", env_file=".env", extra="ignore")
 
-    intake_url: str = "http://127.0.0.1:8001"
-    notifier_url: str = "http://127.0.0.1:8003"
-    lapor_url: str = "http://127.0.0.1:8091"
+    intake_url: str = Field(default_factory=lambda: _stack_url("intake_port"))
+    notifier_url: str = Field(default_factory=lambda: _stack_url("notifier_port"))
+    lapor_url: str = Field(default_factory=lambda: _stack_url("lapor_port"))
     """The LAPOR! stand-in: the demo's program managers answer there, as agencies do."""
     district: str = Field(default="3204", pattern=r"^\d{4}$")
     """The regency (kabupaten) played: 3204 is Kabupaten Bandung."""
     individuals: int = Field(default=50_000, ge=100)
     seed: int = 7
-    data_dir: Path = Path(".slrt/demo")
+    data_dir: Path = Field(default_factory=lambda: StackSettings().data_dir / "demo")
     step_timeout_seconds: float = Field(default=120.0, gt=0)
     """How long one complaint may wait for its next step before the demo reports it stuck."""
     sla_wait_seconds: float = Field(default=300.0, gt=0)

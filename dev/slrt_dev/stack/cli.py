@@ -56,7 +56,7 @@ class Stack:
         self.standins: list[StandinProcess] = standin_processes(s)
         for service in self.services:
             if service.name == "notifier":
-                service.env.update(notifier_env())
+                service.env.update(notifier_env(s))
             elif service.name == "registry":
                 service.env.update(registry_env())
 

@@ -11,6 +11,9 @@ from slrt.settings import ConnectionSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
+STANDINS = ("lapor", "siks_ng", "sms_gateway", "smtp_sink", "webhook_receiver")
+"""The stand-ins of the outside world the stack runs (``slrt_dev.standins.<name>``)."""
+
 
 class StackSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SLRT_STACK_", env_file=".env", extra="ignore")
@@ -41,11 +44,23 @@ class StackSettings(BaseSettings):
     routing_port: int = Field(default=8004, ge=1, le=65535)
     dashboard_port: int = Field(default=8005, ge=1, le=65535)
 
+    # The stand-ins for the outside world; the notifier of this stack is pointed at them. The
+    # defaults are the notifier's own defaults (``SLRT_NOTIFIER_LAPOR_URL`` …).
+    lapor_port: int = Field(default=8091, ge=1, le=65535)
+    siks_ng_port: int = Field(default=8092, ge=1, le=65535)
+    sms_gateway_port: int = Field(default=8093, ge=1, le=65535)
+    smtp_sink_port: int = Field(default=8025, ge=1, le=65535)
+    webhook_receiver_port: int = Field(default=8090, ge=1, le=65535)
+
     sla_clock_speed: float = Field(default=40_000.0, ge=1.0, le=1_000_000.0)
     """Routing's SLA clocks run this many times faster than real time on the local stack
     (``SLRT_ROUTING_SLA_CLOCK_SPEED``): at 40,000 a calendar day passes in 2.2 s, so the demo's
     week shows reminders, breaches and a referral expiring as ``no_response`` within minutes.
     Set 1 to keep real time."""
+
+    def standin_port(self, name: str) -> int:
+        port: int = getattr(self, f"{name}_port")
+        return port
 
     @property
     def cache(self) -> Path:

@@ -14,15 +14,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from slrt_dev.stack.process import (
-    PidFile,
-    StackError,
-    ensure_ports_free,
-    port_in_use,
-    spawn,
-    terminate,
-    wait_until,
-)
+from slrt_dev.stack.process import ManagedProcess, StackError
 
 KAFKA_FILES = Path(__file__).resolve().parents[3] / "deploy" / "local" / "kafka"
 
@@ -77,8 +69,9 @@ def resolve_jars(cache: Path) -> Path:
     return libs
 
 
-class Kafka:
-    name = "kafka"
+class Kafka(ManagedProcess):
+    start_timeout = 90.0
+    stop_timeout = 45.0
 
     def __init__(
         self,
@@ -90,48 +83,45 @@ class Kafka:
         partitions: int,
         heap: str = "512m",
     ) -> None:
+        super().__init__(
+            "kafka",
+            data_dir,
+            {"SLRT_STACK_KAFKA_PORT": port, "SLRT_STACK_KAFKA_CONTROLLER_PORT": controller_port},
+        )
         self.root = data_dir / "kafka"
         self.log_dirs = self.root / "data"
         self.config = self.root / "server.properties"
-        self.log_file = data_dir / "logs" / "kafka.log"
-        self.pid_file = PidFile(data_dir / "pids" / "kafka.pid")
         self.cache = cache
-        self.port = port
         self.controller_port = controller_port
         self.partitions = partitions
         self.heap = heap
+        self._java = "java"
+        self._classpath = ""
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def pid(self) -> int | None:
-        proc = self.pid_file.process()
-        return proc.pid if proc else None
+    @property
+    def _log4j(self) -> str:
+        return f"-Dlog4j2.configurationFile={KAFKA_FILES / 'log4j2.yaml'}"
 
     def start(self) -> bool:
-        if self.pid() is not None:
-            return False
-        java = _require_java()
-        ensure_ports_free(
-            self.name,
-            {
-                "SLRT_STACK_KAFKA_PORT": self.port,
-                "SLRT_STACK_KAFKA_CONTROLLER_PORT": self.controller_port,
-            },
-        )
-        libs = resolve_jars(self.cache)
+        if self.pid() is None:
+            self._java = _require_java()  # before the port check, as the first thing to fix
+        return super().start()
+
+    def prepare(self) -> None:
+        self._classpath = f"{resolve_jars(self.cache)}/*"
         self._write_config()
-        classpath = f"{libs}/*"
-        log4j = f"-Dlog4j2.configurationFile={KAFKA_FILES / 'log4j2.yaml'}"
         if not (self.log_dirs / "meta.properties").exists():
             cluster_id = _cluster_id()
             result = subprocess.run(
                 [
-                    java,
+                    self._java,
                     "-cp",
-                    classpath,
-                    log4j,
+                    self._classpath,
+                    self._log4j,
                     "kafka.tools.StorageTool",
                     "format",
                     "-t",
@@ -149,33 +139,20 @@ class Kafka:
                     "kafka: formatting storage failed: "
                     f"{result.stdout[-1500:]}{result.stderr[-1500:]}"
                 )
-        proc = spawn(
-            [
-                java,
-                f"-Xms{self.heap}",
-                f"-Xmx{self.heap}",
-                "-XX:+UseG1GC",
-                "-Djava.awt.headless=true",
-                log4j,
-                "-cp",
-                classpath,
-                "kafka.Kafka",
-                str(self.config),
-            ],
-            log_file=self.log_file,
-            pid_file=self.pid_file,
-        )
-        wait_until(
-            "kafka",
-            lambda: port_in_use(self.port),
-            timeout=90,
-            alive=proc.is_running,
-            log_file=self.log_file,
-        )
-        return True
 
-    def stop(self) -> bool:
-        return terminate(self.pid_file, timeout=45)
+    def command(self) -> list[str]:
+        return [
+            self._java,
+            f"-Xms{self.heap}",
+            f"-Xmx{self.heap}",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            self._log4j,
+            "-cp",
+            self._classpath,
+            "kafka.Kafka",
+            str(self.config),
+        ]
 
     def _write_config(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,12 @@
-"""Background processes tracked by PID files, so ``down`` stops exactly what ``up`` started."""
+"""Background processes tracked by PID files, so ``down`` stops exactly what ``up`` started.
+
+:class:`ManagedProcess` is the one shape of a part of the local stack that we spawn ourselves
+(Kafka, the Temporal dev server, the services, the stand-ins): PID and log file under the data
+folder, an idempotent ``start`` that refuses a taken port naming the setting to change, waits
+until the part is ready and reports a crash during start-up with its log's tail, and a ``stop``
+that ends exactly the recorded process. PostgreSQL is the exception: ``pg_ctl`` starts and stops
+it and keeps its own ``postmaster.pid`` (``postgres.py``).
+"""
 
 from __future__ import annotations
 
@@ -143,6 +151,71 @@ def terminate(pid_file: PidFile, timeout: float = 30.0) -> bool:
     psutil.wait_procs(alive, timeout=5)
     pid_file.remove()
     return True
+
+
+class ManagedProcess:
+    """A server of the local stack in the background: subclasses give the command line and,
+    where needed, the work before it (:meth:`prepare`) and the readiness probe (:meth:`ready`,
+    by default: the first port accepts connections)."""
+
+    start_timeout: float = 60.0
+    stop_timeout: float = 30.0
+
+    def __init__(self, name: str, data_dir: Path, ports: Mapping[str, int]) -> None:
+        self.name = name
+        self.ports = dict(ports)
+        """The setting that chooses each port (named in the error when it is taken): port."""
+        self.log_file = data_dir / "logs" / f"{name}.log"
+        self.pid_file = PidFile(data_dir / "pids" / f"{name}.pid")
+        self.env: dict[str, str] = {}
+        """Added to this process's environment."""
+        self.cwd: Path | None = None
+
+    @property
+    def port(self) -> int:
+        return next(iter(self.ports.values()))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def prepare(self) -> None:
+        """Work before the process starts (folders, configuration), after the port check."""
+
+    def ready(self) -> bool:
+        return port_in_use(self.port)
+
+    def pid(self) -> int | None:
+        proc = self.pid_file.process()
+        return proc.pid if proc else None
+
+    def start(self) -> bool:
+        """Start if not running; returns False when it was already running."""
+        if self.pid() is not None:
+            return False
+        ensure_ports_free(self.name, self.ports)
+        self.prepare()
+        proc = spawn(
+            self.command(),
+            log_file=self.log_file,
+            pid_file=self.pid_file,
+            env=self.env,
+            cwd=self.cwd,
+        )
+        wait_until(
+            self.name,
+            self.ready,
+            timeout=self.start_timeout,
+            alive=proc.is_running,
+            log_file=self.log_file,
+        )
+        return True
+
+    def stop(self) -> bool:
+        return terminate(self.pid_file, timeout=self.stop_timeout)
 
 
 def _signal(proc: psutil.Process, sig: int) -> None:

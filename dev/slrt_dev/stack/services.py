@@ -1,4 +1,4 @@
-"""The four SLRT services as background processes (``python -m services.<name>``)."""
+"""The SLRT services as background processes (``python -m services.<name>``)."""
 
 from __future__ import annotations
 
@@ -8,48 +8,29 @@ from pathlib import Path
 import httpx
 
 from slrt_dev.stack.config import REPO_ROOT, StackSettings
-from slrt_dev.stack.process import PidFile, ensure_ports_free, spawn, terminate, wait_until
+from slrt_dev.stack.process import ManagedProcess
 
 SERVICE_NAMES = ("registry", "notifier", "routing", "intake", "dashboard")
 
 
-class ServiceProcess:
+class ServiceProcess(ManagedProcess):
+    start_timeout = 120.0
+
     def __init__(self, name: str, stack: StackSettings) -> None:
-        self.name = name
-        self.port: int = getattr(stack, f"{name}_port")
-        self.log_file = stack.data_dir / "logs" / f"{name}.log"
-        self.pid_file = PidFile(stack.data_dir / "pids" / f"{name}.pid")
+        port: int = getattr(stack, f"{name}_port")
+        super().__init__(name, stack.data_dir, {f"SLRT_STACK_{name.upper()}_PORT": port})
+        self.cwd = REPO_ROOT
         self.env = {
             **stack.connection_env(),
-            f"SLRT_{name.upper()}_PORT": str(self.port),
+            f"SLRT_{name.upper()}_PORT": str(port),
             "PYTHONUNBUFFERED": "1",
         }
+        self.env.update(peer_env(stack).get(name, {}))
         if name == "routing":
             self.env["SLRT_ROUTING_SLA_CLOCK_SPEED"] = str(stack.sla_clock_speed)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def pid(self) -> int | None:
-        proc = self.pid_file.process()
-        return proc.pid if proc else None
-
-    def start(self) -> bool:
-        if self.pid() is not None:
-            return False
-        ensure_ports_free(self.name, {f"SLRT_STACK_{self.name.upper()}_PORT": self.port})
-        proc = spawn(
-            [sys.executable, "-m", f"services.{self.name}"],
-            log_file=self.log_file,
-            pid_file=self.pid_file,
-            env=self.env,
-            cwd=REPO_ROOT,
-        )
-        wait_until(
-            self.name, self.ready, timeout=120, alive=proc.is_running, log_file=self.log_file
-        )
-        return True
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", f"services.{self.name}"]
 
     def ready(self) -> bool:
         try:
@@ -57,8 +38,23 @@ class ServiceProcess:
         except httpx.HTTPError:
             return False
 
-    def stop(self) -> bool:
-        return terminate(self.pid_file, timeout=30)
+
+def peer_env(stack: StackSettings) -> dict[str, dict[str, str]]:
+    """Where each service finds itself and the others on this stack (their own defaults name
+    the default ports; a second stack on other ports needs these)."""
+
+    def url(port: int) -> str:
+        return f"http://127.0.0.1:{port}"
+
+    return {
+        "intake": {"SLRT_INTAKE_PUBLIC_BASE_URL": url(stack.intake_port)},
+        "notifier": {"SLRT_NOTIFIER_INTAKE_PUBLIC_URL": url(stack.intake_port)},
+        "dashboard": {
+            "SLRT_DASHBOARD_REGISTRY_URL": url(stack.registry_port),
+            "SLRT_DASHBOARD_PUBLIC_URL": url(stack.dashboard_port),
+            "SLRT_DASHBOARD_INTAKE_PUBLIC_URL": url(stack.intake_port),
+        },
+    }
 
 
 def service_processes(stack: StackSettings) -> list[ServiceProcess]:
