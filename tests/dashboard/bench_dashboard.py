@@ -37,9 +37,9 @@ from slrt.db import create_pool
 from slrt.kafka import EventProducer
 from slrt.places import directory
 from slrt.settings import ConnectionSettings
-from tests.dashboard.conftest import serve, start_dashboard
 from tests.dashboard.test_browser import ARTIFACTS
 from tests.dashboard.test_registry_aggregates import migrate_registry, registry_app
+from tests.support.dashboard import serve, start_dashboard
 from tests.support.harness import dev_issuer
 
 DISTRICT = "3204"

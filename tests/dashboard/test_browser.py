@@ -16,7 +16,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from slrt_dev.stack.config import REPO_ROOT
-from tests.dashboard.conftest import RunningDashboard
+from tests.support.dashboard import RunningDashboard
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -9,8 +9,8 @@ import io
 import httpx
 
 from slrt.auth.principal import Role
-from tests.dashboard.conftest import RunningDashboard
 from tests.dashboard.htmltables import tables
+from tests.support.dashboard import RunningDashboard
 
 
 def _places(html: str) -> dict[str, list[str]]:

@@ -18,9 +18,9 @@ from slrt.db import create_pool
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
 from tests.dashboard import registry_district as district
-from tests.dashboard.conftest import RunningDashboard, serve, start_dashboard
 from tests.dashboard.htmltables import tables
 from tests.dashboard.test_registry_aggregates import migrate_registry, registry_app
+from tests.support.dashboard import RunningDashboard, serve, start_dashboard
 from tests.support.harness import dev_issuer
 
 

@@ -17,8 +17,8 @@ from slrt.contracts.envelope import Envelope, to_kafka
 from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry
 from slrt.contracts.vocabulary import Category, ProgramChannel
 from slrt.kafka import EventProducer
-from tests.dashboard.conftest import consume, publish
 from tests.dashboard.stories import VILLAGE_A, VILLAGE_B, district_stories
+from tests.support.dashboard import consume, publish
 from tests.support.harness import RealStack
 from tests.support.kafka_tools import read_topic
 

@@ -20,8 +20,8 @@ from slrt.contracts.events import NotificationRequested
 from slrt.contracts.topics import Topic
 from slrt.kafka import EventProducer
 from slrt.outbox import OutboxRelay
-from tests.dashboard.conftest import RunningDashboard, consume, publish
 from tests.dashboard.stories import district_stories, spread_stories
+from tests.support.dashboard import RunningDashboard, consume, publish
 from tests.support.harness import RealStack
 from tests.support.kafka_tools import read_topic
 

@@ -21,8 +21,8 @@ from slrt.contracts.complaints import ComplaintStep, Outcome
 from slrt.contracts.vocabulary import Category, Channel
 from slrt.kafka import EventProducer
 from slrt.metrics import REGISTRY
-from tests.dashboard.conftest import consume, publish, start_dashboard
 from tests.dashboard.stories import Story, district_stories, spread_stories
+from tests.support.dashboard import consume, publish, start_dashboard
 
 S = ComplaintStep
 TODAY = date(2026, 11, 10)

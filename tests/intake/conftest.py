@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, TypeVar
 
-import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from services.intake.app import create_app
-from services.intake.settings import IntakeSettings
-from slrt.auth.principal import Role
 from slrt.auth.tokens import AuthSettings
-from slrt.contracts.complaints import ComplaintSnapshot, ComplaintStep
-from slrt.contracts.envelope import EventData
-from slrt.contracts.events import ComplaintTransitioned
 from slrt.contracts.topics import ALL_TOPICS, dead_letter_topic
-from slrt.contracts.vocabulary import Category, Channel
 from slrt.kafka import EventProducer
-from slrt.service import Runtime
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
 from tests.support.harness import RealStack
-
-ISSUER = "https://auth.slrt.local/test"
-ANSWER_LINK_KEY = "test-answer-link-key-0123456789abcdef"
-WEBHOOK_KEY = "whsec_" + "dGVzdC13ZWJob29rLWtleS0wMTIzNDU2Nzg5YWJjZGVm"
-OTHER_WEBHOOK_KEY = "whsec_" + "b3RoZXItd2ViaG9vay1rZXktMDEyMzQ1Njc4OWFi"
-VILLAGE = "3204052001"
-"""A real village in Kabupaten Bandung (3204)."""
-OTHER_DISTRICT_VILLAGE = "3273011001"
-"""A real village in Kota Bandung (3273)."""
-
-T = TypeVar("T")
+from tests.support.intake import ANSWER_LINK_KEY, ISSUER, WEBHOOK_KEY, Intake, settings_for
 
 
 @pytest.fixture(scope="session")
@@ -66,74 +42,6 @@ def secrets_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-async def until(check: Callable[[], Awaitable[T | None]], timeout: float = 60.0) -> T:
-    """Wait for ``check`` to return something truthy (an event's effect becoming visible)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        found = await check()
-        if found:
-            return found
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the expected effect did not become visible in time")
-        await asyncio.sleep(0.1)
-
-
-@dataclass
-class Intake:
-    app: FastAPI
-    client: httpx.AsyncClient
-    settings: IntakeSettings
-    issuer: DevIssuer
-    producer: EventProducer
-
-    @property
-    def runtime(self) -> Runtime:
-        found: Runtime = self.app.state.runtime
-        return found
-
-    @property
-    def pool(self) -> asyncpg.Pool:
-        return self.runtime.pool
-
-    def auth(
-        self,
-        role: Role,
-        area: str = "3204",
-        *,
-        subject: str | None = None,
-        programs: list[str] | None = None,
-    ) -> dict[str, str]:
-        token = self.issuer.token(subject or f"{role.value}-{area}", [role], area, programs)
-        return {"Authorization": f"Bearer {token}"}
-
-    async def publish(self, data: EventData, subject: str) -> None:
-        await self.producer.publish(data, subject=subject)
-
-    async def submit(
-        self,
-        body: dict[str, Any],
-        role: Role = Role.FRONT_OFFICE,
-        area: str = "3204",
-        key: str | None = None,
-    ) -> httpx.Response:
-        headers = self.auth(role, area)
-        if key:
-            headers["Idempotency-Key"] = key
-        return await self.client.post("/v1/complaints", json=body, headers=headers)
-
-
-def settings_for(connections: ConnectionSettings, **extra: Any) -> IntakeSettings:
-    group = uuid.uuid4().hex[:8]
-    return IntakeSettings(
-        connections=connections,
-        public_base_url="http://intake.test",
-        status_consumer_group=f"intake-status-{group}",
-        catalog_consumer_group=f"intake-catalog-{group}",
-        update_timeout_seconds=10,
-        **extra,
-    )
-
-
 @pytest.fixture
 async def intake(
     intake_topics: None,
@@ -153,70 +61,3 @@ async def intake(
         EventProducer(connections, "/slrt/test") as producer,
     ):
         yield Intake(app, client, settings, issuer, producer)
-
-
-def walk_in(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "channel": "puskesos_walk_in",
-        "village_code": "32.04.05.2001",
-        "complainant": {
-            "nik": "3204054107850003",
-            "name": "Siti Aminah",
-            "phone": "081234567890",
-            "sex": "female",
-            "address": "Kp. Sukamaju RT 01 RW 02",
-        },
-        "category": "membership",
-        "description": "Keluarga kami tidak terdaftar sebagai penerima PKH.",
-        "occurred_on": "2026-10-01",
-    }
-    body.update(overrides)
-    return body
-
-
-def transition(
-    complaint_id: uuid.UUID,
-    ticket: str,
-    sequence: int,
-    step: ComplaintStep,
-    *,
-    from_step: str | None = None,
-    holder: Role | None = None,
-    place: str = VILLAGE,
-    category: Category = Category.MEMBERSHIP,
-    channel: Channel = Channel.PUSKESOS_WALK_IN,
-    actor: str = "system",
-    actor_role: str = "system",
-    **snapshot: Any,
-) -> ComplaintTransitioned:
-    return ComplaintTransitioned(
-        complaint_id=complaint_id,
-        sequence=sequence,
-        from_step=from_step,
-        to_step=step.value,
-        actor=actor,
-        actor_role=actor_role,
-        at=datetime.now(UTC),
-        snapshot=ComplaintSnapshot(
-            complaint_id=complaint_id,
-            ticket_number=ticket,
-            step=step,
-            holder_role=holder,
-            place_code=place,
-            category=category,
-            channel=channel,
-            **snapshot,
-        ),
-    )
-
-
-async def projected(intake: Intake, complaint_id: uuid.UUID, sequence: int) -> None:
-    """Wait until the projection applied ``sequence`` of the complaint."""
-
-    async def check() -> bool:
-        seq = await intake.pool.fetchval(
-            "SELECT max(sequence) FROM complaint_timeline WHERE complaint_id = $1", complaint_id
-        )
-        return seq is not None and seq >= sequence
-
-    await until(check)

@@ -13,8 +13,8 @@ from temporalio.worker import Worker
 from slrt.auth.policy import ALLOWED, Action
 from slrt.auth.principal import Role
 from slrt.contracts.temporal import complaint_workflow_id
-from tests.intake.conftest import VILLAGE, Intake, walk_in
 from tests.intake.standin import StandInComplaint
+from tests.support.intake import VILLAGE, Intake, walk_in
 
 TASK_QUEUE = f"intake-standin-{uuid.uuid4().hex[:6]}"
 

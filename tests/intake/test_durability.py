@@ -18,7 +18,7 @@ from slrt.kafka import EventProducer
 from slrt.outbox import OutboxRelay
 from slrt.places import directory
 from slrt.settings import ConnectionSettings
-from tests.intake.conftest import walk_in
+from tests.support.intake import walk_in
 from tests.support.kafka_tools import read_topic
 
 FRONT_OFFICE = Principal(subject="fo-1", roles=frozenset({Role.FRONT_OFFICE}), area="3204")

@@ -28,8 +28,9 @@ from slrt.contracts.events import (
 from slrt.contracts.topics import Topic
 from slrt.contracts.vocabulary import Category, ProgramChannel
 from slrt.settings import ConnectionSettings
-from tests.intake.conftest import VILLAGE, WEBHOOK_KEY, Intake, until, walk_in
+from tests.support.intake import VILLAGE, WEBHOOK_KEY, Intake, walk_in
 from tests.support.kafka_tools import read_topic
+from tests.support.polling import until
 
 PKH = ProgramCatalogEntry(
     code="PKH",

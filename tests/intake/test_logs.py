@@ -13,8 +13,9 @@ from slrt.contracts.complaints import ComplaintStep
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
-from tests.intake.conftest import ISSUER, transition, until, walk_in
 from tests.support.harness import service_process
+from tests.support.intake import ISSUER, transition, walk_in
+from tests.support.polling import until
 
 PERSONAL = ("Siti Aminah", "3204054107850003", "081234567890", "Sukamaju")
 

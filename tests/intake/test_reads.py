@@ -9,7 +9,7 @@ from typing import Any
 from slrt.auth.principal import Role
 from slrt.contracts.complaints import ComplaintStep, RegistrySummary
 from slrt.contracts.vocabulary import Category
-from tests.intake.conftest import (
+from tests.support.intake import (
     OTHER_DISTRICT_VILLAGE,
     VILLAGE,
     Intake,
@@ -57,7 +57,7 @@ async def test_the_projection_keeps_the_highest_sequence_and_the_whole_timeline(
         )
         return bool(n == 2)
 
-    from tests.intake.conftest import until
+    from tests.support.polling import until
 
     await until(both)
     response = await intake.client.get(

@@ -18,16 +18,16 @@ from slrt.auth.principal import Role
 from slrt.contracts.complaints import ComplaintStep
 from slrt.contracts.events import ProgramCatalogEntry, ReferralAnswered
 from slrt.contracts.vocabulary import Category, ProgramChannel
-from tests.intake.conftest import (
+from tests.support.intake import (
     ANSWER_LINK_KEY,
     OTHER_WEBHOOK_KEY,
     WEBHOOK_KEY,
     Intake,
     projected,
     transition,
-    until,
     walk_in,
 )
+from tests.support.polling import until
 
 PKH = ProgramCatalogEntry(
     code="PKH",

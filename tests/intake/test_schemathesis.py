@@ -13,8 +13,8 @@ import httpx
 from slrt.auth.principal import Role
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
-from tests.intake.conftest import ISSUER
 from tests.support.harness import service_process
+from tests.support.intake import ISSUER
 
 CHECKS = ",".join(
     [

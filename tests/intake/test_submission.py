@@ -13,8 +13,9 @@ import pytest
 from slrt.auth.principal import Role
 from slrt.contracts.events import ComplaintSubmitted
 from slrt.contracts.topics import Topic
-from tests.intake.conftest import Intake, until, walk_in
+from tests.support.intake import Intake, walk_in
 from tests.support.kafka_tools import read_topic
+from tests.support.polling import until
 
 NIK = "3204054107850003"
 PERSONAL = ("Siti Aminah", NIK, "081234567890", "Sukamaju")

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from slrt.auth.principal import Role
-from tests.intake.conftest import VILLAGE, Intake, walk_in
+from tests.support.intake import VILLAGE, Intake, walk_in
 
 
 def _item(**overrides: Any) -> dict[str, Any]:

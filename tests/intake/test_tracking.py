@@ -16,8 +16,8 @@ from temporalio.worker import Worker
 
 from slrt.contracts.complaints import ComplaintStep
 from slrt.contracts.temporal import complaint_workflow_id
-from tests.intake.conftest import Intake, projected, transition, walk_in
 from tests.intake.standin import StandInComplaint
+from tests.support.intake import Intake, projected, transition, walk_in
 
 PERSONAL = ("Siti Aminah", "3204054107850003", "081234567890", "Sukamaju")
 TASK_QUEUE = f"intake-tracking-{uuid.uuid4().hex[:6]}"

@@ -11,7 +11,7 @@ from slrt import answer_links
 from slrt.contracts.events import NotificationRequested, Recipient, ReferralAnswered
 from slrt.contracts.topics import Topic
 from slrt.contracts.vocabulary import NotificationKind, ProgramChannel, ReferralDecision
-from tests.notifier.conftest import (
+from tests.support.notifier import (
     ANSWER_LINK_KEY,
     WEBHOOK_SECRET_REF,
     StandIns,

@@ -15,14 +15,14 @@ from slrt.contracts.events import NotificationRequested
 from slrt.contracts.topics import dead_letter_topic
 from slrt.contracts.vocabulary import ProgramChannel
 from slrt_dev.standins.server import serving
-from tests.notifier.conftest import (
+from tests.support.kafka_tools import read_topic
+from tests.support.notifier import (
     WEBHOOK_SECRET_REF,
     StandIns,
     StartNotifier,
     program,
     referral,
 )
-from tests.support.kafka_tools import read_topic
 
 
 async def test_an_older_catalog_version_never_replaces_a_newer_one(

@@ -15,8 +15,8 @@ from slrt.contracts.vocabulary import NotificationKind
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
-from tests.notifier.conftest import StandIns, outcomes_for
 from tests.support.harness import RealStack, service_process
+from tests.support.notifier import StandIns, outcomes_for
 
 ISSUER = "https://auth.slrt.local/dev"
 

@@ -11,7 +11,7 @@ from services.notifier.payloads import NIK_MASK, WEBHOOK_PAYLOAD_TYPE
 from slrt.contracts.events import NotificationDelivered, NotificationFailed, ProgramCatalogEntry
 from slrt.contracts.vocabulary import ProgramChannel
 from slrt_dev.standins.server import free_port
-from tests.notifier.conftest import (
+from tests.support.notifier import (
     WEBHOOK_SECRET_REF,
     StandIns,
     StartNotifier,

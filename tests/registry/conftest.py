@@ -8,37 +8,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from services.registry.app import create_app
-from services.registry.importer import ImportReport, import_extract
 from services.registry.places_loader import ensure_places
 from services.registry.settings import RegistrySettings
 from services.registry.store.catalog import ensure_seed
-from slrt.auth.principal import Role
 from slrt.auth.tokens import AuthSettings
-from slrt.contracts.topics import Topic, dead_letter_topic
+from slrt.contracts.topics import dead_letter_topic
 from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
 from slrt_dev.synthetic import write_extract
 from tests.support.harness import RealStack
-
-TODAY = date(2026, 11, 27)
-"""The generator's "today" in tests, so that a seed always gives the same file."""
-
-
-def _database_dsn(server_dsn: str, name: str) -> str:
-    base, _, _ = server_dsn.rpartition("/")
-    return f"{base}/{name}"
+from tests.support.registry import ISSUER, REGISTRY_TOPICS, TODAY, Registry, database_dsn
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +37,7 @@ async def registry_template(postgres_dsn: str) -> AsyncIterator[str]:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    dsn = _database_dsn(postgres_dsn, name)
+    dsn = database_dsn(postgres_dsn, name)
     await migrate_service(dsn, "registry")
     conn = await asyncpg.connect(dsn, server_settings={"search_path": "registry,public"})
     try:
@@ -74,7 +62,7 @@ async def registry_dsn(postgres_dsn: str, registry_template: str) -> AsyncIterat
         await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{registry_template}"')
     finally:
         await admin.close()
-    yield _database_dsn(postgres_dsn, name)
+    yield database_dsn(postgres_dsn, name)
     admin = await asyncpg.connect(postgres_dsn)
     try:
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
@@ -100,14 +88,6 @@ def small_district(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-ISSUER = "https://auth.slrt.test/registry"
-REGISTRY_TOPICS = (
-    Topic.REGISTRY_REQUESTS.value,
-    Topic.REGISTRY_RESULTS.value,
-    Topic.PROGRAM_CATALOG.value,
-)
-
-
 @pytest.fixture(scope="session")
 def issuer(tmp_path_factory: pytest.TempPathFactory) -> DevIssuer:
     issuer = DevIssuer(tmp_path_factory.mktemp("issuer"), ISSUER, "slrt")
@@ -120,21 +100,6 @@ async def registry_topics(real_stack: RealStack) -> None:
     await real_stack.create_topics(
         *REGISTRY_TOPICS, *(dead_letter_topic(t) for t in REGISTRY_TOPICS), partitions=2
     )
-
-
-@dataclass
-class Registry:
-    """The registry app in-process (its lifespan running) with a client and token minting."""
-
-    app: FastAPI
-    client: httpx.AsyncClient
-    pool: asyncpg.Pool
-    settings: RegistrySettings
-    issuer: DevIssuer
-
-    def auth(self, role: Role, area: str = "3204", subject: str | None = None) -> dict[str, str]:
-        token = self.issuer.token(subject or f"{role.value}-{area or 'national'}", [role], area)
-        return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
@@ -155,9 +120,3 @@ async def registry(
         ) as client,
     ):
         yield Registry(app, client, app.state.runtime.pool, settings, issuer)
-
-
-async def import_file(pool: asyncpg.Pool, path: Path, area: str = "") -> ImportReport:
-    async with pool.acquire() as conn:
-        with path.open(newline="", encoding="utf-8") as f:
-            return await import_extract(conn, f, file_name=path.name, started_by="test", area=area)

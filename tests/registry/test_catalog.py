@@ -12,8 +12,8 @@ from slrt.auth.principal import Role
 from slrt.contracts.envelope import from_kafka
 from slrt.contracts.events import ProgramCatalogEntry
 from slrt.contracts.topics import Topic
-from tests.registry.conftest import Registry
 from tests.support.kafka_tools import read_topic
+from tests.support.registry import Registry
 
 
 def _district_program(**overrides: Any) -> dict[str, Any]:

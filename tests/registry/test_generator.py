@@ -13,7 +13,7 @@ from services.registry.domain.identity import decode_nik
 from services.registry.extract import COLUMNS
 from slrt.places import directory
 from slrt_dev.synthetic import write_extract
-from tests.registry.conftest import TODAY
+from tests.support.registry import TODAY
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

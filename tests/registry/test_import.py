@@ -15,7 +15,7 @@ import asyncpg
 from services.registry.extract import COLUMNS
 from slrt.auth.principal import Role
 from slrt_dev.synthetic import write_extract
-from tests.registry.conftest import TODAY, Registry, import_file
+from tests.support.registry import TODAY, Registry, import_file
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

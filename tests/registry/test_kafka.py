@@ -21,9 +21,9 @@ from slrt.contracts.events import (
 from slrt.contracts.topics import Topic
 from slrt.contracts.vocabulary import LookupKind
 from slrt.kafka import EventProducer
-from tests.registry.conftest import Registry, import_file
 from tests.registry.test_lookup import KK, KNOWN, VILLAGE, _known_rows
 from tests.support.kafka_tools import read_topic
+from tests.support.registry import Registry, import_file
 
 
 async def _answers(bootstrap: str, request_ids: set[uuid.UUID], expect: int) -> list[Envelope]:

@@ -14,7 +14,7 @@ import pytest
 from services.registry.domain.identity import make_kk, make_nik
 from services.registry.extract import COLUMNS
 from slrt.auth.principal import Role
-from tests.registry.conftest import Registry, import_file
+from tests.support.registry import Registry, import_file
 
 VILLAGE = "3204052001"  # Cileunyi Kulon, Kecamatan Cileunyi, Kabupaten Bandung
 

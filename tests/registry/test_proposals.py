@@ -13,8 +13,8 @@ import pytest
 from services.registry.domain.siks_ng import EXPORT_COLUMNS
 from services.registry.extract import COLUMNS
 from slrt.auth.principal import Role
-from tests.registry.conftest import Registry, import_file
 from tests.registry.test_lookup import KNOWN, VILLAGE, _known_rows
+from tests.support.registry import Registry, import_file
 
 
 @pytest.fixture

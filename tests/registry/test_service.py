@@ -9,8 +9,8 @@ import httpx
 
 from slrt.auth.principal import Role
 from slrt_dev.issuer import DevIssuer
-from tests.registry.conftest import ISSUER
 from tests.support.harness import service_process
+from tests.support.registry import ISSUER
 
 
 async def test_the_service_starts_prepares_its_schema_and_serves(

@@ -17,7 +17,7 @@ from slrt.contracts.events import ComplaintSubmitted, ComplaintTransitioned, Not
 from slrt.contracts.topics import Topic
 from slrt.contracts.vocabulary import Category, Channel, NotificationKind
 from slrt.metrics import REGISTRY
-from tests.workflows.support import Driven, submitted
+from tests.support.complaints import Driven, submitted
 
 S = ComplaintStep
 T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)

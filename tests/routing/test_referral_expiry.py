@@ -15,22 +15,17 @@ from temporalio.testing import WorkflowEnvironment
 from services.routing.consumers import consumers
 from services.routing.settings import RoutingSettings
 from services.routing.worker import build_worker, run_worker
-from slrt.auth.principal import Role
 from slrt.contracts.complaints import (
-    UPDATE_BACK_OFFICE,
-    UPDATE_MANAGER_DECISION,
-    BackOfficeAction,
     ComplaintStep,
-    ManagerDecision,
 )
 from slrt.contracts.events import NotificationDelivered, RegistryCheckCompleted
 from slrt.contracts.temporal import complaint_workflow_id
 from slrt.contracts.vocabulary import NotificationKind
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
-from tests.routing.support import described, processed, publish_catalog
+from tests.support.complaints import Driven, submitted
+from tests.support.routing import described, processed, publish_catalog
 from tests.workflows.catalog import NATIONAL
-from tests.workflows.support import Driven, actor, request_id, submitted
 
 S = ComplaintStep
 
@@ -88,14 +83,7 @@ async def test_an_unanswered_referral_expires_as_no_response_and_returns_to_back
         subject=c.subject,
     )
     await c.at(S.BACK_OFFICE)
-    await c.act(
-        UPDATE_BACK_OFFICE,
-        BackOfficeAction(actor=actor(Role.BACK_OFFICE), request_id=request_id(), kind="refer"),
-    )
-    await c.act(
-        UPDATE_MANAGER_DECISION,
-        ManagerDecision(actor=actor(Role.MANAGER), request_id=request_id(), decision="approve"),
-    )
+    await c.to_referral()
     (referral,) = [
         n for n in await c.notifications(expect=2) if n.kind is NotificationKind.REFERRAL
     ]

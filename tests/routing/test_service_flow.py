@@ -15,14 +15,10 @@ from temporalio.common import SearchAttributeKey
 
 from slrt.auth.principal import Role
 from slrt.contracts.complaints import (
-    UPDATE_BACK_OFFICE,
     UPDATE_FEEDBACK,
-    UPDATE_MANAGER_DECISION,
     UPDATE_WITHDRAW,
-    BackOfficeAction,
     ComplaintStep,
     FacilitatorFeedback,
-    ManagerDecision,
     Outcome,
     Withdraw,
 )
@@ -38,10 +34,10 @@ from slrt.contracts.temporal import complaint_workflow_id
 from slrt.contracts.vocabulary import NotificationKind, ReferralDecision
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
-from tests.routing.support import described, listed, processed, publish_catalog
+from tests.support.complaints import Driven, actor, request_id, submitted
 from tests.support.harness import TEST_NAMESPACE, service_process
+from tests.support.routing import described, listed, processed, publish_catalog
 from tests.workflows.catalog import NATIONAL
-from tests.workflows.support import Driven, actor, request_id, submitted
 
 S = ComplaintStep
 
@@ -135,13 +131,9 @@ async def test_a_wrongly_routed_referral_is_recovered_accepted_and_the_household
     assert at_back.snapshot.registry is not None
     assert at_back.snapshot.registry.welfare_decile == 1
 
-    refer = BackOfficeAction(actor=actor(Role.BACK_OFFICE), request_id=request_id(), kind="refer")
-    proposed = await c.act(UPDATE_BACK_OFFICE, refer)
+    proposed = await c.refer()
     assert proposed.referral_destination == "PIP_KEMENDIKBUD"
-    approve = ManagerDecision(
-        actor=actor(Role.MANAGER), request_id=request_id(), decision="approve"
-    )
-    await c.act(UPDATE_MANAGER_DECISION, approve)
+    await c.approve()
     first = await referral_sent(c, 0)
     assert first.destination == "PIP_KEMENDIKBUD"
     assert first.params["channel"] == "lapor"
@@ -154,15 +146,9 @@ async def test_a_wrongly_routed_referral_is_recovered_accepted_and_the_household
     )
     back = await c.at(S.BACK_OFFICE)
     assert back.history[-1].decision_code == "not_responsible"
-    again = await c.act(
-        UPDATE_BACK_OFFICE,
-        BackOfficeAction(actor=actor(Role.BACK_OFFICE), request_id=request_id(), kind="refer"),
-    )
+    again = await c.refer()
     assert again.referral_destination == "PIP_KEMENAG"
-    await c.act(
-        UPDATE_MANAGER_DECISION,
-        ManagerDecision(actor=actor(Role.MANAGER), request_id=request_id(), decision="approve"),
-    )
+    await c.approve()
     second = await referral_sent(c, 1)
     assert second.destination == "PIP_KEMENAG"
     await deliver(producer, second)

@@ -3,14 +3,12 @@ server or on the time-skipping server, each on a task queue of the test's own.""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from services.routing import db
 from services.routing.activities import ComplaintActivities
@@ -21,10 +19,9 @@ from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
+from tests.support.complaints import Driven, terminate_unfinished, worker_queue
 from tests.support.harness import RealStack
 from tests.workflows.catalog import NATIONAL
-from tests.workflows.support import Driven
-from workflows.complaint import ComplaintWorkflow
 
 
 @pytest.fixture(scope="session")
@@ -65,18 +62,10 @@ def activities(
     return ComplaintActivities(producer, routing_pool, routing_settings)
 
 
-async def _worker(client: Client, activities: ComplaintActivities) -> AsyncIterator[str]:
-    queue = f"complaints-{uuid.uuid4().hex[:8]}"
-    async with Worker(
-        client, task_queue=queue, workflows=[ComplaintWorkflow], activities=activities.all()
-    ):
-        yield queue
-
-
 @pytest.fixture
 async def dev_queue(temporal_client: Client, activities: ComplaintActivities) -> AsyncIterator[str]:
     """A worker on the real dev server; yields its task queue."""
-    async for queue in _worker(temporal_client, activities):
+    async for queue in worker_queue(temporal_client, activities):
         yield queue
 
 
@@ -85,17 +74,8 @@ async def skipping_queue(
     time_skipping_env: WorkflowEnvironment, activities: ComplaintActivities
 ) -> AsyncIterator[str]:
     """A worker on the time-skipping server; yields its task queue."""
-    async for queue in _worker(time_skipping_env.client, activities):
+    async for queue in worker_queue(time_skipping_env.client, activities):
         yield queue
-
-
-async def _terminate_unfinished(started: list[Driven]) -> None:
-    """Leave no running complaint behind: on the time-skipping server a workflow whose worker
-    is gone would hold the clock still for every later test."""
-    for driven in started:
-        description = await driven.handle.describe()
-        if description.status == WorkflowExecutionStatus.RUNNING:
-            await driven.handle.terminate(reason="test finished")
 
 
 @pytest.fixture
@@ -111,7 +91,7 @@ async def drive(
         return driven
 
     yield start
-    await _terminate_unfinished(started)
+    await terminate_unfinished(started)
 
 
 @pytest.fixture
@@ -128,4 +108,4 @@ async def drive_skipping(
         return driven
 
     yield start
-    await _terminate_unfinished(started)
+    await terminate_unfinished(started)

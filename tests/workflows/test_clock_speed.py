@@ -5,47 +5,21 @@ stays real."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
 
 from services.routing.settings import RoutingSettings
-from slrt.auth.principal import Role
 from slrt.contracts.complaints import (
-    UPDATE_BACK_OFFICE,
-    UPDATE_MANAGER_DECISION,
-    BackOfficeAction,
     ComplaintStep,
-    ManagerDecision,
 )
 from slrt.contracts.events import ComplaintSubmitted
-from tests.workflows.support import Driven, actor, request_id, submitted
+from tests.support.complaints import Driven, submitted
 
 S = ComplaintStep
 SPEED = 200_000.0
 """A calendar day on the SLA clock lasts 0.43 s of real time."""
-
-
-async def refer_once_the_plan_is_ready(c: Driven) -> None:
-    """Back office refers; right after the registry wait the routing plan may still be loading
-    (the workflow then refuses with "try again", as intake's clients are told to)."""
-    for _ in range(100):
-        try:
-            await c.act(
-                UPDATE_BACK_OFFICE,
-                BackOfficeAction(
-                    actor=actor(Role.BACK_OFFICE), request_id=request_id(), kind="refer"
-                ),
-            )
-            return
-        except WorkflowUpdateFailedError as exc:
-            if "still being prepared" not in str(exc.cause):
-                raise
-            await asyncio.sleep(0.1)
-    raise AssertionError("the routing plan never became ready")
 
 
 @pytest.fixture
@@ -63,11 +37,7 @@ async def test_a_fast_clock_expires_an_unanswered_referral_in_seconds_and_keeps_
         lambda s: any(h.reason == "registry_no_answer" for h in s.history), timeout=60
     )
     assert at_back.snapshot.step is S.BACK_OFFICE
-    await refer_once_the_plan_is_ready(c)
-    await c.act(
-        UPDATE_MANAGER_DECISION,
-        ManagerDecision(actor=actor(Role.MANAGER), request_id=request_id(), decision="approve"),
-    )
+    await c.to_referral()
 
     back = await c.until(lambda s: any(h.reason == "no_response" for h in s.history), timeout=90)
     assert back.snapshot.step is S.BACK_OFFICE

@@ -18,16 +18,14 @@ from slrt.contracts.complaints import (
     SIGNAL_REGISTRY_RESULT,
     UPDATE_BACK_OFFICE,
     UPDATE_FEEDBACK,
-    UPDATE_MANAGER_DECISION,
     BackOfficeAction,
     ComplaintState,
     ComplaintStep,
     FacilitatorFeedback,
-    ManagerDecision,
     Outcome,
 )
 from slrt.contracts.events import ComplaintSubmitted
-from tests.workflows.support import Driven, actor, registry_answer, request_id, submitted
+from tests.support.complaints import Driven, actor, registry_answer, request_id, submitted
 from workflows.working_days import WorkingCalendar, end_of, indonesian_days_off
 
 S = ComplaintStep
@@ -111,14 +109,7 @@ async def test_an_unanswered_referral_is_reminded_escalated_then_expires_as_no_r
 ) -> None:
     c = await drive_skipping(submitted(program="PKH"))
     await c.answer_registry()
-    await c.act(
-        UPDATE_BACK_OFFICE,
-        BackOfficeAction(actor=actor(Role.BACK_OFFICE), request_id=request_id(), kind="refer"),
-    )
-    sent_out = await c.act(
-        UPDATE_MANAGER_DECISION,
-        ManagerDecision(actor=actor(Role.MANAGER), request_id=request_id(), decision="approve"),
-    )
+    sent_out = await c.to_referral()
     referred = await c.state()
     clock = referred.clocks["referral"]
     started = date.fromisoformat(clock["started_on"])

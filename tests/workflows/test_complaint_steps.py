@@ -43,7 +43,7 @@ from slrt.contracts.events import (
 )
 from slrt.contracts.topics import Topic
 from slrt.contracts.vocabulary import Category, Channel, NotificationKind, ReferralDecision
-from tests.workflows.support import Driven, actor, request_id, submitted
+from tests.support.complaints import Driven, actor, request_id, submitted
 
 S = ComplaintStep
 Drive = Callable[[ComplaintSubmitted], Awaitable[Driven]]

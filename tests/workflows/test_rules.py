@@ -8,7 +8,7 @@ from temporalio.exceptions import ApplicationError
 from slrt.auth.principal import Role
 from slrt.contracts.complaints import BackOfficeAction, ComplaintStep
 from slrt.contracts.vocabulary import ProgramChannel
-from tests.workflows.support import actor
+from tests.support.complaints import actor
 from workflows.model import RoutePlan, RoutingOptions
 from workflows.rules import (
     HOLDER,

@@ -1,25 +1,37 @@
-"""Builders and waits shared by the workflow tests."""
+"""A complaint driven through its workflow in tests: builders of events and actions, the
+:class:`Driven` complaint (start, act, answer, watch) and the one way to take it to a referral."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.worker import Worker
 
+from services.routing.activities import ComplaintActivities
 from slrt.auth.principal import Role
 from slrt.contracts.complaints import (
     QUERY_STATE,
     SIGNAL_REGISTRY_RESULT,
+    UPDATE_BACK_OFFICE,
+    UPDATE_MANAGER_DECISION,
     Actor,
+    BackOfficeAction,
     ComplaintSnapshot,
     ComplaintState,
     ComplaintStep,
+    ManagerDecision,
 )
 from slrt.contracts.envelope import Envelope, from_kafka
 from slrt.contracts.events import (
@@ -32,6 +44,8 @@ from slrt.contracts.events import (
 from slrt.contracts.temporal import complaint_workflow_id
 from slrt.contracts.topics import Topic
 from slrt.contracts.vocabulary import Category, Channel
+from tests.support.polling import poll
+from workflows.complaint import ComplaintWorkflow
 
 VILLAGE = "3204052001"
 """A village in Kabupaten Bandung (Jawa Barat)."""
@@ -86,15 +100,14 @@ async def until(
     timeout: float = 30.0,
 ) -> ComplaintState:
     """Wait until the workflow's queried state satisfies ``condition`` (or fail)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        current = await state(handle)
-        if condition(current):
-            return current
-        if asyncio.get_running_loop().time() > deadline:
-            steps = [(h.to_step.value, h.reason) for h in current.history]
-            raise AssertionError(f"condition not reached; history: {steps}")
-        await asyncio.sleep(0.1)
+    return await poll(
+        lambda: state(handle),
+        condition,
+        timeout=timeout,
+        explain=lambda last: (
+            f"condition not reached; history: {[(h.to_step.value, h.reason) for h in last.history]}"
+        ),
+    )
 
 
 def registry_answer(
@@ -205,6 +218,59 @@ class Driven:
         await self.handle.signal(SIGNAL_REGISTRY_RESULT, answer)
         return await self.at(ComplaintStep.BACK_OFFICE)
 
+    async def refer(self, **action: Any) -> ComplaintSnapshot:
+        """Back office refers (to the routing plan's destination unless ``action`` names one).
+        Right after the registry wait the routing plan may still be loading: the workflow then
+        refuses with "still being prepared" and this tries again, as intake's clients are told
+        to."""
+        for _ in range(100):
+            try:
+                return await self.act(
+                    UPDATE_BACK_OFFICE,
+                    BackOfficeAction(
+                        actor=actor(Role.BACK_OFFICE),
+                        request_id=request_id(),
+                        kind="refer",
+                        **action,
+                    ),
+                )
+            except WorkflowUpdateFailedError as exc:
+                if "still being prepared" not in str(exc.cause):
+                    raise
+                await asyncio.sleep(0.1)
+        raise AssertionError("the routing plan never became ready")
+
+    async def approve(self) -> ComplaintSnapshot:
+        """The manager approves the proposed referral: it is sent."""
+        return await self.act(
+            UPDATE_MANAGER_DECISION,
+            ManagerDecision(actor=actor(Role.MANAGER), request_id=request_id(), decision="approve"),
+        )
+
+    async def to_referral(self) -> ComplaintSnapshot:
+        """From back office (the registry check answered or waited out) to a sent referral:
+        back office refers, the manager approves."""
+        await self.refer()
+        return await self.approve()
+
     async def notifications(self, *, expect: int) -> list[NotificationRequested]:
         events = await self.published(Topic.NOTIFICATION_REQUESTS, expect=expect)
         return [e.parse(NotificationRequested) for e in events]
+
+
+async def worker_queue(client: Client, activities: ComplaintActivities) -> AsyncIterator[str]:
+    """A worker of the complaint workflow with the real activities; yields its task queue."""
+    queue = f"complaints-{uuid.uuid4().hex[:8]}"
+    async with Worker(
+        client, task_queue=queue, workflows=[ComplaintWorkflow], activities=activities.all()
+    ):
+        yield queue
+
+
+async def terminate_unfinished(started: list[Driven]) -> None:
+    """Leave no running complaint behind: on the time-skipping server a workflow whose worker
+    is gone would hold the clock still for every later test."""
+    for driven in started:
+        description = await driven.handle.describe()
+        if description.status == WorkflowExecutionStatus.RUNNING:
+            await driven.handle.terminate(reason="test finished")

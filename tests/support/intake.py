@@ -1,0 +1,166 @@
+"""Builders and waits of the intake tests: the in-process service, request bodies, transitions."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+
+from services.intake.settings import IntakeSettings
+from slrt.auth.principal import Role
+from slrt.contracts.complaints import ComplaintSnapshot, ComplaintStep
+from slrt.contracts.envelope import EventData
+from slrt.contracts.events import ComplaintTransitioned
+from slrt.contracts.vocabulary import Category, Channel
+from slrt.kafka import EventProducer
+from slrt.service import Runtime
+from slrt.settings import ConnectionSettings
+from slrt_dev.issuer import DevIssuer
+from tests.support.polling import until
+
+ISSUER = "https://auth.slrt.local/test"
+
+
+ANSWER_LINK_KEY = "test-answer-link-key-0123456789abcdef"
+
+
+WEBHOOK_KEY = "whsec_" + "dGVzdC13ZWJob29rLWtleS0wMTIzNDU2Nzg5YWJjZGVm"
+
+
+OTHER_WEBHOOK_KEY = "whsec_" + "b3RoZXItd2ViaG9vay1rZXktMDEyMzQ1Njc4OWFi"
+
+
+VILLAGE = "3204052001"
+"""A real village in Kabupaten Bandung (3204)."""
+
+
+OTHER_DISTRICT_VILLAGE = "3273011001"
+"""A real village in Kota Bandung (3273)."""
+
+
+@dataclass
+class Intake:
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: IntakeSettings
+    issuer: DevIssuer
+    producer: EventProducer
+
+    @property
+    def runtime(self) -> Runtime:
+        found: Runtime = self.app.state.runtime
+        return found
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.runtime.pool
+
+    def auth(
+        self,
+        role: Role,
+        area: str = "3204",
+        *,
+        subject: str | None = None,
+        programs: list[str] | None = None,
+    ) -> dict[str, str]:
+        token = self.issuer.token(subject or f"{role.value}-{area}", [role], area, programs)
+        return {"Authorization": f"Bearer {token}"}
+
+    async def publish(self, data: EventData, subject: str) -> None:
+        await self.producer.publish(data, subject=subject)
+
+    async def submit(
+        self,
+        body: dict[str, Any],
+        role: Role = Role.FRONT_OFFICE,
+        area: str = "3204",
+        key: str | None = None,
+    ) -> httpx.Response:
+        headers = self.auth(role, area)
+        if key:
+            headers["Idempotency-Key"] = key
+        return await self.client.post("/v1/complaints", json=body, headers=headers)
+
+
+def settings_for(connections: ConnectionSettings, **extra: Any) -> IntakeSettings:
+    group = uuid.uuid4().hex[:8]
+    return IntakeSettings(
+        connections=connections,
+        public_base_url="http://intake.test",
+        status_consumer_group=f"intake-status-{group}",
+        catalog_consumer_group=f"intake-catalog-{group}",
+        update_timeout_seconds=10,
+        **extra,
+    )
+
+
+def walk_in(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "channel": "puskesos_walk_in",
+        "village_code": "32.04.05.2001",
+        "complainant": {
+            "nik": "3204054107850003",
+            "name": "Siti Aminah",
+            "phone": "081234567890",
+            "sex": "female",
+            "address": "Kp. Sukamaju RT 01 RW 02",
+        },
+        "category": "membership",
+        "description": "Keluarga kami tidak terdaftar sebagai penerima PKH.",
+        "occurred_on": "2026-10-01",
+    }
+    body.update(overrides)
+    return body
+
+
+def transition(
+    complaint_id: uuid.UUID,
+    ticket: str,
+    sequence: int,
+    step: ComplaintStep,
+    *,
+    from_step: str | None = None,
+    holder: Role | None = None,
+    place: str = VILLAGE,
+    category: Category = Category.MEMBERSHIP,
+    channel: Channel = Channel.PUSKESOS_WALK_IN,
+    actor: str = "system",
+    actor_role: str = "system",
+    **snapshot: Any,
+) -> ComplaintTransitioned:
+    return ComplaintTransitioned(
+        complaint_id=complaint_id,
+        sequence=sequence,
+        from_step=from_step,
+        to_step=step.value,
+        actor=actor,
+        actor_role=actor_role,
+        at=datetime.now(UTC),
+        snapshot=ComplaintSnapshot(
+            complaint_id=complaint_id,
+            ticket_number=ticket,
+            step=step,
+            holder_role=holder,
+            place_code=place,
+            category=category,
+            channel=channel,
+            **snapshot,
+        ),
+    )
+
+
+async def projected(intake: Intake, complaint_id: uuid.UUID, sequence: int) -> None:
+    """Wait until the projection applied ``sequence`` of the complaint."""
+
+    async def check() -> bool:
+        seq = await intake.pool.fetchval(
+            "SELECT max(sequence) FROM complaint_timeline WHERE complaint_id = $1", complaint_id
+        )
+        return seq is not None and seq >= sequence
+
+    await until(check)
