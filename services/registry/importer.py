@@ -390,15 +390,16 @@ class _Progress:
         self._size = max(size, 1)
         self._began = time.monotonic()
         self._shown = 0.0
+        self._done = -1
 
     def phase(self, name: str) -> None:
         print(f"{name}…", file=sys.stderr, flush=True)
 
     def copied(self, done: int) -> None:
         now = time.monotonic()
-        if now - self._shown < 1.0 and done < self._size:
+        if done == self._done or (now - self._shown < 1.0 and done < self._size):
             return
-        self._shown = now
+        self._shown, self._done = now, done
         rate = done / max(now - self._began, 1e-6) / 1e6
         print(
             f"  copying {100 * done / self._size:5.1f} % ({rate:.1f} MB/s)",
