@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml dev/pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
 
-.PHONY: install up down status test lint typecheck chart pytest lock clean-data
+.PHONY: install up down status test test-fast lint typecheck chart pytest lock clean-data
 
 ## install: the venv with every pinned dependency, the project and the development-only
 ## distribution in dev/ (local stack, dev token issuer, demo, stand-ins), both editable
@@ -33,6 +33,10 @@ status: install
 
 ## test: lint, type-check and the whole test suite against the real stack
 test: lint typecheck chart pytest
+
+## test-fast: the tests that need no server (marked `unit`; under a minute, no harness start)
+test-fast: install
+	$(BIN)/pytest -m unit
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,4 +1,12 @@
-"""Fixtures over the real stack (see tests/support/harness.py for where it comes from)."""
+"""Fixtures over the real stack (see tests/support/harness.py for where it comes from), and
+the split between the tests that need a server and those that do not.
+
+A test needs a server when it asks for one of :data:`SERVER_FIXTURES` (directly or through
+other fixtures) or is marked ``stack`` (it starts one itself); it is then marked ``stack``.
+Every other test is marked ``unit`` and runs in ``make test-fast``; while it runs, starting
+the harness or connecting to PostgreSQL, Kafka or Temporal fails it (:func:`no_server`), so a
+test that needs a server cannot hide among the fast ones.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +23,25 @@ from temporalio.testing import WorkflowEnvironment
 
 from slrt.settings import ConnectionSettings
 from tests.support.harness import TEST_NAMESPACE, RealStack
+from tests.support.servers import SERVER_FIXTURES, forbid_servers
 
 VENV_BIN = Path(sys.executable).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SERVER_FIXTURES and item.get_closest_marker("stack") is None:
+            item.add_marker(pytest.mark.stack)
+        if item.get_closest_marker("stack") is None:
+            item.add_marker(pytest.mark.unit)
+
+
+@pytest.fixture(autouse=True)
+def no_server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``unit`` test fails the moment it starts the harness or reaches a server."""
+    if request.node.get_closest_marker("unit") is not None:
+        forbid_servers(monkeypatch, request.node.nodeid)
 
 
 @pytest.fixture(scope="session")

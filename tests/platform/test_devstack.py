@@ -24,9 +24,10 @@ from slrt_dev.stack.process import (
     spawn,
     terminate,
 )
-from tests.support.harness import postgres_folder
+from tests.support.harness import RealStack, postgres_folder, service_process
 
 
+@pytest.mark.stack
 async def test_postgres_restarts_with_its_data_and_a_second_start_is_a_no_op() -> None:
     folder = postgres_folder()
     pg = Postgres(
@@ -151,3 +152,27 @@ def test_env_example_lists_every_stack_setting() -> None:
     listed = (REPO_ROOT / ".env.example").read_text()
     for name in StackSettings.model_fields:
         assert f"SLRT_STACK_{name.upper()}=" in listed, name
+
+
+def test_a_unit_test_cannot_reach_a_server(request: pytest.FixtureRequest) -> None:
+    """The split behind ``make test-fast``: this test asks for no server, so it is ``unit`` and
+    every way to start or reach one fails it."""
+    assert request.node.get_closest_marker("unit") is not None
+    assert request.node.get_closest_marker("stack") is None
+    folder = Path("/nonexistent")
+    with pytest.raises(AssertionError, match="is a unit test"):
+        RealStack(folder).postgres_dsn  # noqa: B018 (the property starts PostgreSQL)
+    with pytest.raises(AssertionError, match="is a unit test"):
+        Kafka(folder, folder, free_port(), free_port(), partitions=1).start()
+    with pytest.raises(AssertionError, match="is a unit test"):
+        asyncio.run(asyncpg.connect("postgresql://slrt@127.0.0.1:1/slrt"))
+    with (
+        pytest.raises(AssertionError, match="is a unit test"),
+        service_process("intake", {}, folder),
+    ):
+        pass
+
+
+@pytest.mark.stack
+def test_a_stack_test_is_not_in_the_fast_run(request: pytest.FixtureRequest) -> None:
+    assert request.node.get_closest_marker("unit") is None
