@@ -9,6 +9,7 @@ wheel the image installs is built for real and listed: the development-only dist
 from __future__ import annotations
 
 import ast
+import json
 import re
 import subprocess
 import sys
@@ -283,6 +284,81 @@ def test_production_wheel_requires_and_installs_no_development_tool(
     }
     assert scripts == set(PYPROJECT["project"]["scripts"])
     assert not scripts & set(DEV_PYPROJECT["project"]["scripts"])
+
+
+IMPORT_EVERY_MODULE = """
+import importlib, json, pkgutil, sys
+found, failed, present = [], {}, []
+for name in ("slrt", "services", "workflows"):
+    package = importlib.import_module(name)
+    for module in pkgutil.walk_packages(package.__path__, name + "."):
+        if module.name.endswith("__main__"):
+            continue
+        try:
+            importlib.import_module(module.name)
+            found.append(module.name)
+        except Exception as exc:
+            failed[module.name] = repr(exc)
+for name in sys.argv[1:]:
+    try:
+        importlib.import_module(name)
+        present.append(name)
+    except ImportError:
+        pass
+print(json.dumps({"found": found, "failed": failed, "present": present}))
+"""
+
+
+def test_the_production_wheel_alone_imports_every_module(
+    production_wheel: Path, tmp_path: Path
+) -> None:
+    """Installed as the image installs it (the wheel and its runtime dependencies, pinned by the
+    lock, nothing else), every production module imports, and no development package is there."""
+    uv = str(Path(sys.executable).parent / "uv")
+    venv = tmp_path / "venv"
+    python = venv / "bin" / "python"
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+    lock = str(ROOT / "requirements.lock")
+    subprocess.run(
+        [
+            uv,
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            str(python),
+            "--constraint",
+            lock,
+            production_wheel,
+        ],
+        check=True,
+        timeout=600,
+    )
+    development = [DEV_PACKAGE, "demo", "standins", *LOCAL_ONLY.values()]
+    result = subprocess.run(
+        [str(python), "-c", IMPORT_EVERY_MODULE, *development],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,  # not the checkout: only what is installed can be imported
+        timeout=300,
+    )
+    report = json.loads(result.stdout)
+    assert report["failed"] == {}
+    assert {"services.registry.importer", "slrt.admin", "workflows.complaint"} <= set(
+        report["found"]
+    )
+    assert report["present"] == []
+    listed = subprocess.run(
+        [uv, "pip", "list", "--python", str(python), "--format", "json"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    installed = {p["name"].lower() for p in json.loads(listed.stdout)}
+    assert "slrt" in installed
+    assert "slrt-devtools" not in installed
+    assert not installed & set(LOCAL_ONLY)
 
 
 def test_dockerignore_is_an_allow_list() -> None:
