@@ -4,7 +4,6 @@ the local stack runs them: for end-to-end tests and the benchmarks."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
 from slrt_dev.sandbox.infra import TEST_NAMESPACE
 from slrt_dev.stack.config import REPO_ROOT
-from slrt_dev.stack.process import free_port
+from slrt_dev.stack.process import free_port, port_in_use
 
 WEBHOOK_KEY = "whsec_" + "ZTJlLXByb2dyYW0tbWFuYWdlci1rZXktMDEyMzQ1Njc="
 ANSWER_LINK_KEY = "e2e-answer-link-key-0123456789abcdef"
@@ -143,7 +142,7 @@ def standin(
         )
     try:
         deadline = time.monotonic() + 30
-        while not _listening(port):
+        while not port_in_use(port):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"stand-in {name} did not start")
             time.sleep(0.1)
@@ -151,8 +150,3 @@ def standin(
     finally:
         proc.terminate()
         proc.wait(10)
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
