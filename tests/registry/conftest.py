@@ -30,7 +30,7 @@ from tests.support.registry import ISSUER, REGISTRY_TOPICS, TODAY, Registry, dat
 
 
 @pytest.fixture(scope="session")
-async def registry_template(postgres_dsn: str) -> AsyncIterator[str]:
+async def registry_template(postgres_dsn: str, real_stack: RealStack) -> AsyncIterator[str]:
     name = f"registry_tpl_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(postgres_dsn)
     try:
@@ -45,7 +45,8 @@ async def registry_template(postgres_dsn: str) -> AsyncIterator[str]:
     finally:
         await conn.close()
     yield name
-    admin = await asyncpg.connect(postgres_dsn)
+    # As a superuser: only one may end an autovacuum worker still in the database.
+    admin = await asyncpg.connect(real_stack.postgres_admin_dsn)
     try:
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     finally:
@@ -53,7 +54,9 @@ async def registry_template(postgres_dsn: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def registry_dsn(postgres_dsn: str, registry_template: str) -> AsyncIterator[str]:
+async def registry_dsn(
+    postgres_dsn: str, registry_template: str, real_stack: RealStack
+) -> AsyncIterator[str]:
     """A database of this test's own with the registry schema migrated and places loaded
     (the catalog is not seeded yet: seeding writes catalog events to the outbox)."""
     name = f"t_reg_{uuid.uuid4().hex[:12]}"
@@ -63,7 +66,8 @@ async def registry_dsn(postgres_dsn: str, registry_template: str) -> AsyncIterat
     finally:
         await admin.close()
     yield database_dsn(postgres_dsn, name)
-    admin = await asyncpg.connect(postgres_dsn)
+    # As a superuser: only one may end an autovacuum worker still in the database.
+    admin = await asyncpg.connect(real_stack.postgres_admin_dsn)
     try:
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     finally:
