@@ -21,9 +21,8 @@ from slrt.contracts.events import (
 from slrt.contracts.topics import Topic
 from slrt.contracts.vocabulary import LookupKind
 from slrt.kafka import EventProducer
-from tests.registry.test_lookup import KK, KNOWN, VILLAGE, _known_rows
 from tests.support.kafka_tools import read_topic
-from tests.support.registry import Registry, import_file
+from tests.support.registry import KK, KNOWN, VILLAGE, Registry, import_file, known_rows
 
 
 async def _answers(bootstrap: str, request_ids: set[uuid.UUID], expect: int) -> list[Envelope]:
@@ -46,7 +45,7 @@ async def loaded(registry: Registry, tmp_path: Path) -> Registry:
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(_known_rows())
+        writer.writerows(known_rows())
     await import_file(registry.pool, path)
     return registry
 

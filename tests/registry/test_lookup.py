@@ -5,82 +5,13 @@ from __future__ import annotations
 
 import csv
 import uuid
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import pytest
 
-from services.registry.domain.identity import make_kk, make_nik
 from services.registry.extract import COLUMNS
 from slrt.auth.principal import Role
-from tests.support.registry import Registry, import_file
-
-VILLAGE = "3204052001"  # Cileunyi Kulon, Kecamatan Cileunyi, Kabupaten Bandung
-
-
-@dataclass(frozen=True)
-class Known:
-    name: str
-    nik: str
-    sex: str
-    born: date
-
-
-KNOWN = [
-    Known(
-        "Nurhalizah Putri",
-        make_nik("320405", date(1990, 4, 2), "female", 901),
-        "P",
-        date(1990, 4, 2),
-    ),
-    Known(
-        "Muhammad Rizki Pratama",
-        make_nik("320405", date(1988, 1, 9), "male", 902),
-        "L",
-        date(1988, 1, 9),
-    ),
-    Known(
-        "Nurhayati Putri",
-        make_nik("320405", date(1970, 6, 5), "female", 903),
-        "P",
-        date(1970, 6, 5),
-    ),
-    Known(
-        "Nur Halimah", make_nik("320405", date(1975, 7, 6), "female", 904), "P", date(1975, 7, 6)
-    ),
-    # Recorded as male while the NIK says female: a data-quality warning, not a rejection.
-    Known(
-        "Siti Rahmawati", make_nik("320405", date(1982, 3, 3), "female", 905), "L", date(1982, 3, 3)
-    ),
-]
-KK = make_kk("320405", date(2020, 5, 5), 901)
-
-
-def _known_rows() -> list[dict[str, str]]:
-    rows = []
-    for index, person in enumerate(KNOWN):
-        rows.append(
-            {
-                "household_ref": "3204KNOWN00001",
-                "village_code": VILLAGE,
-                "address": "Jl. Cileunyi No. 1, RT 001/RW 002",
-                "welfare_decile": "2",
-                "kk_number": KK,
-                "nik": person.nik,
-                "name": person.name,
-                "sex": person.sex,
-                "birth_date": person.born.isoformat(),
-                "relation": "head" if index == 0 else "other_relative",
-                "disability": "",
-                "school_status": "graduated",
-                "pmks": "",
-                "household_programs": "PKH;BPNT" if index == 0 else "",
-                "individual_programs": "PIS_PBI",
-                "period": "2026",
-            }
-        )
-    return rows
+from tests.support.registry import KK, KNOWN, VILLAGE, Registry, import_file, known_rows
 
 
 @pytest.fixture
@@ -90,7 +21,7 @@ async def loaded(registry: Registry, small_district: Path, tmp_path: Path) -> Re
     with known.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(_known_rows())
+        writer.writerows(known_rows())
     report = await import_file(registry.pool, known)
     assert report.errors == []
     return registry

@@ -13,8 +13,7 @@ import pytest
 from services.registry.domain.siks_ng import EXPORT_COLUMNS
 from services.registry.extract import COLUMNS
 from slrt.auth.principal import Role
-from tests.registry.test_lookup import KNOWN, VILLAGE, _known_rows
-from tests.support.registry import Registry, import_file
+from tests.support.registry import KNOWN, VILLAGE, Registry, import_file, known_rows
 
 
 @pytest.fixture
@@ -23,7 +22,7 @@ async def loaded(registry: Registry, tmp_path: Path) -> Registry:
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(_known_rows())
+        writer.writerows(known_rows())
     await import_file(registry.pool, path)
     return registry
 

@@ -1,4 +1,5 @@
-"""The registry in tests: the in-process app, imports of generated extracts, fixed dates."""
+"""The registry in tests: the in-process app, imports of generated extracts, a household of
+known people, fixed dates."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
+from services.registry.domain.identity import make_kk, make_nik
 from services.registry.importer import ImportReport, import_extract
 from services.registry.settings import RegistrySettings
 from slrt.auth.principal import Role
@@ -54,3 +56,72 @@ async def import_file(pool: asyncpg.Pool, path: Path, area: str = "") -> ImportR
     async with pool.acquire() as conn:
         with path.open(newline="", encoding="utf-8") as f:
             return await import_extract(conn, f, file_name=path.name, started_by="test", area=area)
+
+
+VILLAGE = "3204052001"  # Cileunyi Kulon, Kecamatan Cileunyi, Kabupaten Bandung
+
+
+@dataclass(frozen=True)
+class Known:
+    name: str
+    nik: str
+    sex: str
+    born: date
+
+
+KNOWN = [
+    Known(
+        "Nurhalizah Putri",
+        make_nik("320405", date(1990, 4, 2), "female", 901),
+        "P",
+        date(1990, 4, 2),
+    ),
+    Known(
+        "Muhammad Rizki Pratama",
+        make_nik("320405", date(1988, 1, 9), "male", 902),
+        "L",
+        date(1988, 1, 9),
+    ),
+    Known(
+        "Nurhayati Putri",
+        make_nik("320405", date(1970, 6, 5), "female", 903),
+        "P",
+        date(1970, 6, 5),
+    ),
+    Known(
+        "Nur Halimah", make_nik("320405", date(1975, 7, 6), "female", 904), "P", date(1975, 7, 6)
+    ),
+    # Recorded as male while the NIK says female: a data-quality warning, not a rejection.
+    Known(
+        "Siti Rahmawati", make_nik("320405", date(1982, 3, 3), "female", 905), "L", date(1982, 3, 3)
+    ),
+]
+KK = make_kk("320405", date(2020, 5, 5), 901)
+
+
+def known_rows() -> list[dict[str, str]]:
+    """One household of people with known names and NIKs, as extract rows (added to a
+    generated district, so that lookups have someone to find)."""
+    rows = []
+    for index, person in enumerate(KNOWN):
+        rows.append(
+            {
+                "household_ref": "3204KNOWN00001",
+                "village_code": VILLAGE,
+                "address": "Jl. Cileunyi No. 1, RT 001/RW 002",
+                "welfare_decile": "2",
+                "kk_number": KK,
+                "nik": person.nik,
+                "name": person.name,
+                "sex": person.sex,
+                "birth_date": person.born.isoformat(),
+                "relation": "head" if index == 0 else "other_relative",
+                "disability": "",
+                "school_status": "graduated",
+                "pmks": "",
+                "household_programs": "PKH;BPNT" if index == 0 else "",
+                "individual_programs": "PIS_PBI",
+                "period": "2026",
+            }
+        )
+    return rows
