@@ -58,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         RegistryCheckCompleted,
         RegistryCheckRequested,
     )
+    from slrt.contracts.sla import SlaPolicy
     from slrt.contracts.vocabulary import (
         Category,
         Channel,
@@ -81,7 +82,6 @@ with workflow.unsafe.imports_passed_through():
         RouteRequest,
         RoutingOptions,
         SentNotification,
-        SlaPolicy,
     )
     from workflows.rules import (
         HOLDER,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from slrt.auth.principal import Principal, Role
+from slrt.contracts import complaints as c
 
 
 class Action(StrEnum):
@@ -20,6 +21,9 @@ class Action(StrEnum):
     BACK_OFFICE_ACT = "complaint.back_office"
     MANAGER_DECIDE = "complaint.manager_decision"
     FACILITATOR_FEEDBACK = "complaint.feedback"
+    COMPLAINT_CORRECT = "complaint.correct"
+    """Resubmit a capture the supervisor returned for correction."""
+    INFORMATION_RECEIVED = "complaint.information_received"
     COMPLAINT_WITHDRAW = "complaint.withdraw"
     REFERRAL_READ = "referral.read"
     REFERRAL_ANSWER = "referral.answer"
@@ -38,13 +42,24 @@ class Action(StrEnum):
 
 
 A = Action
-ALLOWED: dict[Role, frozenset[Action]] = {
+
+FOR_UPDATE: dict[str, Action] = {
+    c.UPDATE_SUPERVISOR_REVIEW: A.SUPERVISOR_REVIEW,
+    c.UPDATE_RESUBMIT: A.COMPLAINT_CORRECT,
+    c.UPDATE_BACK_OFFICE: A.BACK_OFFICE_ACT,
+    c.UPDATE_INFORMATION_RECEIVED: A.INFORMATION_RECEIVED,
+    c.UPDATE_MANAGER_DECISION: A.MANAGER_DECIDE,
+    c.UPDATE_FEEDBACK: A.FACILITATOR_FEEDBACK,
+    c.UPDATE_WITHDRAW: A.COMPLAINT_WITHDRAW,
+}
+"""The action behind each staff update (the household's response goes through the public
+tracking page, not this table). Who may take it is ``HUMAN_ACTIONS``, the workflow's table."""
+
+_OTHER: dict[Role, frozenset[Action]] = {
     Role.FACILITATOR: frozenset(
         {
             A.COMPLAINT_SUBMIT,
             A.COMPLAINT_READ,
-            A.FACILITATOR_FEEDBACK,
-            A.COMPLAINT_WITHDRAW,
             A.PERSON_READ,
             A.PERSON_SEARCH,
             A.PROPOSAL_SUBMIT,
@@ -53,8 +68,6 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.SUPERVISOR: frozenset(
         {
             A.COMPLAINT_READ,
-            A.SUPERVISOR_REVIEW,
-            A.COMPLAINT_WITHDRAW,
             A.PERSON_READ,
             A.PERSON_SEARCH,
             A.PROPOSAL_REVIEW,
@@ -65,7 +78,6 @@ ALLOWED: dict[Role, frozenset[Action]] = {
         {
             A.COMPLAINT_SUBMIT,
             A.COMPLAINT_READ,
-            A.COMPLAINT_WITHDRAW,
             A.PERSON_READ,
             A.PERSON_SEARCH,
             A.PROPOSAL_SUBMIT,
@@ -74,8 +86,6 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.BACK_OFFICE: frozenset(
         {
             A.COMPLAINT_READ,
-            A.BACK_OFFICE_ACT,
-            A.COMPLAINT_WITHDRAW,
             A.PERSON_READ,
             A.PERSON_SEARCH,
             A.DELIVERY_READ,
@@ -85,8 +95,6 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.MANAGER: frozenset(
         {
             A.COMPLAINT_READ,
-            A.MANAGER_DECIDE,
-            A.COMPLAINT_WITHDRAW,
             A.PERSON_READ,
             A.PERSON_SEARCH,
             A.CATALOG_EDIT,
@@ -102,6 +110,14 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.DATA_MANAGER: frozenset({A.REGISTRY_IMPORT, A.AGGREGATES_READ}),
     Role.VIEWER: frozenset({A.AGGREGATES_READ}),
 }
+"""Everything else each role may do."""
+
+ALLOWED: dict[Role, frozenset[Action]] = {
+    role: others
+    | {action for update, action in FOR_UPDATE.items() if role in c.HUMAN_ACTIONS[update].roles}
+    for role, others in _OTHER.items()
+}
+"""What each role may do: its own rows plus the staff updates ``HUMAN_ACTIONS`` gives it."""
 
 
 class Decision(StrEnum):

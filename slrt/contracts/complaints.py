@@ -3,12 +3,13 @@ inputs, sent by intake, validated by the workflow), and the snapshot published a
 
 Update names are the ``UPDATE_*`` constants; each takes its model below. The workflow refuses an
 action that does not fit the current step or the caller's role *before* anything is written,
-with an ``ApplicationError`` whose type is ``WrongStep`` (→ HTTP 409, the current step named)
-or ``NotYourRole`` (→ HTTP 403).
+with an ``ApplicationError`` whose type is a ``Refusal``: ``WrongStep`` (→ HTTP 409, the current
+step named) or ``NotYourRole`` (→ HTTP 403); who may take which action is ``HUMAN_ACTIONS``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -76,6 +77,58 @@ QUERY_STATE = "state"
 SIGNAL_REGISTRY_RESULT = "registry_result"
 SIGNAL_DELIVERY_OUTCOME = "delivery_outcome"
 SIGNAL_REFERRAL_ANSWER = "referral_answer"
+
+
+class Refusal(StrEnum):
+    """The ``ApplicationError`` types the workflow refuses an update with (intake maps them)."""
+
+    WRONG_STEP = "WrongStep"
+    """Not at a step where the action fits (→ 409; details name ``current_step``)."""
+    NOT_YOUR_ROLE = "NotYourRole"
+    """The actor's role may not take the action (→ 403)."""
+    INVALID_ACTION = "InvalidAction"
+    """It fits, but lacks what it needs (→ 422; details name the ``fields``)."""
+
+
+@dataclass(frozen=True)
+class HumanAction:
+    """Where a human action fits (steps) and who may take it (roles)."""
+
+    steps: frozenset[ComplaintStep]
+    roles: frozenset[Role]
+
+
+S = ComplaintStep
+STAFF_WHO_MAY_WITHDRAW = frozenset(
+    {Role.FRONT_OFFICE, Role.BACK_OFFICE, Role.FACILITATOR, Role.SUPERVISOR, Role.MANAGER}
+)
+
+HUMAN_ACTIONS: dict[str, HumanAction] = {
+    UPDATE_SUPERVISOR_REVIEW: HumanAction(
+        frozenset({S.SUPERVISOR_REVIEW}), frozenset({Role.SUPERVISOR})
+    ),
+    UPDATE_RESUBMIT: HumanAction(
+        frozenset({S.RETURNED_FOR_CORRECTION}), frozenset({Role.FACILITATOR})
+    ),
+    UPDATE_BACK_OFFICE: HumanAction(frozenset({S.BACK_OFFICE}), frozenset({Role.BACK_OFFICE})),
+    # The household's answer reaches SLRT through the two doors a complaint comes in by
+    # (Pedoman Umum SLRT 2017, IV.B.2.a): a facilitator's home visit ("pendataan keluhan",
+    # V.D.1.a.3.e) or the front office of the Puskesos / secretariat ("menerima keluhan warga
+    # ... dan melakukan registrasi", V.D.1.a.4.a). The back office asked the question; it
+    # receives what the front office has taken in (V.D.1.a.5.a), so it does not record it.
+    UPDATE_INFORMATION_RECEIVED: HumanAction(
+        frozenset({S.AWAITING_INFORMATION}), frozenset({Role.FACILITATOR, Role.FRONT_OFFICE})
+    ),
+    UPDATE_MANAGER_DECISION: HumanAction(
+        frozenset({S.MANAGER_APPROVAL}), frozenset({Role.MANAGER})
+    ),
+    UPDATE_FEEDBACK: HumanAction(frozenset({S.FEEDBACK}), frozenset({Role.FACILITATOR})),
+    # The household speaks through intake's tracking page: any relaying role may carry it.
+    UPDATE_HOUSEHOLD_RESPONSE: HumanAction(frozenset({S.FEEDBACK, S.CLOSED}), frozenset(Role)),
+    UPDATE_WITHDRAW: HumanAction(OPEN_STEPS, STAFF_WHO_MAY_WITHDRAW),
+}
+"""Every human action (update name) with the steps it fits and the roles that may take it: the
+workflow's validators and intake's authorisation table both read this one table."""
 
 
 class _Action(BaseModel):
