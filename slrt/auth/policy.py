@@ -11,7 +11,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 from slrt.auth.principal import Principal, Role
-from slrt.contracts import complaints as c
 
 
 class Action(StrEnum):
@@ -24,6 +23,7 @@ class Action(StrEnum):
     COMPLAINT_CORRECT = "complaint.correct"
     """Resubmit a capture the supervisor returned for correction."""
     INFORMATION_RECEIVED = "complaint.information_received"
+    """Record what the household answered when back office asked (awaiting information)."""
     COMPLAINT_WITHDRAW = "complaint.withdraw"
     REFERRAL_READ = "referral.read"
     REFERRAL_ANSWER = "referral.answer"
@@ -42,24 +42,21 @@ class Action(StrEnum):
 
 
 A = Action
-
-FOR_UPDATE: dict[str, Action] = {
-    c.UPDATE_SUPERVISOR_REVIEW: A.SUPERVISOR_REVIEW,
-    c.UPDATE_RESUBMIT: A.COMPLAINT_CORRECT,
-    c.UPDATE_BACK_OFFICE: A.BACK_OFFICE_ACT,
-    c.UPDATE_INFORMATION_RECEIVED: A.INFORMATION_RECEIVED,
-    c.UPDATE_MANAGER_DECISION: A.MANAGER_DECIDE,
-    c.UPDATE_FEEDBACK: A.FACILITATOR_FEEDBACK,
-    c.UPDATE_WITHDRAW: A.COMPLAINT_WITHDRAW,
-}
-"""The action behind each staff update (the household's response goes through the public
-tracking page, not this table). Who may take it is ``HUMAN_ACTIONS``, the workflow's table."""
-
-_OTHER: dict[Role, frozenset[Action]] = {
+ALLOWED: dict[Role, frozenset[Action]] = {
+    # The household's answer to back office's question reaches SLRT through the two doors a
+    # complaint comes in by (Pedoman Umum SLRT 2017, IV.B.2.a): a facilitator's home visit
+    # ("pendataan keluhan", V.D.1.a.3.e) or the front office of the Puskesos / secretariat
+    # ("menerima keluhan warga ... dan melakukan registrasi", V.D.1.a.4.a). The back office
+    # asked; it receives what the front office has taken in (V.D.1.a.5.a) and does not record
+    # the answer itself: INFORMATION_RECEIVED is the facilitator's and the front office's.
     Role.FACILITATOR: frozenset(
         {
             A.COMPLAINT_SUBMIT,
+            A.COMPLAINT_CORRECT,
             A.COMPLAINT_READ,
+            A.FACILITATOR_FEEDBACK,
+            A.INFORMATION_RECEIVED,
+            A.COMPLAINT_WITHDRAW,
             A.PERSON_READ,
             A.PERSON_SEARCH,
             A.PROPOSAL_SUBMIT,
@@ -68,6 +65,8 @@ _OTHER: dict[Role, frozenset[Action]] = {
     Role.SUPERVISOR: frozenset(
         {
             A.COMPLAINT_READ,
+            A.SUPERVISOR_REVIEW,
+            A.COMPLAINT_WITHDRAW,
             A.PERSON_READ,
             A.PERSON_SEARCH,
             A.PROPOSAL_REVIEW,
@@ -78,6 +77,8 @@ _OTHER: dict[Role, frozenset[Action]] = {
         {
             A.COMPLAINT_SUBMIT,
             A.COMPLAINT_READ,
+            A.INFORMATION_RECEIVED,
+            A.COMPLAINT_WITHDRAW,
             A.PERSON_READ,
             A.PERSON_SEARCH,
             A.PROPOSAL_SUBMIT,
@@ -86,6 +87,8 @@ _OTHER: dict[Role, frozenset[Action]] = {
     Role.BACK_OFFICE: frozenset(
         {
             A.COMPLAINT_READ,
+            A.BACK_OFFICE_ACT,
+            A.COMPLAINT_WITHDRAW,
             A.PERSON_READ,
             A.PERSON_SEARCH,
             A.DELIVERY_READ,
@@ -95,6 +98,8 @@ _OTHER: dict[Role, frozenset[Action]] = {
     Role.MANAGER: frozenset(
         {
             A.COMPLAINT_READ,
+            A.MANAGER_DECIDE,
+            A.COMPLAINT_WITHDRAW,
             A.PERSON_READ,
             A.PERSON_SEARCH,
             A.CATALOG_EDIT,
@@ -110,14 +115,12 @@ _OTHER: dict[Role, frozenset[Action]] = {
     Role.DATA_MANAGER: frozenset({A.REGISTRY_IMPORT, A.AGGREGATES_READ}),
     Role.VIEWER: frozenset({A.AGGREGATES_READ}),
 }
-"""Everything else each role may do."""
 
-ALLOWED: dict[Role, frozenset[Action]] = {
-    role: others
-    | {action for update, action in FOR_UPDATE.items() if role in c.HUMAN_ACTIONS[update].roles}
-    for role, others in _OTHER.items()
-}
-"""What each role may do: its own rows plus the staff updates ``HUMAN_ACTIONS`` gives it."""
+
+def roles_for(action: Action) -> frozenset[Role]:
+    """The roles this table lets take ``action`` (the complaint workflow's validators read the
+    staff actions through ``slrt.contracts.complaints.HUMAN_ACTIONS``)."""
+    return frozenset(role for role, actions in ALLOWED.items() if action in actions)
 
 
 class Decision(StrEnum):

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from slrt.auth.policy import Action, roles_for
 from slrt.auth.principal import Role
 from slrt.contracts.vocabulary import Category, Channel, ReferralDecision
 
@@ -99,36 +100,29 @@ class HumanAction:
 
 
 S = ComplaintStep
-STAFF_WHO_MAY_WITHDRAW = frozenset(
-    {Role.FRONT_OFFICE, Role.BACK_OFFICE, Role.FACILITATOR, Role.SUPERVISOR, Role.MANAGER}
-)
 
 HUMAN_ACTIONS: dict[str, HumanAction] = {
     UPDATE_SUPERVISOR_REVIEW: HumanAction(
-        frozenset({S.SUPERVISOR_REVIEW}), frozenset({Role.SUPERVISOR})
+        frozenset({S.SUPERVISOR_REVIEW}), roles_for(Action.SUPERVISOR_REVIEW)
     ),
     UPDATE_RESUBMIT: HumanAction(
-        frozenset({S.RETURNED_FOR_CORRECTION}), frozenset({Role.FACILITATOR})
+        frozenset({S.RETURNED_FOR_CORRECTION}), roles_for(Action.COMPLAINT_CORRECT)
     ),
-    UPDATE_BACK_OFFICE: HumanAction(frozenset({S.BACK_OFFICE}), frozenset({Role.BACK_OFFICE})),
-    # The household's answer reaches SLRT through the two doors a complaint comes in by
-    # (Pedoman Umum SLRT 2017, IV.B.2.a): a facilitator's home visit ("pendataan keluhan",
-    # V.D.1.a.3.e) or the front office of the Puskesos / secretariat ("menerima keluhan warga
-    # ... dan melakukan registrasi", V.D.1.a.4.a). The back office asked the question; it
-    # receives what the front office has taken in (V.D.1.a.5.a), so it does not record it.
+    UPDATE_BACK_OFFICE: HumanAction(frozenset({S.BACK_OFFICE}), roles_for(Action.BACK_OFFICE_ACT)),
     UPDATE_INFORMATION_RECEIVED: HumanAction(
-        frozenset({S.AWAITING_INFORMATION}), frozenset({Role.FACILITATOR, Role.FRONT_OFFICE})
+        frozenset({S.AWAITING_INFORMATION}), roles_for(Action.INFORMATION_RECEIVED)
     ),
     UPDATE_MANAGER_DECISION: HumanAction(
-        frozenset({S.MANAGER_APPROVAL}), frozenset({Role.MANAGER})
+        frozenset({S.MANAGER_APPROVAL}), roles_for(Action.MANAGER_DECIDE)
     ),
-    UPDATE_FEEDBACK: HumanAction(frozenset({S.FEEDBACK}), frozenset({Role.FACILITATOR})),
+    UPDATE_FEEDBACK: HumanAction(frozenset({S.FEEDBACK}), roles_for(Action.FACILITATOR_FEEDBACK)),
     # The household speaks through intake's tracking page: any relaying role may carry it.
     UPDATE_HOUSEHOLD_RESPONSE: HumanAction(frozenset({S.FEEDBACK, S.CLOSED}), frozenset(Role)),
-    UPDATE_WITHDRAW: HumanAction(OPEN_STEPS, STAFF_WHO_MAY_WITHDRAW),
+    UPDATE_WITHDRAW: HumanAction(OPEN_STEPS, roles_for(Action.COMPLAINT_WITHDRAW)),
 }
-"""Every human action (update name) with the steps it fits and the roles that may take it: the
-workflow's validators and intake's authorisation table both read this one table."""
+"""Every human action (update name) with the steps it fits and the roles that may take it. The
+roles come from the one authorisation table (``slrt.auth.policy.ALLOWED``), which intake
+enforces before forwarding an action and the workflow's validators enforce again."""
 
 
 class _Action(BaseModel):
