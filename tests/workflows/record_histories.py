@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client
-from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
 from slrt.auth.principal import Role
@@ -53,7 +53,13 @@ from slrt.contracts.complaints import (
     Withdraw,
 )
 from slrt.contracts.events import ComplaintSubmitted
-from slrt.contracts.temporal import complaint_workflow_id
+from slrt.contracts.temporal import (
+    CATEGORY_KEY,
+    COMPLAINT_WORKFLOW,
+    PLACE_CODE_KEY,
+    TICKET_KEY,
+    complaint_workflow_id,
+)
 from slrt.contracts.vocabulary import Category, Channel, ReferralDecision
 from tests.workflows.support import Driven, actor, registry_answer, request_id, submitted
 from tests.workflows.test_clock_speed import refer_once_the_plan_is_ready
@@ -68,11 +74,9 @@ SUPERVISOR = actor(Role.SUPERVISOR)
 
 def _indexed(complaint: ComplaintSubmitted) -> TypedSearchAttributes:
     pairs: list[SearchAttributePair[Any]] = [
-        SearchAttributePair(SearchAttributeKey.for_keyword("SlrtTicket"), complaint.ticket_number),
-        SearchAttributePair(
-            SearchAttributeKey.for_keyword("SlrtPlaceCode"), complaint.village_code
-        ),
-        SearchAttributePair(SearchAttributeKey.for_keyword("SlrtCategory"), complaint.category),
+        SearchAttributePair(TICKET_KEY, complaint.ticket_number),
+        SearchAttributePair(PLACE_CODE_KEY, complaint.village_code),
+        SearchAttributePair(CATEGORY_KEY, complaint.category),
     ]
     return TypedSearchAttributes(pairs)
 
@@ -82,7 +86,7 @@ async def start(
 ) -> Driven:
     driven = Driven(client, queue, bootstrap, complaint)
     driven.handle = await client.start_workflow(
-        "ComplaintWorkflow",
+        COMPLAINT_WORKFLOW,
         complaint,
         id=complaint_workflow_id(driven.subject),
         task_queue=queue,
