@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from services.intake.schemas import TrackingOut
+from slrt.contracts.vocabulary import ReferralDecision
 
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;"
@@ -94,11 +95,13 @@ def tracking_result(view: TrackingOut) -> str:
     return page(t["title"], body, view.language)
 
 
-DECISION_LABELS = {
-    "accepted": "Diterima — program akan menindaklanjuti",
-    "rejected": "Ditolak",
-    "under_review": "Masih ditinjau (isi perkiraan tanggal keputusan)",
-    "not_responsible": "Bukan kewenangan kami (sebutkan program yang tepat bila tahu)",
+DECISION_LABELS: dict[str, str] = {
+    ReferralDecision.ACCEPTED: "Diterima — program akan menindaklanjuti",
+    ReferralDecision.REJECTED: "Ditolak",
+    ReferralDecision.UNDER_REVIEW: "Masih ditinjau (isi perkiraan tanggal keputusan)",
+    ReferralDecision.NOT_RESPONSIBLE: (
+        "Bukan kewenangan kami (sebutkan program yang tepat bila tahu)"
+    ),
 }
 
 
