@@ -11,9 +11,9 @@ from temporalio.client import Client
 from services.routing.settings import RoutingSettings
 from slrt.auth.principal import Role
 from slrt.contracts.complaints import UPDATE_MANAGER_DECISION, UPDATE_WITHDRAW, Withdraw
+from tests.support.complaints import actor, request_id, submitted
 from tests.workflows.record_histories import approve, save, start
-from tests.workflows.support import actor, request_id, submitted
-from tests.workflows.test_clock_speed import SPEED, refer_once_the_plan_is_ready
+from tests.workflows.test_clock_speed import SPEED
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ async def test_fast_clock_no_response(
 ) -> None:
     c = await start(temporal_client, dev_queue, kafka_bootstrap, submitted(program="PKH"))
     await c.until(lambda s: any(h.reason == "registry_no_answer" for h in s.history), timeout=60)
-    await refer_once_the_plan_is_ready(c)
+    await c.refer()
     await c.act(UPDATE_MANAGER_DECISION, approve())
     await c.until(lambda s: any(h.reason == "no_response" for h in s.history), timeout=90)
     await c.act(

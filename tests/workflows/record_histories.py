@@ -61,8 +61,7 @@ from slrt.contracts.temporal import (
     complaint_workflow_id,
 )
 from slrt.contracts.vocabulary import Category, Channel, ReferralDecision
-from tests.workflows.support import Driven, actor, registry_answer, request_id, submitted
-from tests.workflows.test_clock_speed import refer_once_the_plan_is_ready
+from tests.support.complaints import Driven, actor, registry_answer, request_id, submitted
 
 S = ComplaintStep
 HISTORIES = Path(__file__).parent / "histories"
@@ -313,7 +312,7 @@ async def test_prelist(dev: Start) -> None:
 async def test_anonymous_referral_accepted(dev: Start) -> None:
     c = await dev(submitted(channel=Channel.DISTRICT_WALK_IN, program="BPNT", anonymous=True))
     await c.at(S.BACK_OFFICE)
-    await refer_once_the_plan_is_ready(c)
+    await c.refer()
     await c.act(UPDATE_MANAGER_DECISION, approve())
     await delivered(c)
     await answer(c, ReferralDecision.ACCEPTED, note="Oknum ditindak")

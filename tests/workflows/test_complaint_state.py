@@ -12,7 +12,7 @@ from slrt.contracts.events import NotificationRequested
 from slrt.contracts.sla import SlaPolicy
 from slrt.contracts.transitions import ANSWER_DECISIONS, DecisionCode, Reason
 from slrt.contracts.vocabulary import NotificationKind, ProgramChannel, ReferralDecision
-from tests.workflows.support import submitted
+from tests.support.complaints import submitted
 from workflows import clocks
 from workflows.complaint.state import Complaint, CurrentReferral, snapshot
 from workflows.model import RoutePlan
