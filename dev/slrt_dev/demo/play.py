@@ -168,6 +168,8 @@ class Player:
             params={"referral_id": referral_id},
             headers=self._auth("manager", self._s.district),
         )
+        if response.status_code == 404:  # the notifier has not taken the referral in yet
+            return None
         response.raise_for_status()
         for delivery in response.json()["items"]:
             if delivery["channel"] == "lapor" and delivery["external_ref"]:
