@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 import uvicorn
 
-from services.dashboard.consumers import handle
+from services.dashboard.consumers import HANDLERS
 from services.dashboard.settings import DashboardSettings
 from slrt.auth.dev_issuer import DevIssuer
 from slrt.auth.principal import Role
@@ -82,7 +82,7 @@ async def consume(
         settings.connections,
         group_id=settings.consumer_group,
         topics=[settings.lifecycle_topic, settings.catalog_topic],
-        handler=handle,
+        handlers=HANDLERS,
         pool=pool,
         dead_letters=producer,
     )

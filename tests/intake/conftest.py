@@ -25,6 +25,7 @@ from slrt.contracts.envelope import EventData
 from slrt.contracts.events import ComplaintTransitioned
 from slrt.contracts.topics import ALL_TOPICS, dead_letter_topic
 from slrt.contracts.vocabulary import Category, Channel
+from slrt.deps import runtime_of
 from slrt.kafka import EventProducer
 from slrt.service import Runtime
 from slrt.settings import ConnectionSettings
@@ -87,8 +88,8 @@ class Intake:
     producer: EventProducer
 
     @property
-    def runtime(self) -> Runtime:
-        found: Runtime = self.app.state.runtime
+    def runtime(self) -> Runtime[IntakeSettings]:
+        found: Runtime[IntakeSettings] = runtime_of(self.app)
         return found
 
     @property

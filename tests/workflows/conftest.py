@@ -12,7 +12,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.routing import db
+from services.routing import store
 from services.routing.activities import ComplaintActivities
 from services.routing.settings import RoutingSettings
 from slrt.contracts.events import ComplaintSubmitted
@@ -40,7 +40,7 @@ async def routing_pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
     )
     async with pool.acquire() as conn:
         for entry in NATIONAL:
-            await db.upsert_program(conn, entry)
+            await store.upsert_program(conn, entry)
     yield pool
     await pool.close()
 

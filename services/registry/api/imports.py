@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from services.registry import aggregates
+from services.registry.api import aggregates
 from services.registry.api.deps import Pool
 from services.registry.importer import RowError, error_report_csv, import_extract
 from slrt.auth import Action
