@@ -1,27 +1,29 @@
 """Small server-rendered pages (Bahasa Indonesia first): the public tracking page and the
-program managers' answer page. Every value is HTML-escaped; no script, no external asset."""
+program managers' answer page. Jinja2 templates (``templates/``) with autoescape, like the
+dashboard's: every value is HTML-escaped; no script, no external asset."""
 
 from __future__ import annotations
 
-from html import escape
+from pathlib import Path
+from typing import Any
+
+import jinja2
 
 from services.intake.schemas import TrackingOut
 
-_STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;"
-    "line-height:1.5}label{display:block;margin-top:1rem}input,textarea,select{width:100%;"
-    "padding:.4rem}button{margin-top:1rem;padding:.5rem 1rem}table{border-collapse:collapse}"
-    "td,th{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:left}"
+HERE = Path(__file__).parent
+
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(HERE / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
 )
 
 
-def page(title: str, body: str, lang: str = "id") -> str:
-    return (
-        f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
-    )
+def render(template: str, *, title: str, lang: str = "id", **context: Any) -> str:
+    return _templates.get_template(template).render(title=title, lang=lang, **context)
 
 
 TRACK_TEXT = {
@@ -59,39 +61,14 @@ TRACK_TEXT = {
 def tracking_form(lang: str, message: str | None = None) -> str:
     t = TRACK_TEXT[lang]
     other = "en" if lang == "id" else "id"
-    note = f'<p role="alert">{escape(message)}</p>' if message else ""
-    body = (
-        f'{note}<form method="post" action="/track?lang={lang}">'
-        f'<label>{escape(t["ticket"])}<input name="ticket_number" required maxlength="20" '
-        'placeholder="3204-26-000123"></label>'
-        f'<label>{escape(t["verifier"])}<input name="verifier" required maxlength="32" '
-        'autocomplete="off"></label>'
-        f'<button type="submit">{escape(t["submit"])}</button></form>'
-        f'<p><a href="/track?lang={other}">{escape(t["other"])}</a></p>'
+    return render(
+        "tracking_form.html", title=t["title"], lang=lang, t=t, message=message, other=other
     )
-    return page(t["title"], body, lang)
 
 
 def tracking_result(view: TrackingOut) -> str:
     t = TRACK_TEXT[view.language]
-    rows = "".join(
-        f"<tr><td>{escape(s.at.date().isoformat())}</td><td>{escape(s.label)}</td></tr>"
-        for s in view.steps
-    )
-    due = view.next_step_due.isoformat() if view.next_step_due else "—"
-    outcome = (
-        f"<p><strong>{escape(t['outcome'])}:</strong> {escape(view.outcome_label)}</p>"
-        if view.outcome_label
-        else ""
-    )
-    body = (
-        f"<p><strong>{escape(t['ticket'])}:</strong> {escape(view.ticket_number)}</p>"
-        f"<p><strong>{escape(t['status'])}:</strong> {escape(view.status_label)}</p>"
-        f"<p><strong>{escape(t['step'])}:</strong> {escape(view.current_step_label)}</p>"
-        f"<p><strong>{escape(t['due'])}:</strong> {escape(due)}</p>{outcome}"
-        f"<h2>{escape(t['history'])}</h2><table>{rows}</table>"
-    )
-    return page(t["title"], body, view.language)
+    return render("tracking_result.html", title=t["title"], lang=view.language, t=t, view=view)
 
 
 DECISION_LABELS = {
@@ -105,38 +82,23 @@ DECISION_LABELS = {
 def answer_form(
     *, ticket: str, program: str, place: str, category: str, description: str, due: str
 ) -> str:
-    choices = "".join(
-        f'<label><input type="radio" name="decision" value="{value}" required> '
-        f"{escape(label)}</label>"
-        for value, label in DECISION_LABELS.items()
+    return render(
+        "answer_form.html",
+        title="Jawaban rujukan SLRT",
+        ticket=ticket,
+        program=program,
+        place=place,
+        category=category,
+        description=description,
+        due=due,
+        decisions=DECISION_LABELS,
     )
-    body = (
-        "<table>"
-        f"<tr><th>Nomor tiket</th><td>{escape(ticket)}</td></tr>"
-        f"<tr><th>Program</th><td>{escape(program)}</td></tr>"
-        f"<tr><th>Wilayah</th><td>{escape(place)}</td></tr>"
-        f"<tr><th>Jenis</th><td>{escape(category)}</td></tr>"
-        f"<tr><th>Batas jawaban</th><td>{escape(due)}</td></tr>"
-        "</table>"
-        f"<h2>Isi rujukan</h2><p>{escape(description)}</p>"
-        '<form method="post"><fieldset><legend>Keputusan</legend>'
-        f"{choices}</fieldset>"
-        '<label>Catatan<textarea name="note" maxlength="2000" rows="4"></textarea></label>'
-        '<label>Perkiraan tanggal keputusan<input type="date" name="expected_date"></label>'
-        '<label>Program yang tepat (kode)<input name="suggested_destination" maxlength="40">'
-        '</label><button type="submit">Kirim jawaban</button></form>'
-    )
-    return page("Jawaban rujukan SLRT", body)
 
 
 def answer_done(decision: str, replayed: bool) -> str:
-    already = "Jawaban ini sudah tercatat sebelumnya. " if replayed else ""
     label = DECISION_LABELS.get(decision, decision)
-    return page(
-        "Terima kasih",
-        f"<p>{escape(already)}Jawaban Anda tercatat: <strong>{escape(label)}</strong>.</p>",
-    )
+    return render("answer_done.html", title="Terima kasih", label=label, replayed=replayed)
 
 
 def message(title: str, text: str) -> str:
-    return page(title, f"<p>{escape(text)}</p>")
+    return render("message.html", title=title, text=text)
