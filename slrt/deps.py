@@ -82,7 +82,6 @@ async def current_principal(
         raise Unauthenticated(str(exc)) from None
 
 
-RuntimeDep = Annotated["Runtime[Any]", Depends(runtime)]
 Pool = Annotated[asyncpg.Pool, Depends(pool)]
 Temporal = Annotated[Client, Depends(temporal)]
 Clock = Annotated[Callable[[], datetime], Depends(clock)]

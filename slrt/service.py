@@ -97,8 +97,8 @@ class Runtime(Generic[S]):
         self._parts[type(part)] = part
 
     def part(self, kind: type[P]) -> P | None:
-        found = self._parts.get(kind)
-        return found if isinstance(found, kind) else None
+        """The kept part that is a ``kind`` (a subclass counts), if any."""
+        return next((p for p in self._parts.values() if isinstance(p, kind)), None)
 
     @property
     def token_verifier(self) -> TokenVerifier:
@@ -226,14 +226,15 @@ def build_app(
     startup_timeout: float = 120.0,
 ) -> FastAPI:
     """The service's app; ``auth`` (the settings of the token verifier) for an authenticated
-    API."""
-    runtime = Runtime(
-        name=name, settings=settings, verifier=TokenVerifier(auth) if auth is not None else None
-    )
+    API. The verifier is made at start-up, so settings without keys stop the start, not the
+    import."""
+    runtime = Runtime(name=name, settings=settings)
     uses = tuple(uses)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if auth is not None and runtime.verifier is None:
+            runtime.verifier = TokenVerifier(auth)
         await _connect(runtime, uses, startup_timeout)
         if on_start is not None:
             await on_start(runtime)

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from slrt.auth.policy import Action, Decision, decide
 from slrt.auth.principal import Principal
-from slrt.deps import CurrentPrincipal, current_principal
 from slrt.errors import NotFound, Refused
-
-__all__ = ["CurrentPrincipal", "authorize", "current_principal"]
 
 
 def authorize(

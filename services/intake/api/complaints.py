@@ -12,7 +12,7 @@ import asyncpg
 from fastapi import APIRouter, Query, Response
 
 from services.intake import store
-from services.intake.api.deps import IdempotencyKey, Pool, Settings
+from services.intake.api.deps import CurrentPrincipal, IdempotencyKey, Pool, Settings
 from services.intake.api.problems import BODY, problems
 from services.intake.domain import FACILITATOR_TASK_STEPS, status_of
 from services.intake.schemas import (
@@ -31,7 +31,7 @@ from services.intake.schemas import (
     TimelineEntry,
 )
 from services.intake.submissions import submit
-from slrt.auth.api import CurrentPrincipal, authorize
+from slrt.auth.api import authorize
 from slrt.auth.policy import Action
 from slrt.auth.principal import Principal, Role
 from slrt.contracts.complaints import OPEN_STEPS, ComplaintStep, RegistrySummary

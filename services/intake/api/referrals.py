@@ -24,11 +24,11 @@ from services.intake.answers import (
 )
 from services.intake.api import pages
 from services.intake.api.complaints import decode_cursor, encode_cursor
-from services.intake.api.deps import IdempotencyKey, Pool, Settings
+from services.intake.api.deps import CurrentPrincipal, IdempotencyKey, Pool, Settings
 from services.intake.api.problems import BODY, problems
 from services.intake.schemas import ReferralAnswerIn, ReferralAnswerOut, ReferralOut, ReferralPage
 from slrt import answer_links, secrets
-from slrt.auth.api import CurrentPrincipal, authorize
+from slrt.auth.api import authorize
 from slrt.auth.policy import Action
 from slrt.auth.principal import Role
 from slrt.contracts.complaints import ComplaintStep

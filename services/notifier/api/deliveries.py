@@ -18,8 +18,9 @@ from services.notifier import store
 from services.notifier.dispatcher import Dispatcher
 from slrt import deps
 from slrt.auth import Action
-from slrt.auth.api import CurrentPrincipal, authorize
+from slrt.auth.api import authorize
 from slrt.auth.principal import Principal
+from slrt.deps import CurrentPrincipal
 from slrt.problems import Problem, field_error
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
