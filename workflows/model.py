@@ -1,4 +1,5 @@
-"""The workflow's own data: its policy, routing options, clocks and activity names.
+"""The workflow's own data: routing options, clocks and activity names (the SLA policy is
+``slrt.contracts.sla.SlaPolicy``).
 
 Everything here crosses the workflow/activity boundary through Temporal's pydantic converter,
 so it must stay serialisable and free of I/O.
@@ -23,35 +24,6 @@ ACTIVITY_REQUEST_REGISTRY_CHECK = "request_registry_check"
 ACTIVITY_REQUEST_PRELIST_ENTRY = "request_prelist_entry"
 ACTIVITY_FIND_REPEATS = "find_repeats"
 ACTIVITY_ROUTING_OPTIONS = "routing_options"
-
-
-class SlaPolicy(BaseModel):
-    """Working-day SLAs and windows (defaults from routing's settings), plus the days off."""
-
-    model_config = ConfigDict(frozen=True)
-
-    days_off: list[date]
-    acknowledge_days: int = Field(default=3, ge=1)
-    acknowledge_reminder_days: int = Field(default=2, ge=0)
-    resolve_days: int = Field(default=20, ge=1)
-    resolve_reminder_days: int = Field(default=15, ge=0)
-    step_days: int = Field(default=5, ge=1)
-    step_reminder_days: int = Field(default=3, ge=0)
-    referral_reminder_fraction: float = Field(default=0.7, gt=0, le=1)
-    """Reminder mark of a referral whose program names none: this share of its SLA."""
-    referral_expiry_extra_days: int = Field(default=10, ge=0)
-    """Working days after a referral's deadline before it closes as ``no_response``."""
-    escalation_interval_days: int = Field(default=2, ge=1)
-    """After a breach, working days before the next level up is alerted."""
-    registry_wait_days: int = Field(default=1, ge=1)
-    """Working days to wait for the registry before back office proceeds without it."""
-    repeat_window_days: int = Field(default=183, ge=1)
-    reopen_window_days: int = Field(default=14, ge=1)
-    """Calendar days after closing in which a not-satisfied household reopens the complaint."""
-    clock_speed: float = Field(default=1.0, ge=1.0, le=1_000_000.0)
-    """How many times faster than real time the SLA clocks run: 1 in production; a demo or
-    training stack sets more so that a working week passes in minutes. Only the clocks speed
-    up (reminders, deadlines, escalations, expiry, windows); the recorded times stay real."""
 
 
 class RoutePlan(BaseModel):

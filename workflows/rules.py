@@ -1,5 +1,6 @@
-"""The complaint's rules as plain functions: who holds each step, who may act, what an action
-needs, where a referral goes, and the refusals intake turns into HTTP answers."""
+"""The complaint's rules as plain functions: who holds each step, whether an action fits (who
+may take which is ``HUMAN_ACTIONS`` in the contract), what an action needs, where a referral
+goes, and the refusals intake turns into HTTP answers."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import NoReturn
 from temporalio.exceptions import ApplicationError
 
 from slrt.auth.principal import Role
-from slrt.contracts.complaints import BackOfficeAction, ComplaintStep, Outcome
+from slrt.contracts.complaints import BackOfficeAction, ComplaintStep, Outcome, Refusal
 from workflows.model import RoutePlan, RoutingOptions
 
 S = ComplaintStep
@@ -31,9 +32,6 @@ HOLDER: dict[ComplaintStep, Role | None] = {
 }
 """Who must act in each step (None: the complaint waits on a system or is over)."""
 
-STAFF_WHO_MAY_WITHDRAW = frozenset(
-    {Role.FRONT_OFFICE, Role.BACK_OFFICE, Role.FACILITATOR, Role.SUPERVISOR, Role.MANAGER}
-)
 REOPENABLE_OUTCOMES = frozenset(
     {Outcome.RESOLVED_LOCALLY, Outcome.REFERRAL_ACCEPTED, Outcome.REFERRAL_REJECTED}
 )
@@ -50,21 +48,23 @@ def check_fits(
             f"the complaint is in step {step.value}, not "
             + " or ".join(sorted(s.value for s in steps)),
             {"current_step": step.value},
-            type="WrongStep",
+            type=Refusal.WRONG_STEP.value,
             non_retryable=True,
         )
     if role not in roles:
         raise ApplicationError(
             f"role {role.value} may not act in step {step.value}",
             {"current_step": step.value, "role": role.value},
-            type="NotYourRole",
+            type=Refusal.NOT_YOUR_ROLE.value,
             non_retryable=True,
         )
 
 
 def invalid(message: str, fields: list[str]) -> NoReturn:
     """Refuse an action that fits the step but lacks what it needs (→ 422 naming the fields)."""
-    raise ApplicationError(message, {"fields": fields}, type="InvalidAction", non_retryable=True)
+    raise ApplicationError(
+        message, {"fields": fields}, type=Refusal.INVALID_ACTION.value, non_retryable=True
+    )
 
 
 def missing_fields(action: BackOfficeAction) -> list[str]:

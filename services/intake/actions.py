@@ -22,13 +22,14 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from slrt.contracts.complaints import Refusal
 from slrt.contracts.temporal import complaint_workflow_id
 from slrt.errors import Conflict, Invalid, Refused, Unavailable
 
 log = logging.getLogger(__name__)
 
-WRONG_STEP = "WrongStep"
-NOT_YOUR_ROLE = "NotYourRole"
+WRONG_STEP = Refusal.WRONG_STEP
+NOT_YOUR_ROLE = Refusal.NOT_YOUR_ROLE
 
 
 def wrong_step(current_step: str, detail: str | None = None) -> Conflict:

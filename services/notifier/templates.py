@@ -84,7 +84,7 @@ TEMPLATES: dict[str, Template] = {
         },
         elastic="outcome",
     ),
-    # The complaint workflow's names (workflows/complaint.py).
+    # The complaint workflow's names (workflows/complaint/).
     "correct_complaint": Template(
         subject={"id": "Perbaikan pengaduan SLRT {ticket}", "en": "SLRT correction {ticket}"},
         text={

@@ -28,6 +28,7 @@ from slrt.contracts.events import (
     PrelistEntryRequested,
     RegistryCheckRequested,
 )
+from slrt.contracts.sla import SlaPolicy
 from slrt.contracts.temporal import complaint_workflow_id
 from slrt.kafka import EventProducer
 from workflows import routing_plan
@@ -42,7 +43,6 @@ from workflows.model import (
     RepeatQuery,
     RouteRequest,
     RoutingOptions,
-    SlaPolicy,
 )
 from workflows.working_days import indonesian_days_off
 
@@ -59,22 +59,8 @@ def transition_event_id(complaint_id: str, sequence: int) -> str:
 
 def sla_policy_from(settings: RoutingSettings, today: datetime) -> SlaPolicy:
     years = range(today.year - 1, today.year + 3)
-    return SlaPolicy(
-        days_off=indonesian_days_off(years, settings.collective_leave),
-        acknowledge_days=settings.acknowledge_days,
-        acknowledge_reminder_days=settings.acknowledge_reminder_days,
-        resolve_days=settings.resolve_days,
-        resolve_reminder_days=settings.resolve_reminder_days,
-        step_days=settings.step_days,
-        step_reminder_days=settings.step_reminder_days,
-        referral_reminder_fraction=settings.referral_reminder_fraction,
-        referral_expiry_extra_days=settings.referral_expiry_extra_days,
-        escalation_interval_days=settings.escalation_interval_days,
-        registry_wait_days=settings.registry_wait_days,
-        repeat_window_days=settings.repeat_window_days,
-        reopen_window_days=settings.reopen_window_days,
-        clock_speed=settings.sla_clock_speed,
-    )
+    days_off = indonesian_days_off(years, settings.collective_leave)
+    return SlaPolicy.of(settings, days_off, settings.sla_clock_speed)
 
 
 class ComplaintActivities:

@@ -13,7 +13,6 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.common import (
-    SearchAttributeKey,
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
@@ -38,16 +37,20 @@ from slrt.contracts.events import (
     ReferralAnswered,
     RegistryCheckCompleted,
 )
-from slrt.contracts.temporal import complaint_workflow_id
+from slrt.contracts.temporal import (
+    CATEGORY_KEY,
+    COMPLAINT_WORKFLOW,
+    PLACE_CODE_KEY,
+    PROGRAM_KEY,
+    TICKET_KEY,
+    complaint_workflow_id,
+)
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
 from slrt.kafka import EventConsumer, On, TransientError
 from slrt.service import Runtime
 
 log = logging.getLogger(__name__)
-
-WORKFLOW_NAME = "ComplaintWorkflow"
-
 
 TRANSIENT = frozenset(
     {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
@@ -82,7 +85,7 @@ class Starter:
         workflow_id = complaint_workflow_id(str(submitted.complaint_id))
         try:
             await self._client.start_workflow(
-                WORKFLOW_NAME,
+                COMPLAINT_WORKFLOW,
                 submitted,
                 id=workflow_id,
                 task_queue=self._task_queue,
@@ -99,20 +102,12 @@ class Starter:
 def search_attributes(submitted: ComplaintSubmitted) -> TypedSearchAttributes:
     """What staff tools list complaints by (registered on the namespace; no personal data)."""
     pairs: list[SearchAttributePair[Any]] = [
-        SearchAttributePair(SearchAttributeKey.for_keyword("SlrtTicket"), submitted.ticket_number),
-        SearchAttributePair(
-            SearchAttributeKey.for_keyword("SlrtPlaceCode"), submitted.village_code
-        ),
-        SearchAttributePair(
-            SearchAttributeKey.for_keyword("SlrtCategory"), submitted.category.value
-        ),
+        SearchAttributePair(TICKET_KEY, submitted.ticket_number),
+        SearchAttributePair(PLACE_CODE_KEY, submitted.village_code),
+        SearchAttributePair(CATEGORY_KEY, submitted.category.value),
     ]
     if submitted.program_code:
-        pairs.append(
-            SearchAttributePair(
-                SearchAttributeKey.for_keyword("SlrtProgram"), submitted.program_code
-            )
-        )
+        pairs.append(SearchAttributePair(PROGRAM_KEY, submitted.program_code))
     return TypedSearchAttributes(pairs)
 
 

@@ -12,6 +12,7 @@ from datetime import date
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from slrt.contracts.sla import SlaTerms, clock_speed_field
 from slrt.settings import ServiceSettings
 
 CUTI_BERSAMA_2026 = [
@@ -27,25 +28,14 @@ CUTI_BERSAMA_2026 = [
 """SKB 3 Menteri on 2026 collective leave."""
 
 
-class RoutingSettings(ServiceSettings):
+class RoutingSettings(ServiceSettings, SlaTerms):
+    """The SLA terms (``acknowledge_days`` … ``reopen_window_days``) come from ``SlaTerms``."""
+
     model_config = SettingsConfigDict(env_prefix="SLRT_ROUTING_", env_file=".env", extra="ignore")
 
     port: int = 8004
     collective_leave: list[date] = Field(default_factory=lambda: list(CUTI_BERSAMA_2026))
-    acknowledge_days: int = Field(default=3, ge=1)
-    acknowledge_reminder_days: int = Field(default=2, ge=0)
-    resolve_days: int = Field(default=20, ge=1)
-    resolve_reminder_days: int = Field(default=15, ge=0)
-    step_days: int = Field(default=5, ge=1)
-    step_reminder_days: int = Field(default=3, ge=0)
-    referral_reminder_fraction: float = Field(default=0.7, gt=0, le=1)
-    referral_expiry_extra_days: int = Field(default=10, ge=0)
-    escalation_interval_days: int = Field(default=2, ge=1)
-    registry_wait_days: int = Field(default=1, ge=1)
-    repeat_window_days: int = Field(default=183, ge=1)
-    """A complaint repeats an earlier one within this many days (default about six months)."""
-    reopen_window_days: int = Field(default=14, ge=1)
-    sla_clock_speed: float = Field(default=1.0, ge=1.0, le=1_000_000.0)
+    sla_clock_speed: float = clock_speed_field()
     """SLA clocks run this many times faster than real time. 1 in production; the local demo
     stack sets 40,000 (a calendar day passes in about 2 s) so that deadlines, escalations and
     referral expiry happen while you watch. Applies to complaints started after the change."""

@@ -20,6 +20,10 @@ class Action(StrEnum):
     BACK_OFFICE_ACT = "complaint.back_office"
     MANAGER_DECIDE = "complaint.manager_decision"
     FACILITATOR_FEEDBACK = "complaint.feedback"
+    COMPLAINT_CORRECT = "complaint.correct"
+    """Resubmit a capture the supervisor returned for correction."""
+    INFORMATION_RECEIVED = "complaint.information_received"
+    """Record what the household answered when back office asked (awaiting information)."""
     COMPLAINT_WITHDRAW = "complaint.withdraw"
     REFERRAL_READ = "referral.read"
     REFERRAL_ANSWER = "referral.answer"
@@ -39,11 +43,19 @@ class Action(StrEnum):
 
 A = Action
 ALLOWED: dict[Role, frozenset[Action]] = {
+    # The household's answer to back office's question reaches SLRT through the two doors a
+    # complaint comes in by (Pedoman Umum SLRT 2017, IV.B.2.a): a facilitator's home visit
+    # ("pendataan keluhan", V.D.1.a.3.e) or the front office of the Puskesos / secretariat
+    # ("menerima keluhan warga ... dan melakukan registrasi", V.D.1.a.4.a). The back office
+    # asked; it receives what the front office has taken in (V.D.1.a.5.a) and does not record
+    # the answer itself: INFORMATION_RECEIVED is the facilitator's and the front office's.
     Role.FACILITATOR: frozenset(
         {
             A.COMPLAINT_SUBMIT,
+            A.COMPLAINT_CORRECT,
             A.COMPLAINT_READ,
             A.FACILITATOR_FEEDBACK,
+            A.INFORMATION_RECEIVED,
             A.COMPLAINT_WITHDRAW,
             A.PERSON_READ,
             A.PERSON_SEARCH,
@@ -65,6 +77,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
         {
             A.COMPLAINT_SUBMIT,
             A.COMPLAINT_READ,
+            A.INFORMATION_RECEIVED,
             A.COMPLAINT_WITHDRAW,
             A.PERSON_READ,
             A.PERSON_SEARCH,
@@ -102,6 +115,12 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.DATA_MANAGER: frozenset({A.REGISTRY_IMPORT, A.AGGREGATES_READ}),
     Role.VIEWER: frozenset({A.AGGREGATES_READ}),
 }
+
+
+def roles_for(action: Action) -> frozenset[Role]:
+    """The roles this table lets take ``action`` (the complaint workflow's validators read the
+    staff actions through ``slrt.contracts.complaints.HUMAN_ACTIONS``)."""
+    return frozenset(role for role, actions in ALLOWED.items() if action in actions)
 
 
 class Decision(StrEnum):

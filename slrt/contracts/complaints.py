@@ -3,12 +3,13 @@ inputs, sent by intake, validated by the workflow), and the snapshot published a
 
 Update names are the ``UPDATE_*`` constants; each takes its model below. The workflow refuses an
 action that does not fit the current step or the caller's role *before* anything is written,
-with an ``ApplicationError`` whose type is ``WrongStep`` (→ HTTP 409, the current step named)
-or ``NotYourRole`` (→ HTTP 403).
+with an ``ApplicationError`` whose type is a ``Refusal``: ``WrongStep`` (→ HTTP 409, the current
+step named) or ``NotYourRole`` (→ HTTP 403); who may take which action is ``HUMAN_ACTIONS``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -16,6 +17,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from slrt.auth.policy import Action, roles_for
 from slrt.auth.principal import Role
 from slrt.contracts.vocabulary import Category, Channel, ReferralDecision
 
@@ -76,6 +78,51 @@ QUERY_STATE = "state"
 SIGNAL_REGISTRY_RESULT = "registry_result"
 SIGNAL_DELIVERY_OUTCOME = "delivery_outcome"
 SIGNAL_REFERRAL_ANSWER = "referral_answer"
+
+
+class Refusal(StrEnum):
+    """The ``ApplicationError`` types the workflow refuses an update with (intake maps them)."""
+
+    WRONG_STEP = "WrongStep"
+    """Not at a step where the action fits (→ 409; details name ``current_step``)."""
+    NOT_YOUR_ROLE = "NotYourRole"
+    """The actor's role may not take the action (→ 403)."""
+    INVALID_ACTION = "InvalidAction"
+    """It fits, but lacks what it needs (→ 422; details name the ``fields``)."""
+
+
+@dataclass(frozen=True)
+class HumanAction:
+    """Where a human action fits (steps) and who may take it (roles)."""
+
+    steps: frozenset[ComplaintStep]
+    roles: frozenset[Role]
+
+
+S = ComplaintStep
+
+HUMAN_ACTIONS: dict[str, HumanAction] = {
+    UPDATE_SUPERVISOR_REVIEW: HumanAction(
+        frozenset({S.SUPERVISOR_REVIEW}), roles_for(Action.SUPERVISOR_REVIEW)
+    ),
+    UPDATE_RESUBMIT: HumanAction(
+        frozenset({S.RETURNED_FOR_CORRECTION}), roles_for(Action.COMPLAINT_CORRECT)
+    ),
+    UPDATE_BACK_OFFICE: HumanAction(frozenset({S.BACK_OFFICE}), roles_for(Action.BACK_OFFICE_ACT)),
+    UPDATE_INFORMATION_RECEIVED: HumanAction(
+        frozenset({S.AWAITING_INFORMATION}), roles_for(Action.INFORMATION_RECEIVED)
+    ),
+    UPDATE_MANAGER_DECISION: HumanAction(
+        frozenset({S.MANAGER_APPROVAL}), roles_for(Action.MANAGER_DECIDE)
+    ),
+    UPDATE_FEEDBACK: HumanAction(frozenset({S.FEEDBACK}), roles_for(Action.FACILITATOR_FEEDBACK)),
+    # The household speaks through intake's tracking page: any relaying role may carry it.
+    UPDATE_HOUSEHOLD_RESPONSE: HumanAction(frozenset({S.FEEDBACK, S.CLOSED}), frozenset(Role)),
+    UPDATE_WITHDRAW: HumanAction(OPEN_STEPS, roles_for(Action.COMPLAINT_WITHDRAW)),
+}
+"""Every human action (update name) with the steps it fits and the roles that may take it. The
+roles come from the one authorisation table (``slrt.auth.policy.ALLOWED``), which intake
+enforces before forwarding an action and the workflow's validators enforce again."""
 
 
 class _Action(BaseModel):

@@ -12,8 +12,10 @@ A = Action
 EXPECTED: dict[Role, set[Action]] = {
     Role.FACILITATOR: {
         A.COMPLAINT_SUBMIT,
+        A.COMPLAINT_CORRECT,
         A.COMPLAINT_READ,
         A.FACILITATOR_FEEDBACK,
+        A.INFORMATION_RECEIVED,
         A.COMPLAINT_WITHDRAW,
         A.PERSON_READ,
         A.PERSON_SEARCH,
@@ -31,6 +33,7 @@ EXPECTED: dict[Role, set[Action]] = {
     Role.FRONT_OFFICE: {
         A.COMPLAINT_SUBMIT,
         A.COMPLAINT_READ,
+        A.INFORMATION_RECEIVED,
         A.COMPLAINT_WITHDRAW,
         A.PERSON_READ,
         A.PERSON_SEARCH,

@@ -152,9 +152,9 @@ async def test_an_invalid_action_body_is_422_and_not_forwarded(intake: Intake) -
 
 ENDPOINTS: dict[str, tuple[Action, dict[str, object]]] = {
     "supervisor-review": (Action.SUPERVISOR_REVIEW, {"decision": "approve"}),
-    "correction": (Action.COMPLAINT_SUBMIT, {"description": "d", "category": "membership"}),
+    "correction": (Action.COMPLAINT_CORRECT, {"description": "d", "category": "membership"}),
     "back-office-action": (Action.BACK_OFFICE_ACT, {"kind": "resolve", "answer": "a"}),
-    "information": (Action.FACILITATOR_FEEDBACK, {"information": "i"}),
+    "information": (Action.INFORMATION_RECEIVED, {"information": "i"}),
     "manager-decision": (Action.MANAGER_DECIDE, {"decision": "approve"}),
     "feedback": (Action.FACILITATOR_FEEDBACK, {"household_told": True, "visited_on": "2026-11-20"}),
     "withdraw": (Action.COMPLAINT_WITHDRAW, {"reason": "r"}),

@@ -183,7 +183,7 @@ async def test_requests_shaped_as_the_complaint_workflow_sends_them(
     )
     await notifier.until("SELECT count(*) FROM programs", check=lambda n: n == 1)
     complaint_id, referral_id = uuid.uuid4(), uuid.uuid4()
-    # As workflows/complaint.py builds them: identifiers and place in params.
+    # As workflows/complaint/ builds them: identifiers and place in params.
     referral_request = NotificationRequested(
         request_id=uuid.uuid4(),
         complaint_id=complaint_id,

@@ -29,7 +29,7 @@ from slrt.contracts.events import (
     RegistryCheckCompleted,
     RegistryCheckRequested,
 )
-from slrt.contracts.temporal import complaint_workflow_id
+from slrt.contracts.temporal import COMPLAINT_WORKFLOW, complaint_workflow_id
 from slrt.contracts.topics import Topic
 from slrt.contracts.vocabulary import Category, Channel
 
@@ -158,7 +158,7 @@ class Driven:
 
     async def start(self) -> Driven:
         self.handle = await self.client.start_workflow(
-            "ComplaintWorkflow",
+            COMPLAINT_WORKFLOW,
             self.complaint,
             id=complaint_workflow_id(self.subject),
             task_queue=self.queue,

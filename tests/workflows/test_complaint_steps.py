@@ -466,6 +466,34 @@ async def test_asking_the_household_pauses_the_resolve_clock_until_the_answer_is
     assert back.resolve_due == before.snapshot.resolve_due  # same day: no working day lost
 
 
+async def test_the_households_information_is_recorded_by_a_facilitator_or_the_front_office(
+    drive: Drive,
+) -> None:
+    """The decision pinned in ``test_human_actions.py``, as the running workflow applies it."""
+    c = await drive(submitted())
+    await c.answer_registry()
+    await c.act(
+        UPDATE_BACK_OFFICE,
+        BackOfficeAction(
+            actor=BACK_OFFICE, request_id=request_id(), kind="request_information", question="?"
+        ),
+    )
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await c.act(
+            UPDATE_INFORMATION_RECEIVED,
+            InformationReceived(actor=BACK_OFFICE, request_id=request_id(), information="x"),
+        )
+    assert isinstance(refused.value.cause, ApplicationError)
+    assert refused.value.cause.type == "NotYourRole"
+    back = await c.act(
+        UPDATE_INFORMATION_RECEIVED,
+        InformationReceived(
+            actor=actor(Role.FRONT_OFFICE), request_id=request_id(), information="Oktober"
+        ),
+    )
+    assert back.step is S.BACK_OFFICE
+
+
 async def test_not_satisfied_reopens_once_then_closes(drive: Drive) -> None:
     c = await drive(submitted())
     await c.answer_registry()

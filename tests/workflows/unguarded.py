@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-from slrt.contracts.complaints import ComplaintSnapshot
-from slrt.contracts.events import ComplaintSubmitted
-from workflows.complaint import ComplaintWorkflow
+with workflow.unsafe.imports_passed_through():
+    from slrt.contracts.complaints import ComplaintSnapshot
+    from slrt.contracts.events import ComplaintSubmitted
+    from workflows.complaint import ComplaintWorkflow
 
 
 @workflow.defn(name="ComplaintWorkflow")

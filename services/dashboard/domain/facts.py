@@ -13,6 +13,7 @@ from uuid import UUID
 
 from slrt.contracts.complaints import OPEN_STEPS, ComplaintSnapshot, ComplaintStep
 from slrt.contracts.events import ComplaintTransitioned
+from slrt.contracts.transitions import ANSWER_DECISIONS, DecisionCode
 
 S = ComplaintStep
 
@@ -30,8 +31,6 @@ FUNNEL = (
 
 ACKNOWLEDGING_STEPS = frozenset({S.FEEDBACK, S.CLOSED, S.WITHDRAWN})
 """Reaching one of these means the household had its first answer (if nothing earlier did)."""
-
-ANSWER_DECISIONS = frozenset({"accepted", "rejected", "under_review", "not_responsible"})
 
 
 @dataclass(frozen=True)
@@ -149,7 +148,9 @@ def _track_referral(referrals: dict[UUID, ReferralFacts], t: ComplaintTransition
     destination = t.details.get("destination")
     # A referral still waits while it is unanswered or only "under review".
     waiting = [
-        r for r in referrals.values() if not r.expired and r.decision in (None, "under_review")
+        r
+        for r in referrals.values()
+        if not r.expired and r.decision in (None, DecisionCode.UNDER_REVIEW)
     ]
     if not waiting:
         return
@@ -158,5 +159,5 @@ def _track_referral(referrals: dict[UUID, ReferralFacts], t: ComplaintTransition
         referrals[current.referral_id] = replace(
             current, answered_at=current.answered_at or t.at, decision=t.decision_code
         )
-    elif t.decision_code == "no_response":
+    elif t.decision_code == DecisionCode.NO_RESPONSE:
         referrals[current.referral_id] = replace(current, expired=True)

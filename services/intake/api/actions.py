@@ -114,7 +114,7 @@ async def supervisor_review(complaint_id: UUID, body: SupervisorReviewIn, call: 
 )
 async def correction(complaint_id: UUID, body: CorrectionIn, call: Call) -> ActionOut:
     return await _act(
-        call, complaint_id, body, Action.COMPLAINT_SUBMIT, c.UPDATE_RESUBMIT, c.CorrectedSubmission
+        call, complaint_id, body, Action.COMPLAINT_CORRECT, c.UPDATE_RESUBMIT, c.CorrectedSubmission
     )
 
 
@@ -135,7 +135,7 @@ async def back_office_action(complaint_id: UUID, body: BackOfficeActionIn, call:
     "/information",
     operation_id="informationReceived",
     response_model=ActionOut,
-    summary="Facilitator: the information the household gave when asked",
+    summary="Facilitator or front office: the information the household gave when asked",
     responses=RESPONSES,
 )
 async def information_received(complaint_id: UUID, body: InformationIn, call: Call) -> ActionOut:
@@ -143,7 +143,7 @@ async def information_received(complaint_id: UUID, body: InformationIn, call: Ca
         call,
         complaint_id,
         body,
-        Action.FACILITATOR_FEEDBACK,
+        Action.INFORMATION_RECEIVED,
         c.UPDATE_INFORMATION_RECEIVED,
         c.InformationReceived,
     )

@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 
 from services.intake.schemas import TrackingOut
+from slrt.contracts.vocabulary import ReferralDecision
 
 HERE = Path(__file__).parent
 
@@ -71,11 +72,13 @@ def tracking_result(view: TrackingOut) -> str:
     return render("tracking_result.html", title=t["title"], lang=view.language, t=t, view=view)
 
 
-DECISION_LABELS = {
-    "accepted": "Diterima — program akan menindaklanjuti",
-    "rejected": "Ditolak",
-    "under_review": "Masih ditinjau (isi perkiraan tanggal keputusan)",
-    "not_responsible": "Bukan kewenangan kami (sebutkan program yang tepat bila tahu)",
+DECISION_LABELS: dict[str, str] = {
+    ReferralDecision.ACCEPTED: "Diterima — program akan menindaklanjuti",
+    ReferralDecision.REJECTED: "Ditolak",
+    ReferralDecision.UNDER_REVIEW: "Masih ditinjau (isi perkiraan tanggal keputusan)",
+    ReferralDecision.NOT_RESPONSIBLE: (
+        "Bukan kewenangan kami (sebutkan program yang tepat bila tahu)"
+    ),
 }
 
 

@@ -1,0 +1,464 @@
+"""Record real histories of every demo path into ``histories/`` (a tool, not a test).
+
+Run it on purpose, before changing the workflow, with the code the histories must pin down:
+
+    .venv/bin/pytest tests/workflows/record_histories.py -q
+
+Pytest collects a file named on the command line whatever its name; a plain ``pytest`` run
+never picks this one up (it does not match ``test_*.py``). Each case drives one path of
+``demo/paths.py`` (and the branches the demo does not play: reopening, awaiting information,
+send-back, failed delivery, clocks) on the real dev server or on the time-skipping server, and
+writes ``(await handle.fetch_history()).to_json()``. ``test_replay.py`` replays every file.
+Workflows on the dev server are started with the search attributes routing gives them, so the
+step/overdue indexing is recorded too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.testing import WorkflowEnvironment
+
+from slrt.auth.principal import Role
+from slrt.contracts.complaints import (
+    SIGNAL_DELIVERY_OUTCOME,
+    SIGNAL_REFERRAL_ANSWER,
+    SIGNAL_REGISTRY_RESULT,
+    UPDATE_BACK_OFFICE,
+    UPDATE_FEEDBACK,
+    UPDATE_HOUSEHOLD_RESPONSE,
+    UPDATE_INFORMATION_RECEIVED,
+    UPDATE_MANAGER_DECISION,
+    UPDATE_RESUBMIT,
+    UPDATE_SUPERVISOR_REVIEW,
+    UPDATE_WITHDRAW,
+    BackOfficeAction,
+    ComplaintSnapshot,
+    ComplaintStep,
+    CorrectedSubmission,
+    DeliveryOutcome,
+    FacilitatorFeedback,
+    HouseholdResponse,
+    InformationReceived,
+    ManagerDecision,
+    ReferralAnswer,
+    SupervisorReview,
+    Withdraw,
+)
+from slrt.contracts.events import ComplaintSubmitted
+from slrt.contracts.temporal import (
+    CATEGORY_KEY,
+    COMPLAINT_WORKFLOW,
+    PLACE_CODE_KEY,
+    TICKET_KEY,
+    complaint_workflow_id,
+)
+from slrt.contracts.vocabulary import Category, Channel, ReferralDecision
+from tests.workflows.support import Driven, actor, registry_answer, request_id, submitted
+from tests.workflows.test_clock_speed import refer_once_the_plan_is_ready
+
+S = ComplaintStep
+HISTORIES = Path(__file__).parent / "histories"
+BACK_OFFICE = actor(Role.BACK_OFFICE)
+MANAGER = actor(Role.MANAGER)
+FACILITATOR = actor(Role.FACILITATOR)
+SUPERVISOR = actor(Role.SUPERVISOR)
+
+
+def _indexed(complaint: ComplaintSubmitted) -> TypedSearchAttributes:
+    pairs: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(TICKET_KEY, complaint.ticket_number),
+        SearchAttributePair(PLACE_CODE_KEY, complaint.village_code),
+        SearchAttributePair(CATEGORY_KEY, complaint.category),
+    ]
+    return TypedSearchAttributes(pairs)
+
+
+async def start(
+    client: Client, queue: str, bootstrap: str, complaint: ComplaintSubmitted, *, index: bool = True
+) -> Driven:
+    driven = Driven(client, queue, bootstrap, complaint)
+    driven.handle = await client.start_workflow(
+        COMPLAINT_WORKFLOW,
+        complaint,
+        id=complaint_workflow_id(driven.subject),
+        task_queue=queue,
+        result_type=ComplaintSnapshot,
+        search_attributes=_indexed(complaint) if index else None,
+    )
+    return driven
+
+
+Start = Callable[[ComplaintSubmitted], Awaitable[Driven]]
+
+
+@pytest.fixture
+def dev(temporal_client: Client, dev_queue: str, kafka_bootstrap: str) -> Start:
+    async def go(complaint: ComplaintSubmitted) -> Driven:
+        return await start(temporal_client, dev_queue, kafka_bootstrap, complaint)
+
+    return go
+
+
+@pytest.fixture
+def skipping(
+    time_skipping_env: WorkflowEnvironment, skipping_queue: str, kafka_bootstrap: str
+) -> Start:
+    async def go(complaint: ComplaintSubmitted) -> Driven:
+        # The time-skipping server has no custom search attributes registered.
+        client = time_skipping_env.client
+        return await start(client, skipping_queue, kafka_bootstrap, complaint, index=False)
+
+    return go
+
+
+async def save(c: Driven, name: str) -> None:
+    history = await c.handle.fetch_history()
+    (HISTORIES / f"{name}.json").write_text(history.to_json())
+
+
+def resolve(code: str = "paid_late") -> BackOfficeAction:
+    return BackOfficeAction(
+        actor=BACK_OFFICE,
+        request_id=request_id(),
+        kind="resolve",
+        answer="Penyaluran susulan dijadwalkan",
+        decision_code=code,
+    )
+
+
+def refer(destination: str | None = None, reason: str | None = None) -> BackOfficeAction:
+    return BackOfficeAction(
+        actor=BACK_OFFICE,
+        request_id=request_id(),
+        kind="refer",
+        destination_program=destination,
+        override_reason=reason,
+    )
+
+
+def approve() -> ManagerDecision:
+    return ManagerDecision(actor=MANAGER, request_id=request_id(), decision="approve")
+
+
+def told(response: str | None = "satisfied", *, reached: bool = True) -> FacilitatorFeedback:
+    return FacilitatorFeedback(
+        actor=FACILITATOR,
+        request_id=request_id(),
+        household_told=reached,
+        visited_on=date(2026, 12, 1),
+        household_response=response if reached else None,
+    )
+
+
+async def referred(c: Driven) -> tuple[str, uuid.UUID]:
+    current = await c.state()
+    entry = next(h for h in reversed(current.history) if h.reason == "referral_approved")
+    sent = next(n for n in reversed(current.notifications) if n["kind"] == "referral")
+    return entry.details["referral_id"], uuid.UUID(sent["request_id"])
+
+
+async def answer(c: Driven, decision: ReferralDecision, **more: object) -> None:
+    referral_id, _ = await referred(c)
+    await c.handle.signal(
+        SIGNAL_REFERRAL_ANSWER,
+        ReferralAnswer(
+            answer_id=uuid.uuid4().hex,
+            referral_id=uuid.UUID(referral_id),
+            decision=decision,
+            at=datetime.now(UTC),
+            **more,
+        ),
+    )
+
+
+async def delivered(c: Driven, ok: bool = True) -> None:
+    _, notification_id = await referred(c)
+    await c.handle.signal(
+        SIGNAL_DELIVERY_OUTCOME,
+        DeliveryOutcome(
+            request_id=notification_id,
+            delivered=ok,
+            channel="webhook",
+            detail=None if ok else "failed after 8 attempts",
+            at=datetime.now(UTC),
+        ),
+    )
+
+
+async def test_back_office_resolved_locally(dev: Start) -> None:
+    c = await dev(submitted(program="BPNT"))
+    await c.answer_registry()
+    action = resolve("kks_replaced")
+    await c.act(UPDATE_BACK_OFFICE, action)
+    await c.act(UPDATE_BACK_OFFICE, action)  # a retry with the same request id
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "back_office_resolved_locally")
+
+
+async def test_referral_rejected(dev: Start) -> None:
+    c = await dev(submitted(program="PKH"))
+    await c.answer_registry()
+    await c.act(UPDATE_BACK_OFFICE, refer())
+    await c.act(UPDATE_MANAGER_DECISION, approve())
+    await delivered(c)
+    await answer(c, ReferralDecision.REJECTED, note="Tidak memenuhi syarat")
+    await c.at(S.FEEDBACK)
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "referral_rejected")
+
+
+async def test_under_review_then_accepted(dev: Start) -> None:
+    c = await dev(submitted(program="BPNT"))
+    await c.answer_registry()
+    await c.act(UPDATE_BACK_OFFICE, refer())
+    await c.act(UPDATE_MANAGER_DECISION, approve())
+    await delivered(c)
+    await answer(c, ReferralDecision.UNDER_REVIEW, expected_date=date(2027, 1, 20))
+    await c.at(S.UNDER_REVIEW)
+    await answer(c, ReferralDecision.UNDER_REVIEW, note="Masih diperiksa Bulog")
+    await c.until(lambda s: s.history[-1].reason == "under_review" and len(s.history) >= 9)
+    await answer(c, ReferralDecision.ACCEPTED, note="Beras diganti")
+    await c.at(S.FEEDBACK)
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "under_review_then_accepted")
+
+
+async def test_not_responsible_then_rerouted(dev: Start) -> None:
+    c = await dev(submitted(program="PBI_JK"))
+    await c.answer_registry()
+    await c.act(UPDATE_BACK_OFFICE, refer("BPNT", "Keluhan tercatat pada penyaluran BPNT"))
+    await c.act(UPDATE_MANAGER_DECISION, approve())
+    await delivered(c)
+    await answer(
+        c,
+        ReferralDecision.NOT_RESPONSIBLE,
+        note="Bukan kewenangan BPNT",
+        suggested_destination="PBI_JK",
+    )
+    await c.at(S.BACK_OFFICE)
+    await c.until(lambda s: s.history[-1].reason == "not_responsible")
+    await c.act(UPDATE_BACK_OFFICE, refer())
+    await c.act(UPDATE_MANAGER_DECISION, approve())
+    await answer(c, ReferralDecision.ACCEPTED, note="Status PBI dipulihkan")
+    await c.at(S.FEEDBACK)
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "not_responsible_then_rerouted")
+
+
+async def test_withdrawn_at_back_office(dev: Start) -> None:
+    c = await dev(submitted(program="PKH"))
+    await c.answer_registry()
+    await c.act(
+        UPDATE_WITHDRAW,
+        Withdraw(actor=BACK_OFFICE, request_id=request_id(), reason="Bantuan sudah diterima"),
+    )
+    await c.handle.result()
+    await save(c, "withdrawn_at_back_office")
+
+
+async def test_returned_for_correction(dev: Start) -> None:
+    c = await dev(submitted(channel=Channel.FACILITATOR_VISIT, program=None))
+    await c.at(S.SUPERVISOR_REVIEW)
+    await c.act(
+        UPDATE_SUPERVISOR_REVIEW,
+        SupervisorReview(
+            actor=SUPERVISOR,
+            request_id=request_id(),
+            decision="return_for_correction",
+            note="Sebutkan programnya",
+        ),
+    )
+    await c.act(
+        UPDATE_RESUBMIT,
+        CorrectedSubmission(
+            actor=FACILITATOR,
+            request_id=request_id(),
+            description="Bantuan BPNT bulan Oktober belum diterima.",
+            category=Category.IMPLEMENTATION,
+            program_code="BPNT",
+        ),
+    )
+    await c.act(
+        UPDATE_SUPERVISOR_REVIEW,
+        SupervisorReview(actor=SUPERVISOR, request_id=request_id(), decision="approve"),
+    )
+    await c.answer_registry()
+    await c.act(UPDATE_BACK_OFFICE, resolve("distribution_rescheduled"))
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "returned_for_correction")
+
+
+async def test_prelist(dev: Start) -> None:
+    c = await dev(submitted(category=Category.MEMBERSHIP, program=None))
+    await c.answer_registry(found=False)
+    await c.act(UPDATE_BACK_OFFICE, resolve("prelisted"))
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "prelist_resolved_locally")
+
+
+async def test_anonymous_referral_accepted(dev: Start) -> None:
+    c = await dev(submitted(channel=Channel.DISTRICT_WALK_IN, program="BPNT", anonymous=True))
+    await c.at(S.BACK_OFFICE)
+    await refer_once_the_plan_is_ready(c)
+    await c.act(UPDATE_MANAGER_DECISION, approve())
+    await delivered(c)
+    await answer(c, ReferralDecision.ACCEPTED, note="Oknum ditindak")
+    await c.at(S.FEEDBACK)
+    await c.act(UPDATE_FEEDBACK, told(None))  # closed; the reopen window stays open
+    await save(c, "anonymous_referral_accepted")
+
+
+async def test_reopened_by_feedback_then_by_the_household(dev: Start) -> None:
+    c = await dev(submitted(program="PKH"))
+    await c.answer_registry()
+    await c.act(UPDATE_BACK_OFFICE, resolve())
+    await c.act(UPDATE_FEEDBACK, told(reached=False))  # household not reached
+    await c.act(UPDATE_FEEDBACK, told("not_satisfied"))  # reopened (once)
+    await c.act(UPDATE_BACK_OFFICE, resolve("paid_in_full"))
+    await c.act(UPDATE_FEEDBACK, told(None))  # not reopenable a second time: it ends
+    await c.handle.result()
+    await save(c, "reopened_then_closed")
+
+
+async def test_reopened_by_the_household_after_closing(dev: Start) -> None:
+    c = await dev(submitted(program="PKH"))
+    await c.answer_registry()
+    await c.act(UPDATE_BACK_OFFICE, resolve())
+    await c.act(UPDATE_FEEDBACK, told(None))
+    await c.act(
+        UPDATE_HOUSEHOLD_RESPONSE,
+        HouseholdResponse(
+            actor=actor(Role.FRONT_OFFICE),
+            request_id=request_id(),
+            response="not_satisfied",
+            appeal=True,
+        ),
+    )
+    await c.at(S.BACK_OFFICE)
+    await c.act(UPDATE_BACK_OFFICE, resolve("paid_in_full"))
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "household_reopened_after_closing")
+
+
+async def test_information_asked_then_duplicate(dev: Start) -> None:
+    c = await dev(submitted(program="PKH"))
+    await c.answer_registry()
+    await c.act(
+        UPDATE_BACK_OFFICE,
+        BackOfficeAction(
+            actor=BACK_OFFICE,
+            request_id=request_id(),
+            kind="request_information",
+            question="Bulan apa yang belum dibayar?",
+        ),
+    )
+    await c.act(
+        UPDATE_INFORMATION_RECEIVED,
+        InformationReceived(actor=FACILITATOR, request_id=request_id(), information="September"),
+    )
+    await c.act(
+        UPDATE_BACK_OFFICE,
+        BackOfficeAction(
+            actor=BACK_OFFICE,
+            request_id=request_id(),
+            kind="mark_duplicate",
+            duplicate_of="SLRT-00000001",
+        ),
+    )
+    await save(c, "information_asked_then_duplicate")
+
+
+async def test_sent_back_then_delivery_failed(dev: Start) -> None:
+    c = await dev(submitted(program="PKH"))
+    await c.answer_registry()
+    await c.act(UPDATE_BACK_OFFICE, refer())
+    await c.act(
+        UPDATE_MANAGER_DECISION,
+        ManagerDecision(
+            actor=MANAGER, request_id=request_id(), decision="send_back", note="Cek dulu"
+        ),
+    )
+    await c.act(UPDATE_BACK_OFFICE, refer())
+    await c.act(UPDATE_MANAGER_DECISION, approve())
+    await delivered(c, ok=False)
+    await c.until(lambda s: s.history[-1].reason == "delivery_failed")
+    await c.act(
+        UPDATE_WITHDRAW,
+        Withdraw(actor=actor(Role.MANAGER), request_id=request_id(), reason="pindah domisili"),
+    )
+    await c.handle.result()
+    await save(c, "sent_back_then_delivery_failed")
+
+
+async def test_no_response_expires_then_resolved_locally(
+    skipping: Start, time_skipping_env: WorkflowEnvironment
+) -> None:
+    c = await skipping(submitted(program="BPNT"))
+    await c.answer_registry()
+    await c.act(UPDATE_BACK_OFFICE, refer())
+    await c.act(UPDATE_MANAGER_DECISION, approve())
+    await time_skipping_env.sleep(timedelta(days=40))
+    await c.until(lambda s: any(h.reason == "no_response" for h in s.history))
+    await c.act(UPDATE_BACK_OFFICE, resolve("followed_up_after_no_response"))
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "no_response_then_resolved_locally")
+
+
+async def test_stuck_back_office_escalates(
+    skipping: Start, time_skipping_env: WorkflowEnvironment
+) -> None:
+    c = await skipping(submitted(program="PKH"))
+    await c.answer_registry()
+    await time_skipping_env.sleep(timedelta(days=45))
+    await c.until(lambda s: sum(h.reason == "step_breached" for h in s.history) == 3)
+    await c.act(UPDATE_BACK_OFFICE, resolve())
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "stuck_back_office_escalated")
+
+
+async def test_registry_no_answer_then_late_answer_and_window_ends(
+    skipping: Start, time_skipping_env: WorkflowEnvironment
+) -> None:
+    c = await skipping(submitted(program="PKH"))
+    await c.at(S.REGISTRY_CHECK)
+    request = await c.registry_request()
+    await time_skipping_env.sleep(timedelta(days=5))
+    await c.until(lambda s: any(h.reason == "registry_no_answer" for h in s.history))
+    await c.handle.signal(SIGNAL_REGISTRY_RESULT, registry_answer(c.complaint, request.request_id))
+    await c.until(lambda s: any(h.reason == "registry_attached" for h in s.history))
+    await c.act(
+        UPDATE_BACK_OFFICE,
+        BackOfficeAction(
+            actor=BACK_OFFICE,
+            request_id=request_id(),
+            kind="request_information",
+            question="Bulan apa?",
+        ),
+    )
+    await time_skipping_env.sleep(timedelta(days=3))
+    await c.act(
+        UPDATE_INFORMATION_RECEIVED,
+        InformationReceived(actor=FACILITATOR, request_id=request_id(), information="Oktober"),
+    )
+    await c.act(UPDATE_BACK_OFFICE, resolve())
+    await c.act(UPDATE_FEEDBACK, told(None))
+    await time_skipping_env.sleep(timedelta(days=15))
+    await c.handle.result()
+    await save(c, "registry_late_then_reopen_window_over")

@@ -1,0 +1,186 @@
+"""The complaint's journal: every transition recorded in the history and queued as a lifecycle
+event, notifications queued, the revision the main loop waits on, the search attributes kept
+current, the answers of updates already applied (the replay guard), and the queue drained, in
+order, through activities. The workflow itself does no I/O.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Final
+from uuid import UUID
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from slrt.contracts.complaints import Actor, ComplaintSnapshot, ComplaintStep, HistoryEntry
+from slrt.contracts.events import (
+    ComplaintTransitioned,
+    NotificationRequested,
+    PrelistEntryRequested,
+    RegistryCheckRequested,
+)
+from slrt.contracts.temporal import OVERDUE_KEY, STEP_KEY, TICKET_KEY
+from slrt.contracts.vocabulary import NotificationKind
+from workflows.complaint.clock_rules import restart_step_clocks
+from workflows.complaint.state import Complaint, Effect, snapshot
+from workflows.model import (
+    ACTIVITY_EMIT_TRANSITION,
+    ACTIVITY_REQUEST_NOTIFICATION,
+    ACTIVITY_REQUEST_PRELIST_ENTRY,
+    ACTIVITY_REQUEST_REGISTRY_CHECK,
+    SentNotification,
+)
+
+PATCH_INDEX_STEP: Final = "index-step-and-overdue"
+"""Since this patch the workflow keeps its ``SlrtStep`` and ``SlrtOverdue`` search attributes
+current (before it, only what was known at start was indexed)."""
+
+ACTIVITY_TIMEOUT: Final = timedelta(seconds=30)
+RETRY: Final = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+)
+SYSTEM: Final = "system"
+
+_ACTIVITY_FOR: Final[dict[type[Effect], str]] = {
+    ComplaintTransitioned: ACTIVITY_EMIT_TRANSITION,
+    NotificationRequested: ACTIVITY_REQUEST_NOTIFICATION,
+    RegistryCheckRequested: ACTIVITY_REQUEST_REGISTRY_CHECK,
+    PrelistEntryRequested: ACTIVITY_REQUEST_PRELIST_ENTRY,
+}
+
+
+def move(
+    c: Complaint,
+    to: ComplaintStep,
+    actor: Actor | None,
+    *,
+    reason: str | None = None,
+    decision_code: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Record a transition (or, with ``to`` the current step, an event within the step)."""
+    history = c.journal.history
+    from_step = c.step if history else None
+    if to is not c.step or not history:
+        c.step = to
+        c.clocks.running = restart_step_clocks(
+            c.clocks.running,
+            c.clocks.calendar,
+            c.clocks.policy,
+            c.clocks.today(workflow.now()),
+            from_step,
+            to,
+        )
+    entry = HistoryEntry(
+        sequence=len(history) + 1,
+        from_step=from_step,
+        to_step=to,
+        actor=actor.user_id if actor else SYSTEM,
+        actor_role=actor.role.value if actor else SYSTEM,
+        at=workflow.now(),
+        reason=reason,
+        decision_code=decision_code,
+        details={k: v for k, v in (details or {}).items() if v is not None},
+    )
+    history.append(entry)
+    c.journal.effects.append(
+        ComplaintTransitioned(
+            complaint_id=c.submitted.complaint_id,
+            sequence=entry.sequence,
+            from_step=from_step.value if from_step else None,
+            to_step=to.value,
+            actor=entry.actor,
+            actor_role=entry.actor_role,
+            at=entry.at,
+            reason=reason,
+            decision_code=decision_code,
+            details=entry.details,
+            snapshot=snapshot(c),
+        )
+    )
+    c.journal.revision += 1
+    _index(c)
+
+
+def _index(c: Complaint) -> None:
+    """Keep the step and the overdue flag searchable (Temporal UI, ``temporal workflow
+    list --query "SlrtStep='referred' AND SlrtOverdue=true"``) on complaints started with
+    search attributes (routing's ``search_attributes`` setting)."""
+    if workflow.info().typed_search_attributes.get(TICKET_KEY) is None:
+        return
+    now = (c.step, any(clock.breached for clock in c.clocks.running.values()))
+    if now == c.journal.indexed or not workflow.patched(PATCH_INDEX_STEP):
+        return
+    c.journal.indexed = now
+    workflow.upsert_search_attributes(
+        [STEP_KEY.value_set(now[0].value), OVERDUE_KEY.value_set(now[1])]
+    )
+
+
+def notify(
+    c: Complaint,
+    kind: NotificationKind,
+    destination: str,
+    template: str,
+    params: dict[str, Any],
+    *,
+    breached: bool = False,
+    request_id: UUID | None = None,
+) -> None:
+    """Queue a notification request (and remember it for the query)."""
+    request = NotificationRequested(
+        request_id=request_id or workflow.uuid4(),
+        complaint_id=c.submitted.complaint_id,
+        kind=kind,
+        destination=destination,
+        template=template,
+        params={k: v for k, v in params.items() if v is not None},
+        breached=breached,
+    )
+    c.journal.effects.append(request)
+    c.journal.sent.append(
+        SentNotification(
+            request_id=request.request_id,
+            kind=kind.value,
+            destination=destination,
+            template=template,
+            breached=breached,
+            at=workflow.now(),
+        )
+    )
+    c.journal.revision += 1
+
+
+def queue(c: Complaint, effect: Effect) -> None:
+    """Queue an event to publish (registry lookups, pre-list entries)."""
+    c.journal.effects.append(effect)
+
+
+def changed(c: Complaint) -> None:
+    """Wake the main loop: something it looks at changed."""
+    c.journal.revision += 1
+
+
+def replayed(c: Complaint, request_id: str) -> ComplaintSnapshot | None:
+    """The first answer to ``request_id`` if that update was applied already."""
+    return c.journal.done.get(request_id)
+
+
+def remember(c: Complaint, request_id: str) -> ComplaintSnapshot:
+    """Answer an applied update with the snapshot, and keep it for a repeat of the request."""
+    answer = snapshot(c)
+    c.journal.done[request_id] = answer
+    return answer
+
+
+async def drain(c: Complaint) -> None:
+    """Publish queued effects in order (the lifecycle stays in sequence order)."""
+    effects = c.journal.effects
+    while effects:
+        effect = effects[0]
+        name = _ACTIVITY_FOR[type(effect)]
+        await workflow.execute_activity(
+            name, effect, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+        )
+        effects.pop(0)
