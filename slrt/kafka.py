@@ -80,10 +80,6 @@ class HandlerTable:
                 raise ValueError(f"two handlers for {row.model.event_type}")
             self._rows[row.model.event_type] = row
 
-    @property
-    def event_types(self) -> frozenset[str]:
-        return frozenset(self._rows)
-
     def row(self, event_type: str) -> On[Any] | None:
         return self._rows.get(event_type)
 
@@ -379,11 +375,16 @@ class EventConsumer:
     ) -> bool:
         """Handle the event; an outage is waited out, a failing handler is dead-lettered.
         False when ``stop`` was set while a dependency was down."""
+        try:
+            event = parse(row, envelope)
+        except PermanentError as exc:
+            await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
+            return True
         failures = 0
         outage_delay = self._backoff
         while True:
             try:
-                await self._handle_once(row, envelope, record.topic)
+                await self._handle_once(row.handler, event, envelope, record.topic)
                 return True
             except PermanentError as exc:
                 await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
@@ -415,8 +416,9 @@ class EventConsumer:
             },
         )
 
-    async def _handle_once(self, row: On[Any], envelope: Envelope, topic: str) -> None:
-        event = parse(row, envelope)
+    async def _handle_once(
+        self, handler: Handler[Any], event: EventData, envelope: Envelope, topic: str
+    ) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             first_time = await conn.fetchval(
                 "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) "
@@ -432,7 +434,7 @@ class EventConsumer:
                     extra={"event_id": envelope.id, "event_type": envelope.type},
                 )
                 return
-            await row.handler(event, envelope, conn)
+            await handler(event, envelope, conn)
         self.handled += 1
         EVENTS_CONSUMED.labels(self.group_id, topic, "handled").inc()
 
