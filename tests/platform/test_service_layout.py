@@ -34,6 +34,8 @@ def test_every_service_has_the_same_parts(service: str) -> None:
 def test_api_lists_its_routers_and_consumers_take_runtime_and_settings(service: str) -> None:
     api = __import__(f"services.{service}.api", fromlist=["routers"])
     assert all(isinstance(r, APIRouter) for r in api.routers)
+    if api.routers:  # routes take what they need from one deps module
+        assert (ROOT / "services" / service / "api" / "deps.py").exists()
     consumers = __import__(f"services.{service}.consumers", fromlist=["consumers"]).consumers
     assert list(inspect.signature(consumers).parameters)[:2] == ["runtime", "settings"]
 

@@ -11,16 +11,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from services.notifier import store
-from services.notifier.dispatcher import Dispatcher
-from slrt import deps
+from services.notifier.api.deps import CurrentPrincipal, Pool, RunningDispatcher
 from slrt.auth import Action
 from slrt.auth.api import authorize
 from slrt.auth.principal import Principal
-from slrt.deps import CurrentPrincipal
 from slrt.problems import Problem, field_error
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
@@ -80,8 +78,8 @@ async def _views(pool: asyncpg.Pool, rows: list[dict[str, Any]]) -> list[Deliver
 
 @router.get("", summary="Deliveries of a complaint or a referral, with their attempts")
 async def list_deliveries(
-    request: Request,
     principal: CurrentPrincipal,
+    pool: Pool,
     complaint_id: Annotated[uuid.UUID | None, Query()] = None,
     referral_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> DeliveryList:
@@ -95,7 +93,6 @@ async def list_deliveries(
         )
     column, value = ("complaint_id", complaint_id) if complaint_id else ("referral_id", referral_id)
     assert value is not None
-    pool = deps.pool(request)
     async with pool.acquire() as conn:
         rows = await store.find(conn, column=column, value=value)
     if not rows:
@@ -106,9 +103,8 @@ async def list_deliveries(
 
 @router.get("/{delivery_id}", summary="One delivery with its attempts")
 async def get_delivery(
-    request: Request, principal: CurrentPrincipal, delivery_id: uuid.UUID
+    principal: CurrentPrincipal, pool: Pool, delivery_id: uuid.UUID
 ) -> DeliveryView:
-    pool = deps.pool(request)
     async with pool.acquire() as conn:
         rows = await store.find(conn, column="id", value=delivery_id)
     if not rows:
@@ -123,9 +119,8 @@ async def get_delivery(
     summary="Send a failed delivery again (a new round of attempts)",
 )
 async def resend_delivery(
-    request: Request, principal: CurrentPrincipal, delivery_id: uuid.UUID
+    principal: CurrentPrincipal, pool: Pool, dispatcher: RunningDispatcher, delivery_id: uuid.UUID
 ) -> DeliveryView:
-    pool = deps.pool(request)
     async with pool.acquire() as conn, conn.transaction():
         rows = await store.find(conn, column="id", value=delivery_id)
         if not rows:
@@ -141,7 +136,6 @@ async def resend_delivery(
         # The manager's re-send is their decision that the destination is back.
         await store.enable_endpoint(conn, rows[0]["destination"])
         rows = await store.find(conn, column="id", value=delivery_id)
-    dispatcher = deps.runtime(request).part(Dispatcher)
     if dispatcher is not None:
         dispatcher.wake.set()
     return (await _views(pool, rows))[0]
