@@ -1,6 +1,6 @@
 """The one service skeleton (docs/architecture.md, "A service's layout"), checked on the code:
-every service has the same parts, its domain imports no HTTP, and only ``api/`` answers with a
-``Problem`` (the rest raises ``slrt.errors``)."""
+every service has the same parts, its domain imports neither HTTP nor the database driver, and
+only ``api/`` answers with a ``Problem`` (the rest raises ``slrt.errors``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from fastapi import APIRouter
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "routing", "registry", "notifier", "dashboard")
-HTTP = ("fastapi", "starlette", "httpx")
+NOT_IN_DOMAIN = ("fastapi", "starlette", "httpx", "asyncpg")
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -41,12 +41,12 @@ def test_api_lists_its_routers_and_consumers_take_runtime_and_settings(service: 
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_the_domain_imports_no_http(service: str) -> None:
+def test_the_domain_imports_no_http_and_no_sql(service: str) -> None:
     probe = (
         f"import sys, services.{service}.domain as d, pkgutil, importlib\n"
         "for m in pkgutil.iter_modules(getattr(d, '__path__', [])):\n"
         "    importlib.import_module(d.__name__ + '.' + m.name)\n"
-        f"print(sorted({{k.split('.')[0] for k in sys.modules}} & set({HTTP!r})))"
+        f"print(sorted({{k.split('.')[0] for k in sys.modules}} & set({NOT_IN_DOMAIN!r})))"
     )
     found = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
