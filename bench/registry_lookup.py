@@ -38,14 +38,11 @@ def serve(dsn: str, port: int) -> None:
 
     from services.registry.api import persons
     from services.registry.settings import RegistrySettings
-    from slrt.auth.tokens import AuthSettings, TokenVerifier
-    from slrt.service import Dependency, Runtime, build_app
+    from slrt.auth.tokens import AuthSettings
+    from slrt.service import Dependency, build_app
     from slrt.settings import ConnectionSettings
 
     settings = RegistrySettings(connections=ConnectionSettings(postgres_dsn=dsn), port=port)
-
-    async def on_start(runtime: Runtime) -> None:
-        app.state.token_verifier = TokenVerifier(AuthSettings())
 
     app = build_app(
         "registry",
@@ -54,7 +51,7 @@ def serve(dsn: str, port: int) -> None:
         description="bench",
         uses=(Dependency.POSTGRES,),
         routers=[persons.router],
-        on_start=on_start,
+        auth=AuthSettings(),
     )
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 

@@ -10,6 +10,15 @@ skipped, so handlers see each event once. The offset is committed only after tha
 commits. A record that cannot be parsed, or whose handler keeps failing, goes to the topic's
 dead-letter topic with the error in its headers and is then committed: nothing is dropped and
 one poison message does not block its partition.
+
+Handlers: a consumer takes a table of :class:`On` rows, one per event type it handles. The
+consumer parses the envelope and the event's data once, and data that does not fit its model is
+a permanent error (dead-lettered at once, the data never echoed). An event type without a row:
+
+- a type of the contract (``slrt.contracts.events.EVENT_MODELS``) is another consumer's
+  business and is skipped: committed without a dedupe row, counted as ``ignored``;
+- any other type (a version this code does not know yet, a foreign producer) is dead-lettered,
+  so it can be replayed once the consumer knows it instead of being lost.
 """
 
 from __future__ import annotations
@@ -19,7 +28,8 @@ import logging
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -27,8 +37,10 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import OffsetAndMetadata
 from opentelemetry import trace
+from pydantic import ValidationError
 
 from slrt.contracts.envelope import Envelope, EventData, from_kafka, to_kafka
+from slrt.contracts.events import EVENT_MODELS
 from slrt.contracts.topics import dead_letter_topic
 from slrt.db import Connection
 from slrt.metrics import CONSUMER_LAG, EVENTS_CONSUMED
@@ -43,8 +55,65 @@ tracer = trace.get_tracer("slrt.kafka")
 
 PURGE_INTERVAL_SECONDS = 3600.0
 
-Handler = Callable[[Envelope, Connection], Awaitable[None]]
-"""Handles one event inside the transaction that also records it as processed."""
+T = TypeVar("T", bound=EventData)
+
+Handler = Callable[[T, Envelope, Connection], Awaitable[None]]
+"""Handles one parsed event (with its envelope) inside the transaction that also records it
+as processed."""
+
+
+@dataclass(frozen=True)
+class On(Generic[T]):
+    """One row of a consumer's handler table: events of ``model``'s type go to ``handler``."""
+
+    model: type[T]
+    handler: Handler[T]
+
+
+class HandlerTable:
+    """The handler table keyed by event type; one row per type."""
+
+    def __init__(self, rows: Iterable[On[Any]]) -> None:
+        self._rows: dict[str, On[Any]] = {}
+        for row in rows:
+            if row.model.event_type in self._rows:
+                raise ValueError(f"two handlers for {row.model.event_type}")
+            self._rows[row.model.event_type] = row
+
+    def row(self, event_type: str) -> On[Any] | None:
+        return self._rows.get(event_type)
+
+    async def apply(self, envelope: Envelope, conn: Connection) -> bool:
+        """Handle one event outside a consumer (a replay) by the same rules; False when its type
+        is skipped. Raises :class:`PermanentError` where the consumer would dead-letter."""
+        row = self.row(envelope.type)
+        if row is None:
+            error = unhandled_error(envelope.type)
+            if error is not None:
+                raise PermanentError(error)
+            return False
+        await row.handler(parse(row, envelope), envelope, conn)
+        return True
+
+
+def unhandled_error(event_type: str) -> str | None:
+    """The one rule for an event type without a handler: ``None`` to skip it (a contract type,
+    someone else's business), else why it is dead-lettered (a type the contract does not know)."""
+    if event_type in EVENT_MODELS:
+        return None
+    return f"unknown event type {event_type!r}: not in the contract"
+
+
+def parse(row: On[T], envelope: Envelope) -> T:
+    """The event's data as its model; a mismatch is permanent (the data is never echoed)."""
+    try:
+        return envelope.parse(row.model)
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in e["loc"]) or "data" for e in exc.errors()})
+        raise PermanentError(
+            f"{envelope.type} event {envelope.id} does not match its contract "
+            f"({exc.error_count()} errors: {', '.join(fields)[:300]})"
+        ) from None
 
 
 class PermanentError(Exception):
@@ -165,7 +234,8 @@ class _DrainOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class EventConsumer:
-    """Runs ``handler`` for every event on ``topics`` as consumer group ``group_id``."""
+    """Runs the matching row of ``handlers`` for every event on ``topics`` as consumer group
+    ``group_id``."""
 
     def __init__(
         self,
@@ -173,7 +243,7 @@ class EventConsumer:
         *,
         group_id: str,
         topics: Iterable[str],
-        handler: Handler,
+        handlers: Iterable[On[Any]],
         pool: asyncpg.Pool,
         dead_letters: EventProducer,
         max_attempts: int = 5,
@@ -183,7 +253,7 @@ class EventConsumer:
         self.group_id = group_id
         self.topics = list(topics)
         self._settings = settings
-        self._handler = handler
+        self._handlers = HandlerTable(handlers)
         self._pool = pool
         self._dead_letters = dead_letters
         self._max_attempts = max_attempts
@@ -194,6 +264,7 @@ class EventConsumer:
         self._next_purge = 0.0
         self.handled = 0
         self.duplicates_skipped = 0
+        self.ignored = 0
         self.dead_lettered = 0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -274,6 +345,9 @@ class EventConsumer:
         except ValueError as exc:
             await self._dead_letter(record, f"unparseable: {exc}")
             return True
+        row = self._handlers.row(envelope.type)
+        if row is None:
+            return await self._unhandled(record, envelope)
         context = extract_context(record.headers)
         with tracer.start_as_current_span(
             f"{record.topic} process", context=context, kind=trace.SpanKind.CONSUMER
@@ -281,18 +355,36 @@ class EventConsumer:
             span.set_attribute("messaging.consumer.group.name", self.group_id)
             span.set_attribute("messaging.message.id", envelope.id)
             span.set_attribute("cloudevents.event_type", envelope.type)
-            return await self._handle_with_retries(record, envelope, stop)
+            return await self._handle_with_retries(record, row, envelope, stop)
+
+    async def _unhandled(self, record: ConsumerRecord, envelope: Envelope) -> bool:
+        error = unhandled_error(envelope.type)
+        if error is not None:
+            await self._dead_letter(record, f"{PermanentError.__name__}: {error}")
+            return True
+        self.ignored += 1
+        EVENTS_CONSUMED.labels(self.group_id, record.topic, "ignored").inc()
+        log.debug(
+            "event type not handled here, skipped",
+            extra={"event_id": envelope.id, "event_type": envelope.type},
+        )
+        return True
 
     async def _handle_with_retries(
-        self, record: ConsumerRecord, envelope: Envelope, stop: asyncio.Event
+        self, record: ConsumerRecord, row: On[Any], envelope: Envelope, stop: asyncio.Event
     ) -> bool:
         """Handle the event; an outage is waited out, a failing handler is dead-lettered.
         False when ``stop`` was set while a dependency was down."""
+        try:
+            event = parse(row, envelope)
+        except PermanentError as exc:
+            await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
+            return True
         failures = 0
         outage_delay = self._backoff
         while True:
             try:
-                await self._handle_once(envelope, record.topic)
+                await self._handle_once(row.handler, event, envelope, record.topic)
                 return True
             except PermanentError as exc:
                 await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
@@ -324,7 +416,9 @@ class EventConsumer:
             },
         )
 
-    async def _handle_once(self, envelope: Envelope, topic: str) -> None:
+    async def _handle_once(
+        self, handler: Handler[Any], event: EventData, envelope: Envelope, topic: str
+    ) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             first_time = await conn.fetchval(
                 "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) "
@@ -340,7 +434,7 @@ class EventConsumer:
                     extra={"event_id": envelope.id, "event_type": envelope.type},
                 )
                 return
-            await self._handler(envelope, conn)
+            await handler(event, envelope, conn)
         self.handled += 1
         EVENTS_CONSUMED.labels(self.group_id, topic, "handled").inc()
 

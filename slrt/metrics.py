@@ -37,7 +37,7 @@ HTTP_LATENCY = Histogram(
 )
 EVENTS_CONSUMED = Counter(
     "slrt_kafka_events",
-    "Events taken from Kafka by outcome (handled, duplicate, dead_lettered)",
+    "Events taken from Kafka by outcome (handled, duplicate, ignored, dead_lettered)",
     ["group", "topic", "outcome"],
     registry=REGISTRY,
 )

@@ -3,16 +3,23 @@
 Each problem has a ``type`` URI under ``https://slrt.id/problems/``, a ``title``, the HTTP
 ``status``, a ``detail`` in plain words, and for bad input ``errors``: one entry per field with
 the field's path and the rule it broke. Details never echo personal data back.
+
+Code below the API layer raises the domain errors of ``slrt.errors``; ``install`` maps them (and
+FastAPI's own errors) to problem documents here, once for every service. ``Problem`` stays for
+the rare answer that is an HTTP matter only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from slrt.errors import DomainError, FieldError, Invalid, field_error
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://slrt.id/problems/"
@@ -28,7 +35,7 @@ class Problem(Exception):
         title: str,
         detail: str | None = None,
         *,
-        errors: list[dict[str, str]] | None = None,
+        errors: Sequence[Mapping[str, str] | FieldError] | None = None,
         headers: dict[str, str] | None = None,
         **extensions: Any,
     ) -> None:
@@ -37,7 +44,7 @@ class Problem(Exception):
         self.kind = kind
         self.title = title
         self.detail = detail
-        self.errors = errors
+        self.errors = list(errors) if errors else None
         self.headers = headers
         self.extensions = extensions
 
@@ -57,11 +64,10 @@ class Problem(Exception):
         return body
 
 
-def field_error(field: str, rule: str, message: str) -> dict[str, str]:
-    return {"field": field, "rule": rule, "message": message}
+__all__ = ["PROBLEM_BASE", "PROBLEM_JSON", "Problem", "field_error", "from_domain", "install"]
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
     errors = []
     for error in exc.errors():
         location = [str(p) for p in error.get("loc", ()) if p not in ("body",)]
@@ -73,6 +79,19 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
             )
         )
     return errors
+
+
+def from_domain(error: DomainError) -> Problem:
+    """The problem document of a domain error."""
+    return Problem(
+        error.status,
+        error.kind,
+        error.title,
+        error.detail,
+        errors=error.errors if isinstance(error, Invalid) else None,
+        headers=error.headers(),
+        **error.extensions,
+    )
 
 
 def problem_response(problem: Problem, request: Request) -> JSONResponse:
@@ -90,6 +109,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc, request)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(from_domain(exc), request)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

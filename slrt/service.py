@@ -4,6 +4,9 @@
 dependencies, migrates its schema, connects the Kafka producer and the Temporal client, calls
 the service's ``on_start`` (which spawns consumers, relays, workers) and, on SIGTERM, sets the
 stop event and lets those tasks drain for ``graceful_shutdown_seconds``.
+
+What the running service holds is one typed :class:`Runtime`; request handlers reach it only
+through ``slrt.deps``.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 import uvicorn
@@ -23,7 +27,8 @@ from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from temporalio.client import Client
 
-from slrt import metrics, problems, temporal
+from slrt import deps, metrics, problems, temporal
+from slrt.auth.tokens import AuthSettings, TokenVerifier
 from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
 from slrt.health import DependencyCheck, health_router
@@ -40,17 +45,65 @@ class Dependency(StrEnum):
     TEMPORAL = "temporal"
 
 
+S = TypeVar("S", bound=ServiceSettings)
+P = TypeVar("P")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass
-class Runtime:
-    """What a running service holds; handed to ``on_start`` and to request dependencies."""
+class Runtime(Generic[S]):
+    """What a running service holds; handed to ``on_start`` and, through ``slrt.deps``, to
+    request handlers."""
 
     name: str
-    settings: ServiceSettings
+    settings: S
+    verifier: TokenVerifier | None = None
+    """Verifies bearer tokens; ``None`` in a service without an authenticated API."""
+    clock: Callable[[], datetime] = utc_now
+    """Now, for rules that count time windows (tests pin it)."""
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     _pool: asyncpg.Pool | None = None
     _producer: EventProducer | None = None
     _temporal: Client | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _parts: dict[type[Any], Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        settings: S,
+        *,
+        pool: asyncpg.Pool | None = None,
+        producer: EventProducer | None = None,
+        temporal: Client | None = None,
+        verifier: TokenVerifier | None = None,
+    ) -> Runtime[S]:
+        """A runtime around resources made elsewhere (tools, tests)."""
+        return cls(
+            name=name,
+            settings=settings,
+            verifier=verifier,
+            _pool=pool,
+            _producer=producer,
+            _temporal=temporal,
+        )
+
+    def provide(self, part: object) -> None:
+        """Keep a service's own long-lived object (the notifier's dispatcher) for its routes."""
+        self._parts[type(part)] = part
+
+    def part(self, kind: type[P]) -> P | None:
+        """The kept part that is a ``kind`` (a subclass counts), if any."""
+        return next((p for p in self._parts.values() if isinstance(p, kind)), None)
+
+    @property
+    def token_verifier(self) -> TokenVerifier:
+        assert self.verifier is not None, f"{self.name} does not verify tokens"
+        return self.verifier
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -118,7 +171,9 @@ async def _retry(what: str, attempt: Callable[[], Awaitable[Any]], deadline: flo
             delay = min(delay * 2, 5.0)
 
 
-async def _connect(runtime: Runtime, uses: Iterable[Dependency], startup_timeout: float) -> None:
+async def _connect(
+    runtime: Runtime[Any], uses: Iterable[Dependency], startup_timeout: float
+) -> None:
     conn = runtime.settings.connections
     deadline = time.monotonic() + startup_timeout
     if Dependency.POSTGRES in uses:
@@ -143,7 +198,7 @@ async def _connect(runtime: Runtime, uses: Iterable[Dependency], startup_timeout
         runtime._temporal = await _retry("temporal", lambda: temporal.connect(conn), deadline)
 
 
-async def _shutdown(runtime: Runtime) -> None:
+async def _shutdown(runtime: Runtime[Any]) -> None:
     runtime.stop.set()
     if runtime.tasks:
         _, pending = await asyncio.wait(
@@ -160,20 +215,26 @@ async def _shutdown(runtime: Runtime) -> None:
 
 def build_app(
     name: str,
-    settings: ServiceSettings,
+    settings: S,
     *,
     title: str,
     description: str,
     uses: Iterable[Dependency],
     routers: Iterable[APIRouter] = (),
-    on_start: Callable[[Runtime], Awaitable[None]] | None = None,
+    auth: AuthSettings | None = None,
+    on_start: Callable[[Runtime[S]], Awaitable[None]] | None = None,
     startup_timeout: float = 120.0,
 ) -> FastAPI:
+    """The service's app; ``auth`` (the settings of the token verifier) for an authenticated
+    API. The verifier is made at start-up, so settings without keys stop the start, not the
+    import."""
     runtime = Runtime(name=name, settings=settings)
     uses = tuple(uses)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if auth is not None and runtime.verifier is None:
+            runtime.verifier = TokenVerifier(auth)
         await _connect(runtime, uses, startup_timeout)
         if on_start is not None:
             await on_start(runtime)
@@ -185,7 +246,7 @@ def build_app(
             log.info("service stopped")
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
-    app.state.runtime = runtime
+    deps.attach(app, runtime)
     problems.install(app)
     app.include_router(health_router(runtime.checks))
     app.include_router(metrics.metrics_router())

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.dashboard import pages, planning_pages, report_pages, reports, sla_metrics
-from services.dashboard.consumers import read_model_consumer
+from services.dashboard import api, reports, sla_metrics
+from services.dashboard.api import pages
+from services.dashboard.consumers import consumers
 from services.dashboard.settings import DashboardSettings
-from slrt.auth.tokens import AuthSettings, TokenVerifier
+from slrt.auth.tokens import AuthSettings
 from slrt.outbox import OutboxRelay
 from slrt.service import Dependency, Runtime, build_app
 
 
 def create_app(settings: DashboardSettings, auth: AuthSettings | None = None) -> FastAPI:
-    async def on_start(runtime: Runtime) -> None:
-        consumer = read_model_consumer(runtime, settings)
-        runtime.spawn(consumer.run(runtime.stop), "read-model-consumer")
+    async def on_start(runtime: Runtime[DashboardSettings]) -> None:
+        for consumer in consumers(runtime, settings):
+            runtime.spawn(consumer.run(runtime.stop), f"consumer-{consumer.group_id}")
         relay = OutboxRelay(runtime.pool, runtime.producer, schema="dashboard")
         runtime.spawn(relay.run(runtime.stop), "outbox-relay")
         runtime.spawn(sla_metrics.refresh_loop(runtime.pool, settings, runtime.stop), "sla-gauges")
@@ -31,10 +32,9 @@ def create_app(settings: DashboardSettings, auth: AuthSettings | None = None) ->
         description="Complaint-handling figures, registry aggregates and M&E reports for "
         "districts, provinces and the ministry (aggregates only, never personal data).",
         uses=(Dependency.POSTGRES, Dependency.KAFKA),
-        routers=[pages.router, report_pages.router, planning_pages.router],
+        routers=api.routers,
+        auth=auth or AuthSettings(),
         on_start=on_start,
     )
     pages.install(app)
-    app.state.token_verifier = TokenVerifier(auth or AuthSettings())
-    app.state.settings = settings
     return app

@@ -3,35 +3,47 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from services.dashboard.settings import DashboardSettings
 from services.dashboard.store import apply_catalog_entry, apply_transition
 from slrt.contracts.envelope import Envelope
 from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry
 from slrt.db import Connection
-from slrt.kafka import EventConsumer, PermanentError
+from slrt.kafka import EventConsumer, On
 from slrt.service import Runtime
 
 log = logging.getLogger(__name__)
 
 
-async def handle(envelope: Envelope, conn: Connection) -> None:
-    """Apply one event inside the consumer's transaction; other event types are not ours."""
-    try:
-        if envelope.type == ComplaintTransitioned.event_type:
-            await apply_transition(conn, envelope.parse(ComplaintTransitioned))
-        elif envelope.type == ProgramCatalogEntry.event_type:
-            await apply_catalog_entry(conn, envelope.parse(ProgramCatalogEntry))
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        raise PermanentError(f"{envelope.type} does not match its contract") from exc
+async def on_transition(event: ComplaintTransitioned, envelope: Envelope, conn: Connection) -> None:
+    await apply_transition(conn, event)
 
 
-def read_model_consumer(runtime: Runtime, settings: DashboardSettings) -> EventConsumer:
-    return EventConsumer(
-        settings.connections,
-        group_id=settings.consumer_group,
-        topics=[settings.lifecycle_topic, settings.catalog_topic],
-        handler=handle,
-        pool=runtime.pool,
-        dead_letters=runtime.producer,
-    )
+async def on_catalog_entry(
+    entry: ProgramCatalogEntry, envelope: Envelope, conn: Connection
+) -> None:
+    await apply_catalog_entry(conn, entry)
+
+
+HANDLERS: list[On[Any]] = [
+    On(ComplaintTransitioned, on_transition),
+    On(ProgramCatalogEntry, on_catalog_entry),
+]
+"""The read model's handler table (also used by the rebuild), applied inside the consumer's
+transaction."""
+
+
+def consumers(
+    runtime: Runtime[DashboardSettings], settings: DashboardSettings
+) -> list[EventConsumer]:
+    return [
+        EventConsumer(
+            settings.connections,
+            group_id=settings.consumer_group,
+            topics=[settings.lifecycle_topic, settings.catalog_topic],
+            handlers=HANDLERS,
+            pool=runtime.pool,
+            dead_letters=runtime.producer,
+        )
+    ]

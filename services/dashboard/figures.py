@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from services.dashboard.facts import FUNNEL
-from services.dashboard.scope import child_length
+from services.dashboard.domain.facts import FUNNEL
+from services.dashboard.domain.scope import child_length
 from slrt.db import Connection
 
 JAKARTA = ZoneInfo("Asia/Jakarta")

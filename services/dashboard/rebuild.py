@@ -13,12 +13,12 @@ import logging
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from services.dashboard.consumers import handle
+from services.dashboard.consumers import HANDLERS
 from services.dashboard.settings import DashboardSettings
 from services.dashboard.store import READ_MODEL_TABLES
 from slrt.contracts.envelope import from_kafka
 from slrt.db import Connection
-from slrt.kafka import client_options
+from slrt.kafka import HandlerTable, client_options
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ async def _replay(
     ends: dict[TopicPartition, int],
     group: str,
 ) -> int:
+    table = HandlerTable(HANDLERS)
     applied = 0
     remaining = {tp for tp, end in ends.items() if end > 0}
     while remaining:
@@ -74,7 +75,7 @@ async def _replay(
                     envelope.id,
                 )
                 if first:
-                    await handle(envelope, conn)
+                    await table.apply(envelope, conn)
                     applied += 1
             if await consumer.position(tp) >= ends[tp]:
                 remaining.discard(tp)

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from slrt.problems import Problem
+from slrt.errors import NotFound, Refused, Unavailable
 
 
 class RegistryClient:
@@ -23,16 +23,18 @@ class RegistryClient:
                 path, params={"area": area}, headers={"Authorization": f"Bearer {token}"}
             )
         except httpx.HTTPError:
-            raise Problem(
-                502, "registry-unavailable", "Registry unavailable", "try again shortly"
-            ) from None
-        if response.status_code in (403, 404):
-            raise Problem(response.status_code, "not-found", "No such area")
+            raise _unavailable("try again shortly") from None
+        # The registry's answer passes on as it came: outside the viewer's area, or not theirs.
+        if response.status_code == 404:
+            raise NotFound(title="No such area")
+        if response.status_code == 403:
+            raise Refused(kind="not-found", title="No such area")
         if response.status_code != 200:
-            raise Problem(
-                502,
-                "registry-unavailable",
-                "Registry unavailable",
-                f"status {response.status_code}",
-            )
+            raise _unavailable(f"status {response.status_code}")
         return response.json()
+
+
+def _unavailable(detail: str) -> Unavailable:
+    return Unavailable(
+        detail, kind="registry-unavailable", title="Registry unavailable", upstream=True
+    )

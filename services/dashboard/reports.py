@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from services.dashboard.documents import ReportContent, to_pdf, to_xlsx
+from services.dashboard.domain.periods import KINDS, Period, ReportKind, last_completed
+from services.dashboard.domain.scope import LEVEL_NAMES, place_name
+from services.dashboard.domain.view import summary_cards, tables
 from services.dashboard.figures import Filters, collect
-from services.dashboard.periods import KINDS, Period, ReportKind, last_completed
-from services.dashboard.scope import LEVEL_NAMES, place_name
 from services.dashboard.settings import DashboardSettings
-from services.dashboard.view import summary_cards, tables
 from slrt import outbox
 from slrt.contracts.events import NotificationRequested
 from slrt.contracts.vocabulary import NotificationKind

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from services.dashboard.facts import ComplaintFacts, fold
+from services.dashboard.domain.facts import ComplaintFacts, fold
 from slrt.contracts.complaints import ComplaintSnapshot
 from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry
 from slrt.db import Connection

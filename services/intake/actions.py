@@ -24,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from slrt.contracts.complaints import Refusal
 from slrt.contracts.temporal import complaint_workflow_id
-from slrt.problems import Problem
+from slrt.errors import Conflict, Invalid, Refused, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +32,11 @@ WRONG_STEP = Refusal.WRONG_STEP
 NOT_YOUR_ROLE = Refusal.NOT_YOUR_ROLE
 
 
-def wrong_step(current_step: str, detail: str | None = None) -> Problem:
-    return Problem(
-        409,
-        "wrong-step",
-        "The complaint is not at a step where this action fits",
+def wrong_step(current_step: str, detail: str | None = None) -> Conflict:
+    return Conflict(
         detail or f"the complaint is at step {current_step}",
+        kind="wrong-step",
+        title="The complaint is not at a step where this action fits",
         current_step=current_step,
     )
 
@@ -64,7 +63,8 @@ async def forward(
     current_step: str,
     timeout: float,
 ) -> Any:
-    """Send ``action`` as update ``update``; returns the workflow's answer or raises Problem."""
+    """Send ``action`` as update ``update``; returns the workflow's answer or raises the
+    refusal as a domain error (``Conflict``, ``Refused``, ``Invalid``, ``Unavailable``)."""
     handle = client.get_workflow_handle(complaint_workflow_id(str(complaint_id)))
     request_id = str(getattr(action, "request_id", "")) or None
     try:
@@ -77,9 +77,11 @@ async def forward(
             if cause.type == WRONG_STEP:
                 raise wrong_step(_step_from(cause, current_step), cause.message) from None
             if cause.type == NOT_YOUR_ROLE:
-                raise Problem(403, "forbidden", "Not allowed", cause.message) from None
-            raise Problem(
-                422, "action-refused", "The complaint's workflow refused the action", cause.message
+                raise Refused(cause.message) from None
+            raise Invalid(
+                cause.message,
+                kind="action-refused",
+                title="The complaint's workflow refused the action",
             ) from None
         raise
     except WorkflowUpdateRPCTimeoutOrCancelledError:
@@ -93,12 +95,11 @@ async def forward(
         raise
 
 
-def _unavailable() -> Problem:
+def _unavailable() -> Unavailable:
     log.warning("complaint workflow did not answer an update in time")
-    return Problem(
-        503,
-        "workflow-unavailable",
-        "The complaint's workflow did not answer in time",
+    return Unavailable(
         "the action may not have been applied; retry with the same Idempotency-Key",
-        headers={"Retry-After": "5"},
+        kind="workflow-unavailable",
+        title="The complaint's workflow did not answer in time",
+        retry_after=5,
     )

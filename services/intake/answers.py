@@ -12,12 +12,12 @@ import asyncpg
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from services.intake import db
+from services.intake import store
 from services.intake.schemas import ReferralAnswerIn
 from slrt import outbox
 from slrt.contracts.complaints import ComplaintStep
 from slrt.contracts.events import ReferralAnswered
-from slrt.problems import Problem
+from slrt.errors import Conflict
 
 SOURCE = "/slrt/intake"
 AWAITING_ANSWER = frozenset({ComplaintStep.REFERRED.value, ComplaintStep.UNDER_REVIEW.value})
@@ -74,18 +74,17 @@ async def record(
     """Record ``answer`` to ``referral`` (a status row) once; a repeated id returns the first."""
     now = now or datetime.now(UTC)
     async with pool.acquire() as conn, conn.transaction():
-        existing = await db.answer(conn, answer_id)
+        existing = await store.answer(conn, answer_id)
         if existing is not None:
             return _replayed(existing, referral["referral_id"])
         if referral["step"] not in AWAITING_ANSWER:
-            raise Problem(
-                409,
-                "wrong-step",
-                "The referral is not waiting for an answer",
+            raise Conflict(
                 f"the complaint is at step {referral['step']}",
+                kind="wrong-step",
+                title="The referral is not waiting for an answer",
                 current_step=referral["step"],
             )
-        row = await db.record_answer(
+        row = await store.record_answer(
             conn,
             answer_id=answer_id,
             referral_id=referral["referral_id"],
@@ -95,7 +94,7 @@ async def record(
             answered_at=now,
         )
         if row is None:  # the same id committed concurrently
-            raced = await db.answer(conn, answer_id)
+            raced = await store.answer(conn, answer_id)
             assert raced is not None
             return _replayed(raced, referral["referral_id"])
         await outbox.write(
@@ -118,10 +117,9 @@ async def record(
 
 def _replayed(existing: asyncpg.Record, referral_id: UUID) -> Recorded:
     if existing["referral_id"] != referral_id:
-        raise Problem(
-            409,
-            "idempotency-key-reused",
-            "Answer id already used",
+        raise Conflict(
             "this id answered another referral; use a new id",
+            kind="idempotency-key-reused",
+            title="Answer id already used",
         )
     return Recorded(existing["answer_id"], referral_id, existing["decision"], replayed=True)

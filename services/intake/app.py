@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import FastAPI
 
-from services.intake.api import actions, complaints, referrals, tracking
+from services.intake import api
+from services.intake.api.limits import BodyLimit
 from services.intake.consumers import consumers
-from services.intake.limits import BodyLimit
 from services.intake.settings import IntakeSettings
-from slrt.auth.tokens import AuthSettings, TokenVerifier
+from slrt.auth.tokens import AuthSettings
 from slrt.outbox import OutboxRelay
 from slrt.places import directory
 from slrt.service import Dependency, Runtime, build_app
@@ -26,8 +24,7 @@ the field and rule named. See docs/api.md.
 
 
 def create_app(settings: IntakeSettings, auth: AuthSettings | None = None) -> FastAPI:
-    async def start(runtime: Runtime) -> None:
-        app.state.token_verifier = TokenVerifier(auth or AuthSettings())
+    async def start(runtime: Runtime[IntakeSettings]) -> None:
         directory()  # load the place list before the first request needs it
         relay = OutboxRelay(runtime.pool, runtime.producer, schema="intake")
         runtime.spawn(relay.run(runtime.stop), "outbox-relay")
@@ -40,10 +37,9 @@ def create_app(settings: IntakeSettings, auth: AuthSettings | None = None) -> Fa
         title="SLRT Intake API",
         description=DESCRIPTION,
         uses=(Dependency.POSTGRES, Dependency.KAFKA, Dependency.TEMPORAL),
-        routers=[complaints.router, actions.router, referrals.router, tracking.router],
+        routers=api.routers,
+        auth=auth or AuthSettings(),
         on_start=start,
     )
-    app.state.intake_settings = settings
-    app.state.clock = lambda: datetime.now(UTC)  # tests pin it to stay inside one window
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -4,50 +4,40 @@ from __future__ import annotations
 
 import logging
 
-from services.intake import db
+from services.intake import store
 from services.intake.settings import IntakeSettings
 from slrt.contracts.envelope import Envelope
 from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
-from slrt.kafka import EventConsumer, PermanentError
+from slrt.kafka import EventConsumer, On
 from slrt.service import Runtime
 
 log = logging.getLogger(__name__)
 
 
-async def project_transition(envelope: Envelope, conn: Connection) -> None:
+async def project_transition(
+    event: ComplaintTransitioned, envelope: Envelope, conn: Connection
+) -> None:
     """Keep the highest sequence as the status; every transition in the timeline."""
-    if envelope.type != ComplaintTransitioned.event_type:
-        return
-    try:
-        event = envelope.parse(ComplaintTransitioned)
-    except ValueError as exc:
-        raise PermanentError(f"malformed lifecycle event: {type(exc).__name__}") from None
-    moved = await db.apply_transition(conn, event)
+    moved = await store.apply_transition(conn, event)
     log.debug(
         "lifecycle event projected",
         extra={"complaint_id": str(event.complaint_id), "sequence": event.sequence, "moved": moved},
     )
 
 
-async def keep_program(envelope: Envelope, conn: Connection) -> None:
-    if envelope.type != ProgramCatalogEntry.event_type:
-        return
-    try:
-        entry = envelope.parse(ProgramCatalogEntry)
-    except ValueError as exc:
-        raise PermanentError(f"malformed catalog entry: {type(exc).__name__}") from None
-    await db.upsert_program(conn, entry)
+async def keep_program(entry: ProgramCatalogEntry, envelope: Envelope, conn: Connection) -> None:
+    await store.upsert_program(conn, entry)
 
 
-def consumers(runtime: Runtime, settings: IntakeSettings) -> list[EventConsumer]:
+def consumers(runtime: Runtime[IntakeSettings], settings: IntakeSettings) -> list[EventConsumer]:
     return [
         EventConsumer(
             settings.connections,
             group_id=settings.status_consumer_group,
             topics=[Topic.COMPLAINT_LIFECYCLE.value],
-            handler=project_transition,
+            handlers=[On(ComplaintTransitioned, project_transition)],
             pool=runtime.pool,
             dead_letters=runtime.producer,
         ),
@@ -55,7 +45,7 @@ def consumers(runtime: Runtime, settings: IntakeSettings) -> list[EventConsumer]
             settings.connections,
             group_id=settings.catalog_consumer_group,
             topics=[Topic.PROGRAM_CATALOG.value],
-            handler=keep_program,
+            handlers=[On(ProgramCatalogEntry, keep_program)],
             pool=runtime.pool,
             dead_letters=runtime.producer,
         ),

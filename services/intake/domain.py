@@ -16,8 +16,8 @@ from slrt.auth.policy import ALLOWED, Action
 from slrt.auth.principal import Principal, Role
 from slrt.contracts.complaints import ComplaintStep, Outcome
 from slrt.contracts.vocabulary import Category, Channel
+from slrt.errors import FieldError, field_error
 from slrt.places import PlaceDirectory, normalise_code
-from slrt.problems import field_error
 
 TRACKING_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """No 0/O or 1/I: codes are read out loud and typed on phones."""
@@ -28,7 +28,7 @@ class Checked:
     """A submission after the rules: errors (refuse), warnings (keep), the plain village code."""
 
     village_code: str = ""
-    errors: list[dict[str, str]] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -95,7 +95,7 @@ def check_submission(
     return checked
 
 
-def check_channel(channel: Channel, principal: Principal) -> dict[str, str] | None:
+def check_channel(channel: Channel, principal: Principal) -> FieldError | None:
     """Facilitators capture home visits; the front office registers walk-ins."""
     if channel is Channel.FACILITATOR_VISIT and Role.FACILITATOR not in principal.roles:
         return field_error("channel", "facilitator_only", "only facilitators record home visits")
@@ -106,10 +106,10 @@ def check_channel(channel: Channel, principal: Principal) -> dict[str, str] | No
 
 def check_complainant(
     person: ComplainantIn, village_code: str, today: date
-) -> tuple[list[dict[str, str]], list[str]]:
+) -> tuple[list[FieldError], list[str]]:
     """A NIK that cannot exist is refused; one that disagrees with the rest is only a warning
     (real registry data has errors)."""
-    errors: list[dict[str, str]] = []
+    errors: list[FieldError] = []
     warnings: list[str] = []
     if person.birth_date is not None and person.birth_date > today:
         errors.append(

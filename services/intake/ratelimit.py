@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from services.intake import db
-from slrt.problems import Problem
+from services.intake import store
+from slrt.errors import RateLimited
 
 WINDOW = timedelta(minutes=1)
 
@@ -22,20 +22,17 @@ def window_start(now: datetime) -> datetime:
 async def limit(
     pool: asyncpg.Pool, scope: str, client: str, per_minute: int, now: datetime | None = None
 ) -> None:
-    """Count this request; raise 429 (with Retry-After) beyond ``per_minute`` in this window."""
+    """Count this request; raise ``RateLimited`` (429 with Retry-After) beyond ``per_minute`` in
+    this window."""
     now = now or datetime.now(UTC)
     start = window_start(now)
     bucket = f"{scope}:" + hashlib.sha256(client.encode()).hexdigest()[:32]
     async with pool.acquire() as conn, conn.transaction():
-        hits = await db.hit(conn, bucket, start)
+        hits = await store.hit(conn, bucket, start)
         if hits == 1:
-            await db.purge_rate_windows(conn, start - WINDOW)
+            await store.purge_rate_windows(conn, start - WINDOW)
     if hits > per_minute:
         retry_after = max(1, int((start + WINDOW - now).total_seconds()) + 1)
-        raise Problem(
-            429,
-            "too-many-requests",
-            "Too many requests",
-            f"at most {per_minute} lookups a minute; try again later",
-            headers={"Retry-After": str(retry_after)},
+        raise RateLimited(
+            f"at most {per_minute} lookups a minute; try again later", retry_after=retry_after
         )

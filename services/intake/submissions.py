@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from services.intake import db
+from services.intake import store
 from services.intake.domain import (
     check_submission,
     new_tracking_code,
@@ -27,8 +27,8 @@ from slrt.contracts.complaints import ComplaintSnapshot, ComplaintStep
 from slrt.contracts.events import Complainant, ComplaintSubmitted
 from slrt.contracts.vocabulary import Channel
 from slrt.db import Connection
+from slrt.errors import Conflict, Invalid
 from slrt.places import PlaceDirectory
-from slrt.problems import Problem
 
 SOURCE = "/slrt/intake"
 WIB = timedelta(hours=7)
@@ -65,24 +65,23 @@ async def submit(
 ) -> Accepted:
     """Accept ``submission`` once per (caller, key); a replay returns the original answer.
 
-    Raises ``Problem`` 422 (rules broken, fields named) or 409 (the key was used for a
+    Raises ``Invalid`` (rules broken, fields named) or ``Conflict`` (the key was used for a
     different submission).
     """
     now = now or datetime.now(UTC)
     checked = check_submission(submission, places, principal, (now + WIB).date())
     if checked.errors:
-        raise Problem(
-            422,
-            "invalid-complaint",
-            "The complaint breaks intake rules",
+        raise Invalid(
             "One or more fields break a rule; see errors.",
             errors=checked.errors,
+            kind="invalid-complaint",
+            title="The complaint breaks intake rules",
         )
     fingerprint = request_hash(submission)
     for _ in range(2):
         try:
             async with pool.acquire() as conn, conn.transaction():
-                existing = await db.find_by_key(conn, principal.subject, key)
+                existing = await store.find_by_key(conn, principal.subject, key)
                 if existing is not None:
                     return Accepted(_replay(existing, fingerprint, base_url), replayed=True)
                 return Accepted(
@@ -106,11 +105,10 @@ async def submit(
 
 def _replay(existing: asyncpg.Record, fingerprint: str, base_url: str) -> SubmissionOut:
     if existing["request_hash"] != fingerprint:
-        raise Problem(
-            409,
-            "idempotency-key-reused",
-            "Idempotency key already used",
+        raise Conflict(
             "this key was used for a different submission; use a new key",
+            kind="idempotency-key-reused",
+            title="Idempotency key already used",
         )
     return SubmissionOut(
         complaint_id=existing["id"],
@@ -137,7 +135,7 @@ async def _create(
     complaint_id = uuid.uuid4()
     district = village_code[:4]
     year = (now + WIB).year
-    ticket = ticket_number(district, year, await db.next_serial(conn, district, year))
+    ticket = ticket_number(district, year, await store.next_serial(conn, district, year))
     person = submission.complainant
     complainant = (
         None
@@ -153,7 +151,7 @@ async def _create(
         )
     )
     tracking_code = new_tracking_code()
-    inserted = await db.insert_complaint(
+    inserted = await store.insert_complaint(
         conn,
         {
             "id": complaint_id,
@@ -190,7 +188,7 @@ async def _create(
         channel=submission.channel,
         program_code=submission.program_code,
     )
-    await db.insert_initial_status(conn, snapshot, now)
+    await store.insert_initial_status(conn, snapshot, now)
     event = ComplaintSubmitted(
         complaint_id=complaint_id,
         ticket_number=ticket,

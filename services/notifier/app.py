@@ -4,29 +4,28 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.notifier.api import router
+from services.notifier import api
 from services.notifier.runner import Notifier
 from services.notifier.settings import NotifierSettings
-from slrt.auth.tokens import AuthSettings, TokenVerifier
+from slrt.auth.tokens import AuthSettings
 from slrt.service import Dependency, Runtime, build_app
 
 
 def create_app(settings: NotifierSettings) -> FastAPI:
-    async def start(runtime: Runtime) -> None:
-        app.state.token_verifier = TokenVerifier(AuthSettings())
+    async def start(runtime: Runtime[NotifierSettings]) -> None:
         notifier = Notifier(settings, runtime.pool, runtime.producer)
-        app.state.dispatcher = notifier.dispatcher
+        runtime.provide(notifier.dispatcher)  # a manager's re-send wakes it
         for name, loop in notifier.loops(runtime.stop).items():
             runtime.spawn(loop, name)
 
-    app = build_app(
+    return build_app(
         "notifier",
         settings,
         title="SLRT Notifier API",
         description="Delivery of referrals, reminders, tasks and household messages, with "
         "retries, dead letters and delivery status.",
         uses=(Dependency.POSTGRES, Dependency.KAFKA),
-        routers=[router],
+        routers=api.routers,
+        auth=AuthSettings(),
         on_start=start,
     )
-    return app

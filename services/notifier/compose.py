@@ -12,10 +12,10 @@ from typing import Any
 from services.notifier import payloads, templates
 from services.notifier.channels.base import ChannelName, Outgoing
 from services.notifier.contacts import ContactDirectory
-from services.notifier.db import Delivery, Program
 from services.notifier.domain import SendResult
 from services.notifier.phones import InvalidPhone, normalise
 from services.notifier.settings import NotifierSettings
+from services.notifier.store import Delivery, Program
 from slrt import answer_links, secrets
 from slrt.contracts.events import NotificationRequested, Recipient
 from slrt.contracts.vocabulary import NotificationKind, ProgramChannel

@@ -1,14 +1,13 @@
-"""Kafka handlers: notification requests become deliveries; catalog entries are copied."""
+"""Kafka consumers: notification requests become deliveries; catalog entries are copied."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from pydantic import ValidationError
-
-from services.notifier import db
+from services.notifier import store
 from services.notifier.domain import (
     DeliveryStatus,
     is_digest,
@@ -18,8 +17,10 @@ from services.notifier.domain import (
 from services.notifier.settings import NotifierSettings
 from slrt.contracts.envelope import Envelope
 from slrt.contracts.events import NotificationRequested, ProgramCatalogEntry
+from slrt.contracts.topics import Topic
 from slrt.db import Connection
-from slrt.kafka import Handler, PermanentError
+from slrt.kafka import EventConsumer, On
+from slrt.service import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -27,17 +28,12 @@ REQUESTS_GROUP = "notifier.requests"
 CATALOG_GROUP = "notifier.catalog"
 
 
-def request_handler(settings: NotifierSettings, on_new: Callable[[], None]) -> Handler:
+def request_handlers(settings: NotifierSettings, on_new: Callable[[], None]) -> list[On[Any]]:
     """Record each request once (its request id is the idempotency key, on top of the event-id
     dedupe, so a re-published request with a new event id does not send twice either)."""
 
-    async def handle(envelope: Envelope, conn: Connection) -> None:
-        try:
-            request = normalise_request(envelope.parse(NotificationRequested))
-        except (ValueError, ValidationError) as exc:
-            raise PermanentError(
-                f"not a valid notification request: {type(exc).__name__}"
-            ) from None
+    async def handle(event: NotificationRequested, envelope: Envelope, conn: Connection) -> None:
+        request = normalise_request(event)
         now = datetime.now(UTC)
         digest = is_digest(request)
         if digest:
@@ -45,7 +41,7 @@ def request_handler(settings: NotifierSettings, on_new: Callable[[], None]) -> H
             due = next_digest_time(now, settings.digest_hour, settings.digest_timezone)
         else:
             status, due = DeliveryStatus.PENDING, now
-        created = await db.insert_request(
+        created = await store.insert_request(
             conn, request, status=status, next_attempt_at=due, digest=digest
         )
         log.info(
@@ -55,13 +51,40 @@ def request_handler(settings: NotifierSettings, on_new: Callable[[], None]) -> H
         if created and not digest:
             on_new()
 
-    return handle
+    return [On(NotificationRequested, handle)]
 
 
-async def handle_catalog_entry(envelope: Envelope, conn: Connection) -> None:
-    try:
-        entry = envelope.parse(ProgramCatalogEntry)
-    except (ValueError, ValidationError) as exc:
-        raise PermanentError(f"not a valid catalog entry: {type(exc).__name__}") from None
-    if await db.upsert_program(conn, entry):
+async def keep_program(entry: ProgramCatalogEntry, envelope: Envelope, conn: Connection) -> None:
+    if await store.upsert_program(conn, entry):
         log.info("catalog entry updated", extra={"program": entry.code, "version": entry.version})
+
+
+def consumers(
+    runtime: Runtime[NotifierSettings],
+    settings: NotifierSettings,
+    *,
+    on_new: Callable[[], None] = lambda: None,
+    requests_topic: str = Topic.NOTIFICATION_REQUESTS.value,
+    catalog_topic: str = Topic.PROGRAM_CATALOG.value,
+    group_prefix: str = "",
+) -> list[EventConsumer]:
+    """The requests consumer (``on_new`` wakes the dispatcher) and the catalog copy; topics and
+    group prefix are set apart only by tests."""
+    return [
+        EventConsumer(
+            settings.connections,
+            group_id=group_prefix + REQUESTS_GROUP,
+            topics=[requests_topic],
+            handlers=request_handlers(settings, on_new),
+            pool=runtime.pool,
+            dead_letters=runtime.producer,
+        ),
+        EventConsumer(
+            settings.connections,
+            group_id=group_prefix + CATALOG_GROUP,
+            topics=[catalog_topic],
+            handlers=[On(ProgramCatalogEntry, keep_program)],
+            pool=runtime.pool,
+            dead_letters=runtime.producer,
+        ),
+    ]

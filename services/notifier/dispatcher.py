@@ -16,14 +16,14 @@ from datetime import UTC, datetime
 import asyncpg
 from opentelemetry import context, trace
 
-from services.notifier import db, metrics
+from services.notifier import metrics, store
 from services.notifier.channels.base import Channel, ChannelName, Outgoing
 from services.notifier.compose import Composer
 from services.notifier.contacts import ContactDirectory
-from services.notifier.db import Delivery
 from services.notifier.domain import DeliveryStatus, SendResult, Verdict, next_attempt_at
 from services.notifier.guards import Guards
 from services.notifier.settings import NotifierSettings
+from services.notifier.store import Delivery
 from slrt import outbox
 from slrt.contracts.events import NotificationDelivered, NotificationFailed
 from slrt.db import Connection
@@ -92,7 +92,7 @@ class Dispatcher:
             return 0
         cap = self._settings.destination_concurrency
         async with self._pool.acquire() as conn, conn.transaction():
-            candidates = await db.due(
+            candidates = await store.due(
                 conn,
                 limit=room * 4,
                 busy=list(self._in_flight),
@@ -110,7 +110,7 @@ class Dispatcher:
                     break
                 taken[destination] += 1
                 claimed.append(delivery)
-            await db.lease(conn, [d.id for d in claimed], self._settings.lease_seconds)
+            await store.lease(conn, [d.id for d in claimed], self._settings.lease_seconds)
         for group in _groups(claimed):
             destination = group[0].request.destination
             task = asyncio.create_task(self._attempt(group), name=f"delivery-{group[0].id}")
@@ -158,7 +158,7 @@ class Dispatcher:
         first = group[0].request
         # Referrals go to a program; reminders about a referral may too (its contacts).
         async with self._pool.acquire() as conn:
-            program = await db.program(conn, first.destination)
+            program = await store.program(conn, first.destination)
         started = datetime.now(UTC)
         composed = self._composer.compose(group, program, started)
         if isinstance(composed, SendResult):
@@ -197,20 +197,20 @@ class Dispatcher:
         finished: datetime,
         result: SendResult,
     ) -> None:
-        if not await db.still_ours(conn, delivery):
+        if not await store.still_ours(conn, delivery):
             log.warning(
                 "attempt outlived its lease; another worker settled the delivery",
                 extra={"delivery_id": str(delivery.id), "channel": channel},
             )
             return
-        number = await db.record_attempt(
+        number = await store.record_attempt(
             conn, delivery, channel=channel, started_at=started, finished_at=finished, result=result
         )
         metrics.ATTEMPTS.labels(channel, result.verdict.value).inc()
         request = delivery.request
         ids = {"delivery_id": str(delivery.id), "attempt": number, "channel": channel}
         if result.verdict is Verdict.DELIVERED:
-            await db.mark(
+            await store.mark(
                 conn,
                 delivery,
                 DeliveryStatus.DELIVERED,
@@ -220,7 +220,7 @@ class Dispatcher:
                 external_ref=result.external_ref,
             )
             if channel == ChannelName.LAPOR and result.external_ref:
-                await db.add_lapor_report(conn, result.external_ref, delivery, LAPOR_FILED)
+                await store.add_lapor_report(conn, result.external_ref, delivery, LAPOR_FILED)
             event = NotificationDelivered(
                 request_id=request.request_id,
                 complaint_id=request.complaint_id,
@@ -242,7 +242,7 @@ class Dispatcher:
                 retry_after=result.retry_after,
             )
             if when is not None:
-                await db.mark(
+                await store.mark(
                     conn,
                     delivery,
                     DeliveryStatus.RETRYING,
@@ -256,13 +256,13 @@ class Dispatcher:
                 return
             error = f"retries exhausted; last error: {error}"
         if result.disable_endpoint:
-            await db.disable_endpoint(conn, request.destination, error)
+            await store.disable_endpoint(conn, request.destination, error)
             metrics.ENDPOINTS_DISABLED.inc()
             log.error(
                 "ALERT destination endpoint gone (410): disabled until its catalog entry changes",
                 extra={**ids, "program": request.destination},
             )
-        await db.mark(
+        await store.mark(
             conn,
             delivery,
             DeliveryStatus.FAILED,

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from services.notifier import db
+from services.notifier import store
 from services.notifier.dispatcher import SOURCE
 from services.notifier.payloads import LAPOR_FINAL, lapor_decision
 from slrt import outbox
@@ -50,7 +50,7 @@ class LaporPoller:
     async def poll_once(self) -> int:
         """Poll every open report once; returns how many answers were published."""
         async with self._pool.acquire() as conn:
-            reports = await db.open_lapor_reports(conn)
+            reports = await store.open_lapor_reports(conn)
         answered = 0
         headers = {"authorization": f"Bearer {self._token}"} if self._token else {}
         for report in reports:
@@ -78,7 +78,7 @@ class LaporPoller:
         body = response.json()
         status = str(body.get("status", ""))
         async with self._pool.acquire() as conn, conn.transaction():
-            changed = await db.update_lapor_report(
+            changed = await store.update_lapor_report(
                 conn, tracking_id, status, final=status in LAPOR_FINAL
             )
             decision = lapor_decision(status)

@@ -14,20 +14,16 @@ from services.notifier.channels.base import Channel, ChannelName
 from services.notifier.channels.email import EmailChannel
 from services.notifier.channels.http_api import SmsChannel, lapor_channel, siks_ng_channel
 from services.notifier.channels.webhook import WebhookChannel
-from services.notifier.consumers import (
-    CATALOG_GROUP,
-    REQUESTS_GROUP,
-    handle_catalog_entry,
-    request_handler,
-)
+from services.notifier.consumers import consumers
 from services.notifier.contacts import ContactDirectory
 from services.notifier.dispatcher import Dispatcher
 from services.notifier.lapor_poller import LaporPoller
 from services.notifier.settings import NotifierSettings
 from slrt import secrets
 from slrt.contracts.topics import Topic
-from slrt.kafka import EventConsumer, EventProducer
+from slrt.kafka import EventProducer
 from slrt.outbox import OutboxRelay
+from slrt.service import Runtime
 
 
 def _secret(ref: str | None) -> str | None:
@@ -85,21 +81,14 @@ class Notifier:
             settings,
             ContactDirectory.from_file(settings.contacts_file),
         )
-        self.requests = EventConsumer(
-            settings.connections,
-            group_id=group_prefix + REQUESTS_GROUP,
-            topics=[requests_topic],
-            handler=request_handler(settings, self.dispatcher.wake.set),
-            pool=pool,
-            dead_letters=producer,
-        )
-        self.catalog = EventConsumer(
-            settings.connections,
-            group_id=group_prefix + CATALOG_GROUP,
-            topics=[catalog_topic],
-            handler=handle_catalog_entry,
-            pool=pool,
-            dead_letters=producer,
+        runtime = Runtime.of("notifier", settings, pool=pool, producer=producer)
+        self.requests, self.catalog = consumers(
+            runtime,
+            settings,
+            on_new=self.dispatcher.wake.set,
+            requests_topic=requests_topic,
+            catalog_topic=catalog_topic,
+            group_prefix=group_prefix,
         )
         self.lapor = LaporPoller(
             pool,

@@ -7,15 +7,13 @@ import logging
 
 from fastapi import FastAPI
 
-from services.registry import aggregates, consumers
-from services.registry.api import catalog, imports, persons, proposals
+from services.registry import api
 from services.registry.api.deps import SOURCE
+from services.registry.consumers import consumers
 from services.registry.places_loader import ensure_places
 from services.registry.settings import RegistrySettings
 from services.registry.store.catalog import ensure_seed
-from slrt.auth.tokens import AuthSettings, TokenVerifier
-from slrt.contracts.topics import Topic
-from slrt.kafka import EventConsumer
+from slrt.auth.tokens import AuthSettings
 from slrt.outbox import OutboxRelay
 from slrt.service import Dependency, Runtime, build_app
 
@@ -25,10 +23,7 @@ SEED_ACTOR = "system:catalog-seed"
 
 
 def create_app(settings: RegistrySettings, auth: AuthSettings | None = None) -> FastAPI:
-    app: FastAPI
-
-    async def on_start(runtime: Runtime) -> None:
-        app.state.token_verifier = TokenVerifier(auth or AuthSettings())
+    async def on_start(runtime: Runtime[RegistrySettings]) -> None:
         async with runtime.pool.acquire() as conn:
             loaded = await ensure_places(conn)
             seeded = await ensure_seed(conn, changed_by=SEED_ACTOR, source=SOURCE)
@@ -38,31 +33,17 @@ def create_app(settings: RegistrySettings, auth: AuthSettings | None = None) -> 
             )
         relay = OutboxRelay(runtime.pool, runtime.producer, schema="registry")
         runtime.spawn(relay.run(runtime.stop), "outbox-relay")
-        consumer = EventConsumer(
-            settings.connections,
-            group_id=settings.consumer_group,
-            topics=[Topic.REGISTRY_REQUESTS.value],
-            handler=consumers.request_handler(),
-            pool=runtime.pool,
-            dead_letters=runtime.producer,
-        )
-        runtime.spawn(consumer.run(runtime.stop), "registry-requests")
+        for consumer in consumers(runtime, settings):
+            runtime.spawn(consumer.run(runtime.stop), f"consumer-{consumer.group_id}")
 
-    app = build_app(
+    return build_app(
         "registry",
         settings,
         title="SLRT Registry API",
         description="DT-PPFM social registry lookups, the program catalog, pre-list and "
         "profile-change proposals, SIKS-NG exchange, bulk import.",
         uses=(Dependency.POSTGRES, Dependency.KAFKA),
-        routers=[
-            persons.router,
-            catalog.router,
-            proposals.router,
-            imports.router,
-            aggregates.router,
-        ],
+        routers=api.routers,
+        auth=auth or AuthSettings(),
         on_start=on_start,
     )
-    app.state.registry_settings = settings
-    return app

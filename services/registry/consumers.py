@@ -9,41 +9,49 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-
-from pydantic import ValidationError
+from typing import Any
 
 from services.registry import checks
+from services.registry.settings import RegistrySettings
 from services.registry.store import proposals
 from slrt import outbox
 from slrt.contracts.envelope import Envelope
 from slrt.contracts.events import PrelistEntryRequested, RegistryCheckRequested
+from slrt.contracts.topics import Topic
 from slrt.db import Connection
-from slrt.kafka import Handler, PermanentError
+from slrt.kafka import EventConsumer, On, PermanentError
+from slrt.service import Runtime
 
 SOURCE = "/slrt/registry"
 PRELIST_CREATOR = "system:routing"
 
 
-def request_handler(today: Callable[[], date] = date.today) -> Handler:
-    async def handle(envelope: Envelope, conn: Connection) -> None:
-        try:
-            if envelope.type == RegistryCheckRequested.event_type:
-                request = envelope.parse(RegistryCheckRequested)
-                answer = await checks.answer(conn, request, today=today())
-                await outbox.write(conn, answer, source=SOURCE, subject=str(request.complaint_id))
-            elif envelope.type == PrelistEntryRequested.event_type:
-                await _prelist(conn, envelope.parse(PrelistEntryRequested))
-            else:
-                raise PermanentError(f"the registry does not handle {envelope.type}")
-        except ValidationError as exc:
-            raise PermanentError(
-                f"{envelope.type} does not fit its model: {exc.error_count()} errors"
-            ) from None
+def request_handlers(today: Callable[[], date] = date.today) -> list[On[Any]]:
+    """The requests consumer's handler table."""
 
-    return handle
+    async def check(request: RegistryCheckRequested, envelope: Envelope, conn: Connection) -> None:
+        answer = await checks.answer(conn, request, today=today())
+        await outbox.write(conn, answer, source=SOURCE, subject=str(request.complaint_id))
+
+    return [On(RegistryCheckRequested, check), On(PrelistEntryRequested, prelist)]
 
 
-async def _prelist(conn: Connection, request: PrelistEntryRequested) -> None:
+def consumers(
+    runtime: Runtime[RegistrySettings], settings: RegistrySettings
+) -> list[EventConsumer]:
+    return [
+        EventConsumer(
+            settings.connections,
+            group_id=settings.consumer_group,
+            topics=[Topic.REGISTRY_REQUESTS.value],
+            handlers=request_handlers(),
+            pool=runtime.pool,
+            dead_letters=runtime.producer,
+        )
+    ]
+
+
+async def prelist(request: PrelistEntryRequested, envelope: Envelope, conn: Connection) -> None:
     person = request.person
     if not await conn.fetchval(
         "SELECT 1 FROM places WHERE code = $1 AND level = 'village'", person.village_code

@@ -346,7 +346,7 @@ def error_report_csv(errors: list[RowError]) -> str:
 
 
 async def _run(path: Path, started_by: str) -> ImportReport:
-    from services.registry import aggregates
+    from services.registry.api import aggregates
     from services.registry.places_loader import ensure_places
     from services.registry.store.catalog import ensure_seed
     from slrt.db.migrations import migrate_service

@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
-from services.routing import db
+from services.routing import store
 from services.routing.metrics import STEP_DURATION, count_sla_notice, step_left
 from services.routing.settings import RoutingSettings
 from slrt.contracts.events import (
@@ -99,7 +99,7 @@ class ComplaintActivities:
     async def _observe_step(self, event: ComplaintTransitioned) -> None:
         try:
             async with asyncio.timeout(_BOOKKEEPING_SECONDS), self._pool.acquire() as conn:
-                mark = await db.move_step_mark(conn, event)
+                mark = await store.move_step_mark(conn, event)
         except (asyncpg.PostgresError, OSError, TimeoutError) as exc:
             log.warning("step duration not recorded", extra={"error_type": type(exc).__name__})
             return
@@ -128,10 +128,10 @@ class ComplaintActivities:
     @activity.defn(name=ACTIVITY_FIND_REPEATS)
     async def find_repeats(self, query: RepeatQuery) -> list[str]:
         async with self._pool.acquire() as conn:
-            return await db.record_and_find_repeats(conn, query)
+            return await store.record_and_find_repeats(conn, query)
 
     @activity.defn(name=ACTIVITY_ROUTING_OPTIONS)
     async def routing_options(self, request: RouteRequest) -> RoutingOptions:
         async with self._pool.acquire() as conn:
-            entries = await db.catalog(conn)
+            entries = await store.catalog(conn)
         return routing_plan.options(request, entries)

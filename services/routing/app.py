@@ -7,6 +7,7 @@ import logging
 
 from fastapi import FastAPI
 
+from services.routing import api
 from services.routing.consumers import consumers
 from services.routing.settings import RoutingSettings
 from services.routing.worker import build_worker, run_worker
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: RoutingSettings) -> FastAPI:
-    async def on_start(runtime: Runtime) -> None:
+    async def on_start(runtime: Runtime[RoutingSettings]) -> None:
         if settings.sla_clock_speed != 1.0:
             log.warning(
                 "SLA clocks run faster than real time: not for production",
@@ -24,18 +25,13 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             )
         worker = build_worker(runtime.temporal, runtime.producer, runtime.pool, settings)
         runtime.spawn(run_worker(worker, runtime.stop), "temporal-worker")
-        for consumer in consumers(
-            settings.connections,
-            runtime.temporal,
-            runtime.pool,
-            runtime.producer,
-            search_attributes=settings.search_attributes,
-        ):
+        for consumer in consumers(runtime, settings):
             runtime.spawn(consumer.run(runtime.stop), f"consumer-{consumer.group_id}")
 
     return build_app(
         "routing",
         settings,
+        routers=api.routers,
         title="SLRT Routing",
         description="Hosts the complaint workflows' Temporal worker and the Kafka consumers that "
         "start them and feed them results. Serves health only.",

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import Any
 
-import asyncpg
 from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
@@ -22,15 +21,14 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.routing import db
+from services.routing import domain, store
+from services.routing.settings import RoutingSettings
 from slrt.contracts.complaints import (
     SIGNAL_DELIVERY_OUTCOME,
     SIGNAL_REFERRAL_ANSWER,
     SIGNAL_REGISTRY_RESULT,
-    DeliveryOutcome,
-    ReferralAnswer,
 )
-from slrt.contracts.envelope import Envelope, EventData
+from slrt.contracts.envelope import Envelope
 from slrt.contracts.events import (
     ComplaintSubmitted,
     NotificationDelivered,
@@ -49,11 +47,10 @@ from slrt.contracts.temporal import (
 )
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
-from slrt.kafka import EventConsumer, EventProducer, PermanentError, TransientError
-from slrt.settings import ConnectionSettings
+from slrt.kafka import EventConsumer, On, TransientError
+from slrt.service import Runtime
 
 log = logging.getLogger(__name__)
-T = TypeVar("T", bound=EventData)
 
 TRANSIENT = frozenset(
     {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
@@ -79,8 +76,9 @@ class Starter:
         self._task_queue = task_queue
         self._index = index
 
-    async def handle(self, envelope: Envelope, conn: Connection) -> None:
-        submitted = _parse(envelope, ComplaintSubmitted)
+    async def handle(
+        self, submitted: ComplaintSubmitted, envelope: Envelope, conn: Connection
+    ) -> None:
         await on_temporal(self._start(submitted))
 
     async def _start(self, submitted: ComplaintSubmitted) -> None:
@@ -119,47 +117,40 @@ class Signaller:
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    async def handle(self, envelope: Envelope, conn: Connection) -> None:
-        if envelope.type == RegistryCheckCompleted.event_type:
-            answer = _parse(envelope, RegistryCheckCompleted)
-            await self._signal(answer.complaint_id, SIGNAL_REGISTRY_RESULT, answer)
-        elif envelope.type == NotificationDelivered.event_type:
-            delivered = _parse(envelope, NotificationDelivered)
-            if delivered.complaint_id is None:
-                return
-            outcome = DeliveryOutcome(
-                request_id=delivered.request_id,
-                delivered=True,
-                channel=delivered.channel,
-                detail=delivered.external_ref,
-                at=delivered.delivered_at,
-            )
+    def handlers(self) -> list[On[Any]]:
+        # Other events on these topics (proposal results, …) are not routing's business: the
+        # consumer skips contract types without a row.
+        return [
+            On(RegistryCheckCompleted, self.registry_result),
+            On(NotificationDelivered, self.delivered),
+            On(NotificationFailed, self.failed),
+            On(ReferralAnswered, self.referral_answer),
+        ]
+
+    async def registry_result(
+        self, answer: RegistryCheckCompleted, envelope: Envelope, conn: Connection
+    ) -> None:
+        await self._signal(answer.complaint_id, SIGNAL_REGISTRY_RESULT, answer)
+
+    async def delivered(
+        self, delivered: NotificationDelivered, envelope: Envelope, conn: Connection
+    ) -> None:
+        if delivered.complaint_id is not None:
+            outcome = domain.delivered_outcome(delivered)
             await self._signal(delivered.complaint_id, SIGNAL_DELIVERY_OUTCOME, outcome)
-        elif envelope.type == NotificationFailed.event_type:
-            failed = _parse(envelope, NotificationFailed)
-            if failed.complaint_id is None:
-                return
-            outcome = DeliveryOutcome(
-                request_id=failed.request_id,
-                delivered=False,
-                channel=failed.channel,
-                detail=f"failed after {failed.attempts} attempts",
-                at=failed.failed_at,
-            )
+
+    async def failed(
+        self, failed: NotificationFailed, envelope: Envelope, conn: Connection
+    ) -> None:
+        if failed.complaint_id is not None:
+            outcome = domain.failed_outcome(failed)
             await self._signal(failed.complaint_id, SIGNAL_DELIVERY_OUTCOME, outcome)
-        elif envelope.type == ReferralAnswered.event_type:
-            answered = _parse(envelope, ReferralAnswered)
-            decision = ReferralAnswer(
-                answer_id=answered.answer_id,
-                referral_id=answered.referral_id,
-                decision=answered.decision,
-                note=answered.note,
-                expected_date=answered.expected_date,
-                suggested_destination=answered.suggested_destination,
-                at=answered.answered_at,
-            )
-            await self._signal(answered.complaint_id, SIGNAL_REFERRAL_ANSWER, decision)
-        # Other events on these topics (proposal results, …) are not routing's business.
+
+    async def referral_answer(
+        self, answered: ReferralAnswered, envelope: Envelope, conn: Connection
+    ) -> None:
+        decision = domain.referral_answer(answered)
+        await self._signal(answered.complaint_id, SIGNAL_REFERRAL_ANSWER, decision)
 
     async def _signal(self, complaint_id: object, name: str, payload: object) -> None:
         handle = self._client.get_workflow_handle(complaint_workflow_id(str(complaint_id)))
@@ -176,52 +167,39 @@ class Signaller:
             raise
 
 
-async def handle_catalog(envelope: Envelope, conn: Connection) -> None:
-    entry = _parse(envelope, ProgramCatalogEntry)
-    await db.upsert_program(conn, entry)
+async def keep_program(entry: ProgramCatalogEntry, envelope: Envelope, conn: Connection) -> None:
+    await store.upsert_program(conn, entry)
 
 
-def _parse(envelope: Envelope, model: type[T]) -> T:
-    try:
-        return envelope.parse(model)
-    except ValueError as exc:
-        # Never echo the data: a submitted complaint carries personal data.
-        raise PermanentError(f"{envelope.type} event {envelope.id} is invalid") from exc
-
-
-def consumers(
-    settings: ConnectionSettings,
-    client: Client,
-    pool: asyncpg.Pool,
-    producer: EventProducer,
-    *,
-    search_attributes: bool = True,
-) -> list[EventConsumer]:
-    starter = Starter(client, settings.temporal_task_queue, index=search_attributes)
-    signaller = Signaller(client)
+def consumers(runtime: Runtime[RoutingSettings], settings: RoutingSettings) -> list[EventConsumer]:
+    connections = settings.connections
+    starter = Starter(
+        runtime.temporal, connections.temporal_task_queue, index=settings.search_attributes
+    )
+    signaller = Signaller(runtime.temporal)
     return [
         EventConsumer(
-            settings,
+            connections,
             group_id="routing.complaints",
             topics=[Topic.COMPLAINT_SUBMITTED],
-            handler=starter.handle,
-            pool=pool,
-            dead_letters=producer,
+            handlers=[On(ComplaintSubmitted, starter.handle)],
+            pool=runtime.pool,
+            dead_letters=runtime.producer,
         ),
         EventConsumer(
-            settings,
+            connections,
             group_id="routing.results",
             topics=[Topic.REGISTRY_RESULTS, Topic.NOTIFICATION_OUTCOMES, Topic.REFERRAL_ANSWERS],
-            handler=signaller.handle,
-            pool=pool,
-            dead_letters=producer,
+            handlers=signaller.handlers(),
+            pool=runtime.pool,
+            dead_letters=runtime.producer,
         ),
         EventConsumer(
-            settings,
+            connections,
             group_id="routing.catalog",
             topics=[Topic.PROGRAM_CATALOG],
-            handler=handle_catalog,
-            pool=pool,
-            dead_letters=producer,
+            handlers=[On(ProgramCatalogEntry, keep_program)],
+            pool=runtime.pool,
+            dead_letters=runtime.producer,
         ),
     ]

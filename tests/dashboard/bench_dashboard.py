@@ -32,7 +32,7 @@ import pytest
 
 from services.dashboard.figures import Filters, summary
 from services.dashboard.settings import DashboardSettings
-from services.registry import aggregates
+from services.registry.api import aggregates
 from slrt.db import create_pool
 from slrt.kafka import EventProducer
 from slrt.places import directory

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from services.dashboard.facts import fold
-from services.dashboard.periods import last_completed, period_of
-from services.dashboard.scope import child_length, suppresses_small_cells
-from services.dashboard.suppression import suppress_column, suppress_rate
+from services.dashboard.domain.facts import fold
+from services.dashboard.domain.periods import last_completed, period_of
+from services.dashboard.domain.scope import child_length, suppresses_small_cells
+from services.dashboard.domain.suppression import suppress_column, suppress_rate
 from tests.dashboard.stories import R1, R2, district_stories
 
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from services.dashboard.settings import DashboardSettings
-from services.registry import aggregates
+from services.registry.api import aggregates
 from slrt.db import create_pool
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings

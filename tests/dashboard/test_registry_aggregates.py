@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
@@ -14,12 +13,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.registry import aggregates
+from services.registry.api import aggregates
+from services.registry.settings import RegistrySettings
 from slrt import problems
 from slrt.auth.principal import Role
 from slrt.auth.tokens import AuthSettings, TokenVerifier
 from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
+from slrt.deps import attach
+from slrt.service import Runtime
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
 from tests.dashboard import registry_district as district
@@ -49,13 +51,13 @@ def issuer(tmp_path: Path) -> DevIssuer:
 
 
 def registry_app(pool: asyncpg.Pool, issuer: DevIssuer) -> FastAPI:
-    """The aggregates router as the registry mounts it (its pool on ``app.state.runtime``)."""
+    """The aggregates router as the registry mounts it (its pool on the app's runtime)."""
     app = FastAPI()
     problems.install(app)
-    app.state.runtime = SimpleNamespace(pool=pool)
-    app.state.token_verifier = TokenVerifier(
+    verifier = TokenVerifier(
         AuthSettings(jwks_file=issuer.jwks_file, issuer=issuer.issuer, audience=issuer.audience)
     )
+    attach(app, Runtime.of("registry", RegistrySettings(), pool=pool, verifier=verifier))
     app.include_router(aggregates.router)
     return app
 

@@ -14,7 +14,7 @@ import httpx
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.dashboard.facts import fold
+from services.dashboard.domain.facts import fold
 from services.dashboard.settings import DashboardSettings
 from services.dashboard.sla_metrics import GAUGES, SlaCount, SlaGauges, count_open
 from slrt.contracts.complaints import ComplaintStep, Outcome

@@ -117,7 +117,7 @@ async def test_a_wrong_verifier_looks_like_no_ticket(intake: Intake) -> None:
 async def test_tracking_is_rate_limited_per_client(intake: Intake) -> None:
     body = await _open(intake)
     pinned = datetime(2026, 11, 27, 10, 30, 15, tzinfo=UTC)
-    intake.app.state.clock = lambda: pinned  # all requests in one window, whatever the time
+    intake.runtime.clock = lambda: pinned  # all requests in one window, whatever the time
     asked = {"ticket_number": body["ticket_number"], "verifier": "0000"}
     codes = [(await intake.client.post("/v1/tracking", json=asked)).status_code for _ in range(5)]
     assert codes == [404] * 5

@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
-from services.notifier import db
+from services.notifier import store
 from services.notifier.app import create_app
 from services.notifier.domain import DeliveryStatus, SendResult
 from services.notifier.settings import NotifierSettings
@@ -21,6 +21,7 @@ from slrt.contracts.events import NotificationRequested, Recipient
 from slrt.contracts.vocabulary import NotificationKind
 from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
+from slrt.deps import runtime_of
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
 
@@ -46,8 +47,9 @@ def issuer(tmp_path: Path) -> DevIssuer:
 @pytest.fixture
 async def client(pool: asyncpg.Pool, issuer: DevIssuer) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(NotifierSettings())
-    app.state.runtime._pool = pool
-    app.state.token_verifier = TokenVerifier(
+    runtime = runtime_of(app)
+    runtime._pool = pool
+    runtime.verifier = TokenVerifier(
         AuthSettings(issuer=ISSUER, audience="slrt", jwks_file=issuer.jwks_file)
     )
     transport = httpx.ASGITransport(app=app)
@@ -71,20 +73,20 @@ async def failed_delivery(pool: asyncpg.Pool) -> NotificationRequested:
     )
     now = datetime.now(UTC)
     async with pool.acquire() as conn, conn.transaction():
-        await db.insert_request(
+        await store.insert_request(
             conn, request, status=DeliveryStatus.PENDING, next_attempt_at=now, digest=False
         )
-        delivery = db.Delivery.from_row(
+        delivery = store.Delivery.from_row(
             await conn.fetchrow(
                 "SELECT * FROM deliveries WHERE request_id = $1", request.request_id
             )
         )
 
         result = SendResult.final("HTTP 400", 400)
-        await db.record_attempt(
+        await store.record_attempt(
             conn, delivery, channel="sms", started_at=now, finished_at=now, result=result
         )
-        await db.mark(
+        await store.mark(
             conn,
             delivery,
             DeliveryStatus.FAILED,

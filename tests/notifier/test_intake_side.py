@@ -55,7 +55,7 @@ async def test_a_request_that_is_not_one_goes_to_the_dead_letter_topic(
     )
     assert len(records) == 1
     error = dict(records[0].headers)["slrt-error"].decode()
-    assert "not a valid notification request" in error
+    assert f"{wrong.type} event {wrong.id} does not match its contract" in error
     assert await notifier.pool.fetchval("SELECT count(*) FROM deliveries") == 0
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from services.notifier import db
+from services.notifier import store
 from services.notifier.domain import DeliveryStatus, SendResult
 from slrt.contracts.events import NotificationRequested, Recipient
 from slrt.contracts.vocabulary import NotificationKind
@@ -42,7 +42,7 @@ async def test_a_request_is_recorded_once(pool: asyncpg.Pool) -> None:
     now = datetime.now(UTC)
     async with pool.acquire() as conn:
         kept = [
-            await db.insert_request(
+            await store.insert_request(
                 conn, request, status=DeliveryStatus.PENDING, next_attempt_at=now, digest=False
             )
             for _ in range(2)
@@ -55,15 +55,15 @@ async def test_an_attempt_that_outlived_its_lease_is_not_settled_twice(pool: asy
     request = household_message()
     now = datetime.now(UTC)
     async with pool.acquire() as conn, conn.transaction():
-        await db.insert_request(
+        await store.insert_request(
             conn, request, status=DeliveryStatus.PENDING, next_attempt_at=now, digest=False
         )
-        (first_claim,) = await db.due(conn, limit=10, busy=[], full_destinations=[])
-        await db.lease(conn, [first_claim.id], 0.0)  # the lease runs out at once
+        (first_claim,) = await store.due(conn, limit=10, busy=[], full_destinations=[])
+        await store.lease(conn, [first_claim.id], 0.0)  # the lease runs out at once
     async with pool.acquire() as conn, conn.transaction():
-        (second_claim,) = await db.due(conn, limit=10, busy=[], full_destinations=[])
-        assert await db.still_ours(conn, second_claim)
-        await db.record_attempt(
+        (second_claim,) = await store.due(conn, limit=10, busy=[], full_destinations=[])
+        assert await store.still_ours(conn, second_claim)
+        await store.record_attempt(
             conn,
             second_claim,
             channel="sms",
@@ -71,16 +71,16 @@ async def test_an_attempt_that_outlived_its_lease_is_not_settled_twice(pool: asy
             finished_at=now,
             result=SendResult.delivered("m-1"),
         )
-        await db.mark(
+        await store.mark(
             conn, second_claim, DeliveryStatus.DELIVERED, attempts=1, channel="sms", at=now
         )
     async with pool.acquire() as conn, conn.transaction():
-        assert not await db.still_ours(conn, first_claim), "the slow first worker must back off"
-    delivered = db.Delivery.from_row(
+        assert not await store.still_ours(conn, first_claim), "the slow first worker must back off"
+    delivered = store.Delivery.from_row(
         await pool.fetchrow("SELECT * FROM deliveries WHERE id = $1", first_claim.id)
     )
     async with pool.acquire() as conn:
         with pytest.raises(ValueError, match="does not go from"):
-            await db.mark(
+            await store.mark(
                 conn, delivered, DeliveryStatus.RETRYING, attempts=2, channel="sms", at=now
             )

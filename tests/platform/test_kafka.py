@@ -7,34 +7,29 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from slrt.contracts.envelope import Envelope, EventData
-from slrt.contracts.topics import Topic, dead_letter_topic
+from slrt.contracts.envelope import Envelope
+from slrt.contracts.events import RegistryProposalUpdated
+from slrt.contracts.topics import dead_letter_topic
 from slrt.db import Connection
-from slrt.kafka import EventConsumer, EventProducer, PermanentError, TransientError
+from slrt.kafka import EventConsumer, EventProducer, On, PermanentError, TransientError
 from slrt.settings import ConnectionSettings
 from tests.support.crashing_consumer import CRASH_EXIT_CODE
 from tests.support.harness import RealStack
 from tests.support.kafka_tools import (
     HANDLED_TABLE,
+    Ping,
     new_group,
     prepare_schema,
     read_topic,
     recording_handler,
 )
-
-
-class Ping(EventData):
-    """A test event; ``topic`` is overridden per test with ``send``."""
-
-    event_type = "slrt.test.ping.v1"
-    topic = Topic.COMPLAINT_LIFECYCLE
-    position: int
 
 
 @pytest.fixture
@@ -106,7 +101,7 @@ async def test_redelivery_after_a_crash_before_commit_is_handled_once(
         settings,
         group_id=group,
         topics=[topic_name],
-        handler=recording_handler(),
+        handlers=[On(Ping, recording_handler())],
         pool=pool,
         dead_letters=EventProducer(settings, "/test"),
     )
@@ -143,7 +138,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_with_their_error(
 
     seen: list[str] = []
 
-    async def handler(envelope: Envelope, conn: Connection) -> None:
+    async def handler(event: Ping, envelope: Envelope, conn: Connection) -> None:
         if envelope.subject == "c-poison":
             raise PermanentError("village code 9999999999 is not in the place list")
         seen.append(envelope.id)
@@ -153,7 +148,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_with_their_error(
             settings,
             group_id=new_group(),
             topics=[topic_name],
-            handler=handler,
+            handlers=[On(Ping, handler)],
             pool=pool,
             dead_letters=dead_letters,
         )
@@ -174,6 +169,101 @@ async def test_poison_messages_go_to_the_dead_letter_topic_with_their_error(
     assert consumer.dead_lettered == 2
 
 
+async def test_data_that_breaks_the_contract_is_dead_lettered_once_without_the_data(
+    real_stack: RealStack,
+    settings: ConnectionSettings,
+    pool: asyncpg.Pool,
+    topic_name: str,
+) -> None:
+    dlq = dead_letter_topic(topic_name)
+    await real_stack.create_topics(topic_name, dlq, partitions=1)
+    broken = Envelope(
+        type=Ping.event_type, source="/test", subject="c-1", data={"position": "3201-secret"}
+    )
+    async with EventProducer(settings, "/test") as producer:
+        await (await producer.send(topic_name, broken))
+    calls = 0
+
+    async def handler(event: Ping, envelope: Envelope, conn: Connection) -> None:
+        nonlocal calls
+        calls += 1
+
+    async with EventProducer(settings, "/test") as dead_letters:
+        consumer = EventConsumer(
+            settings,
+            group_id=new_group(),
+            topics=[topic_name],
+            handlers=[On(Ping, handler)],
+            pool=pool,
+            dead_letters=dead_letters,
+            max_attempts=3,
+        )
+
+        async def dead_lettered() -> bool:
+            return consumer.dead_lettered == 1
+
+        await _consume_until(consumer, dead_lettered)
+
+    assert calls == 0  # the handler only ever sees data that fits its model
+    [dead] = await read_topic(settings.kafka_bootstrap, dlq, expect=1)
+    error = dict(dead.headers)["slrt-error"].decode()
+    assert error.startswith(f"PermanentError: {Ping.event_type} event {broken.id} does not match")
+    assert "position" in error
+    assert "3201-secret" not in error  # the data is never echoed
+
+
+async def test_an_unhandled_contract_type_is_skipped_an_unknown_type_dead_lettered(
+    real_stack: RealStack,
+    settings: ConnectionSettings,
+    pool: asyncpg.Pool,
+    topic_name: str,
+) -> None:
+    """The one rule for event types without a handler row: a type of the contract is another
+    consumer's business (skipped, committed, no dedupe row); a type the contract does not know
+    is dead-lettered, to be replayed once a consumer knows it."""
+    dlq = dead_letter_topic(topic_name)
+    await real_stack.create_topics(topic_name, dlq, partitions=1)
+    theirs = Envelope.wrap(
+        RegistryProposalUpdated(
+            proposal_id=uuid.uuid4(), kind="prelist", status="proposed", at=datetime.now(UTC)
+        ),
+        source="/test",
+        subject="c-1",
+    )
+    unknown = Envelope(
+        type="slrt.test.ping.v2", source="/test", subject="c-1", data={"position": 1}
+    )
+    async with EventProducer(settings, "/test") as producer:
+        for envelope in (theirs, unknown):
+            await (await producer.send(topic_name, envelope))
+    [mine] = await _produce(settings, topic_name, ["c-1"])
+
+    async with EventProducer(settings, "/test") as dead_letters:
+        consumer = EventConsumer(
+            settings,
+            group_id=new_group(),
+            topics=[topic_name],
+            handlers=[On(Ping, recording_handler())],
+            pool=pool,
+            dead_letters=dead_letters,
+        )
+
+        async def all_seen() -> bool:
+            return consumer.handled == 1
+
+        await _consume_until(consumer, all_seen)
+
+    assert (consumer.ignored, consumer.dead_lettered) == (1, 1)
+    assert [r["event_id"] for r in await pool.fetch("SELECT event_id FROM handled")] == [mine.id]
+    processed = await pool.fetch("SELECT event_id FROM processed_events")
+    assert [r["event_id"] for r in processed] == [mine.id]  # a skipped event leaves no row
+    [dead] = await read_topic(settings.kafka_bootstrap, dlq, expect=1)
+    assert dict(dead.headers)["ce_type"] == b"slrt.test.ping.v2"
+    assert dict(dead.headers)["slrt-error"] == (
+        b"PermanentError: unknown event type 'slrt.test.ping.v2': not in the contract"
+    )
+
+
 async def test_a_failing_handler_is_retried_then_dead_lettered(
     real_stack: RealStack,
     settings: ConnectionSettings,
@@ -185,7 +275,7 @@ async def test_a_failing_handler_is_retried_then_dead_lettered(
     await _produce(settings, topic_name, ["c-1"])
     attempts = 0
 
-    async def flaky(envelope: Envelope, conn: Connection) -> None:
+    async def flaky(event: Ping, envelope: Envelope, conn: Connection) -> None:
         nonlocal attempts
         attempts += 1
         await conn.execute(
@@ -200,7 +290,7 @@ async def test_a_failing_handler_is_retried_then_dead_lettered(
             settings,
             group_id=new_group(),
             topics=[topic_name],
-            handler=flaky,
+            handlers=[On(Ping, flaky)],
             pool=pool,
             dead_letters=dead_letters,
             max_attempts=3,
@@ -237,7 +327,7 @@ async def test_order_per_key_holds_across_two_partitions(
             settings,
             group_id=new_group(),
             topics=[topic_name],
-            handler=recording_handler(),
+            handlers=[On(Ping, recording_handler())],
             pool=pool,
             dead_letters=dead_letters,
         )
@@ -290,12 +380,12 @@ async def test_an_outage_is_waited_out_never_dead_lettered(
     outage = True
     calls = 0
 
-    async def needs_registry(envelope: Envelope, conn: Connection) -> None:
+    async def needs_registry(event: Ping, envelope: Envelope, conn: Connection) -> None:
         nonlocal calls
         calls += 1
         if outage:
             raise TransientError("registry unavailable")
-        await recording_handler()(envelope, conn)
+        await recording_handler()(event, envelope, conn)
 
     async with EventProducer(settings, "/test") as dead_letters:
         # Down for longer than max_attempts: stopping mid-outage must leave the record unread.
@@ -303,7 +393,7 @@ async def test_an_outage_is_waited_out_never_dead_lettered(
             settings,
             group_id=group,
             topics=[topic_name],
-            handler=needs_registry,
+            handlers=[On(Ping, needs_registry)],
             pool=pool,
             dead_letters=dead_letters,
             max_attempts=2,
@@ -322,7 +412,7 @@ async def test_an_outage_is_waited_out_never_dead_lettered(
             settings,
             group_id=group,
             topics=[topic_name],
-            handler=needs_registry,
+            handlers=[On(Ping, needs_registry)],
             pool=pool,
             dead_letters=dead_letters,
         )
@@ -349,7 +439,7 @@ async def test_old_dedupe_rows_are_purged_and_recent_ones_kept(
             settings,
             group_id="g",
             topics=["unused"],
-            handler=recording_handler(),
+            handlers=[On(Ping, recording_handler())],
             pool=pool,
             dead_letters=dead_letters,
             dedupe_retention_days=30,

@@ -12,6 +12,7 @@ from slrt.auth.principal import Role
 from slrt.contracts.envelope import from_kafka
 from slrt.contracts.events import ProgramCatalogEntry
 from slrt.contracts.topics import Topic
+from slrt.deps import runtime_of
 from tests.support.kafka_tools import read_topic
 from tests.support.registry import Registry
 
@@ -197,7 +198,7 @@ async def test_a_callback_url_goes_over_plain_http_only_to_hosts_the_settings_na
     assert refused.status_code == 422
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["errors"] == https_required
-    registry.app.state.registry_settings = registry.settings.model_copy(
+    runtime_of(registry.app).settings = registry.settings.model_copy(
         update={"plain_http_callback_hosts": ["127.0.0.1", "localhost"]}
     )
     elsewhere = await put("http://dinsos.bandungkab.example/slrt/referrals")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from services.routing import db
+from services.routing import store
 from slrt.contracts.vocabulary import Category, ProgramChannel
 from tests.workflows.catalog import entry
 from workflows.model import RepeatQuery
@@ -17,16 +17,16 @@ async def test_only_a_newer_version_of_a_program_replaces_the_stored_one(
     routing_pool: asyncpg.Pool,
 ) -> None:
     async with routing_pool.acquire() as conn:
-        assert await db.upsert_program(
+        assert await store.upsert_program(
             conn, entry("PKH", ProgramChannel.LAPOR, [Category.IMPLEMENTATION], version=5)
         )
-        assert not await db.upsert_program(
+        assert not await store.upsert_program(
             conn, entry("PKH", ProgramChannel.DIRECT, [Category.IMPLEMENTATION], version=4)
         )
-        assert not await db.upsert_program(
+        assert not await store.upsert_program(
             conn, entry("PKH", ProgramChannel.DIRECT, [Category.IMPLEMENTATION], version=5)
         )
-        (pkh,) = [e for e in await db.catalog(conn) if e.code == "PKH"]
+        (pkh,) = [e for e in await store.catalog(conn) if e.code == "PKH"]
     assert (pkh.version, pkh.channel) == (5, ProgramChannel.LAPOR)
 
 
@@ -56,8 +56,8 @@ async def test_repeats_are_the_same_household_program_and_category_within_the_wi
     current = query(household, now)
     async with routing_pool.acquire() as conn:
         for earlier in (old, recent, other_program, other_household):
-            await db.record_and_find_repeats(conn, earlier)
-        assert await db.record_and_find_repeats(conn, current) == [recent.ticket_number]
+            await store.record_and_find_repeats(conn, earlier)
+        assert await store.record_and_find_repeats(conn, current) == [recent.ticket_number]
         # A retried activity finds the same and indexes nothing twice.
-        assert await db.record_and_find_repeats(conn, current) == [recent.ticket_number]
+        assert await store.record_and_find_repeats(conn, current) == [recent.ticket_number]
         assert await conn.fetchval("SELECT count(*) FROM complaint_index") == 5

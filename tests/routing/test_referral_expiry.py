@@ -22,6 +22,7 @@ from slrt.contracts.events import NotificationDelivered, RegistryCheckCompleted
 from slrt.contracts.temporal import complaint_workflow_id
 from slrt.contracts.vocabulary import NotificationKind
 from slrt.kafka import EventProducer
+from slrt.service import Runtime
 from slrt.settings import ConnectionSettings
 from tests.support.complaints import Driven, submitted
 from tests.support.routing import described, processed, publish_catalog
@@ -39,16 +40,15 @@ async def routing_on_skipping_server(
 ) -> AsyncIterator[str]:
     queue = f"complaints-{uuid.uuid4().hex[:8]}"
     settings = RoutingSettings(
-        connections=ConnectionSettings(kafka_bootstrap=kafka_bootstrap, temporal_task_queue=queue)
+        connections=ConnectionSettings(kafka_bootstrap=kafka_bootstrap, temporal_task_queue=queue),
+        search_attributes=False,  # the time-skipping server has no SLRT search attributes
     )
     client = time_skipping_env.client
     stop = asyncio.Event()
     worker = build_worker(client, producer, routing_pool, settings)
     tasks = [asyncio.create_task(run_worker(worker, stop))]
-    # The time-skipping server has no SLRT search attributes registered.
-    running = consumers(
-        settings.connections, client, routing_pool, producer, search_attributes=False
-    )
+    runtime = Runtime.of("routing", settings, pool=routing_pool, producer=producer, temporal=client)
+    running = consumers(runtime, settings)
     for consumer in running:
         tasks.append(asyncio.create_task(consumer.run(stop)))
     yield queue

@@ -12,9 +12,9 @@ import sys
 from typing import Any
 
 from slrt.contracts.envelope import Envelope
-from slrt.kafka import EventConsumer, EventProducer
+from slrt.kafka import EventConsumer, EventProducer, On
 from slrt.settings import ConnectionSettings
-from tests.support.kafka_tools import prepare_schema, recording_handler
+from tests.support.kafka_tools import Ping, prepare_schema, recording_handler
 
 CRASH_EXIT_CODE = 17
 
@@ -29,12 +29,17 @@ async def main(dsn: str, bootstrap: str, topic: str, group: str, schema: str) ->
     pool = await prepare_schema(dsn, schema)
     handler = recording_handler()
 
-    async def handle(envelope: Envelope, conn: Any) -> None:
-        await handler(envelope, conn)
+    async def handle(event: Ping, envelope: Envelope, conn: Any) -> None:
+        await handler(event, envelope, conn)
 
     async with EventProducer(settings, source="/test") as dlq:
         consumer = DiesBeforeCommit(
-            settings, group_id=group, topics=[topic], handler=handle, pool=pool, dead_letters=dlq
+            settings,
+            group_id=group,
+            topics=[topic],
+            handlers=[On(Ping, handle)],
+            pool=pool,
+            dead_letters=dlq,
         )
         await consumer.run(asyncio.Event())
 

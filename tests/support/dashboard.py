@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import uvicorn
 
-from services.dashboard.consumers import handle
+from services.dashboard.consumers import HANDLERS
 from services.dashboard.settings import DashboardSettings
 from slrt.auth.principal import Role
 from slrt.contracts.envelope import Envelope, EventData
@@ -45,7 +45,7 @@ async def consume(
         settings.connections,
         group_id=settings.consumer_group,
         topics=[settings.lifecycle_topic, settings.catalog_topic],
-        handler=handle,
+        handlers=HANDLERS,
         pool=pool,
         dead_letters=producer,
     )

@@ -18,6 +18,7 @@ from slrt.contracts.envelope import EventData
 from slrt.contracts.events import ComplaintTransitioned
 from slrt.contracts.vocabulary import Category, Channel
 from slrt.kafka import EventProducer
+from slrt.deps import runtime_of
 from slrt.service import Runtime
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
@@ -52,8 +53,8 @@ class Intake:
     producer: EventProducer
 
     @property
-    def runtime(self) -> Runtime:
-        found: Runtime = self.app.state.runtime
+    def runtime(self) -> Runtime[IntakeSettings]:
+        found: Runtime[IntakeSettings] = runtime_of(self.app)
         return found
 
     @property

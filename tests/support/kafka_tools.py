@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
-from slrt.contracts.envelope import Envelope
+from slrt.contracts.envelope import Envelope, EventData
+from slrt.contracts.topics import Topic
 from slrt.db import Connection, create_pool
 from slrt.db.migrations import PLATFORM_SQL_DIR as PLATFORM_SQL
 from slrt.db.migrations import Migration, apply, discover
+from slrt.kafka import Handler
 from slrt.settings import ConnectionSettings
 
 
@@ -67,10 +69,18 @@ CREATE TABLE handled (
 """
 
 
-def recording_handler() -> Callable[[Envelope, Connection], Awaitable[None]]:
+class Ping(EventData):
+    """A test event; ``topic`` is overridden per test with ``send``."""
+
+    event_type = "slrt.test.ping.v1"
+    topic = Topic.COMPLAINT_LIFECYCLE
+    position: int
+
+
+def recording_handler() -> Handler[Any]:
     """A handler that records each event it sees in ``handled`` (in the consumer's transaction)."""
 
-    async def handle(envelope: Envelope, conn: Connection) -> None:
+    async def handle(event: EventData, envelope: Envelope, conn: Connection) -> None:
         await conn.execute(
             "INSERT INTO handled (event_id, subject, position) VALUES ($1, $2, $3)",
             envelope.id,

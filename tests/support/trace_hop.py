@@ -11,7 +11,7 @@ from opentelemetry import trace
 from slrt.contracts.envelope import Envelope, EventData
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
-from slrt.kafka import EventConsumer, EventProducer
+from slrt.kafka import EventConsumer, EventProducer, On
 from slrt.settings import ConnectionSettings
 from slrt.telemetry import setup_tracing
 from tests.support.kafka_tools import new_group, prepare_schema
@@ -36,7 +36,7 @@ async def consume(settings: ConnectionSettings, topic: str, dsn: str) -> None:
     done = asyncio.Event()
     tracer = trace.get_tracer("test")
 
-    async def handle(envelope: Envelope, conn: Connection) -> None:
+    async def handle(event: Hop, envelope: Envelope, conn: Connection) -> None:
         with tracer.start_as_current_span("handle in consumer"):
             done.set()
 
@@ -45,7 +45,7 @@ async def consume(settings: ConnectionSettings, topic: str, dsn: str) -> None:
             settings,
             group_id=new_group(),
             topics=[topic],
-            handler=handle,
+            handlers=[On(Hop, handle)],
             pool=pool,
             dead_letters=dead_letters,
         )

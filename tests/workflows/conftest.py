@@ -10,7 +10,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from services.routing import db
+from services.routing import store
 from services.routing.activities import ComplaintActivities
 from services.routing.settings import RoutingSettings
 from slrt.contracts.events import ComplaintSubmitted
@@ -37,7 +37,7 @@ async def routing_pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
     )
     async with pool.acquire() as conn:
         for entry in NATIONAL:
-            await db.upsert_program(conn, entry)
+            await store.upsert_program(conn, entry)
     yield pool
     await pool.close()
 

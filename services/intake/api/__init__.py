@@ -1,1 +1,9 @@
 """The intake service's HTTP API (``/v1``) and its small server-rendered pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.intake.api import actions, complaints, referrals, tracking
+
+routers: list[APIRouter] = [complaints.router, actions.router, referrals.router, tracking.router]

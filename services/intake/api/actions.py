@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from services.intake.actions import forward
 from services.intake.api.complaints import visible_complaint
-from services.intake.api.deps import IdempotencyKey, Pool, Settings, Temporal
+from services.intake.api.deps import CurrentPrincipal, IdempotencyKey, Pool, Settings, Temporal
 from services.intake.api.problems import BODY, problems
 from services.intake.domain import acting_role
 from services.intake.schemas import (
@@ -27,7 +27,6 @@ from services.intake.schemas import (
     WithdrawIn,
 )
 from services.intake.settings import IntakeSettings
-from slrt.auth.api import CurrentPrincipal
 from slrt.auth.policy import Action
 from slrt.auth.principal import Principal
 from slrt.contracts import complaints as c

@@ -11,8 +11,8 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Query, Response
 
-from services.intake import db
-from services.intake.api.deps import IdempotencyKey, Pool, Settings
+from services.intake import store
+from services.intake.api.deps import CurrentPrincipal, IdempotencyKey, Pool, Settings
 from services.intake.api.problems import BODY, problems
 from services.intake.domain import FACILITATOR_TASK_STEPS, status_of
 from services.intake.schemas import (
@@ -31,13 +31,14 @@ from services.intake.schemas import (
     TimelineEntry,
 )
 from services.intake.submissions import submit
-from slrt.auth.api import CurrentPrincipal, authorize
+from slrt.auth.api import authorize
 from slrt.auth.policy import Action
 from slrt.auth.principal import Principal, Role
 from slrt.contracts.complaints import OPEN_STEPS, ComplaintStep, RegistrySummary
 from slrt.contracts.vocabulary import Category
+from slrt.errors import DomainError, Invalid, field_error
 from slrt.places import directory
-from slrt.problems import Problem, field_error
+from slrt.problems import Problem
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
 
@@ -120,10 +121,11 @@ async def sync_complaints(
                 directory(),
                 settings.public_base_url,
             )
-        except Problem as problem:
-            if problem.status >= 500:
+        except DomainError as refused:
+            if refused.status >= 500:
                 raise
-            errors = problem.errors or [field_error("client_id", problem.kind, problem.title)]
+            errors = refused.errors if isinstance(refused, Invalid) else []
+            errors = errors or [field_error("client_id", refused.kind, refused.title)]
             results.append(
                 BatchItemOut(
                     client_id=item.client_id,
@@ -192,7 +194,7 @@ async def visible_complaint(
 ) -> asyncpg.Record:
     """The complaint's status row if ``principal`` may take ``action`` on it (else 404/403)."""
     async with pool.acquire() as conn:
-        row = await db.status(conn, complaint_id)
+        row = await store.status(conn, complaint_id)
     if row is None:
         raise Problem(404, "not-found", "No such complaint")
     authorize(
@@ -217,7 +219,7 @@ async def read_complaint(
 ) -> ComplaintOut:
     row = await visible_complaint(pool, principal, complaint_id, Action.COMPLAINT_READ)
     async with pool.acquire() as conn:
-        timeline = await db.timeline(conn, complaint_id)
+        timeline = await store.timeline(conn, complaint_id)
     return complaint_out(row, timeline)
 
 
@@ -284,7 +286,7 @@ async def list_complaints(
     if step is not None:
         steps = [s for s in (steps or [step.value]) if s == step.value]
     async with pool.acquire() as conn:
-        rows = await db.list_status(
+        rows = await store.list_status(
             conn,
             area=scope,
             steps=steps,
@@ -318,7 +320,7 @@ async def facilitator_tasks(
     if Role.FACILITATOR not in principal.roles:
         raise Problem(403, "forbidden", "Not allowed", "the task feed is for facilitators")
     async with pool.acquire() as conn:
-        rows = await db.list_status(
+        rows = await store.list_status(
             conn,
             area=principal.area,
             steps=list(FACILITATOR_TASK_STEPS),

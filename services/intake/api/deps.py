@@ -1,4 +1,5 @@
-"""Request dependencies: the service's pool, settings, Temporal client and idempotency key."""
+"""Request dependencies of intake's routes: the platform's (``slrt.deps``), intake's settings and
+the idempotency key."""
 
 from __future__ import annotations
 
@@ -6,32 +7,14 @@ import re
 import uuid
 from typing import Annotated
 
-import asyncpg
-from fastapi import Depends, Header, Request
-from temporalio.client import Client
+from fastapi import Depends, Header
 
 from services.intake.settings import IntakeSettings
-from slrt.service import Runtime
+from slrt.deps import Clock, CurrentPrincipal, Pool, Temporal, settings_of
+
+__all__ = ["Clock", "CurrentPrincipal", "IdempotencyKey", "Pool", "Settings", "Temporal"]
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
-
-
-def runtime(request: Request) -> Runtime:
-    found: Runtime = request.app.state.runtime
-    return found
-
-
-def pool(request: Request) -> asyncpg.Pool:
-    return runtime(request).pool
-
-
-def temporal(request: Request) -> Client:
-    return runtime(request).temporal
-
-
-def settings(request: Request) -> IntakeSettings:
-    found: IntakeSettings = request.app.state.intake_settings
-    return found
 
 
 def idempotency_key(
@@ -48,7 +31,5 @@ def idempotency_key(
     return key if key is not None else str(uuid.uuid4())
 
 
-Pool = Annotated[asyncpg.Pool, Depends(pool)]
-Temporal = Annotated[Client, Depends(temporal)]
-Settings = Annotated[IntakeSettings, Depends(settings)]
+Settings = Annotated[IntakeSettings, Depends(settings_of(IntakeSettings))]
 IdempotencyKey = Annotated[str, Depends(idempotency_key)]

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from services.intake import db, pages
+from services.intake import store
 from services.intake.answers import (
     AWAITING_ANSWER,
     BadSignature,
@@ -22,15 +22,17 @@ from services.intake.answers import (
     record,
     verify_callback,
 )
+from services.intake.api import pages
 from services.intake.api.complaints import decode_cursor, encode_cursor
-from services.intake.api.deps import IdempotencyKey, Pool, Settings
+from services.intake.api.deps import CurrentPrincipal, IdempotencyKey, Pool, Settings
 from services.intake.api.problems import BODY, problems
 from services.intake.schemas import ReferralAnswerIn, ReferralAnswerOut, ReferralOut, ReferralPage
 from slrt import answer_links, secrets
-from slrt.auth.api import CurrentPrincipal, authorize
+from slrt.auth.api import authorize
 from slrt.auth.policy import Action
 from slrt.auth.principal import Role
 from slrt.contracts.complaints import ComplaintStep
+from slrt.errors import Conflict
 from slrt.places import directory
 from slrt.problems import Problem
 
@@ -40,7 +42,7 @@ router = APIRouter(prefix="/v1", tags=["referrals"])
 
 async def _referral(pool: asyncpg.Pool, referral_id: UUID) -> asyncpg.Record:
     async with pool.acquire() as conn:
-        row = await db.status_by_referral(conn, referral_id)
+        row = await store.status_by_referral(conn, referral_id)
     if row is None:
         raise Problem(404, "not-found", "No such referral")
     return row
@@ -86,7 +88,7 @@ async def callback(
 ) -> ReferralAnswerOut:
     referral = await _referral(pool, referral_id)
     async with pool.acquire() as conn:
-        program = await db.program(conn, referral["referral_destination"] or "")
+        program = await store.program(conn, referral["referral_destination"] or "")
     if program is None or not program.webhook_secret_ref:
         raise Problem(404, "not-found", "No such referral", "its destination takes no callbacks")
     try:
@@ -178,7 +180,7 @@ async def list_referrals(
         raise Problem(403, "forbidden", "Not allowed", "referrals are read by program managers")
     steps = sorted(AWAITING_ANSWER) if waiting else [s.value for s in ComplaintStep]
     async with pool.acquire() as conn:
-        rows = await db.list_referrals(
+        rows = await store.list_referrals(
             conn,
             programs=sorted(principal.programs),
             steps=steps,
@@ -208,7 +210,7 @@ async def read_referral(referral_id: UUID, principal: CurrentPrincipal, pool: Po
         what="referral",
     )
     async with pool.acquire() as conn:
-        text = await db.description(conn, row["complaint_id"])
+        text = await store.description(conn, row["complaint_id"])
     return referral_out(row, text)
 
 
@@ -229,7 +231,7 @@ async def _link_referral(
         raise answer_links.InvalidLink("answer links are not available now") from None
     link = answer_links.verify(key, token)
     async with pool.acquire() as conn:
-        row = await db.status_by_referral(conn, link.referral_id)
+        row = await store.status_by_referral(conn, link.referral_id)
     if (
         row is None
         or row["complaint_id"] != link.complaint_id
@@ -276,8 +278,8 @@ async def answer_page(token: str, pool: Pool) -> HTMLResponse:
     if row is None:
         return _html(_GONE, 404)
     async with pool.acquire() as conn:
-        program = await db.program(conn, link.program)
-        description = await db.description(conn, row["complaint_id"])
+        program = await store.program(conn, link.program)
+        description = await store.description(conn, row["complaint_id"])
     places = directory()
     place = " — ".join(p.name for p in places.lineage(row["place_code"])[1:]) or row["place_code"]
     return _html(
@@ -350,8 +352,8 @@ async def answer_submit(token: str, request: Request, pool: Pool) -> HTMLRespons
         recorded = await record(
             pool, answer_id=link.nonce, referral=row, answer=answer, via="answer_link"
         )
-    except Problem as problem:
+    except Conflict as refused:
         return _html(
-            pages.message("Rujukan sudah ditutup", problem.detail or problem.title), problem.status
+            pages.message("Rujukan sudah ditutup", refused.detail or refused.title), refused.status
         )
     return _html(pages.answer_done(recorded.decision, recorded.replayed))

@@ -3,8 +3,6 @@ rating or appeal, and the HTML tracking page. Rate-limited per client."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import parse_qs
 
@@ -13,8 +11,9 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from services.intake import db, pages, ratelimit
+from services.intake import ratelimit, store
 from services.intake.actions import forward
+from services.intake.api import pages
 from services.intake.api.deps import IdempotencyKey, Pool, Settings, Temporal
 from services.intake.api.problems import BODY, problems
 from services.intake.domain import (
@@ -33,8 +32,10 @@ from services.intake.schemas import (
     TrackingStep,
 )
 from services.intake.settings import IntakeSettings
+from slrt import deps
 from slrt.auth.principal import Role
 from slrt.contracts import complaints as c
+from slrt.errors import RateLimited
 from slrt.problems import Problem
 
 router = APIRouter(tags=["tracking"])
@@ -52,7 +53,7 @@ def _client(request: Request) -> str:
 
 
 async def _limit(request: Request, pool: asyncpg.Pool, settings: IntakeSettings) -> None:
-    clock: Callable[[], datetime] = request.app.state.clock
+    clock = deps.clock(request)
     await ratelimit.limit(
         pool, "tracking", _client(request), settings.tracking_limit_per_minute, clock()
     )
@@ -60,7 +61,7 @@ async def _limit(request: Request, pool: asyncpg.Pool, settings: IntakeSettings)
 
 async def _find(pool: asyncpg.Pool, ticket: str, verifier: str) -> asyncpg.Record:
     async with pool.acquire() as conn:
-        row = await db.status_by_ticket(conn, ticket.strip())
+        row = await store.status_by_ticket(conn, ticket.strip())
     # Unknown ticket and wrong verifier answer alike: the number alone reveals nothing.
     if row is None or not verifier_matches(verifier, row["tracking_code"], row["phone_last4"]):
         raise NOT_FOUND
@@ -69,7 +70,7 @@ async def _find(pool: asyncpg.Pool, ticket: str, verifier: str) -> asyncpg.Recor
 
 async def _view(pool: asyncpg.Pool, row: asyncpg.Record, lang: str) -> TrackingOut:
     async with pool.acquire() as conn:
-        timeline = await db.timeline(conn, row["complaint_id"])
+        timeline = await store.timeline(conn, row["complaint_id"])
     steps = [
         TrackingStep(step="received", label=step_label("received", lang), at=row["submitted_at"])
     ]
@@ -209,11 +210,11 @@ async def tracking_page_result(
     chosen = language(lang, accept_language)
     try:
         await _limit(request, pool, settings)
-    except Problem as problem:
+    except RateLimited as limited:
         return HTMLResponse(
             pages.tracking_form(chosen, pages.TRACK_TEXT[chosen]["too_many"]),
             status_code=429,
-            headers=problem.headers,
+            headers=limited.headers(),
         )
     form = {k: v[0] for k, v in parse_qs((await request.body()).decode(errors="replace")).items()}
     try:

@@ -1,1 +1,15 @@
 """The registry HTTP API (``/v1/…``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.registry.api import aggregates, catalog, imports, persons, proposals
+
+routers: list[APIRouter] = [
+    persons.router,
+    catalog.router,
+    proposals.router,
+    imports.router,
+    aggregates.router,
+]

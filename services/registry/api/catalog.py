@@ -8,12 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
-from services.registry.api.deps import SOURCE, Pool, Settings
+from services.registry.api.deps import SOURCE, CurrentPrincipal, Pool, Settings
 from services.registry.domain.catalog import ProgramSpec, may_edit, plain_http_refused
 from services.registry.store import catalog
 from services.registry.store.catalog import StoredProgram
 from slrt.auth import Action
-from slrt.auth.api import CurrentPrincipal, authorize
+from slrt.auth.api import authorize
 from slrt.problems import Problem, field_error
 
 router = APIRouter(prefix="/v1/programs", tags=["catalog"])

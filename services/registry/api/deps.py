@@ -1,30 +1,21 @@
-"""What every registry route needs: the pool, the settings, today's date, the event source."""
+"""What every registry route needs: the platform's dependencies (``slrt.deps``), the registry's
+settings, today's date, the event source."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
 
-import asyncpg
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from services.registry.settings import RegistrySettings
+from slrt.deps import CurrentPrincipal, Pool, settings_of
+
+__all__ = ["SOURCE", "CurrentPrincipal", "Pool", "Settings", "today"]
 
 SOURCE = "/slrt/registry"
 
-
-def _pool(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.runtime.pool
-    return pool
-
-
-def _settings(request: Request) -> RegistrySettings:
-    settings: RegistrySettings = request.app.state.registry_settings
-    return settings
-
-
-Pool = Annotated[asyncpg.Pool, Depends(_pool)]
-Settings = Annotated[RegistrySettings, Depends(_settings)]
+Settings = Annotated[RegistrySettings, Depends(settings_of(RegistrySettings))]
 
 
 def today() -> date:

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from services.registry import aggregates
-from services.registry.api.deps import Pool
+from services.registry.api import aggregates
+from services.registry.api.deps import CurrentPrincipal, Pool
 from services.registry.importer import RowError, error_report_csv, import_extract
 from slrt.auth import Action
-from slrt.auth.api import CurrentPrincipal, authorize
+from slrt.auth.api import authorize
 from slrt.problems import Problem
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])

@@ -11,11 +11,11 @@ import asyncpg
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.registry.api.deps import Pool, today
+from services.registry.api.deps import CurrentPrincipal, Pool, today
 from services.registry.domain.identity import identity_warnings
 from services.registry.store import persons
 from slrt.auth import Action
-from slrt.auth.api import CurrentPrincipal, authorize
+from slrt.auth.api import authorize
 from slrt.auth.policy import Decision, decide
 from slrt.places import normalise_code
 from slrt.problems import Problem, field_error

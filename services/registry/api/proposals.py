@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.registry.api.deps import SOURCE, Pool, today
+from services.registry.api.deps import SOURCE, CurrentPrincipal, Pool, today
 from services.registry.domain.proposals import (
     CHANGEABLE_FIELDS,
     ProposalStateError,
@@ -23,7 +23,7 @@ from services.registry.domain.siks_ng import parse_results
 from services.registry.store import persons, proposals
 from services.registry.store.proposals import Kind, ProposalNotFound
 from slrt.auth import Action
-from slrt.auth.api import CurrentPrincipal, authorize
+from slrt.auth.api import authorize
 from slrt.db import Connection
 from slrt.problems import Problem, field_error
 

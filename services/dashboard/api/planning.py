@@ -11,29 +11,29 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.dashboard.figures import open_by_village
-from services.dashboard.pages import TEXT, AreaQuery, Lang, templates
-from services.dashboard.planning import (
+from services.dashboard.api.deps import dashboard_settings
+from services.dashboard.api.pages import TEXT, AreaQuery, Lang, templates
+from services.dashboard.api.session import ApiViewer, PageViewer, token_of
+from services.dashboard.domain.planning import (
     program_gap_table,
     registry_tables,
     scorecard,
     scorecard_table,
 )
-from services.dashboard.registry_client import RegistryClient
-from services.dashboard.scope import (
+from services.dashboard.domain.scope import (
     LEVEL_NAMES,
     breadcrumbs,
     place_name,
     suppresses_small_cells,
 )
-from services.dashboard.session import ApiViewer, PageViewer, token_of
-from services.dashboard.settings import DashboardSettings
-from services.dashboard.view import Table
+from services.dashboard.domain.view import Table
+from services.dashboard.figures import open_by_village
+from services.dashboard.registry_client import RegistryClient
+from slrt import deps
 from slrt.auth.api import authorize
 from slrt.auth.policy import Action
 from slrt.auth.principal import Principal
 from slrt.problems import Problem
-from slrt.service import Runtime
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,10 +42,9 @@ async def _planning_tables(
     request: Request, principal: Principal, area: str, lang: str
 ) -> list[Table]:
     authorize(principal, Action.AGGREGATES_READ, place_code=area, what="area")
-    settings: DashboardSettings = request.app.state.settings
-    transport: httpx.AsyncBaseTransport | None = getattr(
-        request.app.state, "registry_transport", None
-    )
+    runtime = deps.runtime(request)
+    settings = dashboard_settings(request)
+    transport = runtime.part(httpx.AsyncBaseTransport)  # tests put a stand-in registry here
     token = token_of(request) or ""
     client = RegistryClient(settings.registry_url, transport)
     try:
@@ -53,7 +52,6 @@ async def _planning_tables(
         overview = await client.get("/v1/aggregates", area, token)
     finally:
         await client.close()
-    runtime: Runtime = request.app.state.runtime
     async with runtime.pool.acquire() as conn:
         open_complaints = await open_by_village(conn, area)
     # The registry reports places one level down (villages from the district down); the open

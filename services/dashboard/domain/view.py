@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.dashboard.scope import LEVEL_NAMES, child_length, place_name
-from services.dashboard.suppression import suppress_column, suppress_rate
+from services.dashboard.domain.scope import LEVEL_NAMES, child_length, place_name
+from services.dashboard.domain.suppression import suppress_column, suppress_rate
 
 SUPPRESSED = "<5"
 

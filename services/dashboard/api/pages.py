@@ -21,15 +21,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from services.dashboard.figures import Filters, collect
-from services.dashboard.scope import (
-    LEVEL_NAMES,
-    breadcrumbs,
-    is_place_prefix,
-    place_name,
-    suppresses_small_cells,
-)
-from services.dashboard.session import (
+from services.dashboard.api.deps import dashboard_settings
+from services.dashboard.api.session import (
     COOKIE,
     ApiViewer,
     LoginRequired,
@@ -37,15 +30,22 @@ from services.dashboard.session import (
     may_list_complaints,
     verify,
 )
-from services.dashboard.settings import DashboardSettings
-from services.dashboard.view import Table, label, summary_cards, tables
+from services.dashboard.domain.scope import (
+    LEVEL_NAMES,
+    breadcrumbs,
+    is_place_prefix,
+    place_name,
+    suppresses_small_cells,
+)
+from services.dashboard.domain.view import Table, label, summary_cards, tables
+from services.dashboard.figures import Filters, collect
+from slrt import deps
 from slrt.auth.api import authorize
 from slrt.auth.policy import Action
 from slrt.auth.principal import Principal
 from slrt.auth.tokens import InvalidToken
 from slrt.contracts.vocabulary import Category
 from slrt.problems import Problem, field_error
-from slrt.service import Runtime
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(str(importlib.resources.files("plotly"))) / "package_data" / "plotly.min.js"
@@ -101,7 +101,7 @@ def _filters(
 
 
 def _link_maker(request: Request, principal: Principal, filters: Filters) -> Any:
-    settings: DashboardSettings = request.app.state.settings
+    settings = dashboard_settings(request)
 
     def link_for(place: str, extra: dict[str, str]) -> str | None:
         if not place or not may_list_complaints(principal, place):
@@ -124,8 +124,8 @@ def _link_maker(request: Request, principal: Principal, filters: Filters) -> Any
 async def _tables(
     request: Request, principal: Principal, filters: Filters, lang: str
 ) -> tuple[dict[str, Any], list[Table]]:
-    runtime: Runtime = request.app.state.runtime
-    settings: DashboardSettings = request.app.state.settings
+    runtime = deps.runtime(request)
+    settings = dashboard_settings(request)
     today = datetime.now(ZoneInfo(settings.timezone)).date()
     figures = await collect(runtime.pool, filters, today)
     suppress = suppresses_small_cells(principal.area)

@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from slrt import deps
 from slrt.auth.api import authorize
 from slrt.auth.policy import Action, Decision, decide
 from slrt.auth.principal import Principal
-from slrt.auth.tokens import InvalidToken, TokenVerifier
+from slrt.auth.tokens import InvalidToken
 from slrt.problems import Problem
 
 COOKIE = "slrt_dashboard_token"
@@ -30,8 +31,7 @@ def token_of(request: Request) -> str | None:
 
 
 async def verify(request: Request, token: str) -> Principal:
-    verifier: TokenVerifier = request.app.state.token_verifier
-    return await verifier.verify(token)
+    return await deps.token_verifier(request).verify(token)
 
 
 async def page_viewer(request: Request) -> Principal:

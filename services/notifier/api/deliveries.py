@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from services.notifier import db
+from services.notifier import store
+from services.notifier.api.deps import CurrentPrincipal, Pool, RunningDispatcher
 from slrt.auth import Action
-from slrt.auth.api import CurrentPrincipal, authorize
+from slrt.auth.api import authorize
 from slrt.auth.principal import Principal
 from slrt.problems import Problem, field_error
 
@@ -61,11 +62,6 @@ class DeliveryList(BaseModel):
     items: list[DeliveryView]
 
 
-def _pool(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.runtime.pool
-    return pool
-
-
 def _authorize_all(principal: Principal, action: Action, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         authorize(principal, action, place_code=row["place_code"] or "", what="delivery")
@@ -73,7 +69,7 @@ def _authorize_all(principal: Principal, action: Action, rows: list[dict[str, An
 
 async def _views(pool: asyncpg.Pool, rows: list[dict[str, Any]]) -> list[DeliveryView]:
     async with pool.acquire() as conn:
-        attempts = await db.attempts_of(conn, [r["id"] for r in rows])
+        attempts = await store.attempts_of(conn, [r["id"] for r in rows])
     by_delivery: dict[uuid.UUID, list[AttemptView]] = {}
     for attempt in attempts:
         by_delivery.setdefault(attempt["delivery_id"], []).append(AttemptView(**attempt))
@@ -82,8 +78,8 @@ async def _views(pool: asyncpg.Pool, rows: list[dict[str, Any]]) -> list[Deliver
 
 @router.get("", summary="Deliveries of a complaint or a referral, with their attempts")
 async def list_deliveries(
-    request: Request,
     principal: CurrentPrincipal,
+    pool: Pool,
     complaint_id: Annotated[uuid.UUID | None, Query()] = None,
     referral_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> DeliveryList:
@@ -97,9 +93,8 @@ async def list_deliveries(
         )
     column, value = ("complaint_id", complaint_id) if complaint_id else ("referral_id", referral_id)
     assert value is not None
-    pool = _pool(request)
     async with pool.acquire() as conn:
-        rows = await db.find(conn, column=column, value=value)
+        rows = await store.find(conn, column=column, value=value)
     if not rows:
         raise Problem(404, "not-found", "No such delivery")
     _authorize_all(principal, Action.DELIVERY_READ, rows)
@@ -108,11 +103,10 @@ async def list_deliveries(
 
 @router.get("/{delivery_id}", summary="One delivery with its attempts")
 async def get_delivery(
-    request: Request, principal: CurrentPrincipal, delivery_id: uuid.UUID
+    principal: CurrentPrincipal, pool: Pool, delivery_id: uuid.UUID
 ) -> DeliveryView:
-    pool = _pool(request)
     async with pool.acquire() as conn:
-        rows = await db.find(conn, column="id", value=delivery_id)
+        rows = await store.find(conn, column="id", value=delivery_id)
     if not rows:
         raise Problem(404, "not-found", "No such delivery")
     _authorize_all(principal, Action.DELIVERY_READ, rows)
@@ -125,15 +119,14 @@ async def get_delivery(
     summary="Send a failed delivery again (a new round of attempts)",
 )
 async def resend_delivery(
-    request: Request, principal: CurrentPrincipal, delivery_id: uuid.UUID
+    principal: CurrentPrincipal, pool: Pool, dispatcher: RunningDispatcher, delivery_id: uuid.UUID
 ) -> DeliveryView:
-    pool = _pool(request)
     async with pool.acquire() as conn, conn.transaction():
-        rows = await db.find(conn, column="id", value=delivery_id)
+        rows = await store.find(conn, column="id", value=delivery_id)
         if not rows:
             raise Problem(404, "not-found", "No such delivery")
         _authorize_all(principal, Action.DELIVERY_RESEND, rows)
-        if not await db.resend(conn, delivery_id, principal.subject):
+        if not await store.resend(conn, delivery_id, principal.subject):
             raise Problem(
                 409,
                 "conflict",
@@ -141,9 +134,8 @@ async def resend_delivery(
                 f"this delivery is {rows[0]['status']}",
             )
         # The manager's re-send is their decision that the destination is back.
-        await db.enable_endpoint(conn, rows[0]["destination"])
-        rows = await db.find(conn, column="id", value=delivery_id)
-    dispatcher = getattr(request.app.state, "dispatcher", None)
+        await store.enable_endpoint(conn, rows[0]["destination"])
+        rows = await store.find(conn, column="id", value=delivery_id)
     if dispatcher is not None:
         dispatcher.wake.set()
     return (await _views(pool, rows))[0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.dashboard.scope import SMALL_CELL
+from services.dashboard.domain.scope import SMALL_CELL
 
 
 def is_small(count: int) -> bool:

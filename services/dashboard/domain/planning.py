@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from services.dashboard.scope import LEVEL_NAMES, place_name
-from services.dashboard.view import Cell, Row, Table
+from services.dashboard.domain.scope import LEVEL_NAMES, place_name
+from services.dashboard.domain.view import Cell, Row, Table
 
 
 @dataclass(frozen=True)

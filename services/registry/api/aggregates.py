@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
-from slrt.auth.api import CurrentPrincipal, authorize
+from slrt.auth.api import authorize
 from slrt.auth.policy import Action
 from slrt.auth.principal import Principal
+from slrt.deps import CurrentPrincipal, Pool
 from slrt.problems import Problem, field_error
 
 router = APIRouter(prefix="/v1/aggregates", tags=["aggregates"])
@@ -30,14 +31,6 @@ PREFIX_LENGTHS = (0, 2, 4, 6, 10)
 DISTRICT_LENGTH = 4
 SMALL_CELL = 5
 Area = Annotated[str | None, Query(pattern=r"^(\d{2}|\d{4}|\d{6}|\d{10})?$")]
-
-
-def _pool(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.runtime.pool
-    return pool
-
-
-Pool = Annotated[asyncpg.Pool, Depends(_pool)]
 
 
 async def refresh(pool: asyncpg.Pool) -> None:

@@ -10,11 +10,13 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.dashboard.pages import TEXT, templates
-from services.dashboard.periods import KINDS, ReportKind, period_of
+from services.dashboard.api.pages import TEXT, templates
+from services.dashboard.api.session import PageViewer
+from services.dashboard.domain.periods import KINDS, ReportKind, period_of
+from services.dashboard.domain.scope import is_place_prefix, place_name
 from services.dashboard.reports import complete, generate, list_reports
-from services.dashboard.scope import is_place_prefix, place_name
-from services.dashboard.session import PageViewer
+from services.dashboard.settings import DashboardSettings
+from slrt import deps
 from slrt.auth.api import authorize
 from slrt.auth.policy import Action, Decision, decide
 from slrt.auth.principal import Principal
@@ -63,8 +65,8 @@ REPORT_TEXT = {
 }
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+def _runtime(request: Request) -> Runtime[DashboardSettings]:
+    runtime: Runtime[DashboardSettings] = deps.runtime(request)
     return runtime
 
 

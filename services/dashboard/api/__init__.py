@@ -1,0 +1,10 @@
+"""The dashboard's HTTP side: server-rendered pages (Jinja2 templates with autoescape), their
+CSV and JSON data, the M&E report pages and the planning page; the viewer's session."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.dashboard.api import pages, planning, reports
+
+routers: list[APIRouter] = [pages.router, reports.router, planning.router]

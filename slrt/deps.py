@@ -1,0 +1,88 @@
+"""Request dependencies, one module for every service: the running service's runtime, its pool,
+Temporal client, settings and clock, and the verified caller.
+
+The runtime is the only thing kept on the app (``attach``); routes never read ``app.state``.
+Each service's ``api/deps.py`` adds its typed ``Settings`` with :func:`settings_of`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import asyncpg
+from fastapi import Depends, FastAPI, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from temporalio.client import Client
+
+from slrt.auth.principal import Principal
+from slrt.auth.tokens import InvalidToken, TokenVerifier
+from slrt.errors import Unauthenticated
+from slrt.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from slrt.service import Runtime
+
+S = TypeVar("S", bound=ServiceSettings)
+
+_bearer = HTTPBearer(auto_error=False, description="OIDC access token (JWT)")
+
+
+def attach(app: FastAPI, runtime: Runtime[Any]) -> None:
+    app.state.runtime = runtime
+
+
+def runtime_of(app: FastAPI) -> Runtime[Any]:
+    found: Runtime[Any] = app.state.runtime
+    return found
+
+
+def runtime(request: Request) -> Runtime[Any]:
+    return runtime_of(request.app)
+
+
+def pool(request: Request) -> asyncpg.Pool:
+    return runtime(request).pool
+
+
+def temporal(request: Request) -> Client:
+    return runtime(request).temporal
+
+
+def clock(request: Request) -> Callable[[], datetime]:
+    return runtime(request).clock
+
+
+def token_verifier(request: Request) -> TokenVerifier:
+    return runtime(request).token_verifier
+
+
+def settings_of(kind: type[S]) -> Callable[[Request], S]:
+    """A dependency giving the service's settings as ``kind``."""
+
+    def settings(request: Request) -> S:
+        found = runtime(request).settings
+        assert isinstance(found, kind), f"the app's settings are not {kind.__name__}"
+        return found
+
+    return settings
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The verified caller (401 without a valid bearer token)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("send an OAuth2 bearer token in the Authorization header")
+    try:
+        return await token_verifier(request).verify(credentials.credentials)
+    except InvalidToken as exc:
+        raise Unauthenticated(str(exc)) from None
+
+
+Pool = Annotated[asyncpg.Pool, Depends(pool)]
+Temporal = Annotated[Client, Depends(temporal)]
+Clock = Annotated[Callable[[], datetime], Depends(clock)]
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
