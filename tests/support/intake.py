@@ -17,8 +17,8 @@ from slrt.contracts.complaints import ComplaintSnapshot, ComplaintStep
 from slrt.contracts.envelope import EventData
 from slrt.contracts.events import ComplaintTransitioned
 from slrt.contracts.vocabulary import Category, Channel
-from slrt.kafka import EventProducer
 from slrt.deps import runtime_of
+from slrt.kafka import EventProducer
 from slrt.service import Runtime
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
