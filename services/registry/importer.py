@@ -13,12 +13,13 @@ import asyncio
 import csv
 import io
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+from tqdm import tqdm
 
 from services.registry.domain.names import name_key
 from services.registry.domain.proposals import DISABILITIES, RELATIONS, SCHOOL_STATUSES
@@ -359,12 +360,19 @@ async def _run(path: Path, started_by: str) -> ImportReport:
         async with pool.acquire() as conn:
             await ensure_places(conn)
             await ensure_seed(conn, changed_by=started_by, source="/slrt/registry")
-        progress = _Progress(size)
-        with path.open("rb") as raw:
+        # tqdm on stderr: a bar on a terminal, and at most one update a second in a Job's log.
+        bar = tqdm(
+            total=size, desc="copying", unit="B", unit_scale=True, mininterval=1.0, file=sys.stderr
+        )
+        with path.open("rb") as raw, bar:
             f = io.TextIOWrapper(raw, encoding="utf-8", newline="")
 
             def advance(_: int) -> None:
-                progress.copied(raw.tell())
+                bar.update(raw.tell() - bar.n)
+
+            def phase(name: str) -> None:
+                bar.set_description_str(name)
+                bar.update((0 if name == "copying" else size) - bar.n)
 
             async with pool.acquire() as conn:
                 report = await import_extract(
@@ -373,39 +381,13 @@ async def _run(path: Path, started_by: str) -> ImportReport:
                     file_name=path.name,
                     started_by=started_by,
                     on_rows=advance,
-                    on_phase=progress.phase,
+                    on_phase=phase,
                 )
-            progress.phase("refreshing aggregates")
+            phase("refreshing aggregates")
             await aggregates.refresh(pool)
     finally:
         await pool.close()
     return report
-
-
-class _Progress:
-    """The command line's progress on stderr: each phase, and while copying the share of the
-    file sent and the rate, at most once a second (plain lines: a log file reads them too)."""
-
-    def __init__(self, size: int) -> None:
-        self._size = max(size, 1)
-        self._began = time.monotonic()
-        self._shown = 0.0
-        self._done = -1
-
-    def phase(self, name: str) -> None:
-        print(f"{name}…", file=sys.stderr, flush=True)
-
-    def copied(self, done: int) -> None:
-        now = time.monotonic()
-        if done == self._done or (now - self._shown < 1.0 and done < self._size):
-            return
-        self._shown, self._done = now, done
-        rate = done / max(now - self._began, 1e-6) / 1e6
-        print(
-            f"  copying {100 * done / self._size:5.1f} % ({rate:.1f} MB/s)",
-            file=sys.stderr,
-            flush=True,
-        )
 
 
 def main(argv: list[str] | None = None) -> int:
