@@ -19,9 +19,9 @@ from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
 from tests.dashboard import registry_district as district
 from tests.dashboard.htmltables import tables
-from tests.dashboard.test_registry_aggregates import migrate_registry, registry_app
 from tests.support.dashboard import RunningDashboard, serve, start_dashboard
 from tests.support.harness import dev_issuer
+from tests.support.registry import migrate_registry, registry_app
 
 
 @pytest.fixture

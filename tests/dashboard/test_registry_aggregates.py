@@ -11,24 +11,15 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from services.registry.api import aggregates
-from services.registry.settings import RegistrySettings
-from slrt import problems
 from slrt.auth.principal import Role
-from slrt.auth.tokens import AuthSettings, TokenVerifier
+from slrt.auth.tokens import AuthSettings
 from slrt.db import create_pool
-from slrt.db.migrations import migrate_service
-from slrt.deps import attach
-from slrt.service import Runtime
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
 from tests.dashboard import registry_district as district
-
-
-async def migrate_registry(dsn: str) -> None:
-    await migrate_service(dsn, "registry")
+from tests.support.registry import migrate_registry, registry_app
 
 
 @pytest.fixture
@@ -48,18 +39,6 @@ def issuer(tmp_path: Path) -> DevIssuer:
     found = DevIssuer(tmp_path / "issuer", settings.issuer, settings.audience)
     found.ensure_keys()
     return found
-
-
-def registry_app(pool: asyncpg.Pool, issuer: DevIssuer) -> FastAPI:
-    """The aggregates router as the registry mounts it (its pool on the app's runtime)."""
-    app = FastAPI()
-    problems.install(app)
-    verifier = TokenVerifier(
-        AuthSettings(jwks_file=issuer.jwks_file, issuer=issuer.issuer, audience=issuer.audience)
-    )
-    attach(app, Runtime.of("registry", RegistrySettings(), pool=pool, verifier=verifier))
-    app.include_router(aggregates.router)
-    return app
 
 
 @pytest.fixture

@@ -11,11 +11,17 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
+from services.registry.api import aggregates
 from services.registry.domain.identity import make_kk, make_nik
 from services.registry.importer import ImportReport, import_extract
 from services.registry.settings import RegistrySettings
+from slrt import problems
 from slrt.auth.principal import Role
+from slrt.auth.tokens import AuthSettings, TokenVerifier
 from slrt.contracts.topics import Topic
+from slrt.db.migrations import migrate_service
+from slrt.deps import attach
+from slrt.service import Runtime
 from slrt_dev.issuer import DevIssuer
 
 TODAY = date(2026, 11, 27)
@@ -125,3 +131,19 @@ def known_rows() -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+async def migrate_registry(dsn: str) -> None:
+    await migrate_service(dsn, "registry")
+
+
+def registry_app(pool: asyncpg.Pool, issuer: DevIssuer) -> FastAPI:
+    """The aggregates router as the registry mounts it (its pool on the app's runtime)."""
+    app = FastAPI()
+    problems.install(app)
+    verifier = TokenVerifier(
+        AuthSettings(jwks_file=issuer.jwks_file, issuer=issuer.issuer, audience=issuer.audience)
+    )
+    attach(app, Runtime.of("registry", RegistrySettings(), pool=pool, verifier=verifier))
+    app.include_router(aggregates.router)
+    return app
