@@ -38,9 +38,9 @@ from slrt.kafka import EventProducer
 from slrt.places import directory
 from slrt.settings import ConnectionSettings
 from tests.dashboard.test_browser import ARTIFACTS
-from tests.dashboard.test_registry_aggregates import migrate_registry, registry_app
 from tests.support.dashboard import serve, start_dashboard
 from tests.support.harness import dev_issuer
+from tests.support.registry import migrate_registry, registry_app
 
 DISTRICT = "3204"
 INDIVIDUALS = 1_000_000
