@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,7 +154,7 @@ def terminate(pid_file: PidFile, timeout: float = 30.0) -> bool:
     return True
 
 
-class ManagedProcess:
+class ManagedProcess(ABC):
     """A server of the local stack in the background: subclasses give the command line and,
     where needed, the work before it (:meth:`prepare`) and the readiness probe (:meth:`ready`,
     by default: the first port accepts connections)."""
@@ -179,10 +180,11 @@ class ManagedProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @abstractmethod
     def command(self) -> list[str]:
-        raise NotImplementedError
+        """The command line that starts this process."""
 
-    def prepare(self) -> None:
+    def prepare(self) -> None:  # noqa: B027 (an optional hook: most processes need nothing)
         """Work before the process starts (folders, configuration), after the port check."""
 
     def ready(self) -> bool:
