@@ -1,10 +1,12 @@
 """``slrt-demo load`` loads the demo district once; ``slrt-demo play`` plays a working week at
-it through every path and prints each complaint's timeline and the totals."""
+it through every path, checks every outward effect against what each path must produce, and
+prints each complaint's timeline, its effects, and the totals."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import sys
 from collections import Counter
 
@@ -15,6 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from slrt.settings import ConnectionSettings
 from slrt_dev.demo import load as loader
+from slrt_dev.demo import programs
+from slrt_dev.demo.effects import Oracle
 from slrt_dev.demo.paths import PATHS, Who, week
 from slrt_dev.demo.people import Person, registered, unregistered
 from slrt_dev.demo.play import Player
@@ -22,21 +26,18 @@ from slrt_dev.demo.played import Played
 from slrt_dev.demo.report import timeline_table, totals, totals_table
 from slrt_dev.demo.settings import DemoSettings
 from slrt_dev.issuer import DevIssuer, default_issuer
+from slrt_dev.stack.config import StackSettings
 
 console = Console(width=max(Console().width, 140))
 
 
 async def people(
-    connections: ConnectionSettings, district: str, count: int
+    conn: asyncpg.Connection, district: str, count: int, run: int
 ) -> dict[Who, list[Person]]:
-    conn = await asyncpg.connect(connections.postgres_dsn.get_secret_value())
-    try:
-        members = await registered(conn, district, count)
-        if not members:
-            raise SystemExit("the demo district is not loaded: run `slrt-demo load` first")
-        outsiders = await unregistered(conn, members[0].village_code, count)
-    finally:
-        await conn.close()
+    members = await registered(conn, district, count, run)
+    if not members:
+        raise SystemExit("the demo district is not loaded: run `slrt-demo load` first")
+    outsiders = await unregistered(conn, members[0].village_code, count, run)
     return {Who.REGISTERED: members, Who.UNREGISTERED: outsiders, Who.ANONYMOUS: []}
 
 
@@ -48,25 +49,35 @@ async def play_week(
     *,
     concurrency: int = 8,
     show_progress: bool = True,
-) -> tuple[list[Played], Counter[str]]:
+) -> tuple[list[Played], Counter[str], list[str]]:
+    """Play the week, then check its outward effects; returns every complaint played, the
+    totals, and the dashboard figures that differ from what was played."""
     paths = week(complaints)
-    who = await people(connections, settings.district, complaints)
     columns = (
-        TextColumn("playing the week"),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, disable=not show_progress) as bar:
-        task = bar.add_task("week", total=len(paths))
+    conn = await asyncpg.connect(connections.postgres_dsn.get_secret_value())
+    try:
+        who = await people(conn, settings.district, complaints, random.randrange(100_000))
         async with httpx.AsyncClient(timeout=30) as http:
-            played = await Player(settings, issuer, http).play(
-                paths,
-                who,
-                concurrency=concurrency,
-                on_done=lambda _: bar.advance(task),
-            )
-    return played, totals(played)
+            oracle = Oracle(settings, issuer, http, conn)
+            before = await oracle.figures()
+            with Progress(*columns, console=console, disable=not show_progress) as bar:
+                task = bar.add_task("playing the week", total=len(paths))
+                played = await Player(settings, issuer, http).play(
+                    paths,
+                    who,
+                    concurrency=concurrency,
+                    on_done=lambda _: bar.advance(task),
+                )
+                bar.update(task, description="checking the outside world")
+                figures_wrong = await oracle.check(played, before)
+    finally:
+        await conn.close()
+    return played, totals(played), figures_wrong
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,6 +96,17 @@ def main(argv: list[str] | None = None) -> int:
     settings = DemoSettings()
     connections = ConnectionSettings()
     if args.command == "load":
+        stack = StackSettings()
+        try:
+            programs.seed(
+                f"http://127.0.0.1:{stack.registry_port}",
+                default_issuer(),
+                settings.district,
+                settings.webhook_receiver_url,
+            )
+            console.print(f"demo programs: {', '.join(programs.specs(settings.district, '', ''))}")
+        except httpx.HTTPError:
+            console.print("the registry is not running: the demo programs wait for `make up`")
         if asyncio.run(loader.loaded(connections, settings)):
             console.print(f"demo district {settings.district} already loaded")
             return 0
@@ -92,12 +114,12 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"demo district {settings.district} loaded from {extract}")
         return 0
     issuer = default_issuer()
-    played, counts = asyncio.run(
+    played, counts, figures_wrong = asyncio.run(
         play_week(settings, connections, issuer, args.complaints, concurrency=args.concurrency)
     )
     console.print(timeline_table(played))
-    console.print(totals_table(counts))
-    return 0 if counts["as expected"] == len(played) else 1
+    console.print(totals_table(counts, figures_wrong))
+    return 0 if counts["as expected"] == len(played) and not figures_wrong else 1
 
 
 if __name__ == "__main__":

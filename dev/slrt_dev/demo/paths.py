@@ -1,14 +1,20 @@
 """The week's paths through the complaint workflow, as data: who submits what, which move each
-staff member or program manager makes at which step, and where the complaint must end.
+staff member or program manager makes at which step, where the complaint must end, and what
+must have reached the outside world on the way (the household's messages, each referral and
+its answer).
 
-A move waits for its step, then acts: a staff action on intake's API, or a program manager
-moving the referral's LAPOR! report (tindak lanjut, selesai, ditolak, bukan kewenangan)."""
+A move waits for its step, then acts: a staff action on intake's API; a program manager
+moving the referral's LAPOR! report (tindak lanjut, selesai, ditolak, bukan kewenangan); a
+program's own system answering on its signed callback (``webhook``); or a program manager
+opening the answer link the notifier emailed them and submitting its form (``answer_link``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from slrt_dev.demo.programs import ANSWER_LINK_PROGRAM, WEBHOOK_PROGRAM
 
 
 class Who(StrEnum):
@@ -21,11 +27,64 @@ class Who(StrEnum):
     ANONYMOUS = "anonymous"
 
 
+class Via(StrEnum):
+    """How a referral reaches its destination, and how the destination answers."""
+
+    LAPOR = "lapor"
+    """A LAPOR! report; the agency moves its status, the notifier's poller reads it."""
+    WEBHOOK = "webhook"
+    """A signed webhook to the program's system, which answers on the signed callback."""
+    ANSWER_LINK = "answer_link"
+    """An email with an answer link; the program manager answers on the link's page."""
+
+
+PROGRAM_VIA: dict[str, Via] = {
+    "BPNT": Via.LAPOR,
+    "PIS_PBI": Via.LAPOR,
+    WEBHOOK_PROGRAM: Via.WEBHOOK,
+    ANSWER_LINK_PROGRAM: Via.ANSWER_LINK,
+}
+"""The channel each program the week refers to has in the catalog."""
+
+
+class Message(StrEnum):
+    """The household messages (templates of the agreed spec) a complainant receives."""
+
+    REGISTERED = "household_registered"
+    INFORMATION_NEEDED = "household_information_needed"
+    OUTCOME = "household_outcome"
+    REOPENED = "household_reopened"
+    FINAL = "household_final"
+
+
+@dataclass(frozen=True)
+class Referral:
+    """One referral the path makes, and how its destination answers it."""
+
+    program: str
+    answers: tuple[str, ...] = ()
+    """The destination's answers in order (``under_review``, ``accepted`` …); none: it expires."""
+
+    @property
+    def via(self) -> Via:
+        return PROGRAM_VIA[self.program]
+
+    @property
+    def decision(self) -> str | None:
+        """The last answer (what the dashboard counts as accepted or rejected)."""
+        return self.answers[-1] if self.answers else None
+
+    @property
+    def expired(self) -> bool:
+        return not self.answers
+
+
 @dataclass(frozen=True)
 class Move:
     at_step: str
     action: str
-    """An intake action path (``back-office-action``, ``manager-decision`` …) or ``lapor``."""
+    """An intake action path (``back-office-action``, ``manager-decision`` …), or how a
+    program answers: ``lapor``, ``webhook``, ``answer_link``."""
     role: str
     body: dict[str, Any] = field(default_factory=dict)
     local: bool = False
@@ -50,6 +109,24 @@ class Path:
     submitter: str = "front_office"
     passes_through: tuple[str, ...] = ()
     """Transition reasons its timeline must show on the way (e.g. ``no_response``)."""
+    messages: tuple[Message, ...] = ()
+    """The household messages the complainant must receive by SMS, exactly these (in any
+    order: the notifier sends in parallel); an anonymous complainant receives none."""
+    referrals: tuple[Referral, ...] = ()
+    """Every referral the path makes, in order, with its destination's answers."""
+
+    @property
+    def final_program(self) -> str | None:
+        """The program the complaint names in the end (a correction may change it)."""
+        program = self.program_code
+        for move in self.moves:
+            if move.action == "correction" and "program_code" in move.body:
+                program = move.body["program_code"]
+        return program
+
+
+TOLD_MESSAGES = (Message.REGISTERED, Message.OUTCOME)
+"""Registered, then told the outcome; a satisfied household gets no final message."""
 
 
 def _refer(program: str, reason: str | None = None) -> Move:
@@ -73,6 +150,14 @@ def _lapor(step: str, status: str, reply: str) -> Move:
     return Move(step, "lapor", "program_manager", {"status": status, "tanggapan": reply})
 
 
+def _webhook(decision: str, note: str) -> Move:
+    return Move("referred", "webhook", "program_manager", {"decision": decision, "note": note})
+
+
+def _answer_link(decision: str, note: str) -> Move:
+    return Move("referred", "answer_link", "program_manager", {"decision": decision, "note": note})
+
+
 def _resolve(answer: str, code: str, *, after_sla: bool = False) -> Move:
     return Move(
         "back_office",
@@ -93,6 +178,7 @@ PATHS: tuple[Path, ...] = (
         (),
         "closed",
         "answered",
+        messages=TOLD_MESSAGES,
     ),
     Path(
         "back_office",
@@ -104,6 +190,7 @@ PATHS: tuple[Path, ...] = (
         "closed",
         "resolved_locally",
         program_code="BPNT",
+        messages=TOLD_MESSAGES,
     ),
     Path(
         "accepted",
@@ -115,6 +202,8 @@ PATHS: tuple[Path, ...] = (
         "closed",
         "referral_accepted",
         program_code="BPNT",
+        messages=TOLD_MESSAGES,
+        referrals=(Referral("BPNT", ("accepted",)),),
     ),
     Path(
         "rejected",
@@ -126,6 +215,8 @@ PATHS: tuple[Path, ...] = (
         "closed",
         "referral_rejected",
         program_code="PIS_PBI",
+        messages=TOLD_MESSAGES,
+        referrals=(Referral("PIS_PBI", ("rejected",)),),
     ),
     Path(
         "under_review",
@@ -143,6 +234,8 @@ PATHS: tuple[Path, ...] = (
         "closed",
         "referral_accepted",
         program_code="BPNT",
+        messages=TOLD_MESSAGES,
+        referrals=(Referral("BPNT", ("under_review", "accepted")),),
     ),
     Path(
         "rerouted",
@@ -162,6 +255,11 @@ PATHS: tuple[Path, ...] = (
         "closed",
         "referral_accepted",
         program_code="PIS_PBI",
+        messages=TOLD_MESSAGES,
+        referrals=(
+            Referral("BPNT", ("not_responsible",)),
+            Referral("PIS_PBI", ("accepted",)),
+        ),
     ),
     Path(
         "no_response",
@@ -185,6 +283,8 @@ PATHS: tuple[Path, ...] = (
         "resolved_locally",
         program_code="BPNT",
         passes_through=("no_response",),
+        messages=TOLD_MESSAGES,
+        referrals=(Referral("BPNT"),),
     ),
     Path(
         "withdrawn",
@@ -203,6 +303,7 @@ PATHS: tuple[Path, ...] = (
         "withdrawn",
         "withdrawn",
         program_code="PKH",
+        messages=TOLD_MESSAGES,
     ),
     Path(
         "returned",
@@ -237,6 +338,7 @@ PATHS: tuple[Path, ...] = (
         channel="facilitator_visit",
         program_code="PKH",
         submitter="facilitator",
+        messages=TOLD_MESSAGES,
     ),
     Path(
         "prelist",
@@ -247,6 +349,7 @@ PATHS: tuple[Path, ...] = (
         (_resolve("Diusulkan masuk daftar awal DT-PPFM.", "prelisted"), TOLD),
         "closed",
         "resolved_locally",
+        messages=TOLD_MESSAGES,
     ),
     Path(
         "anonymous",
@@ -270,6 +373,78 @@ PATHS: tuple[Path, ...] = (
         "referral_accepted",
         channel="district_walk_in",
         program_code="BPNT",
+        # Anonymous: nothing is pushed to anyone.
+        referrals=(Referral("BPNT", ("accepted",)),),
+    ),
+    Path(
+        "webhook",
+        "referred to a program with its own system (signed webhook), accepted",
+        Who.REGISTERED,
+        "implementation",
+        "Klaim Jamkesda untuk rawat inap ibu kami ditolak rumah sakit daerah.",
+        (
+            _refer(WEBHOOK_PROGRAM),
+            APPROVE,
+            _webhook("accepted", "Klaim diproses ulang oleh Dinas Kesehatan"),
+            TOLD,
+        ),
+        "closed",
+        "referral_accepted",
+        program_code=WEBHOOK_PROGRAM,
+        messages=TOLD_MESSAGES,
+        referrals=(Referral(WEBHOOK_PROGRAM, ("accepted",)),),
+    ),
+    Path(
+        "answer_link",
+        "referred to a program manager without a system (answer link), rejected",
+        Who.REGISTERED,
+        "program_need",
+        "Rumah kami rusak berat dan tidak layak huni, mohon bantuan perbaikan.",
+        (
+            _refer(ANSWER_LINK_PROGRAM),
+            APPROVE,
+            _answer_link("rejected", "Kuota tahun ini sudah penuh; diusulkan tahun depan"),
+            TOLD,
+        ),
+        "closed",
+        "referral_rejected",
+        program_code=ANSWER_LINK_PROGRAM,
+        messages=TOLD_MESSAGES,
+        referrals=(Referral(ANSWER_LINK_PROGRAM, ("rejected",)),),
+    ),
+    Path(
+        "information_needed",
+        "back office asks the household for information, then resolves",
+        Who.REGISTERED,
+        "implementation",
+        "Bantuan PKH tahap ini jumlahnya berkurang.",
+        (
+            Move(
+                "back_office",
+                "back-office-action",
+                "back_office",
+                {
+                    "kind": "request_information",
+                    "question": "Berapa jumlah yang diterima dan pada tanggal berapa?",
+                },
+            ),
+            Move(
+                "awaiting_information",
+                "information",
+                "facilitator",
+                {"information": "Diterima Rp450.000 pada 12 November, biasanya Rp750.000."},
+                local=True,
+            ),
+            _resolve(
+                "Komponen anak sekolah berakhir; pendamping PKH menjelaskan perhitungannya.",
+                "explained",
+            ),
+            TOLD,
+        ),
+        "closed",
+        "resolved_locally",
+        program_code="PKH",
+        messages=(Message.REGISTERED, Message.INFORMATION_NEEDED, Message.OUTCOME),
     ),
 )
 

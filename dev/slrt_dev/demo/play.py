@@ -2,11 +2,15 @@
 complaint reaches its step, and reads back where every complaint ended and how it got there.
 
 Staff act through intake's API with tokens of the local development issuer; program managers
-answer the way a LAPOR!-connected agency does, by moving the report the notifier filed."""
+answer the way their program's channel lets them: a LAPOR!-connected agency moves the report
+the notifier filed; a program with its own system answers on the signed callback (the webhook
+receiver stand-in does, as that system); a program manager without one opens the answer link
+the notifier emailed them (found at the SMTP sink) and submits its form."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -20,6 +24,8 @@ from slrt_dev.demo.played import Played
 from slrt_dev.demo.settings import DemoSettings
 from slrt_dev.issuer import DevIssuer
 
+ANSWER_LINK = re.compile(r"https?://\S+/v1/answer/[A-Za-z0-9._-]+")
+"""An answer link in the text of the email the notifier sends a program manager."""
 RETRY_STATUSES = {409, 422, 503}
 """Asked too early: the complaint's read model or routing plan has not caught up yet."""
 
@@ -84,12 +90,18 @@ class Player:
             raise Stuck(f"submission refused: {response.status_code} {_rules(response)}")
         created = response.json()
         played.complaint_id, played.ticket = created["complaint_id"], created["ticket_number"]
+        played.tracking_code = created["tracking_code"]
+        played.phone = person.e164 if person else None
         for index, move in enumerate(path.moves):
             await self._at(
                 played, move.at_step, self._s.sla_wait_seconds if move.after_sla else None
             )
             if move.action == "lapor":
                 await self._answer_in_lapor(played, move)
+            elif move.action == "webhook":
+                await self._answer_by_system(played, move)
+            elif move.action == "answer_link":
+                await self._answer_on_link(played, move)
             else:
                 await self._act(played, move, index, village)
         final = await self._at(played, path.end_step)
@@ -163,19 +175,86 @@ class Player:
         moved.raise_for_status()
 
     async def _tracking_id(self, referral_id: str) -> str | None:
+        for delivery in await self._deliveries(referral_id):
+            if delivery["channel"] == "lapor" and delivery["external_ref"]:
+                ref: str = delivery["external_ref"]
+                return ref
+        return None
+
+    async def _deliveries(self, referral_id: str) -> list[dict[str, Any]]:
         response = await self._http.get(
             f"{self._s.notifier_url}/v1/deliveries",
             params={"referral_id": referral_id},
             headers=self._auth("manager", self._s.district),
         )
         if response.status_code == 404:  # the notifier has not taken the referral in yet
-            return None
+            return []
         response.raise_for_status()
-        for delivery in response.json()["items"]:
-            if delivery["channel"] == "lapor" and delivery["external_ref"]:
-                ref: str = delivery["external_ref"]
-                return ref
-        return None
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    async def _current_referral(self, played: Played, ready: Any, what: str) -> tuple[str, Any]:
+        """Wait until ``ready(referral_id)`` finds what the program received (not None)."""
+        deadline = asyncio.get_running_loop().time() + self._s.step_timeout_seconds
+        while True:
+            referral = (await self._read(played))["referral_id"]
+            found = await ready(referral) if referral else None
+            if found is not None:
+                return referral, found
+            if asyncio.get_running_loop().time() > deadline:
+                raise Stuck(what)
+            await asyncio.sleep(0.5)
+
+    async def _answer_by_system(self, played: Played, move: Move) -> None:
+        """The program's own system answers: the webhook receiver stand-in, which verified the
+        signed referral, calls intake's callback for it, signed with the program's key."""
+
+        async def verified(referral_id: str) -> bool | None:
+            response = await self._http.get(f"{self._s.webhook_receiver_url}/_received")
+            response.raise_for_status()
+            got = any(r["verified"] and r["referral_id"] == referral_id for r in response.json())
+            return True if got else None
+
+        referral, _ = await self._current_referral(
+            played, verified, "the program's system never received the referral"
+        )
+        answered = await self._http.post(
+            f"{self._s.webhook_receiver_url}/_control/referrals/{referral}/answer",
+            json=move.body,
+        )
+        answered.raise_for_status()
+        if answered.json()["status"] != 200:
+            raise Stuck(f"intake refused the signed callback: {answered.json()['status']}")
+
+    async def _answer_on_link(self, played: Played, move: Move) -> None:
+        """The program manager opens the answer link from the email they received (at the SMTP
+        sink) and submits the page's form."""
+
+        async def link_in_mailbox(referral_id: str) -> str | None:
+            sent = {
+                d["request_id"]
+                for d in await self._deliveries(referral_id)
+                if d["channel"] == "email" and d["status"] == "delivered"
+            }
+            if not sent:
+                return None
+            response = await self._http.get(f"{self._s.smtp_sink_url}/_received")
+            response.raise_for_status()
+            for mail in response.json():
+                found = ANSWER_LINK.search(mail["text"])
+                if mail["message_id"] in sent and found:
+                    return found.group(0)
+            return None
+
+        _, link = await self._current_referral(
+            played, link_in_mailbox, "no answer link arrived in the program manager's mailbox"
+        )
+        page = await self._http.get(link)
+        if page.status_code != 200 or (played.ticket or "") not in page.text:
+            raise Stuck(f"the answer link's page did not show the referral: {page.status_code}")
+        submitted = await self._http.post(link, data=move.body)
+        if submitted.status_code != 200:
+            raise Stuck(f"the answer link's form was refused: {submitted.status_code}")
 
 
 def _submission(path: Path, person: Person | None, village: str) -> dict[str, Any]:

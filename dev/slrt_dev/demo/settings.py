@@ -20,8 +20,15 @@ class DemoSettings(BaseSettings):
 
     intake_url: str = Field(default_factory=lambda: _stack_url("intake_port"))
     notifier_url: str = Field(default_factory=lambda: _stack_url("notifier_port"))
+    dashboard_url: str = Field(default_factory=lambda: _stack_url("dashboard_port"))
+    """Whose figures (``/dashboard/{table}.csv``) must equal what the demo played."""
     lapor_url: str = Field(default_factory=lambda: _stack_url("lapor_port"))
     """The LAPOR! stand-in: the demo's program managers answer there, as agencies do."""
+    webhook_receiver_url: str = Field(default_factory=lambda: _stack_url("webhook_receiver_port"))
+    """The program manager's system (stand-in) that receives the signed webhooks and answers."""
+    sms_gateway_url: str = Field(default_factory=lambda: _stack_url("sms_gateway_port"))
+    smtp_sink_url: str = Field(default_factory=lambda: _stack_url("smtp_sink_http_port"))
+    """The SMTP sink's inspection endpoint (what arrived by email)."""
     district: str = Field(default="3204", pattern=r"^\d{4}$")
     """The regency (kabupaten) played: 3204 is Kabupaten Bandung."""
     individuals: int = Field(default=50_000, ge=100)
@@ -32,3 +39,6 @@ class DemoSettings(BaseSettings):
     sla_wait_seconds: float = Field(default=300.0, gt=0)
     """How long to wait for a step that comes only when an SLA clock runs out (the unanswered
     referral's expiry: about 70 s on the local stack, whose SLA clocks run 40,000× fast)."""
+    effects_wait_seconds: float = Field(default=60.0, gt=0)
+    """How long, after the last complaint ended, the outward effects (messages at the SMS
+    gateway, figures on the dashboard …) may take to match before they count as wrong."""

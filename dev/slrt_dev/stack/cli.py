@@ -18,9 +18,11 @@ from slrt_dev.stack.config import StackSettings
 from slrt_dev.stack.kafka import Kafka
 from slrt_dev.stack.postgres import Postgres
 from slrt_dev.stack.process import StackError
+from slrt_dev.stack.secrets import ensure_secrets
 from slrt_dev.stack.services import ServiceProcess, service_processes
 from slrt_dev.stack.standins import (
     StandinProcess,
+    intake_env,
     notifier_env,
     registry_env,
     standin_processes,
@@ -59,6 +61,8 @@ class Stack:
                 service.env.update(notifier_env(s))
             elif service.name == "registry":
                 service.env.update(registry_env())
+            elif service.name == "intake":
+                service.env.update(intake_env())
 
     def up(self, *, with_services: bool = True, with_demo: bool = True) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -73,6 +77,9 @@ class Stack:
             console.print(f"  kafka: created {len(created)} topics")
         self._step("temporal", self.temporal.start)
         if with_services:
+            made = ensure_secrets(self.settings.secrets_dir)
+            if made:
+                console.print(f"  secrets: made {', '.join(made)} in {self.settings.secrets_dir}")
             for standin in self.standins:
                 self._step(standin.name, standin.start)
             for service in self.services:
@@ -81,16 +88,30 @@ class Stack:
                 self._load_demo()
 
     def _load_demo(self) -> None:
-        """The demo district, once: skipped when the registry already holds its import."""
+        """The demo district, once: skipped when the registry already holds its import; and
+        its own programs in the catalog (a webhook and an answer-link destination), written
+        again each time (an unchanged entry changes nothing)."""
         from slrt_dev.demo import load as demo_load
+        from slrt_dev.demo import programs
         from slrt_dev.demo.settings import DemoSettings
 
-        demo = DemoSettings(data_dir=self.settings.data_dir / "demo")
-        if asyncio.run(demo_load.loaded(self.settings.connections(), demo)):
+        s = self.settings
+        demo = DemoSettings(data_dir=s.data_dir / "demo")
+        statuses = programs.seed(
+            f"http://127.0.0.1:{s.registry_port}",
+            default_issuer(),
+            demo.district,
+            f"http://127.0.0.1:{s.webhook_receiver_port}",
+        )
+        console.print(
+            f"  demo programs: {', '.join(statuses)} "
+            f"({'added' if 201 in statuses.values() else 'in the catalog'})"
+        )
+        if asyncio.run(demo_load.loaded(s.connections(), demo)):
             console.print(f"  demo district {demo.district}: already loaded")
             return
         began = time.monotonic()
-        demo_load.load(demo, env={**os.environ, **self.settings.connection_env()})
+        demo_load.load(demo, env={**os.environ, **s.connection_env()})
         console.print(f"  demo district {demo.district}: loaded ({time.monotonic() - began:.1f}s)")
 
     def down(self) -> None:

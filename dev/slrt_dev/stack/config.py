@@ -50,6 +50,8 @@ class StackSettings(BaseSettings):
     siks_ng_port: int = Field(default=8092, ge=1, le=65535)
     sms_gateway_port: int = Field(default=8093, ge=1, le=65535)
     smtp_sink_port: int = Field(default=8025, ge=1, le=65535)
+    smtp_sink_http_port: int = Field(default=8026, ge=1, le=65535)
+    """The SMTP sink's inspection endpoint (``GET /_received``): what the demo checks."""
     webhook_receiver_port: int = Field(default=8090, ge=1, le=65535)
 
     sla_clock_speed: float = Field(default=40_000.0, ge=1.0, le=1_000_000.0)
@@ -91,6 +93,12 @@ class StackSettings(BaseSettings):
         )
 
     @property
+    def secrets_dir(self) -> Path:
+        """The stack's secrets (``SLRT_SECRETS_DIR``): the answer-link key and the demo
+        district's webhook key, made once by ``slrt-stack up`` (``slrt_dev.stack.secrets``)."""
+        return self.data_dir / "secrets"
+
+    @property
     def dev_issuer_dir(self) -> Path:
         """The local development token issuer's keys (see ``slrt-dev token``)."""
         return self.data_dir / "dev-issuer"
@@ -99,6 +107,7 @@ class StackSettings(BaseSettings):
         """The ``SLRT_*`` variables that point a service at this stack."""
         return {
             "SLRT_AUTH_JWKS_FILE": str(self.dev_issuer_dir / "jwks.json"),
+            "SLRT_SECRETS_DIR": str(self.secrets_dir),
             "SLRT_POSTGRES_DSN": self.postgres_dsn,
             "SLRT_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "SLRT_TEMPORAL_ADDRESS": self.temporal_address,

@@ -8,7 +8,8 @@ from __future__ import annotations
 import sys
 
 from slrt_dev.stack.config import REPO_ROOT, STANDINS, StackSettings
-from slrt_dev.stack.process import ManagedProcess
+from slrt_dev.stack.process import ManagedProcess, port_in_use
+from slrt_dev.stack.secrets import webhook_secret_file
 
 
 class StandinProcess(ManagedProcess):
@@ -17,17 +18,28 @@ class StandinProcess(ManagedProcess):
 
     def __init__(self, name: str, stack: StackSettings) -> None:
         port = stack.standin_port(name)
-        super().__init__(
-            f"standin-{name}", stack.data_dir, {f"SLRT_STACK_{name.upper()}_PORT": port}
-        )
+        ports = {f"SLRT_STACK_{name.upper()}_PORT": port}
+        if name == "smtp_sink":
+            ports["SLRT_STACK_SMTP_SINK_HTTP_PORT"] = stack.smtp_sink_http_port
+        super().__init__(f"standin-{name}", stack.data_dir, ports)
         self.module = name
         self.cwd = REPO_ROOT
         self.env = {"PYTHONUNBUFFERED": "1"}
         self.args: list[str] = {
-            "smtp_sink": ["--folder", str(stack.data_dir / "mail")],
+            "smtp_sink": [
+                "--folder",
+                str(stack.data_dir / "mail"),
+                "--http-port",
+                str(stack.smtp_sink_http_port),
+            ],
             # LAPOR! keeps its reports: the notifier's tracking ids outlive a restart.
             "lapor": ["--state-file", str(stack.data_dir / "standins" / "lapor.json")],
+            # The program manager's system holds the demo program's webhook key.
+            "webhook_receiver": ["--secret-file", str(webhook_secret_file(stack.secrets_dir))],
         }.get(name, [])
+
+    def ready(self) -> bool:
+        return all(port_in_use(port) for port in self.ports.values())
 
     def command(self) -> list[str]:
         return [
@@ -55,6 +67,12 @@ def notifier_env(stack: StackSettings) -> dict[str, str]:
         "SLRT_NOTIFIER_SMTP_HOST": "127.0.0.1",
         "SLRT_NOTIFIER_SMTP_PORT": str(stack.smtp_sink_port),
     }
+
+
+def intake_env() -> dict[str, str]:
+    """The demo checks every ticket on the public tracking API from one client (loopback):
+    the local stack allows it more than a household's 10 a minute."""
+    return {"SLRT_INTAKE_TRACKING_LIMIT_PER_MINUTE": "1000"}
 
 
 def registry_env() -> dict[str, str]:

@@ -4,7 +4,8 @@
 ``{"tracking_id", "status"}``; ``GET /api/v1/reports/{tracking_id}`` gives its status and the
 agency's response (``tanggapan``). Statuses: belum_terverifikasi → terverifikasi →
 didisposisikan → tindak_lanjut → selesai, or ditolak / bukan_kewenangan. A test (or the demo)
-moves a report with ``PUT /_control/reports/{tracking_id}``.
+moves a report with ``PUT /_control/reports/{tracking_id}``; ``GET /_received`` lists every
+report filed (tracking id, the referral it names in ``referensi_eksternal``, status).
 
 With ``--state-file`` the reports survive a restart, as a real LAPOR! keeps them: the local
 stack's notifier remembers tracking ids across ``make down``/``make up``, and a stand-in that
@@ -118,6 +119,18 @@ def create_app(state: LaporState) -> FastAPI:
         state.reports[tracking_id].update(status=change.status, tanggapan=change.tanggapan)
         state.save()
         return {"tracking_id": tracking_id, "status": change.status}
+
+    @app.get("/_received")
+    async def received() -> list[dict[str, Any]]:
+        return [
+            {
+                "tracking_id": tracking_id,
+                "referensi_eksternal": found["report"].get("referensi_eksternal"),
+                "status": found["status"],
+                "tanggapan": found["tanggapan"],
+            }
+            for tracking_id, found in state.reports.items()
+        ]
 
     return app
 

@@ -2,7 +2,10 @@
 
 In tests, :class:`SmtpSink` runs in-process on a free loopback port and ``messages`` holds the
 parsed emails; ``python -m slrt_dev.standins.smtp_sink --port 8025 --folder .slrt/mail``
-writes each as an ``.eml`` file for the local demo.
+writes each as an ``.eml`` file for the local demo. With ``--http-port`` it also answers
+``GET /_received`` there: every email it kept (to, from, subject, the sender's
+``X-SLRT-Message-Id``, the plain-text body), so the demo can check what arrived and open the
+links program managers were sent.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import uvicorn
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from fastapi import FastAPI
 
 from slrt_dev.standins.server import LOOPBACK, free_port
 
@@ -57,17 +62,45 @@ class SmtpSink:
         self._controller.stop()
 
 
+def as_received(message: EmailMessage) -> dict[str, Any]:
+    """What the inspection endpoint shows of one email."""
+    body = message.get_body(preferencelist=("plain",))
+    return {
+        "to": str(message["To"] or ""),
+        "from": str(message["From"] or ""),
+        "subject": str(message["Subject"] or ""),
+        "message_id": str(message["X-SLRT-Message-Id"] or ""),
+        "text": body.get_content() if isinstance(body, EmailMessage) else "",
+    }
+
+
+def inspection_app(sink: SmtpSink) -> FastAPI:
+    app = FastAPI(title="Stand-in: SMTP sink, what it received")
+
+    @app.get("/_received")
+    async def received() -> list[dict[str, Any]]:
+        return [as_received(m) for m in list(sink.messages)]
+
+    return app
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m slrt_dev.standins.smtp_sink")
     parser.add_argument("--port", type=int, default=8025)
     parser.add_argument("--folder", type=Path, default=Path(".slrt/mail"))
+    parser.add_argument("--http-port", type=int, help="serve GET /_received on this port")
     args = parser.parse_args()
     sink = SmtpSink(args.port, args.folder)
     sink.start()
     print(f"SMTP sink (stand-in) on {LOOPBACK}:{sink.port}, writing to {args.folder}")
     try:
-        threading.Event().wait()
+        if args.http_port:
+            uvicorn.run(inspection_app(sink), host=LOOPBACK, port=args.http_port)
+        else:
+            threading.Event().wait()
     except KeyboardInterrupt:
+        pass
+    finally:
         sink.stop()
 
 

@@ -8,26 +8,37 @@ With ``answer`` set it also answers each referral on the payload's callback URL,
 way, as ``{"decision", "note", "expected_date"}``, and forwards the W3C trace context
 (``traceparent``, ``tracestate``) the delivery came with, as a traced system would: the answer
 then continues the complaint's trace. Real systems may not; intake works either way.
+
+``POST /_control/referrals/{referral_id}/answer`` with ``{"decision", "note", "expected_date"}``
+makes the program's system answer one referral it received (verified) now, signed, on that
+referral's callback URL, and returns intake's status code and body: the demo's program manager
+answers this way. ``GET /_received`` lists the deliveries (webhook id, verified, referral id,
+payload), ``GET /_answers`` the answers sent. The keys are ``whsec_`` keys separated by spaces,
+from ``--secret-file`` (the local stack's secret file) or ``STANDIN_WEBHOOK_SECRET``.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-from fastapi import FastAPI, Request, Response
+import uvicorn
+from fastapi import FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel
 
-from slrt_dev.standins.server import main
+from slrt_dev.standins.server import LOOPBACK
 
 Mode = Literal["ok", "fail", "slow", "throttle", "gone", "down"]
 TOLERANCE_SECONDS = 300
@@ -39,6 +50,12 @@ class Control(BaseModel):
     delay: float = 0.0
     retry_after: int = 1
     answer: Literal["accepted", "rejected", "under_review", "not_responsible"] | None = None
+
+
+class Answer(BaseModel):
+    decision: Literal["accepted", "rejected", "under_review", "not_responsible"]
+    note: str | None = None
+    expected_date: date | None = None
 
 
 @dataclass
@@ -104,14 +121,10 @@ def signed_headers(secret: str, body: bytes) -> dict[str, str]:
 def create_app(state: ReceiverState) -> FastAPI:
     app = FastAPI(title="Stand-in: program manager's webhook receiver")
 
-    async def answer(payload: dict[str, Any], decision: str, trace_headers: dict[str, str]) -> None:
-        body = json.dumps(
-            {
-                "decision": decision,
-                "note": "stand-in answer",
-                "expected_date": date.today().isoformat() if decision == "under_review" else None,
-            }
-        ).encode()
+    async def send_answer(
+        payload: dict[str, Any], given: Answer, trace_headers: dict[str, str]
+    ) -> httpx.Response:
+        body = given.model_dump_json().encode()
         async with httpx.AsyncClient(timeout=10) as client:
             response = await client.post(
                 payload["answer"]["callback_url"],
@@ -119,8 +132,20 @@ def create_app(state: ReceiverState) -> FastAPI:
                 headers={**signed_headers(state.secrets[0], body), **trace_headers},
             )
         state.answers_sent.append(
-            {"referral_id": payload["referral_id"], "status": response.status_code}
+            {
+                "referral_id": payload["referral_id"],
+                "decision": given.decision,
+                "status": response.status_code,
+            }
         )
+        return response
+
+    async def answer(payload: dict[str, Any], decision: str, trace_headers: dict[str, str]) -> None:
+        expected = date.today() if decision == "under_review" else None
+        given = Answer.model_validate(
+            {"decision": decision, "note": "stand-in answer", "expected_date": expected}
+        )
+        await send_answer(payload, given, trace_headers)
 
     @app.post("/webhooks/referrals")
     async def receive(request: Request) -> Response:
@@ -170,20 +195,62 @@ def create_app(state: ReceiverState) -> FastAPI:
         state.control = control
         return control
 
+    @app.post("/_control/referrals/{referral_id}/answer")
+    async def answer_now(referral_id: str, given: Answer) -> dict[str, Any]:
+        """The program's system answers a referral it received, as its staff decided."""
+        delivered = [r for r in state.received if r.verified and _referral_of(r) == referral_id]
+        if not delivered:
+            raise HTTPException(404, "no verified delivery of this referral arrived")
+        response = await send_answer(delivered[-1].payload, given, delivered[-1].trace_headers)
+        try:
+            answered: Any = response.json()
+        except ValueError:
+            answered = response.text
+        return {"status": response.status_code, "body": answered}
+
     @app.get("/_received")
     async def received() -> list[dict[str, Any]]:
         return [
-            {"webhook_id": r.webhook_id, "verified": r.verified, "payload": r.payload}
+            {
+                "webhook_id": r.webhook_id,
+                "verified": r.verified,
+                "referral_id": _referral_of(r),
+                "payload": r.payload,
+            }
             for r in state.received
         ]
+
+    @app.get("/_answers")
+    async def answers() -> list[dict[str, Any]]:
+        return state.answers_sent
 
     return app
 
 
-if __name__ == "__main__":
-    import os
+def _referral_of(received: Received) -> str | None:
+    try:
+        payload = received.payload
+    except ValueError:
+        return None
+    found = payload.get("referral_id") if isinstance(payload, dict) else None
+    return str(found) if found else None
 
-    secret = os.environ.get(
-        "STANDIN_WEBHOOK_SECRET", "whsec_" + base64.b64encode(b"demo" * 8).decode()
+
+def run() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m slrt_dev.standins.webhook_receiver", description=__doc__
     )
-    main("webhook_receiver", create_app(ReceiverState([secret])), 8090)
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--secret-file", type=Path, help="the whsec_ keys (space-separated)")
+    args = parser.parse_args()
+    if args.secret_file:
+        keys = args.secret_file.read_text().split()
+    else:
+        keys = os.environ.get(
+            "STANDIN_WEBHOOK_SECRET", "whsec_" + base64.b64encode(b"demo" * 8).decode()
+        ).split()
+    uvicorn.run(create_app(ReceiverState(keys)), host=LOOPBACK, port=args.port)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,400 @@
+"""The demo as the oracle: after the week, every outward effect is checked against what each
+complaint's path must have produced, and a complaint whose effects differ is not as expected.
+
+- **messages** — the SMS gateway stand-in received exactly the path's household messages for
+  the complainant's number (``Path.messages``, by template: the notifier's delivery record of
+  each SMS names it), each in Bahasa Indonesia, plain GSM-7 ASCII, at most 160 characters,
+  with the complaint's ticket; an anonymous complaint pushes nothing; no household email (the
+  demo's complainants give none) reaches the SMTP sink;
+- **answers** — each referral went where its program's channel takes it (``Path.referrals``):
+  one report in LAPOR! (in the status the agency left it), one verified delivery at the
+  program's system (webhook receiver) answered on the signed callback, or one answer-link
+  email at the SMTP sink whose link was used once; the program managers' answers on the
+  complaint's timeline are exactly the path's;
+- **tracking** — the public tracking API shows the ticket's final step and outcome;
+- **dashboard** — what the dashboard's CSV tables (``/dashboard/{table}.csv``: places,
+  category, program, channel, funnel, agencies) gained during the play equals what the demo
+  played: complaints, open and closed; by category, program, channel; the steps each complaint
+  reached; referrals, answered, no response, accepted, rejected per destination. A figure that
+  differs flags every complaint counted in it.
+
+Effects arrive asynchronously (the notifier sends, the dashboard folds), so the checks are
+repeated until all agree or ``DemoSettings.effects_wait_seconds`` have passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+
+from services.dashboard.domain.facts import FUNNEL
+from services.dashboard.domain.view import label
+from slrt_dev.demo.paths import Referral, Via
+from slrt_dev.demo.played import Played
+from slrt_dev.demo.settings import DemoSettings
+from slrt_dev.issuer import DevIssuer
+
+SMS_MAX = 160
+INDONESIAN = re.compile(
+    r"\b(anda|pengaduan|keluhan|tiket|nomor|dan|yang|untuk|telah|sudah|akan|dengan|dari|di)\b",
+    re.IGNORECASE,
+)
+"""Common Bahasa Indonesia words: a message with none of them is not in Bahasa Indonesia."""
+LAPOR_STATUS = {
+    "accepted": "selesai",
+    "rejected": "ditolak",
+    "under_review": "tindak_lanjut",
+    "not_responsible": "bukan_kewenangan",
+}
+DELIVERY_CHANNEL = {Via.LAPOR: "lapor", Via.WEBHOOK: "webhook", Via.ANSWER_LINK: "email"}
+ANSWER_VIA = {Via.WEBHOOK: "callback", Via.ANSWER_LINK: "answer_link"}
+"""How intake records the answers that come to it (LAPOR!'s come through the notifier)."""
+
+TABLES = ("places", "category", "program", "channel", "funnel", "agencies")
+Figures = dict[tuple[str, str, str], int]
+"""(table, row, column) → value, from the dashboard's CSV files (English labels)."""
+TOTAL = "(all places)"
+
+
+class Oracle:
+    def __init__(
+        self,
+        settings: DemoSettings,
+        issuer: DevIssuer,
+        http: httpx.AsyncClient,
+        conn: asyncpg.Connection,
+    ) -> None:
+        self._s = settings
+        self._issuer = issuer
+        self._http = http
+        self._conn = conn
+
+    def _auth(self, area: str | None = None) -> dict[str, str]:
+        area = self._s.district if area is None else area
+        token = self._issuer.token(f"demo-oracle-{area or 'national'}", ["manager"], area)
+        return {"Authorization": f"Bearer {token}"}
+
+    # --- the dashboard -------------------------------------------------------------------------
+
+    async def figures(self) -> Figures:
+        """Every figure of the district's dashboard tables now."""
+        found: Figures = {}
+        for table in TABLES:
+            response = await self._http.get(
+                f"{self._s.dashboard_url}/dashboard/{table}.csv",
+                params={"area": self._s.district, "lang": "en"},
+                headers=self._auth(),
+            )
+            response.raise_for_status()
+            rows = list(csv.reader(io.StringIO(response.text)))
+            header, body = rows[0], rows[1:]
+            for row in body:
+                for column, value in zip(header[1:], row[1:], strict=True):
+                    if re.fullmatch(r"-?\d+", value):
+                        name = TOTAL if table == "places" else row[0]
+                        key = (table, name, column)
+                        found[key] = found.get(key, 0) + int(value)
+        return found
+
+    # --- one round of checks -------------------------------------------------------------------
+
+    async def check(self, played: list[Played], before: Figures) -> list[str]:
+        """Check every submitted complaint's effects until all agree or the wait is over;
+        returns the dashboard figures that differ (each also flagged on its complaints)."""
+        submitted = [p for p in played if p.complaint_id]
+        deadline = asyncio.get_running_loop().time() + self._s.effects_wait_seconds
+        while True:
+            figures_wrong = await self._round(submitted, before)
+            settled = not figures_wrong and not any(any(p.wrong.values()) for p in submitted)
+            if settled or asyncio.get_running_loop().time() > deadline:
+                return figures_wrong
+            await asyncio.sleep(1.0)
+
+    async def _round(self, played: list[Played], before: Figures) -> list[str]:
+        sms = await self._json(f"{self._s.sms_gateway_url}/_received")
+        mail = await self._json(f"{self._s.smtp_sink_url}/_received")
+        lapor = await self._json(f"{self._s.lapor_url}/_received")
+        webhooks = await self._json(f"{self._s.webhook_receiver_url}/_received")
+        outside = Outside(sms, mail, lapor, webhooks)
+        for p in played:
+            p.wrong, p.seen = {}, {}
+            try:
+                deliveries = await self._deliveries(p)
+                messages(p, deliveries, outside)
+                answers(p, deliveries, outside, await self._answers(p), await self._timeline(p))
+                await self._tracking(p)
+            except httpx.HTTPError as exc:
+                p.flag("answers", f"could not check: {type(exc).__name__} {exc}")
+        now = await self.figures()
+        return dashboard(played, before, now)
+
+    async def _json(self, url: str) -> Any:
+        response = await self._http.get(url)
+        response.raise_for_status()
+        return response.json()
+
+    async def _deliveries(self, p: Played) -> list[dict[str, Any]]:
+        response = await self._http.get(
+            f"{self._s.notifier_url}/v1/deliveries",
+            params={"complaint_id": p.complaint_id},
+            # The workflow records staff and household messages without a place, which only
+            # national staff may read; the district's own view would miss them.
+            headers=self._auth(area=""),
+        )
+        if response.status_code == 404:
+            return []
+        response.raise_for_status()
+        items: list[dict[str, Any]] = response.json()["items"]
+        return sorted(items, key=lambda d: d["created_at"])
+
+    async def _answers(self, p: Played) -> list[asyncpg.Record]:
+        """The answers intake recorded for the complaint's referrals (callback, answer link)."""
+        rows: list[asyncpg.Record] = await self._conn.fetch(
+            "SELECT referral_id::text AS referral_id, decision, via FROM intake.referral_answers "
+            "WHERE complaint_id = $1 ORDER BY answered_at",
+            p.complaint_id,
+        )
+        return rows
+
+    async def _timeline(self, p: Played) -> list[dict[str, Any]]:
+        response = await self._http.get(
+            f"{self._s.intake_url}/v1/complaints/{p.complaint_id}", headers=self._auth()
+        )
+        response.raise_for_status()
+        timeline: list[dict[str, Any]] = response.json().get("timeline") or []
+        return timeline
+
+    async def _tracking(self, p: Played) -> None:
+        response = await self._http.post(
+            f"{self._s.intake_url}/v1/tracking",
+            json={"ticket_number": p.ticket, "verifier": p.tracking_code},
+        )
+        if response.status_code != 200:
+            p.flag("tracking", f"tracking answered {response.status_code}")
+            return
+        shown = response.json()
+        p.seen["tracking"] = f"{shown['current_step']} ({shown['outcome'] or '-'})"
+        if shown["current_step"] != p.path.end_step or shown["outcome"] != p.path.end_outcome:
+            p.flag(
+                "tracking",
+                f"tracking shows {shown['current_step']} ({shown['outcome']}), "
+                f"expected {p.path.end_step} ({p.path.end_outcome})",
+            )
+
+
+@dataclass(frozen=True)
+class Outside:
+    """What the stand-ins of the outside world received (their ``/_received`` lists)."""
+
+    sms: list[dict[str, Any]] = field(default_factory=list)
+    mail: list[dict[str, Any]] = field(default_factory=list)
+    lapor: list[dict[str, Any]] = field(default_factory=list)
+    webhooks: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _short(templates: Iterable[str]) -> str:
+    return ", ".join(t.removeprefix("household_") for t in templates) or "none"
+
+
+def messages(p: Played, deliveries: list[dict[str, Any]], outside: Outside) -> None:
+    """The household's SMS (and emails) against ``p.path.messages``."""
+    household = {d["request_id"]: d for d in deliveries if d["kind"] == "household_message"}
+    expected = Counter(m.value for m in p.path.messages)
+    if p.phone is None:
+        got: Counter[str] = Counter(d["template"] for d in household.values())
+        p.seen["messages"] = "none (anonymous)" if not got else _short(got.elements())
+        if got:
+            p.flag("messages", f"anonymous, yet household messages pushed: {_short(got)}")
+        return
+    texts = [m for m in outside.sms if m["to"] == p.phone]
+    got = Counter(
+        household[m["reference"]]["template"] if m["reference"] in household else "unrecorded"
+        for m in texts
+    )
+    p.seen["messages"] = _short(sorted(got.elements()))
+    if got != expected:
+        missing, extra = expected - got, got - expected
+        parts = []
+        if missing:
+            parts.append(f"missing {_short(missing.elements())}")
+        if extra:
+            parts.append(f"unexpected {_short(extra.elements())}")
+        p.flag("messages", "SMS " + "; ".join(parts))
+    for m in texts:
+        name = (
+            household.get(m["reference"], {})
+            .get("template", "unrecorded")
+            .removeprefix("household_")
+        )
+        text: str = m["text"]
+        if not p.ticket or p.ticket not in text:
+            p.flag("messages", f"{name}: no ticket {p.ticket}")
+        if len(text) > SMS_MAX or not text.isascii():
+            p.flag("messages", f"{name}: not ≤{SMS_MAX} ASCII characters")
+        if not INDONESIAN.search(text):
+            p.flag("messages", f"{name}: not in Bahasa Indonesia")
+    emailed = [m for m in outside.mail if m["message_id"] in household]
+    if emailed:  # the demo's complainants give no email address
+        p.flag("messages", f"{len(emailed)} household email(s) without an address given")
+
+
+def answers(
+    p: Played,
+    deliveries: list[dict[str, Any]],
+    outside: Outside,
+    recorded: list[Any],
+    timeline: list[dict[str, Any]],
+) -> None:
+    """Each referral where its channel takes it, once, and the program managers' answers."""
+    referrals: dict[str, list[dict[str, Any]]] = {}
+    for d in deliveries:
+        if d["kind"] in ("referral", "answer_link") and d["referral_id"]:
+            referrals.setdefault(d["referral_id"], []).append(d)
+    p.referral_ids = list(referrals)
+    expected = p.path.referrals
+    if len(referrals) != len(expected):
+        p.flag("answers", f"{len(referrals)} referral(s) sent, expected {len(expected)}")
+    seen = []
+    for (referral_id, sent), wanted in zip(referrals.items(), expected, strict=False):
+        seen.append(_one_referral(p, referral_id, sent, wanted, outside, recorded))
+    given = [
+        e["decision_code"]
+        for e in timeline
+        if e.get("actor_role") == "program_manager" and e.get("decision_code")
+    ]
+    wanted_answers = [a for r in expected for a in r.answers]
+    if given != wanted_answers:
+        p.flag("answers", f"answers on the timeline {given}, expected {wanted_answers}")
+    p.seen["answers"] = "; ".join(seen) or "no referral"
+
+
+def _one_referral(
+    p: Played,
+    referral_id: str,
+    sent: list[dict[str, Any]],
+    wanted: Referral,
+    outside: Outside,
+    recorded: list[Any],
+) -> str:
+    channel = DELIVERY_CHANNEL[wanted.via]
+    delivered = [d for d in sent if d["channel"] == channel and d["status"] == "delivered"]
+    if not delivered:
+        states = ", ".join(f"{d['channel']}:{d['status']}" for d in sent)
+        p.flag("answers", f"{wanted.program} not delivered by {channel} ({states})")
+        return f"{wanted.program}: not delivered"
+    answer = wanted.decision or "no answer"
+    if wanted.via is Via.LAPOR:
+        reports = [r for r in outside.lapor if r["referensi_eksternal"] == referral_id]
+        if len(reports) != 1:
+            p.flag("answers", f"{wanted.program}: {len(reports)} LAPOR! reports, expected 1")
+        elif wanted.decision and reports[0]["status"] != LAPOR_STATUS[wanted.decision]:
+            p.flag("answers", f"{wanted.program}: LAPOR! report is {reports[0]['status']}")
+        return f"{wanted.program} LAPOR! ×{len(reports)} → {answer}"
+    if wanted.via is Via.WEBHOOK:
+        ids = {w["webhook_id"] for w in outside.webhooks if w["referral_id"] == referral_id}
+        verified = {
+            w["webhook_id"]
+            for w in outside.webhooks
+            if w["referral_id"] == referral_id and w["verified"]
+        }
+        if len(verified) != 1 or ids != verified:
+            p.flag(
+                "answers",
+                f"{wanted.program}: {len(verified)} verified of {len(ids)} webhook(s), expected 1",
+            )
+        used = "webhook"
+    else:
+        mails = [m for m in outside.mail if m["message_id"] in {d["request_id"] for d in sent}]
+        if len(mails) != 1:
+            p.flag("answers", f"{wanted.program}: {len(mails)} answer-link emails, expected 1")
+        used = "link"
+    by_intake = [r["decision"] for r in recorded if r["referral_id"] == referral_id]
+    via = {r["via"] for r in recorded if r["referral_id"] == referral_id}
+    if by_intake != list(wanted.answers) or (by_intake and via != {ANSWER_VIA[wanted.via]}):
+        p.flag(
+            "answers",
+            f"{wanted.program}: intake recorded {by_intake} via {sorted(via)}, "
+            f"expected {list(wanted.answers)} via {ANSWER_VIA[wanted.via]} (each used once)",
+        )
+    return f"{wanted.program} {used} ×{len(by_intake)} → {answer}"
+
+
+# --- the dashboard ------------------------------------------------------------------------------
+
+
+def contributions(p: Played) -> Counter[tuple[str, str, str]]:
+    """The dashboard figures (table, row, column — English labels) one complaint counts in."""
+    path = p.path
+    counts: Counter[tuple[str, str, str]] = Counter()
+    closed = path.end_step in ("closed", "withdrawn")
+    counts[("places", TOTAL, "Complaints")] += 1
+    counts[("places", TOTAL, "Closed" if closed else "Open")] += 1
+    for table, key in (
+        ("category", path.category),
+        ("program", path.final_program or "-"),
+        ("channel", path.channel),
+    ):
+        counts[(table, label(key, "en"), "Complaints")] += 1
+        if not closed:
+            counts[(table, label(key, "en"), "Open")] += 1
+    reached = {"received"} | {e["to_step"] for e in p.timeline}
+    for step in FUNNEL:
+        if step.value in reached:
+            counts[("funnel", label(step.value, "en"), "Complaints")] += 1
+    for referral in path.referrals:
+        row = referral.program
+        counts[("agencies", row, "Referrals")] += 1
+        if referral.answers:
+            counts[("agencies", row, "Answered")] += 1
+        if referral.expired:
+            counts[("agencies", row, "No response")] += 1
+        if referral.decision == "accepted":
+            counts[("agencies", row, "Accepted")] += 1
+        if referral.decision == "rejected":
+            counts[("agencies", row, "Rejected")] += 1
+    return counts
+
+
+CHECKED_COLUMNS = {
+    "Complaints",
+    "Open",
+    "Closed",
+    "Referrals",
+    "Answered",
+    "No response",
+    "Accepted",
+    "Rejected",
+}
+
+
+def dashboard(played: list[Played], before: Figures, now: Figures) -> list[str]:
+    """Compare what the dashboard gained with what was played; flag the complaints counted in
+    each figure that differs. Returns the differing figures."""
+    expected: Counter[tuple[str, str, str]] = Counter()
+    counted_in: dict[tuple[str, str, str], list[Played]] = {}
+    for p in played:
+        for key, n in contributions(p).items():
+            expected[key] += n
+            counted_in.setdefault(key, []).append(p)
+    keys = {k for k in (*before, *now) if k[2] in CHECKED_COLUMNS} | set(expected)
+    wrong = []
+    for key in sorted(keys):
+        gained = now.get(key, 0) - before.get(key, 0)
+        if gained != expected.get(key, 0):
+            table, row, column = key
+            text = f"{table} {row} {column}: dashboard +{gained}, played {expected.get(key, 0)}"
+            wrong.append(text)
+            for p in counted_in.get(key, []):
+                p.flag("dashboard", text)
+    for p in played:
+        p.seen["dashboard"] = "agrees" if not p.wrong.get("dashboard") else "differs"
+    return wrong
