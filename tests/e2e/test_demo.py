@@ -15,7 +15,9 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import asyncpg
+import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from slrt.contracts.topics import Topic
 from slrt.settings import ConnectionSettings
@@ -38,23 +40,28 @@ DASHBOARD_GROUP = "dashboard-demo"
 async def _dashboard_starts_at_the_end(bootstrap: str) -> None:
     """The test's dashboard counts this week only: its consumer group starts at the lifecycle
     topic's current end (earlier tests of the session publish there too)."""
+    topic = Topic.COMPLAINT_LIFECYCLE.value
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+    assert partitions
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=DASHBOARD_GROUP, enable_auto_commit=False
     )
     await consumer.start()
     try:
-        topic = Topic.COMPLAINT_LIFECYCLE.value
-        assert topic in await consumer.topics()  # also fetches the topic's partitions
-        partitions = [
-            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        assert partitions
+        consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         await consumer.commit(dict(ends))
     finally:
         await consumer.stop()
 
 
+@pytest.mark.timeout(600)  # the district, five services, the week (a referral expiring: ~80 s)
 async def test_the_week_at_a_small_district_ends_every_path_where_it_should_with_its_effects(
     e2e_topics: None, connections: ConnectionSettings, log_dir: Path, tmp_path: Path
 ) -> None:

@@ -1,11 +1,30 @@
 """The demo's own rules, without the stack: the week covers every path, the totals count each
-complaint exactly once, the timeline shows step changes only."""
+complaint exactly once, the timeline shows step changes only; each path's expected effects
+agree with its moves, and the oracle flags exactly the effects that differ."""
 
 from __future__ import annotations
 
-from slrt_dev.demo.paths import PATHS, week
+from collections import Counter
+from typing import Any
+
+from slrt_dev.demo.effects import (
+    TOTAL,
+    Outside,
+    answers,
+    contributions,
+    dashboard,
+    messages,
+)
+from slrt_dev.demo.paths import PATHS, Message, Via, Who, week
 from slrt_dev.demo.played import Played
 from slrt_dev.demo.report import _steps, totals
+
+LAPOR_ANSWER = {
+    "selesai": "accepted",
+    "ditolak": "rejected",
+    "tindak_lanjut": "under_review",
+    "bukan_kewenangan": "not_responsible",
+}
 
 
 def test_a_week_as_long_as_the_paths_plays_each_path_once_and_longer_weeks_repeat_them() -> None:
@@ -63,3 +82,191 @@ def test_a_path_that_must_pass_a_step_reason_is_not_as_expected_without_it() -> 
         {"from_step": "referred", "to_step": "back_office", "reason": "no_response"}
     )
     assert ended.as_expected
+
+
+# --- the oracle's expectations and checks ------------------------------------------------------
+
+ANSWERING_MOVES = {"lapor": Via.LAPOR, "webhook": Via.WEBHOOK, "answer_link": Via.ANSWER_LINK}
+
+
+def test_each_paths_referrals_are_the_ones_its_moves_make_and_answer() -> None:
+    for path in PATHS:
+        made: list[tuple[str, list[str], Via | None]] = []
+        for move in path.moves:
+            if move.body.get("kind") == "refer":
+                made.append((move.body["destination_program"], [], None))
+            elif move.action in ANSWERING_MOVES:
+                program, answers, _ = made[-1]
+                decision = move.body.get("decision") or LAPOR_ANSWER[move.body["status"]]
+                made[-1] = (program, [*answers, decision], ANSWERING_MOVES[move.action])
+        declared = [(r.program, list(r.answers)) for r in path.referrals]
+        assert [(program, answers) for program, answers, _ in made] == declared, path.key
+        for (_, _, via), referral in zip(made, path.referrals, strict=True):
+            assert via in (None, referral.via), path.key
+            if referral.expired:  # nobody answers: the expiry comes on the SLA clock
+                assert any(m.after_sla for m in path.moves), path.key
+
+
+def test_the_week_shows_all_three_ways_a_destination_answers_and_asks_the_household() -> None:
+    vias = {r.via for path in PATHS for r in path.referrals if r.answers}
+    assert vias == {Via.LAPOR, Via.WEBHOOK, Via.ANSWER_LINK}
+    asking = [p for p in PATHS if Message.INFORMATION_NEEDED in p.messages]
+    assert [m.body.get("kind") for m in asking[0].moves].count("request_information") == 1
+
+
+def test_every_named_complainant_is_registered_and_told_the_outcome_anonymous_none() -> None:
+    for path in PATHS:
+        if path.who is Who.ANONYMOUS:
+            assert path.messages == (), path.key
+            continue
+        assert Counter(path.messages)[Message.REGISTERED] == 1, path.key
+        assert Counter(path.messages)[Message.OUTCOME] == 1, path.key
+        # Satisfied households and non-reopenable outcomes end at once: no final message.
+        assert Message.FINAL not in path.messages, path.key
+
+
+def _played(key: str) -> Played:
+    (path,) = [p for p in PATHS if p.key == key]
+    played = Played(path, "c1", "3204-26-000001", path.end_step, path.end_outcome)
+    played.phone = None if path.who is Who.ANONYMOUS else "+62812000010001"
+    return played
+
+
+def _sms(reference: str, text: str, to: str = "+62812000010001") -> dict[str, Any]:
+    return {"to": to, "text": text, "reference": reference}
+
+
+def _delivery(request_id: str, template: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "request_id": request_id,
+        "kind": "household_message",
+        "template": template,
+        "referral_id": None,
+        "channel": "sms",
+        "status": "delivered",
+        **fields,
+    }
+
+
+def test_messages_are_as_expected_only_when_exactly_the_paths_templates_arrive_right() -> None:
+    played = _played("accepted")
+    ok = "Pengaduan Anda nomor 3204-26-000001 telah diterima."
+    deliveries = [
+        _delivery("r1", "household_registered"),
+        _delivery("r2", "household_outcome"),
+    ]
+    outside = Outside(sms=[_sms("r1", ok), _sms("r2", ok), _sms("x", ok, to="+62899")])
+    messages(played, deliveries, outside)
+    assert played.wrong == {}
+    assert played.seen["messages"] == "outcome, registered"
+
+    missing = _played("accepted")
+    messages(missing, deliveries, Outside(sms=[_sms("r1", ok)]))
+    assert missing.wrong["messages"] == ["SMS missing outcome"]
+
+    wrong = _played("accepted")
+    english = "Your complaint 3204-26-000001 was received."
+    bad = Outside(sms=[_sms("r1", english), _sms("r2", "Pengaduan Anda " + "x" * 160)])
+    messages(wrong, deliveries, bad)
+    assert wrong.wrong["messages"] == [
+        "registered: not in Bahasa Indonesia",
+        "outcome: no ticket 3204-26-000001",
+        "outcome: not ≤160 ASCII characters",
+    ]
+
+
+def test_an_anonymous_complaint_must_push_no_household_message() -> None:
+    played = _played("anonymous")
+    messages(played, [], Outside())
+    assert played.wrong == {}
+    pushed = _played("anonymous")
+    messages(pushed, [_delivery("r1", "household_registered", status="failed")], Outside())
+    assert pushed.wrong["messages"] == ["anonymous, yet household messages pushed: registered"]
+
+
+def _referral_delivery(referral_id: str, channel: str, request_id: str = "q1") -> dict[str, Any]:
+    return {
+        "request_id": request_id,
+        "kind": "referral",
+        "template": "referral",
+        "referral_id": referral_id,
+        "channel": channel,
+        "status": "delivered",
+    }
+
+
+def _answers_on_timeline(*decisions: str) -> list[dict[str, Any]]:
+    return [{"actor_role": "program_manager", "decision_code": d} for d in decisions]
+
+
+def test_a_lapor_referral_needs_one_report_in_the_status_the_agency_left_it() -> None:
+    played = _played("accepted")
+    lapor = [{"referensi_eksternal": "ref1", "status": "selesai"}]
+    sent = [_referral_delivery("ref1", "lapor")]
+    answers(played, sent, Outside(lapor=lapor), [], _answers_on_timeline("accepted"))
+    assert played.wrong == {}
+    twice = _played("accepted")
+    answers(twice, sent, Outside(lapor=lapor * 2), [], _answers_on_timeline("accepted"))
+    assert twice.wrong["answers"] == ["BPNT: 2 LAPOR! reports, expected 1"]
+
+
+def test_a_webhook_referral_needs_one_verified_delivery_and_one_answer_on_the_callback() -> None:
+    played = _played("webhook")
+    sent = [_referral_delivery("ref1", "webhook")]
+    received = [{"webhook_id": "w1", "referral_id": "ref1", "verified": True}] * 2  # a retry
+    recorded = [{"referral_id": "ref1", "decision": "accepted", "via": "callback"}]
+    timeline = _answers_on_timeline("accepted")
+    answers(played, sent, Outside(webhooks=received), recorded, timeline)
+    assert played.wrong == {}
+    unanswered = _played("webhook")
+    answers(unanswered, sent, Outside(webhooks=received), [], [])
+    assert len(unanswered.wrong["answers"]) == 2
+
+
+def test_an_answer_link_must_be_emailed_once_and_used_once() -> None:
+    played = _played("answer_link")
+    sent = [_referral_delivery("ref1", "email", request_id="q7")]
+    mail = [{"message_id": "q7", "text": "…"}]
+    once = [{"referral_id": "ref1", "decision": "rejected", "via": "answer_link"}]
+    timeline = _answers_on_timeline("rejected")
+    answers(played, sent, Outside(mail=mail), once, timeline)
+    assert played.wrong == {}
+    reused = _played("answer_link")
+    answers(reused, sent, Outside(mail=mail), once * 2, timeline)
+    assert reused.wrong["answers"][0].startswith("RUTILAHU: intake recorded")
+
+
+def test_the_dashboard_must_gain_what_was_played_and_a_difference_flags_its_complaints() -> None:
+    played = _played("rerouted")
+    played.timeline = [{"to_step": s} for s in ("registered", "back_office", "referred", "closed")]
+    other = _played("information")
+    gained = contributions(played) + contributions(other)
+    assert gained[("agencies", "BPNT", "Answered")] == 1
+    assert gained[("agencies", "BPNT", "Accepted")] == 0
+    assert gained[("agencies", "PIS_PBI", "Accepted")] == 1
+    assert gained[("places", TOTAL, "Closed")] == 2
+    assert gained[("funnel", "Referred", "Complaints")] == 1
+    assert gained[("program", "No program", "Complaints")] == 1
+    before = {("agencies", "PIS_PBI", "Accepted"): 4}
+    now = {k: v + before.get(k, 0) for k, v in gained.items()}
+    assert dashboard([played, other], before, now) == []
+    assert played.seen["dashboard"] == "agrees"
+    now[("agencies", "PIS_PBI", "Accepted")] -= 1
+    assert dashboard([played, other], before, now) == [
+        "agencies PIS_PBI Accepted: dashboard +0, played 1"
+    ]
+    assert played.wrong["dashboard"]
+    assert not other.wrong.get("dashboard")
+
+
+def test_a_complaint_that_ended_well_but_whose_effects_differ_is_not_as_expected() -> None:
+    played = _played("back_office")
+    assert played.as_expected
+    played.flag("messages", "SMS missing outcome")
+    assert played.ended_as_expected
+    assert not played.as_expected
+    counts = totals([played])
+    assert counts["reached its path's end"] == 1
+    assert counts["messages as expected"] == 0
+    assert counts["answers as expected"] == 1
+    assert counts["as expected"] == 0

@@ -94,6 +94,8 @@ class Oracle:
                 params={"area": self._s.district, "lang": "en"},
                 headers=self._auth(),
             )
+            if response.status_code == 404:  # not shown yet: no place has a complaint
+                continue
             response.raise_for_status()
             rows = list(csv.reader(io.StringIO(response.text)))
             header, body = rows[0], rows[1:]

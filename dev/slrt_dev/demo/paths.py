@@ -136,7 +136,14 @@ def _refer(program: str, reason: str | None = None) -> Move:
     return Move("back_office", "back-office-action", "back_office", body)
 
 
-APPROVE = Move("manager_approval", "manager-decision", "manager", {"decision": "approve"})
+APPROVE = Move(
+    "manager_approval",
+    "manager-decision",
+    "manager",
+    {"decision": "approve", "note": "Disetujui untuk dirujuk sesuai SOP program"},
+)
+"""The manager approves with a note; the demo's manager is a different user from the back
+office that proposed (``demo-manager-<area>`` vs ``demo-back_office-<area>``)."""
 TOLD = Move(
     "feedback",
     "feedback",
