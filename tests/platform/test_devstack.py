@@ -11,6 +11,10 @@ import asyncpg
 import psutil
 import pytest
 
+from services.registry.domain.catalog import ProgramSpec
+from slrt import secrets
+from slrt.answer_links import SECRET_REF as ANSWER_LINKS
+from slrt_dev.demo import programs
 from slrt_dev.demo.settings import DemoSettings
 from slrt_dev.stack.cli import Stack
 from slrt_dev.stack.config import REPO_ROOT, STANDINS, StackSettings
@@ -24,6 +28,7 @@ from slrt_dev.stack.process import (
     spawn,
     terminate,
 )
+from slrt_dev.stack.secrets import ensure_secrets
 from tests.support.harness import RealStack, postgres_folder, service_process
 
 
@@ -137,6 +142,45 @@ def test_every_port_of_the_stack_is_a_setting_so_two_stacks_run_side_by_side(
     standins = {s.module: s for s in Stack(second).standins}
     assert set(standins) == set(STANDINS)
     assert all(s.port == second.standin_port(name) for name, s in standins.items())
+
+
+def test_the_stack_makes_its_secrets_once_and_points_services_and_receiver_at_them(
+    tmp_path: Path,
+) -> None:
+    """``make up`` provisions the answer-link key and the demo webhook program's key: every
+    service reads them from the stack's secrets folder, and the program's system (the webhook
+    receiver stand-in) holds the same webhook key."""
+    settings = StackSettings(data_dir=tmp_path / "stack")
+    folder = settings.secrets_dir
+    assert ensure_secrets(folder) == [ANSWER_LINKS, programs.WEBHOOK_SECRET_REF]
+    answer_key = secrets.resolve(ANSWER_LINKS, folder)
+    webhook_keys = secrets.webhook_keys(programs.WEBHOOK_SECRET_REF, folder)
+    assert len(answer_key) >= 32
+    assert len(webhook_keys) == 1
+    assert (folder / ANSWER_LINKS).stat().st_mode & 0o077 == 0
+    assert ensure_secrets(folder) == []  # kept: links already sent stay valid
+    assert secrets.resolve(ANSWER_LINKS, folder) == answer_key
+
+    stack = Stack(settings)
+    assert all(s.env["SLRT_SECRETS_DIR"] == str(folder) for s in stack.services)
+    (receiver,) = [s for s in stack.standins if s.module == "webhook_receiver"]
+    secret_file = Path(receiver.command()[receiver.command().index("--secret-file") + 1])
+    assert secret_file.read_text().split() == webhook_keys
+    (sink,) = [s for s in stack.standins if s.module == "smtp_sink"]
+    assert str(settings.smtp_sink_http_port) in sink.command()
+
+
+def test_the_demo_programs_answer_by_webhook_to_the_receiver_and_by_answer_link() -> None:
+    specs = programs.specs("3204", "http://127.0.0.1:8090", programs.WEBHOOK_SECRET_REF)
+    webhook, link = specs[programs.WEBHOOK_PROGRAM], specs[programs.ANSWER_LINK_PROGRAM]
+    assert webhook["callback_url"] == "http://127.0.0.1:8090/webhooks/referrals"
+    assert webhook["webhook_secret_ref"] == programs.WEBHOOK_SECRET_REF
+    assert "callback_url" not in link
+    assert link["contact_email"] == programs.ANSWER_LINK_EMAIL
+    assert {webhook["area"], link["area"]} == {"3204"}
+    assert "Kabupaten Bandung" in webhook["name"]
+    for spec in specs.values():  # what the registry's catalog API accepts
+        ProgramSpec.model_validate(spec)
 
 
 def test_the_demo_plays_at_the_stack_its_settings_name(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -47,7 +47,7 @@ async def play_week(
     issuer: DevIssuer,
     complaints: int,
     *,
-    concurrency: int = 8,
+    concurrency: int = 14,
     show_progress: bool = True,
 ) -> tuple[list[Played], Counter[str], list[str]]:
     """Play the week, then check its outward effects; returns every complaint played, the
@@ -73,8 +73,9 @@ async def play_week(
                     concurrency=concurrency,
                     on_done=lambda _: bar.advance(task),
                 )
-                bar.update(task, description="checking the outside world")
+                checking = bar.add_task("checking the outside world", total=1)
                 figures_wrong = await oracle.check(played, before)
+                bar.advance(checking)
     finally:
         await conn.close()
     return played, totals(played), figures_wrong
@@ -91,7 +92,12 @@ def main(argv: list[str] | None = None) -> int:
         default=3 * len(PATHS),
         help=f"how many complaints (paths repeat; default {3 * len(PATHS)})",
     )
-    play.add_argument("--concurrency", type=int, default=8)
+    play.add_argument(
+        "--concurrency",
+        type=int,
+        default=14,
+        help="complaints in flight at once (default 14: one per path)",
+    )
     args = parser.parse_args(argv)
     settings = DemoSettings()
     connections = ConnectionSettings()

@@ -77,6 +77,7 @@ class Oracle:
         self._issuer = issuer
         self._http = http
         self._conn = conn
+        self._db = asyncio.Lock()
 
     def _auth(self, area: str | None = None) -> dict[str, str]:
         area = self._s.district if area is None else area
@@ -127,15 +128,22 @@ class Oracle:
         lapor = await self._json(f"{self._s.lapor_url}/_received")
         webhooks = await self._json(f"{self._s.webhook_receiver_url}/_received")
         outside = Outside(sms, mail, lapor, webhooks)
-        for p in played:
-            p.wrong, p.seen = {}, {}
-            try:
-                deliveries = await self._deliveries(p)
-                messages(p, deliveries, outside)
-                answers(p, deliveries, outside, await self._answers(p), await self._timeline(p))
-                await self._tracking(p)
-            except httpx.HTTPError as exc:
-                p.flag("answers", f"could not check: {type(exc).__name__} {exc}")
+        gate = asyncio.Semaphore(8)
+
+        async def one(p: Played) -> None:
+            async with gate:
+                p.wrong, p.seen = {}, {}
+                try:
+                    deliveries = await self._deliveries(p)
+                    timeline = await self._timeline(p)
+                    recorded = await self._answers(p)
+                    messages(p, deliveries, outside)
+                    answers(p, deliveries, outside, recorded, timeline)
+                    await self._tracking(p)
+                except httpx.HTTPError as exc:
+                    p.flag("answers", f"could not check: {type(exc).__name__} {exc}")
+
+        await asyncio.gather(*(one(p) for p in played))
         now = await self.figures()
         return dashboard(played, before, now)
 
@@ -160,6 +168,10 @@ class Oracle:
 
     async def _answers(self, p: Played) -> list[asyncpg.Record]:
         """The answers intake recorded for the complaint's referrals (callback, answer link)."""
+        async with self._db:  # one connection: one query at a time
+            return await self._recorded(p)
+
+    async def _recorded(self, p: Played) -> list[asyncpg.Record]:
         rows: list[asyncpg.Record] = await self._conn.fetch(
             "SELECT referral_id::text AS referral_id, decision, via FROM intake.referral_answers "
             "WHERE complaint_id = $1 ORDER BY answered_at",
@@ -396,7 +408,9 @@ def dashboard(played: list[Played], before: Figures, now: Figures) -> list[str]:
             text = f"{table} {row} {column}: dashboard +{gained}, played {expected.get(key, 0)}"
             wrong.append(text)
             for p in counted_in.get(key, []):
-                p.flag("dashboard", text)
+                if f"{table} {row}" not in p.wrong.get("dashboard", []):
+                    p.flag("dashboard", f"{table} {row}")
     for p in played:
-        p.seen["dashboard"] = "agrees" if not p.wrong.get("dashboard") else "differs"
+        differs = p.wrong.get("dashboard")
+        p.seen["dashboard"] = "agrees" if not differs else "differs: " + ", ".join(differs)
     return wrong

@@ -40,6 +40,9 @@ def _why_not(played: Played) -> str:
     if not played.ended_as_expected and not reasons[0]:
         reasons = [f"ended {played.step} ({played.outcome})"]
     for effect in EFFECTS:
+        if effect == "dashboard" and played.wrong.get(effect):
+            reasons.append("dashboard differs (figures in the totals)")
+            continue
         reasons.extend(f"{effect}: {w}" for w in played.wrong.get(effect, []))
     return "; ".join(r for r in reasons if r)
 
