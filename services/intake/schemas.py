@@ -295,17 +295,44 @@ class HouseholdResponseIn(TrackingIn):
     note: str | None = Field(default=None, max_length=2000)
 
 
+class ReferralAnswerView(BaseModel):
+    """The destination's answer on record."""
+
+    decision: str
+    note: str | None = None
+    expected_date: date | None = None
+    suggested_destination: str | None = None
+    answered_at: datetime | None = None
+
+
 class ReferralOut(BaseModel):
-    """A referral as its program manager sees it (rujukan): what to act on, no identity data."""
+    """A referral (rujukan) as its program manager and the staff of its area see it, before and
+    after its answer: where it went, the manager's approval note, the answer; no identity
+    data."""
 
     referral_id: UUID
     complaint_id: UUID
     ticket_number: str
     program: str
+    """The destination (program code)."""
     place_code: str
     category: str
-    step: str
+    status: str
+    """referred, under_review, accepted, rejected, not_responsible, no_response,
+    delivery_failed, withdrawn or closed."""
+    step: str | None
+    """The complaint's current step."""
+    channel: str | None = None
+    approved_at: datetime
+    approval_note: str | None = None
+    """The manager's note on approving, sent to the destination with the referral."""
+    separation_of_duties: bool | None = None
+    """False when the approval was made with separation of duties turned off."""
+    delivered_at: datetime | None = None
     answer_due: date | None
+    """While the referral waits for an answer: when it is due."""
+    answer: ReferralAnswerView | None = None
+    closed_at: datetime | None = None
     description: str | None = None
     """The complaint's text (single reads only)."""
 

@@ -163,10 +163,6 @@ async def status_by_ticket(conn: Connection, ticket: str) -> asyncpg.Record | No
     )
 
 
-async def status_by_referral(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM complaint_status WHERE referral_id = $1", referral_id)
-
-
 async def timeline(conn: Connection, complaint_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT * FROM complaint_timeline WHERE complaint_id = $1 ORDER BY sequence", complaint_id
@@ -218,29 +214,6 @@ async def list_status(
     return await conn.fetch(sql, *args)
 
 
-async def list_referrals(
-    conn: Connection,
-    *,
-    programs: list[str],
-    steps: list[str],
-    after: tuple[datetime, UUID] | None,
-    limit: int,
-) -> list[asyncpg.Record]:
-    """Referrals to ``programs`` at ``steps``, newest complaint first (keyset pagination)."""
-    args: list[Any] = [programs, steps, limit]
-    keyset = ""
-    if after is not None:
-        args.extend(after)
-        keyset = "AND (submitted_at, complaint_id) < ($4, $5) "
-    return await conn.fetch(
-        "SELECT * FROM complaint_status WHERE referral_id IS NOT NULL "  # noqa: S608
-        "AND referral_destination = ANY($1) AND step = ANY($2) "
-        + keyset
-        + "ORDER BY submitted_at DESC, complaint_id DESC LIMIT $3",
-        *args,
-    )
-
-
 async def description(conn: Connection, complaint_id: UUID) -> str | None:
     found: str | None = await conn.fetchval(
         "SELECT description FROM complaints WHERE id = $1", complaint_id
@@ -278,11 +251,15 @@ async def record_answer(
     decision: str,
     via: str,
     answered_at: datetime,
+    note: str | None = None,
+    expected_date: date | None = None,
+    suggested_destination: str | None = None,
 ) -> asyncpg.Record | None:
     """None when ``answer_id`` was seen before (a replay); else the new row."""
     return await conn.fetchrow(
         "INSERT INTO referral_answers (answer_id, referral_id, complaint_id, decision, via, "
-        "answered_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (answer_id) DO NOTHING "
+        "answered_at, note, expected_date, suggested_destination) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (answer_id) DO NOTHING "
         "RETURNING *",
         answer_id,
         referral_id,
@@ -290,6 +267,9 @@ async def record_answer(
         decision,
         via,
         answered_at,
+        note,
+        expected_date,
+        suggested_destination,
     )
 
 

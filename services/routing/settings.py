@@ -39,6 +39,11 @@ class RoutingSettings(ServiceSettings, SlaTerms):
     """SLA clocks run this many times faster than real time. 1 in production; the local demo
     stack sets 40,000 (a calendar day passes in about 2 s) so that deadlines, escalations and
     referral expiry happen while you watch. Applies to complaints started after the change."""
+    separation_of_duties: bool = True
+    """The person who proposed a referral may not approve it (Pedoman Umum SLRT 2017,
+    V.D.1.a.5.d: a referral leaves with the manager's approval). A district with a single
+    manager, who also works the back office, sets it false; every approval made while it is off
+    records that in the complaint's history. Applies to complaints started after the change."""
     worker_max_concurrent_activities: int = Field(default=50, ge=1)
     worker_max_cached_workflows: int = Field(default=1000, ge=0)
     """Open complaints kept in the worker's sticky cache (about 0.3 MiB each, measured by

@@ -36,6 +36,12 @@ PATCH_INDEX_STEP: Final = "index-step-and-overdue"
 """Since this patch the workflow keeps its ``SlrtStep`` and ``SlrtOverdue`` search attributes
 current (before it, only what was known at start was indexed)."""
 
+PATCH_REFERRAL_RECORD: Final = "referral-record"
+"""Since this patch the manager's approval note travels with the referral (history details
+``note`` and the notification's ``approval_note``), an approval made with separation of duties
+off says so (``separation_of_duties: false``), and every transition about a referral names it
+(``referral_id`` in the details)."""
+
 ACTIVITY_TIMEOUT: Final = timedelta(seconds=30)
 RETRY: Final = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
@@ -103,6 +109,11 @@ def move(
     _index(c)
 
 
+def records_referral() -> bool:
+    """Whether this run records the referral's note and id (``PATCH_REFERRAL_RECORD``)."""
+    return workflow.patched(PATCH_REFERRAL_RECORD)
+
+
 def _index(c: Complaint) -> None:
     """Keep the step and the overdue flag searchable (Temporal UI, ``temporal workflow
     list --query "SlrtStep='referred' AND SlrtOverdue=true"``) on complaints started with
@@ -132,6 +143,7 @@ def notify(
     request = NotificationRequested(
         request_id=request_id or workflow.uuid4(),
         complaint_id=c.submitted.complaint_id,
+        place_code=c.submitted.village_code,
         kind=kind,
         destination=destination,
         template=template,

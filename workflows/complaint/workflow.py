@@ -195,7 +195,8 @@ class ComplaintWorkflow:
 
     @manager_decision.validator
     def _validate_manager(self, action: ManagerDecision) -> None:
-        self._fits(UPDATE_MANAGER_DECISION, action)
+        if self._fits(UPDATE_MANAGER_DECISION, action):
+            stage_back_office.check_manager_decision(self._c, action)
 
     @workflow.update(name=UPDATE_FEEDBACK)
     def facilitator_feedback(self, action: FacilitatorFeedback) -> ComplaintSnapshot:
