@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
+from services.routing.settings import RoutingSettings
 from slrt.auth.principal import Role
 from slrt.contracts.complaints import (
     SIGNAL_DELIVERY_OUTCOME,
@@ -461,3 +462,71 @@ async def test_registry_no_answer_then_late_answer_and_window_ends(
     await time_skipping_env.sleep(timedelta(days=15))
     await c.handle.result()
     await save(c, "registry_late_then_reopen_window_over")
+
+
+SOLE_MANAGER = "user-sole-manager"
+"""One person with the back office's and the manager's hats (separation of duties)."""
+
+
+async def test_approval_note_after_a_separation_of_duties_refusal(dev: Start) -> None:
+    c = await dev(submitted(program="PKH"))
+    await c.answer_registry()
+    await c.act(
+        UPDATE_BACK_OFFICE,
+        BackOfficeAction(
+            actor=actor(Role.BACK_OFFICE, SOLE_MANAGER), request_id=request_id(), kind="refer"
+        ),
+    )
+    with pytest.raises(WorkflowUpdateFailedError):  # the proposer may not approve: no trace
+        await c.act(
+            UPDATE_MANAGER_DECISION,
+            ManagerDecision(
+                actor=actor(Role.MANAGER, SOLE_MANAGER), request_id=request_id(), decision="approve"
+            ),
+        )
+    await c.act(
+        UPDATE_MANAGER_DECISION,
+        ManagerDecision(
+            actor=MANAGER,
+            request_id=request_id(),
+            decision="approve",
+            note="Disetujui; mohon diprioritaskan",
+        ),
+    )
+    await delivered(c)
+    await answer(c, ReferralDecision.ACCEPTED, note="Dibayarkan bulan depan")
+    await c.at(S.FEEDBACK)
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "approval_note_after_separation_refusal")
+
+
+class TestSeparationOfDutiesOff:
+    @pytest.fixture
+    def routing_settings(self) -> RoutingSettings:
+        return RoutingSettings(separation_of_duties=False)
+
+    async def test_the_proposer_approves(self, dev: Start) -> None:
+        c = await dev(submitted(program="PKH"))
+        await c.answer_registry()
+        await c.act(
+            UPDATE_BACK_OFFICE,
+            BackOfficeAction(
+                actor=actor(Role.BACK_OFFICE, SOLE_MANAGER), request_id=request_id(), kind="refer"
+            ),
+        )
+        await c.act(
+            UPDATE_MANAGER_DECISION,
+            ManagerDecision(
+                actor=actor(Role.MANAGER, SOLE_MANAGER),
+                request_id=request_id(),
+                decision="approve",
+                note="Satu-satunya manajer kabupaten",
+            ),
+        )
+        await delivered(c)
+        await answer(c, ReferralDecision.REJECTED, note="Tidak memenuhi syarat")
+        await c.at(S.FEEDBACK)
+        await c.act(UPDATE_FEEDBACK, told())
+        await c.handle.result()
+        await save(c, "separation_of_duties_off_same_person_approves")
