@@ -39,6 +39,7 @@ async def _before_the_patch() -> AsyncIterator[WorkflowHistory]:
 def test_the_recorded_histories_are_there() -> None:
     assert [p.stem for p in HISTORIES] == [
         "anonymous_referral_accepted",
+        "approval_note_after_separation_refusal",
         "back_office_resolved_locally",
         "facilitator_capture_withdrawn",
         "fast_clock_no_response_withdrawn",
@@ -53,6 +54,7 @@ def test_the_recorded_histories_are_there() -> None:
         "reopened_then_closed",
         "returned_for_correction",
         "sent_back_then_delivery_failed",
+        "separation_of_duties_off_same_person_approves",
         "stuck_back_office_escalated",
         "under_review_then_accepted",
         "walk_in_referral_accepted",
