@@ -130,17 +130,18 @@ async def to_programs(
 ) -> list[asyncpg.Record]:
     """Referrals to ``programs``, newest approval first (keyset pagination)."""
     args: list[Any] = [programs, limit]
-    where = ["destination = ANY($1)"]
+    where = ["r.destination = ANY($1)"]
     if waiting_only:
         args.append(_WAITING)
-        where.append(f"status = ANY(${len(args)})")
+        where.append(f"r.status = ANY(${len(args)})")
     if after is not None:
         args.extend(after)
-        where.append(f"(approved_at, referral_id) < (${len(args) - 1}, ${len(args)})")
+        where.append(f"(r.approved_at, r.referral_id) < (${len(args) - 1}, ${len(args)})")
     return await conn.fetch(
-        "SELECT * FROM referrals WHERE "  # noqa: S608 -- clauses are fixed text
+        "SELECT r.*, s.step FROM referrals r "  # noqa: S608 -- clauses are fixed text
+        "LEFT JOIN complaint_status s ON s.complaint_id = r.complaint_id WHERE "
         + " AND ".join(where)
-        + " ORDER BY approved_at DESC, referral_id DESC LIMIT $2",
+        + " ORDER BY r.approved_at DESC, r.referral_id DESC LIMIT $2",
         *args,
     )
 

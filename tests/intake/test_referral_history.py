@@ -139,7 +139,11 @@ async def test_an_answered_referral_stays_readable_by_its_program_and_the_areas_
     assert listed.json()["items"] == []
     everything = (await intake.client.get("/v1/referrals?waiting=false", headers=pkh)).json()
     (item,) = everything["items"]
-    assert (item["referral_id"], item["status"]) == (str(ref["referral_id"]), "accepted")
+    assert (item["referral_id"], item["status"], item["step"]) == (
+        str(ref["referral_id"]),
+        "accepted",
+        "feedback",
+    )
 
 
 async def test_a_late_answer_on_every_channel_gets_409_with_the_recorded_answer(

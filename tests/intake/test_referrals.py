@@ -294,6 +294,17 @@ async def test_program_managers_read_referrals_to_their_programs_only(intake: In
         ref["referral_id"],
         closed["referral_id"],
     }
+    first = (await intake.client.get("/v1/referrals?waiting=false&limit=1", headers=pkh)).json()
+    assert first["next_cursor"] is not None
+    rest = await intake.client.get(
+        f"/v1/referrals?waiting=false&limit=1&cursor={first['next_cursor']}", headers=pkh
+    )
+    assert rest.status_code == 200, rest.text
+    assert {first["items"][0]["referral_id"], rest.json()["items"][0]["referral_id"]} == {
+        ref["referral_id"],
+        closed["referral_id"],
+    }
+    assert rest.json()["next_cursor"] is None
     one = await intake.client.get(f"/v1/referrals/{ref['referral_id']}", headers=pkh)
     assert one.status_code == 200
     assert one.json()["description"] == "Bantuan PKH tahap 3 belum diterima."
