@@ -153,7 +153,9 @@ def _iso(value: date | datetime | None) -> str | None:
 
 def answered_already(referral: asyncpg.Record, pending: asyncpg.Record | None = None) -> Conflict:
     """409: the referral is no longer waiting for an answer; the problem names the answer on
-    record (``recorded_answer``) and the referral's status."""
+    record (``recorded_answer``; type ``referral-answered``) and the referral's status, or, for a
+    referral closed without an answer (no response, delivery failed, withdrawn), type
+    ``referral-closed`` with ``recorded_answer`` null."""
     recorded = recorded_answer(referral, pending)
     status = referral["status"] if pending is None else "answered"
     if recorded is not None:
@@ -165,7 +167,7 @@ def answered_already(referral: asyncpg.Record, pending: asyncpg.Record | None = 
         detail = f"this referral is closed ({referral['status']}) without an answer"
     return Conflict(
         detail,
-        kind="referral-answered",
+        kind="referral-answered" if recorded is not None else "referral-closed",
         title="The referral is not waiting for an answer",
         referral_status=status,
         recorded_answer=recorded,

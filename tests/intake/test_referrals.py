@@ -194,6 +194,11 @@ async def test_a_callback_after_the_referral_closed_is_409(intake: Intake) -> No
     )
     assert response.status_code == 409
     assert response.json()["current_step"] == "closed"
+    assert response.json()["type"].endswith("/referral-closed")
+    assert (response.json()["referral_status"], response.json()["recorded_answer"]) == (
+        "closed",
+        None,
+    )
 
 
 def _link(
