@@ -14,7 +14,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from services.intake import store
+from services.intake import casefile, casefile_store, store
 from services.intake.answers import (
     AWAITING_ANSWER,
     BadSignature,
@@ -197,7 +197,8 @@ async def list_referrals(
 @router.get(
     "/referrals/{referral_id}",
     response_model=ReferralOut,
-    summary="Program managers: one referral to my programs, with the complaint's text",
+    summary="Program managers: one referral to my programs, with the complaint's text and the "
+    "complainant as recorded (personal data: every read is audited)",
     responses=problems(401, 403, 404, 422),
 )
 async def read_referral(referral_id: UUID, principal: CurrentPrincipal, pool: Pool) -> ReferralOut:
@@ -209,9 +210,26 @@ async def read_referral(referral_id: UUID, principal: CurrentPrincipal, pool: Po
         program=row["referral_destination"],
         what="referral",
     )
-    async with pool.acquire() as conn:
-        text = await store.description(conn, row["complaint_id"])
-    return referral_out(row, text)
+    async with pool.acquire() as conn, conn.transaction():
+        submitted = await casefile_store.submitted(conn, row["complaint_id"])
+        await casefile_store.audit(
+            conn,
+            actor=principal.subject,
+            actor_role=Role.PROGRAM_MANAGER.value,
+            action="referral_read",
+            reads=[
+                (
+                    row["complaint_id"],
+                    row["place_code"],
+                    row["step"],
+                    casefile.referral_fields(submitted["anonymous"] if submitted else True),
+                )
+            ],
+        )
+    out = referral_out(row, submitted["description"] if submitted else None)
+    if submitted is not None:
+        out.complainant = casefile.complainant(submitted)
+    return out
 
 
 # --- The answer link (HTML) --------------------------------------------------------------------
@@ -277,9 +295,16 @@ async def answer_page(token: str, pool: Pool) -> HTMLResponse:
         return _link_problem(exc)
     if row is None:
         return _html(_GONE, 404)
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, conn.transaction():
         program = await store.program(conn, link.program)
         description = await store.description(conn, row["complaint_id"])
+        await casefile_store.audit(
+            conn,
+            actor=f"program:{link.program}",
+            actor_role=Role.PROGRAM_MANAGER.value,
+            action="answer_page",
+            reads=[(row["complaint_id"], row["place_code"], row["step"], ["description"])],
+        )
     places = directory()
     place = " — ".join(p.name for p in places.lineage(row["place_code"])[1:]) or row["place_code"]
     return _html(
