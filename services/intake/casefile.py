@@ -12,6 +12,7 @@ from uuid import UUID
 from services.intake.schemas import (
     ComplainantOut,
     ReferralAnswerEntry,
+    ReferralEnd,
     ReferralHistoryEntry,
     VisitPerson,
     VisitTask,
@@ -81,6 +82,14 @@ def _date(value: Any) -> date | None:
         return None
 
 
+ENDS: dict[ReferralDecision, ReferralEnd] = {
+    ReferralDecision.ACCEPTED: "accepted",
+    ReferralDecision.REJECTED: "rejected",
+    ReferralDecision.NOT_RESPONSIBLE: "not_responsible",
+}
+"""The answers that end a referral (``under_review`` keeps it waiting)."""
+
+
 def referral_history(timeline: Sequence[Row]) -> list[ReferralHistoryEntry]:
     """Every referral, oldest first, folded from the timeline (ordered by sequence): opened by
     the manager's approval, then delivered or not, answered (each answer with its note) and
@@ -88,10 +97,10 @@ def referral_history(timeline: Sequence[Row]) -> list[ReferralHistoryEntry]:
     referrals: list[ReferralHistoryEntry] = []
     current: ReferralHistoryEntry | None = None
 
-    def end(how: str, at: datetime) -> None:
+    def end(how: ReferralEnd, at: datetime) -> None:
         nonlocal current
         assert current is not None
-        current.ended = how  # type: ignore[assignment]
+        current.ended = how
         current.ended_at = at
         current = None
 
@@ -127,7 +136,7 @@ def referral_history(timeline: Sequence[Row]) -> list[ReferralHistoryEntry]:
                 )
             )
             if decision is not ReferralDecision.UNDER_REVIEW:
-                end(decision.value, at)
+                end(ENDS[decision], at)
         elif reason == Reason.NO_RESPONSE or entry["decision_code"] == DecisionCode.NO_RESPONSE:
             end("no_response", at)
         elif entry["to_step"] == S.WITHDRAWN:

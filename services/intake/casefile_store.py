@@ -16,11 +16,44 @@ from slrt.db import Connection
 
 
 async def submitted(conn: Connection, complaint_id: UUID) -> asyncpg.Record | None:
-    """The complaint as submitted: description, complainant (personal data), phone."""
+    """The complaint as submitted (complainant, phone: personal data), its ``description`` as
+    it stands (the last correction's, else as submitted) and ``submitted_description``."""
     return await conn.fetchrow(
-        "SELECT id, description, sub_type, occurred_on, anonymous, complainant, phone, warnings "
-        "FROM complaints WHERE id = $1",
+        "SELECT c.id, COALESCE(k.description, c.description) AS description, "
+        "c.description AS submitted_description, k.corrected_at, "
+        "COALESCE(k.sub_type, c.sub_type) AS sub_type, c.occurred_on, c.anonymous, "
+        "c.complainant, c.phone, c.warnings "
+        "FROM complaints c LEFT JOIN LATERAL (SELECT * FROM complaint_corrections k "
+        "WHERE k.complaint_id = c.id ORDER BY k.corrected_at DESC LIMIT 1) k ON true "
+        "WHERE c.id = $1",
         complaint_id,
+    )
+
+
+async def record_correction(
+    conn: Connection,
+    *,
+    complaint_id: UUID,
+    request_id: str,
+    description: str,
+    category: str,
+    program_code: str | None,
+    sub_type: str | None,
+    corrected_by: str,
+) -> None:
+    """A facilitator's correction the workflow accepted (once per request id)."""
+    await conn.execute(
+        "INSERT INTO complaint_corrections (complaint_id, request_id, description, category, "
+        "program_code, sub_type, corrected_by, corrected_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, now()) "
+        "ON CONFLICT (complaint_id, request_id) DO NOTHING",
+        complaint_id,
+        request_id,
+        description,
+        category,
+        program_code,
+        sub_type,
+        corrected_by,
     )
 
 

@@ -376,6 +376,12 @@ class ReferralAnswerEntry(BaseModel):
     at: datetime
 
 
+ReferralEnd = Literal[
+    "accepted", "rejected", "not_responsible", "no_response", "delivery_failed", "withdrawn"
+]
+"""How a referral ended."""
+
+
 class ReferralHistoryEntry(BaseModel):
     """One referral of the complaint, from the manager's approval to its end."""
 
@@ -387,17 +393,7 @@ class ReferralHistoryEntry(BaseModel):
     delivered: bool | None = None
     """True once the notifier delivered it, False when delivery failed, None while unknown."""
     answers: list[ReferralAnswerEntry] = Field(default_factory=list)
-    ended: (
-        Literal[
-            "accepted",
-            "rejected",
-            "not_responsible",
-            "no_response",
-            "delivery_failed",
-            "withdrawn",
-        ]
-        | None
-    ) = None
+    ended: ReferralEnd | None = None
     """How the referral ended; None while it waits for (a final) answer."""
     ended_at: datetime | None = None
 
@@ -407,7 +403,12 @@ class ComplaintDetailOut(ComplaintOut):
     about and who brought it. Reading it writes an audit row."""
 
     description: str
+    """As it stands: the facilitator's last correction (after a supervisor's return), else as
+    submitted."""
+    submitted_description: str
     """As submitted."""
+    corrected_at: datetime | None
+    """When the description was last corrected (None: never)."""
     sub_type: str | None
     occurred_on: date | None
     anonymous: bool

@@ -58,7 +58,9 @@ def referred(seq: int, destination: str, referral_id: uuid.UUID) -> dict[str, An
     )
 
 
-def answered(seq: int, from_step: str, to_step: str, reason: str, code: str, **details: Any):  # type: ignore[no-untyped-def]
+def answered(
+    seq: int, from_step: str, to_step: str, reason: str, code: str, **details: Any
+) -> dict[str, Any]:
     return entry(
         seq,
         from_step,

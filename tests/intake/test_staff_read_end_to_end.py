@@ -209,3 +209,51 @@ async def test_back_office_reads_the_complaint_and_the_referrals_answer(
         ("fac-reader", "task_feed", "feedback"),
         ("bo-reader", "complaint_detail", "feedback"),
     ]
+
+
+async def test_the_supervisor_reviews_the_facilitators_corrected_text(
+    intake: Intake, routing: None
+) -> None:
+    captured = await intake.submit(
+        walk_in(channel="facilitator_visit", description="Anak tidak dapat PIP."),
+        role=Role.FACILITATOR,
+        area=VILLAGE,
+        key="staff-read-capture",
+    )
+    assert captured.status_code == 202, captured.text
+    cid = captured.json()["complaint_id"]
+    await _at(intake, cid, "supervisor_review")
+
+    async def act(path: str, role: Role, area: str, body: dict[str, Any]) -> httpx.Response:
+        headers = {**intake.auth(role, area, subject=f"{role.value}-e2e"), "Idempotency-Key": path}
+        return await intake.client.post(f"/v1/complaints/{cid}/{path}", json=body, headers=headers)
+
+    returned = await act(
+        "supervisor-review",
+        Role.SUPERVISOR,
+        "320405",
+        {"decision": "return_for_correction", "note": "Sebutkan sekolah dan kelasnya"},
+    )
+    assert returned.status_code == 200, returned.text
+    await _at(intake, cid, "returned_for_correction")
+    corrected_text = "Anak kelas 4 SDN Sukamaju 1 tidak menerima PIP tahun ini."
+    corrected = await act(
+        "correction",
+        Role.FACILITATOR,
+        VILLAGE,
+        {"description": corrected_text, "category": "program_need"},
+    )
+    assert corrected.status_code == 200, corrected.text
+    await _at(intake, cid, "supervisor_review")
+
+    read = await intake.client.get(
+        f"/v1/complaints/{cid}/detail", headers=intake.auth(Role.SUPERVISOR, "320405")
+    )
+    assert read.status_code == 200, read.text
+    case = read.json()
+    assert case["description"] == corrected_text
+    assert case["submitted_description"] == "Anak tidak dapat PIP."
+    assert case["corrected_at"] is not None
+    assert case["category"] == "program_need"
+    notes = [t["details"].get("note") for t in case["timeline"]]
+    assert "Sebutkan sekolah dan kelasnya" in notes

@@ -276,6 +276,8 @@ async def read_complaint_detail(
     return ComplaintDetailOut(
         **status,
         description=submitted["description"],
+        submitted_description=submitted["submitted_description"],
+        corrected_at=submitted["corrected_at"],
         sub_type=submitted["sub_type"],
         occurred_on=submitted["occurred_on"],
         anonymous=submitted["anonymous"],

@@ -297,7 +297,8 @@ async def answer_page(token: str, pool: Pool) -> HTMLResponse:
         return _html(_GONE, 404)
     async with pool.acquire() as conn, conn.transaction():
         program = await store.program(conn, link.program)
-        description = await store.description(conn, row["complaint_id"])
+        submitted = await casefile_store.submitted(conn, row["complaint_id"])
+        description = submitted["description"] if submitted else None
         await casefile_store.audit(
             conn,
             actor=f"program:{link.program}",
