@@ -53,11 +53,6 @@ def detail_fields(anonymous: bool) -> list[str]:
     return read if anonymous else ["description", "complainant", *read[1:]]
 
 
-def referral_fields(anonymous: bool) -> list[str]:
-    """What a program manager's referral read discloses."""
-    return ["description"] if anonymous else ["description", "complainant"]
-
-
 def task_fields(person: VisitPerson | None) -> list[str]:
     """What a task-feed item discloses."""
     return ["task"] if person is None else ["complainant.name", "complainant.address", "task"]

@@ -104,6 +104,37 @@ async def audit(
     )
 
 
+async def read_audited(
+    conn: Connection,
+    complaint_id: UUID,
+    *,
+    actor: str,
+    actor_role: str,
+    action: str,
+    identity: bool,
+) -> asyncpg.Record | None:
+    """The complaint as it stands (``submitted``) for a reader already authorised, with its
+    audit row — the complaint's place and current step taken from the status projection. With
+    ``identity`` False only the description counts as read. Call inside a transaction."""
+    found = await submitted(conn, complaint_id)
+    status = await conn.fetchrow(
+        "SELECT place_code, step FROM complaint_status WHERE complaint_id = $1", complaint_id
+    )
+    if found is None or status is None:
+        return None
+    fields = (
+        ["description", "complainant"] if identity and not found["anonymous"] else ["description"]
+    )
+    await audit(
+        conn,
+        actor=actor,
+        actor_role=actor_role,
+        action=action,
+        reads=[(complaint_id, status["place_code"], status["step"], fields)],
+    )
+    return found
+
+
 async def audit_page(
     conn: Connection,
     *,

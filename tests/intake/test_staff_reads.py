@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 import pytest
 
+from slrt import answer_links
 from slrt.auth.principal import Role
 from slrt.contracts.complaints import ComplaintStep
 from slrt.contracts.events import ComplaintTransitioned
@@ -23,6 +24,7 @@ from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
 from tests.support.harness import service_process
 from tests.support.intake import (
+    ANSWER_LINK_KEY,
     ISSUER,
     VILLAGE,
     Intake,
@@ -369,6 +371,23 @@ async def test_a_program_manager_reads_their_referral_with_the_complainant(
     assert listed.status_code == 200
     assert "Siti" not in listed.text  # the list discloses no identity and writes no row
     assert len(await _audit_rows(intake, cid)) == 1
+
+    # The answer link's page shows the text (no identity) to whoever holds the link: audited.
+    token = answer_links.sign(
+        ANSWER_LINK_KEY, referral_id=rid, complaint_id=cid, program="PKH", valid_for=timedelta(1)
+    )
+    page = await intake.client.get(f"/v1/answer/{token}")
+    assert page.status_code == 200
+    assert "tidak terdaftar" in page.text
+    assert "Siti" not in page.text
+    opened = (await _audit_rows(intake, cid))[-1]
+    assert (opened["actor"], opened["actor_role"], opened["action"], opened["step"]) == (
+        "program:PKH",
+        "program_manager",
+        "answer_page",
+        "referred",
+    )
+    assert list(opened["fields"]) == ["description"]
 
 
 async def test_the_data_manager_reads_the_audit_log_with_filters_and_pages(

@@ -211,24 +211,16 @@ async def read_referral(referral_id: UUID, principal: CurrentPrincipal, pool: Po
         what="referral",
     )
     async with pool.acquire() as conn, conn.transaction():
-        submitted = await casefile_store.submitted(conn, row["complaint_id"])
-        await casefile_store.audit(
+        read = await casefile_store.read_audited(
             conn,
+            row["complaint_id"],
             actor=principal.subject,
             actor_role=Role.PROGRAM_MANAGER.value,
             action="referral_read",
-            reads=[
-                (
-                    row["complaint_id"],
-                    row["place_code"],
-                    row["step"],
-                    casefile.referral_fields(submitted["anonymous"] if submitted else True),
-                )
-            ],
+            identity=True,
         )
-    out = referral_out(row, submitted["description"] if submitted else None)
-    if submitted is not None:
-        out.complainant = casefile.complainant(submitted)
+    out = referral_out(row, read["description"] if read else None)
+    out.complainant = casefile.complainant(read) if read else None
     return out
 
 
@@ -297,15 +289,15 @@ async def answer_page(token: str, pool: Pool) -> HTMLResponse:
         return _html(_GONE, 404)
     async with pool.acquire() as conn, conn.transaction():
         program = await store.program(conn, link.program)
-        submitted = await casefile_store.submitted(conn, row["complaint_id"])
-        description = submitted["description"] if submitted else None
-        await casefile_store.audit(
+        read = await casefile_store.read_audited(
             conn,
+            row["complaint_id"],
             actor=f"program:{link.program}",
             actor_role=Role.PROGRAM_MANAGER.value,
             action="answer_page",
-            reads=[(row["complaint_id"], row["place_code"], row["step"], ["description"])],
+            identity=False,
         )
+        description = read["description"] if read else None
     places = directory()
     place = " — ".join(p.name for p in places.lineage(row["place_code"])[1:]) or row["place_code"]
     return _html(
