@@ -38,7 +38,17 @@ def complainant(complaint: Row) -> ComplainantOut | None:
     recorded = complaint["complainant"]
     if complaint["anonymous"] or recorded is None:
         return None
-    return ComplainantOut.model_validate({**recorded, "phone": complaint["phone"]})
+    return ComplainantOut.model_validate(
+        {**recorded, "phone": complaint["phone"], "email": _get(complaint, "email")}
+    )
+
+
+def _get(row: Row, key: str) -> Any:
+    """A column that not every query selects (None when absent)."""
+    try:
+        return row[key]
+    except KeyError:
+        return None
 
 
 def visit_person(complaint: Row) -> VisitPerson | None:

@@ -37,6 +37,7 @@ class ComplainantOut(BaseModel):
     nik: str | None = None
     kk_number: str | None = None
     phone: str | None = None
+    email: str | None = None
     sex: Literal["male", "female"] | None = None
     birth_date: date | None = None
     address: str | None = None

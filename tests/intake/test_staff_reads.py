@@ -173,6 +173,7 @@ async def test_each_acting_role_reads_the_case_file_and_each_read_is_audited(
             "nik": "3204054107850003",
             "kk_number": None,
             "phone": "081234567890",
+            "email": None,
             "sex": "female",
             "birth_date": None,
             "address": "Kp. Sukamaju RT 01 RW 02",
