@@ -118,6 +118,7 @@ def referral_history(timeline: Sequence[Row]) -> list[ReferralHistoryEntry]:
                 destination=details.get("destination"),
                 channel=details.get("channel"),
                 approved_by=entry["actor"],
+                approval_note=details.get("note"),
                 referred_at=at,
             )
             referrals.append(current)

@@ -390,6 +390,8 @@ class ReferralHistoryEntry(BaseModel):
     destination: str | None
     channel: str | None = None
     approved_by: str
+    approval_note: str | None = None
+    """The manager's note with the approval, where the workflow records one."""
     referred_at: datetime
     delivered: bool | None = None
     """True once the notifier delivered it, False when delivery failed, None while unknown."""

@@ -44,7 +44,7 @@ def entry(
     }
 
 
-def referred(seq: int, destination: str, referral_id: uuid.UUID) -> dict[str, Any]:
+def referred(seq: int, destination: str, referral_id: uuid.UUID, **more: Any) -> dict[str, Any]:
     return entry(
         seq,
         "manager_approval",
@@ -55,6 +55,7 @@ def referred(seq: int, destination: str, referral_id: uuid.UUID) -> dict[str, An
         destination=destination,
         channel="direct",
         referral_id=str(referral_id),
+        **more,
     )
 
 
@@ -107,6 +108,7 @@ def test_a_referral_answered_after_a_review_keeps_both_answers_and_their_notes()
     assert referral.referral_id == rid
     assert referral.destination == "PKH"
     assert referral.approved_by == "mgr-1"
+    assert referral.approval_note is None
     assert referral.delivered is True
     assert [(a.decision.value, a.note) for a in referral.answers] == [
         ("under_review", "Sedang dicek"),
@@ -121,7 +123,7 @@ def test_several_referrals_each_end_their_own_way() -> None:
     first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     history = referral_history(
         [
-            referred(1, "BPNT", first),
+            referred(1, "BPNT", first, note="Segera"),
             answered(
                 2,
                 "referred",
@@ -145,6 +147,7 @@ def test_several_referrals_each_end_their_own_way() -> None:
         ("PKH", "withdrawn"),
     ]
     assert history[0].answers[0].suggested_destination == "PKH"
+    assert history[0].approval_note == "Segera"
     assert history[2].delivered is False
 
 
