@@ -30,6 +30,20 @@ class ComplainantIn(_In):
     address: str | None = Field(default=None, max_length=500)
 
 
+class ComplainantOut(BaseModel):
+    """The complainant as intake recorded them at submission (pelapor). Personal data."""
+
+    name: str
+    nik: str | None = None
+    kk_number: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    sex: Literal["male", "female"] | None = None
+    birth_date: date | None = None
+    address: str | None = None
+    village_code: str
+
+
 class SubmissionIn(_In):
     """A complaint, program need or information request."""
 
@@ -168,6 +182,28 @@ class ComplaintPage(BaseModel):
     """Pass as ``cursor`` for the next page; null on the last page."""
 
 
+class VisitPerson(BaseModel):
+    """Whom the facilitator visits, as recorded at submission."""
+
+    name: str
+    address: str | None
+
+
+class VisitTask(BaseModel):
+    """What the visit is for."""
+
+    do: Literal["tell_outcome", "ask_question"]
+    question: str | None = None
+    """``ask_question``: what the back office asks the household."""
+    outcome: str | None = None
+    """``tell_outcome``: why the complaint came to feedback (``resolved_locally``,
+    ``referral_accepted``, ``referral_rejected`` …)."""
+    program: str | None = None
+    """``tell_outcome`` after a referral: the program that answered."""
+    message: str | None = None
+    """``tell_outcome``: the back office's answer or the program's note, to pass on."""
+
+
 class TaskOut(BaseModel):
     """Something a facilitator must do on a visit (tugas fasilitator)."""
 
@@ -175,9 +211,13 @@ class TaskOut(BaseModel):
     ticket_number: str
     kind: Literal["feedback_visit", "information_request"]
     place_code: str
+    village_name: str | None = None
     category: str
     step_due: date | None
     overdue: bool
+    household: VisitPerson | None = None
+    """Whom to visit (None for an anonymous report: there is nobody to visit)."""
+    task: VisitTask | None = None
 
 
 class TaskPage(BaseModel):
@@ -335,8 +375,100 @@ class ReferralOut(BaseModel):
     closed_at: datetime | None = None
     description: str | None = None
     """The complaint's text (single reads only)."""
+    complainant: ComplainantOut | None = None
+    """Who brought it, as recorded (single reads only; none for an anonymous report)."""
 
 
 class ReferralPage(BaseModel):
     items: list[ReferralOut]
+    next_cursor: str | None
+
+
+# --- Staff reads of personal data (audited) ---------------------------------------------------
+
+
+class CaseTimelineEntry(TimelineEntry):
+    details: dict[str, Any] = Field(default_factory=dict)
+    """What the step carried: the back office's answer, the question asked and the household's
+    information, a note, the referral's destination, a program manager's note... (empty for
+    transitions recorded before intake kept details)."""
+
+
+class ReferralAnswerEntry(BaseModel):
+    """One answer of the program manager, as the workflow applied it."""
+
+    decision: ReferralDecision
+    note: str | None = None
+    expected_date: date | None = None
+    suggested_destination: str | None = None
+    at: datetime
+
+
+ReferralEnd = Literal[
+    "accepted", "rejected", "not_responsible", "no_response", "delivery_failed", "withdrawn"
+]
+"""How a referral ended."""
+
+
+class ReferralHistoryEntry(BaseModel):
+    """One referral of the complaint, from the manager's approval to its end."""
+
+    referral_id: UUID | None
+    destination: str | None
+    channel: str | None = None
+    approved_by: str
+    approval_note: str | None = None
+    """The manager's note with the approval, where the workflow records one."""
+    referred_at: datetime
+    delivered: bool | None = None
+    """True once the notifier delivered it, False when delivery failed, None while unknown."""
+    answers: list[ReferralAnswerEntry] = Field(default_factory=list)
+    ended: ReferralEnd | None = None
+    """How the referral ended; None while it waits for (a final) answer."""
+    ended_at: datetime | None = None
+
+
+class ComplaintDetailOut(ComplaintOut):
+    """A complaint's case file for the staff who act on it: the status read plus what it is
+    about and who brought it. Reading it writes an audit row."""
+
+    description: str
+    """As it stands: the facilitator's last correction (after a supervisor's return), else as
+    submitted."""
+    submitted_description: str
+    """As submitted."""
+    corrected_at: datetime | None
+    """When the description was last corrected (None: never)."""
+    sub_type: str | None
+    occurred_on: date | None
+    anonymous: bool
+    complainant: ComplainantOut | None
+    """None for an anonymous report (intake keeps no personal data of it)."""
+    submission_warnings: list[str]
+    """What the NIK check noted at submission (``nik_sex_mismatch`` ...)."""
+    timeline: list[CaseTimelineEntry]  # type: ignore[assignment]
+    referrals: list[ReferralHistoryEntry]
+    """Every referral with each destination's answers and notes, oldest first."""
+
+
+class AuditEntry(BaseModel):
+    """One read of a complaint's personal data."""
+
+    id: int
+    at: datetime
+    actor: str
+    """The reader's user id (token subject), or ``program:<code>`` for an answer link."""
+    actor_role: str
+    action: str
+    """``complaint_detail``, ``task_feed``, ``referral_read`` or ``answer_page``."""
+    complaint_id: UUID | None
+    place_code: str
+    step: str | None
+    """Why: the complaint's step when it was read (the step the reader acts on)."""
+    fields: list[str]
+    """What was read: ``description``, ``complainant``, ``timeline.details`` …"""
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
     next_cursor: str | None

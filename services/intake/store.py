@@ -64,7 +64,8 @@ async def apply_transition(conn: Connection, event: ComplaintTransitioned) -> bo
         return False
     await conn.execute(
         "INSERT INTO complaint_timeline (complaint_id, sequence, from_step, to_step, actor, "
-        "actor_role, at, reason, decision_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+        "actor_role, at, reason, decision_code, details) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
         "ON CONFLICT (complaint_id, sequence) DO NOTHING",
         event.complaint_id,
         event.sequence,
@@ -75,6 +76,7 @@ async def apply_transition(conn: Connection, event: ComplaintTransitioned) -> bo
         event.at,
         event.reason,
         event.decision_code,
+        event.details,
     )
     return await _upsert_status(
         conn, event.snapshot, event.sequence, event.at, event.at, _referral_id(event)

@@ -23,7 +23,8 @@ class Role(StrEnum):
     ADMINISTRATOR = "administrator"
     """Manages users, places, regional programs."""
     DATA_MANAGER = "data_manager"
-    """Imports DT-PPFM extracts and verification results for the district."""
+    """Imports DT-PPFM extracts and verification results for the district; reads the audit log of
+    who read complainants' personal data."""
     VIEWER = "viewer"
     """Dashboard viewer (Bappeda, Kemensos, Bappenas): reads aggregates only."""
 

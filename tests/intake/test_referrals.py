@@ -313,7 +313,9 @@ async def test_program_managers_read_referrals_to_their_programs_only(intake: In
     one = await intake.client.get(f"/v1/referrals/{ref['referral_id']}", headers=pkh)
     assert one.status_code == 200
     assert one.json()["description"] == "Bantuan PKH tahap 3 belum diterima."
-    assert "Siti" not in one.text
+    # Their own referral: who brought it, as recorded (audited; tests/intake/test_staff_reads.py)
+    assert one.json()["complainant"]["name"] == "Siti Aminah"
+    assert "Siti" not in waiting.text  # the list discloses no identity
     bpnt = intake.auth(Role.PROGRAM_MANAGER, "", programs=["BPNT"])
     assert (await intake.client.get("/v1/referrals", headers=bpnt)).json()["items"] == []
     hidden = await intake.client.get(f"/v1/referrals/{ref['referral_id']}", headers=bpnt)

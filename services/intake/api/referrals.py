@@ -15,7 +15,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from services.intake import referral_store, store
+from services.intake import casefile, casefile_store, referral_store, store
 from services.intake.answers import (
     BadSignature,
     Recorded,
@@ -27,6 +27,7 @@ from services.intake.api import pages
 from services.intake.api.complaints import decode_cursor
 from services.intake.api.deps import CurrentPrincipal, IdempotencyKey, Pool, Settings
 from services.intake.api.problems import BODY, problems
+from services.intake.domain import acting_role
 from services.intake.referral_history import WAITING
 from services.intake.schemas import (
     ReferralAnswerIn,
@@ -225,11 +226,12 @@ async def list_referrals(
     )
 
 
-def _authorize_read(principal: Principal, row: asyncpg.Record) -> None:
-    """Its destination's program manager, or staff whose area covers the complaint's place."""
+def _authorize_read(principal: Principal, row: asyncpg.Record) -> bool:
+    """Its destination's program manager (True), or staff whose area covers the complaint's
+    place (False)."""
     program = row["destination"]
     if decide(principal, Action.REFERRAL_READ, program=program) is Decision.ALLOW:
-        return
+        return True
     authorize(
         principal,
         Action.COMPLAINT_READ,
@@ -237,22 +239,39 @@ def _authorize_read(principal: Principal, row: asyncpg.Record) -> None:
         program=program,
         what="referral",
     )
+    return False
 
 
 @router.get(
     "/referrals/{referral_id}",
     response_model=ReferralOut,
     summary="One referral, also after its answer: status, destination, approval note, answer",
-    description="For the destination's program managers and the staff whose area covers the "
-    "complaint's place (`complaint.read`). Carries the complaint's text, never identity data.",
+    description="For the destination's program managers, who also see the complainant as "
+    "recorded, and the staff whose area covers the complaint's place (`complaint.read`; the "
+    "complainant is in the case file). Every read of the complaint's text is audited.",
     responses=problems(401, 403, 404, 422),
 )
 async def read_referral(referral_id: UUID, principal: CurrentPrincipal, pool: Pool) -> ReferralOut:
     row = await _referral(pool, referral_id)
-    _authorize_read(principal, row)
-    async with pool.acquire() as conn:
-        text = await store.description(conn, row["complaint_id"])
-    return referral_out(row, text)
+    as_program = _authorize_read(principal, row)
+    role = Role.PROGRAM_MANAGER if as_program else acting_role(principal, Action.COMPLAINT_READ)
+    async with pool.acquire() as conn, conn.transaction():
+        read = await casefile_store.read_audited(
+            conn,
+            row["complaint_id"],
+            actor=principal.subject,
+            actor_role=(
+                Role.PROGRAM_MANAGER
+                if as_program
+                else acting_role(principal, Action.COMPLAINT_READ)
+            ).value,
+            action="referral_read",
+            identity=as_program,
+        )
+    out = referral_out(row, read["description"] if read else None)
+    if as_program and read is not None:
+        out.complainant = casefile.complainant(read)
+    return out
 
 
 # --- The answer link (HTML) --------------------------------------------------------------------
@@ -330,9 +349,17 @@ async def answer_page(token: str, pool: Pool) -> HTMLResponse:
         return _link_problem(exc)
     if row is None:
         return _html(_GONE, 404)
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, conn.transaction():
         program = await store.program(conn, link.program)
-        description = await store.description(conn, row["complaint_id"])
+        read = await casefile_store.read_audited(
+            conn,
+            row["complaint_id"],
+            actor=f"program:{link.program}",
+            actor_role=Role.PROGRAM_MANAGER.value,
+            action="answer_page",
+            identity=False,
+        )
+        description = read["description"] if read else None
     places = directory()
     place = " — ".join(p.name for p in places.lineage(row["place_code"])[1:]) or row["place_code"]
     return _html(
