@@ -3,7 +3,9 @@ resources, labels, wiring, hooks, network policies and the values schema."""
 
 from __future__ import annotations
 
+import re
 import shutil
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from tests.deploy.chart import (
     pod_specs,
     render,
     rendered,
+    template_args,
     validate_kubernetes,
 )
 
@@ -73,6 +76,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     },
     "pdb-min-available-custom-spread": {
         "services.routing.podDisruptionBudget.minAvailable": "1",
+        "services.routing.podDisruptionBudget.maxUnavailable": "null",
         "services.intake.topologySpreadConstraints[0].maxSkew": "1",
         "services.intake.topologySpreadConstraints[0].topologyKey": "kubernetes.io/hostname",
         "services.intake.topologySpreadConstraints[0].whenUnsatisfiable": "DoNotSchedule",
@@ -331,6 +335,126 @@ def test_config_change_rolls_the_pods(helm_path: Path) -> None:
     a = before.deployment("intake")["spec"]["template"]["metadata"]["annotations"]
     b = rotated.deployment("intake")["spec"]["template"]["metadata"]["annotations"]
     assert a["checksum/secret"] != b["checksum/secret"]
+
+
+# Kubernetes' own syntax (apimachinery validation): what the API server refuses.
+_LABEL_NAME = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+LABEL_KEY = re.compile(rf"^({_DNS_SUBDOMAIN}/)?{_LABEL_NAME}$")
+LABEL_VALUE = re.compile(rf"^({_LABEL_NAME})?$")
+SKAFFOLD_TAG = "6f1d2c3@sha256:" + "5e" * 32
+
+
+def _label_maps(manifest: Manifest) -> Iterator[tuple[str, dict[str, str]]]:
+    """Every label map of an object: its own, its pod template's, its selectors'."""
+    yield "metadata.labels", manifest["metadata"].get("labels", {})
+    spec = manifest.get("spec", {})
+    template = spec.get("template", {})
+    if template:
+        yield "spec.template.metadata.labels", template.get("metadata", {}).get("labels", {})
+    selector = spec.get("selector", {})
+    if isinstance(selector, dict):
+        yield "spec.selector", selector.get("matchLabels", selector)
+
+
+def label_syntax_errors(manifests: Sequence[Manifest]) -> list[str]:
+    errors = []
+    for m in manifests:
+        for where, labels in _label_maps(m):
+            for key, value in labels.items():
+                name = key.rpartition("/")[2]
+                if not LABEL_KEY.match(key) or len(name) > 63:
+                    errors.append(f"{m['kind']}/{m['metadata']['name']} {where}: key {key!r}")
+                if not isinstance(value, str) or not LABEL_VALUE.match(value) or len(value) > 63:
+                    errors.append(f"{m['kind']}/{m['metadata']['name']} {where}: {key}={value!r}")
+    return errors
+
+
+@pytest.mark.parametrize(
+    "set_strings",
+    [
+        pytest.param({}, id="minimal"),
+        pytest.param({"image.tag": SKAFFOLD_TAG}, id="skaffold-tag-at-digest"),
+        pytest.param({"image.tag": "v" + "1" * 127}, id="longest-tag"),
+        pytest.param({"image.tag": "_rc.1."}, id="punctuation-at-the-ends"),
+        pytest.param({"image.tag": "v" + "1" * 61 + "._x"}, id="cut-at-punctuation"),
+        pytest.param({"image.digest": "sha256:" + "ab" * 32}, id="digest"),
+    ],
+)
+def test_every_label_is_valid_kubernetes_syntax(
+    helm_path: Path, set_strings: dict[str, str]
+) -> None:
+    manifests = render([MINIMAL_VALUES], None, set_strings)
+    assert label_syntax_errors(manifests) == []
+
+
+def test_version_label_is_the_tag_without_its_digest(helm_path: Path) -> None:
+    """skaffold's base profile passes TAG@DIGEST: the label keeps the tag, the image both."""
+    release = rendered([MINIMAL_VALUES], None, {"image.tag": SKAFFOLD_TAG})
+    for m in release.manifests:
+        assert m["metadata"]["labels"]["app.kubernetes.io/version"] == "6f1d2c3"
+    assert release.container("intake")["image"] == f"slrt:{SKAFFOLD_TAG}"
+    odd = rendered([MINIMAL_VALUES], None, {"image.tag": "_2026.11_build.7."})
+    assert odd.deployment("intake")["metadata"]["labels"]["app.kubernetes.io/version"] == (
+        "2026.11_build.7"
+    )
+
+
+def test_label_syntax_check_finds_invalid_labels() -> None:
+    """The check above can fail: the labels the server refused before the fix."""
+    bad = {"kind": "Service", "metadata": {"name": "x", "labels": {"v": SKAFFOLD_TAG}}}
+    assert label_syntax_errors([bad]) == [f"Service/x metadata.labels: v={SKAFFOLD_TAG!r}"]
+    pod = {"kind": "Pod", "metadata": {"name": "x", "labels": {"a/b/c": ""}}}
+    assert label_syntax_errors([pod]) == ["Pod/x metadata.labels: key 'a/b/c'"]
+
+
+@pytest.mark.parametrize(
+    ("set_values", "expected"),
+    [
+        (
+            {"services.intake.autoscaling.minReplicas": "7"},
+            r"services\.intake\.autoscaling: minReplicas \(7\) is greater than maxReplicas \(6\)",
+        ),
+        (
+            {"services.routing.podDisruptionBudget.minAvailable": "1"},
+            r"services\.routing\.podDisruptionBudget: set either minAvailable or maxUnavailable",
+        ),
+        (
+            {"services.notifier.podDisruptionBudget.maxUnavailable": "null"},
+            r"services\.notifier\.podDisruptionBudget: set minAvailable or maxUnavailable",
+        ),
+        ({"fullnameOverride": "SLRT_prod"}, r"/fullnameOverride.*does not match pattern"),
+        ({"fullnameOverride": "s" * 51}, r"/fullnameOverride.*maxLength: got 51, want 50"),
+        ({"nameOverride": "slrt.app"}, r"/nameOverride.*does not match pattern"),
+        ({"commonLabels.team": "social protection"}, r"/commonLabels/team.*does not match"),
+        ({"commonLabels.bad key": "x"}, r"'bad key' does not match"),
+        ({"services.intake.podLabels.tier": "x" * 64}, r"podLabels/tier.*maxLength: got 64, want 63"),
+        ({"services.intake.nodeSelector.pool": "a/b"}, r"nodeSelector/pool.*does not match"),
+    ],
+    ids=[
+        "hpa-min-above-max",
+        "pdb-both",
+        "pdb-neither",
+        "fullname-syntax",
+        "fullname-length",
+        "name-syntax",
+        "label-value",
+        "label-key",
+        "pod-label-length",
+        "node-selector-value",
+    ],
+)
+def test_impossible_values_are_refused_before_the_server(
+    helm_path: Path, set_values: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(RenderError, match=expected):
+        render([MINIMAL_VALUES], set_values)
+
+
+def test_release_name_that_makes_invalid_object_names_is_refused(helm_path: Path) -> None:
+    # helm accepts release names Kubernetes Services do not (a leading digit).
+    with pytest.raises(RenderError, match=r"not a valid name"):
+        helm("template", "1slrt", str(CHART), *template_args([MINIMAL_VALUES]))
 
 
 # --- scaling and availability -------------------------------------------------------------------

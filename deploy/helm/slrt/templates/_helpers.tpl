@@ -50,12 +50,24 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "slrt.labels" -}}
 helm.sh/chart: {{ include "slrt.chart" .root }}
 {{ include "slrt.selectorLabels" . }}
-app.kubernetes.io/version: {{ .root.Values.image.tag | default .root.Chart.AppVersion | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/version: {{ include "slrt.versionLabel" .root | quote }}
 app.kubernetes.io/part-of: slrt
 app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- with .root.Values.commonLabels }}
 {{ toYaml . }}
 {{- end }}
+{{- end }}
+
+{{/*
+The app.kubernetes.io/version label: the image tag (or appVersion) without any "@sha256:…" digest
+(skaffold passes "TAG@DIGEST"), every character a label value may not hold replaced by "-", at
+most 63 characters, starting and ending alphanumeric.
+*/}}
+{{- define "slrt.versionLabel" -}}
+{{- $version := .Values.image.tag | default .Chart.AppVersion | toString }}
+{{- $version = regexReplaceAll "@.*$" $version "" }}
+{{- $version = regexReplaceAll "[^-A-Za-z0-9_.]" $version "-" }}
+{{- $version | trunc 63 | trimAll "-_." }}
 {{- end }}
 
 {{/* Selects every pod of this release (any component). */}}
