@@ -53,5 +53,9 @@ class ServiceSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    management_port: int | None = Field(default=None, ge=1, le=65535)
+    """Serve ``/healthz``, the detailed ``/readyz`` and ``/metrics`` on this port instead of the
+    API port, which then answers ``/readyz`` with ready / not ready only (the Helm chart sets
+    it: the Ingress routes the API port, never this one). Unset: everything on ``port``."""
     graceful_shutdown_seconds: float = Field(default=20.0, gt=0)
     connections: ConnectionSettings = Field(default_factory=ConnectionSettings)

@@ -244,7 +244,8 @@ def test_every_service_has_its_objects(minimal: Rendered) -> None:
         container = minimal.container(service)
         assert container["command"] == [f"slrt-{service}"]
         assert container["ports"] == [
-            {"name": "http", "containerPort": PORTS[service], "protocol": "TCP"}
+            {"name": "http", "containerPort": PORTS[service], "protocol": "TCP"},
+            {"name": "management", "containerPort": 9090, "protocol": "TCP"},
         ]
         svc = minimal.get("Service", f"{RELEASE}-{service}")
         assert svc["spec"]["ports"][0]["port"] == PORTS[service]
@@ -253,9 +254,9 @@ def test_every_service_has_its_objects(minimal: Rendered) -> None:
 def test_probes(minimal: Rendered) -> None:
     for service in SERVICES:
         c = minimal.container(service)
-        assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-        assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
-        assert c["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+        assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "management"}
+        assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "management"}
+        assert c["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "management"}
         # /readyz checks each dependency with a 3 s timeout; the probe must wait longer.
         assert c["readinessProbe"]["timeoutSeconds"] > 3
         startup = c["startupProbe"]
@@ -428,7 +429,10 @@ def test_label_syntax_check_finds_invalid_labels() -> None:
         ({"nameOverride": "slrt.app"}, r"/nameOverride.*does not match pattern"),
         ({"commonLabels.team": "social protection"}, r"/commonLabels/team.*does not match"),
         ({"commonLabels.bad key": "x"}, r"'bad key' does not match"),
-        ({"services.intake.podLabels.tier": "x" * 64}, r"podLabels/tier.*maxLength: got 64, want 63"),
+        (
+            {"services.intake.podLabels.tier": "x" * 64},
+            r"podLabels/tier.*maxLength: got 64, want 63",
+        ),
         ({"services.intake.nodeSelector.pool": "a/b"}, r"nodeSelector/pool.*does not match"),
     ],
     ids=[
@@ -698,6 +702,43 @@ def test_ingress_exposes_intake_and_the_dashboard(
     assert rule["http"]["paths"][0]["backend"]["service"]["name"] == f"{RELEASE}-intake"
 
 
+def test_health_and_metrics_have_a_port_the_ingress_never_routes(
+    minimal: Rendered, production: Rendered, helm_path: Path
+) -> None:
+    for service in SERVICES:
+        env = production.env(service)
+        assert env[f"SLRT_{service.upper()}_MANAGEMENT_PORT"] == "9090"
+        ports = {
+            p["name"]: p for p in production.get("Service", f"{RELEASE}-{service}")["spec"]["ports"]
+        }
+        assert ports["management"]["targetPort"] == "management"
+        probes = [
+            production.container(service)[p]
+            for p in ("startupProbe", "livenessProbe", "readinessProbe")
+        ]
+        assert {p["httpGet"]["port"] for p in probes} == {"management"}
+    for ingress in production.of_kind("Ingress"):
+        backends = [
+            path["backend"]["service"]["port"]
+            for rule in ingress["spec"]["rules"]
+            for path in rule["http"]["paths"]
+        ]
+        assert backends
+        assert all(port == {"name": "http"} for port in backends)
+    # Prometheus may reach the management port, and only that port.
+    policy = production.get("NetworkPolicy", f"{RELEASE}-routing")
+    scrape = [r for r in policy["spec"]["ingress"] if r["from"] == production_metrics_from()]
+    assert [r["ports"] for r in scrape] == [[{"port": "management", "protocol": "TCP"}]]
+    with pytest.raises(RenderError, match=r"services\.intake\.port \(9090\) is the managementPort"):
+        render([MINIMAL_VALUES], {"services.intake.port": "9090"})
+
+
+def production_metrics_from() -> list[Manifest]:
+    values = yaml.safe_load(PRODUCTION_VALUES.read_text())
+    peers: list[Manifest] = values["networkPolicy"]["metricsFrom"]
+    return peers
+
+
 def test_service_monitor(minimal: Rendered, production: Rendered) -> None:
     assert not minimal.of_kind("ServiceMonitor")
     (monitor,) = production.of_kind("ServiceMonitor")
@@ -708,7 +749,7 @@ def test_service_monitor(minimal: Rendered, production: Rendered) -> None:
     assert spec["namespaceSelector"] == {"matchNames": [NAMESPACE]}
     (endpoint,) = spec["endpoints"]
     assert endpoint == {
-        "port": "http",
+        "port": "management",
         "path": "/metrics",
         "interval": "30s",
         "scrapeTimeout": "10s",
