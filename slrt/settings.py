@@ -31,6 +31,10 @@ class ConnectionSettings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: str | None = None
+    kafka_ssl_certfile: str | None = None
+    """Client certificate (PEM) for brokers that authenticate clients by TLS (mTLS, e.g. a
+    Strimzi KafkaUser with ``authentication: tls``); with ``kafka_ssl_keyfile``."""
+    kafka_ssl_keyfile: str | None = None
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "slrt"
