@@ -84,6 +84,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     },
     "only-intake": {f"services.{s}.enabled": "false" for s in SERVICES if s != "intake"},
     "digest": {"image.digest": "sha256:" + "ab" * 32},
+    "openshift": {"platformAssignsUserIds": "true"},
 }
 
 
@@ -155,8 +156,9 @@ def _values_file(tmp_path: Path, text: str) -> Path:
 
 
 def test_values_without_kafka_bootstrap_are_refused(helm_path: Path, tmp_path: Path) -> None:
+    (tmp_path / "nodelocal").mkdir()
     values = _values_file(
-        tmp_path,
+        tmp_path / "nodelocal",
         "postgres:\n  dsn: postgresql://slrt@db/slrt\n"
         "temporal:\n  address: temporal-frontend:7233\n",
     )
@@ -461,6 +463,49 @@ def test_release_name_that_makes_invalid_object_names_is_refused(helm_path: Path
         helm("template", "1slrt", str(CHART), *template_args([MINIMAL_VALUES]))
 
 
+def test_platform_assigned_user_ids(helm_path: Path) -> None:
+    """OpenShift assigns UIDs: no fixed ids anywhere, everything else still restricted."""
+    release = render([MINIMAL_VALUES], VARIANTS["openshift"])
+    for where, pod in pod_specs(release):
+        assert not {"runAsUser", "runAsGroup", "fsGroup"} & set(pod["securityContext"]), where
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        for c in containers(pod):
+            assert not {"runAsUser", "runAsGroup"} & set(c["securityContext"]), where
+            assert c["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    fixed = rendered([MINIMAL_VALUES])
+    assert (
+        fixed.deployment("intake")["spec"]["template"]["spec"]["securityContext"]["runAsUser"]
+        == 10001
+    )
+
+
+def test_dns_egress_options(helm_path: Path, tmp_path: Path) -> None:
+    def dns_rule(release: list[Manifest]) -> Manifest:
+        (policy,) = [
+            m
+            for m in release
+            if m["kind"] == "NetworkPolicy" and m["metadata"]["name"] == f"{RELEASE}-routing"
+        ]
+        rule: Manifest = policy["spec"]["egress"][0]
+        assert {p["port"] for p in rule["ports"]} == {53}
+        return rule
+
+    # Any destination on port 53 (OpenShift's DNS, or unknown).
+    anywhere = _values_file(tmp_path, "networkPolicy:\n  dns:\n    to: []\n")
+    assert "to" not in dns_rule(render([MINIMAL_VALUES, anywhere]))
+    # NodeLocal DNSCache's link-local address.
+    (tmp_path / "nodelocal").mkdir()
+    values = _values_file(
+        tmp_path / "nodelocal",
+        "networkPolicy:\n  dns:\n    to:\n      - ipBlock:\n          cidr: 169.254.20.10/32\n",
+    )
+    assert dns_rule(render([MINIMAL_VALUES, values]))["to"] == [
+        {"ipBlock": {"cidr": "169.254.20.10/32"}}
+    ]
+    default = dns_rule(render([MINIMAL_VALUES]))
+    assert default["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
+
+
 # --- scaling and availability -------------------------------------------------------------------
 
 
@@ -657,8 +702,18 @@ def test_setup_job_runs_slrt_admin_steps(minimal: Rendered, helm_path: Path) -> 
     assert not neither.of_kind("Pod")
 
 
+def test_chart_metadata() -> None:
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert chart["home"].startswith("https://")
+    assert chart["icon"].startswith("data:image/svg+xml;base64,")
+    assert chart["maintainers"][0]["name"]
+
+
 def test_helm_test_checks_every_service_readyz(minimal: Rendered, helm_path: Path) -> None:
     pod = minimal.get("Pod", f"{RELEASE}-test-readyz")
+    # Deleted once it passed; a failed one stays for its logs until the next `helm test`.
+    policy = pod["metadata"]["annotations"]["helm.sh/hook-delete-policy"]
+    assert policy == "before-hook-creation,hook-succeeded"
     assert _hook(pod)[0] == "test"
     urls = [a for a in pod["spec"]["containers"][0]["command"] if a.startswith("http://")]
     assert urls == [f"http://{RELEASE}-{s}.{NAMESPACE}.svc:{PORTS[s]}/readyz" for s in SERVICES]
@@ -768,8 +823,9 @@ def test_service_monitor(minimal: Rendered, production: Rendered) -> None:
 
 
 def test_extra_manifests_are_rendered(helm_path: Path, tmp_path: Path) -> None:
+    (tmp_path / "nodelocal").mkdir()
     values = _values_file(
-        tmp_path,
+        tmp_path / "nodelocal",
         "extraManifests:\n"
         "  - apiVersion: v1\n"
         "    kind: ConfigMap\n"
@@ -810,6 +866,11 @@ def _notes(tmp_path: Path, values: Path) -> str:
 def test_notes(helm_path: Path, tmp_path: Path) -> None:
     production = _notes(tmp_path / "production", PRODUCTION_VALUES)
     assert "helm -n slrt test slrt --logs" in production
+    # True also under `helm install --no-hooks`, which NOTES.txt cannot detect.
+    assert "Migrations ran" not in production
+    assert "With --no-hooks that job did not run" in production
+    assert "`slrt-admin register-temporal` once yourself" in production
+    assert "on port 9090, which the Ingress never routes" in production
     assert "https://pengaduan-slrt.kemensos.go.id/" in production
     assert "https://dasbor-slrt.kemensos.go.id/" in production
     assert "WARNING" not in production

@@ -422,6 +422,26 @@ Environment from Secrets: (dict "root" $ "secret" <name of the Secret with inlin
 {{- end }}
 {{- end }}
 
+{{/*
+Security contexts. With platformAssignsUserIds (OpenShift's restricted-v2 SCC assigns each
+namespace a UID range and an fsGroup) the fixed runAsUser, runAsGroup and fsGroup are left out.
+*/}}
+{{- define "slrt.podSecurityContext" -}}
+{{- if .Values.platformAssignsUserIds }}
+{{- toYaml (omit .Values.podSecurityContext "runAsUser" "runAsGroup" "fsGroup") }}
+{{- else }}
+{{- toYaml .Values.podSecurityContext }}
+{{- end }}
+{{- end }}
+
+{{- define "slrt.containerSecurityContext" -}}
+{{- if .Values.platformAssignsUserIds }}
+{{- toYaml (omit .Values.containerSecurityContext "runAsUser" "runAsGroup") }}
+{{- else }}
+{{- toYaml .Values.containerSecurityContext }}
+{{- end }}
+{{- end }}
+
 {{/* The writable /tmp of every container. */}}
 {{- define "slrt.tmpVolume" -}}
 - name: tmp
@@ -490,7 +510,7 @@ imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 securityContext:
-  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+  {{- include "slrt.podSecurityContext" . | nindent 2 }}
 {{- with .Values.hookPods.nodeSelector }}
 nodeSelector:
   {{- toYaml . | nindent 2 }}
