@@ -32,7 +32,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 binaries_are_current() {
   [[ -x "$BIN_DIR/kube-apiserver" && -x "$BIN_DIR/etcd" ]] || return 1
-  [[ "$("$BIN_DIR/kube-apiserver" --version 2>/dev/null)" == "Kubernetes $KUBE_VERSION" ]] || return 1
+  [[ "$("$BIN_DIR/kube-apiserver" --version 2>/dev/null)" == "kube-apiserver $KUBE_VERSION" ]] || return 1
   "$BIN_DIR/etcd" --version 2>/dev/null | grep -qx "etcd Version: ${ETCD_VERSION#v}"
 }
 

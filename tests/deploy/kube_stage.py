@@ -489,6 +489,20 @@ def dry_run(api: Api, helm: Path, name: str, args: Sequence[str]) -> DryRunResul
             namespace,
             dry_run=False,
         )
+    # A PriorityClass the values name is the platform's (docs/deploy.md): make it as it would.
+    for priority in sorted({p["spec"].get("priorityClassName", "") for p in pods} - {""}):
+        path = f"/apis/scheduling.k8s.io/v1/priorityclasses/{priority}"
+        if not api.exists(path):
+            api.create(
+                {
+                    "apiVersion": "scheduling.k8s.io/v1",
+                    "kind": "PriorityClass",
+                    "metadata": {"name": priority},
+                    "value": 100000,
+                },
+                "",
+                dry_run=False,
+            )
     for pod in pods:
         where = f"Pod/{pod['metadata']['name']}"
         try:
@@ -539,14 +553,16 @@ def lifecycle(api: Api, helm: Path, server: Server) -> list[str]:
     hpas = f"/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers"
     configmap = f"/api/v1/namespaces/{namespace}/configmaps/{RELEASE}"
 
-    _helm(helm, server, "install", RELEASE, ".", *base, "--no-hooks", "--timeout", "2m")
+    notes = _helm(helm, server, "install", RELEASE, ".", *base, "--no-hooks", "--timeout", "2m")
+    if "Migrations ran" in notes or "With --no-hooks that job did not run" not in notes:
+        raise StageError(f"install --no-hooks: NOTES claim what did not happen:\n{notes}")
     installed = [d["metadata"]["name"] for d in api.get(deployments)["items"]]
     if len(installed) != 5:
         raise StageError(f"install: expected 5 Deployments, the server has {installed}")
     objects = len(api.leftovers(namespace))
     report.append(
         f"helm install --no-hooks: deployed; {objects} objects in the namespace "
-        f"({len(installed)} Deployments, {len(api.get(hpas)['items'])} HPAs)"
+        f"({len(installed)} Deployments, {len(api.get(hpas)['items'])} HPAs); NOTES true"
     )
 
     _helm(
