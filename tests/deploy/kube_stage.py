@@ -518,6 +518,55 @@ def dry_run(api: Api, helm: Path, name: str, args: Sequence[str]) -> DryRunResul
     return result
 
 
+# --- the checks can fail ----------------------------------------------------------------------
+
+
+def controls(api: Api, helm: Path) -> list[str]:
+    """Objects the server must refuse, made from the chart's own output with one fault each: the
+    dry run above would have caught the fault (what the issue found before the fix included)."""
+    namespace = "dry-controls"
+    api.create_namespace(namespace, RESTRICTED)
+    api.create(
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "slrt-intake"}},
+        namespace,
+        dry_run=False,
+    )
+    manifests = helm_template(helm, namespace, VALUES_SETS["minimal"])
+    hpa = next(m for m in manifests if m["kind"] == "HorizontalPodAutoscaler")
+    intake = next(
+        m for m in manifests if m["kind"] == "Deployment" and m["metadata"]["name"] == "slrt-intake"
+    )
+    pod = _pod_from_template(intake)
+
+    faults: dict[str, Manifest] = {}
+    bad_label = copy.deepcopy(intake)
+    bad_label["metadata"]["labels"]["app.kubernetes.io/version"] = f"6f1d2c3@{_SKAFFOLD_DIGEST}"
+    faults["the image reference as a label value"] = bad_label
+    bad_hpa = copy.deepcopy(hpa)
+    bad_hpa["spec"]["minReplicas"] = bad_hpa["spec"]["maxReplicas"] + 1
+    faults["an HPA with minReplicas > maxReplicas"] = bad_hpa
+    unknown = copy.deepcopy(intake)
+    unknown["spec"]["template"]["spec"]["containers"][0]["readinessProbes"] = {}
+    faults["an unknown field"] = unknown
+    privileged = copy.deepcopy(pod)
+    privileged["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = True
+    faults["a pod that may escalate privileges (restricted Pod Security)"] = privileged
+
+    refused: list[str] = []
+    for what, manifest in faults.items():
+        try:
+            warnings = api.create(manifest, namespace, dry_run=True)
+        except StageError:
+            refused.append(what)
+            continue
+        if warnings:
+            refused.append(f"{what} (warned)")
+            continue
+        raise StageError(f"control not refused by the server: {what}")
+    api.delete_namespace_contents(namespace)
+    return refused
+
+
 # --- a release's life cycle ------------------------------------------------------------------
 
 
@@ -636,6 +685,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for problem in result.problems:
                     print(f"       {problem}")
                 failed = failed or bool(result.problems)
+            try:
+                refused = controls(api, options.helm)
+                print(f"ok   controls refused by the server: {'; '.join(refused)}")
+            except StageError as exc:
+                print(f"FAIL {exc}")
+                failed = True
             try:
                 for line in lifecycle(api, options.helm, server):
                     print(f"ok   {line}")
