@@ -104,7 +104,7 @@ check() {
   ensure_binaries
   local helm
   helm=$(bash "$ROOT/scripts/helm.sh" path)
-  "$PYTHON" -m tests.deploy.kube_stage --bin-dir "$BIN_DIR" --helm "$helm"
+  (cd "$ROOT" && "$PYTHON" -m tests.deploy.kube_stage --bin-dir "$BIN_DIR" --helm "$helm")
 }
 
 case "${1:-}" in
