@@ -25,6 +25,11 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             )
         worker = build_worker(runtime.temporal, runtime.producer, runtime.pool, settings)
         runtime.spawn(run_worker(worker, runtime.stop), "temporal-worker")
+
+        async def worker_runs() -> bool:
+            return worker.is_running
+
+        runtime.add_check("temporal-worker", worker_runs)
         for consumer in consumers(runtime, settings):
             runtime.spawn(consumer.run(runtime.stop), f"consumer-{consumer.group_id}")
 
@@ -36,5 +41,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         description="Hosts the complaint workflows' Temporal worker and the Kafka consumers that "
         "start them and feed them results. Serves health only.",
         uses=(Dependency.POSTGRES, Dependency.KAFKA, Dependency.TEMPORAL),
+        # The worker runs the workflows without Kafka; the consumers wait for it to return.
+        ready_without=(Dependency.KAFKA,),
         on_start=on_start,
     )

@@ -49,6 +49,10 @@ class RoutingSettings(ServiceSettings, SlaTerms):
     """Open complaints kept in the worker's sticky cache (about 0.3 MiB each, measured by
     ``bench/soak.py``); one evicted from it is rebuilt by replaying its history when it next
     wakes. 0 disables the cache (every workflow task replays)."""
+    worker_graceful_shutdown_seconds: float | None = Field(default=None, ge=0)
+    """How long the Temporal worker lets running activities finish after SIGTERM before it
+    cancels them. Unset: ``graceful_shutdown_seconds`` less a margin (a quarter, at most 10 s)
+    for reporting the results; never more than ``graceful_shutdown_seconds``."""
     search_attributes: bool = True
     """Index complaints by ticket, place, category and program (``SEARCH_ATTRIBUTES``, which
     must be registered on the namespace: ``slrt-admin register-temporal``)."""
