@@ -260,11 +260,7 @@ async def read_referral(referral_id: UUID, principal: CurrentPrincipal, pool: Po
             conn,
             row["complaint_id"],
             actor=principal.subject,
-            actor_role=(
-                Role.PROGRAM_MANAGER
-                if as_program
-                else acting_role(principal, Action.COMPLAINT_READ)
-            ).value,
+            actor_role=role.value,
             action="referral_read",
             identity=as_program,
         )
