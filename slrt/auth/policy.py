@@ -39,6 +39,8 @@ class Action(StrEnum):
     AGGREGATES_READ = "aggregates.read"
     REPORT_WRITE = "report.write"
     """Generate an M&E report and write its achievements, problems and recommendations."""
+    CONTACT_REDEEM = "contact.redeem"
+    """Exchange a household contact reference for the phone/email intake keeps (audited)."""
 
 
 A = Action
@@ -114,6 +116,8 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.ADMINISTRATOR: frozenset({A.CATALOG_EDIT, A.AGGREGATES_READ}),
     Role.DATA_MANAGER: frozenset({A.REGISTRY_IMPORT, A.AGGREGATES_READ}),
     Role.VIEWER: frozenset({A.AGGREGATES_READ}),
+    # Services, not people: no staff role redeems contacts, and the notifier does nothing else.
+    Role.NOTIFIER_SERVICE: frozenset({A.CONTACT_REDEEM}),
 }
 
 

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.intake.api import actions, complaints, referrals, tracking
+from services.intake.api import actions, complaints, contacts, referrals, tracking
 
-routers: list[APIRouter] = [complaints.router, actions.router, referrals.router, tracking.router]
+routers: list[APIRouter] = [
+    complaints.router,
+    actions.router,
+    referrals.router,
+    tracking.router,
+    contacts.router,
+]
