@@ -370,5 +370,7 @@ def household_params(
     found["decision"] = decision_text(params, language)
     found["next"] = _NEXT[language][bool(params.get("reopenable"))].format(track_url=track_url)
     note = str(params.get("note") or "").strip()
+    if note and note[-1] not in ".!?":
+        note += "."
     found["note"] = f" {note}" if note else ""
     return found
