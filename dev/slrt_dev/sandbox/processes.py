@@ -113,6 +113,11 @@ def start_services(
     """Start the four services (intake first: the notifier needs its public URL)."""
     env = service_env(connections, **extra)
     env.setdefault(NOTIFIER_TOKEN_ENV, notifier_service_token(dev_issuer(log_dir)))
+    # Households now hear back by SMS and email: unless the caller starts its own stand-ins,
+    # point the notifier at a port nobody listens on (discard), never at the defaults, where a
+    # local stack (`make up`) may be running its stand-ins.
+    env.setdefault("SLRT_NOTIFIER_SMS_GATEWAY_URL", "http://127.0.0.1:9")
+    env.setdefault("SLRT_NOTIFIER_SMTP_PORT", "9")
     stack = ExitStack()
     urls: dict[str, str] = {}
     try:

@@ -13,7 +13,7 @@ from fastapi import APIRouter
 
 from services.intake import store
 from services.intake.api.deps import CurrentPrincipal, Pool
-from services.intake.api.problems import problems
+from services.intake.api.problems import BODY, problems
 from slrt.auth.api import authorize
 from slrt.auth.policy import Action
 from slrt.contracts.contacts import (
@@ -35,7 +35,7 @@ router = APIRouter(tags=["internal"])
     description="For the notifier's service account only (`contact.redeem`). The answer holds "
     "the household's phone and email when it gave them; an anonymous complaint releases "
     "nothing. Every call is recorded in intake's contact audit.",
-    responses=problems(401, 403, 404, 422),
+    responses=problems(*BODY, 401, 403, 404),
 )
 async def redeem(
     body: ContactRedemption, principal: CurrentPrincipal, pool: Pool
