@@ -117,9 +117,14 @@ async def test_the_sms_and_the_email_copy_arrive_and_intake_audits_each_redempti
 
         mails = await poll(mails_about_the_ticket, lambda found: len(found) == 1, timeout=30)
         assert mails[0]["To"] == "siti.aminah@example.id"
+        # The email copy is settled once the sink has answered: wait for that, not a moment.
+        settled = await notifier.until(
+            "SELECT array_agg(status ORDER BY status) FROM deliveries",
+            check=lambda v: v is not None and "pending" not in v and "retrying" not in v,
+        )
+        assert settled == ["delivered", "delivered"]
         async with notifier.pool.acquire() as conn:
             stored = await conn.fetch("SELECT status, request::text AS request FROM deliveries")
-        assert sorted(r["status"] for r in stored) == ["delivered", "delivered"]
         assert not any(PHONE[1:] in r["request"] or "siti.aminah" in r["request"] for r in stored)
         rows = await notifier.pool.fetch(
             "SELECT caller, purpose, released, outcome FROM intake.contact_redemptions "
