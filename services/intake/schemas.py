@@ -25,6 +25,13 @@ class ComplainantIn(_In):
     kk_number: str | None = Field(default=None, pattern=r"^\d{16}$")
     name: str = Field(min_length=1, max_length=200)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{8,15}$")
+    """Where SLRT sends the household its ticket and news by SMS (never published)."""
+    email: str | None = Field(
+        default=None,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="optional; household messages go there too",
+    )
     sex: Literal["male", "female"] | None = None
     birth_date: date | None = None
     address: str | None = Field(default=None, max_length=500)
@@ -460,7 +467,8 @@ class AuditEntry(BaseModel):
     """The reader's user id (token subject), or ``program:<code>`` for an answer link."""
     actor_role: str
     action: str
-    """``complaint_detail``, ``task_feed``, ``referral_read`` or ``answer_page``."""
+    """``complaint_detail``, ``task_feed``, ``referral_read``, ``answer_page``, or
+    ``contact_redeemed`` (the notifier took a household's phone/email to send a message)."""
     complaint_id: UUID | None
     place_code: str
     step: str | None

@@ -293,3 +293,44 @@ async def hit(conn: Connection, bucket: str, window_start: datetime) -> int:
 
 async def purge_rate_windows(conn: Connection, before: datetime) -> None:
     await conn.execute("DELETE FROM rate_windows WHERE window_start < $1", before)
+
+
+async def contact(conn: Connection, complaint_id: UUID) -> asyncpg.Record | None:
+    """The household's contact as submitted (personal data: the caller audits the read)."""
+    return await conn.fetchrow(
+        "SELECT ticket_number, village_code, anonymous, phone, email FROM complaints WHERE id = $1",
+        complaint_id,
+    )
+
+
+async def audit_redemption(
+    conn: Connection,
+    *,
+    caller: str,
+    caller_roles: list[str],
+    complaint_id: UUID,
+    request_id: UUID,
+    purpose: str,
+    released: list[str],
+    outcome: str,
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO contact_redemptions (caller, caller_roles, complaint_id, request_id, purpose,
+                                         released, outcome)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        """,
+        caller,
+        caller_roles,
+        complaint_id,
+        request_id,
+        purpose,
+        released,
+        outcome,
+    )
+
+
+async def contact_redemptions(conn: Connection, complaint_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM contact_redemptions WHERE complaint_id = $1 ORDER BY id", complaint_id
+    )

@@ -44,6 +44,8 @@ class Action(StrEnum):
     """Generate an M&E report and write its achievements, problems and recommendations."""
     AUDIT_READ = "audit.read"
     """Read the log of who read which complaint's personal data (data manager)."""
+    CONTACT_REDEEM = "contact.redeem"
+    """Exchange a household contact reference for the phone/email intake keeps (audited)."""
 
 
 A = Action
@@ -126,6 +128,8 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     # complainants' personal data (they read the log, not the complaints).
     Role.DATA_MANAGER: frozenset({A.REGISTRY_IMPORT, A.AGGREGATES_READ, A.AUDIT_READ}),
     Role.VIEWER: frozenset({A.AGGREGATES_READ}),
+    # Services, not people: no staff role redeems contacts, and the notifier does nothing else.
+    Role.NOTIFIER_SERVICE: frozenset({A.CONTACT_REDEEM}),
 }
 
 

@@ -27,6 +27,9 @@ class Role(StrEnum):
     who read complainants' personal data."""
     VIEWER = "viewer"
     """Dashboard viewer (Bappeda, Kemensos, Bappenas): reads aggregates only."""
+    NOTIFIER_SERVICE = "notifier_service"
+    """The notifier service's own account (an OIDC client, never a person): redeems household
+    contact references at intake just before it sends a household message."""
 
 
 class Principal(BaseModel):

@@ -530,3 +530,43 @@ class TestSeparationOfDutiesOff:
         await c.act(UPDATE_FEEDBACK, told())
         await c.handle.result()
         await save(c, "separation_of_duties_off_same_person_approves")
+
+
+async def test_household_messages_asked_reopened_and_told_again(dev: Start) -> None:
+    """Since PATCH_HOUSEHOLD_MESSAGES: registered, information needed, outcome, reopened,
+    outcome again (not reopenable a second time: it ends)."""
+    c = await dev(submitted(program="PKH"))
+    await c.answer_registry()
+    await c.act(
+        UPDATE_BACK_OFFICE,
+        BackOfficeAction(
+            actor=BACK_OFFICE,
+            request_id=request_id(),
+            kind="request_information",
+            question="Bulan apa yang belum dibayar?",
+        ),
+    )
+    await c.act(
+        UPDATE_INFORMATION_RECEIVED,
+        InformationReceived(actor=FACILITATOR, request_id=request_id(), information="Oktober"),
+    )
+    await c.act(UPDATE_BACK_OFFICE, resolve())
+    await c.act(UPDATE_FEEDBACK, told("not_satisfied"))
+    await c.act(UPDATE_BACK_OFFICE, resolve("paid_in_full"))
+    await c.act(UPDATE_FEEDBACK, told(None))
+    await c.handle.result()
+    await save(c, "household_messages_reopened")
+
+
+async def test_household_messages_until_the_reopen_window_closes(
+    skipping: Start, time_skipping_env: WorkflowEnvironment
+) -> None:
+    """Since PATCH_HOUSEHOLD_MESSAGES: registered, outcome, and the final word when the reopen
+    window closes with the complaint still closed."""
+    c = await skipping(submitted(program="BPNT"))
+    await c.answer_registry()
+    await c.act(UPDATE_BACK_OFFICE, resolve())
+    await c.act(UPDATE_FEEDBACK, told(None))
+    await time_skipping_env.sleep(timedelta(days=15))
+    await c.handle.result()
+    await save(c, "household_messages_window_over")

@@ -7,6 +7,7 @@ to the next (continue-as-new). The working calendar is derived from the policy, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from uuid import UUID
 
@@ -146,6 +147,16 @@ class Complaint(BaseModel):
     outcome: OutcomeState = Field(default_factory=OutcomeState)
     clocks: ClockState = Field(default_factory=ClockState)
     journal: Journal = Field(default_factory=Journal)
+    _household_patch: Callable[[], bool] | None = PrivateAttr(default=None)
+
+    @property
+    def household_patch(self) -> Callable[[], bool] | None:
+        """The workflow's versioning check for household messages, when it brings its own
+        (tests prove the guard matters with one that is always on); None: the patch itself."""
+        return self._household_patch
+
+    def bind_household_patch(self, check: Callable[[], bool]) -> None:
+        self._household_patch = check
 
     @classmethod
     def new(cls, submitted: ComplaintSubmitted) -> Complaint:

@@ -55,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         stage_intake,
         stage_referral,
     )
+    from workflows.complaint.journal import PATCH_HOUSEHOLD_MESSAGES
     from workflows.complaint.stage_intake import PATCH_ACKNOWLEDGE_HOUSEHOLD
     from workflows.complaint.state import Complaint, query_answer, snapshot
     from workflows.model import ACTIVITY_SLA_POLICY
@@ -79,6 +80,7 @@ class ComplaintWorkflow:
     @workflow.init
     def __init__(self, submitted: ComplaintSubmitted) -> None:
         self._c = Complaint.new(submitted)
+        self._c.bind_household_patch(self._tells_household)
 
     # --- The main loop -------------------------------------------------------------------
 
@@ -133,6 +135,10 @@ class ComplaintWorkflow:
     def _acknowledges_household(self) -> bool:
         # Versioning: complaints registered before this change replay without the message.
         return workflow.patched(PATCH_ACKNOWLEDGE_HOUSEHOLD)
+
+    def _tells_household(self) -> bool:
+        # Versioning: complaints started before household messages replay without them.
+        return workflow.patched(PATCH_HOUSEHOLD_MESSAGES)
 
     # --- The replay guard ----------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from slrt_dev.stack.services import ServiceProcess, service_processes
 from slrt_dev.stack.standins import (
     StandinProcess,
     notifier_env,
+    notifier_service_env,
     registry_env,
     standin_processes,
 )
@@ -76,6 +77,8 @@ class Stack:
             for standin in self.standins:
                 self._step(standin.name, standin.start)
             for service in self.services:
+                if service.name == "notifier":
+                    service.env.update(notifier_service_env())
                 self._step(service.name, service.start)
             if with_demo:
                 self._load_demo()

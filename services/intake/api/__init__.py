@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.intake.api import actions, audit, complaints, referrals, tracking
+from services.intake.api import actions, audit, complaints, contacts, referrals, tracking
 
 routers: list[APIRouter] = [
     complaints.router,
@@ -12,4 +12,5 @@ routers: list[APIRouter] = [
     referrals.router,
     tracking.router,
     audit.router,
+    contacts.router,
 ]
