@@ -71,7 +71,7 @@ async def redeem(
             released=released,
             outcome=outcome,
         )
-        if released:
+        if row is not None and released:
             # A disclosure also shows in the data manager's audit log beside staff reads
             # (``GET /v1/audit``); why = the message it was released for.
             await casefile_store.audit(
