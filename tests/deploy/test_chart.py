@@ -750,6 +750,10 @@ def test_ingress_exposes_intake_and_the_dashboard(
     assert production.env("dashboard")["SLRT_DASHBOARD_REGISTRY_URL"] == (
         f"http://{RELEASE}-registry.{NAMESPACE}.svc:8002"
     )
+    # The notifier redeems household contact references at intake's Service, not the Ingress.
+    assert production.env("notifier")["SLRT_NOTIFIER_INTAKE_URL"] == (
+        f"http://{RELEASE}-intake.{NAMESPACE}.svc:8001"
+    )
     # No dashboard hosts: only intake, on any host.
     api_only = rendered([MINIMAL_VALUES], {"ingress.enabled": "true"})
     (rule,) = api_only.get("Ingress", RELEASE)["spec"]["rules"]

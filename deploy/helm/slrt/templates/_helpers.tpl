@@ -237,6 +237,11 @@ the public URLs derived from the Ingress: (dict "root" $ "name" "intake")
 {{- $_ := set $settings "intakePublicUrl" ($settings.intakePublicUrl | default $url) }}
 {{- end }}
 {{- end }}
+{{- if and (eq .name "notifier") .root.Values.services.intake.enabled }}
+{{- /* Household contact references are redeemed inside the cluster, never through the Ingress. */}}
+{{- $intake := printf "http://%s.%s.svc:%d" (include "slrt.componentName" (dict "root" .root "name" "intake")) .root.Release.Namespace (int .root.Values.services.intake.port) }}
+{{- $_ := set $settings "intakeUrl" ($settings.intakeUrl | default $intake) }}
+{{- end }}
 {{- if eq .name "dashboard" }}
 {{- if and $ingress.enabled $ingress.dashboardHosts }}
 {{- $_ := set $settings "publicUrl" ($settings.publicUrl | default (printf "%s://%s" $scheme (first $ingress.dashboardHosts))) }}
