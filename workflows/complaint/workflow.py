@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from temporalio import workflow
+from temporalio.common import VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
     from slrt.contracts.complaints import (
@@ -74,8 +75,13 @@ A = TypeVar(
 )
 
 
-@workflow.defn(name=COMPLAINT_WORKFLOW)
+@workflow.defn(name=COMPLAINT_WORKFLOW, versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
 class ComplaintWorkflow:
+    """Under Worker Versioning (routing's ``SLRT_ROUTING_BUILD_ID``) a complaint moves to the
+    deployment's current version at its next task (AUTO_UPGRADE, not PINNED: a complaint lives
+    for weeks, longer than a release's pods): every change keeps old histories replaying through
+    ``workflow.patched`` (``docs/deploy.md``, "Upgrade")."""
+
     @workflow.init
     def __init__(self, submitted: ComplaintSubmitted) -> None:
         self._c = Complaint.new(submitted)
