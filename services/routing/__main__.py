@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     version = deployment_version(settings)
     build_id = args.build_id or (version.build_id if version else None)
     if not build_id:
-        print("promote: no build id (set SLRT_ROUTING_BUILD_ID or pass --build-id)", file=sys.stderr)
+        print("promote: no build id: set SLRT_ROUTING_BUILD_ID or pass --build-id", file=sys.stderr)
         return 2
     target = WorkerDeploymentVersion(deployment_name=settings.deployment_name, build_id=build_id)
     try:

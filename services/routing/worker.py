@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 from temporalio.client import Client
+from temporalio.common import VersioningBehavior
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from services.routing.activities import ComplaintActivities
@@ -40,10 +42,15 @@ def build_worker(
         # At SIGTERM the worker stops polling and lets running activities finish for this long
         # before cancelling them (the SDK's default is 0: cancelled at once, retried elsewhere).
         graceful_shutdown_timeout=timedelta(seconds=worker_drain_seconds(settings)),
-        # Each workflow declares its versioning behavior (the complaint: AUTO_UPGRADE).
         deployment_config=None
         if version is None
-        else WorkerDeploymentConfig(version=version, use_worker_versioning=True),
+        else WorkerDeploymentConfig(
+            version=version,
+            use_worker_versioning=True,
+            # Complaints live for weeks: they move to each new current version (replaying
+            # through ``workflow.patched``) rather than pin to one whose pods are gone.
+            default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE,
+        ),
     )
 
 
@@ -61,7 +68,7 @@ def worker_drain_seconds(settings: RoutingSettings) -> float:
 async def run_worker(
     worker: Worker,
     stop: asyncio.Event,
-    polling: Callable[[], Awaitable[None]] | None = None,
+    polling: Callable[[], Coroutine[Any, Any, None]] | None = None,
 ) -> None:
     """Run until ``stop`` is set, then finish the tasks in hand and leave. ``polling`` runs
     once the worker polls (routing: make a new deployment version current)."""

@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Final
 
 from temporalio import workflow
-from temporalio.common import VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
     from slrt.contracts.complaints import ComplaintSnapshot
@@ -23,7 +22,7 @@ PATCH_NEXT_RELEASE: Final = "test-next-release-pause-at-start"
 PAUSE: Final = timedelta(milliseconds=50)
 
 
-@workflow.defn(name=COMPLAINT_WORKFLOW, versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
+@workflow.defn(name=COMPLAINT_WORKFLOW)
 class NextReleaseWorkflow(ComplaintWorkflow):
     @workflow.run
     async def run(self, submitted: ComplaintSubmitted) -> ComplaintSnapshot:
@@ -32,7 +31,7 @@ class NextReleaseWorkflow(ComplaintWorkflow):
         return await super().run(submitted)
 
 
-@workflow.defn(name=COMPLAINT_WORKFLOW, versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
+@workflow.defn(name=COMPLAINT_WORKFLOW)
 class UnguardedNextRelease(ComplaintWorkflow):
     @workflow.run
     async def run(self, submitted: ComplaintSubmitted) -> ComplaintSnapshot:

@@ -15,6 +15,8 @@ non-determinism error: the guard, not luck, keeps the old complaints running.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,18 +38,21 @@ from services.routing.versions import (
     describe,
     promote,
     promote_at_start,
+    registered,
 )
 from services.routing.worker import build_worker, run_worker
 from slrt.auth.principal import Role
 from slrt.contracts.complaints import UPDATE_WITHDRAW, ComplaintStep, Withdraw
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
+from slrt_dev.stack.config import REPO_ROOT
 from tests.routing.next_release import (
     PATCH_NEXT_RELEASE,
     NextReleaseWorkflow,
     UnguardedNextRelease,
 )
 from tests.support.complaints import Driven, actor, request_id, submitted, terminate_unfinished
+from tests.support.harness import TEST_NAMESPACE
 from tests.support.polling import poll
 from workflows.complaint import ComplaintWorkflow
 
@@ -138,7 +143,7 @@ def patched(history: WorkflowHistory) -> bool:
 def first_command(history: WorkflowHistory) -> Any:
     """What the workflow did first (the event after its first workflow task completed)."""
     events = list(history.events)
-    for before, after in zip(events, events[1:], strict=False):
+    for before, after in itertools.pairwise(events):
         if before.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
             return after.event_type
     raise AssertionError("no workflow task completed")
@@ -171,7 +176,11 @@ async def test_complaints_started_on_n_finish_after_the_rollout_to_n_plus_1(
 
     try:
         async with release(
-            temporal_client, producer, routing_pool, versioned(deployment, queue, n), ComplaintWorkflow
+            temporal_client,
+            producer,
+            routing_pool,
+            versioned(deployment, queue, n),
+            ComplaintWorkflow,
         ) as stop_n:
             await current(temporal_client, deployment, n)
             old = [await complaint(), await complaint()]
@@ -216,7 +225,8 @@ async def test_complaints_started_on_n_finish_after_the_rollout_to_n_plus_1(
     for old_history in (first, second):
         builds = task_builds(old_history)
         # Began on N, finished on N+1, never back.
-        assert builds[0] == n and builds[-1] == n1
+        assert builds[0] == n
+        assert builds[-1] == n1
         assert builds == sorted(builds, key=lambda b: b == n1)
         # N's first step (the SLA policy), not N+1's: replayed on N+1 without the patch.
         assert first_command(old_history) == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
@@ -244,3 +254,62 @@ async def test_complaints_started_on_n_finish_after_the_rollout_to_n_plus_1(
     await Replayer(
         workflows=[NextReleaseWorkflow], data_converter=pydantic_data_converter
     ).replay_workflow(first)
+
+
+async def test_turning_versioning_on_moves_open_complaints_to_the_promoted_build(
+    temporal_client: Client,
+    producer: EventProducer,
+    routing_pool: asyncpg.Pool,
+    kafka_bootstrap: str,
+    temporal_address: str,
+) -> None:
+    """The first release with a build id (``promoteOnStart: false``) meets complaints started
+    by unversioned workers: its pods poll but run nothing until ``python -m services.routing
+    promote``; from then on the open complaints run on the promoted build."""
+    deployment = f"slrt-routing-{uuid.uuid4().hex[:8]}"
+    queue = f"complaints-{uuid.uuid4().hex[:8]}"
+    unversioned = RoutingSettings(connections=ConnectionSettings(temporal_task_queue=queue))
+    first = versioned(deployment, queue, "v1").model_copy(update={"promote_on_start": False})
+    started: list[Driven] = []
+    try:
+        async with release(
+            temporal_client, producer, routing_pool, unversioned, ComplaintWorkflow
+        ) as stop_unversioned:
+            c = await Driven(temporal_client, queue, kafka_bootstrap, submitted()).start()
+            started.append(c)
+            await c.at(S.REGISTRY_CHECK)
+            async with release(temporal_client, producer, routing_pool, first, ComplaintWorkflow):
+                version = WorkerDeploymentVersion(deployment_name=deployment, build_id="v1")
+                _, info, _ = await registered(temporal_client, version, timeout=30)
+                assert current_build_id(info) is None  # v1 polls; nobody promoted it
+                promoting = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "services.routing",
+                    "promote",
+                    env={
+                        "SLRT_TEMPORAL_ADDRESS": temporal_address,
+                        "SLRT_TEMPORAL_NAMESPACE": TEST_NAMESPACE,
+                        "SLRT_ROUTING_DEPLOYMENT_NAME": deployment,
+                        "SLRT_ROUTING_BUILD_ID": "v1",
+                        "PATH": "/usr/bin:/bin",
+                    },
+                    cwd=REPO_ROOT,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.STDOUT,
+                )
+                output, _ = await asyncio.wait_for(promoting.communicate(), timeout=60)
+                assert promoting.returncode == 0, output.decode()
+                assert f"promote {deployment}.v1: promoted" in output.decode()
+                await current(temporal_client, deployment, "v1")
+                stop_unversioned.set()
+                await c.answer_registry()
+                await withdraw(c)
+    finally:
+        await terminate_unfinished(started)
+
+    history = await c.handle.fetch_history()
+    assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in kinds(history)
+    builds = task_builds(history)
+    assert builds[0] == ""  # started unversioned
+    assert builds[-1] == "v1"

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.common import VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
     from slrt.contracts.complaints import (
@@ -75,12 +74,14 @@ A = TypeVar(
 )
 
 
-@workflow.defn(name=COMPLAINT_WORKFLOW, versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
+@workflow.defn(name=COMPLAINT_WORKFLOW)
 class ComplaintWorkflow:
     """Under Worker Versioning (routing's ``SLRT_ROUTING_BUILD_ID``) a complaint moves to the
-    deployment's current version at its next task (AUTO_UPGRADE, not PINNED: a complaint lives
-    for weeks, longer than a release's pods): every change keeps old histories replaying through
-    ``workflow.patched`` (``docs/deploy.md``, "Upgrade")."""
+    deployment's current version at its next task: AUTO_UPGRADE, not PINNED, because a complaint
+    lives for weeks, longer than a release's pods. Every change therefore keeps old histories
+    replaying through ``workflow.patched`` (``docs/deploy.md``, "Upgrade"). The behavior is the
+    versioned worker's default (``services/routing/worker.py``), not declared here: the server
+    refuses a declared behavior from an unversioned worker (the local stack, the tests)."""
 
     @workflow.init
     def __init__(self, submitted: ComplaintSubmitted) -> None:
