@@ -166,7 +166,8 @@ async def test_complaints_started_on_n_finish_after_the_rollout_to_n_plus_1(
 ) -> None:
     deployment = f"slrt-routing-{uuid.uuid4().hex[:8]}"
     queue = f"complaints-{uuid.uuid4().hex[:8]}"
-    n, n1 = "n", "n-plus-1"
+    # Build ids as the chart makes them: an image tag, then an image digest.
+    n, n1 = "0.1.0", "sha256:" + "ab" * 32
     started: list[Driven] = []
 
     async def complaint() -> Driven:
