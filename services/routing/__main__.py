@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         print(f"promote failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    print(f"promote {done.version}: {done.outcome.value} (previous build: {done.previous})")
+    previous = done.previous or "unversioned workers"
+    print(f"promote {done.version}: {done.outcome.value} (current before: {previous})")
     return 0
 
 

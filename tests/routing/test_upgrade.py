@@ -72,6 +72,17 @@ def test_versioning_is_off_without_a_build_id() -> None:
         RoutingSettings.model_validate({"deployment_name": "slrt.routing"})
 
 
+@pytest.mark.unit
+def test_promote_needs_a_build(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from services.routing.__main__ import main
+
+    monkeypatch.delenv("SLRT_ROUTING_BUILD_ID", raising=False)
+    assert main(["promote"]) == 2
+    assert "SLRT_ROUTING_BUILD_ID" in capsys.readouterr().err
+
+
 def versioned(deployment: str, queue: str, build_id: str) -> RoutingSettings:
     return RoutingSettings(
         deployment_name=deployment,
