@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from services.routing import api
 from services.routing.consumers import consumers
 from services.routing.settings import RoutingSettings
+from services.routing.versions import promote_at_start
 from services.routing.worker import build_worker, run_worker
 from slrt.service import Dependency, Runtime, build_app
 
@@ -24,7 +25,10 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                 extra={"sla_clock_speed": settings.sla_clock_speed},
             )
         worker = build_worker(runtime.temporal, runtime.producer, runtime.pool, settings)
-        runtime.spawn(run_worker(worker, runtime.stop), "temporal-worker")
+        runtime.spawn(
+            run_worker(worker, runtime.stop, lambda: promote_at_start(runtime.temporal, settings)),
+            "temporal-worker",
+        )
 
         async def worker_runs() -> bool:
             return worker.is_running

@@ -56,3 +56,15 @@ class RoutingSettings(ServiceSettings, SlaTerms):
     search_attributes: bool = True
     """Index complaints by ticket, place, category and program (``SEARCH_ATTRIBUTES``, which
     must be registered on the namespace: ``slrt-admin register-temporal``)."""
+    deployment_name: str = Field(default="slrt-routing", min_length=1, pattern=r"^[^.]+$")
+    """Temporal worker deployment that routing's workers join when ``build_id`` is set (one per
+    release of the chart; no ``.``, which separates it from the build id)."""
+    build_id: str | None = Field(default=None, min_length=1, max_length=255)
+    """This image's build of the workflow code (the chart sets it from the image tag or digest).
+    Set: Temporal Worker Versioning is on, workflow tasks go only to the deployment's current
+    version (``services/routing/versions.py``, ``docs/deploy.md`` "Upgrade"). Unset (the local
+    stack, the tests): an unversioned worker, as before."""
+    promote_on_start: bool = True
+    """A version that has never been current makes itself current once its worker polls, so a
+    rollout switches the workflows to the new build as its first pod comes up. False: only
+    ``python -m services.routing promote`` does (to check a build on the cluster first)."""

@@ -77,6 +77,13 @@ A = TypeVar(
 
 @workflow.defn(name=COMPLAINT_WORKFLOW)
 class ComplaintWorkflow:
+    """Under Worker Versioning (routing's ``SLRT_ROUTING_BUILD_ID``) a complaint moves to the
+    deployment's current version at its next task: AUTO_UPGRADE, not PINNED, because a complaint
+    lives for weeks, longer than a release's pods. Every change therefore keeps old histories
+    replaying through ``workflow.patched`` (``docs/deploy.md``, "Upgrade"). The behavior is the
+    versioned worker's default (``services/routing/worker.py``), not declared here: the server
+    refuses a declared behavior from an unversioned worker (the local stack, the tests)."""
+
     @workflow.init
     def __init__(self, submitted: ComplaintSubmitted) -> None:
         self._c = Complaint.new(submitted)

@@ -70,6 +70,19 @@ most 63 characters, starting and ending alphanumeric.
 {{- $version | trunc 63 | trimAll "-_." }}
 {{- end }}
 
+{{/* routing's Temporal worker deployment: temporal.workerVersioning.deploymentName, else
+"<fullname>-routing" ("." separates the deployment from the build id, so it becomes "-"). */}}
+{{- define "slrt.workerDeploymentName" -}}
+{{- $name := .Values.temporal.workerVersioning.deploymentName | default (include "slrt.componentName" (dict "root" . "name" "routing")) }}
+{{- $name | replace "." "-" }}
+{{- end }}
+
+{{/* routing's build id: temporal.workerVersioning.buildId, else the image digest, else the tag
+(or appVersion): the identity of the code the pods run. */}}
+{{- define "slrt.workerBuildId" -}}
+{{- .Values.temporal.workerVersioning.buildId | default .Values.image.digest | default .Values.image.tag | default .Chart.AppVersion | toString | trunc 255 }}
+{{- end }}
+
 {{/* Selects every pod of this release (any component). */}}
 {{- define "slrt.releaseSelector" -}}
 app.kubernetes.io/name: {{ include "slrt.name" . }}
