@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml dev/pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
 
-.PHONY: install up down status test test-fast lint typecheck chart pytest lock clean-data
+.PHONY: install up down status test test-fast lint typecheck chart kube pytest lock clean-data
 
 ## install: the venv with every pinned dependency, the project and the development-only
 ## distribution in dev/ (local stack, dev token issuer, demo, stand-ins), both editable
@@ -32,7 +32,7 @@ status: install
 	$(BIN)/slrt-stack status
 
 ## test: lint, type-check and the whole test suite against the real stack
-test: lint typecheck chart pytest
+test: lint typecheck chart kube pytest
 
 ## test-fast: the tests that need no server (marked `unit`; under a minute, no harness start)
 test-fast: install
@@ -48,6 +48,11 @@ typecheck: install
 ## chart: build the helm CLI (cached), lint and render the chart, validate every manifest
 chart: install
 	bash scripts/helm.sh check
+
+## kube: build etcd and kube-apiserver (cached), prove the chart against them: server-side dry
+## run of every values set under restricted Pod Security, helm install/upgrade/rollback/uninstall
+kube: install
+	bash scripts/kube.sh check
 
 pytest: install
 	$(BIN)/pytest

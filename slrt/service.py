@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -70,6 +70,7 @@ class Runtime(Generic[S]):
     _temporal: Client | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _parts: dict[type[Any], Any] = field(default_factory=dict)
+    _own_checks: dict[str, DependencyCheck] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -138,8 +139,12 @@ class Runtime(Generic[S]):
         # Let the supervisor (Kubernetes, the local stack) restart a service that lost a loop.
         asyncio.get_running_loop().call_soon(_exit_uvicorn)
 
+    def add_check(self, name: str, check: DependencyCheck) -> None:
+        """A readiness check of the service's own (routing: its Temporal worker runs)."""
+        self._own_checks[name] = check
+
     def checks(self) -> dict[str, DependencyCheck]:
-        found: dict[str, DependencyCheck] = {}
+        found: dict[str, DependencyCheck] = dict(self._own_checks)
         if self._pool is not None:
             found[Dependency.POSTGRES] = lambda: self.pool.fetchval("SELECT 1")
         if self._producer is not None:
@@ -224,12 +229,20 @@ def build_app(
     auth: AuthSettings | None = None,
     on_start: Callable[[Runtime[S]], Awaitable[None]] | None = None,
     startup_timeout: float = 120.0,
+    ready_without: Iterable[Dependency] = (),
 ) -> FastAPI:
     """The service's app; ``auth`` (the settings of the token verifier) for an authenticated
     API. The verifier is made at start-up, so settings without keys stop the start, not the
-    import."""
+    import.
+
+    ``ready_without``: dependencies the service can do its job without for a while (intake
+    without Kafka: its outbox holds the events), so their outage does not take the pods out of
+    their Service. With ``settings.management_port`` set, health and metrics are served there
+    (``app.state.management``, started by :func:`run`) and the API port keeps only a ``/healthz``
+    and a ``/readyz`` that says ready or not ready."""
     runtime = Runtime(name=name, settings=settings)
     uses = tuple(uses)
+    optional = {str(d) for d in ready_without}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -248,8 +261,24 @@ def build_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     deps.attach(app, runtime)
     problems.install(app)
-    app.include_router(health_router(runtime.checks))
-    app.include_router(metrics.metrics_router())
+
+    def health(detailed: bool) -> APIRouter:
+        return health_router(
+            runtime.checks,
+            required=_Required(runtime, optional),
+            stopping=runtime.stop.is_set,
+            detailed=detailed,
+        )
+
+    if settings.management_port is None:
+        app.include_router(health(detailed=True))
+        app.include_router(metrics.metrics_router())
+    else:
+        app.include_router(health(detailed=False))
+        management = FastAPI(title=f"{title} (management)", docs_url=None, redoc_url=None)
+        management.include_router(health(detailed=True))
+        management.include_router(metrics.metrics_router())
+        app.state.management = management
     app.add_middleware(metrics.HttpMetrics, service=name)
     for router in routers:
         app.include_router(router)
@@ -257,14 +286,68 @@ def build_app(
     return app
 
 
+class _Required:
+    """The checks whose failure makes the service unready: every check but those of the
+    dependencies it can do without (a set-like view, read per request)."""
+
+    def __init__(self, runtime: Runtime[Any], optional: set[str]) -> None:
+        self._runtime = runtime
+        self._optional = optional
+
+    def __contains__(self, name: object) -> bool:
+        return name not in self._optional
+
+    def __iter__(self) -> Iterator[str]:
+        return (n for n in self._runtime.checks() if n not in self._optional)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _ManagementServer(uvicorn.Server):
+    """The management port's server: the API server owns the signals and the shutdown."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def run(name: str, settings: ServiceSettings, app: FastAPI) -> None:
-    """Serve ``app``; uvicorn turns SIGTERM/SIGINT into a graceful lifespan shutdown."""
+    """Serve ``app``; uvicorn turns SIGTERM/SIGINT into a graceful lifespan shutdown. With a
+    management port, its health and metrics are served there until the API server has
+    drained (probes keep answering while the service finishes its work)."""
     setup_telemetry(name, settings.connections)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=int(settings.graceful_shutdown_seconds),
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=int(settings.graceful_shutdown_seconds),
+        )
     )
+    management = getattr(app.state, "management", None)
+    if settings.management_port is None or management is None:
+        server.run()
+        return
+    side = _ManagementServer(
+        uvicorn.Config(
+            management,
+            host=settings.host,
+            port=settings.management_port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+        )
+    )
+
+    async def serve_both() -> None:
+        side_task = asyncio.create_task(side.serve(), name="management-server")
+        try:
+            await server.serve()
+        finally:
+            side.should_exit = True
+            await side_task
+
+    asyncio.run(serve_both())

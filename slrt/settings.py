@@ -31,6 +31,10 @@ class ConnectionSettings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: str | None = None
+    kafka_ssl_certfile: str | None = None
+    """Client certificate (PEM) for brokers that authenticate clients by TLS (mTLS, e.g. a
+    Strimzi KafkaUser with ``authentication: tls``); with ``kafka_ssl_keyfile``."""
+    kafka_ssl_keyfile: str | None = None
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "slrt"
@@ -53,5 +57,9 @@ class ServiceSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    management_port: int | None = Field(default=None, ge=1, le=65535)
+    """Serve ``/healthz``, the detailed ``/readyz`` and ``/metrics`` on this port instead of the
+    API port, which then answers ``/readyz`` with ready / not ready only (the Helm chart sets
+    it: the Ingress routes the API port, never this one). Unset: everything on ``port``."""
     graceful_shutdown_seconds: float = Field(default=20.0, gt=0)
     connections: ConnectionSettings = Field(default_factory=ConnectionSettings)

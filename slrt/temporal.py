@@ -13,13 +13,14 @@ from slrt.settings import ConnectionSettings
 
 
 def _tls(settings: ConnectionSettings) -> TLSConfig | bool:
-    """mTLS from the mounted certificate files, if configured (read once, at connect)."""
-    if not (settings.temporal_tls_cert and settings.temporal_tls_key):
+    """TLS from the mounted certificate files, if configured (read once, at connect): mTLS with
+    a client certificate and key, and/or the CA of a frontend signed by a private CA."""
+    cert, key, ca = settings.temporal_tls_cert, settings.temporal_tls_key, settings.temporal_tls_ca
+    if not ((cert and key) or ca):
         return False
-    ca = settings.temporal_tls_ca
     return TLSConfig(
-        client_cert=Path(settings.temporal_tls_cert).read_bytes(),
-        client_private_key=Path(settings.temporal_tls_key).read_bytes(),
+        client_cert=Path(cert).read_bytes() if cert and key else None,
+        client_private_key=Path(key).read_bytes() if cert and key else None,
         server_root_ca_cert=Path(ca).read_bytes() if ca else None,
     )
 

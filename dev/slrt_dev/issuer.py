@@ -74,6 +74,20 @@ class DevIssuer:
         )
 
 
+NOTIFIER_SERVICE_SUBJECT = "service:notifier"
+NOTIFIER_TOKEN_ENV = "SLRT_SECRET_NOTIFIER_SERVICE_TOKEN"  # noqa: S105 -- a variable's name
+"""Where the notifier finds its service token (its ``intake_token_ref`` secret, by default)."""
+
+
+def notifier_service_token(issuer: DevIssuer, ttl_seconds: int = 30 * 24 * 3600) -> str:
+    """The notifier's service-account token (role ``notifier_service``, national), as the OIDC
+    provider's client-credentials grant gives it in production: it redeems household contact
+    references at intake and can do nothing else."""
+    return issuer.token(
+        NOTIFIER_SERVICE_SUBJECT, [Role.NOTIFIER_SERVICE], "", ttl_seconds=ttl_seconds
+    )
+
+
 def default_issuer() -> DevIssuer:
     from slrt_dev.stack.config import StackSettings
 

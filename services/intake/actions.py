@@ -2,8 +2,9 @@
 
 The workflow validates each action against its current step and the actor's role before
 anything is written, so a refusal comes back at once: ``WrongStep`` → 409 naming the current
-step, ``NotYourRole`` → 403. The client's Idempotency-Key is the update's ``request_id`` (and its
-update id), so a repeated action returns the first result.
+step, ``NotYourRole`` → 403, ``SeparationOfDuties`` → 403 naming the rule. The client's
+Idempotency-Key is the update's ``request_id`` (and its update id), so a repeated action returns
+the first result.
 """
 
 from __future__ import annotations
@@ -54,6 +55,16 @@ def _step_from(error: ApplicationError, fallback: str) -> str:
     return fallback
 
 
+def separation_of_duties(detail: str) -> Refused:
+    """The person who proposed a referral tried to approve it (403 naming the rule)."""
+    return Refused(
+        detail,
+        kind="separation-of-duties",
+        title="The person who proposed the referral may not approve it",
+        rule="separation_of_duties",
+    )
+
+
 async def forward(
     client: Client,
     complaint_id: UUID,
@@ -78,6 +89,8 @@ async def forward(
                 raise wrong_step(_step_from(cause, current_step), cause.message) from None
             if cause.type == NOT_YOUR_ROLE:
                 raise Refused(cause.message) from None
+            if cause.type == Refusal.SEPARATION_OF_DUTIES:
+                raise separation_of_duties(cause.message) from None
             raise Invalid(
                 cause.message,
                 kind="action-refused",

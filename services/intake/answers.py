@@ -5,22 +5,23 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from services.intake import store
+from services.intake import referral_store, store
+from services.intake.referral_history import WAITING
 from services.intake.schemas import ReferralAnswerIn
 from slrt import outbox
-from slrt.contracts.complaints import ComplaintStep
 from slrt.contracts.events import ReferralAnswered
 from slrt.errors import Conflict
 
 SOURCE = "/slrt/intake"
-AWAITING_ANSWER = frozenset({ComplaintStep.REFERRED.value, ComplaintStep.UNDER_REVIEW.value})
+_WAITING = frozenset(s.value for s in WAITING)
 
 
 class BadSignature(Exception):
@@ -71,19 +72,23 @@ async def record(
     via: str,
     now: datetime | None = None,
 ) -> Recorded:
-    """Record ``answer`` to ``referral`` (a status row) once; a repeated id returns the first."""
+    """Record ``answer`` to ``referral`` (a ``referral_store.referral`` row) once; a repeated id
+    returns the first. A referral no longer waiting, or already given a final answer here, is
+    refused (409) with the answer recorded."""
     now = now or datetime.now(UTC)
     async with pool.acquire() as conn, conn.transaction():
         existing = await store.answer(conn, answer_id)
         if existing is not None:
             return _replayed(existing, referral["referral_id"])
-        if referral["step"] not in AWAITING_ANSWER:
-            raise Conflict(
-                f"the complaint is at step {referral['step']}",
-                kind="wrong-step",
-                title="The referral is not waiting for an answer",
-                current_step=referral["step"],
-            )
+        if referral["status"] not in _WAITING:
+            raise answered_already(referral)
+        # Serialise answers to one referral: a second final answer sees the first.
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtext($1))", str(referral["referral_id"])
+        )
+        final = await referral_store.final_answer(conn, referral["referral_id"])
+        if final is not None:
+            raise answered_already(referral, final)
         row = await store.record_answer(
             conn,
             answer_id=answer_id,
@@ -92,6 +97,9 @@ async def record(
             decision=answer.decision.value,
             via=via,
             answered_at=now,
+            note=answer.note,
+            expected_date=answer.expected_date,
+            suggested_destination=answer.suggested_destination,
         )
         if row is None:  # the same id committed concurrently
             raced = await store.answer(conn, answer_id)
@@ -113,6 +121,58 @@ async def record(
             subject=str(referral["complaint_id"]),
         )
     return Recorded(answer_id, referral["referral_id"], answer.decision.value, replayed=False)
+
+
+def recorded_answer(
+    referral: asyncpg.Record, pending: asyncpg.Record | None = None
+) -> dict[str, Any] | None:
+    """The answer on record: the one the workflow applied (the referral's), else a final answer
+    received here that the workflow has not confirmed yet."""
+    if referral["decision"] is not None:
+        return {
+            "decision": referral["decision"],
+            "note": referral["answer_note"],
+            "expected_date": _iso(referral["expected_date"]),
+            "suggested_destination": referral["suggested_destination"],
+            "answered_at": _iso(referral["answered_at"]),
+        }
+    if pending is not None:
+        return {
+            "decision": pending["decision"],
+            "note": pending["note"],
+            "expected_date": _iso(pending["expected_date"]),
+            "suggested_destination": pending["suggested_destination"],
+            "answered_at": _iso(pending["answered_at"]),
+        }
+    return None
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def answered_already(referral: asyncpg.Record, pending: asyncpg.Record | None = None) -> Conflict:
+    """409: the referral is no longer waiting for an answer; the problem names the answer on
+    record (``recorded_answer``; type ``referral-answered``) and the referral's status, or, for a
+    referral closed without an answer (no response, delivery failed, withdrawn), type
+    ``referral-closed`` with ``recorded_answer`` null."""
+    recorded = recorded_answer(referral, pending)
+    status = referral["status"] if pending is None else "answered"
+    if recorded is not None:
+        detail = (
+            f"this referral was already answered {recorded['decision']} "
+            f"at {recorded['answered_at']}"
+        )
+    else:
+        detail = f"this referral is closed ({referral['status']}) without an answer"
+    return Conflict(
+        detail,
+        kind="referral-answered" if recorded is not None else "referral-closed",
+        title="The referral is not waiting for an answer",
+        referral_status=status,
+        recorded_answer=recorded,
+        current_step=referral["step"],
+    )
 
 
 def _replayed(existing: asyncpg.Record, referral_id: UUID) -> Recorded:

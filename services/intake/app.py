@@ -37,6 +37,8 @@ def create_app(settings: IntakeSettings, auth: AuthSettings | None = None) -> Fa
         title="SLRT Intake API",
         description=DESCRIPTION,
         uses=(Dependency.POSTGRES, Dependency.KAFKA, Dependency.TEMPORAL),
+        # Complaints go into the outbox and reach Kafka when it is back.
+        ready_without=(Dependency.KAFKA,),
         routers=api.routers,
         auth=auth or AuthSettings(),
         on_start=start,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from services.intake import store
+from services.intake import referral_store, store
 from services.intake.settings import IntakeSettings
 from slrt.contracts.envelope import Envelope
 from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry
@@ -19,8 +19,10 @@ log = logging.getLogger(__name__)
 async def project_transition(
     event: ComplaintTransitioned, envelope: Envelope, conn: Connection
 ) -> None:
-    """Keep the highest sequence as the status; every transition in the timeline."""
+    """Keep the highest sequence as the status; every transition in the timeline; each
+    referral's own record (``referral_store``)."""
     moved = await store.apply_transition(conn, event)
+    await referral_store.apply(conn, event)
     log.debug(
         "lifecycle event projected",
         extra={"complaint_id": str(event.complaint_id), "sequence": event.sequence, "moved": moved},

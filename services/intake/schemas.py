@@ -25,9 +25,30 @@ class ComplainantIn(_In):
     kk_number: str | None = Field(default=None, pattern=r"^\d{16}$")
     name: str = Field(min_length=1, max_length=200)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{8,15}$")
+    """Where SLRT sends the household its ticket and news by SMS (never published)."""
+    email: str | None = Field(
+        default=None,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="optional; household messages go there too",
+    )
     sex: Literal["male", "female"] | None = None
     birth_date: date | None = None
     address: str | None = Field(default=None, max_length=500)
+
+
+class ComplainantOut(BaseModel):
+    """The complainant as intake recorded them at submission (pelapor). Personal data."""
+
+    name: str
+    nik: str | None = None
+    kk_number: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    sex: Literal["male", "female"] | None = None
+    birth_date: date | None = None
+    address: str | None = None
+    village_code: str
 
 
 class SubmissionIn(_In):
@@ -168,6 +189,28 @@ class ComplaintPage(BaseModel):
     """Pass as ``cursor`` for the next page; null on the last page."""
 
 
+class VisitPerson(BaseModel):
+    """Whom the facilitator visits, as recorded at submission."""
+
+    name: str
+    address: str | None
+
+
+class VisitTask(BaseModel):
+    """What the visit is for."""
+
+    do: Literal["tell_outcome", "ask_question"]
+    question: str | None = None
+    """``ask_question``: what the back office asks the household."""
+    outcome: str | None = None
+    """``tell_outcome``: why the complaint came to feedback (``resolved_locally``,
+    ``referral_accepted``, ``referral_rejected`` …)."""
+    program: str | None = None
+    """``tell_outcome`` after a referral: the program that answered."""
+    message: str | None = None
+    """``tell_outcome``: the back office's answer or the program's note, to pass on."""
+
+
 class TaskOut(BaseModel):
     """Something a facilitator must do on a visit (tugas fasilitator)."""
 
@@ -175,9 +218,13 @@ class TaskOut(BaseModel):
     ticket_number: str
     kind: Literal["feedback_visit", "information_request"]
     place_code: str
+    village_name: str | None = None
     category: str
     step_due: date | None
     overdue: bool
+    household: VisitPerson | None = None
+    """Whom to visit (None for an anonymous report: there is nobody to visit)."""
+    task: VisitTask | None = None
 
 
 class TaskPage(BaseModel):
@@ -295,21 +342,141 @@ class HouseholdResponseIn(TrackingIn):
     note: str | None = Field(default=None, max_length=2000)
 
 
+class ReferralAnswerView(BaseModel):
+    """The destination's answer on record."""
+
+    decision: str
+    note: str | None = None
+    expected_date: date | None = None
+    suggested_destination: str | None = None
+    answered_at: datetime | None = None
+
+
 class ReferralOut(BaseModel):
-    """A referral as its program manager sees it (rujukan): what to act on, no identity data."""
+    """A referral (rujukan) as its program manager and the staff of its area see it, before and
+    after its answer: where it went, the manager's approval note, the answer; no identity
+    data."""
 
     referral_id: UUID
     complaint_id: UUID
     ticket_number: str
     program: str
+    """The destination (program code)."""
     place_code: str
     category: str
-    step: str
+    status: str
+    """referred, under_review, accepted, rejected, not_responsible, no_response,
+    delivery_failed, withdrawn or closed."""
+    step: str | None
+    """The complaint's current step."""
+    channel: str | None = None
+    approved_at: datetime
+    approval_note: str | None = None
+    """The manager's note on approving, sent to the destination with the referral."""
+    separation_of_duties: bool | None = None
+    """False when the approval was made with separation of duties turned off."""
+    delivered_at: datetime | None = None
     answer_due: date | None
+    """While the referral waits for an answer: when it is due."""
+    answer: ReferralAnswerView | None = None
+    closed_at: datetime | None = None
     description: str | None = None
     """The complaint's text (single reads only)."""
+    complainant: ComplainantOut | None = None
+    """Who brought it, as recorded (single reads only; none for an anonymous report)."""
 
 
 class ReferralPage(BaseModel):
     items: list[ReferralOut]
+    next_cursor: str | None
+
+
+# --- Staff reads of personal data (audited) ---------------------------------------------------
+
+
+class CaseTimelineEntry(TimelineEntry):
+    details: dict[str, Any] = Field(default_factory=dict)
+    """What the step carried: the back office's answer, the question asked and the household's
+    information, a note, the referral's destination, a program manager's note... (empty for
+    transitions recorded before intake kept details)."""
+
+
+class ReferralAnswerEntry(BaseModel):
+    """One answer of the program manager, as the workflow applied it."""
+
+    decision: ReferralDecision
+    note: str | None = None
+    expected_date: date | None = None
+    suggested_destination: str | None = None
+    at: datetime
+
+
+ReferralEnd = Literal[
+    "accepted", "rejected", "not_responsible", "no_response", "delivery_failed", "withdrawn"
+]
+"""How a referral ended."""
+
+
+class ReferralHistoryEntry(BaseModel):
+    """One referral of the complaint, from the manager's approval to its end."""
+
+    referral_id: UUID | None
+    destination: str | None
+    channel: str | None = None
+    approved_by: str
+    approval_note: str | None = None
+    """The manager's note with the approval, where the workflow records one."""
+    referred_at: datetime
+    delivered: bool | None = None
+    """True once the notifier delivered it, False when delivery failed, None while unknown."""
+    answers: list[ReferralAnswerEntry] = Field(default_factory=list)
+    ended: ReferralEnd | None = None
+    """How the referral ended; None while it waits for (a final) answer."""
+    ended_at: datetime | None = None
+
+
+class ComplaintDetailOut(ComplaintOut):
+    """A complaint's case file for the staff who act on it: the status read plus what it is
+    about and who brought it. Reading it writes an audit row."""
+
+    description: str
+    """As it stands: the facilitator's last correction (after a supervisor's return), else as
+    submitted."""
+    submitted_description: str
+    """As submitted."""
+    corrected_at: datetime | None
+    """When the description was last corrected (None: never)."""
+    sub_type: str | None
+    occurred_on: date | None
+    anonymous: bool
+    complainant: ComplainantOut | None
+    """None for an anonymous report (intake keeps no personal data of it)."""
+    submission_warnings: list[str]
+    """What the NIK check noted at submission (``nik_sex_mismatch`` ...)."""
+    timeline: list[CaseTimelineEntry]  # type: ignore[assignment]
+    referrals: list[ReferralHistoryEntry]
+    """Every referral with each destination's answers and notes, oldest first."""
+
+
+class AuditEntry(BaseModel):
+    """One read of a complaint's personal data."""
+
+    id: int
+    at: datetime
+    actor: str
+    """The reader's user id (token subject), or ``program:<code>`` for an answer link."""
+    actor_role: str
+    action: str
+    """``complaint_detail``, ``task_feed``, ``referral_read``, ``answer_page``, or
+    ``contact_redeemed`` (the notifier took a household's phone/email to send a message)."""
+    complaint_id: UUID | None
+    place_code: str
+    step: str | None
+    """Why: the complaint's step when it was read (the step the reader acts on)."""
+    fields: list[str]
+    """What was read: ``description``, ``complainant``, ``timeline.details`` …"""
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
     next_cursor: str | None

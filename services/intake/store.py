@@ -64,7 +64,8 @@ async def apply_transition(conn: Connection, event: ComplaintTransitioned) -> bo
         return False
     await conn.execute(
         "INSERT INTO complaint_timeline (complaint_id, sequence, from_step, to_step, actor, "
-        "actor_role, at, reason, decision_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+        "actor_role, at, reason, decision_code, details) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
         "ON CONFLICT (complaint_id, sequence) DO NOTHING",
         event.complaint_id,
         event.sequence,
@@ -75,6 +76,7 @@ async def apply_transition(conn: Connection, event: ComplaintTransitioned) -> bo
         event.at,
         event.reason,
         event.decision_code,
+        event.details,
     )
     return await _upsert_status(
         conn, event.snapshot, event.sequence, event.at, event.at, _referral_id(event)
@@ -163,10 +165,6 @@ async def status_by_ticket(conn: Connection, ticket: str) -> asyncpg.Record | No
     )
 
 
-async def status_by_referral(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM complaint_status WHERE referral_id = $1", referral_id)
-
-
 async def timeline(conn: Connection, complaint_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT * FROM complaint_timeline WHERE complaint_id = $1 ORDER BY sequence", complaint_id
@@ -218,29 +216,6 @@ async def list_status(
     return await conn.fetch(sql, *args)
 
 
-async def list_referrals(
-    conn: Connection,
-    *,
-    programs: list[str],
-    steps: list[str],
-    after: tuple[datetime, UUID] | None,
-    limit: int,
-) -> list[asyncpg.Record]:
-    """Referrals to ``programs`` at ``steps``, newest complaint first (keyset pagination)."""
-    args: list[Any] = [programs, steps, limit]
-    keyset = ""
-    if after is not None:
-        args.extend(after)
-        keyset = "AND (submitted_at, complaint_id) < ($4, $5) "
-    return await conn.fetch(
-        "SELECT * FROM complaint_status WHERE referral_id IS NOT NULL "  # noqa: S608
-        "AND referral_destination = ANY($1) AND step = ANY($2) "
-        + keyset
-        + "ORDER BY submitted_at DESC, complaint_id DESC LIMIT $3",
-        *args,
-    )
-
-
 async def description(conn: Connection, complaint_id: UUID) -> str | None:
     found: str | None = await conn.fetchval(
         "SELECT description FROM complaints WHERE id = $1", complaint_id
@@ -278,11 +253,15 @@ async def record_answer(
     decision: str,
     via: str,
     answered_at: datetime,
+    note: str | None = None,
+    expected_date: date | None = None,
+    suggested_destination: str | None = None,
 ) -> asyncpg.Record | None:
     """None when ``answer_id`` was seen before (a replay); else the new row."""
     return await conn.fetchrow(
         "INSERT INTO referral_answers (answer_id, referral_id, complaint_id, decision, via, "
-        "answered_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (answer_id) DO NOTHING "
+        "answered_at, note, expected_date, suggested_destination) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (answer_id) DO NOTHING "
         "RETURNING *",
         answer_id,
         referral_id,
@@ -290,6 +269,9 @@ async def record_answer(
         decision,
         via,
         answered_at,
+        note,
+        expected_date,
+        suggested_destination,
     )
 
 
@@ -311,3 +293,44 @@ async def hit(conn: Connection, bucket: str, window_start: datetime) -> int:
 
 async def purge_rate_windows(conn: Connection, before: datetime) -> None:
     await conn.execute("DELETE FROM rate_windows WHERE window_start < $1", before)
+
+
+async def contact(conn: Connection, complaint_id: UUID) -> asyncpg.Record | None:
+    """The household's contact as submitted (personal data: the caller audits the read)."""
+    return await conn.fetchrow(
+        "SELECT ticket_number, village_code, anonymous, phone, email FROM complaints WHERE id = $1",
+        complaint_id,
+    )
+
+
+async def audit_redemption(
+    conn: Connection,
+    *,
+    caller: str,
+    caller_roles: list[str],
+    complaint_id: UUID,
+    request_id: UUID,
+    purpose: str,
+    released: list[str],
+    outcome: str,
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO contact_redemptions (caller, caller_roles, complaint_id, request_id, purpose,
+                                         released, outcome)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        """,
+        caller,
+        caller_roles,
+        complaint_id,
+        request_id,
+        purpose,
+        released,
+        outcome,
+    )
+
+
+async def contact_redemptions(conn: Connection, complaint_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM contact_redemptions WHERE complaint_id = $1 ORDER BY id", complaint_id
+    )

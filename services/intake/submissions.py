@@ -167,6 +167,7 @@ async def _create(
             "anonymous": submission.anonymous,
             "complainant": None if complainant is None else complainant.model_dump(mode="json"),
             "phone": person.phone if person else None,
+            "email": person.email if person else None,
             "phone_last4": phone_last4(person.phone) if person else None,
             "tracking_code": tracking_code,
             "description": submission.description,

@@ -30,6 +30,11 @@ class Composer:
     settings: NotifierSettings
     contacts: ContactDirectory = field(default_factory=ContactDirectory)
 
+    @property
+    def track_url(self) -> str:
+        """The public tracking page households are pointed to."""
+        return f"{self.settings.intake_public_url.rstrip('/')}/track"
+
     def compose(
         self, group: list[Delivery], program: Program | None, now: datetime
     ) -> Outgoing | SendResult:
@@ -132,6 +137,8 @@ class Composer:
             prefer_email = request.kind is not NotificationKind.HOUSEHOLD_MESSAGE
         language = contact.language
         template = templates.template_for(template_name, request.kind)
+        if template_name in templates.HOUSEHOLD_TEMPLATES:
+            params = templates.household_params(params, language, self.track_url)
         message_id = str(request.request_id)
         if contact.email and (prefer_email or not contact.phone):
             return Outgoing(

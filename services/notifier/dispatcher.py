@@ -11,12 +11,13 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import asyncpg
 from opentelemetry import context, trace
 
-from services.notifier import metrics, store
+from services.notifier import household, metrics, store
 from services.notifier.channels.base import Channel, ChannelName, Outgoing
 from services.notifier.compose import Composer
 from services.notifier.contacts import ContactDirectory
@@ -25,7 +26,8 @@ from services.notifier.guards import Guards
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import Delivery
 from slrt import outbox
-from slrt.contracts.events import NotificationDelivered, NotificationFailed
+from slrt.contracts.contacts import FACILITATOR_CHANNEL
+from slrt.contracts.events import NotificationDelivered, NotificationFailed, NotificationRequested
 from slrt.db import Connection
 from slrt.telemetry import extract_context
 
@@ -43,8 +45,10 @@ class Dispatcher:
         channels: Mapping[ChannelName, Channel],
         settings: NotifierSettings,
         contacts: ContactDirectory | None = None,
+        households: household.IntakeContacts | None = None,
     ) -> None:
         self._pool = pool
+        self._households = households
         self._channels = channels
         self._settings = settings
         self._composer = Composer(settings, contacts or ContactDirectory())
@@ -156,11 +160,22 @@ class Dispatcher:
     async def _attempt_in_span(self, group: list[Delivery]) -> str:
         """Send the group's message and settle it; returns the channel used."""
         first = group[0].request
-        # Referrals go to a program; reminders about a referral may too (its contacts).
-        async with self._pool.acquire() as conn:
-            program = await store.program(conn, first.destination)
-        started = datetime.now(UTC)
-        composed = self._composer.compose(group, program, started)
+        composed: Outgoing | SendResult
+        if len(group) == 1 and household.needs_redemption(first):
+            started = datetime.now(UTC)
+            prepared = await self._prepare_household(group[0], started)
+            if prepared is None:
+                return FACILITATOR_CHANNEL  # handed to the facilitator, settled
+            if isinstance(prepared, SendResult):
+                composed = prepared
+            else:
+                composed = self._composer.compose([prepared], None, started)
+        else:
+            # Referrals go to a program; reminders about a referral may too (its contacts).
+            async with self._pool.acquire() as conn:
+                program = await store.program(conn, first.destination)
+            started = datetime.now(UTC)
+            composed = self._composer.compose(group, program, started)
         if isinstance(composed, SendResult):
             channel_name, result = NO_CHANNEL, composed
         else:
@@ -171,6 +186,89 @@ class Dispatcher:
             for delivery in group:
                 await self._settle(conn, delivery, channel_name, started, finished, result)
         return channel_name
+
+    async def _prepare_household(
+        self, delivery: Delivery, started: datetime
+    ) -> Delivery | SendResult | None:
+        """Redeem the household's contact reference at intake: the delivery with its contact
+        (in memory only), a result to settle (intake down: retry; unknown reference: final), or
+        None once the message was handed to the village facilitator."""
+        if self._households is None:
+            return SendResult.final("household contacts are not configured")
+        contact = await self._households.redeem(delivery.request)
+        if isinstance(contact, SendResult):
+            return contact
+        step = household.plan(delivery.request, contact, self._composer.track_url)
+        if isinstance(step, SendResult):
+            return step
+        if isinstance(step, household.HandOver):
+            await self._hand_over(delivery, step.task, started)
+            return None
+        if step.copy is not None:
+            await self._record(step.copy)
+        return replace(delivery, request=step.request)
+
+    async def _record(self, request: NotificationRequested) -> None:
+        """A delivery derived from another (an email copy, a facilitator's task), due now."""
+        async with self._pool.acquire() as conn:
+            created = await store.insert_request(
+                conn,
+                request,
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=datetime.now(UTC),
+                digest=False,
+            )
+        if created:
+            self.wake.set()
+
+    async def _hand_over(
+        self, delivery: Delivery, task: NotificationRequested, started: datetime
+    ) -> None:
+        """No phone, no email: the facilitator's task is recorded and the household message is
+        settled as ``handed_to_facilitator`` (its outcome event says so; not a failure)."""
+        finished = datetime.now(UTC)
+        reference = f"facilitator-task:{task.request_id}"
+        result = SendResult.delivered(external_ref=reference)
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await store.still_ours(conn, delivery):
+                return
+            number = await store.record_attempt(
+                conn,
+                delivery,
+                channel=FACILITATOR_CHANNEL,
+                started_at=started,
+                finished_at=finished,
+                result=result,
+            )
+            await store.insert_request(
+                conn, task, status=DeliveryStatus.PENDING, next_attempt_at=finished, digest=False
+            )
+            await store.mark(
+                conn,
+                delivery,
+                DeliveryStatus.HANDED_TO_FACILITATOR,
+                attempts=number,
+                channel=FACILITATOR_CHANNEL,
+                at=finished,
+                external_ref=reference,
+            )
+            event = NotificationDelivered(
+                request_id=delivery.request.request_id,
+                complaint_id=delivery.request.complaint_id,
+                channel=FACILITATOR_CHANNEL,
+                delivered_at=finished,
+                external_ref=reference,
+            )
+            await outbox.write(conn, event, source=SOURCE, subject=_subject(delivery))
+        metrics.ATTEMPTS.labels(FACILITATOR_CHANNEL, result.verdict.value).inc()
+        metrics.SETTLED.labels(
+            FACILITATOR_CHANNEL, DeliveryStatus.HANDED_TO_FACILITATOR.value
+        ).inc()
+        log.info(
+            "household message handed to the village facilitator",
+            extra={"delivery_id": str(delivery.id), "task_request_id": str(task.request_id)},
+        )
+        self.wake.set()
 
     async def _send(self, message: Outgoing) -> SendResult:
         breaker = self._guards.breaker(message.destination)

@@ -28,14 +28,18 @@ class DeliveryStatus(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     """Final: the horizon ran out, the destination refused it, or it was disabled (dead letter)."""
+    HANDED_TO_FACILITATOR = "handed_to_facilitator"
+    """Final: a household message for a household with no phone and no email, handed to the
+    village facilitator's task (not a failure: the facilitator tells the household)."""
 
 
 S = DeliveryStatus
 TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
     S.DIGEST: frozenset({S.DELIVERED, S.RETRYING, S.FAILED}),
-    S.PENDING: frozenset({S.DELIVERED, S.RETRYING, S.FAILED}),
-    S.RETRYING: frozenset({S.DELIVERED, S.RETRYING, S.FAILED}),
+    S.PENDING: frozenset({S.DELIVERED, S.RETRYING, S.FAILED, S.HANDED_TO_FACILITATOR}),
+    S.RETRYING: frozenset({S.DELIVERED, S.RETRYING, S.FAILED, S.HANDED_TO_FACILITATOR}),
     S.DELIVERED: frozenset(),
+    S.HANDED_TO_FACILITATOR: frozenset(),
     S.FAILED: frozenset({S.PENDING}),
 }
 

@@ -76,6 +76,7 @@ def referral_webhook(
         "village_code": request.place_code or params.get("village_code"),
         "registry": _registry(params),
         "due_date": _first(params, "due_date", "due_on"),
+        "approval_note": _text(params, "approval_note", program.needs_nik, 2000),
         "sent_at": sent_at.isoformat(),
         "answer": {
             "callback_url": answer_callback_url(intake_public_url, referral_id),
@@ -88,13 +89,21 @@ def referral_webhook(
     return payload
 
 
+LAPOR_NOTE_HEADING = "Catatan persetujuan Manajer SLRT"
+"""How the manager's approval note is introduced in a LAPOR! report's text (isi)."""
+
+
 def lapor_report(request: NotificationRequested, program: ProgramCatalogEntry) -> dict[str, Any]:
     """A referral filed as a LAPOR! report (laporan), confidential, on the household's behalf."""
     params = request.params
     ticket = _first(params, "ticket_number", "ticket") or "-"
+    body = _text(params, "summary", program.needs_nik) or "-"
+    note = _text(params, "approval_note", program.needs_nik, 2000)
+    if note:
+        body = f"{body}\n\n{LAPOR_NOTE_HEADING}: {note}"
     return {
         "judul": f"Rujukan SLRT {ticket} - {program.name}"[:150],
-        "isi": _text(params, "summary", program.needs_nik) or "-",
+        "isi": body,
         "kategori": params.get("sub_type") or params.get("category") or "lainnya",
         "instansi_tujuan": program.owner_agency,
         "kode_wilayah": request.place_code or params.get("village_code"),

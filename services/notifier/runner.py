@@ -17,6 +17,7 @@ from services.notifier.channels.webhook import WebhookChannel
 from services.notifier.consumers import consumers
 from services.notifier.contacts import ContactDirectory
 from services.notifier.dispatcher import Dispatcher
+from services.notifier.household import IntakeContacts
 from services.notifier.lapor_poller import LaporPoller
 from services.notifier.settings import NotifierSettings
 from slrt import secrets
@@ -80,6 +81,11 @@ class Notifier:
             build_channels(settings, self.http),
             settings,
             ContactDirectory.from_file(settings.contacts_file),
+            IntakeContacts(
+                self.http,
+                settings.intake_url or settings.intake_public_url,
+                settings.intake_token_ref,
+            ),
         )
         runtime = Runtime.of("notifier", settings, pool=pool, producer=producer)
         self.requests, self.catalog = consumers(

@@ -21,6 +21,12 @@ class NotifierSettings(ServiceSettings):
     intake_public_url: str = "http://127.0.0.1:8001"
     """Where program managers answer: ``/v1/referrals/<id>/callback`` and ``/v1/answer/<token>``."""
     answer_link_valid_days: int = Field(default=30, ge=1)
+    intake_url: str | None = None
+    """Where the notifier redeems household contact references (intake's internal endpoint,
+    ``/internal/v1/contacts/redeem``); unset: ``intake_public_url``."""
+    intake_token_ref: str = "notifier-service-token"  # noqa: S105 -- a secret's name
+    """The secret holding the notifier's service-account bearer token for intake (re-read on
+    every redemption, so a refreshed token is picked up without a restart)."""
 
     retry_schedule_seconds: list[float] = Field(
         default_factory=lambda: list(STANDARD_WEBHOOKS_SCHEDULE), min_length=1

@@ -267,6 +267,20 @@ async def find(conn: Connection, *, column: str, value: uuid.UUID) -> list[dict[
     return [dict(r) for r in rows]
 
 
+async def complaint_places(
+    conn: Connection, complaint_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Each complaint's place: the most specific place code any of its deliveries carries (the
+    complaint's village, which the workflow puts on every request it makes)."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT ON (complaint_id) complaint_id, place_code FROM deliveries "
+        "WHERE complaint_id = ANY($1) AND place_code IS NOT NULL "
+        "ORDER BY complaint_id, length(place_code) DESC",
+        complaint_ids,
+    )
+    return {r["complaint_id"]: r["place_code"] for r in rows}
+
+
 async def attempts_of(conn: Connection, delivery_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         """

@@ -163,6 +163,71 @@ TEMPLATES: dict[str, Template] = {
         },
         elastic="area_name",
     ),
+    # Household messages (workflows/household.py; params from household_params below).
+    "household_registered": Template(
+        subject={
+            "id": "Pengaduan SLRT {ticket} tercatat",
+            "en": "SLRT complaint {ticket} registered",
+        },
+        text={
+            "id": "SLRT: pengaduan Anda tercatat, nomor {ticket}. Cek status di {track_url} "
+            "dengan nomor ini + 4 angka akhir HP/kode lacak.",
+            "en": "SLRT: your complaint is registered as {ticket}. Track it at {track_url} "
+            "with this number + last 4 phone digits/tracking code.",
+        },
+    ),
+    "household_information_needed": Template(
+        subject={
+            "id": "SLRT {ticket}: perlu keterangan",
+            "en": "SLRT {ticket}: information needed",
+        },
+        text={
+            "id": "SLRT: pengaduan {ticket} perlu keterangan Anda: {question} Sampaikan ke "
+            "fasilitator desa atau Puskesos.",
+            "en": "SLRT: complaint {ticket} needs information from you: {question} Tell your "
+            "village facilitator or the Puskesos.",
+        },
+        elastic="question",
+    ),
+    "household_outcome": Template(
+        subject={"id": "Hasil pengaduan SLRT {ticket}", "en": "SLRT complaint {ticket} outcome"},
+        text={
+            "id": "SLRT: pengaduan {ticket} {decision}.{note} {next}",
+            "en": "SLRT: complaint {ticket} {decision}.{note} {next}",
+        },
+        elastic="note",
+    ),
+    "household_reopened": Template(
+        subject={
+            "id": "Pengaduan SLRT {ticket} dibuka kembali",
+            "en": "SLRT complaint {ticket} reopened",
+        },
+        text={
+            "id": "SLRT: pengaduan {ticket} dibuka kembali karena Anda belum puas dan akan "
+            "ditinjau ulang. Pantau di {track_url}",
+            "en": "SLRT: complaint {ticket} is reopened as you were not satisfied and will be "
+            "looked at again. Track it at {track_url}",
+        },
+    ),
+    "household_final": Template(
+        subject={"id": "Pengaduan SLRT {ticket} selesai", "en": "SLRT complaint {ticket} closed"},
+        text={
+            "id": "SLRT: masa keberatan pengaduan {ticket} sudah lewat. Pengaduan ditutup: "
+            "{decision}. Terima kasih.",
+            "en": "SLRT: the objection period of complaint {ticket} is over. It is closed: "
+            "{decision}. Thank you.",
+        },
+    ),
+    "household_via_facilitator": Template(
+        subject={"id": "Tugas SLRT {ticket}", "en": "SLRT task {ticket}"},
+        text={
+            "id": "SLRT: rumah tangga pengaduan {ticket} tanpa HP/email. Mohon sampaikan: "
+            "{message}",
+            "en": "SLRT: the household of complaint {ticket} has no phone/email. Please tell "
+            "them: {message}",
+        },
+        elastic="message",
+    ),
     "notice": Template(
         subject={"id": "Pemberitahuan SLRT", "en": "SLRT notice"},
         text={
@@ -243,3 +308,69 @@ def render_sms(
             if len(text) <= max_length:
                 return text
     return text[: max_length - len(ELLIPSIS)].rstrip() + ELLIPSIS
+
+
+HOUSEHOLD_TEMPLATES = frozenset(
+    {
+        "household_registered",
+        "household_information_needed",
+        "household_outcome",
+        "household_reopened",
+        "household_final",
+    }
+)
+
+_DECISIONS: dict[Language, dict[str, str]] = {
+    "id": {
+        "answered": "telah dijawab oleh SLRT",
+        "resolved_locally": "telah diselesaikan oleh SLRT",
+        "referral_accepted": "diterima oleh program {by}",
+        "referral_rejected": "ditolak oleh program {by}",
+        "duplicate": "ditutup oleh SLRT karena sama dengan pengaduan {other}",
+        "withdrawn": "dicabut oleh SLRT",
+    },
+    "en": {
+        "answered": "was answered by SLRT",
+        "resolved_locally": "was resolved by SLRT",
+        "referral_accepted": "was accepted by the {by} program",
+        "referral_rejected": "was rejected by the {by} program",
+        "duplicate": "was closed by SLRT as a duplicate of complaint {other}",
+        "withdrawn": "was withdrawn by SLRT",
+    },
+}
+_NEXT: dict[Language, dict[bool, str]] = {
+    "id": {
+        True: "Tidak puas? Sampaikan ke fasilitator desa atau {track_url}",
+        False: "Pengaduan selesai.",
+    },
+    "en": {
+        True: "Not satisfied? Tell your facilitator or {track_url}",
+        False: "The complaint is closed.",
+    },
+}
+
+
+def decision_text(params: Mapping[str, Any], language: Language) -> str:
+    """What was decided and by whom (an office or a program, never a person)."""
+    outcome = str(params.get("outcome") or "")
+    pattern = _DECISIONS[language].get(outcome)
+    if pattern is None:
+        return "telah diputuskan" if language == "id" else "was decided"
+    by = str(params.get("decided_by") or "SLRT")
+    return pattern.format(by=by, other=params.get("duplicate_of") or "lain")
+
+
+def household_params(
+    params: Mapping[str, Any], language: Language, track_url: str
+) -> dict[str, Any]:
+    """A household message's parameters put into words: ``decision``, ``next`` (whether and
+    where the household may still object), the ``note`` with its leading space, ``track_url``."""
+    found = dict(params)
+    found["track_url"] = track_url
+    found["decision"] = decision_text(params, language)
+    found["next"] = _NEXT[language][bool(params.get("reopenable"))].format(track_url=track_url)
+    note = str(params.get("note") or "").strip()
+    if note and note[-1] not in ".!?":
+        note += "."
+    found["note"] = f" {note}" if note else ""
+    return found

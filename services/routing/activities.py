@@ -60,7 +60,12 @@ def transition_event_id(complaint_id: str, sequence: int) -> str:
 def sla_policy_from(settings: RoutingSettings, today: datetime) -> SlaPolicy:
     years = range(today.year - 1, today.year + 3)
     days_off = indonesian_days_off(years, settings.collective_leave)
-    return SlaPolicy.of(settings, days_off, settings.sla_clock_speed)
+    return SlaPolicy.of(
+        settings,
+        days_off,
+        settings.sla_clock_speed,
+        separation_of_duties=settings.separation_of_duties,
+    )
 
 
 class ComplaintActivities:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from services.routing import api
 from services.routing.consumers import consumers
 from services.routing.settings import RoutingSettings
+from services.routing.versions import promote_at_start
 from services.routing.worker import build_worker, run_worker
 from slrt.service import Dependency, Runtime, build_app
 
@@ -24,7 +25,15 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                 extra={"sla_clock_speed": settings.sla_clock_speed},
             )
         worker = build_worker(runtime.temporal, runtime.producer, runtime.pool, settings)
-        runtime.spawn(run_worker(worker, runtime.stop), "temporal-worker")
+        runtime.spawn(
+            run_worker(worker, runtime.stop, lambda: promote_at_start(runtime.temporal, settings)),
+            "temporal-worker",
+        )
+
+        async def worker_runs() -> bool:
+            return worker.is_running
+
+        runtime.add_check("temporal-worker", worker_runs)
         for consumer in consumers(runtime, settings):
             runtime.spawn(consumer.run(runtime.stop), f"consumer-{consumer.group_id}")
 
@@ -36,5 +45,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         description="Hosts the complaint workflows' Temporal worker and the Kafka consumers that "
         "start them and feed them results. Serves health only.",
         uses=(Dependency.POSTGRES, Dependency.KAFKA, Dependency.TEMPORAL),
+        # The worker runs the workflows without Kafka; the consumers wait for it to return.
+        ready_without=(Dependency.KAFKA,),
         on_start=on_start,
     )

@@ -16,6 +16,9 @@ from slrt.auth.principal import Principal, Role
 class Action(StrEnum):
     COMPLAINT_SUBMIT = "complaint.submit"
     COMPLAINT_READ = "complaint.read"
+    COMPLAINT_READ_PERSONAL = "complaint.read_personal"
+    """Read a complaint's personal data: its description, the complainant as recorded, the
+    case file's notes (and a facilitator's visit list). Every such read is audited."""
     SUPERVISOR_REVIEW = "complaint.supervisor_review"
     BACK_OFFICE_ACT = "complaint.back_office"
     MANAGER_DECIDE = "complaint.manager_decision"
@@ -39,6 +42,10 @@ class Action(StrEnum):
     AGGREGATES_READ = "aggregates.read"
     REPORT_WRITE = "report.write"
     """Generate an M&E report and write its achievements, problems and recommendations."""
+    AUDIT_READ = "audit.read"
+    """Read the log of who read which complaint's personal data (data manager)."""
+    CONTACT_REDEEM = "contact.redeem"
+    """Exchange a household contact reference for the phone/email intake keeps (audited)."""
 
 
 A = Action
@@ -54,6 +61,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
             A.COMPLAINT_SUBMIT,
             A.COMPLAINT_CORRECT,
             A.COMPLAINT_READ,
+            A.COMPLAINT_READ_PERSONAL,
             A.FACILITATOR_FEEDBACK,
             A.INFORMATION_RECEIVED,
             A.COMPLAINT_WITHDRAW,
@@ -65,6 +73,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.SUPERVISOR: frozenset(
         {
             A.COMPLAINT_READ,
+            A.COMPLAINT_READ_PERSONAL,
             A.SUPERVISOR_REVIEW,
             A.COMPLAINT_WITHDRAW,
             A.PERSON_READ,
@@ -77,6 +86,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
         {
             A.COMPLAINT_SUBMIT,
             A.COMPLAINT_READ,
+            A.COMPLAINT_READ_PERSONAL,
             A.INFORMATION_RECEIVED,
             A.COMPLAINT_WITHDRAW,
             A.PERSON_READ,
@@ -87,6 +97,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.BACK_OFFICE: frozenset(
         {
             A.COMPLAINT_READ,
+            A.COMPLAINT_READ_PERSONAL,
             A.BACK_OFFICE_ACT,
             A.COMPLAINT_WITHDRAW,
             A.PERSON_READ,
@@ -98,6 +109,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.MANAGER: frozenset(
         {
             A.COMPLAINT_READ,
+            A.COMPLAINT_READ_PERSONAL,
             A.MANAGER_DECIDE,
             A.COMPLAINT_WITHDRAW,
             A.PERSON_READ,
@@ -112,8 +124,12 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     ),
     Role.PROGRAM_MANAGER: frozenset({A.REFERRAL_READ, A.REFERRAL_ANSWER}),
     Role.ADMINISTRATOR: frozenset({A.CATALOG_EDIT, A.AGGREGATES_READ}),
-    Role.DATA_MANAGER: frozenset({A.REGISTRY_IMPORT, A.AGGREGATES_READ}),
+    # The data manager keeps the district's data: DT-PPFM imports and the audit of who read
+    # complainants' personal data (they read the log, not the complaints).
+    Role.DATA_MANAGER: frozenset({A.REGISTRY_IMPORT, A.AGGREGATES_READ, A.AUDIT_READ}),
     Role.VIEWER: frozenset({A.AGGREGATES_READ}),
+    # Services, not people: no staff role redeems contacts, and the notifier does nothing else.
+    Role.NOTIFIER_SERVICE: frozenset({A.CONTACT_REDEEM}),
 }
 
 

@@ -23,9 +23,13 @@ class Role(StrEnum):
     ADMINISTRATOR = "administrator"
     """Manages users, places, regional programs."""
     DATA_MANAGER = "data_manager"
-    """Imports DT-PPFM extracts and verification results for the district."""
+    """Imports DT-PPFM extracts and verification results for the district; reads the audit log of
+    who read complainants' personal data."""
     VIEWER = "viewer"
     """Dashboard viewer (Bappeda, Kemensos, Bappenas): reads aggregates only."""
+    NOTIFIER_SERVICE = "notifier_service"
+    """The notifier service's own account (an OIDC client, never a person): redeems household
+    contact references at intake just before it sends a household message."""
 
 
 class Principal(BaseModel):

@@ -4,7 +4,8 @@ inputs, sent by intake, validated by the workflow), and the snapshot published a
 Update names are the ``UPDATE_*`` constants; each takes its model below. The workflow refuses an
 action that does not fit the current step or the caller's role *before* anything is written,
 with an ``ApplicationError`` whose type is a ``Refusal``: ``WrongStep`` (→ HTTP 409, the current
-step named) or ``NotYourRole`` (→ HTTP 403); who may take which action is ``HUMAN_ACTIONS``.
+step named), ``NotYourRole`` (→ HTTP 403) or ``SeparationOfDuties`` (→ HTTP 403: the person who
+proposed a referral may not approve it); who may take which action is ``HUMAN_ACTIONS``.
 """
 
 from __future__ import annotations
@@ -89,6 +90,9 @@ class Refusal(StrEnum):
     """The actor's role may not take the action (→ 403)."""
     INVALID_ACTION = "InvalidAction"
     """It fits, but lacks what it needs (→ 422; details name the ``fields``)."""
+    SEPARATION_OF_DUTIES = "SeparationOfDuties"
+    """The actor proposed the referral they try to approve (→ 403; details name the ``rule``,
+    ``separation_of_duties``). Routing's ``separation_of_duties`` setting turns the rule off."""
 
 
 @dataclass(frozen=True)

@@ -47,8 +47,25 @@ class SlaPolicy(SlaTerms):
     """How many times faster than real time the SLA clocks run: 1 in production; a demo or
     training stack sets more so that a working week passes in minutes. Only the clocks speed
     up (reminders, deadlines, escalations, expiry, windows); the recorded times stay real."""
+    separation_of_duties: bool = True
+    """The person who proposed a referral may not approve it (routing's
+    ``separation_of_duties``). A district with a single manager turns it off; each approval
+    made while it is off says so in its history entry. A policy from before the setting reads
+    as on."""
 
     @classmethod
-    def of(cls, terms: SlaTerms, days_off: list[date], clock_speed: float) -> SlaPolicy:
+    def of(
+        cls,
+        terms: SlaTerms,
+        days_off: list[date],
+        clock_speed: float,
+        *,
+        separation_of_duties: bool = True,
+    ) -> SlaPolicy:
         fields = terms.model_dump(include=set(SlaTerms.model_fields))
-        return cls(days_off=days_off, clock_speed=clock_speed, **fields)
+        return cls(
+            days_off=days_off,
+            clock_speed=clock_speed,
+            separation_of_duties=separation_of_duties,
+            **fields,
+        )

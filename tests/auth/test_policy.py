@@ -14,6 +14,7 @@ EXPECTED: dict[Role, set[Action]] = {
         A.COMPLAINT_SUBMIT,
         A.COMPLAINT_CORRECT,
         A.COMPLAINT_READ,
+        A.COMPLAINT_READ_PERSONAL,
         A.FACILITATOR_FEEDBACK,
         A.INFORMATION_RECEIVED,
         A.COMPLAINT_WITHDRAW,
@@ -23,6 +24,7 @@ EXPECTED: dict[Role, set[Action]] = {
     },
     Role.SUPERVISOR: {
         A.COMPLAINT_READ,
+        A.COMPLAINT_READ_PERSONAL,
         A.SUPERVISOR_REVIEW,
         A.COMPLAINT_WITHDRAW,
         A.PERSON_READ,
@@ -33,6 +35,7 @@ EXPECTED: dict[Role, set[Action]] = {
     Role.FRONT_OFFICE: {
         A.COMPLAINT_SUBMIT,
         A.COMPLAINT_READ,
+        A.COMPLAINT_READ_PERSONAL,
         A.INFORMATION_RECEIVED,
         A.COMPLAINT_WITHDRAW,
         A.PERSON_READ,
@@ -41,6 +44,7 @@ EXPECTED: dict[Role, set[Action]] = {
     },
     Role.BACK_OFFICE: {
         A.COMPLAINT_READ,
+        A.COMPLAINT_READ_PERSONAL,
         A.BACK_OFFICE_ACT,
         A.COMPLAINT_WITHDRAW,
         A.PERSON_READ,
@@ -50,6 +54,7 @@ EXPECTED: dict[Role, set[Action]] = {
     },
     Role.MANAGER: {
         A.COMPLAINT_READ,
+        A.COMPLAINT_READ_PERSONAL,
         A.MANAGER_DECIDE,
         A.COMPLAINT_WITHDRAW,
         A.PERSON_READ,
@@ -63,8 +68,9 @@ EXPECTED: dict[Role, set[Action]] = {
     },
     Role.PROGRAM_MANAGER: {A.REFERRAL_READ, A.REFERRAL_ANSWER},
     Role.ADMINISTRATOR: {A.CATALOG_EDIT, A.AGGREGATES_READ},
-    Role.DATA_MANAGER: {A.REGISTRY_IMPORT, A.AGGREGATES_READ},
+    Role.DATA_MANAGER: {A.REGISTRY_IMPORT, A.AGGREGATES_READ, A.AUDIT_READ},
     Role.VIEWER: {A.AGGREGATES_READ},
+    Role.NOTIFIER_SERVICE: {A.CONTACT_REDEEM},
 }
 
 STAFF_ROLES = [r for r in Role if r is not Role.PROGRAM_MANAGER]

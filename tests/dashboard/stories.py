@@ -1,4 +1,6 @@
-"""Complaint histories for the read-model tests: the lifecycle events the workflow would emit."""
+"""Complaint histories for the read-model tests: the lifecycle events the workflow would emit,
+in the shape it emits them (``fixtures/live_referrals.json`` holds events recorded from real
+runs; the fold's referral tests use those, ``test_live_referrals.py``)."""
 
 from __future__ import annotations
 
@@ -76,6 +78,23 @@ class Story:
         )
         return self
 
+    def referred(self, days: float, referral_id: uuid.UUID, destination: str) -> Story:
+        """The manager approved: the referral transition as the live workflow records it (the
+        referral named in the details and, while it is out, in the snapshot)."""
+        return self.step(
+            ComplaintStep.REFERRED,
+            days,
+            role="manager",
+            reason="referral_approved",
+            details={
+                "destination": destination,
+                "channel": "direct",
+                "referral_id": str(referral_id),
+            },
+            referral_id=referral_id,
+            referral_destination=destination,
+        )
+
     def intake(self) -> Story:
         """received → registered → registry check → back office, all on day 0 of the story."""
         self.step(ComplaintStep.RECEIVED, 0, role="front_office")
@@ -103,15 +122,16 @@ def district_stories() -> list[Story]:
         resolve_due=date(2026, 11, 16),
     ).intake()
     referred.step(S.MANAGER_APPROVAL, 1)
-    referred.step(S.REFERRED, 1, role="manager", referral_id=R1, referral_destination="pkh")
+    referred.referred(1, R1, "pkh")
     referred.step(
         S.FEEDBACK,
         3,
         role="program_manager",
         reason="referral_accepted",
         decision_code="accepted",
-        details={"destination": "pkh"},
+        details={"destination": "pkh", "referral_id": str(R1)},
         referral_id=None,
+        referral_destination=None,
     )
     referred.step(
         S.CLOSED,
@@ -155,15 +175,16 @@ def district_stories() -> list[Story]:
         repeat_of=["3204-26-000001"],
     ).intake()
     expired.step(S.MANAGER_APPROVAL, 1)
-    expired.step(S.REFERRED, 2, role="manager", referral_id=R2, referral_destination="bpnt")
+    expired.referred(2, R2, "bpnt")
     expired.step(
         S.BACK_OFFICE,
         16,
         role="system",
         reason="no_response",
         decision_code="no_response",
-        details={"destination": "bpnt"},
+        details={"destination": "bpnt", "referral_id": str(R2)},
         referral_id=None,
+        referral_destination=None,
         escalation_count=1,
         escalated=True,
     )
@@ -216,21 +237,17 @@ def spread_stories(seed: int = 7) -> list[Story]:
             elif ending in (1, 2) and program is not None:
                 referral = uuid.uuid4()
                 story.step(S.MANAGER_APPROVAL, 1)
-                story.step(
-                    S.REFERRED,
-                    2,
-                    role="manager",
-                    referral_id=referral,
-                    referral_destination=program,
-                )
+                story.referred(2, referral, program)
                 decision = "accepted" if ending == 1 else "rejected"
                 story.step(
                     S.FEEDBACK,
                     2 + rng.randrange(1, 10),
                     role="program_manager",
+                    reason=f"referral_{decision}",
                     decision_code=decision,
-                    details={"destination": program},
+                    details={"destination": program, "referral_id": str(referral)},
                     referral_id=None,
+                    referral_destination=None,
                 )
             stories.append(story)
     return stories

@@ -10,7 +10,7 @@ from services.dashboard.domain.facts import fold
 from services.dashboard.domain.periods import last_completed, period_of
 from services.dashboard.domain.scope import child_length, suppresses_small_cells
 from services.dashboard.domain.suppression import suppress_column, suppress_rate
-from tests.dashboard.stories import R1, R2, district_stories
+from tests.dashboard.stories import district_stories
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,6 @@ def test_fold_is_independent_of_order_and_repeats() -> None:
     assert not facts.open
     assert facts.outcome == "referral_accepted"
     assert facts.household_response == "satisfied"
-    assert [(r.referral_id, r.decision) for r in facts.referrals] == [(R1, "accepted")]
 
     again = fold(reopened.events)
     assert again.open
@@ -93,8 +92,8 @@ def test_fold_is_independent_of_order_and_repeats() -> None:
     assert late.escalation_count == 1
     assert late.repeat
     assert late.resolved_at is None
-    (referral,) = late.referrals
-    assert (referral.referral_id, referral.expired, referral.answered_at) == (R2, True, None)
+    # The referral facts are tested on events recorded from the real workflow:
+    # test_live_referrals.py.
 
     info = fold(answered.events)
     assert (info.outcome, info.acknowledged_at) == ("answered", answered.events[-1].at)

@@ -131,6 +131,8 @@ def _deployments(manifests: Sequence[Manifest]) -> Iterator[str]:
         ports = {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
         if "http" not in ports:
             yield f"{where}: no container port named http"
+        if "management" not in ports:
+            yield f"{where}: no container port named management (health and metrics)"
         for kind, path in (
             ("livenessProbe", LIVENESS_PATH),
             ("readinessProbe", READINESS_PATH),
@@ -139,8 +141,8 @@ def _deployments(manifests: Sequence[Manifest]) -> Iterator[str]:
             probe = c.get(kind)
             if _probe_path(probe) != path:
                 yield f"{where}: {kind} path is {_probe_path(probe)!r}, not {path}"
-            elif probe["httpGet"].get("port") not in ("http", ports.get("http")):
-                yield f"{where}: {kind} does not probe the http port"
+            elif probe["httpGet"].get("port") not in ("management", ports.get("management")):
+                yield f"{where}: {kind} does not probe the management port"
         strategy = m["spec"].get("strategy", {}).get("rollingUpdate", {})
         if str(strategy.get("maxUnavailable")) not in ("0", "0%"):
             yield f"{where}: a rollout may take pods away before new ones are ready"
@@ -150,6 +152,8 @@ def _deployments(manifests: Sequence[Manifest]) -> Iterator[str]:
             yield f"{where}: {prefix}HOST is not 0.0.0.0 (the service would listen on loopback)"
         if env.get(f"{prefix}PORT") != str(ports.get("http")):
             yield f"{where}: {prefix}PORT does not match the http container port"
+        if env.get(f"{prefix}MANAGEMENT_PORT") != str(ports.get("management")):
+            yield f"{where}: {prefix}MANAGEMENT_PORT does not match the management container port"
         graceful = float(env.get(f"{prefix}GRACEFUL_SHUTDOWN_SECONDS") or 0)
         pre_stop = (
             ((c.get("lifecycle") or {}).get("preStop") or {}).get("sleep", {}).get("seconds", 0)
@@ -198,8 +202,11 @@ def _wiring(manifests: Sequence[Manifest]) -> Iterator[str]:
             if len(selected) != 1:
                 yield f"{where}: selects {selected}, not exactly one Deployment"
             for port in m["spec"]["ports"]:
-                if port.get("targetPort") != "http":
-                    yield f"{where}: port {port.get('name')} does not target the http port"
+                if port.get("targetPort") != port.get("name") or port.get("name") not in (
+                    "http",
+                    "management",
+                ):
+                    yield f"{where}: port {port.get('name')} does not target its container port"
         elif m["kind"] == "PodDisruptionBudget":
             selector = m["spec"]["selector"]["matchLabels"]
             if not any(_matches(selector, labels) for labels in pod_labels.values()):

@@ -3,7 +3,9 @@ resources, labels, wiring, hooks, network policies and the values schema."""
 
 from __future__ import annotations
 
+import re
 import shutil
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from tests.deploy.chart import (
     pod_specs,
     render,
     rendered,
+    template_args,
     validate_kubernetes,
 )
 
@@ -73,6 +76,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     },
     "pdb-min-available-custom-spread": {
         "services.routing.podDisruptionBudget.minAvailable": "1",
+        "services.routing.podDisruptionBudget.maxUnavailable": "null",
         "services.intake.topologySpreadConstraints[0].maxSkew": "1",
         "services.intake.topologySpreadConstraints[0].topologyKey": "kubernetes.io/hostname",
         "services.intake.topologySpreadConstraints[0].whenUnsatisfiable": "DoNotSchedule",
@@ -80,6 +84,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     },
     "only-intake": {f"services.{s}.enabled": "false" for s in SERVICES if s != "intake"},
     "digest": {"image.digest": "sha256:" + "ab" * 32},
+    "openshift": {"platformAssignsUserIds": "true"},
 }
 
 
@@ -151,8 +156,9 @@ def _values_file(tmp_path: Path, text: str) -> Path:
 
 
 def test_values_without_kafka_bootstrap_are_refused(helm_path: Path, tmp_path: Path) -> None:
+    (tmp_path / "nodelocal").mkdir()
     values = _values_file(
-        tmp_path,
+        tmp_path / "nodelocal",
         "postgres:\n  dsn: postgresql://slrt@db/slrt\n"
         "temporal:\n  address: temporal-frontend:7233\n",
     )
@@ -240,7 +246,8 @@ def test_every_service_has_its_objects(minimal: Rendered) -> None:
         container = minimal.container(service)
         assert container["command"] == [f"slrt-{service}"]
         assert container["ports"] == [
-            {"name": "http", "containerPort": PORTS[service], "protocol": "TCP"}
+            {"name": "http", "containerPort": PORTS[service], "protocol": "TCP"},
+            {"name": "management", "containerPort": 9090, "protocol": "TCP"},
         ]
         svc = minimal.get("Service", f"{RELEASE}-{service}")
         assert svc["spec"]["ports"][0]["port"] == PORTS[service]
@@ -249,9 +256,9 @@ def test_every_service_has_its_objects(minimal: Rendered) -> None:
 def test_probes(minimal: Rendered) -> None:
     for service in SERVICES:
         c = minimal.container(service)
-        assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-        assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
-        assert c["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+        assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "management"}
+        assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "management"}
+        assert c["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "management"}
         # /readyz checks each dependency with a 3 s timeout; the probe must wait longer.
         assert c["readinessProbe"]["timeoutSeconds"] > 3
         startup = c["startupProbe"]
@@ -331,6 +338,172 @@ def test_config_change_rolls_the_pods(helm_path: Path) -> None:
     a = before.deployment("intake")["spec"]["template"]["metadata"]["annotations"]
     b = rotated.deployment("intake")["spec"]["template"]["metadata"]["annotations"]
     assert a["checksum/secret"] != b["checksum/secret"]
+
+
+# Kubernetes' own syntax (apimachinery validation): what the API server refuses.
+_LABEL_NAME = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+LABEL_KEY = re.compile(rf"^({_DNS_SUBDOMAIN}/)?{_LABEL_NAME}$")
+LABEL_VALUE = re.compile(rf"^({_LABEL_NAME})?$")
+SKAFFOLD_TAG = "6f1d2c3@sha256:" + "5e" * 32
+
+
+def _label_maps(manifest: Manifest) -> Iterator[tuple[str, dict[str, str]]]:
+    """Every label map of an object: its own, its pod template's, its selectors'."""
+    yield "metadata.labels", manifest["metadata"].get("labels", {})
+    spec = manifest.get("spec", {})
+    template = spec.get("template", {})
+    if template:
+        yield "spec.template.metadata.labels", template.get("metadata", {}).get("labels", {})
+    selector = spec.get("selector", {})
+    if isinstance(selector, dict):
+        yield "spec.selector", selector.get("matchLabels", selector)
+
+
+def label_syntax_errors(manifests: Sequence[Manifest]) -> list[str]:
+    errors = []
+    for m in manifests:
+        for where, labels in _label_maps(m):
+            for key, value in labels.items():
+                name = key.rpartition("/")[2]
+                if not LABEL_KEY.match(key) or len(name) > 63:
+                    errors.append(f"{m['kind']}/{m['metadata']['name']} {where}: key {key!r}")
+                if not isinstance(value, str) or not LABEL_VALUE.match(value) or len(value) > 63:
+                    errors.append(f"{m['kind']}/{m['metadata']['name']} {where}: {key}={value!r}")
+    return errors
+
+
+@pytest.mark.parametrize(
+    "set_strings",
+    [
+        pytest.param({}, id="minimal"),
+        pytest.param({"image.tag": SKAFFOLD_TAG}, id="skaffold-tag-at-digest"),
+        pytest.param({"image.tag": "v" + "1" * 127}, id="longest-tag"),
+        pytest.param({"image.tag": "_rc.1."}, id="punctuation-at-the-ends"),
+        pytest.param({"image.tag": "v" + "1" * 61 + "._x"}, id="cut-at-punctuation"),
+        pytest.param({"image.digest": "sha256:" + "ab" * 32}, id="digest"),
+    ],
+)
+def test_every_label_is_valid_kubernetes_syntax(
+    helm_path: Path, set_strings: dict[str, str]
+) -> None:
+    manifests = render([MINIMAL_VALUES], None, set_strings)
+    assert label_syntax_errors(manifests) == []
+
+
+def test_version_label_is_the_tag_without_its_digest(helm_path: Path) -> None:
+    """skaffold's base profile passes TAG@DIGEST: the label keeps the tag, the image both."""
+    release = rendered([MINIMAL_VALUES], None, {"image.tag": SKAFFOLD_TAG})
+    for m in release.manifests:
+        assert m["metadata"]["labels"]["app.kubernetes.io/version"] == "6f1d2c3"
+    assert release.container("intake")["image"] == f"slrt:{SKAFFOLD_TAG}"
+    odd = rendered([MINIMAL_VALUES], None, {"image.tag": "_2026.11_build.7."})
+    assert odd.deployment("intake")["metadata"]["labels"]["app.kubernetes.io/version"] == (
+        "2026.11_build.7"
+    )
+
+
+def test_label_syntax_check_finds_invalid_labels() -> None:
+    """The check above can fail: the labels the server refused before the fix."""
+    bad = {"kind": "Service", "metadata": {"name": "x", "labels": {"v": SKAFFOLD_TAG}}}
+    assert label_syntax_errors([bad]) == [f"Service/x metadata.labels: v={SKAFFOLD_TAG!r}"]
+    pod = {"kind": "Pod", "metadata": {"name": "x", "labels": {"a/b/c": ""}}}
+    assert label_syntax_errors([pod]) == ["Pod/x metadata.labels: key 'a/b/c'"]
+
+
+@pytest.mark.parametrize(
+    ("set_values", "expected"),
+    [
+        (
+            {"services.intake.autoscaling.minReplicas": "7"},
+            r"services\.intake\.autoscaling: minReplicas \(7\) is greater than maxReplicas \(6\)",
+        ),
+        (
+            {"services.routing.podDisruptionBudget.minAvailable": "1"},
+            r"services\.routing\.podDisruptionBudget: set either minAvailable or maxUnavailable",
+        ),
+        (
+            {"services.notifier.podDisruptionBudget.maxUnavailable": "null"},
+            r"services\.notifier\.podDisruptionBudget: set minAvailable or maxUnavailable",
+        ),
+        ({"fullnameOverride": "SLRT_prod"}, r"/fullnameOverride.*does not match pattern"),
+        ({"fullnameOverride": "s" * 51}, r"/fullnameOverride.*maxLength: got 51, want 50"),
+        ({"nameOverride": "slrt.app"}, r"/nameOverride.*does not match pattern"),
+        ({"commonLabels.team": "social protection"}, r"/commonLabels/team.*does not match"),
+        ({"commonLabels.bad key": "x"}, r"'bad key' does not match"),
+        (
+            {"services.intake.podLabels.tier": "x" * 64},
+            r"podLabels/tier.*maxLength: got 64, want 63",
+        ),
+        ({"services.intake.nodeSelector.pool": "a/b"}, r"nodeSelector/pool.*does not match"),
+    ],
+    ids=[
+        "hpa-min-above-max",
+        "pdb-both",
+        "pdb-neither",
+        "fullname-syntax",
+        "fullname-length",
+        "name-syntax",
+        "label-value",
+        "label-key",
+        "pod-label-length",
+        "node-selector-value",
+    ],
+)
+def test_impossible_values_are_refused_before_the_server(
+    helm_path: Path, set_values: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(RenderError, match=expected):
+        render([MINIMAL_VALUES], set_values)
+
+
+def test_release_name_that_makes_invalid_object_names_is_refused(helm_path: Path) -> None:
+    # helm accepts release names Kubernetes Services do not (a leading digit).
+    with pytest.raises(RenderError, match=r"not a valid name"):
+        helm("template", "1slrt", str(CHART), *template_args([MINIMAL_VALUES]))
+
+
+def test_platform_assigned_user_ids(helm_path: Path) -> None:
+    """OpenShift assigns UIDs: no fixed ids anywhere, everything else still restricted."""
+    release = render([MINIMAL_VALUES], VARIANTS["openshift"])
+    for where, pod in pod_specs(release):
+        assert not {"runAsUser", "runAsGroup", "fsGroup"} & set(pod["securityContext"]), where
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        for c in containers(pod):
+            assert not {"runAsUser", "runAsGroup"} & set(c["securityContext"]), where
+            assert c["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    fixed = rendered([MINIMAL_VALUES])
+    assert (
+        fixed.deployment("intake")["spec"]["template"]["spec"]["securityContext"]["runAsUser"]
+        == 10001
+    )
+
+
+def test_dns_egress_options(helm_path: Path, tmp_path: Path) -> None:
+    def dns_rule(release: list[Manifest]) -> Manifest:
+        (policy,) = [
+            m
+            for m in release
+            if m["kind"] == "NetworkPolicy" and m["metadata"]["name"] == f"{RELEASE}-routing"
+        ]
+        rule: Manifest = policy["spec"]["egress"][0]
+        assert {p["port"] for p in rule["ports"]} == {53}
+        return rule
+
+    # Any destination on port 53 (OpenShift's DNS, or unknown).
+    anywhere = _values_file(tmp_path, "networkPolicy:\n  dns:\n    to: []\n")
+    assert "to" not in dns_rule(render([MINIMAL_VALUES, anywhere]))
+    # NodeLocal DNSCache's link-local address.
+    (tmp_path / "nodelocal").mkdir()
+    values = _values_file(
+        tmp_path / "nodelocal",
+        "networkPolicy:\n  dns:\n    to:\n      - ipBlock:\n          cidr: 169.254.20.10/32\n",
+    )
+    assert dns_rule(render([MINIMAL_VALUES, values]))["to"] == [
+        {"ipBlock": {"cidr": "169.254.20.10/32"}}
+    ]
+    default = dns_rule(render([MINIMAL_VALUES]))
+    assert default["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
 
 
 # --- scaling and availability -------------------------------------------------------------------
@@ -529,8 +702,18 @@ def test_setup_job_runs_slrt_admin_steps(minimal: Rendered, helm_path: Path) -> 
     assert not neither.of_kind("Pod")
 
 
+def test_chart_metadata() -> None:
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert chart["home"].startswith("https://")
+    assert chart["icon"].startswith("data:image/svg+xml;base64,")
+    assert chart["maintainers"][0]["name"]
+
+
 def test_helm_test_checks_every_service_readyz(minimal: Rendered, helm_path: Path) -> None:
     pod = minimal.get("Pod", f"{RELEASE}-test-readyz")
+    # Deleted once it passed; a failed one stays for its logs until the next `helm test`.
+    policy = pod["metadata"]["annotations"]["helm.sh/hook-delete-policy"]
+    assert policy == "before-hook-creation,hook-succeeded"
     assert _hook(pod)[0] == "test"
     urls = [a for a in pod["spec"]["containers"][0]["command"] if a.startswith("http://")]
     assert urls == [f"http://{RELEASE}-{s}.{NAMESPACE}.svc:{PORTS[s]}/readyz" for s in SERVICES]
@@ -567,11 +750,52 @@ def test_ingress_exposes_intake_and_the_dashboard(
     assert production.env("dashboard")["SLRT_DASHBOARD_REGISTRY_URL"] == (
         f"http://{RELEASE}-registry.{NAMESPACE}.svc:8002"
     )
+    # The notifier redeems household contact references at intake's Service, not the Ingress.
+    assert production.env("notifier")["SLRT_NOTIFIER_INTAKE_URL"] == (
+        f"http://{RELEASE}-intake.{NAMESPACE}.svc:8001"
+    )
     # No dashboard hosts: only intake, on any host.
     api_only = rendered([MINIMAL_VALUES], {"ingress.enabled": "true"})
     (rule,) = api_only.get("Ingress", RELEASE)["spec"]["rules"]
     assert "host" not in rule
     assert rule["http"]["paths"][0]["backend"]["service"]["name"] == f"{RELEASE}-intake"
+
+
+def test_health_and_metrics_have_a_port_the_ingress_never_routes(
+    minimal: Rendered, production: Rendered, helm_path: Path
+) -> None:
+    for service in SERVICES:
+        env = production.env(service)
+        assert env[f"SLRT_{service.upper()}_MANAGEMENT_PORT"] == "9090"
+        ports = {
+            p["name"]: p for p in production.get("Service", f"{RELEASE}-{service}")["spec"]["ports"]
+        }
+        assert ports["management"]["targetPort"] == "management"
+        probes = [
+            production.container(service)[p]
+            for p in ("startupProbe", "livenessProbe", "readinessProbe")
+        ]
+        assert {p["httpGet"]["port"] for p in probes} == {"management"}
+    for ingress in production.of_kind("Ingress"):
+        backends = [
+            path["backend"]["service"]["port"]
+            for rule in ingress["spec"]["rules"]
+            for path in rule["http"]["paths"]
+        ]
+        assert backends
+        assert all(port == {"name": "http"} for port in backends)
+    # Prometheus may reach the management port, and only that port.
+    policy = production.get("NetworkPolicy", f"{RELEASE}-routing")
+    scrape = [r for r in policy["spec"]["ingress"] if r["from"] == production_metrics_from()]
+    assert [r["ports"] for r in scrape] == [[{"port": "management", "protocol": "TCP"}]]
+    with pytest.raises(RenderError, match=r"services\.intake\.port \(9090\) is the managementPort"):
+        render([MINIMAL_VALUES], {"services.intake.port": "9090"})
+
+
+def production_metrics_from() -> list[Manifest]:
+    values = yaml.safe_load(PRODUCTION_VALUES.read_text())
+    peers: list[Manifest] = values["networkPolicy"]["metricsFrom"]
+    return peers
 
 
 def test_service_monitor(minimal: Rendered, production: Rendered) -> None:
@@ -584,7 +808,7 @@ def test_service_monitor(minimal: Rendered, production: Rendered) -> None:
     assert spec["namespaceSelector"] == {"matchNames": [NAMESPACE]}
     (endpoint,) = spec["endpoints"]
     assert endpoint == {
-        "port": "http",
+        "port": "management",
         "path": "/metrics",
         "interval": "30s",
         "scrapeTimeout": "10s",
@@ -603,8 +827,9 @@ def test_service_monitor(minimal: Rendered, production: Rendered) -> None:
 
 
 def test_extra_manifests_are_rendered(helm_path: Path, tmp_path: Path) -> None:
+    (tmp_path / "nodelocal").mkdir()
     values = _values_file(
-        tmp_path,
+        tmp_path / "nodelocal",
         "extraManifests:\n"
         "  - apiVersion: v1\n"
         "    kind: ConfigMap\n"
@@ -645,6 +870,11 @@ def _notes(tmp_path: Path, values: Path) -> str:
 def test_notes(helm_path: Path, tmp_path: Path) -> None:
     production = _notes(tmp_path / "production", PRODUCTION_VALUES)
     assert "helm -n slrt test slrt --logs" in production
+    # True also under `helm install --no-hooks`, which NOTES.txt cannot detect.
+    assert "Migrations ran" not in production
+    assert "With --no-hooks that job did not run" in production
+    assert "`slrt-admin register-temporal` once yourself" in production
+    assert "on port 9090, which the Ingress never routes" in production
     assert "https://pengaduan-slrt.kemensos.go.id/" in production
     assert "https://dasbor-slrt.kemensos.go.id/" in production
     assert "WARNING" not in production

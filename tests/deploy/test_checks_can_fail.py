@@ -64,7 +64,7 @@ pytestmark = pytest.mark.timeout(1800)
         ),
         pytest.param(
             {"probes.startup.httpGet.port": "9999"},
-            "startupProbe does not probe the http port",
+            "startupProbe does not probe the management port",
             id="probe-wrong-port",
         ),
         pytest.param(

@@ -143,3 +143,49 @@ def test_secured_release_environment_loads(
         auth = _load(AuthSettings, env, monkeypatch, tmp_path)
         assert auth.jwks_url == SECRET_VALUES["SLRT_AUTH_JWKS_URL"]
         assert auth.issuer == SECRET_VALUES["SLRT_AUTH_ISSUER"]
+
+
+EXISTING_SECRETS_VALUES = MINIMAL_VALUES.parent / "existing-secrets-values.yaml"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_certificate_release_environment_loads(
+    service: str, helm_path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """PostgreSQL verify-full with a client certificate, Kafka mTLS, Temporal mTLS with a
+    private CA: each file the settings (or libpq's PGSSL* variables) name is mounted."""
+    release = rendered([MINIMAL_VALUES, EXISTING_SECRETS_VALUES])
+    env = _container_env(release, service)
+    c = _load(_settings_class(service), env, monkeypatch, tmp_path).connections
+    assert c.kafka_security_protocol == "SSL"
+    named = {
+        c.kafka_ssl_cafile,
+        c.kafka_ssl_certfile,
+        c.kafka_ssl_keyfile,
+        c.temporal_tls_cert,
+        c.temporal_tls_key,
+        c.temporal_tls_ca,
+    }
+    # asyncpg reads libpq's variables: the DSN from CloudNativePG's Secret stays as it is.
+    assert env["PGSSLMODE"] == "verify-full"
+    named |= {env["PGSSLROOTCERT"], env["PGSSLCERT"], env["PGSSLKEY"]}
+    assert None not in named
+    mounts = {m["mountPath"] for m in release.container(service)["volumeMounts"]}
+    volumes = {
+        v["name"]: v for v in release.deployment(service)["spec"]["template"]["spec"]["volumes"]
+    }
+    for path in named:
+        assert str(Path(str(path)).parent) in mounts, path
+    assert volumes["temporal-tls"]["secret"]["items"][-1] == {"key": "ca.crt", "path": "ca.crt"}
+    assert volumes["postgres-ca"]["secret"]["secretName"] == "slrt-db-ca"
+    assert volumes["kafka-client"]["secret"]["items"] == [
+        {"key": "user.crt", "path": "tls.crt"},
+        {"key": "user.key", "path": "tls.key"},
+    ]
+    # The migration Job connects to PostgreSQL the same way.
+    job = release.get("Job", "slrt-migrate")["spec"]["template"]["spec"]
+    job_env = {e["name"]: e.get("value") for e in job["containers"][0]["env"]}
+    assert job_env["PGSSLROOTCERT"] == "/etc/slrt/postgres-ca/ca.crt"
+    assert "/etc/slrt/postgres-client" in {
+        m["mountPath"] for m in job["containers"][0]["volumeMounts"]
+    }

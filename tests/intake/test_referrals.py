@@ -194,6 +194,11 @@ async def test_a_callback_after_the_referral_closed_is_409(intake: Intake) -> No
     )
     assert response.status_code == 409
     assert response.json()["current_step"] == "closed"
+    assert response.json()["type"].endswith("/referral-closed")
+    assert (response.json()["referral_status"], response.json()["recorded_answer"]) == (
+        "closed",
+        None,
+    )
 
 
 def _link(
@@ -294,10 +299,23 @@ async def test_program_managers_read_referrals_to_their_programs_only(intake: In
         ref["referral_id"],
         closed["referral_id"],
     }
+    first = (await intake.client.get("/v1/referrals?waiting=false&limit=1", headers=pkh)).json()
+    assert first["next_cursor"] is not None
+    rest = await intake.client.get(
+        f"/v1/referrals?waiting=false&limit=1&cursor={first['next_cursor']}", headers=pkh
+    )
+    assert rest.status_code == 200, rest.text
+    assert {first["items"][0]["referral_id"], rest.json()["items"][0]["referral_id"]} == {
+        ref["referral_id"],
+        closed["referral_id"],
+    }
+    assert rest.json()["next_cursor"] is None
     one = await intake.client.get(f"/v1/referrals/{ref['referral_id']}", headers=pkh)
     assert one.status_code == 200
     assert one.json()["description"] == "Bantuan PKH tahap 3 belum diterima."
-    assert "Siti" not in one.text
+    # Their own referral: who brought it, as recorded (audited; tests/intake/test_staff_reads.py)
+    assert one.json()["complainant"]["name"] == "Siti Aminah"
+    assert "Siti" not in waiting.text  # the list discloses no identity
     bpnt = intake.auth(Role.PROGRAM_MANAGER, "", programs=["BPNT"])
     assert (await intake.client.get("/v1/referrals", headers=bpnt)).json()["items"] == []
     hidden = await intake.client.get(f"/v1/referrals/{ref['referral_id']}", headers=bpnt)

@@ -141,3 +141,63 @@ async def test_a_manager_resends_a_failed_delivery_once(
     again = await client.post(url, headers=bearer(issuer, Role.MANAGER, "3204"))
     assert again.status_code == 409
     assert again.headers["content-type"] == "application/problem+json"
+
+
+async def test_staff_see_every_delivery_of_a_complaint_in_their_area_wherever_it_went(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, issuer: DevIssuer
+) -> None:
+    """A complaint in Kabupaten Bandung whose referral went to a ministry and whose escalations
+    went to the province: the district's staff see all of them (scoped by the complaint's
+    place, not by the destination's). One request carries the province's code, one (recorded
+    before the workflow put the complaint's place on every request) none."""
+    complaint_id = uuid.uuid4()
+    referral = NotificationRequested(
+        request_id=uuid.uuid4(),
+        complaint_id=complaint_id,
+        referral_id=uuid.uuid4(),
+        kind=NotificationKind.REFERRAL,
+        destination="PKH",
+        template="referral",
+        place_code="3204052001",
+    )
+    to_province = NotificationRequested(
+        request_id=uuid.uuid4(),
+        complaint_id=complaint_id,
+        kind=NotificationKind.ESCALATION,
+        destination="province:32",
+        template="referral_no_response",
+        place_code="32",
+        breached=True,
+    )
+    unplaced = to_province.model_copy(
+        update={"request_id": uuid.uuid4(), "destination": "tkpk:3204", "place_code": None}
+    )
+    now = datetime.now(UTC)
+    async with pool.acquire() as conn, conn.transaction():
+        for request in (referral, to_province, unplaced):
+            await store.insert_request(
+                conn, request, status=DeliveryStatus.PENDING, next_attempt_at=now, digest=False
+            )
+    url = f"/v1/deliveries?complaint_id={complaint_id}"
+
+    district = await client.get(url, headers=bearer(issuer, Role.BACK_OFFICE, "3204"))
+    assert district.status_code == 200, district.text
+    assert {i["destination"] for i in district.json()["items"]} == {
+        "PKH",
+        "province:32",
+        "tkpk:3204",
+    }
+    one = await pool.fetchval(
+        "SELECT id FROM deliveries WHERE request_id = $1", to_province.request_id
+    )
+    single = await client.get(f"/v1/deliveries/{one}", headers=bearer(issuer, Role.MANAGER, "3204"))
+    assert single.status_code == 200
+    by_referral = await client.get(
+        f"/v1/deliveries?referral_id={referral.referral_id}",
+        headers=bearer(issuer, Role.MANAGER, "320405"),
+    )
+    assert by_referral.status_code == 200
+    other_district = await client.get(url, headers=bearer(issuer, Role.BACK_OFFICE, "3273"))
+    assert other_district.status_code == 404
+    province = await client.get(url, headers=bearer(issuer, Role.MANAGER, "32"))
+    assert province.status_code == 200

@@ -22,7 +22,13 @@ from services.notifier.domain import (
     parse_retry_after,
 )
 from services.notifier.guards import CircuitBreaker, TokenBucket
-from services.notifier.payloads import lapor_decision, referral_webhook
+from services.notifier.payloads import (
+    LAPOR_NOTE_HEADING,
+    NIK_MASK,
+    lapor_decision,
+    lapor_report,
+    referral_webhook,
+)
 from services.notifier.phones import InvalidPhone, normalise
 from services.notifier.settings import STANDARD_WEBHOOKS_SCHEDULE
 from slrt.contracts.events import NotificationRequested, ProgramCatalogEntry, Recipient
@@ -262,3 +268,40 @@ def test_the_report_announcement_keeps_its_link_whole() -> None:
     text = templates.render_sms(templates.TEMPLATES["me_report_ready"], params, "id", 160)
     assert len(text) <= 160
     assert text.endswith(params["page_url"])
+
+
+def test_the_managers_approval_note_goes_to_the_destination_with_niks_masked() -> None:
+    nik = "3204054101800002"
+    note = f"Disetujui; cek NIK {nik} di data PKH"
+    request = NotificationRequested(
+        request_id=uuid.uuid4(),
+        complaint_id=uuid.uuid4(),
+        referral_id=uuid.uuid4(),
+        kind=NotificationKind.REFERRAL,
+        destination="BPNT",
+        template="referral",
+        params={"summary": "Beras rusak", "ticket": "T-1", "approval_note": note},
+    )
+    for channel in (ProgramChannel.DIRECT, ProgramChannel.LAPOR):
+        entry = ProgramCatalogEntry(
+            code="BPNT",
+            name="Bantuan Pangan Non Tunai",
+            level="national",
+            owner_agency="Perum BULOG",
+            channel=channel,
+            categories=[Category.IMPLEMENTATION],
+            sla_working_days=5,
+            version=1,
+        )
+        webhook = referral_webhook(request, entry, intake_public_url="http://i", sent_at=NOW)
+        assert webhook["approval_note"] == f"Disetujui; cek NIK {NIK_MASK} di data PKH"
+        report = lapor_report(request, entry)
+        assert report["isi"] == (
+            f"Beras rusak\n\n{LAPOR_NOTE_HEADING}: Disetujui; cek NIK {NIK_MASK} di data PKH"
+        )
+    without = request.model_copy(update={"params": {"summary": "Beras rusak"}})
+    assert lapor_report(without, entry)["isi"] == "Beras rusak"
+    assert (
+        referral_webhook(without, entry, intake_public_url="http://i", sent_at=NOW)["approval_note"]
+        is None
+    )

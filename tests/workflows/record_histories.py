@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
+from services.routing.settings import RoutingSettings
 from slrt.auth.principal import Role
 from slrt.contracts.complaints import (
     SIGNAL_DELIVERY_OUTCOME,
@@ -461,3 +462,111 @@ async def test_registry_no_answer_then_late_answer_and_window_ends(
     await time_skipping_env.sleep(timedelta(days=15))
     await c.handle.result()
     await save(c, "registry_late_then_reopen_window_over")
+
+
+SOLE_MANAGER = "user-sole-manager"
+"""One person with the back office's and the manager's hats (separation of duties)."""
+
+
+async def test_approval_note_after_a_separation_of_duties_refusal(dev: Start) -> None:
+    c = await dev(submitted(program="PKH"))
+    await c.answer_registry()
+    await c.act(
+        UPDATE_BACK_OFFICE,
+        BackOfficeAction(
+            actor=actor(Role.BACK_OFFICE, SOLE_MANAGER), request_id=request_id(), kind="refer"
+        ),
+    )
+    with pytest.raises(WorkflowUpdateFailedError):  # the proposer may not approve: no trace
+        await c.act(
+            UPDATE_MANAGER_DECISION,
+            ManagerDecision(
+                actor=actor(Role.MANAGER, SOLE_MANAGER), request_id=request_id(), decision="approve"
+            ),
+        )
+    await c.act(
+        UPDATE_MANAGER_DECISION,
+        ManagerDecision(
+            actor=MANAGER,
+            request_id=request_id(),
+            decision="approve",
+            note="Disetujui; mohon diprioritaskan",
+        ),
+    )
+    await delivered(c)
+    await answer(c, ReferralDecision.ACCEPTED, note="Dibayarkan bulan depan")
+    await c.at(S.FEEDBACK)
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "approval_note_after_separation_refusal")
+
+
+class TestSeparationOfDutiesOff:
+    @pytest.fixture
+    def routing_settings(self) -> RoutingSettings:
+        return RoutingSettings(separation_of_duties=False)
+
+    async def test_the_proposer_approves(self, dev: Start) -> None:
+        c = await dev(submitted(program="PKH"))
+        await c.answer_registry()
+        await c.act(
+            UPDATE_BACK_OFFICE,
+            BackOfficeAction(
+                actor=actor(Role.BACK_OFFICE, SOLE_MANAGER), request_id=request_id(), kind="refer"
+            ),
+        )
+        await c.act(
+            UPDATE_MANAGER_DECISION,
+            ManagerDecision(
+                actor=actor(Role.MANAGER, SOLE_MANAGER),
+                request_id=request_id(),
+                decision="approve",
+                note="Satu-satunya manajer kabupaten",
+            ),
+        )
+        await delivered(c)
+        await answer(c, ReferralDecision.REJECTED, note="Tidak memenuhi syarat")
+        await c.at(S.FEEDBACK)
+        await c.act(UPDATE_FEEDBACK, told())
+        await c.handle.result()
+        await save(c, "separation_of_duties_off_same_person_approves")
+
+
+async def test_household_messages_asked_reopened_and_told_again(dev: Start) -> None:
+    """Since PATCH_HOUSEHOLD_MESSAGES: registered, information needed, outcome, reopened,
+    outcome again (not reopenable a second time: it ends)."""
+    c = await dev(submitted(program="PKH"))
+    await c.answer_registry()
+    await c.act(
+        UPDATE_BACK_OFFICE,
+        BackOfficeAction(
+            actor=BACK_OFFICE,
+            request_id=request_id(),
+            kind="request_information",
+            question="Bulan apa yang belum dibayar?",
+        ),
+    )
+    await c.act(
+        UPDATE_INFORMATION_RECEIVED,
+        InformationReceived(actor=FACILITATOR, request_id=request_id(), information="Oktober"),
+    )
+    await c.act(UPDATE_BACK_OFFICE, resolve())
+    await c.act(UPDATE_FEEDBACK, told("not_satisfied"))
+    await c.act(UPDATE_BACK_OFFICE, resolve("paid_in_full"))
+    await c.act(UPDATE_FEEDBACK, told(None))
+    await c.handle.result()
+    await save(c, "household_messages_reopened")
+
+
+async def test_household_messages_until_the_reopen_window_closes(
+    skipping: Start, time_skipping_env: WorkflowEnvironment
+) -> None:
+    """Since PATCH_HOUSEHOLD_MESSAGES: registered, outcome, and the final word when the reopen
+    window closes with the complaint still closed."""
+    c = await skipping(submitted(program="BPNT"))
+    await c.answer_registry()
+    await c.act(UPDATE_BACK_OFFICE, resolve())
+    await c.act(UPDATE_FEEDBACK, told(None))
+    await time_skipping_env.sleep(timedelta(days=15))
+    await c.handle.result()
+    await save(c, "household_messages_window_over")

@@ -152,7 +152,7 @@ async def test_a_walk_in_complaint_goes_from_registry_check_to_an_accepted_refer
     assert lifecycle[-1].snapshot.outcome is Outcome.REFERRAL_ACCEPTED
 
     # The referral the notifier got: the program's manager, what they need, never the NIK.
-    notifications = await c.notifications(expect=3)
+    notifications = await c.notifications(expect=4)
     referral = next(n for n in notifications if n.kind is NotificationKind.REFERRAL)
     assert referral.destination == "PKH"
     assert referral.params["ticket"] == c.complaint.ticket_number
@@ -161,10 +161,25 @@ async def test_a_walk_in_complaint_goes_from_registry_check_to_an_accepted_refer
     assert c.complaint.complainant.nik is not None
     assert c.complaint.complainant.nik not in str(referral.model_dump())
     assert any(n.kind is NotificationKind.FACILITATOR_TASK for n in notifications)
-    # Since PATCH_ACKNOWLEDGE_HOUSEHOLD the household gets its ticket at registration.
-    (ack,) = [n for n in notifications if n.kind is NotificationKind.HOUSEHOLD_MESSAGE]
-    assert ack.destination == f"household:{c.complaint.ticket_number}"
-    assert ack.params == {"ticket": c.complaint.ticket_number, "category": "implementation"}
+    # Since PATCH_HOUSEHOLD_MESSAGES the household hears its ticket at registration and the
+    # outcome when it is known, addressed by reference (its phone stays with intake).
+    heard = [n for n in notifications if n.kind is NotificationKind.HOUSEHOLD_MESSAGE]
+    assert [n.template for n in heard] == ["household_registered", "household_outcome"]
+    assert {n.destination for n in heard} == {f"household:{c.complaint.complaint_id}"}
+    assert all(n.recipient is None for n in heard)
+    ticket, village = c.complaint.ticket_number, c.complaint.village_code
+    assert heard[0].params == {
+        "ticket": ticket,
+        "place_code": village,
+        "category": "implementation",
+    }
+    assert heard[1].params == {
+        "ticket": ticket,
+        "place_code": village,
+        "outcome": "referral_accepted",
+        "decided_by": "PKH",
+        "reopenable": True,
+    }
 
 
 async def test_manager_approval_while_in_back_office_is_refused_naming_the_step(

@@ -54,7 +54,12 @@ def test_every_other_action_keeps_its_steps_and_roles() -> None:
 
 
 def test_refusals_keep_their_wire_names() -> None:
-    assert [r.value for r in Refusal] == ["WrongStep", "NotYourRole", "InvalidAction"]
+    assert [r.value for r in Refusal] == [
+        "WrongStep",
+        "NotYourRole",
+        "InvalidAction",
+        "SeparationOfDuties",
+    ]
     with pytest.raises(ApplicationError) as refused:
         check_fits(S.BACK_OFFICE, Role.MANAGER, {S.MANAGER_APPROVAL}, {Role.MANAGER})
     assert refused.value.type == "WrongStep"

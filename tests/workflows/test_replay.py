@@ -1,7 +1,8 @@
 """Running complaints survive deploys: histories recorded before the household-acknowledgment
-change (``PATCH_ACKNOWLEDGE_HOUSEHOLD``) must replay on the current code, and so must the
-histories of every demo path recorded before the workflow became a package (a pure move must
-change nothing). ``record_histories.py`` records them."""
+change (``PATCH_ACKNOWLEDGE_HOUSEHOLD``) and before household messages by contact reference
+(``PATCH_HOUSEHOLD_MESSAGES``) must replay on the current code, and so must the histories of
+every demo path recorded before the workflow became a package (a pure move must change
+nothing). ``record_histories.py`` records them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
-from tests.workflows.unguarded import UnguardedComplaintWorkflow
+from tests.workflows.unguarded import HouseholdMessagesUnguarded, UnguardedComplaintWorkflow
 from workflows.complaint import ComplaintWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -24,6 +25,8 @@ BEFORE_THE_PATCH = [
     "walk_in_referral_accepted",
 ]
 """Recorded before ``PATCH_ACKNOWLEDGE_HOUSEHOLD``; the others were recorded after it."""
+SINCE_HOUSEHOLD_MESSAGES = ["household_messages_reopened", "household_messages_window_over"]
+"""Recorded after ``PATCH_HOUSEHOLD_MESSAGES``; every other history was recorded before it."""
 
 
 def load(path: Path) -> WorkflowHistory:
@@ -39,9 +42,12 @@ async def _before_the_patch() -> AsyncIterator[WorkflowHistory]:
 def test_the_recorded_histories_are_there() -> None:
     assert [p.stem for p in HISTORIES] == [
         "anonymous_referral_accepted",
+        "approval_note_after_separation_refusal",
         "back_office_resolved_locally",
         "facilitator_capture_withdrawn",
         "fast_clock_no_response_withdrawn",
+        "household_messages_reopened",
+        "household_messages_window_over",
         "household_reopened_after_closing",
         "information_answered",
         "information_asked_then_duplicate",
@@ -53,6 +59,7 @@ def test_the_recorded_histories_are_there() -> None:
         "reopened_then_closed",
         "returned_for_correction",
         "sent_back_then_delivery_failed",
+        "separation_of_duties_off_same_person_approves",
         "stuck_back_office_escalated",
         "under_review_then_accepted",
         "walk_in_referral_accepted",
@@ -76,4 +83,22 @@ async def test_without_the_patch_guard_the_old_histories_would_break() -> None:
     results = await replayer.replay_workflows(_before_the_patch(), raise_on_replay_failure=False)
     failures = list(results.replay_failures.values())
     assert len(failures) == len(BEFORE_THE_PATCH)
+    assert all(isinstance(f, NondeterminismError) for f in failures)
+
+
+async def _before_household_messages() -> AsyncIterator[WorkflowHistory]:
+    for path in HISTORIES:
+        if path.stem not in SINCE_HOUSEHOLD_MESSAGES:
+            yield load(path)
+
+
+async def test_without_the_household_messages_guard_the_older_histories_would_break() -> None:
+    replayer = Replayer(
+        workflows=[HouseholdMessagesUnguarded], data_converter=pydantic_data_converter
+    )
+    results = await replayer.replay_workflows(
+        _before_household_messages(), raise_on_replay_failure=False
+    )
+    failures = list(results.replay_failures.values())
+    assert len(failures) == len(HISTORIES) - len(SINCE_HOUSEHOLD_MESSAGES)
     assert all(isinstance(f, NondeterminismError) for f in failures)

@@ -19,3 +19,15 @@ class UnguardedComplaintWorkflow(ComplaintWorkflow):
 
     def _acknowledges_household(self) -> bool:
         return True
+
+
+@workflow.defn(name="ComplaintWorkflow")
+class HouseholdMessagesUnguarded(ComplaintWorkflow):
+    """Household messages without ``PATCH_HOUSEHOLD_MESSAGES``: every run sends them."""
+
+    @workflow.run
+    async def run(self, submitted: ComplaintSubmitted) -> ComplaintSnapshot:
+        return await super().run(submitted)
+
+    def _tells_household(self) -> bool:
+        return True

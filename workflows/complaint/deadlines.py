@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 from slrt.contracts.complaints import ComplaintStep
+from slrt.contracts.contacts import HouseholdMessage
 from slrt.contracts.transitions import Reason
 from slrt.contracts.vocabulary import NotificationKind
 from workflows.complaint import clock_rules, journal
@@ -61,6 +62,9 @@ def fire(c: Complaint, now: datetime) -> None:
                 c.referral.options_fresh = False
                 journal.move(c, S.BACK_OFFICE, None, reason=Reason.REGISTRY_NO_ANSWER)
             case WindowOver():
+                final = c.outcome.final
+                if final is not None:
+                    journal.tell_household(c, HouseholdMessage.FINAL, {"outcome": final.value})
                 c.finished = True
             case Remind(kind=kind, clock=clock):
                 c.clocks.running[kind] = clock

@@ -14,6 +14,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 from slrt.contracts.complaints import Actor, ComplaintSnapshot, ComplaintStep, HistoryEntry
+from slrt.contracts.contacts import HouseholdMessage, household_reference
 from slrt.contracts.events import (
     ComplaintTransitioned,
     NotificationRequested,
@@ -22,6 +23,7 @@ from slrt.contracts.events import (
 )
 from slrt.contracts.temporal import OVERDUE_KEY, STEP_KEY, TICKET_KEY
 from slrt.contracts.vocabulary import NotificationKind
+from workflows import household
 from workflows.complaint.clock_rules import restart_step_clocks
 from workflows.complaint.state import Complaint, Effect, snapshot
 from workflows.model import (
@@ -35,6 +37,18 @@ from workflows.model import (
 PATCH_INDEX_STEP: Final = "index-step-and-overdue"
 """Since this patch the workflow keeps its ``SlrtStep`` and ``SlrtOverdue`` search attributes
 current (before it, only what was known at start was indexed)."""
+
+PATCH_REFERRAL_RECORD: Final = "referral-record"
+"""Since this patch the manager's approval note travels with the referral (history details
+``note`` and the notification's ``approval_note``), an approval made with separation of duties
+off says so (``separation_of_duties: false``), and every transition about a referral names it
+(``referral_id`` in the details)."""
+
+PATCH_HOUSEHOLD_MESSAGES: Final = "household-messages"
+"""Since this patch the household hears, through a contact reference, at registration, when
+information is needed, at each outcome, on reopening and when the reopen window closes
+(``workflows/household.py``); before it, only the registration message of
+``PATCH_ACKNOWLEDGE_HOUSEHOLD`` went out, addressed to ``household:<ticket>``."""
 
 ACTIVITY_TIMEOUT: Final = timedelta(seconds=30)
 RETRY: Final = RetryPolicy(
@@ -101,6 +115,14 @@ def move(
     )
     c.journal.revision += 1
     _index(c)
+    message = household.message_for(from_step, to, reason)
+    if message is not None:
+        _tell_household(c, message, entry.details)
+
+
+def records_referral() -> bool:
+    """Whether this run records the referral's note and id (``PATCH_REFERRAL_RECORD``)."""
+    return workflow.patched(PATCH_REFERRAL_RECORD)
 
 
 def _index(c: Complaint) -> None:
@@ -118,6 +140,46 @@ def _index(c: Complaint) -> None:
     )
 
 
+def tells_household(c: Complaint) -> bool:
+    """Whether this run sends household messages (the versioning check, memoised by Temporal:
+    the first call decides for the whole run)."""
+    return c.household_patch() if c.household_patch else workflow.patched(PATCH_HOUSEHOLD_MESSAGES)
+
+
+def _tell_household(c: Complaint, message: HouseholdMessage, details: dict[str, Any]) -> None:
+    params: dict[str, Any] = {}
+    if message is HouseholdMessage.INFORMATION_NEEDED:
+        params["question"] = details.get("question")
+    elif message is HouseholdMessage.OUTCOME:
+        outcome = c.outcome.pending if c.step is ComplaintStep.FEEDBACK else c.outcome.final
+        if outcome is None:
+            return
+        params = household.outcome_params(
+            outcome, details, reopened=c.outcome.reopened, program=c.program
+        )
+    elif message is HouseholdMessage.REGISTERED:
+        params["category"] = c.category.value
+    tell_household(c, message, params)
+
+
+def tell_household(c: Complaint, message: HouseholdMessage, params: dict[str, Any]) -> None:
+    """Queue a household message, addressed to its contact reference (no personal data); an
+    anonymous complainant is told nothing."""
+    if not tells_household(c) or c.submitted.anonymous or c.submitted.complainant is None:
+        return
+    notify(
+        c,
+        NotificationKind.HOUSEHOLD_MESSAGE,
+        household_reference(c.submitted.complaint_id),
+        message.value,
+        {
+            "ticket": c.submitted.ticket_number,
+            "place_code": c.submitted.village_code,
+            **params,
+        },
+    )
+
+
 def notify(
     c: Complaint,
     kind: NotificationKind,
@@ -132,6 +194,7 @@ def notify(
     request = NotificationRequested(
         request_id=request_id or workflow.uuid4(),
         complaint_id=c.submitted.complaint_id,
+        place_code=c.submitted.village_code,
         kind=kind,
         destination=destination,
         template=template,

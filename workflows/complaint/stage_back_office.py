@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 from slrt.auth.principal import Role
 from slrt.contracts.complaints import (
@@ -16,6 +17,7 @@ from slrt.contracts.complaints import (
     InformationReceived,
     ManagerDecision,
     Outcome,
+    Refusal,
 )
 from slrt.contracts.transitions import Reason
 from slrt.contracts.vocabulary import NotificationKind
@@ -93,6 +95,7 @@ def back_office_action(c: Complaint, action: BackOfficeAction) -> None:
     elif action.kind == "refer":
         plan = choose_destination(c.referral.options, action)
         c.referral.pending_destination = plan
+        c.referral.proposed_by = action.actor.user_id
         details: dict[str, Any] = {"destination": plan.destination, "channel": plan.channel}
         if action.override_reason:
             details["override_reason"] = action.override_reason
@@ -143,6 +146,26 @@ def information_received(c: Complaint, action: InformationReceived) -> None:
     )
 
 
+SEPARATION_OF_DUTIES = "separation_of_duties"
+"""The rule's name, as refusals and history details spell it."""
+
+
+def check_manager_decision(c: Complaint, action: ManagerDecision) -> None:
+    """Refuse the approval of a referral by the person who proposed it, unless the policy the
+    complaint started with turned separation of duties off."""
+    if action.decision != "approve" or c.referral.proposed_by != action.actor.user_id:
+        return
+    if not c.clocks.policy_or_fail().separation_of_duties:
+        return
+    raise ApplicationError(
+        "the person who proposed this referral may not approve it (separation of duties); "
+        "another manager must decide",
+        {"rule": SEPARATION_OF_DUTIES, "current_step": c.step.value},
+        type=Refusal.SEPARATION_OF_DUTIES.value,
+        non_retryable=True,
+    )
+
+
 def manager_decision(c: Complaint, action: ManagerDecision) -> None:
     if action.decision == "send_back":
         journal.move(
@@ -155,11 +178,23 @@ def manager_decision(c: Complaint, action: ManagerDecision) -> None:
         return
     plan = c.referral.pending_destination
     assert plan is not None
-    send_referral(c, plan, action.actor)
+    approval: dict[str, Any] = {}
+    if journal.records_referral():
+        approval["note"] = action.note
+        if c.referral.proposed_by == action.actor.user_id:
+            approval["proposed_by_approver"] = True
+        if not c.clocks.policy_or_fail().separation_of_duties:
+            approval[SEPARATION_OF_DUTIES] = False
+    send_referral(c, plan, action.actor, approval)
 
 
-def send_referral(c: Complaint, plan: RoutePlan, actor: Actor) -> None:
-    """Refer (manager approved): start the referral clock, tell the program."""
+def send_referral(
+    c: Complaint, plan: RoutePlan, actor: Actor, approval: dict[str, Any] | None = None
+) -> None:
+    """Refer (manager approved): start the referral clock, tell the program. ``approval`` adds
+    the manager's note and how separation of duties stood to the history entry; the note also
+    goes to the program (``approval_note``)."""
+    approval = approval or {}
     p = c.clocks.policy_or_fail()
     referral_id = workflow.uuid4()
     referral = CurrentReferral(referral_id=referral_id, notification_id=workflow.uuid4(), plan=plan)
@@ -184,6 +219,7 @@ def send_referral(c: Complaint, plan: RoutePlan, actor: Actor) -> None:
             "destination": plan.destination,
             "channel": plan.channel.value,
             "referral_id": str(referral.referral_id),
+            **approval,
         },
     )
     registry = c.registry.summary
@@ -202,6 +238,7 @@ def send_referral(c: Complaint, plan: RoutePlan, actor: Actor) -> None:
             "place_code": c.submitted.village_code,
             "channel": plan.channel.value,
             "due_on": c.clocks.running["referral"].due_on.isoformat(),
+            "approval_note": approval.get("note"),
             "registry": None
             if registry is None
             else {

@@ -70,9 +70,10 @@ def start(c: Complaint, submitted: ComplaintSubmitted, acknowledges: Acknowledge
 
 def register(c: Complaint, actor: Actor | None, acknowledges: Acknowledges) -> None:
     """Attach the ticket; answer an information request; otherwise ask the registry."""
-    journal.move(c, S.REGISTERED, actor, reason=Reason.TICKET_ATTACHED)
+    journal.move(c, S.REGISTERED, actor, reason=Reason.TICKET_ATTACHED)  # household_registered
     ticket = c.submitted.ticket_number
-    if acknowledges():
+    if not journal.tells_household(c) and acknowledges():
+        # Runs started before PATCH_HOUSEHOLD_MESSAGES keep their old acknowledgment.
         journal.notify(
             c,
             NotificationKind.HOUSEHOLD_MESSAGE,

@@ -32,6 +32,8 @@ def delivery_outcome(c: Complaint, outcome: DeliveryOutcome) -> None:
         return  # a duplicate or a late second outcome changes nothing
     referral.delivered = outcome.delivered
     details = {"channel": outcome.channel, "detail": outcome.detail}
+    if journal.records_referral():
+        details["referral_id"] = str(referral.referral_id)
     if outcome.delivered:
         journal.move(c, c.step, None, reason=Reason.REFERRAL_DELIVERED, details=details)
         return
@@ -51,6 +53,8 @@ def referral_answer(c: Complaint, answer: ReferralAnswer) -> None:
     c.referral.answers_seen.add(answer.answer_id)
     actor = Actor(user_id=f"program:{referral.plan.destination}", role=Role.PROGRAM_MANAGER)
     details: dict[str, Any] = {"destination": referral.plan.destination}
+    if journal.records_referral():
+        details["referral_id"] = str(referral.referral_id)
     if answer.note:
         details["note"] = answer.note
     code = DecisionCode(answer.decision.value)
@@ -118,13 +122,16 @@ def expire(c: Complaint) -> None:
     escalate_now(c, Role.PROGRAM_MANAGER, "referral_no_response")
     c.referral.current = None
     c.referral.options_fresh = False
+    details: dict[str, Any] = {"destination": referral.plan.destination if referral else None}
+    if referral is not None and journal.records_referral():
+        details["referral_id"] = str(referral.referral_id)
     journal.move(
         c,
         S.BACK_OFFICE,
         None,
         reason=Reason.NO_RESPONSE,
         decision_code=DecisionCode.NO_RESPONSE,
-        details={"destination": referral.plan.destination if referral else None},
+        details=details,
     )
 
 

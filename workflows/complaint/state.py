@@ -7,6 +7,7 @@ to the next (continue-as-new). The working calendar is derived from the policy, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from uuid import UUID
 
@@ -69,6 +70,8 @@ class ReferralState(BaseModel):
     """A program manager's ``not_responsible`` suggestion, preferred over the plan's."""
     pending_destination: RoutePlan | None = None
     """Proposed by back office, waiting for the manager's approval."""
+    proposed_by: str | None = None
+    """The user id of whoever proposed the pending referral (separation of duties)."""
     current: CurrentReferral | None = None
     answers_seen: set[str] = Field(default_factory=set)
 
@@ -144,6 +147,16 @@ class Complaint(BaseModel):
     outcome: OutcomeState = Field(default_factory=OutcomeState)
     clocks: ClockState = Field(default_factory=ClockState)
     journal: Journal = Field(default_factory=Journal)
+    _household_patch: Callable[[], bool] | None = PrivateAttr(default=None)
+
+    @property
+    def household_patch(self) -> Callable[[], bool] | None:
+        """The workflow's versioning check for household messages, when it brings its own
+        (tests prove the guard matters with one that is always on); None: the patch itself."""
+        return self._household_patch
+
+    def bind_household_patch(self, check: Callable[[], bool]) -> None:
+        self._household_patch = check
 
     @classmethod
     def new(cls, submitted: ComplaintSubmitted) -> Complaint:
@@ -161,7 +174,8 @@ def snapshot(c: Complaint) -> ComplaintSnapshot:
     running = c.clocks.running
     step_clock = running.get("referral") or running.get("step")
     ack, resolve = running.get("acknowledge"), running.get("resolve")
-    referral = c.referral.current.plan.destination if c.referral.current else None
+    current = c.referral.current
+    referral = current.plan.destination if current else None
     pending = c.referral.pending_destination
     return ComplaintSnapshot(
         complaint_id=c.submitted.complaint_id,
@@ -173,6 +187,7 @@ def snapshot(c: Complaint) -> ComplaintSnapshot:
         channel=c.submitted.channel,
         program_code=c.program,
         referral_destination=referral or (pending.destination if pending else None),
+        referral_id=current.referral_id if current else None,
         acknowledge_due=ack.due_on if ack else None,
         resolve_due=resolve.due_on if resolve else None,
         step_due=step_clock.due_on if step_clock else None,

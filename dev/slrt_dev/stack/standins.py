@@ -75,6 +75,14 @@ def intake_env() -> dict[str, str]:
     return {"SLRT_INTAKE_TRACKING_LIMIT_PER_MINUTE": "1000"}
 
 
+def notifier_service_env() -> dict[str, str]:
+    """The notifier's service token for intake's contact endpoint, minted by the stack's
+    development issuer (production: the OIDC provider's client-credentials grant)."""
+    from slrt_dev.issuer import NOTIFIER_TOKEN_ENV, default_issuer, notifier_service_token
+
+    return {NOTIFIER_TOKEN_ENV: notifier_service_token(default_issuer())}
+
+
 def registry_env() -> dict[str, str]:
     """The webhook receiver stand-in listens on loopback over plain http: the catalog accepts a
     program whose callback URL points at it only from these hosts."""

@@ -4,8 +4,9 @@
 ``{"tracking_id", "status"}``; ``GET /api/v1/reports/{tracking_id}`` gives its status and the
 agency's response (``tanggapan``). Statuses: belum_terverifikasi → terverifikasi →
 didisposisikan → tindak_lanjut → selesai, or ditolak / bukan_kewenangan. A test (or the demo)
-moves a report with ``PUT /_control/reports/{tracking_id}``; ``GET /_received`` lists every
-report filed (tracking id, the referral it names in ``referensi_eksternal``, status).
+moves a report with ``PUT /_control/reports/{tracking_id}`` and reads it as filed with
+``GET /_control/reports/{tracking_id}``; ``GET /_received`` lists every report filed (tracking
+id, the referral it names in ``referensi_eksternal``, status).
 
 With ``--state-file`` the reports survive a restart, as a real LAPOR! keeps them: the local
 stack's notifier remembers tracking ids across ``make down``/``make up``, and a stand-in that
@@ -111,6 +112,13 @@ def create_app(state: LaporState) -> FastAPI:
             "status": found["status"],
             "tanggapan": found["tanggapan"],
         }
+
+    @app.get("/_control/reports/{tracking_id}")
+    async def filed(tracking_id: str) -> dict[str, Any]:
+        """The report as it was filed (what the agency reads), with its status."""
+        if tracking_id not in state.reports:
+            raise HTTPException(404)
+        return {"tracking_id": tracking_id, **state.reports[tracking_id]}
 
     @app.put("/_control/reports/{tracking_id}")
     async def move(tracking_id: str, change: Move) -> dict[str, Any]:

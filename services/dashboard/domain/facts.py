@@ -136,16 +136,34 @@ def fold(transitions: Iterable[ComplaintTransitioned]) -> ComplaintFacts:
     )
 
 
+def _referral_named(t: ComplaintTransitioned) -> UUID | None:
+    """The referral a transition names: the workflow puts its id in the details of the
+    ``referred`` transition (and, since ``referral-record``, of every answer) and in the
+    snapshot while the referral is out."""
+    named = t.details.get("referral_id")
+    if named:
+        try:
+            return UUID(str(named))
+        except ValueError:
+            return None
+    return t.snapshot.referral_id
+
+
 def _track_referral(referrals: dict[UUID, ReferralFacts], t: ComplaintTransitioned) -> None:
-    snap = t.snapshot
-    if t.to_step == S.REFERRED.value and snap.referral_id and snap.referral_id not in referrals:
-        referrals[snap.referral_id] = ReferralFacts(
-            referral_id=snap.referral_id,
-            destination=snap.referral_destination or "unknown",
+    named = _referral_named(t)
+    destination = t.details.get("destination") or t.snapshot.referral_destination
+    if (
+        t.to_step == S.REFERRED.value
+        and t.from_step != S.REFERRED.value
+        and named is not None
+        and named not in referrals
+    ):
+        referrals[named] = ReferralFacts(
+            referral_id=named,
+            destination=str(destination or "unknown"),
             sent_at=t.at,
         )
         return
-    destination = t.details.get("destination")
     # A referral still waits while it is unanswered or only "under review".
     waiting = [
         r
@@ -154,7 +172,10 @@ def _track_referral(referrals: dict[UUID, ReferralFacts], t: ComplaintTransition
     ]
     if not waiting:
         return
-    current = next((r for r in waiting if r.destination == destination), waiting[-1])
+    current = next(
+        (r for r in waiting if r.referral_id == named),
+        next((r for r in waiting if r.destination == destination), waiting[-1]),
+    )
     if t.actor_role == "program_manager" and t.decision_code in ANSWER_DECISIONS:
         referrals[current.referral_id] = replace(
             current, answered_at=current.answered_at or t.at, decision=t.decision_code

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.intake.api import actions, complaints, referrals, tracking
+from services.intake.api import actions, audit, complaints, contacts, referrals, tracking
 
-routers: list[APIRouter] = [complaints.router, actions.router, referrals.router, tracking.router]
+routers: list[APIRouter] = [
+    complaints.router,
+    actions.router,
+    referrals.router,
+    tracking.router,
+    audit.router,
+    contacts.router,
+]

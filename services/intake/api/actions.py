@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 from temporalio.client import Client
 
+from services.intake import casefile_store
 from services.intake.actions import forward
 from services.intake.api.complaints import visible_complaint
 from services.intake.api.deps import CurrentPrincipal, IdempotencyKey, Pool, Settings, Temporal
@@ -113,9 +114,23 @@ async def supervisor_review(complaint_id: UUID, body: SupervisorReviewIn, call: 
     responses=RESPONSES,
 )
 async def correction(complaint_id: UUID, body: CorrectionIn, call: Call) -> ActionOut:
-    return await _act(
+    done = await _act(
         call, complaint_id, body, Action.COMPLAINT_CORRECT, c.UPDATE_RESUBMIT, c.CorrectedSubmission
     )
+    # The workflow took it: keep the corrected text where staff read the complaint (the
+    # supervisor reviews it next). A retry with the same key replays and records it once.
+    async with call.pool.acquire() as conn:
+        await casefile_store.record_correction(
+            conn,
+            complaint_id=complaint_id,
+            request_id=call.key,
+            description=body.description,
+            category=body.category.value,
+            program_code=body.program_code,
+            sub_type=body.sub_type,
+            corrected_by=call.principal.subject,
+        )
+    return done
 
 
 @router.post(

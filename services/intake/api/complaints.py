@@ -11,14 +11,16 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Query, Response
 
-from services.intake import store
+from services.intake import casefile, casefile_store, store
 from services.intake.api.deps import CurrentPrincipal, IdempotencyKey, Pool, Settings
 from services.intake.api.problems import BODY, problems
-from services.intake.domain import FACILITATOR_TASK_STEPS, status_of
+from services.intake.domain import FACILITATOR_TASK_STEPS, acting_role, status_of
 from services.intake.schemas import (
     BatchIn,
     BatchItemOut,
     BatchOut,
+    CaseTimelineEntry,
+    ComplaintDetailOut,
     ComplaintOut,
     ComplaintPage,
     FieldProblem,
@@ -50,6 +52,7 @@ LINKS = {
     }
     for operation in (
         "readComplaint",
+        "readComplaintDetail",
         "supervisorReview",
         "correction",
         "backOfficeAction",
@@ -223,6 +226,81 @@ async def read_complaint(
     return complaint_out(row, timeline)
 
 
+@router.get(
+    "/complaints/{complaint_id}/detail",
+    operation_id="readComplaintDetail",
+    response_model=ComplaintDetailOut,
+    summary="A complaint's case file for the staff who act on it: description, complainant, "
+    "timeline with details, referral history (personal data: every read is audited)",
+    description="Everything `GET /v1/complaints/{id}` answers, plus the description as "
+    "submitted, the complainant as recorded (none for an anonymous report), each timeline "
+    "entry's details and every referral with its destination's answers and notes. Each read "
+    "writes an audit row (who, role, what, when, and the complaint's step: why) in the read's "
+    "own transaction. Intake stores no attachments, so there is no attachments list.",
+    responses=PROBLEMS,
+)
+async def read_complaint_detail(
+    complaint_id: UUID, principal: CurrentPrincipal, pool: Pool
+) -> ComplaintDetailOut:
+    action = Action.COMPLAINT_READ_PERSONAL
+    async with pool.acquire() as conn, conn.transaction():
+        row = await store.status(conn, complaint_id)
+        if row is None:
+            raise Problem(404, "not-found", "No such complaint")
+        authorize(
+            principal,
+            action,
+            place_code=row["place_code"],
+            program=row["referral_destination"],
+            what="complaint",
+        )
+        submitted = await casefile_store.submitted(conn, complaint_id)
+        if submitted is None:  # every status row comes with its complaint; never expected
+            raise Problem(404, "not-found", "No such complaint")
+        timeline = await casefile_store.case_timeline(conn, complaint_id)
+        await casefile_store.audit(
+            conn,
+            actor=principal.subject,
+            actor_role=acting_role(principal, action).value,
+            action="complaint_detail",
+            reads=[
+                (
+                    complaint_id,
+                    row["place_code"],
+                    row["step"],
+                    casefile.detail_fields(submitted["anonymous"]),
+                )
+            ],
+        )
+    status = complaint_out(row, None).model_dump(exclude={"timeline"})
+    return ComplaintDetailOut(
+        **status,
+        description=submitted["description"],
+        submitted_description=submitted["submitted_description"],
+        corrected_at=submitted["corrected_at"],
+        sub_type=submitted["sub_type"],
+        occurred_on=submitted["occurred_on"],
+        anonymous=submitted["anonymous"],
+        complainant=casefile.complainant(submitted),
+        submission_warnings=list(submitted["warnings"]),
+        timeline=[
+            CaseTimelineEntry(
+                sequence=t["sequence"],
+                from_step=t["from_step"],
+                to_step=t["to_step"],
+                actor=t["actor"],
+                actor_role=t["actor_role"],
+                at=t["at"],
+                reason=t["reason"],
+                decision_code=t["decision_code"],
+                details=t["details"] or {},
+            )
+            for t in timeline
+        ],
+        referrals=casefile.referral_history(timeline),
+    )
+
+
 def encode_cursor(row: asyncpg.Record) -> str:
     raw = f"{row['submitted_at'].isoformat()}|{row['complaint_id']}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
@@ -308,7 +386,12 @@ async def list_complaints(
 @router.get(
     "/tasks",
     response_model=TaskPage,
-    summary="Facilitator tablets: feedback visits and information requests for my villages",
+    summary="Facilitator tablets: whom to visit in my villages and why (personal data: audited)",
+    description="Feedback visits (tell the outcome, with the back office's answer or the "
+    "program's note) and information requests (ask back office's question) in the "
+    "facilitator's area (their village or villages: there is no per-person assignment yet), "
+    "each with the household's name and address as recorded. Each item listed writes an audit "
+    "row, in the read's own transaction.",
     responses=PROBLEMS,
 )
 async def facilitator_tasks(
@@ -319,7 +402,8 @@ async def facilitator_tasks(
 ) -> TaskPage:
     if Role.FACILITATOR not in principal.roles:
         raise Problem(403, "forbidden", "Not allowed", "the task feed is for facilitators")
-    async with pool.acquire() as conn:
+    places = directory()
+    async with pool.acquire() as conn, conn.transaction():
         rows = await store.list_status(
             conn,
             area=principal.area,
@@ -332,19 +416,39 @@ async def facilitator_tasks(
             after=decode_cursor(cursor) if cursor else None,
             limit=limit + 1,
         )
-    page = rows[:limit]
-    return TaskPage(
-        items=[
-            TaskOut(
-                complaint_id=r["complaint_id"],
-                ticket_number=r["ticket_number"],
-                kind=FACILITATOR_TASK_STEPS[r["step"]],
-                place_code=r["place_code"],
-                category=r["category"],
-                step_due=r["step_due"],
-                overdue=r["overdue"],
+        page = rows[:limit]
+        ids = [r["complaint_id"] for r in page]
+        complaints = await casefile_store.submitted_many(conn, ids)
+        timelines = await casefile_store.case_timelines(conn, ids)
+        items: list[TaskOut] = []
+        for r in page:
+            person = casefile.visit_person(complaints[r["complaint_id"]])
+            place = places.get(r["place_code"])
+            items.append(
+                TaskOut(
+                    complaint_id=r["complaint_id"],
+                    ticket_number=r["ticket_number"],
+                    kind=FACILITATOR_TASK_STEPS[r["step"]],
+                    place_code=r["place_code"],
+                    village_name=place.name if place else None,
+                    category=r["category"],
+                    step_due=r["step_due"],
+                    overdue=r["overdue"],
+                    household=person,
+                    task=casefile.visit_task(r["step"], timelines[r["complaint_id"]]),
+                )
             )
-            for r in page
-        ],
+        await casefile_store.audit(
+            conn,
+            actor=principal.subject,
+            actor_role=Role.FACILITATOR.value,
+            action="task_feed",
+            reads=[
+                (t.complaint_id, t.place_code, r["step"], casefile.task_fields(t.household))
+                for t, r in zip(items, page, strict=True)
+            ],
+        )
+    return TaskPage(
+        items=items,
         next_cursor=encode_cursor(page[-1]) if len(rows) > limit else None,
     )

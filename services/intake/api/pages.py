@@ -83,8 +83,18 @@ DECISION_LABELS: dict[str, str] = {
 
 
 def answer_form(
-    *, ticket: str, program: str, place: str, category: str, description: str, due: str
+    *,
+    ticket: str,
+    program: str,
+    place: str,
+    category: str,
+    description: str,
+    due: str,
+    approval_note: str | None = None,
+    answered: str | None = None,
 ) -> str:
+    """The referral and the form; ``answered`` (what was recorded) replaces the form once the
+    referral no longer waits for an answer."""
     return render(
         "answer_form.html",
         title="Jawaban rujukan SLRT",
@@ -95,6 +105,8 @@ def answer_form(
         description=description,
         due=due,
         decisions=DECISION_LABELS,
+        approval_note=approval_note,
+        answered=answered,
     )
 
 

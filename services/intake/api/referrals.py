@@ -3,6 +3,7 @@ signed, expiring answer link's page for those with no system of their own."""
 
 from __future__ import annotations
 
+import base64
 import logging
 from datetime import date
 from typing import Annotated, Any
@@ -14,24 +15,31 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from services.intake import store
+from services.intake import casefile, casefile_store, referral_store, store
 from services.intake.answers import (
-    AWAITING_ANSWER,
     BadSignature,
     Recorded,
     record,
+    recorded_answer,
     verify_callback,
 )
 from services.intake.api import pages
-from services.intake.api.complaints import decode_cursor, encode_cursor
+from services.intake.api.complaints import decode_cursor
 from services.intake.api.deps import CurrentPrincipal, IdempotencyKey, Pool, Settings
 from services.intake.api.problems import BODY, problems
-from services.intake.schemas import ReferralAnswerIn, ReferralAnswerOut, ReferralOut, ReferralPage
+from services.intake.domain import acting_role
+from services.intake.referral_history import WAITING
+from services.intake.schemas import (
+    ReferralAnswerIn,
+    ReferralAnswerOut,
+    ReferralAnswerView,
+    ReferralOut,
+    ReferralPage,
+)
 from slrt import answer_links, secrets
 from slrt.auth.api import authorize
-from slrt.auth.policy import Action
-from slrt.auth.principal import Role
-from slrt.contracts.complaints import ComplaintStep
+from slrt.auth.policy import Action, Decision, decide
+from slrt.auth.principal import Principal, Role
 from slrt.errors import Conflict
 from slrt.places import directory
 from slrt.problems import Problem
@@ -41,8 +49,9 @@ router = APIRouter(prefix="/v1", tags=["referrals"])
 
 
 async def _referral(pool: asyncpg.Pool, referral_id: UUID) -> asyncpg.Record:
+    """The referral's own record (it stays after the answer)."""
     async with pool.acquire() as conn:
-        row = await store.status_by_referral(conn, referral_id)
+        row = await referral_store.referral(conn, referral_id)
     if row is None:
         raise Problem(404, "not-found", "No such referral")
     return row
@@ -73,7 +82,8 @@ def _out(recorded: Recorded) -> ReferralAnswerOut:
         503,
         s401="Missing, stale or wrong signature",
         s404="No such referral, or its destination takes no callbacks",
-        s409="The referral is not waiting for an answer",
+        s409="The referral is not waiting for an answer (answered or closed); the problem's "
+        "`recorded_answer` names the answer on record and `referral_status` its status",
     ),
 )
 async def callback(
@@ -88,7 +98,7 @@ async def callback(
 ) -> ReferralAnswerOut:
     referral = await _referral(pool, referral_id)
     async with pool.acquire() as conn:
-        program = await store.program(conn, referral["referral_destination"] or "")
+        program = await store.program(conn, referral["destination"])
     if program is None or not program.webhook_secret_ref:
         raise Problem(404, "not-found", "No such referral", "its destination takes no callbacks")
     try:
@@ -127,7 +137,8 @@ async def callback(
         404,
         409,
         s404="No such referral to your programs",
-        s409="The referral is not waiting for an answer",
+        s409="The referral is not waiting for an answer (answered or closed); the problem's "
+        "`recorded_answer` names the answer on record",
     ),
 )
 async def answer_with_token(
@@ -142,7 +153,7 @@ async def answer_with_token(
         principal,
         Action.REFERRAL_ANSWER,
         place_code=referral["place_code"],
-        program=referral["referral_destination"],
+        program=referral["destination"],
         what="referral",
     )
     answer_id = f"api:{principal.subject}:{key}"
@@ -150,23 +161,45 @@ async def answer_with_token(
 
 
 def referral_out(row: asyncpg.Record, description: str | None = None) -> ReferralOut:
+    """A ``referrals`` row (with the complaint's ``step`` when joined) as the API shows it."""
+    waiting = row["status"] in _WAITING
+    answer = recorded_answer(row)
     return ReferralOut(
         referral_id=row["referral_id"],
         complaint_id=row["complaint_id"],
         ticket_number=row["ticket_number"],
-        program=row["referral_destination"],
+        program=row["destination"],
         place_code=row["place_code"],
         category=row["category"],
-        step=row["step"],
-        answer_due=row["step_due"] if row["step"] in AWAITING_ANSWER else None,
+        status=row["status"],
+        step=row.get("step"),
+        channel=row["channel"],
+        approved_at=row["approved_at"],
+        approval_note=row["approval_note"],
+        separation_of_duties=row["separation_of_duties"],
+        delivered_at=row["delivered_at"],
+        answer_due=row["answer_due"] if waiting else None,
+        answer=ReferralAnswerView.model_validate(answer) if answer else None,
+        closed_at=row["closed_at"],
         description=description,
     )
+
+
+_WAITING = frozenset(s.value for s in WAITING)
+
+
+def _cursor(row: asyncpg.Record) -> str:
+    """Keyset cursor on (approved_at, referral_id), in the format ``decode_cursor`` reads."""
+    raw = f"{row['approved_at'].isoformat()}|{row['referral_id']}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 @router.get(
     "/referrals",
     response_model=ReferralPage,
     summary="Program managers: referrals to my programs (waiting for an answer by default)",
+    description="Newest approval first. `waiting=false` lists answered and closed referrals "
+    "too, each with its status and the answer on record.",
     responses=problems(401, 403, 422),
 )
 async def list_referrals(
@@ -178,40 +211,63 @@ async def list_referrals(
 ) -> ReferralPage:
     if Role.PROGRAM_MANAGER not in principal.roles:
         raise Problem(403, "forbidden", "Not allowed", "referrals are read by program managers")
-    steps = sorted(AWAITING_ANSWER) if waiting else [s.value for s in ComplaintStep]
     async with pool.acquire() as conn:
-        rows = await store.list_referrals(
+        rows = await referral_store.to_programs(
             conn,
             programs=sorted(principal.programs),
-            steps=steps,
+            waiting_only=waiting,
             after=decode_cursor(cursor) if cursor else None,
             limit=limit + 1,
         )
     page = rows[:limit]
     return ReferralPage(
         items=[referral_out(r) for r in page],
-        next_cursor=encode_cursor(page[-1]) if len(rows) > limit else None,
+        next_cursor=_cursor(page[-1]) if len(rows) > limit else None,
     )
+
+
+def _authorize_read(principal: Principal, row: asyncpg.Record) -> bool:
+    """Its destination's program manager (True), or staff whose area covers the complaint's
+    place (False)."""
+    program = row["destination"]
+    if decide(principal, Action.REFERRAL_READ, program=program) is Decision.ALLOW:
+        return True
+    authorize(
+        principal,
+        Action.COMPLAINT_READ,
+        place_code=row["place_code"],
+        program=program,
+        what="referral",
+    )
+    return False
 
 
 @router.get(
     "/referrals/{referral_id}",
     response_model=ReferralOut,
-    summary="Program managers: one referral to my programs, with the complaint's text",
+    summary="One referral, also after its answer: status, destination, approval note, answer",
+    description="For the destination's program managers, who also see the complainant as "
+    "recorded, and the staff whose area covers the complaint's place (`complaint.read`; the "
+    "complainant is in the case file). Every read of the complaint's text is audited.",
     responses=problems(401, 403, 404, 422),
 )
 async def read_referral(referral_id: UUID, principal: CurrentPrincipal, pool: Pool) -> ReferralOut:
     row = await _referral(pool, referral_id)
-    authorize(
-        principal,
-        Action.REFERRAL_READ,
-        place_code=row["place_code"],
-        program=row["referral_destination"],
-        what="referral",
-    )
-    async with pool.acquire() as conn:
-        text = await store.description(conn, row["complaint_id"])
-    return referral_out(row, text)
+    as_program = _authorize_read(principal, row)
+    role = Role.PROGRAM_MANAGER if as_program else acting_role(principal, Action.COMPLAINT_READ)
+    async with pool.acquire() as conn, conn.transaction():
+        read = await casefile_store.read_audited(
+            conn,
+            row["complaint_id"],
+            actor=principal.subject,
+            actor_role=role.value,
+            action="referral_read",
+            identity=as_program,
+        )
+    out = referral_out(row, read["description"] if read else None)
+    if as_program and read is not None:
+        out.complainant = casefile.complainant(read)
+    return out
 
 
 # --- The answer link (HTML) --------------------------------------------------------------------
@@ -231,14 +287,26 @@ async def _link_referral(
         raise answer_links.InvalidLink("answer links are not available now") from None
     link = answer_links.verify(key, token)
     async with pool.acquire() as conn:
-        row = await store.status_by_referral(conn, link.referral_id)
+        row = await referral_store.referral(conn, link.referral_id)
     if (
         row is None
         or row["complaint_id"] != link.complaint_id
-        or (row["referral_destination"] != link.program)
+        or row["destination"] != link.program
     ):
         return link, None
     return link, row
+
+
+def _closed_page(refused: Conflict) -> str:
+    """The page a late answer-link submission gets: the answer on record, in Indonesian."""
+    recorded = refused.extensions.get("recorded_answer")
+    if isinstance(recorded, dict):
+        label = pages.DECISION_LABELS.get(str(recorded["decision"]), str(recorded["decision"]))
+        note = f" Catatan: {recorded['note']}" if recorded.get("note") else ""
+        text = f"Rujukan ini sudah dijawab: {label} ({recorded['answered_at']}).{note}"
+    else:
+        text = refused.detail or refused.title
+    return pages.message("Rujukan sudah ditutup", text)
 
 
 def _link_problem(exc: answer_links.InvalidLink) -> HTMLResponse:
@@ -277,9 +345,17 @@ async def answer_page(token: str, pool: Pool) -> HTMLResponse:
         return _link_problem(exc)
     if row is None:
         return _html(_GONE, 404)
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, conn.transaction():
         program = await store.program(conn, link.program)
-        description = await store.description(conn, row["complaint_id"])
+        read = await casefile_store.read_audited(
+            conn,
+            row["complaint_id"],
+            actor=f"program:{link.program}",
+            actor_role=Role.PROGRAM_MANAGER.value,
+            action="answer_page",
+            identity=False,
+        )
+        description = read["description"] if read else None
     places = directory()
     place = " — ".join(p.name for p in places.lineage(row["place_code"])[1:]) or row["place_code"]
     return _html(
@@ -289,9 +365,23 @@ async def answer_page(token: str, pool: Pool) -> HTMLResponse:
             place=place,
             category=row["category"],
             description=description or "",
-            due=row["step_due"].isoformat() if row["step_due"] else "—",
+            due=row["answer_due"].isoformat() if row["answer_due"] else "—",
+            approval_note=row["approval_note"],
+            answered=_answered_text(row),
         )
     )
+
+
+def _answered_text(row: asyncpg.Record) -> str | None:
+    """What the page says instead of the form once the referral no longer waits."""
+    if row["status"] in _WAITING:
+        return None
+    answer = recorded_answer(row)
+    if answer is None:
+        return f"Rujukan ini sudah ditutup ({row['status']})."
+    label = pages.DECISION_LABELS.get(answer["decision"], answer["decision"])
+    note = f" Catatan: {answer['note']}" if answer["note"] else ""
+    return f"Rujukan ini sudah dijawab: {label}.{note}"
 
 
 @router.post(
@@ -353,7 +443,5 @@ async def answer_submit(token: str, request: Request, pool: Pool) -> HTMLRespons
             pool, answer_id=link.nonce, referral=row, answer=answer, via="answer_link"
         )
     except Conflict as refused:
-        return _html(
-            pages.message("Rujukan sudah ditutup", refused.detail or refused.title), refused.status
-        )
+        return _html(_closed_page(refused), refused.status)
     return _html(pages.answer_done(recorded.decision, recorded.replayed))

@@ -1,7 +1,10 @@
 """Delivery status per complaint or referral, and a manager's re-send of a failed delivery.
 
 Staff only and area-scoped: a delivery is visible to staff whose area covers the complaint's
-place (a delivery without a place only to national staff); outside it, it does not exist (404).
+place, wherever the delivery went (an escalation to the province, a referral to a ministry);
+the complaint's place is the most specific place any of its deliveries carries. A delivery of
+no complaint is scoped by its own place (without one, only national staff see it); outside the
+area, it does not exist (404).
 Responses carry no personal data (no contact, no message text)."""
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from services.notifier.api.deps import CurrentPrincipal, Pool, RunningDispatcher
 from slrt.auth import Action
 from slrt.auth.api import authorize
 from slrt.auth.principal import Principal
+from slrt.db import Connection
 from slrt.problems import Problem, field_error
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
@@ -62,9 +66,15 @@ class DeliveryList(BaseModel):
     items: list[DeliveryView]
 
 
-def _authorize_all(principal: Principal, action: Action, rows: list[dict[str, Any]]) -> None:
+async def _authorize_all(
+    conn: Connection, principal: Principal, action: Action, rows: list[dict[str, Any]]
+) -> None:
+    """Scope by the complaint's place, not by the delivery's destination."""
+    complaints = sorted({r["complaint_id"] for r in rows if r["complaint_id"] is not None})
+    places = await store.complaint_places(conn, complaints) if complaints else {}
     for row in rows:
-        authorize(principal, action, place_code=row["place_code"] or "", what="delivery")
+        place = places.get(row["complaint_id"]) or row["place_code"] or ""
+        authorize(principal, action, place_code=place, what="delivery")
 
 
 async def _views(pool: asyncpg.Pool, rows: list[dict[str, Any]]) -> list[DeliveryView]:
@@ -95,9 +105,9 @@ async def list_deliveries(
     assert value is not None
     async with pool.acquire() as conn:
         rows = await store.find(conn, column=column, value=value)
-    if not rows:
-        raise Problem(404, "not-found", "No such delivery")
-    _authorize_all(principal, Action.DELIVERY_READ, rows)
+        if not rows:
+            raise Problem(404, "not-found", "No such delivery")
+        await _authorize_all(conn, principal, Action.DELIVERY_READ, rows)
     return DeliveryList(items=await _views(pool, rows))
 
 
@@ -107,9 +117,9 @@ async def get_delivery(
 ) -> DeliveryView:
     async with pool.acquire() as conn:
         rows = await store.find(conn, column="id", value=delivery_id)
-    if not rows:
-        raise Problem(404, "not-found", "No such delivery")
-    _authorize_all(principal, Action.DELIVERY_READ, rows)
+        if not rows:
+            raise Problem(404, "not-found", "No such delivery")
+        await _authorize_all(conn, principal, Action.DELIVERY_READ, rows)
     return (await _views(pool, rows))[0]
 
 
@@ -125,7 +135,7 @@ async def resend_delivery(
         rows = await store.find(conn, column="id", value=delivery_id)
         if not rows:
             raise Problem(404, "not-found", "No such delivery")
-        _authorize_all(principal, Action.DELIVERY_RESEND, rows)
+        await _authorize_all(conn, principal, Action.DELIVERY_RESEND, rows)
         if not await store.resend(conn, delivery_id, principal.subject):
             raise Problem(
                 409,

@@ -50,12 +50,37 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "slrt.labels" -}}
 helm.sh/chart: {{ include "slrt.chart" .root }}
 {{ include "slrt.selectorLabels" . }}
-app.kubernetes.io/version: {{ .root.Values.image.tag | default .root.Chart.AppVersion | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/version: {{ include "slrt.versionLabel" .root | quote }}
 app.kubernetes.io/part-of: slrt
 app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- with .root.Values.commonLabels }}
 {{ toYaml . }}
 {{- end }}
+{{- end }}
+
+{{/*
+The app.kubernetes.io/version label: the image tag (or appVersion) without any "@sha256:…" digest
+(skaffold passes "TAG@DIGEST"), every character a label value may not hold replaced by "-", at
+most 63 characters, starting and ending alphanumeric.
+*/}}
+{{- define "slrt.versionLabel" -}}
+{{- $version := .Values.image.tag | default .Chart.AppVersion | toString }}
+{{- $version = regexReplaceAll "@.*$" $version "" }}
+{{- $version = regexReplaceAll "[^-A-Za-z0-9_.]" $version "-" }}
+{{- $version | trunc 63 | trimAll "-_." }}
+{{- end }}
+
+{{/* routing's Temporal worker deployment: temporal.workerVersioning.deploymentName, else
+"<fullname>-routing" ("." separates the deployment from the build id, so it becomes "-"). */}}
+{{- define "slrt.workerDeploymentName" -}}
+{{- $name := .Values.temporal.workerVersioning.deploymentName | default (include "slrt.componentName" (dict "root" . "name" "routing")) }}
+{{- $name | replace "." "-" }}
+{{- end }}
+
+{{/* routing's build id: temporal.workerVersioning.buildId, else the image digest, else the tag
+(or appVersion): the identity of the code the pods run. */}}
+{{- define "slrt.workerBuildId" -}}
+{{- .Values.temporal.workerVersioning.buildId | default .Values.image.digest | default .Values.image.tag | default .Chart.AppVersion | toString | trunc 255 }}
 {{- end }}
 
 {{/* Selects every pod of this release (any component). */}}
@@ -120,12 +145,29 @@ SLRT_KAFKA_SASL_USERNAME: {{ $v.kafka.sasl.username | quote }}
 {{- if or $v.kafka.tls.caCert $v.kafka.tls.existingSecret }}
 SLRT_KAFKA_SSL_CAFILE: "/etc/slrt/kafka-ca/ca.crt"
 {{- end }}
+{{- if $v.kafka.tls.clientCert.existingSecret }}
+SLRT_KAFKA_SSL_CERTFILE: "/etc/slrt/kafka-client/tls.crt"
+SLRT_KAFKA_SSL_KEYFILE: "/etc/slrt/kafka-client/tls.key"
+{{- end }}
 SLRT_TEMPORAL_ADDRESS: {{ required "temporal.address is required: the Temporal frontend (host:port)" $v.temporal.address | quote }}
 SLRT_TEMPORAL_NAMESPACE: {{ $v.temporal.namespace | quote }}
 SLRT_TEMPORAL_TASK_QUEUE: {{ $v.temporal.taskQueue | quote }}
 {{- if $v.temporal.tls.enabled }}
 SLRT_TEMPORAL_TLS_CERT: "/etc/slrt/temporal-tls/tls.crt"
 SLRT_TEMPORAL_TLS_KEY: "/etc/slrt/temporal-tls/tls.key"
+{{- if include "slrt.temporalCa" . }}
+SLRT_TEMPORAL_TLS_CA: "/etc/slrt/temporal-tls/ca.crt"
+{{- end }}
+{{- end }}
+{{- with $v.postgres.tls.mode }}
+PGSSLMODE: {{ . | quote }}
+{{- end }}
+{{- if $v.postgres.tls.ca.existingSecret }}
+PGSSLROOTCERT: "/etc/slrt/postgres-ca/ca.crt"
+{{- end }}
+{{- if $v.postgres.tls.clientCert.existingSecret }}
+PGSSLCERT: "/etc/slrt/postgres-client/tls.crt"
+PGSSLKEY: "/etc/slrt/postgres-client/tls.key"
 {{- end }}
 SLRT_POSTGRES_POOL_MIN: {{ $v.postgres.poolMin | int | quote }}
 SLRT_POSTGRES_POOL_MAX: {{ $v.postgres.poolMax | int | quote }}
@@ -145,6 +187,12 @@ SLRT_AUTH_AUDIENCE: {{ . | quote }}
 SLRT_AUTH_JWKS_URL: {{ . | quote }}
 {{- end }}
 {{- end }}
+{{- end }}
+
+{{/* Whether a CA for the Temporal frontend is mounted (temporal-tls/ca.crt). */}}
+{{- define "slrt.temporalCa" -}}
+{{- $tls := .Values.temporal.tls }}
+{{- if and $tls.enabled (or (and $tls.existingSecret $tls.existingSecretCaKey) (and (not $tls.existingSecret) $tls.caCert)) }}true{{- end }}
 {{- end }}
 
 {{/* Whether the services need egress to the OIDC issuer. */}}
@@ -170,6 +218,9 @@ kafka-ca.crt: {{ $v.kafka.tls.caCert | b64enc | quote }}
 {{- if and $v.temporal.tls.enabled (not $v.temporal.tls.existingSecret) }}
 temporal-tls.crt: {{ required "temporal.tls.cert (or temporal.tls.existingSecret) is required when temporal.tls.enabled" $v.temporal.tls.cert | b64enc | quote }}
 temporal-tls.key: {{ required "temporal.tls.key (or temporal.tls.existingSecret) is required when temporal.tls.enabled" $v.temporal.tls.key | b64enc | quote }}
+{{- with $v.temporal.tls.caCert }}
+temporal-ca.crt: {{ . | b64enc | quote }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -198,6 +249,11 @@ the public URLs derived from the Ingress: (dict "root" $ "name" "intake")
 {{- else if has .name (list "notifier" "dashboard") }}
 {{- $_ := set $settings "intakePublicUrl" ($settings.intakePublicUrl | default $url) }}
 {{- end }}
+{{- end }}
+{{- if and (eq .name "notifier") .root.Values.services.intake.enabled }}
+{{- /* Household contact references are redeemed inside the cluster, never through the Ingress. */}}
+{{- $intake := printf "http://%s.%s.svc:%d" (include "slrt.componentName" (dict "root" .root "name" "intake")) .root.Release.Namespace (int .root.Values.services.intake.port) }}
+{{- $_ := set $settings "intakeUrl" ($settings.intakeUrl | default $intake) }}
 {{- end }}
 {{- if eq .name "dashboard" }}
 {{- if and $ingress.enabled $ingress.dashboardHosts }}
@@ -300,6 +356,10 @@ Environment from Secrets: (dict "root" $ "secret" <name of the Secret with inlin
         path: tls.crt
       - key: {{ $v.temporal.tls.existingSecretKeyKey }}
         path: tls.key
+      {{- with $v.temporal.tls.existingSecretCaKey }}
+      - key: {{ . }}
+        path: ca.crt
+      {{- end }}
     {{- else }}
     secretName: {{ .secret }}
     items:
@@ -307,7 +367,45 @@ Environment from Secrets: (dict "root" $ "secret" <name of the Secret with inlin
         path: tls.crt
       - key: temporal-tls.key
         path: tls.key
+      {{- if $v.temporal.tls.caCert }}
+      - key: temporal-ca.crt
+        path: ca.crt
+      {{- end }}
     {{- end }}
+{{- end }}
+{{- with $v.kafka.tls.clientCert.existingSecret }}
+- name: kafka-client
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+    items:
+      - key: {{ $v.kafka.tls.clientCert.certKey }}
+        path: tls.crt
+      - key: {{ $v.kafka.tls.clientCert.keyKey }}
+        path: tls.key
+{{- end }}
+{{- with $v.postgres.tls.ca.existingSecret }}
+- name: postgres-ca
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+    items:
+      - key: {{ $v.postgres.tls.ca.key }}
+        path: ca.crt
+{{- end }}
+{{- with $v.postgres.tls.clientCert.existingSecret }}
+- name: postgres-client
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+    items:
+      - key: {{ $v.postgres.tls.clientCert.certKey }}
+        path: tls.crt
+      - key: {{ $v.postgres.tls.clientCert.keyKey }}
+        path: tls.key
+{{- end }}
+{{- with $v.extraVolumes }}
+{{ toYaml . }}
 {{- end }}
 {{- end }}
 
@@ -321,6 +419,44 @@ Environment from Secrets: (dict "root" $ "secret" <name of the Secret with inlin
 - name: temporal-tls
   mountPath: /etc/slrt/temporal-tls
   readOnly: true
+{{- end }}
+{{- if .Values.kafka.tls.clientCert.existingSecret }}
+- name: kafka-client
+  mountPath: /etc/slrt/kafka-client
+  readOnly: true
+{{- end }}
+{{- if .Values.postgres.tls.ca.existingSecret }}
+- name: postgres-ca
+  mountPath: /etc/slrt/postgres-ca
+  readOnly: true
+{{- end }}
+{{- if .Values.postgres.tls.clientCert.existingSecret }}
+- name: postgres-client
+  mountPath: /etc/slrt/postgres-client
+  readOnly: true
+{{- end }}
+{{- with .Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Security contexts. With platformAssignsUserIds (OpenShift's restricted-v2 SCC assigns each
+namespace a UID range and an fsGroup) the fixed runAsUser, runAsGroup and fsGroup are left out.
+*/}}
+{{- define "slrt.podSecurityContext" -}}
+{{- if .Values.platformAssignsUserIds }}
+{{- toYaml (omit .Values.podSecurityContext "runAsUser" "runAsGroup" "fsGroup") }}
+{{- else }}
+{{- toYaml .Values.podSecurityContext }}
+{{- end }}
+{{- end }}
+
+{{- define "slrt.containerSecurityContext" -}}
+{{- if .Values.platformAssignsUserIds }}
+{{- toYaml (omit .Values.containerSecurityContext "runAsUser" "runAsGroup") }}
+{{- else }}
+{{- toYaml .Values.containerSecurityContext }}
 {{- end }}
 {{- end }}
 
@@ -392,7 +528,7 @@ imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 securityContext:
-  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+  {{- include "slrt.podSecurityContext" . | nindent 2 }}
 {{- with .Values.hookPods.nodeSelector }}
 nodeSelector:
   {{- toYaml . | nindent 2 }}
