@@ -21,7 +21,7 @@ from slrt_dev.demo import programs
 from slrt_dev.demo.effects import Oracle
 from slrt_dev.demo.paths import PATHS, Who, week
 from slrt_dev.demo.people import Person, registered, unregistered
-from slrt_dev.demo.play import Player
+from slrt_dev.demo.play import Player, demo_client
 from slrt_dev.demo.played import Played
 from slrt_dev.demo.report import timeline_table, totals, totals_table
 from slrt_dev.demo.settings import DemoSettings
@@ -62,7 +62,7 @@ async def play_week(
     conn = await asyncpg.connect(connections.postgres_dsn.get_secret_value())
     try:
         who = await people(conn, settings.district, complaints, random.randrange(100_000))
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with demo_client() as http:
             oracle = Oracle(settings, issuer, http, conn)
             before = await oracle.figures()
             with Progress(*columns, console=console, disable=not show_progress) as bar:

@@ -135,7 +135,11 @@ class Oracle:
                 p.wrong, p.seen = {}, {}
                 try:
                     deliveries = await self._deliveries(p)
-                    timeline = await self._timeline(p)
+                    complaint = await self._complaint(p)
+                    timeline = complaint.get("timeline") or []
+                    if p.problem:  # the play stopped early: count where it is now
+                        p.step, p.outcome = complaint["step"], complaint["outcome"]
+                        p.timeline = timeline
                     recorded = await self._answers(p)
                     messages(p, deliveries, outside)
                     answers(p, deliveries, outside, recorded, timeline)
@@ -179,13 +183,13 @@ class Oracle:
         )
         return rows
 
-    async def _timeline(self, p: Played) -> list[dict[str, Any]]:
+    async def _complaint(self, p: Played) -> dict[str, Any]:
         response = await self._http.get(
             f"{self._s.intake_url}/v1/complaints/{p.complaint_id}", headers=self._auth()
         )
         response.raise_for_status()
-        timeline: list[dict[str, Any]] = response.json().get("timeline") or []
-        return timeline
+        found: dict[str, Any] = response.json()
+        return found
 
     async def _tracking(self, p: Played) -> None:
         response = await self._http.post(
@@ -349,7 +353,7 @@ def contributions(p: Played) -> Counter[tuple[str, str, str]]:
     """The dashboard figures (table, row, column — English labels) one complaint counts in."""
     path = p.path
     counts: Counter[tuple[str, str, str]] = Counter()
-    closed = path.end_step in ("closed", "withdrawn")
+    closed = (p.step or path.end_step) in ("closed", "withdrawn")  # where it is, as played
     counts[("places", TOTAL, "Complaints")] += 1
     counts[("places", TOTAL, "Closed" if closed else "Open")] += 1
     for table, key in (

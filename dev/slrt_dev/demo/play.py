@@ -30,6 +30,31 @@ RETRY_STATUSES = {409, 422, 503}
 """Asked too early: the complaint's read model or routing plan has not caught up yet."""
 
 
+class PatientTransport(httpx.AsyncHTTPTransport):
+    """Repeats a request whose connection the server dropped (a loaded machine's loopback
+    servers sometimes do). Every request the demo makes is safe to repeat: reads, writes with an
+    idempotency key, and the stand-ins' controls."""
+
+    ATTEMPTS = 3
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        for attempt in range(1, self.ATTEMPTS + 1):
+            try:
+                return await super().handle_async_request(request)
+            except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectError):
+                if attempt == self.ATTEMPTS:
+                    raise
+                await asyncio.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")
+
+
+def demo_client() -> httpx.AsyncClient:
+    """The demo's HTTP client: idle connections are closed after 2 s, before the servers close
+    them (uvicorn: 5 s), so a request never goes out on a connection the server is closing."""
+    transport = PatientTransport(limits=httpx.Limits(keepalive_expiry=2.0))
+    return httpx.AsyncClient(timeout=30, transport=transport)
+
+
 class Stuck(Exception):
     """A complaint did not reach the step a move waits for."""
 
