@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import httpx
 import pytest
 
 from services.intake.app import create_app
+from services.routing.app import create_app as create_routing
+from services.routing.settings import RoutingSettings
 from slrt.auth.tokens import AuthSettings
 from slrt.contracts.topics import ALL_TOPICS, dead_letter_topic
 from slrt.kafka import EventProducer
@@ -61,3 +64,15 @@ async def intake(
         EventProducer(connections, "/slrt/test") as producer,
     ):
         yield Intake(app, client, settings, issuer, producer)
+
+
+@pytest.fixture
+async def routing(connections: ConnectionSettings) -> AsyncIterator[None]:
+    """The routing service (its Temporal worker and consumers) in-process, on a task queue of
+    its own so that no other test's worker takes its complaints."""
+    own_queue = connections.model_copy(
+        update={"temporal_task_queue": f"complaints-{uuid.uuid4().hex[:8]}"}
+    )
+    app = create_routing(RoutingSettings(connections=own_queue))
+    async with app.router.lifespan_context(app):
+        yield

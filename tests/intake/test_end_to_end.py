@@ -7,82 +7,38 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
-import pytest
 from standardwebhooks import Webhook
 
-from services.routing.app import create_app as create_routing
-from services.routing.settings import RoutingSettings
 from slrt.auth.principal import Role
 from slrt.contracts.events import (
     NotificationDelivered,
     NotificationRequested,
-    ProgramCatalogEntry,
     RegistryCheckCompleted,
     RegistryCheckRequested,
 )
 from slrt.contracts.topics import Topic
-from slrt.contracts.vocabulary import Category, ProgramChannel
-from slrt.settings import ConnectionSettings
-from tests.support.intake import VILLAGE, WEBHOOK_KEY, Intake, walk_in
-from tests.support.kafka_tools import read_topic
-from tests.support.polling import until
-
-PKH = ProgramCatalogEntry(
-    code="PKH",
-    name="Program Keluarga Harapan",
-    level="national",
-    owner_agency="Direktorat Jaminan Sosial Keluarga",
-    channel=ProgramChannel.DIRECT,
-    categories=[Category.IMPLEMENTATION, Category.MEMBERSHIP],
-    sla_working_days=10,
-    callback_url="https://pkh.example/slrt",
-    webhook_secret_ref="pkh-callbacks",
-    version=1,
+from slrt.contracts.vocabulary import NotificationKind
+from tests.support.intake import (
+    PKH_BY_WEBHOOK,
+    VILLAGE,
+    WEBHOOK_KEY,
+    Intake,
+    at_step,
+    of_type,
+    requested,
+    walk_in,
 )
-
-
-@pytest.fixture
-async def routing(connections: ConnectionSettings) -> AsyncIterator[None]:
-    own_queue = connections.model_copy(
-        update={"temporal_task_queue": f"complaints-{uuid.uuid4().hex[:8]}"}
-    )
-    app = create_routing(RoutingSettings(connections=own_queue))
-    async with app.router.lifespan_context(app):
-        yield
-
-
-async def _status(intake: Intake, complaint_id: str, step: str) -> dict[str, Any]:
-    async def check() -> dict[str, Any] | None:
-        row = await intake.pool.fetchrow(
-            "SELECT step, referral_id FROM complaint_status WHERE complaint_id = $1",
-            uuid.UUID(complaint_id),
-        )
-        return dict(row) if row is not None and row["step"] == step else None
-
-    return await until(check, timeout=60)
-
-
-async def _request_for(bootstrap: str, topic: str, complaint_id: str, event_type: str) -> Any:
-    async def find() -> dict[str, Any] | None:
-        for record in await read_topic(bootstrap, topic, expect=1, timeout=2):
-            headers = dict(record.headers)
-            if record.key == complaint_id.encode() and headers["ce_type"] == event_type.encode():
-                found: dict[str, Any] = json.loads(record.value)
-                return found
-        return None
-
-    return await until(find, timeout=60)
+from tests.support.polling import until
 
 
 async def test_a_complaint_from_submission_to_closed(
     intake: Intake, routing: None, kafka_bootstrap: str
 ) -> None:
-    await intake.publish(PKH, PKH.code)
+    await intake.publish(PKH_BY_WEBHOOK, PKH_BY_WEBHOOK.code)
     submitted = await intake.submit(
         walk_in(
             category="implementation",
@@ -97,8 +53,11 @@ async def test_a_complaint_from_submission_to_closed(
 
     # The registry answers the workflow's check.
     check = RegistryCheckRequested.model_validate(
-        await _request_for(
-            kafka_bootstrap, Topic.REGISTRY_REQUESTS, cid, RegistryCheckRequested.event_type
+        await requested(
+            kafka_bootstrap,
+            Topic.REGISTRY_REQUESTS,
+            cid,
+            of_type(RegistryCheckRequested.event_type),
         )
     )
     await intake.publish(
@@ -112,7 +71,7 @@ async def test_a_complaint_from_submission_to_closed(
         ),
         cid,
     )
-    await _status(intake, cid, "back_office")
+    await at_step(intake, cid, "back_office")
 
     async def act(
         path: str, role: Role, body: dict[str, Any], area: str = "3204"
@@ -139,14 +98,21 @@ async def test_a_complaint_from_submission_to_closed(
     assert referred.status_code == 200, referred.text
     approved = await act("manager-decision", Role.MANAGER, {"decision": "approve"})
     assert approved.status_code == 200, approved.text
-    status = await _status(intake, cid, "referred")
+    status = await at_step(intake, cid, "referred")
     referral_id = status["referral_id"]
     assert referral_id is not None
 
     # The notifier delivers the referral.
     delivery = NotificationRequested.model_validate(
-        await _request_for(
-            kafka_bootstrap, Topic.NOTIFICATION_REQUESTS, cid, NotificationRequested.event_type
+        await requested(
+            kafka_bootstrap,
+            Topic.NOTIFICATION_REQUESTS,
+            cid,
+            # The referral's delivery, not the household's registration message beside it.
+            lambda h, v: (
+                h["ce_type"] == NotificationRequested.event_type.encode()
+                and v.get("kind") == NotificationKind.REFERRAL.value
+            ),
         )
     )
     await intake.publish(
@@ -173,7 +139,7 @@ async def test_a_complaint_from_submission_to_closed(
         },
     )
     assert answered.status_code == 200, answered.text
-    await _status(intake, cid, "feedback")
+    await at_step(intake, cid, "feedback")
 
     told = await act(
         "feedback",
@@ -186,7 +152,7 @@ async def test_a_complaint_from_submission_to_closed(
         area=VILLAGE,
     )
     assert told.status_code == 200, told.text
-    await _status(intake, cid, "closed")
+    await at_step(intake, cid, "closed")
 
     tracked = await intake.client.post(
         "/v1/tracking", json={"ticket_number": complaint["ticket_number"], "verifier": "7890"}

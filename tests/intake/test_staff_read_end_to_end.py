@@ -9,85 +9,41 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pytest
 from standardwebhooks import Webhook
 
-from services.routing.app import create_app as create_routing
-from services.routing.settings import RoutingSettings
 from slrt.auth.principal import Role
 from slrt.contracts.events import (
     NotificationDelivered,
     NotificationRequested,
-    ProgramCatalogEntry,
     RegistryCheckCompleted,
     RegistryCheckRequested,
 )
 from slrt.contracts.topics import Topic
-from slrt.contracts.vocabulary import Category, NotificationKind, ProgramChannel
-from slrt.settings import ConnectionSettings
-from tests.support.intake import VILLAGE, WEBHOOK_KEY, Intake, walk_in
-from tests.support.kafka_tools import read_topic
+from slrt.contracts.vocabulary import NotificationKind
+from tests.support.intake import (
+    PKH_BY_WEBHOOK,
+    VILLAGE,
+    WEBHOOK_KEY,
+    Intake,
+    at_step,
+    of_type,
+    requested,
+    walk_in,
+)
 from tests.support.polling import until
 
-PKH = ProgramCatalogEntry(
-    code="PKH",
-    name="Program Keluarga Harapan",
-    level="national",
-    owner_agency="Direktorat Jaminan Sosial Keluarga",
-    channel=ProgramChannel.DIRECT,
-    categories=[Category.IMPLEMENTATION, Category.MEMBERSHIP],
-    sla_working_days=10,
-    callback_url="https://pkh.example/slrt",
-    webhook_secret_ref="pkh-callbacks",
-    version=1,
-)
 DESCRIPTION = "Bantuan PKH tahap 3 belum diterima sejak Agustus."
 NOTE = "Akan dibayarkan bulan depan"
-
-
-@pytest.fixture
-async def routing(connections: ConnectionSettings) -> AsyncIterator[None]:
-    own_queue = connections.model_copy(
-        update={"temporal_task_queue": f"complaints-{uuid.uuid4().hex[:8]}"}
-    )
-    app = create_routing(RoutingSettings(connections=own_queue))
-    async with app.router.lifespan_context(app):
-        yield
-
-
-async def _at(intake: Intake, complaint_id: str, step: str) -> dict[str, Any]:
-    async def check() -> dict[str, Any] | None:
-        row = await intake.pool.fetchrow(
-            "SELECT step, referral_id FROM complaint_status WHERE complaint_id = $1",
-            uuid.UUID(complaint_id),
-        )
-        return dict(row) if row is not None and row["step"] == step else None
-
-    return await until(check, timeout=60)
-
-
-async def _request(bootstrap: str, topic: str, complaint_id: str, match: Any) -> dict[str, Any]:
-    async def find() -> dict[str, Any] | None:
-        for record in await read_topic(bootstrap, topic, expect=1, timeout=2):
-            if record.key != complaint_id.encode():
-                continue
-            value: dict[str, Any] = json.loads(record.value)
-            if match(dict(record.headers), value):
-                return value
-        return None
-
-    return await until(find, timeout=60)
 
 
 async def test_back_office_reads_the_complaint_and_the_referrals_answer(
     intake: Intake, routing: None, kafka_bootstrap: str
 ) -> None:
-    await intake.publish(PKH, PKH.code)
+    await intake.publish(PKH_BY_WEBHOOK, PKH_BY_WEBHOOK.code)
     submitted = await intake.submit(
         walk_in(category="implementation", program_code="PKH", description=DESCRIPTION),
         key="staff-read-e2e",
@@ -96,11 +52,11 @@ async def test_back_office_reads_the_complaint_and_the_referrals_answer(
     cid = submitted.json()["complaint_id"]
 
     check = RegistryCheckRequested.model_validate(
-        await _request(
+        await requested(
             kafka_bootstrap,
             Topic.REGISTRY_REQUESTS,
             cid,
-            lambda h, _: h["ce_type"] == RegistryCheckRequested.event_type.encode(),
+            of_type(RegistryCheckRequested.event_type),
         )
     )
     await intake.publish(
@@ -114,7 +70,7 @@ async def test_back_office_reads_the_complaint_and_the_referrals_answer(
         ),
         cid,
     )
-    await _at(intake, cid, "back_office")
+    await at_step(intake, cid, "back_office")
 
     async def act(path: str, role: Role, body: dict[str, Any]) -> httpx.Response:
         headers = {**intake.auth(role, subject=f"{role.value}-e2e"), "Idempotency-Key": path}
@@ -130,10 +86,10 @@ async def test_back_office_reads_the_complaint_and_the_referrals_answer(
     assert (await until(refer, timeout=30)).status_code == 200
     approved = await act("manager-decision", Role.MANAGER, {"decision": "approve"})
     assert approved.status_code == 200, approved.text
-    referral_id = (await _at(intake, cid, "referred"))["referral_id"]
+    referral_id = (await at_step(intake, cid, "referred"))["referral_id"]
 
     delivery = NotificationRequested.model_validate(
-        await _request(
+        await requested(
             kafka_bootstrap,
             Topic.NOTIFICATION_REQUESTS,
             cid,
@@ -166,7 +122,7 @@ async def test_back_office_reads_the_complaint_and_the_referrals_answer(
         },
     )
     assert answered.status_code == 200, answered.text
-    await _at(intake, cid, "feedback")
+    await at_step(intake, cid, "feedback")
 
     # Back office reads what it decides on: the text, who brought it, the referral's answer.
     read = await intake.client.get(
@@ -222,7 +178,7 @@ async def test_the_supervisor_reviews_the_facilitators_corrected_text(
     )
     assert captured.status_code == 202, captured.text
     cid = captured.json()["complaint_id"]
-    await _at(intake, cid, "supervisor_review")
+    await at_step(intake, cid, "supervisor_review")
 
     async def act(path: str, role: Role, area: str, body: dict[str, Any]) -> httpx.Response:
         headers = {**intake.auth(role, area, subject=f"{role.value}-e2e"), "Idempotency-Key": path}
@@ -235,7 +191,7 @@ async def test_the_supervisor_reviews_the_facilitators_corrected_text(
         {"decision": "return_for_correction", "note": "Sebutkan sekolah dan kelasnya"},
     )
     assert returned.status_code == 200, returned.text
-    await _at(intake, cid, "returned_for_correction")
+    await at_step(intake, cid, "returned_for_correction")
     corrected_text = "Anak kelas 4 SDN Sukamaju 1 tidak menerima PIP tahun ini."
     corrected = await act(
         "correction",
@@ -244,7 +200,7 @@ async def test_the_supervisor_reviews_the_facilitators_corrected_text(
         {"description": corrected_text, "category": "program_need"},
     )
     assert corrected.status_code == 200, corrected.text
-    await _at(intake, cid, "supervisor_review")
+    await at_step(intake, cid, "supervisor_review")
 
     read = await intake.client.get(
         f"/v1/complaints/{cid}/detail", headers=intake.auth(Role.SUPERVISOR, "320405")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,13 +17,14 @@ from services.intake.settings import IntakeSettings
 from slrt.auth.principal import Role
 from slrt.contracts.complaints import ComplaintSnapshot, ComplaintStep
 from slrt.contracts.envelope import EventData
-from slrt.contracts.events import ComplaintTransitioned
-from slrt.contracts.vocabulary import Category, Channel
+from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry
+from slrt.contracts.vocabulary import Category, Channel, ProgramChannel
 from slrt.deps import runtime_of
 from slrt.kafka import EventProducer
 from slrt.service import Runtime
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
+from tests.support.kafka_tools import read_topic
 from tests.support.polling import until
 
 ISSUER = "https://auth.slrt.local/test"
@@ -165,3 +168,56 @@ async def projected(intake: Intake, complaint_id: uuid.UUID, sequence: int) -> N
         return seq is not None and seq >= sequence
 
     await until(check)
+
+
+PKH_BY_WEBHOOK = ProgramCatalogEntry(
+    code="PKH",
+    name="Program Keluarga Harapan",
+    level="national",
+    owner_agency="Direktorat Jaminan Sosial Keluarga",
+    channel=ProgramChannel.DIRECT,
+    categories=[Category.IMPLEMENTATION, Category.MEMBERSHIP],
+    sla_working_days=10,
+    callback_url="https://pkh.example/slrt",
+    webhook_secret_ref="pkh-callbacks",
+    version=1,
+)
+"""PKH answered by its own system: signed webhook out, signed callback (``WEBHOOK_KEY``) back."""
+
+
+async def at_step(intake: Intake, complaint_id: str, step: str) -> dict[str, Any]:
+    """Wait until intake's status projection shows ``step``; its step and referral id."""
+
+    async def check() -> dict[str, Any] | None:
+        row = await intake.pool.fetchrow(
+            "SELECT step, referral_id FROM complaint_status WHERE complaint_id = $1",
+            uuid.UUID(complaint_id),
+        )
+        return dict(row) if row is not None and row["step"] == step else None
+
+    return await until(check, timeout=60)
+
+
+async def requested(
+    bootstrap: str,
+    topic: str,
+    complaint_id: str,
+    match: Callable[[dict[str, bytes], dict[str, Any]], bool],
+) -> dict[str, Any]:
+    """Wait for the complaint's event on ``topic`` that ``match(headers, value)`` picks."""
+
+    async def find() -> dict[str, Any] | None:
+        for record in await read_topic(bootstrap, topic, expect=1, timeout=2):
+            if record.key != complaint_id.encode():
+                continue
+            value: dict[str, Any] = json.loads(record.value)
+            if match(dict(record.headers), value):
+                return value
+        return None
+
+    return await until(find, timeout=60)
+
+
+def of_type(event_type: str) -> Callable[[dict[str, bytes], dict[str, Any]], bool]:
+    """A ``requested`` matcher: the event's CloudEvents type."""
+    return lambda headers, _: headers["ce_type"] == event_type.encode()
