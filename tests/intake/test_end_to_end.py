@@ -17,8 +17,6 @@ from slrt.auth.principal import Role
 from slrt.contracts.events import (
     NotificationDelivered,
     NotificationRequested,
-    RegistryCheckCompleted,
-    RegistryCheckRequested,
 )
 from slrt.contracts.topics import Topic
 from slrt.contracts.vocabulary import NotificationKind
@@ -28,7 +26,7 @@ from tests.support.intake import (
     WEBHOOK_KEY,
     Intake,
     at_step,
-    of_type,
+    registry_answers,
     requested,
     walk_in,
 )
@@ -51,27 +49,7 @@ async def test_a_complaint_from_submission_to_closed(
     complaint = submitted.json()
     cid = complaint["complaint_id"]
 
-    # The registry answers the workflow's check.
-    check = RegistryCheckRequested.model_validate(
-        await requested(
-            kafka_bootstrap,
-            Topic.REGISTRY_REQUESTS,
-            cid,
-            of_type(RegistryCheckRequested.event_type),
-        )
-    )
-    await intake.publish(
-        RegistryCheckCompleted(
-            request_id=check.request_id,
-            complaint_id=check.complaint_id,
-            found=True,
-            household_id=uuid.uuid4(),
-            welfare_decile=2,
-            programs=["PKH"],
-        ),
-        cid,
-    )
-    await at_step(intake, cid, "back_office")
+    await registry_answers(intake, kafka_bootstrap, cid, ["PKH"])
 
     async def act(
         path: str, role: Role, body: dict[str, Any], area: str = "3204"

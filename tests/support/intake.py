@@ -17,7 +17,13 @@ from services.intake.settings import IntakeSettings
 from slrt.auth.principal import Role
 from slrt.contracts.complaints import ComplaintSnapshot, ComplaintStep
 from slrt.contracts.envelope import EventData
-from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry
+from slrt.contracts.events import (
+    ComplaintTransitioned,
+    ProgramCatalogEntry,
+    RegistryCheckCompleted,
+    RegistryCheckRequested,
+)
+from slrt.contracts.topics import Topic
 from slrt.contracts.vocabulary import Category, Channel, ProgramChannel
 from slrt.deps import runtime_of
 from slrt.kafka import EventProducer
@@ -221,3 +227,30 @@ async def requested(
 def of_type(event_type: str) -> Callable[[dict[str, bytes], dict[str, Any]], bool]:
     """A ``requested`` matcher: the event's CloudEvents type."""
     return lambda headers, _: headers["ce_type"] == event_type.encode()
+
+
+async def registry_answers(
+    intake: Intake, bootstrap: str, complaint_id: str, programs: list[str]
+) -> None:
+    """Play the registry: answer the workflow's check (found, decile 2, in ``programs``), then
+    wait for the complaint at the back office."""
+    check = RegistryCheckRequested.model_validate(
+        await requested(
+            bootstrap,
+            Topic.REGISTRY_REQUESTS,
+            complaint_id,
+            of_type(RegistryCheckRequested.event_type),
+        )
+    )
+    await intake.publish(
+        RegistryCheckCompleted(
+            request_id=check.request_id,
+            complaint_id=check.complaint_id,
+            found=True,
+            household_id=uuid.uuid4(),
+            welfare_decile=2,
+            programs=programs,
+        ),
+        complaint_id,
+    )
+    await at_step(intake, complaint_id, "back_office")
