@@ -30,6 +30,7 @@ from slrt_dev.demo.report import timeline_table, totals_table
 from slrt_dev.demo.settings import DemoSettings
 from slrt_dev.stack.config import StackSettings
 from slrt_dev.stack.process import free_port
+from slrt_dev.stack.standins import write_contacts
 from tests.support.harness import WEBHOOK_KEY, service_process, standin, start_services
 
 WEBHOOK_SECRET_REF = "e2e-callbacks"
@@ -74,6 +75,8 @@ async def test_the_week_at_a_small_district_ends_every_path_where_it_should_with
     await _dashboard_starts_at_the_end(connections.kafka_bootstrap)
 
     smtp_http = free_port()
+    contacts = tmp_path / "notifier-contacts.json"
+    write_contacts(contacts, settings.district)  # the facilitators' tasks reach the SMTP sink
     with ExitStack() as outside:
         lapor = outside.enter_context(standin("lapor", log_dir))
         sms = outside.enter_context(standin("sms_gateway", log_dir))
@@ -90,6 +93,7 @@ async def test_the_week_at_a_small_district_ends_every_path_where_it_should_with
             SLRT_NOTIFIER_LAPOR_POLL_SECONDS="1",
             SLRT_NOTIFIER_SMS_GATEWAY_URL=f"http://127.0.0.1:{sms}",
             SLRT_NOTIFIER_SMTP_PORT=str(smtp),
+            SLRT_NOTIFIER_CONTACTS_FILE=str(contacts),
             SLRT_REGISTRY_PLAIN_HTTP_CALLBACK_HOSTS='["127.0.0.1"]',
             SLRT_INTAKE_TRACKING_LIMIT_PER_MINUTE="1000",
             # The local stack's sped-up SLA clock: the no-response referral expires in ~70 s.

@@ -5,8 +5,10 @@ agree with its moves, and the oracle flags exactly the effects that differ."""
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
+from services.notifier.contacts import ContactDirectory
 from slrt_dev.demo.effects import (
     TOTAL,
     Outside,
@@ -15,9 +17,10 @@ from slrt_dev.demo.effects import (
     dashboard,
     messages,
 )
-from slrt_dev.demo.paths import PATHS, Message, Via, Who, week
+from slrt_dev.demo.paths import FACILITATOR_MAILBOX, PATHS, Contact, Message, Via, Who, week
 from slrt_dev.demo.played import Played
 from slrt_dev.demo.report import _steps, totals
+from slrt_dev.stack.standins import write_contacts
 
 LAPOR_ANSWER = {
     "selesai": "accepted",
@@ -128,7 +131,10 @@ def test_every_named_complainant_is_registered_and_told_the_outcome_anonymous_no
 def _played(key: str) -> Played:
     (path,) = [p for p in PATHS if p.key == key]
     played = Played(path, "c1", "3204-26-000001", path.end_step, path.end_outcome)
-    played.phone = None if path.who is Who.ANONYMOUS else "+62812000010001"
+    named = path.who is not Who.ANONYMOUS
+    played.phone = "+62812000010001" if named and path.contact is Contact.PHONE else None
+    played.email = "warga@surel.demo.example" if named and path.contact is Contact.EMAIL else None
+    played.village = "3204052001"
     return played
 
 
@@ -270,3 +276,98 @@ def test_a_complaint_that_ended_well_but_whose_effects_differ_is_not_as_expected
     assert counts["messages as expected"] == 0
     assert counts["answers as expected"] == 1
     assert counts["as expected"] == 0
+
+
+def test_the_week_reaches_a_household_by_email_only_and_one_with_no_contact_at_all() -> None:
+    contacts = {p.key: p.contact for p in PATHS if p.who is not Who.ANONYMOUS}
+    assert Counter(contacts.values())[Contact.EMAIL] == 1
+    assert Counter(contacts.values())[Contact.NONE] == 1
+    for path in PATHS:
+        if path.contact is not Contact.PHONE:  # cheap: resolved at the back office
+            assert path.who is Who.REGISTERED, path.key
+            assert [m.action for m in path.moves] == ["back-office-action", "feedback"]
+            assert path.messages == (Message.REGISTERED, Message.OUTCOME), path.key
+
+
+def _mail(request_id: str, text: str, to: str = "warga@surel.demo.example") -> dict[str, Any]:
+    return {"to": to, "subject": "SLRT", "message_id": request_id, "text": text}
+
+
+def test_an_email_only_household_gets_its_messages_as_emails_to_its_address_and_no_sms() -> None:
+    ok = "Pengaduan Anda nomor 3204-26-000001 telah diterima. " + "Rincian. " * 30  # > 160
+    deliveries = [
+        _delivery("r1", "household_registered", channel="email"),
+        _delivery("r2", "household_outcome", channel="email"),
+    ]
+    played = _played("email_only")
+    messages(played, deliveries, Outside(mail=[_mail("r1", ok), _mail("r2", ok)]))
+    assert played.wrong == {}
+    assert played.seen["messages"] == "email: outcome, registered"
+
+    texted = _played("email_only")
+    sms = [_sms("r1", ok, to="+62812000099999")]
+    messages(texted, deliveries, Outside(sms=sms, mail=[_mail("r1", ok), _mail("r2", ok)]))
+    assert texted.wrong["messages"] == ["1 SMS without a phone given"]
+
+    elsewhere = _played("email_only")
+    english = "Your complaint was received."
+    mail = [_mail("r1", english), _mail("r2", ok, to="lain@contoh.example")]
+    messages(elsewhere, deliveries, Outside(mail=mail))
+    assert elsewhere.wrong["messages"] == [
+        "email missing outcome",
+        "registered: no ticket 3204-26-000001",
+        "registered: not in Bahasa Indonesia",
+        "1 household email(s) to another address",
+    ]
+
+
+def _task(
+    request_id: str, status: str = "delivered", village: str = "3204052001"
+) -> dict[str, Any]:
+    return {
+        "request_id": request_id,
+        "kind": "facilitator_task",
+        "template": "household_via_facilitator",
+        "destination": f"facilitator:{village}",
+        "referral_id": None,
+        "channel": "email",
+        "status": status,
+    }
+
+
+def test_a_household_without_contact_is_handed_to_the_facilitator_whose_tasks_go_out() -> None:
+    handed = {"status": "handed_to_facilitator", "channel": "facilitator"}
+    deliveries = [
+        _delivery("r1", "household_registered", **handed),
+        _delivery("r2", "household_outcome", **handed),
+        _task("t1"),
+        _task("t2"),
+    ]
+    played = _played("no_contact")
+    messages(played, deliveries, Outside())
+    assert played.wrong == {}
+    assert played.seen["messages"] == "facilitator: outcome, registered (tasks 2/2 sent)"
+
+    failed = _played("no_contact")
+    broken = [
+        _delivery("r1", "household_registered", **handed),
+        _delivery("r2", "household_outcome", status="failed"),
+        _task("t1", status="failed"),
+        _task("t2", village="3204052002"),
+    ]
+    messages(failed, broken, Outside(sms=[_sms("r1", "Pengaduan Anda")]))
+    assert failed.wrong["messages"] == [
+        "outcome: failed, not handed_to_facilitator",
+        "1 handed over, facilitator's tasks: failed",
+        "1 SMS, 0 email(s) without any contact",
+    ]
+
+
+def test_the_stacks_contact_directory_sends_the_districts_facilitators_tasks_to_the_sink(
+    tmp_path: Path,
+) -> None:
+    contacts = tmp_path / "contacts.json"
+    write_contacts(contacts, "3204")
+    found = ContactDirectory.from_file(contacts).lookup("facilitator:3204052001")
+    assert found is not None
+    assert found.email == FACILITATOR_MAILBOX

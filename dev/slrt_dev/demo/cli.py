@@ -47,7 +47,7 @@ async def play_week(
     issuer: DevIssuer,
     complaints: int,
     *,
-    concurrency: int = 14,
+    concurrency: int = len(PATHS),
     show_progress: bool = True,
 ) -> tuple[list[Played], Counter[str], list[str]]:
     """Play the week, then check its outward effects; returns every complaint played, the
@@ -95,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     play.add_argument(
         "--concurrency",
         type=int,
-        default=14,
-        help="complaints in flight at once (default 14: one per path)",
+        default=len(PATHS),
+        help=f"complaints in flight at once (default {len(PATHS)}: one per path)",
     )
     args = parser.parse_args(argv)
     settings = DemoSettings()

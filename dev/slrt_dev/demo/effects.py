@@ -1,11 +1,16 @@
 """The demo as the oracle: after the week, every outward effect is checked against what each
 complaint's path must have produced, and a complaint whose effects differ is not as expected.
 
-- **messages** — the SMS gateway stand-in received exactly the path's household messages for
-  the complainant's number (``Path.messages``, by template: the notifier's delivery record of
-  each SMS names it), each in Bahasa Indonesia, plain GSM-7 ASCII, at most 160 characters,
-  with the complaint's ticket; an anonymous complaint pushes nothing; no household email (the
-  demo's complainants give none) reaches the SMTP sink;
+- **messages** — the household received exactly the path's household messages
+  (``Path.messages``, by template: the notifier's delivery record of each SMS or email names
+  it) where its contact (``Path.contact``) takes them: with a phone, the SMS gateway stand-in
+  got them for the complainant's number, each in Bahasa Indonesia, plain GSM-7 ASCII, at most
+  160 characters, with the ticket, and no household email reached the SMTP sink; with an email
+  and no phone, the SMTP sink got them as emails to that address (Bahasa Indonesia, the
+  ticket), and no SMS went out; with neither, nothing reached either stand-in, each household
+  message is recorded ``handed_to_facilitator`` and as many facilitator's tasks
+  (``household_via_facilitator`` to ``facilitator:<village>``) were delivered; an anonymous
+  complaint pushes nothing;
 - **answers** — each referral went where its program's channel takes it (``Path.referrals``):
   one report in LAPOR! (in the status the agency left it), one verified delivery at the
   program's system (webhook receiver) answered on the signed callback, or one answer-link
@@ -38,7 +43,7 @@ import httpx
 
 from services.dashboard.domain.facts import FUNNEL
 from services.dashboard.domain.view import label
-from slrt_dev.demo.paths import Referral, Via
+from slrt_dev.demo.paths import Contact, Referral, Via, Who
 from slrt_dev.demo.played import Played
 from slrt_dev.demo.settings import DemoSettings
 from slrt_dev.issuer import DevIssuer
@@ -58,6 +63,11 @@ LAPOR_STATUS = {
 DELIVERY_CHANNEL = {Via.LAPOR: "lapor", Via.WEBHOOK: "webhook", Via.ANSWER_LINK: "email"}
 ANSWER_VIA = {Via.WEBHOOK: "callback", Via.ANSWER_LINK: "answer_link"}
 """How intake records the answers that come to it (LAPOR!'s come through the notifier)."""
+
+HANDED_OVER = "handed_to_facilitator"
+"""The status of a household message the notifier handed to the village facilitator."""
+FACILITATOR_TEMPLATE = "household_via_facilitator"
+"""The facilitator's task that carries a household message (``facilitator_task`` delivery)."""
 
 TABLES = ("places", "category", "program", "channel", "funnel", "agencies")
 Figures = dict[tuple[str, str, str], int]
@@ -224,21 +234,50 @@ def _short(templates: Iterable[str]) -> str:
 
 
 def messages(p: Played, deliveries: list[dict[str, Any]], outside: Outside) -> None:
-    """The household's SMS (and emails) against ``p.path.messages``."""
+    """The household's messages against ``p.path.messages``, where the path's contact takes
+    them: SMS to the complainant's number, emails to their address, or handed to the village
+    facilitator (nothing pushed to the household then, and the facilitator's tasks went out)."""
     household = {d["request_id"]: d for d in deliveries if d["kind"] == "household_message"}
     expected = Counter(m.value for m in p.path.messages)
-    if p.phone is None:
+    if p.path.who is Who.ANONYMOUS:
         got: Counter[str] = Counter(d["template"] for d in household.values())
         p.seen["messages"] = "none (anonymous)" if not got else _short(got.elements())
         if got:
             p.flag("messages", f"anonymous, yet household messages pushed: {_short(got)}")
         return
-    texts = [m for m in outside.sms if m["to"] == p.phone]
+    texts = [m for m in outside.sms if m["reference"] in household or m["to"] == p.phone]
+    mails = [m for m in outside.mail if m["message_id"] in household]
+    if p.path.contact is Contact.PHONE:
+        _arrived(p, "SMS", [(m["reference"], m) for m in texts], household, expected)
+        if mails:  # the path's complainant gives no email address
+            p.flag("messages", f"{len(mails)} household email(s) without an address given")
+    elif p.path.contact is Contact.EMAIL:
+        to_them = [m for m in mails if p.email and m["to"] == p.email]
+        _arrived(p, "email", [(m["message_id"], m) for m in to_them], household, expected)
+        if len(to_them) != len(mails):
+            p.flag("messages", f"{len(mails) - len(to_them)} household email(s) to another address")
+        if texts:
+            p.flag("messages", f"{len(texts)} SMS without a phone given")
+    else:
+        _handed_over(p, household, deliveries, expected)
+        if texts or mails:
+            p.flag("messages", f"{len(texts)} SMS, {len(mails)} email(s) without any contact")
+
+
+def _arrived(
+    p: Played,
+    how: str,
+    received: list[tuple[str, dict[str, Any]]],
+    household: dict[str, dict[str, Any]],
+    expected: Counter[str],
+) -> None:
+    """``received`` (the delivery's request id, the SMS or email) are exactly the expected
+    templates, each with the ticket, in Bahasa Indonesia; an SMS also ≤160 ASCII characters."""
     got = Counter(
-        household[m["reference"]]["template"] if m["reference"] in household else "unrecorded"
-        for m in texts
+        household[ref]["template"] if ref in household else "unrecorded" for ref, _ in received
     )
-    p.seen["messages"] = _short(sorted(got.elements()))
+    shown = _short(sorted(got.elements()))
+    p.seen["messages"] = shown if how == "SMS" else f"{how}: {shown}"
     if got != expected:
         missing, extra = expected - got, got - expected
         parts = []
@@ -246,23 +285,57 @@ def messages(p: Played, deliveries: list[dict[str, Any]], outside: Outside) -> N
             parts.append(f"missing {_short(missing.elements())}")
         if extra:
             parts.append(f"unexpected {_short(extra.elements())}")
-        p.flag("messages", "SMS " + "; ".join(parts))
-    for m in texts:
-        name = (
-            household.get(m["reference"], {})
-            .get("template", "unrecorded")
-            .removeprefix("household_")
-        )
+        p.flag("messages", f"{how} " + "; ".join(parts))
+    for ref, m in received:
+        name = household.get(ref, {}).get("template", "unrecorded").removeprefix("household_")
         text: str = m["text"]
         if not p.ticket or p.ticket not in text:
             p.flag("messages", f"{name}: no ticket {p.ticket}")
-        if len(text) > SMS_MAX or not text.isascii():
+        if how == "SMS" and (len(text) > SMS_MAX or not text.isascii()):
             p.flag("messages", f"{name}: not ≤{SMS_MAX} ASCII characters")
         if not INDONESIAN.search(text):
             p.flag("messages", f"{name}: not in Bahasa Indonesia")
-    emailed = [m for m in outside.mail if m["message_id"] in household]
-    if emailed:  # the demo's complainants give no email address
-        p.flag("messages", f"{len(emailed)} household email(s) without an address given")
+
+
+def _handed_over(
+    p: Played,
+    household: dict[str, dict[str, Any]],
+    deliveries: list[dict[str, Any]],
+    expected: Counter[str],
+) -> None:
+    """No phone, no email: every household message is recorded ``handed_to_facilitator`` (not
+    failed) and as many facilitator's tasks went out to the village's facilitator."""
+    got = Counter(d["template"] for d in household.values())
+    handed = [d for d in household.values() if d["status"] == HANDED_OVER]
+    tasks = [
+        d
+        for d in deliveries
+        if d["kind"] == "facilitator_task"
+        and d["template"] == FACILITATOR_TEMPLATE
+        and d["destination"] == f"facilitator:{p.village}"
+    ]
+    sent = [d for d in tasks if d["status"] == "delivered"]
+    p.seen["messages"] = (
+        f"facilitator: {_short(sorted(got.elements()))} (tasks {len(sent)}/{len(tasks)} sent)"
+    )
+    if got != expected:
+        missing, extra = expected - got, got - expected
+        parts = []
+        if missing:
+            parts.append(f"missing {_short(missing.elements())}")
+        if extra:
+            parts.append(f"unexpected {_short(extra.elements())}")
+        p.flag("messages", "recorded " + "; ".join(parts))
+    for d in household.values():
+        if d["status"] != HANDED_OVER:
+            name = d["template"].removeprefix("household_")
+            p.flag("messages", f"{name}: {d['status']}, not {HANDED_OVER}")
+    if len(sent) != len(handed) or len(tasks) != len(handed):
+        states = ", ".join(d["status"] for d in tasks) or "none"
+        p.flag(
+            "messages",
+            f"{len(handed)} handed over, facilitator's tasks: {states}",
+        )
 
 
 def answers(

@@ -47,6 +47,23 @@ PROGRAM_VIA: dict[str, Via] = {
 """The channel each program the week refers to has in the catalog."""
 
 
+class Contact(StrEnum):
+    """How the complainant can be reached (what the submission gives)."""
+
+    PHONE = "phone"
+    """A mobile number: household messages come by SMS."""
+    EMAIL = "email"
+    """An email address and no phone: household messages come by email (the SMTP sink)."""
+    NONE = "none"
+    """Neither: each household message is handed to the village facilitator, whose task
+    (``facilitator_task``) goes out instead."""
+
+
+FACILITATOR_MAILBOX = "pendamping.desa@dinsos.demo.example"
+"""The demo district's facilitators' mailbox in the notifier's contact directory (the local
+stack and the demo test write it): where their tasks arrive, at the SMTP sink."""
+
+
 class Message(StrEnum):
     """The household messages (templates of the agreed spec) a complainant receives."""
 
@@ -110,8 +127,11 @@ class Path:
     passes_through: tuple[str, ...] = ()
     """Transition reasons its timeline must show on the way (e.g. ``no_response``)."""
     messages: tuple[Message, ...] = ()
-    """The household messages the complainant must receive by SMS, exactly these (in any
-    order: the notifier sends in parallel); an anonymous complainant receives none."""
+    """The household messages the complainant must receive, exactly these (in any order: the
+    notifier sends in parallel) — by SMS, by email or through the facilitator, as ``contact``
+    says; an anonymous complainant receives none."""
+    contact: Contact = Contact.PHONE
+    """What the complainant gives to be reached (ignored for an anonymous one)."""
     referrals: tuple[Referral, ...] = ()
     """Every referral the path makes, in order, with its destination's answers."""
 
@@ -198,6 +218,32 @@ PATHS: tuple[Path, ...] = (
         "resolved_locally",
         program_code="BPNT",
         messages=TOLD_MESSAGES,
+    ),
+    Path(
+        "email_only",
+        "resolved at the back office, the household gave an email and no phone",
+        Who.REGISTERED,
+        "implementation",
+        "Nama anak kami belum tercantum di kartu PKH.",
+        (_resolve("Data anggota keluarga diperbarui di SIKS-NG.", "data_corrected"), TOLD),
+        "closed",
+        "resolved_locally",
+        program_code="PKH",
+        messages=TOLD_MESSAGES,
+        contact=Contact.EMAIL,
+    ),
+    Path(
+        "no_contact",
+        "resolved at the back office, the household gave neither phone nor email",
+        Who.REGISTERED,
+        "implementation",
+        "Bantuan BPNT keluarga kami dialihkan ke nama orang lain.",
+        (_resolve("Penerima dikembalikan ke kepala keluarga.", "recipient_restored"), TOLD),
+        "closed",
+        "resolved_locally",
+        program_code="BPNT",
+        messages=TOLD_MESSAGES,
+        contact=Contact.NONE,
     ),
     Path(
         "accepted",

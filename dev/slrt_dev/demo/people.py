@@ -3,7 +3,7 @@
 Personal data is read from the registry here and sent only to intake's API; the demo prints
 tickets, never names or NIKs. Each play gives its people new phone numbers (``run``), so the
 messages a household receives at the SMS gateway stand-in are this play's, whatever earlier
-plays sent."""
+plays sent; a complainant who gives an email instead gets an address made from that number."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ class Person:
     def e164(self) -> str:
         """The number as the SMS gateway receives it (``0812…`` → ``+62812…``)."""
         return "+62" + self.phone.removeprefix("0")
+
+    @property
+    def email(self) -> str:
+        """An address of this play's own for the person (built from the play's number), for a
+        path whose complainant gives an email instead of a phone."""
+        return f"warga.{self.phone}@surel.demo.example"
 
 
 async def registered(

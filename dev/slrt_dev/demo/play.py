@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from slrt_dev.demo.paths import Move, Path, Who
+from slrt_dev.demo.paths import Contact, Move, Path, Who
 from slrt_dev.demo.people import Person
 from slrt_dev.demo.played import Played
 from slrt_dev.demo.settings import DemoSettings
@@ -116,7 +116,11 @@ class Player:
         created = response.json()
         played.complaint_id, played.ticket = created["complaint_id"], created["ticket_number"]
         played.tracking_code = created["tracking_code"]
-        played.phone = person.e164 if person else None
+        played.village = village
+        if person and path.contact is Contact.PHONE:
+            played.phone = person.e164
+        if person and path.contact is Contact.EMAIL:
+            played.email = person.email
         for index, move in enumerate(path.moves):
             await self._at(
                 played, move.at_step, self._s.sla_wait_seconds if move.after_sla else None
@@ -294,12 +298,11 @@ def _submission(path: Path, person: Person | None, village: str) -> dict[str, An
     if person is None:
         body["anonymous"] = True
     else:
-        body["complainant"] = {
-            "nik": person.nik,
-            "name": person.name,
-            "sex": person.sex,
-            "phone": person.phone,
-        }
+        body["complainant"] = {"nik": person.nik, "name": person.name, "sex": person.sex}
+        if path.contact is Contact.PHONE:
+            body["complainant"]["phone"] = person.phone
+        elif path.contact is Contact.EMAIL:
+            body["complainant"]["email"] = person.email
     return body
 
 

@@ -11,7 +11,8 @@ from slrt_dev.demo.paths import Path
 EFFECTS = ("messages", "answers", "tracking", "dashboard")
 """The outward effects checked for every complaint (``slrt_dev.demo.effects``):
 
-- ``messages`` — the household's messages at the SMS gateway (and its emails at the SMTP sink);
+- ``messages`` — the household's messages at the SMS gateway, or as emails at the SMTP sink, or
+  handed to the village facilitator (whose task went out), as the path's contact says;
 - ``answers`` — each referral where its channel takes it (one LAPOR! report, one verified
   webhook, one answer-link email whose link was used once) and its answers recorded;
 - ``tracking`` — the public tracking page shows the ticket's final state;
@@ -30,7 +31,12 @@ class Played:
     problem: str | None = None
     tracking_code: str | None = None
     phone: str | None = None
-    """The complainant's number in E.164, as the SMS gateway receives it (None: anonymous)."""
+    """The complainant's number in E.164, as the SMS gateway receives it (None: anonymous, or
+    no phone given)."""
+    email: str | None = None
+    """The complainant's email address, when the path's complainant gives one."""
+    village: str | None = None
+    """The complaint's village (whose facilitator is told when the household has no contact)."""
     referral_ids: list[str] = field(default_factory=list)
     """The referrals the demo saw the complaint make, in order."""
     seen: dict[str, str] = field(default_factory=dict)

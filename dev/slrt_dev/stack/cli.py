@@ -22,11 +22,13 @@ from slrt_dev.stack.secrets import ensure_secrets
 from slrt_dev.stack.services import ServiceProcess, service_processes
 from slrt_dev.stack.standins import (
     StandinProcess,
+    contacts_file,
     intake_env,
     notifier_env,
     notifier_service_env,
     registry_env,
     standin_processes,
+    write_contacts,
 )
 from slrt_dev.stack.temporal import TemporalDevServer
 
@@ -83,6 +85,9 @@ class Stack:
                 console.print(f"  secrets: made {', '.join(made)} in {self.settings.secrets_dir}")
             for standin in self.standins:
                 self._step(standin.name, standin.start)
+            from slrt_dev.demo.settings import DemoSettings
+
+            write_contacts(contacts_file(self.settings), DemoSettings().district)
             for service in self.services:
                 if service.name == "notifier":
                     service.env.update(notifier_service_env())

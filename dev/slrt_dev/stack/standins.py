@@ -5,7 +5,9 @@ of the same stack are pointed at. Local stack only: production talks to the real
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 from slrt_dev.stack.config import REPO_ROOT, STANDINS, StackSettings
 from slrt_dev.stack.process import ManagedProcess, port_in_use
@@ -56,10 +58,27 @@ def standin_processes(stack: StackSettings) -> list[StandinProcess]:
     return [StandinProcess(name, stack) for name in STANDINS]
 
 
+def contacts_file(stack: StackSettings) -> Path:
+    """The notifier's contact directory on the local stack (``SLRT_NOTIFIER_CONTACTS_FILE``)."""
+    return stack.data_dir / "notifier-contacts.json"
+
+
+def write_contacts(path: Path, district: str) -> None:
+    """The demo district's facilitators in the notifier's contact directory: their tasks (a
+    household with no phone and no email is told through them) go by email to the SMTP sink."""
+    from slrt_dev.demo.paths import FACILITATOR_MAILBOX
+
+    entries = {f"facilitator:{district}": {"email": FACILITATOR_MAILBOX, "language": "id"}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(entries, indent=2) + "\n")
+
+
 def notifier_env(stack: StackSettings) -> dict[str, str]:
-    """What the notifier needs to reach this stack's stand-ins; LAPOR! is polled every few
-    seconds so that the demo's agencies' answers arrive while one watches."""
+    """What the notifier needs to reach this stack's stand-ins and its contact directory;
+    LAPOR! is polled every few seconds so that the demo's agencies' answers arrive while one
+    watches."""
     return {
+        "SLRT_NOTIFIER_CONTACTS_FILE": str(contacts_file(stack)),
         "SLRT_NOTIFIER_LAPOR_URL": f"http://127.0.0.1:{stack.lapor_port}",
         "SLRT_NOTIFIER_LAPOR_POLL_SECONDS": "3",
         "SLRT_NOTIFIER_SIKS_NG_URL": f"http://127.0.0.1:{stack.siks_ng_port}",
