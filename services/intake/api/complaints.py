@@ -197,7 +197,11 @@ async def visible_complaint(
 ) -> asyncpg.Record:
     """The complaint's status row if ``principal`` may take ``action`` on it (else 404/403)."""
     async with pool.acquire() as conn:
-        row = await store.status(conn, complaint_id)
+        return allowed(await store.status(conn, complaint_id), principal, action)
+
+
+def allowed(row: asyncpg.Record | None, principal: Principal, action: Action) -> asyncpg.Record:
+    """``row`` (a status row) if it exists and ``principal`` may take ``action`` on it."""
     if row is None:
         raise Problem(404, "not-found", "No such complaint")
     authorize(
@@ -244,16 +248,7 @@ async def read_complaint_detail(
 ) -> ComplaintDetailOut:
     action = Action.COMPLAINT_READ_PERSONAL
     async with pool.acquire() as conn, conn.transaction():
-        row = await store.status(conn, complaint_id)
-        if row is None:
-            raise Problem(404, "not-found", "No such complaint")
-        authorize(
-            principal,
-            action,
-            place_code=row["place_code"],
-            program=row["referral_destination"],
-            what="complaint",
-        )
+        row = allowed(await store.status(conn, complaint_id), principal, action)
         submitted = await casefile_store.submitted(conn, complaint_id)
         if submitted is None:  # every status row comes with its complaint; never expected
             raise Problem(404, "not-found", "No such complaint")
