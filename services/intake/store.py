@@ -216,13 +216,6 @@ async def list_status(
     return await conn.fetch(sql, *args)
 
 
-async def description(conn: Connection, complaint_id: UUID) -> str | None:
-    found: str | None = await conn.fetchval(
-        "SELECT description FROM complaints WHERE id = $1", complaint_id
-    )
-    return found
-
-
 def _prefix_pattern(area: str) -> str:
     """Place codes are digits only, so the prefix needs no LIKE escaping."""
     return f"{area}%"
