@@ -26,6 +26,8 @@ HELM_K8S_MINOR="37"
 K8S_VALIDATE_VERSIONS=("1.30.0" "1.37.0")
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/go.sh
+source "$ROOT/scripts/go.sh"
 CHART="$ROOT/deploy/helm/slrt"
 DEPS_CHART="$ROOT/deploy/helm/slrt-dev-deps"
 BIN_DIR="${SLRT_HELM_BIN_DIR:-$ROOT/.slrt/cache/bin}"
@@ -43,20 +45,6 @@ helm_is_current() {
 
 # A Go that can build helm: helm v3.22.0 needs Go 1.26; Go 1.21+ fetches that toolchain itself
 # from the module proxy (GOTOOLCHAIN=auto). /usr/local/go is preferred over a distribution Go.
-find_go() {
-  local candidate version
-  for candidate in "${GO:-}" /usr/local/go/bin/go "$(command -v go || true)"; do
-    [[ -n "$candidate" && -x "$candidate" ]] || continue
-    version=$("$candidate" env GOVERSION 2>/dev/null || true)
-    if [[ "$version" =~ ^go1\.([0-9]+) ]] && ((BASH_REMATCH[1] >= 21)); then
-      echo "$candidate"
-      return 0
-    fi
-  done
-  echo "scripts/helm.sh: building helm $HELM_VERSION needs Go 1.21 or newer (found none)" >&2
-  return 1
-}
-
 ensure_helm() {
   if helm_is_current; then
     return 0
@@ -70,7 +58,7 @@ ensure_helm() {
     return 0
   fi
   local go_bin started
-  go_bin=$(find_go)
+  go_bin=$(find_go "scripts/helm.sh: building helm $HELM_VERSION")
   started=$SECONDS
   log "building helm $HELM_VERSION with $("$go_bin" version | cut -d' ' -f3) (a few minutes on 2 cores; cached in $BIN_DIR)"
   local pkg="helm.sh/helm/v3"

@@ -25,6 +25,8 @@ KUBE_VERSION="v1.37.2"
 ETCD_VERSION="v3.7.0" # the go.etcd.io/etcd/server/v3 that k8s.io/kubernetes $KUBE_VERSION requires
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/go.sh
+source "$ROOT/scripts/go.sh"
 BIN_DIR="${SLRT_KUBE_BIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/slrt/kube-$KUBE_VERSION}"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 
@@ -34,20 +36,6 @@ binaries_are_current() {
   [[ -x "$BIN_DIR/kube-apiserver" && -x "$BIN_DIR/etcd" ]] || return 1
   [[ "$("$BIN_DIR/kube-apiserver" --version 2>/dev/null)" == "kube-apiserver $KUBE_VERSION" ]] || return 1
   "$BIN_DIR/etcd" --version 2>/dev/null | grep -qx "etcd Version: ${ETCD_VERSION#v}"
-}
-
-find_go() {
-  local candidate version
-  for candidate in "${GO:-}" /usr/local/go/bin/go "$(command -v go || true)"; do
-    [[ -n "$candidate" && -x "$candidate" ]] || continue
-    version=$("$candidate" env GOVERSION 2>/dev/null || true)
-    if [[ "$version" =~ ^go1\.([0-9]+) ]] && ((BASH_REMATCH[1] >= 21)); then
-      echo "$candidate"
-      return 0
-    fi
-  done
-  echo "scripts/kube.sh: building Kubernetes $KUBE_VERSION needs Go 1.21 or newer (found none)" >&2
-  return 1
 }
 
 ensure_binaries() {
@@ -62,7 +50,7 @@ ensure_binaries() {
     return 0
   fi
   local go_bin started src minor
-  go_bin=$(find_go)
+  go_bin=$(find_go "scripts/kube.sh: building Kubernetes $KUBE_VERSION")
   started=$SECONDS
   src="$BIN_DIR/src"
   rm -rf "$src"
