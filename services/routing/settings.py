@@ -17,6 +17,7 @@ from pydantic_settings import SettingsConfigDict
 from slrt.contracts.sla import SlaTerms, clock_speed_field
 from slrt.settings import ServiceSettings
 
+
 class RoutingSettings(ServiceSettings, SlaTerms):
     """The SLA terms (``acknowledge_days`` … ``reopen_window_days``) come from ``SlaTerms``."""
 
