@@ -259,6 +259,7 @@ async def household(
                 "program_code": n["program_code"],
                 "individual_id": str(n["individual_id"]) if n["individual_id"] else None,
                 "complaint_id": str(n["complaint_id"]) if n["complaint_id"] else None,
+                "closed_at": n["closed_at"].isoformat() if n["closed_at"] else None,
             }
             for n in needs
         ],

@@ -101,7 +101,7 @@ async def participation(conn: Connection, household_id: UUID) -> list[asyncpg.Re
 
 async def needs(conn: Connection, household_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
-        "SELECT id, individual_id, need, program_code, complaint_id, recorded_at "
+        "SELECT id, individual_id, need, program_code, complaint_id, recorded_at, closed_at "
         "FROM program_needs WHERE household_id = $1 ORDER BY recorded_at",
         household_id,
     )
