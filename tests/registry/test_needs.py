@@ -129,7 +129,8 @@ async def test_a_program_need_complaint_records_one_need_whatever_the_redeliveri
     )
     assert closed is not None
     after = _program_row(await _overview(loaded))
-    assert after is not None and (after["needs"], after["needs_uncovered"]) == (1, 0)
+    assert after is not None
+    assert (after["needs"], after["needs_uncovered"]) == (1, 0)
 
 
 async def test_other_complaints_and_unknown_households_record_no_need(loaded: Registry) -> None:
