@@ -19,7 +19,7 @@ from slrt.contracts.events import RegistryCheckRequested
 from slrt.contracts.vocabulary import Category, LookupKind
 from slrt.kafka import EventProducer
 from tests.support.polling import until
-from tests.support.registry import KNOWN, VILLAGE, Registry, import_file, known_rows
+from tests.support.registry import VILLAGE, Registry, import_file, known_rows, own_household
 
 PROGRAM = "PIP_KEMENDIKBUD"
 PROGRAM_NAME = "Program Indonesia Pintar (PIP) — sekolah umum"
@@ -45,8 +45,18 @@ def _write(path: Path, rows: list[dict[str, str]]) -> Path:
 
 
 @pytest.fixture
-async def loaded(registry: Registry, tmp_path: Path) -> Registry:
-    await import_file(registry.pool, _write(tmp_path / "known.csv", known_rows()))
+def own() -> tuple[list[dict[str, str]], str]:
+    """A household (receiving PKH) only this test has: the checks it publishes reach other
+    tests' registries too (a shared topic), where this person is unknown."""
+    return own_household("Dadang Sutisna")
+
+
+@pytest.fixture
+async def loaded(
+    registry: Registry, tmp_path: Path, own: tuple[list[dict[str, str]], str]
+) -> Registry:
+    rows = known_rows() + own[0]
+    await import_file(registry.pool, _write(tmp_path / "known.csv", rows))
     await aggregates.refresh(registry.pool)  # as the import API does
     return registry
 
@@ -66,14 +76,14 @@ def _program_row(overview: dict[str, Any]) -> dict[str, Any] | None:
 
 
 async def test_a_program_need_complaint_records_one_need_whatever_the_redeliveries(
-    loaded: Registry, tmp_path: Path
+    loaded: Registry, tmp_path: Path, own: tuple[list[dict[str, str]], str]
 ) -> None:
     complaint = uuid.uuid4()
     check = RegistryCheckRequested(
         request_id=uuid.uuid4(),
         complaint_id=complaint,
         lookup=LookupKind.NIK,
-        nik=KNOWN[1].nik,
+        nik=own[1],
         category=Category.PROGRAM_NEED,
         program_code=PROGRAM,
     )
@@ -120,8 +130,7 @@ async def test_a_program_need_complaint_records_one_need_whatever_the_redeliveri
     assert village["unmet_needs"] == 1
 
     # The household enters the program (the next participation import): the need closes.
-    enrolled = known_rows()
-    enrolled[0]["household_programs"] = f"PKH;BPNT;{PROGRAM}"
+    enrolled = [*known_rows(), {**own[0][0], "household_programs": f"PKH;{PROGRAM}"}]
     report = await import_file(loaded.pool, _write(tmp_path / "enrolled.csv", enrolled))
     assert report.needs_closed == 1
     closed = await loaded.pool.fetchval(
@@ -133,7 +142,9 @@ async def test_a_program_need_complaint_records_one_need_whatever_the_redeliveri
     assert (after["needs"], after["needs_uncovered"]) == (1, 0)
 
 
-async def test_other_complaints_and_unknown_households_record_no_need(loaded: Registry) -> None:
+async def test_other_complaints_and_unknown_households_record_no_need(
+    loaded: Registry, own: tuple[list[dict[str, str]], str]
+) -> None:
     implementation = uuid.uuid4()
     not_found = uuid.uuid4()
     checks = [
@@ -141,7 +152,7 @@ async def test_other_complaints_and_unknown_households_record_no_need(loaded: Re
             request_id=uuid.uuid4(),
             complaint_id=implementation,
             lookup=LookupKind.NIK,
-            nik=KNOWN[0].nik,
+            nik=own[1],
             category=Category.IMPLEMENTATION,
             program_code="PKH",
         ),
@@ -173,14 +184,14 @@ async def test_other_complaints_and_unknown_households_record_no_need(loaded: Re
 
 
 async def test_a_need_for_a_program_the_household_has_is_recorded_closed(
-    loaded: Registry,
+    loaded: Registry, own: tuple[list[dict[str, str]], str]
 ) -> None:
     complaint = uuid.uuid4()
     check = RegistryCheckRequested(
         request_id=uuid.uuid4(),
         complaint_id=complaint,
         lookup=LookupKind.NIK,
-        nik=KNOWN[0].nik,
+        nik=own[1],
         category=Category.PROGRAM_NEED,
         program_code="PKH",
     )
