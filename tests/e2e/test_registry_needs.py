@@ -165,10 +165,10 @@ async def test_a_program_need_complaint_shows_in_the_registry_figures_once(
 
     conn = await asyncpg.connect(dsn)
     try:
-        rows = await conn.fetch(
+        needs = await conn.fetch(
             "SELECT program_code, recorded_by FROM registry.program_needs WHERE complaint_id = $1",
             uuid.UUID(complaint),
         )
     finally:
         await conn.close()
-    assert [tuple(r) for r in rows] == [(PROGRAM, "system:complaint")]
+    assert [tuple(r) for r in needs] == [(PROGRAM, "system:complaint")]
