@@ -19,7 +19,14 @@ from slrt.contracts.events import RegistryCheckRequested
 from slrt.contracts.vocabulary import Category, LookupKind
 from slrt.kafka import EventProducer
 from tests.support.polling import until
-from tests.support.registry import VILLAGE, Registry, import_file, known_rows, own_household
+from tests.support.registry import (
+    VILLAGE,
+    Registry,
+    fresh_nik,
+    import_file,
+    known_rows,
+    own_household,
+)
 
 PROGRAM = "PIP_KEMENDIKBUD"
 PROGRAM_NAME = "Program Indonesia Pintar (PIP) — sekolah umum"
@@ -206,3 +213,82 @@ async def test_a_need_for_a_program_the_household_has_is_recorded_closed(
     row = await until(recorded, timeout=60)
     assert row["program_code"] == "PKH"
     assert row["closed_at"] is not None
+
+
+async def test_the_need_of_a_person_not_yet_in_the_registry_waits_for_the_household(
+    loaded: Registry,
+) -> None:
+    nik = fresh_nik()
+    first, second = uuid.uuid4(), uuid.uuid4()
+    checks = [
+        RegistryCheckRequested(
+            request_id=uuid.uuid4(),
+            complaint_id=complaint,
+            lookup=LookupKind.NIK,
+            nik=nik,
+            category=Category.PROGRAM_NEED,
+            program_code=program,
+        )
+        for complaint, program in ((first, PROGRAM), (second, "PKH"))
+    ]
+    ids = [str(uuid.uuid4()) for _ in checks]
+    async with EventProducer(loaded.settings.connections, "/slrt/routing") as producer:
+        for check, event_id in zip(checks, ids, strict=True):
+            await producer.publish(check, subject=str(check.complaint_id), id=event_id)
+
+    async def answered() -> bool:
+        count = await loaded.pool.fetchval(
+            "SELECT count(*) FROM processed_events WHERE event_id = ANY($1::text[])", ids
+        )
+        return bool(count == len(ids))
+
+    await until(answered, timeout=60)
+    assert not await loaded.pool.fetchval(
+        "SELECT count(*) FROM program_needs WHERE complaint_id = ANY($1::uuid[])", [first, second]
+    )
+
+    # Both complaints pre-list the person (the second joins the first entry); SIKS-NG accepts.
+    facilitator = loaded.auth(Role.FACILITATOR, "320405")
+    supervisor = loaded.auth(Role.SUPERVISOR, "320405")
+    person = {
+        "name": "Odah Rohaedah",
+        "village_code": VILLAGE,
+        "nik": nik,
+        "kk_number": "3204051810250078",
+        "sex": "male",
+        "birth_date": f"19{nik[10:12]}-{nik[8:10]}-{nik[6:8]}",
+    }
+    entry = await loaded.client.post(
+        "/v1/prelist", json={**person, "complaint_id": str(first)}, headers=facilitator
+    )
+    joined = await loaded.client.post(
+        "/v1/prelist", json={**person, "complaint_id": str(second)}, headers=facilitator
+    )
+    assert (entry.status_code, joined.status_code) == (201, 200)
+    entry_id = entry.json()["id"]
+    approved = await loaded.client.post(
+        f"/v1/prelist/{entry_id}/review", json={"decision": "approve"}, headers=supervisor
+    )
+    assert approved.status_code == 200, approved.text
+    manager = loaded.auth(Role.MANAGER, "3204")
+    batch_id = (await loaded.client.post("/v1/siks-ng/batches", headers=manager)).json()["batch_id"]
+    results = (
+        "batch_id,item_id,result,reason,household_ref,welfare_decile\n"
+        f"{batch_id},{entry_id},accepted,,3204SIKS{uuid.uuid4().hex[:8]},2\n"
+    )
+    applied = await loaded.client.post(
+        f"/v1/siks-ng/batches/{batch_id}/results",
+        content=results,
+        headers={**loaded.auth(Role.DATA_MANAGER, "3204"), "Content-Type": "text/csv"},
+    )
+    assert applied.json()["applied"] == 1, applied.text
+
+    rows = await loaded.pool.fetch(
+        "SELECT n.complaint_id, n.program_code, n.household_id = e.household_id AS same, "
+        "n.individual_id IS NOT NULL AS member FROM program_needs n "
+        "JOIN prelist_entries e ON e.id = $2 WHERE n.complaint_id = ANY($1::uuid[]) "
+        "ORDER BY n.program_code",
+        [first, second],
+        uuid.UUID(entry_id),
+    )
+    assert [tuple(r) for r in rows] == [(first, PROGRAM, True, True), (second, "PKH", True, True)]
