@@ -14,8 +14,6 @@ class IntakeSettings(ServiceSettings):
     port: int = 8001
     public_base_url: str = "http://127.0.0.1:8001"
     """How clients reach this API (the ``links`` in responses)."""
-    max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    """Larger requests are refused with 413 before they are read."""
     max_batch_items: int = Field(default=100, ge=1)
     tracking_limit_per_minute: int = Field(default=10, ge=1)
     """Public tracking lookups per client and minute (429 beyond)."""
