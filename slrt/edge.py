@@ -213,9 +213,7 @@ async def _answer(send: Send, status: int, body: bytes) -> None:
 class RequestGuard:
     """ASGI middleware: body size, strict JSON and storable text at the edge (module doc)."""
 
-    def __init__(
-        self, app: ASGIApp, max_bytes: int, large_body_paths: Iterable[str] = ()
-    ) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, large_body_paths: Iterable[str] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.large = [re.compile(p) for p in large_body_paths]

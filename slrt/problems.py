@@ -11,10 +11,9 @@ the rare answer that is an HTTP matter only.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
-
-import logging
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -193,8 +192,7 @@ def install(app: FastAPI) -> None:
             503,
             "unavailable",
             "Temporarily unavailable",
-            "a dependency (the database) did not answer; retry later with the same "
-            "Idempotency-Key",
+            "a dependency (the database) did not answer; retry later with the same Idempotency-Key",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
         return problem_response(problem, request)

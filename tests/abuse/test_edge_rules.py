@@ -134,7 +134,9 @@ async def test_limits_for_declared_and_chunked_bodies(client: httpx.AsyncClient)
             yield b"x" * 1000
 
     for content_type in ("application/json", "application/octet-stream"):
-        chunked = await client.post("/raw", content=chunks(), headers={"content-type": content_type})
+        chunked = await client.post(
+            "/raw", content=chunks(), headers={"content-type": content_type}
+        )
         assert chunked.status_code == 413, chunked.text
         assert chunked.headers["content-type"] == "application/problem+json"
     nul = await client.post("/raw", content=b"a\x00b", headers={"content-type": "text/plain"})
