@@ -108,14 +108,17 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
 
 def from_domain(error: DomainError) -> Problem:
     """The problem document of a domain error."""
+    extensions = dict(error.extensions)
+    # Any refusal may name the fields it concerns (a 409 naming ``Idempotency-Key``).
+    named = extensions.pop("errors", None)
     return Problem(
         error.status,
         error.kind,
         error.title,
         error.detail,
-        errors=error.errors if isinstance(error, Invalid) else None,
+        errors=error.errors if isinstance(error, Invalid) else named,
         headers=error.headers(),
-        **error.extensions,
+        **extensions,
     )
 
 

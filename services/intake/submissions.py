@@ -13,6 +13,7 @@ import asyncpg
 
 from services.intake import store
 from services.intake.domain import (
+    check_program,
     check_submission,
     new_tracking_code,
     normal_nik,
@@ -70,6 +71,15 @@ async def submit(
     """
     now = now or datetime.now(UTC)
     checked = check_submission(submission, places, principal, (now + WIB).date())
+    if submission.program_code:
+        async with pool.acquire() as conn:
+            entry = await store.program(conn, submission.program_code)
+            known = entry is not None or await store.has_programs(conn)
+        program_error = check_program(
+            submission.category, submission.program_code, entry, catalog_known=known
+        )
+        if program_error is not None:
+            checked.errors.append(program_error)
     if checked.errors:
         raise Invalid(
             "One or more fields break a rule; see errors.",
