@@ -71,15 +71,6 @@ async def submit(
     """
     now = now or datetime.now(UTC)
     checked = check_submission(submission, places, principal, (now + WIB).date())
-    if submission.program_code:
-        async with pool.acquire() as conn:
-            entry = await store.program(conn, submission.program_code)
-            known = entry is not None or await store.has_programs(conn)
-        program_error = check_program(
-            submission.category, submission.program_code, entry, catalog_known=known
-        )
-        if program_error is not None:
-            checked.errors.append(program_error)
     if checked.errors:
         raise Invalid(
             "One or more fields break a rule; see errors.",
@@ -94,6 +85,8 @@ async def submit(
                 existing = await store.find_by_key(conn, principal.subject, key)
                 if existing is not None:
                     return Accepted(_replay(existing, fingerprint, base_url), replayed=True)
+                # Against the catalog as it is now: a replay keeps its first answer.
+                await _check_program(conn, submission)
                 return Accepted(
                     await _create(
                         conn,
@@ -111,6 +104,22 @@ async def submit(
         except _LostRace:
             continue
     raise RuntimeError("idempotency key raced twice")  # a unique key cannot race twice
+
+
+async def _check_program(conn: Connection, submission: SubmissionIn) -> None:
+    """Refuse a program the catalog does not know, or that cannot be needed (422)."""
+    if not submission.program_code:
+        return
+    entry = await store.program(conn, submission.program_code)
+    known = entry is not None or await store.has_programs(conn)
+    error = check_program(submission.category, submission.program_code, entry, known)
+    if error is not None:
+        raise Invalid(
+            "One or more fields break a rule; see errors.",
+            errors=[error],
+            kind="invalid-complaint",
+            title="The complaint breaks intake rules",
+        )
 
 
 def _replay(existing: asyncpg.Record, fingerprint: str, base_url: str) -> SubmissionOut:

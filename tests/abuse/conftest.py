@@ -1,15 +1,18 @@
-"""The abuse suite runs the services in-process on the real stack, with the fixtures of the
-intake and dashboard tests."""
+"""The abuse suite runs the services on the real stack: in-process with the fixtures of the
+intake and dashboard tests, or as processes with those of the end-to-end tests."""
 
 from tests.dashboard.conftest import dashboard_pool, dashboard_settings, producer
+from tests.e2e.conftest import e2e_topics, log_dir
 from tests.intake.conftest import intake, intake_topics, issuer, secrets_dir
 
 __all__ = [
     "dashboard_pool",
     "dashboard_settings",
+    "e2e_topics",
     "intake",
     "intake_topics",
     "issuer",
+    "log_dir",
     "producer",
     "secrets_dir",
 ]

@@ -9,7 +9,6 @@ import pytest
 
 from slrt.lognoise import KafkaNoiseFilter
 
-
 PER_SECOND = 100
 
 
