@@ -317,7 +317,7 @@ class RequestGuard:
                 "too-large",
                 "Request body too large",
                 f"send at most {self.max_bytes} bytes",
-                instance=scope.get("path", ""),
+                instance=text.storable(str(scope.get("path", ""))),
             ),
         )
 
@@ -336,7 +336,7 @@ class RequestGuard:
                 refused.kind,
                 refused.title,
                 detail,
-                instance=scope.get("path", ""),
+                instance=text.storable(str(scope.get("path", ""))),
                 errors=refused.errors,
             ),
         )

@@ -124,7 +124,7 @@ def from_domain(error: DomainError) -> Problem:
 
 def problem_response(problem: Problem, request: Request) -> JSONResponse:
     return JSONResponse(
-        problem.body(request.url.path),
+        problem.body(text.storable(request.url.path)),
         status_code=problem.status,
         media_type=PROBLEM_JSON,
         headers=problem.headers,
