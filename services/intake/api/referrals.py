@@ -26,7 +26,7 @@ from services.intake.answers import (
 from services.intake.api import pages
 from services.intake.api.complaints import decode_cursor
 from services.intake.api.deps import CurrentPrincipal, IdempotencyKey, Pool, Settings
-from services.intake.api.problems import BODY, problems
+from services.intake.api.problems import BODY, PROBLEM_SCHEMA, problems
 from services.intake.domain import acting_role
 from services.intake.referral_history import WAITING
 from services.intake.schemas import (
@@ -337,6 +337,11 @@ def _link_problem(exc: answer_links.InvalidLink) -> HTMLResponse:
 _GONE = pages.message("Rujukan tidak ditemukan", "Rujukan ini tidak ditemukan.")
 _LINK_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {}}, "description": "The page"},
+    422: {
+        "content": {"text/html": {}, "application/problem+json": {"schema": PROBLEM_SCHEMA}},
+        "description": "The form is incomplete (a page), or the request holds text that cannot "
+        "be stored (a problem document naming the field)",
+    },
     404: {"content": {"text/html": {}}, "description": "Tampered link or no such referral"},
     410: {"content": {"text/html": {}}, "description": "The link has expired"},
     503: {"content": {"text/html": {}}, "description": "Answer links are not available now"},
@@ -402,7 +407,6 @@ def _answered_text(row: asyncpg.Record) -> str | None:
     responses={
         **_LINK_RESPONSES,
         409: {"content": {"text/html": {}}, "description": "Closed"},
-        422: {"content": {"text/html": {}}, "description": "Form incomplete"},
         **problems(413),
     },
     openapi_extra={
