@@ -39,6 +39,7 @@ from aiokafka.structs import OffsetAndMetadata
 from opentelemetry import trace
 from pydantic import ValidationError
 
+from slrt import text
 from slrt.contracts.envelope import Envelope, EventData, from_kafka, to_kafka
 from slrt.contracts.events import EVENT_MODELS
 from slrt.contracts.topics import dead_letter_topic
@@ -105,9 +106,13 @@ def unhandled_error(event_type: str) -> str | None:
 
 
 def parse(row: On[T], envelope: Envelope) -> T:
-    """The event's data as its model; a mismatch is permanent (the data is never echoed)."""
+    """The event's data as its model; a mismatch is permanent (the data is never echoed).
+
+    Text PostgreSQL cannot store (NUL, an unpaired surrogate) is replaced by U+FFFD first
+    (``slrt.text.storable``): a consumer's read model accepts every event a producer can emit,
+    so content never dead-letters an event or leaves a read model behind the workflow."""
     try:
-        return envelope.parse(row.model)
+        return row.model.model_validate(text.storable(envelope.data))
     except ValidationError as exc:
         fields = sorted({".".join(str(p) for p in e["loc"]) or "data" for e in exc.errors()})
         raise PermanentError(

@@ -11,15 +11,30 @@ the rare answer that is an HTTP matter only.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from slrt import text
 from slrt.errors import DomainError, FieldError, Invalid, field_error
+
+log = logging.getLogger(__name__)
+
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    OSError,  # ConnectionRefusedError, TimeoutError, a reset connection
+    asyncpg.PostgresConnectionError,  # the connection ended mid-request
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
+    asyncpg.TooManyConnectionsError,
+)
+"""What a request meets while PostgreSQL (or another dependency reached by a socket) is down:
+answered 503 with ``Retry-After``, never a 500."""
+RETRY_AFTER_SECONDS = 5
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://slrt.id/problems/"
@@ -67,6 +82,16 @@ class Problem(Exception):
 __all__ = ["PROBLEM_BASE", "PROBLEM_JSON", "Problem", "field_error", "from_domain", "install"]
 
 
+def _unparsable(exc: RequestValidationError) -> list[FieldError]:
+    """The errors of a body FastAPI could not parse as JSON (``json_invalid``), if that is why
+    ``exc`` was raised."""
+    return [
+        field_error("body", "json_syntax", "not valid JSON")
+        for error in exc.errors()
+        if error.get("type") == "json_invalid"
+    ][:1]
+
+
 def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
     errors = []
     for error in exc.errors():
@@ -83,20 +108,23 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
 
 def from_domain(error: DomainError) -> Problem:
     """The problem document of a domain error."""
+    extensions = dict(error.extensions)
+    # Any refusal may name the fields it concerns (a 409 naming ``Idempotency-Key``).
+    named = extensions.pop("errors", None)
     return Problem(
         error.status,
         error.kind,
         error.title,
         error.detail,
-        errors=error.errors if isinstance(error, Invalid) else None,
+        errors=error.errors if isinstance(error, Invalid) else named,
         headers=error.headers(),
-        **error.extensions,
+        **extensions,
     )
 
 
 def problem_response(problem: Problem, request: Request) -> JSONResponse:
     return JSONResponse(
-        problem.body(request.url.path),
+        problem.body(text.storable(request.url.path)),
         status_code=problem.status,
         media_type=PROBLEM_JSON,
         headers=problem.headers,
@@ -116,6 +144,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        unparsable = _unparsable(exc)
+        if unparsable:
+            return problem_response(
+                Problem(
+                    400,
+                    "malformed-body",
+                    "The body could not be parsed",
+                    "The body could not be parsed; see errors.",
+                    errors=unparsable,
+                ),
+                request,
+            )
         problem = Problem(
             422,
             "invalid-request",
@@ -134,12 +174,47 @@ def install(app: FastAPI) -> None:
             405: "method-not-allowed",
             409: "conflict",
             413: "too-large",
+            422: "invalid-request",
             429: "too-many-requests",
         }
         problem = Problem(
             exc.status_code,
             kinds.get(exc.status_code, "http-error"),
             str(exc.detail) if exc.detail else "HTTP error",
+            errors=getattr(exc, "errors", None),
             headers=dict(exc.headers) if exc.headers else None,
         )
         return problem_response(problem, request)
+
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning(
+            "a dependency did not answer; answering 503",
+            extra={"error": type(exc).__name__, "path": request.url.path},
+        )
+        problem = Problem(
+            503,
+            "unavailable",
+            "Temporarily unavailable",
+            "a dependency (the database) did not answer; retry later with the same Idempotency-Key",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+        return problem_response(problem, request)
+
+    for kind in DATABASE_DOWN:
+        app.add_exception_handler(kind, _database_down)
+
+    async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+        # The edge (slrt.edge) refuses such text naming the field; this is the last net for
+        # text that reached the database another way.
+        problem = Problem(
+            422,
+            "invalid-request",
+            "The request is not valid",
+            "One or more fields break a rule; see errors.",
+            errors=[field_error("body", text.RULE, text.MESSAGE)],
+        )
+        return problem_response(problem, request)
+
+    app.add_exception_handler(asyncpg.CharacterNotInRepertoireError, _unstorable)
+    app.add_exception_handler(asyncpg.UntranslatableCharacterError, _unstorable)
+    app.add_exception_handler(UnicodeEncodeError, _unstorable)

@@ -27,7 +27,7 @@ from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from temporalio.client import Client
 
-from slrt import deps, metrics, problems, temporal
+from slrt import deps, edge, metrics, problems, temporal
 from slrt.auth.tokens import AuthSettings, TokenVerifier
 from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
@@ -230,6 +230,7 @@ def build_app(
     on_start: Callable[[Runtime[S]], Awaitable[None]] | None = None,
     startup_timeout: float = 120.0,
     ready_without: Iterable[Dependency] = (),
+    large_body_paths: Iterable[str] = (),
 ) -> FastAPI:
     """The service's app; ``auth`` (the settings of the token verifier) for an authenticated
     API. The verifier is made at start-up, so settings without keys stop the start, not the
@@ -237,7 +238,9 @@ def build_app(
 
     ``ready_without``: dependencies the service can do its job without for a while (intake
     without Kafka: its outbox holds the events), so their outage does not take the pods out of
-    their Service. With ``settings.management_port`` set, health and metrics are served there
+    their Service. ``large_body_paths``: path patterns whose routes take uploads beyond
+    ``settings.max_body_bytes`` and limit them themselves (``slrt.edge.RequestGuard``). With
+    ``settings.management_port`` set, health and metrics are served there
     (``app.state.management``, started by :func:`run`) and the API port keeps only a ``/healthz``
     and a ``/readyz`` that says ready or not ready."""
     runtime = Runtime(name=name, settings=settings)
@@ -280,6 +283,10 @@ def build_app(
         management.include_router(metrics.metrics_router())
         app.state.management = management
     app.add_middleware(metrics.HttpMetrics, service=name)
+    app.add_middleware(
+        edge.RequestGuard, max_bytes=settings.max_body_bytes, large_body_paths=large_body_paths
+    )
+    app.add_middleware(edge.SecurityHeaders)
     for router in routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")

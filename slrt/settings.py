@@ -62,4 +62,7 @@ class ServiceSettings(BaseSettings):
     API port, which then answers ``/readyz`` with ready / not ready only (the Helm chart sets
     it: the Ingress routes the API port, never this one). Unset: everything on ``port``."""
     graceful_shutdown_seconds: float = Field(default=20.0, gt=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    """Larger request bodies are refused with 413 before they are read whole (routes that take
+    large uploads, the registry's CSV imports, apply their own limit)."""
     connections: ConnectionSettings = Field(default_factory=ConnectionSettings)

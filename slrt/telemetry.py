@@ -20,6 +20,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from pythonjsonlogger.json import JsonFormatter
 
+from slrt.lognoise import KafkaNoiseFilter
 from slrt.settings import ConnectionSettings
 
 _TRACE_HEADERS = ("traceparent", "tracestate")
@@ -36,6 +37,7 @@ class _TraceIdFilter(logging.Filter):
 def setup_logging(service: str, level: str = "INFO", as_json: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_TraceIdFilter())
+    handler.addFilter(KafkaNoiseFilter())
     if as_json:
         handler.setFormatter(
             JsonFormatter(
@@ -49,7 +51,8 @@ def setup_logging(service: str, level: str = "INFO", as_json: bool = True) -> No
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # aiokafka logs each connection error at ERROR while a broker restarts; our own code reports.
+    # aiokafka logs each connection error at ERROR while a broker restarts: its WARNINGs and
+    # ERRORs pass, rate-limited per kind (slrt.lognoise); our own code reports the outage.
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
 
 

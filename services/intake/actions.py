@@ -9,6 +9,8 @@ the first result.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from datetime import timedelta
 from typing import Any
@@ -25,7 +27,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from slrt.contracts.complaints import Refusal
 from slrt.contracts.temporal import complaint_workflow_id
-from slrt.errors import Conflict, Invalid, Refused, Unavailable
+from slrt.db import Connection
+from slrt.errors import Conflict, FieldError, Invalid, Refused, Unavailable, field_error
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,70 @@ def separation_of_duties(detail: str) -> Refused:
     )
 
 
+def action_fingerprint(action: str, caller: str, body: dict[str, Any]) -> str:
+    """What an Idempotency-Key of a human action stands for: the action, the caller and the
+    body (canonical JSON), hashed."""
+    canonical = json.dumps(
+        {"action": action, "caller": caller, "body": body}, sort_keys=True, default=str
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def key_reused(detail: str) -> Conflict:
+    """409: the Idempotency-Key was first used for another request (named, as a field)."""
+    return Conflict(
+        detail,
+        kind="idempotency-key-reused",
+        title="Idempotency key already used",
+        errors=[
+            field_error(
+                "Idempotency-Key",
+                "idempotency_key_reused",
+                "this key was used for another action or body; use a new key",
+            )
+        ],
+    )
+
+
+async def claim_key(
+    conn: Connection, complaint_id: UUID, request_id: str, action: str, fingerprint: str
+) -> None:
+    """Record what ``request_id`` stands for on this complaint, or refuse it (409) when it
+    was first used for another action, caller or body. The same request again passes (a
+    retry after a 503 must reach the workflow, which answers it once)."""
+    await conn.execute(
+        "INSERT INTO action_requests (complaint_id, request_id, action, fingerprint) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        complaint_id,
+        request_id,
+        action,
+        fingerprint,
+    )
+    first = await conn.fetchrow(
+        "SELECT action, fingerprint FROM action_requests "
+        "WHERE complaint_id = $1 AND request_id = $2",
+        complaint_id,
+        request_id,
+    )
+    assert first is not None
+    if first["action"] != action:
+        raise key_reused(f"this key was used for the action {first['action']}; use a new key")
+    if first["fingerprint"] != fingerprint:
+        raise key_reused("this key was used with another body; use a new key")
+
+
+def _refused_fields(error: ApplicationError) -> list[FieldError]:
+    """The fields a workflow refusal names (details ``{"fields": [...]}``), with its rule."""
+    fields: list[str] = []
+    rule = "action_rule"
+    for detail in error.details:
+        if isinstance(detail, dict):
+            fields += [str(f) for f in detail.get("fields") or [] if f]
+            if isinstance(detail.get("rule"), str):
+                rule = str(detail["rule"])
+    return [field_error(f, rule, error.message) for f in fields or ["body"]]
+
+
 async def forward(
     client: Client,
     complaint_id: UUID,
@@ -93,6 +160,7 @@ async def forward(
                 raise separation_of_duties(cause.message) from None
             raise Invalid(
                 cause.message,
+                errors=_refused_fields(cause),
                 kind="action-refused",
                 title="The complaint's workflow refused the action",
             ) from None

@@ -4,6 +4,7 @@ recording an answer once per idempotency key with its ``referral.answered`` even
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from services.intake.referral_history import WAITING
 from services.intake.schemas import ReferralAnswerIn
 from slrt import outbox
 from slrt.contracts.events import ReferralAnswered
-from slrt.errors import Conflict
+from slrt.errors import Conflict, field_error
 
 SOURCE = "/slrt/intake"
 _WAITING = frozenset(s.value for s in WAITING)
@@ -79,7 +80,7 @@ async def record(
     async with pool.acquire() as conn, conn.transaction():
         existing = await store.answer(conn, answer_id)
         if existing is not None:
-            return _replayed(existing, referral["referral_id"])
+            return _replayed(existing, referral["referral_id"], answer)
         if referral["status"] not in _WAITING:
             raise answered_already(referral)
         # Serialise answers to one referral: a second final answer sees the first.
@@ -104,7 +105,7 @@ async def record(
         if row is None:  # the same id committed concurrently
             raced = await store.answer(conn, answer_id)
             assert raced is not None
-            return _replayed(raced, referral["referral_id"])
+            return _replayed(raced, referral["referral_id"], answer)
         await outbox.write(
             conn,
             ReferralAnswered(
@@ -175,11 +176,35 @@ def answered_already(referral: asyncpg.Record, pending: asyncpg.Record | None = 
     )
 
 
-def _replayed(existing: asyncpg.Record, referral_id: UUID) -> Recorded:
+def same_answer(existing: Mapping[str, Any], answer: ReferralAnswerIn) -> bool:
+    """Whether a recorded answer (a ``referral_answers`` row) is ``answer`` again."""
+    return bool(
+        existing["decision"] == answer.decision.value
+        and existing["note"] == answer.note
+        and existing["expected_date"] == answer.expected_date
+        and existing["suggested_destination"] == answer.suggested_destination
+    )
+
+
+def _replayed(existing: asyncpg.Record, referral_id: UUID, answer: ReferralAnswerIn) -> Recorded:
     if existing["referral_id"] != referral_id:
         raise Conflict(
             "this id answered another referral; use a new id",
             kind="idempotency-key-reused",
             title="Answer id already used",
+        )
+    if not same_answer(dict(existing), answer):
+        # The same webhook id (or key, or link) with another answer is not a replay.
+        raise Conflict(
+            "this id was used for a different answer; use a new id",
+            kind="idempotency-key-reused",
+            title="Answer id already used",
+            errors=[
+                field_error(
+                    "webhook-id",
+                    "idempotency_key_reused",
+                    "this id (webhook-id, Idempotency-Key or link) recorded a different answer",
+                )
+            ],
         )
     return Recorded(existing["answer_id"], referral_id, existing["decision"], replayed=True)

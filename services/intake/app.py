@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.intake import api
-from services.intake.api.limits import BodyLimit
 from services.intake.consumers import consumers
 from services.intake.settings import IntakeSettings
 from slrt.auth.tokens import AuthSettings
@@ -43,5 +42,4 @@ def create_app(settings: IntakeSettings, auth: AuthSettings | None = None) -> Fa
         auth=auth or AuthSettings(),
         on_start=start,
     )
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -15,6 +15,7 @@ from services.intake.schemas import ComplainantIn, Status, SubmissionIn
 from slrt.auth.policy import ALLOWED, Action
 from slrt.auth.principal import Principal, Role
 from slrt.contracts.complaints import ComplaintStep, Outcome
+from slrt.contracts.events import ProgramCatalogEntry
 from slrt.contracts.vocabulary import Category, Channel
 from slrt.errors import FieldError, field_error
 from slrt.places import PlaceDirectory, normalise_code
@@ -93,6 +94,27 @@ def check_submission(
     if channel_error:
         checked.errors.append(channel_error)
     return checked
+
+
+def check_program(
+    category: Category,
+    program_code: str | None,
+    entry: ProgramCatalogEntry | None,
+    catalog_known: bool,
+) -> FieldError | None:
+    """A named program must be in the catalog (``known_program``), and a program need must
+    name a program that takes program needs (``program_takes_needs``). ``catalog_known``:
+    intake holds at least one catalog entry (before the catalog first arrives it cannot tell
+    and the back office checks instead)."""
+    if program_code is None or not catalog_known:
+        return None
+    if entry is None:
+        return field_error("program_code", "known_program", "no program with this code")
+    if category is Category.PROGRAM_NEED and Category.PROGRAM_NEED not in entry.categories:
+        return field_error(
+            "program_code", "program_takes_needs", "this program cannot be asked for as a need"
+        )
+    return None
 
 
 def check_channel(channel: Channel, principal: Principal) -> FieldError | None:

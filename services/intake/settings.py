@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -14,11 +16,18 @@ class IntakeSettings(ServiceSettings):
     port: int = 8001
     public_base_url: str = "http://127.0.0.1:8001"
     """How clients reach this API (the ``links`` in responses)."""
-    max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    """Larger requests are refused with 413 before they are read."""
     max_batch_items: int = Field(default=100, ge=1)
     tracking_limit_per_minute: int = Field(default=10, ge=1)
     """Public tracking lookups per client and minute (429 beyond)."""
+    tracking_limit_per_ticket_per_minute: int = Field(default=5, ge=1)
+    """Public tracking lookups (and household responses) per ticket number and minute, from
+    any address (429 beyond): guessing a ticket's verifier from many addresses stays slow."""
+    trusted_proxies: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(
+        default_factory=list
+    )
+    """Networks of the reverse proxies (the Ingress controller) whose ``X-Forwarded-For`` names
+    the client (JSON list, e.g. ``["10.0.0.0/8"]``); from anyone else the header is ignored and
+    the connection's address counts. Empty: the header is never read."""
     callback_tolerance_seconds: int = Field(default=300, ge=1, le=300)
     """How old (or early) a signed callback's timestamp may be (Standard Webhooks allows 5 min)."""
     update_timeout_seconds: float = Field(default=15.0, gt=0)

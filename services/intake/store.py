@@ -232,6 +232,11 @@ async def upsert_program(conn: Connection, entry: ProgramCatalogEntry) -> None:
     )
 
 
+async def has_programs(conn: Connection) -> bool:
+    """Whether the catalog has reached intake (at least one program)."""
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM programs)"))
+
+
 async def program(conn: Connection, code: str) -> ProgramCatalogEntry | None:
     entry = await conn.fetchval("SELECT entry FROM programs WHERE code = $1", code)
     return None if entry is None else ProgramCatalogEntry.model_validate(entry)

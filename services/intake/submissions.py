@@ -13,6 +13,7 @@ import asyncpg
 
 from services.intake import store
 from services.intake.domain import (
+    check_program,
     check_submission,
     new_tracking_code,
     normal_nik,
@@ -84,6 +85,8 @@ async def submit(
                 existing = await store.find_by_key(conn, principal.subject, key)
                 if existing is not None:
                     return Accepted(_replay(existing, fingerprint, base_url), replayed=True)
+                # Against the catalog as it is now: a replay keeps its first answer.
+                await _check_program(conn, submission)
                 return Accepted(
                     await _create(
                         conn,
@@ -101,6 +104,22 @@ async def submit(
         except _LostRace:
             continue
     raise RuntimeError("idempotency key raced twice")  # a unique key cannot race twice
+
+
+async def _check_program(conn: Connection, submission: SubmissionIn) -> None:
+    """Refuse a program the catalog does not know, or that cannot be needed (422)."""
+    if not submission.program_code:
+        return
+    entry = await store.program(conn, submission.program_code)
+    known = entry is not None or await store.has_programs(conn)
+    error = check_program(submission.category, submission.program_code, entry, known)
+    if error is not None:
+        raise Invalid(
+            "One or more fields break a rule; see errors.",
+            errors=[error],
+            kind="invalid-complaint",
+            title="The complaint breaks intake rules",
+        )
 
 
 def _replay(existing: asyncpg.Record, fingerprint: str, base_url: str) -> SubmissionOut:

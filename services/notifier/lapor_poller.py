@@ -16,7 +16,7 @@ import httpx
 from services.notifier import store
 from services.notifier.dispatcher import SOURCE
 from services.notifier.payloads import LAPOR_FINAL, lapor_decision
-from slrt import outbox
+from slrt import outbox, text
 from slrt.contracts.events import ReferralAnswered
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,8 @@ class LaporPoller:
                 extra={"tracking_id": tracking_id, "status_code": response.status_code},
             )
             return 0
-        body = response.json()
+        # LAPOR!'s text is stored and published: what PostgreSQL cannot store is replaced.
+        body = text.storable(response.json())
         status = str(body.get("status", ""))
         async with self._pool.acquire() as conn, conn.transaction():
             changed = await store.update_lapor_report(

@@ -46,4 +46,6 @@ def create_app(settings: RegistrySettings, auth: AuthSettings | None = None) -> 
         routers=api.routers,
         auth=auth or AuthSettings(),
         on_start=on_start,
+        # CSV uploads: an extract (up to 2 GiB) and SIKS-NG's results stream to their routes.
+        large_body_paths=(r"^/v1/imports$", r"^/v1/siks-ng/batches/[^/]+/results$"),
     )

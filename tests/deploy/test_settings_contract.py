@@ -110,6 +110,7 @@ def test_secured_release_environment_loads(
             "services.notifier.settings.laporTokenRef": "lapor-token",
             "services.notifier.settings.retryScheduleSeconds": "{5,60,600}",
             "services.intake.settings.trackingLimitPerMinute": "20",
+            "ingress.trustedProxies": "{10.244.0.0/16,fd00::/8}",
         },
         # Place codes are strings (YAML: reportAreas: ["35", "3578"]).
         {"services.dashboard.settings.reportAreas": "{35,3578}"},
@@ -136,6 +137,7 @@ def test_secured_release_environment_loads(
         assert settings.registry_url == "http://slrt-registry.slrt.svc:8002"
     if service == "intake":
         assert settings.tracking_limit_per_minute == 20
+        assert [str(n) for n in settings.trusted_proxies] == ["10.244.0.0/16", "fd00::/8"]
     if service in ("intake", "notifier"):
         assert env["SLRT_SECRETS_DIR"] == "/etc/slrt/secrets"
         assert "/etc/slrt/secrets" in mounts

@@ -7,7 +7,7 @@ import uuid
 
 from slrt.auth.principal import Role
 from slrt.contracts.contacts import REDEEM_PATH, household_reference
-from tests.support.intake import Intake, walk_in
+from tests.support.intake import Intake, known_programs, walk_in
 
 SERVICE = "service:notifier"
 
@@ -94,6 +94,7 @@ async def test_an_unknown_reference_is_404_and_audited(intake: Intake) -> None:
 
 
 async def test_an_anonymous_complaint_releases_nothing(intake: Intake) -> None:
+    await known_programs(intake, "PKH")
     body = walk_in(anonymous=True, complainant=None, category="implementation", program_code="PKH")
     submitted = (await intake.submit(body)).json()
     got = await intake.client.post(

@@ -13,6 +13,7 @@ from tests.support.intake import (
     OTHER_DISTRICT_VILLAGE,
     VILLAGE,
     Intake,
+    known_programs,
     projected,
     transition,
     walk_in,
@@ -131,6 +132,7 @@ async def test_who_may_read(intake: Intake) -> None:
 
 async def test_filters_and_cursor_pagination(intake: Intake) -> None:
     made = [await _submitted(intake) for _ in range(5)]
+    await known_programs(intake, "PKH")
     impl, impl_ticket = await _submitted(
         intake,
         category="implementation",

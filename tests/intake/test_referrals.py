@@ -45,6 +45,11 @@ PKH = ProgramCatalogEntry(
 
 async def _referred(intake: Intake, step: ComplaintStep = ComplaintStep.REFERRED) -> dict[str, str]:
     await intake.publish(PKH, PKH.code)
+
+    async def catalog() -> bool:
+        return bool(await intake.pool.fetchval("SELECT true FROM programs WHERE code = 'PKH'"))
+
+    await until(catalog)  # a submission naming a program intake does not know is refused
     response = await intake.submit(
         walk_in(
             category="implementation",
@@ -85,11 +90,6 @@ async def _referred(intake: Intake, step: ComplaintStep = ComplaintStep.REFERRED
         )
         last = 2
     await projected(intake, cid, last)
-
-    async def catalog() -> bool:
-        return bool(await intake.pool.fetchval("SELECT true FROM programs WHERE code = 'PKH'"))
-
-    await until(catalog)
     return {"complaint_id": str(cid), "referral_id": str(referral), "ticket": ticket}
 
 
@@ -322,3 +322,32 @@ async def test_program_managers_read_referrals_to_their_programs_only(intake: In
     assert hidden.status_code == 404
     staff = await intake.client.get("/v1/referrals", headers=intake.auth(Role.BACK_OFFICE))
     assert staff.status_code == 403
+
+
+async def test_a_callback_without_signature_headers_is_401(intake: Intake) -> None:
+    ref = await _referred(intake)
+    url = f"/v1/referrals/{ref['referral_id']}/callback"
+    content, headers = _signed({"decision": "accepted"})
+    for missing in ("webhook-id", "webhook-timestamp", "webhook-signature"):
+        partial = {k: v for k, v in headers.items() if k != missing}
+        response = await intake.client.post(url, content=content, headers=partial)
+        assert response.status_code == 401, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+    assert await _events(intake) == []
+
+
+async def test_the_same_webhook_id_with_another_signed_answer_is_409(intake: Intake) -> None:
+    ref = await _referred(intake)
+    url = f"/v1/referrals/{ref['referral_id']}/callback"
+    first = {"decision": "under_review", "expected_date": "2026-12-20"}
+    content, headers = _signed(first, msg_id="msg_same")
+    assert (await intake.client.post(url, content=content, headers=headers)).status_code == 200
+    replay = await intake.client.post(url, content=content, headers=headers)
+    assert replay.status_code == 200
+    assert replay.json()["replayed"] is True
+    other, other_headers = _signed({"decision": "rejected"}, msg_id="msg_same")
+    response = await intake.client.post(url, content=other, headers=other_headers)
+    assert response.status_code == 409, response.text
+    assert response.json()["type"].endswith("/idempotency-key-reused")
+    assert response.json()["errors"][0]["field"] == "webhook-id"
+    assert [e.decision.value for e in await _events(intake)] == ["under_review"]

@@ -28,6 +28,7 @@ from tests.support.intake import (
     ISSUER,
     VILLAGE,
     Intake,
+    known_programs,
     projected,
     transition,
     walk_in,
@@ -233,6 +234,7 @@ async def test_outside_the_area_is_404_and_a_role_that_does_not_act_is_403(
 
 
 async def test_an_anonymous_report_has_no_complainant(intake: Intake) -> None:
+    await known_programs(intake, "PKH")
     cid, _ = await _submitted(
         intake,
         anonymous=True,

@@ -11,9 +11,10 @@ import uuid
 import pytest
 
 from slrt.auth.principal import Role
-from slrt.contracts.events import ComplaintSubmitted
+from slrt.contracts.events import ComplaintSubmitted, ProgramCatalogEntry
 from slrt.contracts.topics import Topic
-from tests.support.intake import Intake, walk_in
+from slrt.contracts.vocabulary import Category, ProgramChannel
+from tests.support.intake import Intake, known_programs, walk_in
 from tests.support.kafka_tools import read_topic
 from tests.support.polling import until
 
@@ -104,6 +105,7 @@ async def test_ticket_numbers_count_per_district(intake: Intake) -> None:
 
 
 async def test_an_anonymous_implementation_report_keeps_no_personal_data(intake: Intake) -> None:
+    await known_programs(intake, "PKH")
     response = await intake.submit(
         walk_in(
             anonymous=True,
@@ -226,3 +228,38 @@ async def test_a_bad_idempotency_key_is_named(intake: Intake) -> None:
     response = await intake.submit(walk_in(), key="x" * 101)
     assert response.status_code == 422
     assert ("header.Idempotency-Key", "string_pattern_mismatch") in _rules(response.json())
+
+
+async def test_a_named_program_must_be_in_the_catalog(intake: Intake) -> None:
+    await known_programs(intake, "PKH")
+    await intake.publish(
+        ProgramCatalogEntry(
+            code="RUTILAHU",
+            name="Rehabilitasi Rumah Tidak Layak Huni",
+            level="district",
+            owner_agency="Dinas Sosial",
+            channel=ProgramChannel.DIRECT,
+            categories=[Category.IMPLEMENTATION],
+            sla_working_days=10,
+            version=1,
+        ),
+        "RUTILAHU",
+    )
+
+    async def copied() -> bool:
+        return bool(await intake.pool.fetchval("SELECT true FROM programs WHERE code = 'RUTILAHU'"))
+
+    await until(copied)
+    cases = [
+        ({"category": "implementation", "program_code": "NOPE"}, "known_program"),
+        ({"category": "program_need", "program_code": "NOPE"}, "known_program"),
+        ({"category": "program_need", "program_code": "RUTILAHU"}, "program_takes_needs"),
+    ]
+    for overrides, rule in cases:
+        response = await intake.submit(walk_in(**overrides))
+        assert response.status_code == 422, response.text
+        named = [(e["field"], e["rule"]) for e in response.json()["errors"]]
+        assert named == [("program_code", rule)]
+    accepted = await intake.submit(walk_in(category="implementation", program_code="RUTILAHU"))
+    assert accepted.status_code == 202, accepted.text
+    assert await intake.pool.fetchval("SELECT count(*) FROM complaints") == 1

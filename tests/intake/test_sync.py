@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from slrt.auth.principal import Role
-from tests.support.intake import VILLAGE, Intake, walk_in
+from tests.support.intake import VILLAGE, Intake, known_programs, walk_in
 
 
 def _item(**overrides: Any) -> dict[str, Any]:
@@ -14,6 +14,7 @@ def _item(**overrides: Any) -> dict[str, Any]:
 
 
 async def test_a_batch_reports_each_item_and_a_resend_creates_nothing_new(intake: Intake) -> None:
+    await known_programs(intake, "BPNT")
     good = _item()
     anonymous = _item(
         anonymous=True,

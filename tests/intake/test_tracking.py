@@ -4,6 +4,7 @@ rating and appeal go to the workflow."""
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -118,6 +119,7 @@ async def test_tracking_is_rate_limited_per_client(intake: Intake) -> None:
     body = await _open(intake)
     pinned = datetime(2026, 11, 27, 10, 30, 15, tzinfo=UTC)
     intake.runtime.clock = lambda: pinned  # all requests in one window, whatever the time
+    intake.runtime.settings.tracking_limit_per_ticket_per_minute = 100  # the client's limit here
     asked = {"ticket_number": body["ticket_number"], "verifier": "0000"}
     codes = [(await intake.client.post("/v1/tracking", json=asked)).status_code for _ in range(5)]
     assert codes == [404] * 5
@@ -131,8 +133,63 @@ async def test_tracking_is_rate_limited_per_client(intake: Intake) -> None:
         other = await elsewhere.post("/v1/tracking", json={**asked, "verifier": "7890"})
     assert other.status_code == 200
     buckets = await intake.pool.fetch("SELECT bucket FROM rate_windows")
-    assert len(buckets) == 2
-    assert not any("127.0.0.1" in b["bucket"] or "10.1.2.3" in b["bucket"] for b in buckets)
+    assert len(buckets) == 3  # two clients, one ticket
+    assert not any(
+        "127.0.0.1" in b["bucket"]
+        or "10.1.2.3" in b["bucket"]
+        or body["ticket_number"] in b["bucket"]
+        for b in buckets
+    )
+
+
+async def test_rotating_x_forwarded_for_does_not_walk_past_the_limit(intake: Intake) -> None:
+    body = await _open(intake)
+    pinned = datetime(2026, 11, 27, 10, 30, 15, tzinfo=UTC)
+    intake.runtime.clock = lambda: pinned
+    intake.runtime.settings.tracking_limit_per_ticket_per_minute = 100
+    asked = {"ticket_number": body["ticket_number"], "verifier": "0000"}
+    codes = [
+        (
+            await intake.client.post(
+                "/v1/tracking", json=asked, headers={"X-Forwarded-For": f"198.51.100.{i}"}
+            )
+        ).status_code
+        for i in range(6)
+    ]
+    # The connection (127.0.0.1) is no trusted proxy: the header is ignored.
+    assert codes == [404] * 5 + [429]
+
+
+async def test_behind_a_trusted_proxy_each_client_has_its_own_bucket(intake: Intake) -> None:
+    body = await _open(intake)
+    pinned = datetime(2026, 11, 27, 10, 30, 15, tzinfo=UTC)
+    intake.runtime.clock = lambda: pinned
+    intake.runtime.settings.tracking_limit_per_ticket_per_minute = 100
+    intake.runtime.settings.trusted_proxies = [ipaddress.ip_network("127.0.0.0/8")]
+    asked = {"ticket_number": body["ticket_number"], "verifier": "0000"}
+
+    async def lookup(client: str) -> int:
+        headers = {"X-Forwarded-For": f"6.6.6.6, {client}"}  # the client's claim, then ours
+        return (await intake.client.post("/v1/tracking", json=asked, headers=headers)).status_code
+
+    assert [await lookup("198.51.100.1") for _ in range(6)] == [404] * 5 + [429]
+    assert await lookup("198.51.100.2") == 404  # another household behind the same ingress
+
+
+async def test_tracking_is_rate_limited_per_ticket_from_any_address(intake: Intake) -> None:
+    body = await _open(intake)
+    pinned = datetime(2026, 11, 27, 10, 30, 15, tzinfo=UTC)
+    intake.runtime.clock = lambda: pinned
+    intake.runtime.settings.tracking_limit_per_ticket_per_minute = 3
+    asked = {"ticket_number": body["ticket_number"], "verifier": "0000"}
+    codes = []
+    for i in range(4):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=intake.app, client=(f"10.9.0.{i}", 4000)),
+            base_url="http://intake.test",
+        ) as client:
+            codes.append((await client.post("/v1/tracking", json=asked)).status_code)
+    assert codes == [404, 404, 404, 429]
 
 
 async def test_the_tracking_page(intake: Intake) -> None:

@@ -254,3 +254,29 @@ async def registry_answers(
         complaint_id,
     )
     await at_step(intake, complaint_id, "back_office")
+
+
+async def known_programs(intake: Intake, *codes: str) -> None:
+    """Make sure intake's catalog copy holds ``codes`` (a submission naming a program the
+    catalog does not know is refused): publish an entry for each, through the real broker, and
+    wait until intake has it (a newer version from another test counts)."""
+    for code in codes:
+        entry = ProgramCatalogEntry(
+            code=code,
+            name=code,
+            level="national",
+            owner_agency="Kementerian Sosial",
+            channel=ProgramChannel.DIRECT,
+            categories=list(Category),
+            sla_working_days=10,
+            version=1,
+        )
+        await intake.publish(entry, code)
+
+    async def present() -> bool:
+        found = await intake.pool.fetchval(
+            "SELECT count(*) FROM programs WHERE code = ANY($1::text[])", list(codes)
+        )
+        return bool(found == len(codes))
+
+    await until(present)

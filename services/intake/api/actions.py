@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 from temporalio.client import Client
 
-from services.intake import casefile_store
-from services.intake.actions import forward
+from services.intake import casefile_store, store
+from services.intake.actions import action_fingerprint, claim_key, forward
 from services.intake.api.complaints import visible_complaint
 from services.intake.api.deps import CurrentPrincipal, IdempotencyKey, Pool, Settings, Temporal
 from services.intake.api.problems import BODY, problems
@@ -28,9 +28,10 @@ from services.intake.schemas import (
     WithdrawIn,
 )
 from services.intake.settings import IntakeSettings
-from slrt.auth.policy import Action
+from slrt.auth.policy import Action, Decision, decide
 from slrt.auth.principal import Principal
 from slrt.contracts import complaints as c
+from slrt.errors import Invalid, field_error
 
 router = APIRouter(prefix="/v1/complaints/{complaint_id}", tags=["actions"])
 
@@ -75,6 +76,9 @@ async def _act(
         user_id=principal.subject, role=acting_role(principal, action), area=principal.area
     )
     payload = model.model_validate({**body.model_dump(), "actor": actor, "request_id": key})
+    fingerprint = action_fingerprint(update, principal.subject, body.model_dump(mode="json"))
+    async with call.pool.acquire() as conn:
+        await claim_key(conn, complaint_id, key, update, fingerprint)
     result = await forward(
         call.temporal,
         complaint_id,
@@ -141,9 +145,31 @@ async def correction(complaint_id: UUID, body: CorrectionIn, call: Call) -> Acti
     responses=RESPONSES,
 )
 async def back_office_action(complaint_id: UUID, body: BackOfficeActionIn, call: Call) -> ActionOut:
+    if body.kind == "mark_duplicate" and body.duplicate_of:
+        await _check_duplicate_of(call, complaint_id, body.duplicate_of)
     return await _act(
         call, complaint_id, body, Action.BACK_OFFICE_ACT, c.UPDATE_BACK_OFFICE, c.BackOfficeAction
     )
+
+
+async def _check_duplicate_of(call: ActionCall, complaint_id: UUID, ticket: str) -> None:
+    """``duplicate_of`` names an existing complaint the caller may see (their area) that is
+    not this one; else 422 naming the field (another area's ticket reads as unknown)."""
+    async with call.pool.acquire() as conn:
+        original = await store.status_by_ticket(conn, ticket.strip())
+    visible = original is not None and (
+        decide(call.principal, Action.COMPLAINT_READ, place_code=original["place_code"])
+        is Decision.ALLOW
+    )
+    if original is None or not visible:
+        error = field_error(
+            "duplicate_of", "existing_complaint", "no complaint with this ticket in your area"
+        )
+    elif original["complaint_id"] == complaint_id:
+        error = field_error("duplicate_of", "not_itself", "a complaint is not its own duplicate")
+    else:
+        return
+    raise Invalid("One or more fields break a rule; see errors.", errors=[error])
 
 
 @router.post(

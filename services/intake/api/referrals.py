@@ -26,7 +26,7 @@ from services.intake.answers import (
 from services.intake.api import pages
 from services.intake.api.complaints import decode_cursor
 from services.intake.api.deps import CurrentPrincipal, IdempotencyKey, Pool, Settings
-from services.intake.api.problems import BODY, problems
+from services.intake.api.problems import BODY, PROBLEM_SCHEMA, problems
 from services.intake.domain import acting_role
 from services.intake.referral_history import WAITING
 from services.intake.schemas import (
@@ -92,9 +92,13 @@ async def callback(
     request: Request,
     pool: Pool,
     settings: Settings,
-    webhook_id: Annotated[str, Header(alias="webhook-id", max_length=100)],
-    webhook_timestamp: Annotated[str, Header(alias="webhook-timestamp", max_length=20)],
-    webhook_signature: Annotated[str, Header(alias="webhook-signature", max_length=2000)],
+    webhook_id: Annotated[str | None, Header(alias="webhook-id", max_length=100)] = None,
+    webhook_timestamp: Annotated[
+        str | None, Header(alias="webhook-timestamp", max_length=20)
+    ] = None,
+    webhook_signature: Annotated[
+        str | None, Header(alias="webhook-signature", max_length=2000)
+    ] = None,
 ) -> ReferralAnswerOut:
     referral = await _referral(pool, referral_id)
     async with pool.acquire() as conn:
@@ -107,12 +111,14 @@ async def callback(
         log.error("callback secret missing", extra={"program": program.code})
         raise Problem(503, "misconfigured", "Callbacks are not available now") from None
     headers = {
-        "webhook-id": webhook_id,
-        "webhook-timestamp": webhook_timestamp,
-        "webhook-signature": webhook_signature,
+        "webhook-id": webhook_id or "",
+        "webhook-timestamp": webhook_timestamp or "",
+        "webhook-signature": webhook_signature or "",
     }
     try:
-        verify_callback(await request.body(), headers, keys, settings.callback_tolerance_seconds)
+        verified_id = verify_callback(
+            await request.body(), headers, keys, settings.callback_tolerance_seconds
+        )
     except BadSignature as exc:
         raise Problem(
             401,
@@ -122,7 +128,7 @@ async def callback(
             headers={"WWW-Authenticate": 'Signature realm="slrt-callbacks"'},
         ) from None
     return _out(
-        await record(pool, answer_id=webhook_id, referral=referral, answer=body, via="callback")
+        await record(pool, answer_id=verified_id, referral=referral, answer=body, via="callback")
     )
 
 
@@ -274,7 +280,12 @@ async def read_referral(referral_id: UUID, principal: CurrentPrincipal, pool: Po
 
 
 def _html(text: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(text, status_code=status, headers={"Cache-Control": "no-store"})
+    # The link's token is in the URL: no Referer may carry it to another site.
+    return HTMLResponse(
+        text,
+        status_code=status,
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
 
 
 async def _link_referral(
@@ -326,6 +337,11 @@ def _link_problem(exc: answer_links.InvalidLink) -> HTMLResponse:
 _GONE = pages.message("Rujukan tidak ditemukan", "Rujukan ini tidak ditemukan.")
 _LINK_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {}}, "description": "The page"},
+    422: {
+        "content": {"text/html": {}, "application/problem+json": {"schema": PROBLEM_SCHEMA}},
+        "description": "The form is incomplete (a page), or the request holds text that cannot "
+        "be stored (a problem document naming the field)",
+    },
     404: {"content": {"text/html": {}}, "description": "Tampered link or no such referral"},
     410: {"content": {"text/html": {}}, "description": "The link has expired"},
     503: {"content": {"text/html": {}}, "description": "Answer links are not available now"},
@@ -391,7 +407,6 @@ def _answered_text(row: asyncpg.Record) -> str | None:
     responses={
         **_LINK_RESPONSES,
         409: {"content": {"text/html": {}}, "description": "Closed"},
-        422: {"content": {"text/html": {}}, "description": "Form incomplete"},
         **problems(413),
     },
     openapi_extra={

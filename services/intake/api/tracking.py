@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from services.intake import ratelimit, store
-from services.intake.actions import forward
+from services.intake.actions import action_fingerprint, claim_key, forward
 from services.intake.api import pages
 from services.intake.api.deps import IdempotencyKey, Pool, Settings, Temporal
 from services.intake.api.problems import BODY, problems
@@ -48,14 +48,30 @@ NOT_FOUND = Problem(
 RESPONSES = problems(*BODY, 404, 429, s404="No ticket matches this number and verifier")
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _client(request: Request, settings: IntakeSettings) -> str:
+    return ratelimit.client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist("x-forwarded-for"),
+        settings.trusted_proxies,
+    )
 
 
-async def _limit(request: Request, pool: asyncpg.Pool, settings: IntakeSettings) -> None:
-    clock = deps.clock(request)
+async def _limit(
+    request: Request, pool: asyncpg.Pool, settings: IntakeSettings, ticket: str | None
+) -> None:
+    """Count the lookup for its client and, once the ticket is known, for the ticket."""
+    now = deps.clock(request)()
+    if ticket is None:
+        await ratelimit.limit(
+            pool, "tracking", _client(request, settings), settings.tracking_limit_per_minute, now
+        )
+        return
     await ratelimit.limit(
-        pool, "tracking", _client(request), settings.tracking_limit_per_minute, clock()
+        pool,
+        "tracking-ticket",
+        ticket.strip().upper(),
+        settings.tracking_limit_per_ticket_per_minute,
+        now,
     )
 
 
@@ -114,7 +130,8 @@ async def track(
     lang: Lang = None,
     accept_language: AcceptLanguage = None,
 ) -> TrackingOut:
-    await _limit(request, pool, settings)
+    await _limit(request, pool, settings, None)
+    await _limit(request, pool, settings, body.ticket_number)
     row = await _find(pool, body.ticket_number, body.verifier)
     return await _view(pool, row, language(lang, accept_language))
 
@@ -133,7 +150,8 @@ async def household_response(
     temporal: Temporal,
     settings: Settings,
 ) -> ActionOut:
-    await _limit(request, pool, settings)
+    await _limit(request, pool, settings, None)
+    await _limit(request, pool, settings, body.ticket_number)
     row = await _find(pool, body.ticket_number, body.verifier)
     # The household never logs in: it acts as itself, identified by its ticket only.
     actor = c.Actor(
@@ -142,6 +160,13 @@ async def household_response(
     action = c.HouseholdResponse(
         actor=actor, request_id=key, response=body.response, appeal=body.appeal, note=body.note
     )
+    fingerprint = action_fingerprint(
+        c.UPDATE_HOUSEHOLD_RESPONSE,
+        actor.user_id,
+        body.model_dump(mode="json", exclude={"verifier"}),
+    )
+    async with pool.acquire() as conn:
+        await claim_key(conn, row["complaint_id"], key, c.UPDATE_HOUSEHOLD_RESPONSE, fingerprint)
     result = await forward(
         temporal,
         row["complaint_id"],
@@ -208,15 +233,17 @@ async def tracking_page_result(
     accept_language: AcceptLanguage = None,
 ) -> HTMLResponse:
     chosen = language(lang, accept_language)
+    form = {k: v[0] for k, v in parse_qs((await request.body()).decode(errors="replace")).items()}
     try:
-        await _limit(request, pool, settings)
+        await _limit(request, pool, settings, None)
+        if form.get("ticket_number"):
+            await _limit(request, pool, settings, form["ticket_number"][:20])
     except RateLimited as limited:
         return HTMLResponse(
             pages.tracking_form(chosen, pages.TRACK_TEXT[chosen]["too_many"]),
             status_code=429,
             headers=limited.headers(),
         )
-    form = {k: v[0] for k, v in parse_qs((await request.body()).decode(errors="replace")).items()}
     try:
         asked = TrackingIn(
             ticket_number=form.get("ticket_number", ""), verifier=form.get("verifier", "")

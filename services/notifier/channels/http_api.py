@@ -13,6 +13,7 @@ import httpx
 
 from services.notifier.channels.base import ChannelName, Outgoing
 from services.notifier.domain import SendResult, Verdict, classify_http
+from slrt import text
 
 
 class JsonApiChannel:
@@ -51,7 +52,7 @@ class JsonApiChannel:
         if result.verdict is not Verdict.DELIVERED:
             return result
         try:
-            reference = str(response.json()[self._id_field])
+            reference = text.storable(str(response.json()[self._id_field]))
         except (ValueError, KeyError, TypeError):
             return SendResult.retry(f"answer without {self._id_field}", response.status_code)
         return SendResult.delivered(reference, response.status_code)
