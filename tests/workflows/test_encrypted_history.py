@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 
 from google.protobuf.message import Message
-from temporalio.api.common.v1 import Payload
+from temporalio.api.common.v1 import Payload, WorkflowExecution
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.client import Client
@@ -72,7 +72,7 @@ async def raw_history(client: Client, workflow_id: str) -> list[HistoryEvent]:
         page = await client.workflow_service.get_workflow_execution_history(
             GetWorkflowExecutionHistoryRequest(
                 namespace=TEST_NAMESPACE,
-                execution={"workflow_id": workflow_id},
+                execution=WorkflowExecution(workflow_id=workflow_id),
                 next_page_token=token,
             )
         )
