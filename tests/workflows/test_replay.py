@@ -29,7 +29,11 @@ BEFORE_THE_PATCH = [
     "walk_in_referral_accepted",
 ]
 """Recorded before ``PATCH_ACKNOWLEDGE_HOUSEHOLD``; the others were recorded after it."""
-SINCE_HOUSEHOLD_MESSAGES = ["household_messages_reopened", "household_messages_window_over"]
+SINCE_HOUSEHOLD_MESSAGES = [
+    "household_messages_reopened",
+    "household_messages_window_over",
+    "pii_encrypted_referral_rejected",
+]
 """Recorded after ``PATCH_HOUSEHOLD_MESSAGES``; every other history was recorded before it."""
 
 
@@ -57,6 +61,7 @@ def test_the_recorded_histories_are_there() -> None:
         "information_asked_then_duplicate",
         "no_response_then_resolved_locally",
         "not_responsible_then_rerouted",
+        "pii_encrypted_referral_rejected",
         "prelist_resolved_locally",
         "referral_rejected",
         "registry_late_then_reopen_window_over",
@@ -102,3 +107,18 @@ async def test_without_the_household_messages_guard_the_older_histories_would_br
     failures = list(results.replay_failures.values())
     assert len(failures) == len(HISTORIES) - len(SINCE_HOUSEHOLD_MESSAGES)
     assert all(isinstance(f, NondeterminismError) for f in failures)
+
+
+ENCRYPTED = HISTORIES[0].parent / "pii_encrypted_referral_rejected.json"
+"""Recorded with the payload codec on: its payloads are ciphertext under ``sandbox-2``."""
+
+
+async def test_an_encrypted_history_replays_only_with_the_key_ring() -> None:
+    assert "3204054107850001" not in ENCRYPTED.read_text()  # the complainant's NIK
+    with_keys = Replayer(workflows=[ComplaintWorkflow], data_converter=sandbox_converter())
+    assert (
+        await with_keys.replay_workflow(load(ENCRYPTED), raise_on_replay_failure=False)
+    ).replay_failure is None
+    without = Replayer(workflows=[ComplaintWorkflow])
+    result = await without.replay_workflow(load(ENCRYPTED), raise_on_replay_failure=False)
+    assert result.replay_failure is not None
