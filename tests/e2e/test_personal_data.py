@@ -8,11 +8,17 @@ description names a NIK and a phone number, resolved with an answer naming anoth
   ``ComplaintSubmitted`` and the registry request, to the registry: the allow-list in
   ``tests/platform/test_event_contents.py``);
 - the Temporal server holds the complaint's history as ciphertext (read raw, without the codec);
+- a national workflow operator reads the history through intake's codec endpoint with
+  Temporal's CLI (the codec protocol the UI uses), audited; without it, ciphertext;
 - intake keeps the full texts: the description in ``complaints``, the answer in
   ``action_texts``."""
 
 from __future__ import annotations
 
+import base64
+import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +43,27 @@ ANSWER_PHONE = "081377778888"
 DESCRIPTION = f"Bantuan PKH suami (NIK {TYPED_NIK}) belum cair, hubungi {TYPED_PHONE}."
 ANSWER = f"Cair, HP {ANSWER_PHONE}"
 """Short: the outcome SMS keeps it whole (a long answer is shortened to fit 160 characters)."""
+VENV_BIN = Path(sys.executable).parent
 TYPED = [TYPED_NIK, TYPED_NIK.replace(" ", ""), TYPED_PHONE, ANSWER_PHONE]
+
+
+def payload_texts(shown: str) -> str:
+    """The payloads' data in the CLI's JSON output (base64 there), decoded and joined."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("metadata"), dict) and isinstance(node.get("data"), str):
+                found.append(base64.b64decode(node["data"]).decode(errors="replace"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(shown))
+    assert found
+    return "\n".join(found)
 
 
 async def test_free_text_leaves_intake_masked_and_temporal_holds_ciphertext(
@@ -92,6 +118,42 @@ async def test_free_text_leaves_intake_masked_and_temporal_holds_ciphertext(
 
             sms = await until(outcome_sms, timeout=180)
 
+            # An operator reads the history through intake's codec endpoint with Temporal's own
+            # client (the CLI speaks the codec protocol the UI speaks); without it, ciphertext.
+            def show(*codec: str) -> str:
+                shown = subprocess.run(
+                    [
+                        str(VENV_BIN / "temporal"),
+                        "workflow",
+                        "show",
+                        "--workflow-id",
+                        complaint_workflow_id(cid),
+                        "--address",
+                        connections.temporal_address,
+                        "--namespace",
+                        TEST_NAMESPACE,
+                        "--output",
+                        "json",
+                        *codec,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    check=True,
+                )
+                return shown.stdout
+
+            operator = services.issuer.token("ops-7", ["workflow_operator"], "")
+            decoded = show(
+                "--codec-endpoint",
+                f"{services.urls['intake']}/codec",
+                "--codec-auth",
+                f"Bearer {operator}",
+            )
+            assert OWN_NIK in payload_texts(decoded)
+            assert NAME in payload_texts(decoded)
+            assert OWN_NIK not in payload_texts(show())
+
     assert "Cair, HP [telepon]" in sms["text"], sms["text"]
     assert ANSWER_PHONE not in sms["text"]
 
@@ -131,12 +193,21 @@ async def test_free_text_leaves_intake_masked_and_temporal_holds_ciphertext(
         description = await conn.fetchval(
             "SELECT description FROM intake.complaints WHERE id = $1", cid
         )
+        codec_audit = await conn.fetch(
+            "SELECT actor, action, detail FROM intake.audit_log "
+            "WHERE action = 'workflow_history_decode'"
+        )
         kept = await conn.fetch(
             "SELECT action, field, text FROM intake.action_texts WHERE complaint_id = $1", cid
         )
     finally:
         await conn.close()
     assert description == DESCRIPTION
+    assert codec_audit
+    assert {(r["actor"], r["action"]) for r in codec_audit} == {
+        ("ops-7", "workflow_history_decode")
+    }
+    assert all(r["detail"].endswith("outcome=served") for r in codec_audit)
     assert [(r["action"], r["field"], r["text"]) for r in kept] == [
         ("back_office_action", "answer", ANSWER)
     ]
