@@ -63,6 +63,11 @@ async def _database(server_dsn: str) -> str:
     return f"{base}/{name}"
 
 
+# Services a benchmark runs in its own process (routing_memory) find the Temporal payload keys
+# here; those started as processes get them from service_env.
+os.environ.setdefault(PAYLOAD_KEYS_ENV, PAYLOAD_KEYS)
+
+
 def service_env(connections: ConnectionSettings, **extra: str) -> dict[str, str]:
     return {
         "SLRT_POSTGRES_DSN": connections.postgres_dsn.get_secret_value(),
