@@ -5,13 +5,16 @@ is refused, the key secret is checked."""
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 from cryptography.exceptions import InvalidTag
 from temporalio.api.common.v1 import Payload
 
 from slrt.payload_codec import KEY_ID, EncryptionCodec, PayloadKeyError, PayloadKeys, is_encrypted
-from slrt.temporal import data_converter
+from slrt.secrets import SecretNotFound
+from slrt.settings import ConnectionSettings
+from slrt.temporal import data_converter, payload_keys
 
 OLD = PayloadKeys.generate("k-2026-01")
 NEW = PayloadKeys.generate("k-2026-11")
@@ -104,3 +107,16 @@ def test_the_one_helper_puts_the_codec_on_the_pydantic_converter() -> None:
     assert isinstance(converter.payload_codec, EncryptionCodec)
     assert converter.payload_codec.current_key_id == "k-2026-11"
     assert data_converter(None).payload_codec is None
+
+
+def test_the_key_ring_comes_by_reference_and_a_missing_one_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = ConnectionSettings(temporal_payload_keys_ref="payload-keys-of-this-test")
+    with pytest.raises(SecretNotFound, match="payload-keys-of-this-test"):
+        payload_keys(settings, tmp_path)
+    (tmp_path / "payload-keys-of-this-test").write_text(f"{NEW} {OLD}\n")
+    assert payload_keys(settings, tmp_path) == PayloadKeys.parse(f"{NEW} {OLD}")
+    monkeypatch.setenv("SLRT_SECRET_ENV_PAYLOAD_KEYS", OLD)
+    from_env = ConnectionSettings(temporal_payload_keys_ref="env-payload-keys")
+    assert payload_keys(from_env, tmp_path).current == "k-2026-01"
