@@ -22,7 +22,7 @@ import asyncpg
 
 from slrt.contracts.topics import ALL_TOPICS, dead_letter_topic
 from slrt.settings import ConnectionSettings
-from slrt_dev.sandbox.infra import TEST_NAMESPACE, RealStack
+from slrt_dev.sandbox.infra import PAYLOAD_KEYS, PAYLOAD_KEYS_ENV, TEST_NAMESPACE, RealStack
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -63,6 +63,11 @@ async def _database(server_dsn: str) -> str:
     return f"{base}/{name}"
 
 
+# Services a benchmark runs in its own process (routing_memory) find the Temporal payload keys
+# here; those started as processes get them from service_env.
+os.environ.setdefault(PAYLOAD_KEYS_ENV, PAYLOAD_KEYS)
+
+
 def service_env(connections: ConnectionSettings, **extra: str) -> dict[str, str]:
     return {
         "SLRT_POSTGRES_DSN": connections.postgres_dsn.get_secret_value(),
@@ -72,6 +77,7 @@ def service_env(connections: ConnectionSettings, **extra: str) -> dict[str, str]
         "SLRT_TEMPORAL_TASK_QUEUE": f"complaints-{uuid.uuid4().hex[:8]}",
         "SLRT_LOG_LEVEL": "WARNING",
         "SLRT_SECRET_ANSWER_LINKS": "bench-answer-link-key-0123456789abcdef",
+        PAYLOAD_KEYS_ENV: PAYLOAD_KEYS,
         "SLRT_SECRETS_DIR": "/nonexistent",
         **extra,
     }

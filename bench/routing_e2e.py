@@ -29,14 +29,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from bench._empty_workflow import EmptyComplaint, noop
 from bench._stack import latency, real_stack, write_result
 from slrt.contracts.temporal import complaint_workflow_id
 from slrt.settings import ConnectionSettings
-from slrt_dev.sandbox.infra import RealStack
+from slrt_dev.sandbox.infra import RealStack, sandbox_converter
 from slrt_dev.sandbox.processes import Stack, standin, start_services
 
 POLL = 0.1
@@ -116,7 +115,7 @@ async def run_real(
     client = await Client.connect(
         connections.temporal_address,
         namespace=connections.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=sandbox_converter(),
     )
     history = await client.get_workflow_handle(complaint_workflow_id(results[0][1])).fetch_history()
     activities = sum(
@@ -144,7 +143,7 @@ async def run_baseline(
     client = await Client.connect(
         connections.temporal_address,
         namespace=connections.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=sandbox_converter(),
     )
     producer = AIOKafkaProducer(bootstrap_servers=connections.kafka_bootstrap, acks="all")
     await producer.start()

@@ -87,7 +87,7 @@ _INDEXED_TYPES = {
 
 async def register_temporal(settings: ConnectionSettings, retention_days: int = 90) -> list[str]:
     """Register the namespace (if missing) and the search attributes; returns what was added."""
-    client = await temporal.connect(settings)
+    client = await temporal.connect(settings, payloads=False)
     ns = settings.temporal_namespace
     added: list[str] = []
     try:

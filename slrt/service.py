@@ -200,6 +200,9 @@ async def _connect(
 
         runtime._producer = await _retry("kafka", start_producer, deadline)
     if Dependency.TEMPORAL in uses:
+        # A missing or malformed payload key stops the start at once (not a dependency to wait
+        # for): nothing reaches Temporal unencrypted.
+        await asyncio.to_thread(temporal.payload_keys, conn)
         runtime._temporal = await _retry("temporal", lambda: temporal.connect(conn), deadline)
 
 

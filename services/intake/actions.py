@@ -4,7 +4,8 @@ The workflow validates each action against its current step and the actor's role
 anything is written, so a refusal comes back at once: ``WrongStep`` → 409 naming the current
 step, ``NotYourRole`` → 403, ``SeparationOfDuties`` → 403 naming the rule. The client's
 Idempotency-Key is the update's ``request_id`` (and its update id), so a repeated action returns
-the first result.
+the first result. Free text in an action (notes, reasons, answers, questions) is masked
+(``slrt.masking``) before it goes to the workflow; the original stays in ``action_texts``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from pydantic import BaseModel
 from temporalio.client import (
     Client,
@@ -25,10 +27,12 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from services.intake import store
 from slrt.contracts.complaints import Refusal
 from slrt.contracts.temporal import complaint_workflow_id
 from slrt.db import Connection
 from slrt.errors import Conflict, FieldError, Invalid, Refused, Unavailable, field_error
+from slrt.masking import mask_fields, unmasked_fields
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +147,8 @@ async def forward(
 ) -> Any:
     """Send ``action`` as update ``update``; returns the workflow's answer or raises the
     refusal as a domain error (``Conflict``, ``Refused``, ``Invalid``, ``Unavailable``)."""
+    # Free text leaves intake masked (the caller keeps the original: ``store.keep_texts``).
+    action = mask_fields(action)
     handle = client.get_workflow_handle(complaint_workflow_id(str(complaint_id)))
     request_id = str(getattr(action, "request_id", "")) or None
     try:
@@ -184,3 +190,26 @@ def _unavailable() -> Unavailable:
         title="The complaint's workflow did not answer in time",
         retry_after=5,
     )
+
+
+async def keep_original_texts(
+    pool: asyncpg.Pool,
+    complaint_id: UUID,
+    request_id: str,
+    update: str,
+    actor: str,
+    action: BaseModel,
+) -> None:
+    """The workflow took ``action`` with its free text masked (``forward``): keep the original
+    text in intake's ``action_texts``, nowhere else."""
+    texts = unmasked_fields(action, mask_fields(action))
+    if texts:
+        async with pool.acquire() as conn:
+            await store.keep_texts(
+                conn,
+                complaint_id=complaint_id,
+                request_id=request_id,
+                action=update,
+                actor=actor,
+                texts=texts,
+            )

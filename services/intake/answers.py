@@ -20,6 +20,7 @@ from services.intake.schemas import ReferralAnswerIn
 from slrt import outbox
 from slrt.contracts.events import ReferralAnswered
 from slrt.errors import Conflict, field_error
+from slrt.masking import mask_optional
 
 SOURCE = "/slrt/intake"
 _WAITING = frozenset(s.value for s in WAITING)
@@ -113,7 +114,7 @@ async def record(
                 complaint_id=referral["complaint_id"],
                 referral_id=referral["referral_id"],
                 decision=answer.decision,
-                note=answer.note,
+                note=mask_optional(answer.note),  # the full note is the answer row's
                 expected_date=answer.expected_date,
                 suggested_destination=answer.suggested_destination,
                 answered_at=now,

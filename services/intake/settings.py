@@ -34,3 +34,7 @@ class IntakeSettings(ServiceSettings):
     """How long a human action waits for the complaint's workflow before answering 503."""
     status_consumer_group: str = "intake-status"
     catalog_consumer_group: str = "intake-catalog"
+    codec_cors_origins: list[str] = Field(default_factory=list)
+    """Origins of the Temporal UI allowed to call the codec endpoint (``/codec/encode``,
+    ``/codec/decode``) from the browser, e.g. ``["https://temporal.slrt.example.go.id"]``;
+    empty: no cross-origin calls (``SLRT_INTAKE_CODEC_CORS_ORIGINS`` as a JSON list)."""

@@ -332,3 +332,21 @@ async def contact_redemptions(conn: Connection, complaint_id: UUID) -> list[asyn
     return await conn.fetch(
         "SELECT * FROM contact_redemptions WHERE complaint_id = $1 ORDER BY id", complaint_id
     )
+
+
+async def keep_texts(
+    conn: Connection,
+    *,
+    complaint_id: UUID,
+    request_id: str,
+    action: str,
+    actor: str,
+    texts: dict[str, str],
+) -> None:
+    """The original free text of an action that went to the workflow masked (a replay of the
+    same key keeps the first)."""
+    await conn.executemany(
+        "INSERT INTO action_texts (complaint_id, request_id, action, field, text, actor) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        [(complaint_id, request_id, action, f, t, actor) for f, t in sorted(texts.items())],
+    )

@@ -29,6 +29,7 @@ from slrt.contracts.events import Complainant, ComplaintSubmitted
 from slrt.contracts.vocabulary import Channel
 from slrt.db import Connection
 from slrt.errors import Conflict, Invalid
+from slrt.masking import mask_free_text
 from slrt.places import PlaceDirectory
 
 SOURCE = "/slrt/intake"
@@ -219,7 +220,9 @@ async def _create(
         sub_type=submission.sub_type,
         anonymous=submission.anonymous,
         complainant=complainant,
-        description=submission.description,
+        # Masked for everything downstream (Kafka, Temporal, referrals, dashboards); the full
+        # text is the complaints row's.
+        description=mask_free_text(submission.description),
         occurred_on=submission.occurred_on,
         submitted_at=now,
         submitted_by=principal.subject,

@@ -18,6 +18,7 @@ from services.notifier.dispatcher import SOURCE
 from services.notifier.payloads import LAPOR_FINAL, lapor_decision
 from slrt import outbox, text
 from slrt.contracts.events import ReferralAnswered
+from slrt.masking import mask_free_text
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class LaporPoller:
                 complaint_id=report["complaint_id"],
                 referral_id=report["referral_id"],
                 decision=decision,
-                note=str(note)[:2000] if note else None,
+                note=mask_free_text(str(note)[:2000]) if note else None,
                 answered_at=datetime.now(UTC),
             )
             await outbox.write(conn, answer, source=SOURCE, subject=str(report["complaint_id"]))

@@ -22,7 +22,7 @@ from slrt.service import run
 
 
 async def _promote(settings: RoutingSettings, version: WorkerDeploymentVersion) -> Promoted:
-    client = await temporal.connect(settings.connections)
+    client = await temporal.connect(settings.connections, payloads=False)
     return await promote(client, version, timeout=120)
 
 

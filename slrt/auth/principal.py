@@ -30,6 +30,9 @@ class Role(StrEnum):
     NOTIFIER_SERVICE = "notifier_service"
     """The notifier service's own account (an OIDC client, never a person): redeems household
     contact references at intake just before it sends a household message."""
+    WORKFLOW_OPERATOR = "workflow_operator"
+    """Operates the complaint workflows (national support): reads complaints' Temporal histories
+    in the Temporal UI through intake's codec endpoint, every call audited."""
 
 
 class Principal(BaseModel):

@@ -271,6 +271,48 @@ class ReferralAnswered(EventData):
     answered_at: datetime
 
 
+PERSONAL_FIELDS = frozenset(
+    {"nik", "kk_number", "name", "sex", "birth_date", "address", "phone", "email"}
+)
+"""Field names that hold personal data (UU PDP 27/2022) wherever they appear in an event."""
+
+PERSONAL_DATA_ALLOWED: dict[str, frozenset[str]] = {
+    # The workflow's input: routing starts the complaint's workflow with it (encrypted in
+    # Temporal) and passes the identity on to the registry only (the two requests below).
+    ComplaintSubmitted.event_type: frozenset(
+        {
+            "complainant.nik",
+            "complainant.kk_number",
+            "complainant.name",
+            "complainant.sex",
+            "complainant.birth_date",
+            "complainant.address",
+        }
+    ),
+    # Addressed to the registry, which looks the person up in DT-PPFM / records the pre-list.
+    RegistryCheckRequested.event_type: frozenset({"nik", "kk_number", "name"}),
+    PrelistEntryRequested.event_type: frozenset(
+        {
+            "person.nik",
+            "person.kk_number",
+            "person.name",
+            "person.sex",
+            "person.birth_date",
+            "person.address",
+        }
+    ),
+    # A staff member's contact, when the notifier cannot look it up; a household's contact
+    # never travels (``destination = household:<complaint id>``, redeemed at intake).
+    NotificationRequested.event_type: frozenset({"recipient.phone", "recipient.email"}),
+    # Not a person's: the program's name and its agency desk's contacts.
+    ProgramCatalogEntry.event_type: frozenset({"name", "contact_phone", "contact_email"}),
+}
+"""Which event types may carry which personal-data fields (dotted paths), and why. Every other
+event type refers to people by id only; free text in events (descriptions, notes, reasons,
+answers) is masked by the producer (``slrt.masking``). ``tests/platform/test_event_contents.py``
+fails when a personal-data field appears anywhere else."""
+
+
 EVENT_MODELS: dict[str, type[EventData]] = {
     model.event_type: model
     for model in (

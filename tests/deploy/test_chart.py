@@ -624,6 +624,35 @@ def test_existing_secrets_are_referenced_not_created(production: Rendered) -> No
         }
 
 
+def test_temporal_payload_keys_reach_intake_and_routing_only(
+    minimal: Rendered, production: Rendered, helm_path: Path, tmp_path: Path
+) -> None:
+    """The payload key ring (slrt/payload_codec.py) is an env Secret reference for the two
+    services that talk to Temporal; a release without keys does not render."""
+    for service in SERVICES:
+        env = minimal.env(service)
+        if service in ("intake", "routing"):
+            assert env["SLRT_SECRET_TEMPORAL_PAYLOAD_KEYS"] == {
+                "secretKeyRef": {"name": RELEASE, "key": "temporal-payload-keys"}
+            }
+            assert production.env(service)["SLRT_SECRET_TEMPORAL_PAYLOAD_KEYS"] == {
+                "secretKeyRef": {"name": "slrt-temporal-payload-keys", "key": "keys"}
+            }
+        else:
+            assert "SLRT_SECRET_TEMPORAL_PAYLOAD_KEYS" not in env
+    assert "temporal-payload-keys" in minimal.get("Secret", RELEASE)["data"]
+    assert all("ci-1:" not in value for value in minimal.config().values())
+    values = _values_file(
+        tmp_path,
+        "kafka:\n  bootstrap: kafka:9092\npostgres:\n  dsn: postgresql://db/slrt\n"
+        "temporal:\n  address: t:7233\n",
+    )
+    with pytest.raises(RenderError, match=r"temporal.payloadKeys"):
+        render([values])
+    with pytest.raises(RenderError, match=r"payloadKeys/keys"):
+        render([MINIMAL_VALUES], set_strings={"temporal.payloadKeys.keys": "k1:short"})
+
+
 def test_inline_secrets_go_into_secrets(helm_path: Path) -> None:
     release = rendered([MINIMAL_VALUES], VARIANTS["inline-secrets-and-tls"])
     secret = release.get("Secret", RELEASE)
@@ -633,6 +662,7 @@ def test_inline_secrets_go_into_secrets(helm_path: Path) -> None:
         "kafka-ca.crt",
         "temporal-tls.crt",
         "temporal-tls.key",
+        "temporal-payload-keys",
     }
     assert release.get("Secret", f"{RELEASE}-secret-refs")["data"].keys() == {"pkh-jamsos"}
     assert release.env("notifier")["SLRT_NOTIFIER_LAPOR_TOKEN_REF"] == "lapor-token"

@@ -31,6 +31,7 @@ SECRET_VALUES = {
     "SLRT_AUTH_ISSUER": "https://sso.example.go.id/realms/slrt",
     "SLRT_AUTH_AUDIENCE": "slrt",
     "SLRT_AUTH_JWKS_URL": "https://sso.example.go.id/realms/slrt/certs",
+    "SLRT_SECRET_TEMPORAL_PAYLOAD_KEYS": "k-1:Y2ktb25seS1rZXktMDEyMzQ1Njc4OWFiY2RlZjAxMjM=",
 }
 
 

@@ -12,8 +12,9 @@ import psutil
 import pytest
 
 from services.registry.domain.catalog import ProgramSpec
-from slrt import secrets
+from slrt import secrets, temporal
 from slrt.answer_links import SECRET_REF as ANSWER_LINKS
+from slrt.settings import ConnectionSettings
 from slrt_dev.demo import programs
 from slrt_dev.demo.settings import DemoSettings
 from slrt_dev.stack.cli import Stack
@@ -147,19 +148,28 @@ def test_every_port_of_the_stack_is_a_setting_so_two_stacks_run_side_by_side(
 def test_the_stack_makes_its_secrets_once_and_points_services_and_receiver_at_them(
     tmp_path: Path,
 ) -> None:
-    """``make up`` provisions the answer-link key and the demo webhook program's key: every
+    """``make up`` provisions the answer-link key, the demo webhook program's key and the Temporal
+    payload key ring: every
     service reads them from the stack's secrets folder, and the program's system (the webhook
     receiver stand-in) holds the same webhook key."""
     settings = StackSettings(data_dir=tmp_path / "stack")
     folder = settings.secrets_dir
-    assert ensure_secrets(folder) == [ANSWER_LINKS, programs.WEBHOOK_SECRET_REF]
+    assert ensure_secrets(folder) == [
+        ANSWER_LINKS,
+        programs.WEBHOOK_SECRET_REF,
+        "temporal-payload-keys",
+    ]
     answer_key = secrets.resolve(ANSWER_LINKS, folder)
+    payload_keys = temporal.payload_keys(ConnectionSettings(), folder)
+    assert payload_keys.current == "local-1"
+    assert len(payload_keys.keys["local-1"]) == 32
     webhook_keys = secrets.webhook_keys(programs.WEBHOOK_SECRET_REF, folder)
     assert len(answer_key) >= 32
     assert len(webhook_keys) == 1
     assert (folder / ANSWER_LINKS).stat().st_mode & 0o077 == 0
     assert ensure_secrets(folder) == []  # kept: links already sent stay valid
     assert secrets.resolve(ANSWER_LINKS, folder) == answer_key
+    assert temporal.payload_keys(ConnectionSettings(), folder) == payload_keys  # histories readable
 
     stack = Stack(settings)
     assert all(s.env["SLRT_SECRETS_DIR"] == str(folder) for s in stack.services)

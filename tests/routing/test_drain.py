@@ -32,7 +32,7 @@ from slrt.settings import ConnectionSettings
 from slrt_dev.stack.config import REPO_ROOT
 from slrt_dev.stack.process import free_port
 from tests.support.complaints import Driven, submitted
-from tests.support.harness import TEST_NAMESPACE
+from tests.support.harness import PAYLOAD_KEYS, PAYLOAD_KEYS_ENV, TEST_NAMESPACE
 from tests.support.polling import poll
 from tests.support.routing import described
 from workflows.model import ACTIVITY_FIND_REPEATS
@@ -81,6 +81,7 @@ def routing_process(
         "SLRT_LOG_JSON": "true",
         "SLRT_ROUTING_PORT": str(port),
         "SLRT_ROUTING_GRACEFUL_SHUTDOWN_SECONDS": str(DRAIN_SECONDS),
+        PAYLOAD_KEYS_ENV: PAYLOAD_KEYS,
         "PATH": "/usr/bin:/bin",
     }
     log_file = tmp_path / "routing.log"

@@ -27,7 +27,6 @@ import pytest
 from temporalio.api.enums.v1 import EventType, VersioningBehavior
 from temporalio.client import Client, WorkflowHistory
 from temporalio.common import WorkerDeploymentVersion
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
@@ -52,7 +51,7 @@ from tests.routing.next_release import (
     UnguardedNextRelease,
 )
 from tests.support.complaints import Driven, actor, request_id, submitted, terminate_unfinished
-from tests.support.harness import TEST_NAMESPACE
+from tests.support.harness import TEST_NAMESPACE, sandbox_converter
 from tests.support.polling import poll
 from workflows.complaint import ComplaintWorkflow
 
@@ -260,11 +259,11 @@ async def test_complaints_started_on_n_finish_after_the_rollout_to_n_plus_1(
     assert versioning.deployment_version.build_id == n1
 
     # Without the guard, N+1 could not have replayed N's complaints.
-    replay = Replayer(workflows=[UnguardedNextRelease], data_converter=pydantic_data_converter)
+    replay = Replayer(workflows=[UnguardedNextRelease], data_converter=sandbox_converter())
     with pytest.raises(NondeterminismError):
         await replay.replay_workflow(first)
     await Replayer(
-        workflows=[NextReleaseWorkflow], data_converter=pydantic_data_converter
+        workflows=[NextReleaseWorkflow], data_converter=sandbox_converter()
     ).replay_workflow(first)
 
 

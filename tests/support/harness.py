@@ -6,9 +6,12 @@ benchmarks use too; this module is its name in the tests. Where each component c
 """
 
 from slrt_dev.sandbox.infra import (
+    PAYLOAD_KEYS,
+    PAYLOAD_KEYS_ENV,
     TEST_NAMESPACE,
     RealStack,
     postgres_folder,
+    sandbox_converter,
     start_local_kafka,
 )
 from slrt_dev.sandbox.processes import (
@@ -25,6 +28,8 @@ from slrt_dev.sandbox.processes import (
 
 __all__ = [
     "ANSWER_LINK_KEY",
+    "PAYLOAD_KEYS",
+    "PAYLOAD_KEYS_ENV",
     "SERVICES",
     "TEST_NAMESPACE",
     "WEBHOOK_KEY",
@@ -32,6 +37,7 @@ __all__ = [
     "Stack",
     "dev_issuer",
     "postgres_folder",
+    "sandbox_converter",
     "service_env",
     "service_process",
     "standin",

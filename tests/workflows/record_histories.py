@@ -570,3 +570,20 @@ async def test_household_messages_until_the_reopen_window_closes(
     await time_skipping_env.sleep(timedelta(days=15))
     await c.handle.result()
     await save(c, "household_messages_window_over")
+
+
+async def test_pii_encrypted_referral_rejected(dev: Start) -> None:
+    """Recorded with the payload codec on (the sandbox's key ring, ``sandbox-2``): every
+    payload in the file is ciphertext, so ``test_replay.py`` proves a replayer with the
+    services' converter decodes encrypted histories (the other files are plain: recorded
+    before encryption)."""
+    c = await dev(submitted(program="PKH"))
+    await c.answer_registry()
+    await c.act(UPDATE_BACK_OFFICE, refer())
+    await c.act(UPDATE_MANAGER_DECISION, approve())
+    await delivered(c)
+    await answer(c, ReferralDecision.REJECTED, note="Tidak memenuhi syarat")
+    await c.at(S.FEEDBACK)
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "pii_encrypted_referral_rejected")

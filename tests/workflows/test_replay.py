@@ -2,7 +2,11 @@
 change (``PATCH_ACKNOWLEDGE_HOUSEHOLD``) and before household messages by contact reference
 (``PATCH_HOUSEHOLD_MESSAGES``) must replay on the current code, and so must the histories of
 every demo path recorded before the workflow became a package (a pure move must change
-nothing). ``record_histories.py`` records them."""
+nothing). ``record_histories.py`` records them.
+
+Every replayer uses the data converter the services use (``slrt.temporal.data_converter``, with
+the payload codec): the histories recorded before payload encryption hold plain payloads, which
+the codec passes through, so they replay as before."""
 
 from __future__ import annotations
 
@@ -11,10 +15,10 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from tests.support.harness import sandbox_converter
 from tests.workflows.unguarded import HouseholdMessagesUnguarded, UnguardedComplaintWorkflow
 from workflows.complaint import ComplaintWorkflow
 
@@ -25,7 +29,11 @@ BEFORE_THE_PATCH = [
     "walk_in_referral_accepted",
 ]
 """Recorded before ``PATCH_ACKNOWLEDGE_HOUSEHOLD``; the others were recorded after it."""
-SINCE_HOUSEHOLD_MESSAGES = ["household_messages_reopened", "household_messages_window_over"]
+SINCE_HOUSEHOLD_MESSAGES = [
+    "household_messages_reopened",
+    "household_messages_window_over",
+    "pii_encrypted_referral_rejected",
+]
 """Recorded after ``PATCH_HOUSEHOLD_MESSAGES``; every other history was recorded before it."""
 
 
@@ -53,6 +61,7 @@ def test_the_recorded_histories_are_there() -> None:
         "information_asked_then_duplicate",
         "no_response_then_resolved_locally",
         "not_responsible_then_rerouted",
+        "pii_encrypted_referral_rejected",
         "prelist_resolved_locally",
         "referral_rejected",
         "registry_late_then_reopen_window_over",
@@ -71,15 +80,13 @@ def test_the_recorded_histories_are_there() -> None:
 async def test_a_recorded_history_replays_on_the_current_code(
     path: Path,
 ) -> None:
-    replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=sandbox_converter())
     result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)
     assert result.replay_failure is None
 
 
 async def test_without_the_patch_guard_the_old_histories_would_break() -> None:
-    replayer = Replayer(
-        workflows=[UnguardedComplaintWorkflow], data_converter=pydantic_data_converter
-    )
+    replayer = Replayer(workflows=[UnguardedComplaintWorkflow], data_converter=sandbox_converter())
     results = await replayer.replay_workflows(_before_the_patch(), raise_on_replay_failure=False)
     failures = list(results.replay_failures.values())
     assert len(failures) == len(BEFORE_THE_PATCH)
@@ -93,12 +100,25 @@ async def _before_household_messages() -> AsyncIterator[WorkflowHistory]:
 
 
 async def test_without_the_household_messages_guard_the_older_histories_would_break() -> None:
-    replayer = Replayer(
-        workflows=[HouseholdMessagesUnguarded], data_converter=pydantic_data_converter
-    )
+    replayer = Replayer(workflows=[HouseholdMessagesUnguarded], data_converter=sandbox_converter())
     results = await replayer.replay_workflows(
         _before_household_messages(), raise_on_replay_failure=False
     )
     failures = list(results.replay_failures.values())
     assert len(failures) == len(HISTORIES) - len(SINCE_HOUSEHOLD_MESSAGES)
     assert all(isinstance(f, NondeterminismError) for f in failures)
+
+
+ENCRYPTED = HISTORIES[0].parent / "pii_encrypted_referral_rejected.json"
+"""Recorded with the payload codec on: its payloads are ciphertext under ``sandbox-2``."""
+
+
+async def test_an_encrypted_history_replays_only_with_the_key_ring() -> None:
+    assert "3204054107850001" not in ENCRYPTED.read_text()  # the complainant's NIK
+    with_keys = Replayer(workflows=[ComplaintWorkflow], data_converter=sandbox_converter())
+    assert (
+        await with_keys.replay_workflow(load(ENCRYPTED), raise_on_replay_failure=False)
+    ).replay_failure is None
+    without = Replayer(workflows=[ComplaintWorkflow])
+    result = await without.replay_workflow(load(ENCRYPTED), raise_on_replay_failure=False)
+    assert result.replay_failure is not None

@@ -20,7 +20,11 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from temporalio.converter import DataConverter
+
+from slrt import temporal
 from slrt.admin import create_topics
+from slrt.payload_codec import PayloadKeys
 from slrt.settings import ConnectionSettings
 from slrt_dev.stack.config import StackSettings
 from slrt_dev.stack.kafka import Kafka
@@ -29,6 +33,22 @@ from slrt_dev.stack.process import free_port
 from slrt_dev.stack.temporal import TemporalDevServer
 
 TEST_NAMESPACE = "slrt"
+
+PAYLOAD_KEYS_ENV = "SLRT_SECRET_TEMPORAL_PAYLOAD_KEYS"
+"""Where a service finds the Temporal payload keys when no secret file is mounted."""
+PAYLOAD_KEYS = (
+    "sandbox-2:CgvjgjpSyFBd3ZAoYTaRtHgrWq9ZkLc8+e1ZwG+xaOQ= "
+    "sandbox-1:4alGPkaNUJCeYVcGimMa58DxkUyHkNXvo3O9a1UsEJQ="
+)
+"""The sandbox's Temporal payload key ring (current first, a retired one after it): fixed, so
+every client, worker and service process of one test run encrypts and decrypts alike.
+Development only; never a deployment's key."""
+
+
+def sandbox_converter() -> DataConverter:
+    """The data converter of the sandbox's services (``slrt.temporal.data_converter`` with
+    :data:`PAYLOAD_KEYS`), for clients, workers and replayers a test or benchmark makes."""
+    return temporal.data_converter(PayloadKeys.parse(PAYLOAD_KEYS))
 
 
 def docker_available() -> bool:

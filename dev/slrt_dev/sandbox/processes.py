@@ -18,7 +18,7 @@ import httpx
 from slrt.auth.tokens import AuthSettings
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import NOTIFIER_TOKEN_ENV, DevIssuer, notifier_service_token
-from slrt_dev.sandbox.infra import TEST_NAMESPACE
+from slrt_dev.sandbox.infra import PAYLOAD_KEYS, PAYLOAD_KEYS_ENV, TEST_NAMESPACE
 from slrt_dev.stack.config import REPO_ROOT
 from slrt_dev.stack.process import free_port, port_in_use
 
@@ -44,7 +44,12 @@ def service_process(name: str, env: Mapping[str, str], log_dir: Path) -> Iterato
     """
     port = free_port()
     issuer = dev_issuer(log_dir)
-    env = {"SLRT_AUTH_JWKS_FILE": str(issuer.jwks_file), "SLRT_AUTH_ISSUER": issuer.issuer, **env}
+    env = {
+        "SLRT_AUTH_JWKS_FILE": str(issuer.jwks_file),
+        "SLRT_AUTH_ISSUER": issuer.issuer,
+        PAYLOAD_KEYS_ENV: PAYLOAD_KEYS,
+        **env,
+    }
     log_file = log_dir / f"{name}.log"
     with log_file.open("wb") as log:
         proc = subprocess.Popen(
@@ -102,6 +107,7 @@ def service_env(connections: ConnectionSettings, **extra: str) -> dict[str, str]
         "SLRT_LOG_JSON": "true",
         "SLRT_SECRET_ANSWER_LINKS": ANSWER_LINK_KEY,
         "SLRT_SECRET_E2E_CALLBACKS": WEBHOOK_KEY,
+        PAYLOAD_KEYS_ENV: PAYLOAD_KEYS,
         "SLRT_SECRETS_DIR": "/nonexistent",
         **extra,
     }

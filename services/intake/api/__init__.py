@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.intake.api import actions, audit, complaints, contacts, referrals, tracking
+from services.intake.api import (
+    actions,
+    audit,
+    codec,
+    complaints,
+    contacts,
+    referrals,
+    tracking,
+)
 
 routers: list[APIRouter] = [
     complaints.router,
@@ -13,4 +21,5 @@ routers: list[APIRouter] = [
     tracking.router,
     audit.router,
     contacts.router,
+    codec.router,
 ]

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from temporalio.client import Client
 
 from services.intake import casefile_store, store
-from services.intake.actions import action_fingerprint, claim_key, forward
+from services.intake.actions import action_fingerprint, claim_key, forward, keep_original_texts
 from services.intake.api.complaints import visible_complaint
 from services.intake.api.deps import CurrentPrincipal, IdempotencyKey, Pool, Settings, Temporal
 from services.intake.api.problems import BODY, problems
@@ -87,6 +87,7 @@ async def _act(
         current_step=row["step"],
         timeout=call.settings.update_timeout_seconds,
     )
+    await keep_original_texts(call.pool, complaint_id, call.key, update, principal.subject, payload)
     if isinstance(result, BaseModel):
         result = result.model_dump(mode="json")
     return ActionOut(complaint_id=complaint_id, action=update, request_id=key, result=result)

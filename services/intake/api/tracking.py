@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from services.intake import ratelimit, store
-from services.intake.actions import action_fingerprint, claim_key, forward
+from services.intake.actions import action_fingerprint, claim_key, forward, keep_original_texts
 from services.intake.api import pages
 from services.intake.api.deps import IdempotencyKey, Pool, Settings, Temporal
 from services.intake.api.problems import BODY, problems
@@ -174,6 +174,9 @@ async def household_response(
         action,
         current_step=row["step"],
         timeout=settings.update_timeout_seconds,
+    )
+    await keep_original_texts(
+        pool, row["complaint_id"], key, c.UPDATE_HOUSEHOLD_RESPONSE, actor.user_id, action
     )
     return ActionOut(
         complaint_id=row["complaint_id"],

@@ -215,6 +215,9 @@ kafka-sasl-password: {{ $v.kafka.sasl.password | b64enc | quote }}
 {{- if and $v.kafka.tls.caCert (not $v.kafka.tls.existingSecret) }}
 kafka-ca.crt: {{ $v.kafka.tls.caCert | b64enc | quote }}
 {{- end }}
+{{- if and $v.temporal.payloadKeys.keys (not $v.temporal.payloadKeys.existingSecret) }}
+temporal-payload-keys: {{ $v.temporal.payloadKeys.keys | b64enc | quote }}
+{{- end }}
 {{- if and $v.temporal.tls.enabled (not $v.temporal.tls.existingSecret) }}
 temporal-tls.crt: {{ required "temporal.tls.cert (or temporal.tls.existingSecret) is required when temporal.tls.enabled" $v.temporal.tls.cert | b64enc | quote }}
 temporal-tls.key: {{ required "temporal.tls.key (or temporal.tls.existingSecret) is required when temporal.tls.enabled" $v.temporal.tls.key | b64enc | quote }}
