@@ -14,7 +14,8 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 Relation = Literal[
     "head",
@@ -67,13 +68,17 @@ class FieldChange(_Change):
     field: CorrectableField
     new_value: str = Field(max_length=200)
 
-    @model_validator(mode="after")
-    def _value_fits_field(self) -> FieldChange:
-        rule = field_rule(self.field, self.new_value)
+    @field_validator("new_value")
+    @classmethod
+    def _value_fits_field(cls, value: str, info: ValidationInfo) -> str:
+        field = info.data.get("field")
+        rule = None if field is None else field_rule(field, value)
         if rule is not None:
-            # The message names the rule only, never the value.
-            raise ValueError(rule)
-        return self
+            # The error's type is the rule (intake's 422 names it); never the value.
+            raise PydanticCustomError(
+                rule, "the new value does not fit the field ({rule})", {"rule": rule}
+            )
+        return value
 
 
 class NewMember(BaseModel):
