@@ -41,10 +41,16 @@ BACK_OFFICE = actor(Role.BACK_OFFICE)
 FACILITATOR = actor(Role.FACILITATOR)
 
 
-def news(proposal: uuid.UUID, status: Status, *, kind: str = "prelist", reason: str | None = None):  # type: ignore[no-untyped-def]
+def news(
+    proposal: uuid.UUID,
+    status: Status,
+    *,
+    kind: Literal["prelist", "change"] = "prelist",
+    reason: str | None = None,
+) -> RegistryProposalNews:
     return RegistryProposalNews(
         proposal_id=proposal,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         status=status,
         reason=reason,
         batch_id=uuid.uuid4() if status != "proposed" else None,
@@ -143,7 +149,8 @@ async def test_a_correction_goes_to_the_registry_and_its_results_decide_the_comp
     c = await drive(submitted())
     at_back_office = await c.answer_registry(found=True)
     registry = at_back_office.snapshot.registry
-    assert registry is not None and registry.household_id is not None
+    assert registry is not None
+    assert registry.household_id is not None
     person = uuid.uuid4()
     correction = ProposeRegistryCorrection(
         actor=BACK_OFFICE,
@@ -186,7 +193,8 @@ async def test_a_correction_goes_to_the_registry_and_its_results_decide_the_comp
     heard = await household_messages(c, expect=5)
     templates = [template for template, _ in heard]
     assert templates == ["household_registered", "household_registry_result", "household_outcome"]
-    assert heard[1][1]["result"] == "accepted" and heard[1][1]["kind"] == "change"
+    assert heard[1][1]["result"] == "accepted"
+    assert heard[1][1]["kind"] == "change"
     assert heard[2][1]["outcome"] == "registry_rejected"
     assert heard[2][1]["note"] == "alamat tidak ditemukan"
 
