@@ -131,6 +131,7 @@ def row(kind: str, **values: Any) -> dict[str, Any]:
 
 def test_an_accepted_field_change_updates_the_person() -> None:
     (write,) = corrections.apply_plan(row("field", field="name", new_value="Siti Aminah"))
+    assert isinstance(write, corrections.UpdateIndividual)
     assert write == corrections.UpdateIndividual(
         PERSON, {"name": "Siti Aminah", "name_key": write.values["name_key"]}
     )
