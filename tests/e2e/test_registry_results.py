@@ -337,6 +337,20 @@ async def test_a_correction_proposed_from_a_complaint_comes_back_to_it(
                 rows = await _siks_ng_round(registry, services, complaint)
                 decided = await _at(intake, services, complaint, "feedback", "registry_accepted")
                 sms = await _sms(gateway, ticket, "diterima dalam verifikasi data terpadu")
+                address_only = {
+                    "evidence": "lagi",
+                    "changes": [{"kind": "address", "household_id": household, "address": "X"}],
+                }
+                late = await intake.post(
+                    f"/v1/complaints/{complaint}/registry-correction",
+                    json=address_only,
+                    headers={**services.auth("back_office"), "Idempotency-Key": "late-1"},
+                )
+                not_yours = await intake.post(
+                    f"/v1/complaints/{complaint}/registry-correction",
+                    json=address_only,
+                    headers={**services.auth("facilitator"), "Idempotency-Key": "fac-1"},
+                )
                 after = await registry.get(
                     f"/v1/households/{household}", headers=services.auth("front_office")
                 )
@@ -344,6 +358,9 @@ async def test_a_correction_proposed_from_a_complaint_comes_back_to_it(
     assert bad.status_code == 422, bad.text
     assert bad.json()["errors"][0]["field"] == "changes.0.kk_number.kk_number"
     assert "12" not in str(bad.json()["errors"])
+    assert late.status_code == 409, late.text  # the complaint is at feedback now
+    assert late.json()["current_step"] == "feedback"
+    assert not_yours.status_code == 403, not_yours.text
     assert sorted(r["field"] for r in rows) == ["address", "member_add"]
     # Applied only after SIKS-NG accepted: before the results the household was unchanged.
     assert before.json()["address"] == "Jl. Cileunyi No. 7, RT 001/RW 002"
