@@ -276,3 +276,26 @@ async def test_a_closed_complaint_stops_waiting_when_the_wait_is_over(
     assert final.history[-1].reason == "household_told"
     sent = [n["template"] for n in final.notifications]
     assert sent.count("household_final") == 1
+
+
+async def test_a_returned_correction_sends_the_complaint_back_to_back_office(
+    drive: Drive,
+) -> None:
+    c = await drive(submitted())
+    await c.answer_registry(found=True)
+    correction = ProposeRegistryCorrection(
+        actor=BACK_OFFICE,
+        request_id=request_id(),
+        evidence="KTP dilihat",
+        changes=[FieldChange(individual_id=uuid.uuid4(), field="sex", new_value="female")],
+    )
+    assert (await c.act(UPDATE_PROPOSE_CORRECTION, correction)).step is S.AWAITING_REGISTRATION
+    # The registry does not hold that person: the proposal is returned at once.
+    returned = news(uuid.uuid4(), "returned", kind="change", reason="unknown_individual")
+    await c.handle.signal(SIGNAL_REGISTRY_PROPOSAL, returned)
+    back = await c.at(S.BACK_OFFICE)
+    assert back.history[-1].reason == "registry_correction_returned"
+    assert back.history[-1].details["reason"] == "unknown_individual"
+    # Settled: nothing is left to wait for.
+    with pytest.raises(WorkflowUpdateFailedError):
+        await c.act(UPDATE_BACK_OFFICE, await_registration())

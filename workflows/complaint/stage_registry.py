@@ -106,10 +106,13 @@ def news(c: Complaint, news: RegistryProposalNews) -> None:
     c.registry.news_seen.add(key)
     proposal = str(news.proposal_id)
     c.registry.proposals[proposal] = news.status
-    if news.status in registry_results.DECIDED:
-        c.registry.decided[proposal] = news.status
+    settled = registry_results.settles(news.kind, news.status)
+    if settled is not None:
+        c.registry.decided[proposal] = settled
     _start_waiting(c)
-    reaction = registry_results.react(c.step, news.status, expected(c), c.registry.decided)
+    reaction = registry_results.react(
+        c.step, news.kind, news.status, expected(c), c.registry.decided
+    )
     details: dict[str, Any] = {
         "proposal_id": proposal,
         "kind": news.kind,
