@@ -131,7 +131,7 @@ def news(c: Complaint, news: RegistryProposalNews) -> None:
             decision_code=reaction.outcome.value,
             details=details,
         )
-        task_feedback(c, {"outcome": reaction.outcome.value, "note": news.reason})
+        task_feedback(c, {"decision": reaction.outcome.value, "note": news.reason})
     elif reaction.to is S.BACK_OFFICE:
         c.referral.options_fresh = False
         journal.move(c, S.BACK_OFFICE, None, reason=reaction.reason, details=details)
