@@ -35,7 +35,7 @@ The rule:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -70,13 +70,22 @@ class Reaction:
     outcome: Outcome | None = None
 
 
-def pending(expected: int, decided: Mapping[str, str]) -> int:
-    """How many of the complaint's proposals still wait for a final result."""
-    return max(expected - len(decided), 0)
+def pending(expected: int, decided: Mapping[str, str], known: Collection[str] = ()) -> int:
+    """How many of the complaint's proposals still wait for a final result: those it heard of
+    (``known``, by id) and that are not settled, plus those it started and has not heard of yet
+    (``expected`` counts what it started; a proposal made for it elsewhere, e.g. at the
+    registry's own API with its complaint id, is heard of and counts too)."""
+    heard_of = set(known) | set(decided)
+    return max(expected - len(heard_of), 0) + len(heard_of - set(decided))
 
 
 def react(
-    step: ComplaintStep, kind: str, status: str, expected: int, decided: Mapping[str, str]
+    step: ComplaintStep,
+    kind: str,
+    status: str,
+    expected: int,
+    decided: Mapping[str, str],
+    known: Collection[str] = (),
 ) -> Reaction:
     """The complaint's reaction to a proposal's ``status``; ``decided`` already includes what
     this news settles (proposal id → ``accepted`` / ``rejected`` / ``returned``)."""
@@ -89,7 +98,7 @@ def react(
         return Reaction(Reason.REGISTRY_VERIFIED)
     if status == "revisit":
         return Reaction(Reason.REGISTRY_REVISIT, to=S.BACK_OFFICE)
-    if pending(expected, decided) > 0:
+    if pending(expected, decided, known) > 0:
         return Reaction(Reason.REGISTRY_VERIFIED)
     results = set(decided.values())
     if "rejected" in results:
@@ -99,13 +108,15 @@ def react(
     return Reaction(Reason.REGISTRY_CORRECTION_RETURNED, to=S.BACK_OFFICE)
 
 
-def may_await(expected: int, decided: Mapping[str, str]) -> bool:
+def may_await(expected: int, decided: Mapping[str, str], known: Collection[str] = ()) -> bool:
     """Back office may put the complaint to wait on registration only while a proposal it
     started is undecided."""
-    return pending(expected, decided) > 0
+    return pending(expected, decided, known) > 0
 
 
-def holds_run(step: ComplaintStep, expected: int, decided: Mapping[str, str]) -> bool:
+def holds_run(
+    step: ComplaintStep, expected: int, decided: Mapping[str, str], known: Collection[str] = ()
+) -> bool:
     """Whether a closed complaint's run stays open for the registry's results (until the
     wait is over)."""
-    return step is S.CLOSED and pending(expected, decided) > 0
+    return step is S.CLOSED and pending(expected, decided, known) > 0

@@ -124,3 +124,21 @@ def test_accepted_beside_a_returned_correction_goes_back_to_back_office() -> Non
     reaction = react(S.AWAITING_REGISTRATION, "change", "accepted", 2, decided)
     assert reaction.to is S.BACK_OFFICE
     assert reaction.reason is Reason.REGISTRY_CORRECTION_RETURNED
+
+
+def test_every_proposal_naming_the_complaint_must_be_decided() -> None:
+    # It started one (its pre-list entry) and a correction made at the registry's own API
+    # names it too: the complaint waits for both. (Without request ids on results, proposals
+    # heard of count first toward those it started.)
+    assert pending(1, {}, known={"own", "api"}) == 2
+    assert pending(1, {"api": "accepted"}, known={"own", "api"}) == 1
+    assert pending(1, {"api": "accepted", "own": "rejected"}, known={"own", "api"}) == 0
+    waiting = react(
+        S.AWAITING_REGISTRATION,
+        "change",
+        "accepted",
+        1,
+        {"api": "accepted"},
+        known={"own", "api"},
+    )
+    assert waiting.to is None
