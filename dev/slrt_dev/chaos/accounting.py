@@ -1,0 +1,143 @@
+"""The accounting of a chaos run: what each complaint must show after its fault, and the rows
+of the table. Plain functions over what was observed (no I/O), so they are unit tested."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+CLOSED = "closed"
+
+
+@dataclass
+class Calls:
+    """What the clients saw from intake during a fault."""
+
+    ok: int = 0
+    """2xx, and the 4xx an action asked too early gets (409, 422): answers, not failures."""
+    unavailable: int = 0
+    """503 with ``Retry-After``: the documented answer while a dependency is down."""
+    unreachable: int = 0
+    """Connection refused while intake itself was killed (a client retries)."""
+    bad: Counter[str] = field(default_factory=Counter)
+    """Everything else: 500s, other 5xx, a 503 without Retry-After, a request that hung."""
+
+    def record(self, status: int | None, *, retry_after: bool = False, hung: bool = False) -> None:
+        if hung:
+            self.bad["hang"] += 1
+        elif status is None:
+            self.unreachable += 1
+        elif status == 503 and retry_after:
+            self.unavailable += 1
+        elif status < 500:
+            self.ok += 1
+        else:
+            self.bad[f"{status}" if status != 503 else "503 without Retry-After"] += 1
+
+    def __str__(self) -> str:
+        parts = [f"{self.ok} ok", f"{self.unavailable}×503"]
+        if self.unreachable:
+            parts.append(f"{self.unreachable} refused")
+        parts += [f"{n}×{what}" for what, n in sorted(self.bad.items())]
+        return ", ".join(parts)
+
+
+@dataclass
+class Seen:
+    """One complaint after its fault, as the system shows it."""
+
+    key: str
+    """The client's idempotency key or tablet client id (one per complaint meant)."""
+    expected_outcome: str
+    complaint_ids: set[str]
+    """Every complaint id intake answered for this key (more than one: doubled)."""
+    step: str | None = None
+    outcome: str | None = None
+    closings: int = 0
+    """Timeline entries that moved it to ``closed``."""
+    workflows: int = 0
+    """Temporal executions with its workflow id."""
+    referrals_delivered: list[str] = field(default_factory=list)
+    referrals_not_delivered: list[str] = field(default_factory=list)
+    """Referral deliveries that failed, were cancelled or still wait: none may be at LAPOR!."""
+
+
+def problems(seen: Seen, reports: Counter[str]) -> list[str]:
+    """What is wrong with one complaint: ``lost``, ``doubled`` or ``stuck`` with the reason;
+    ``reports`` counts LAPOR! reports by the referral they name."""
+    found: list[str] = []
+    if not seen.complaint_ids or seen.step is None:
+        return ["lost: intake does not know it"]
+    if len(seen.complaint_ids) > 1:
+        found.append(f"doubled: {len(seen.complaint_ids)} complaints for one submission")
+    if seen.workflows == 0:
+        found.append("lost: no workflow")
+    elif seen.workflows > 1:
+        found.append(f"doubled: {seen.workflows} workflows")
+    if seen.closings > 1:
+        found.append(f"doubled: closed {seen.closings} times")
+    for referral in seen.referrals_delivered:
+        if reports[referral] != 1:
+            found.append(f"doubled: {reports[referral]} LAPOR! reports for one referral")
+    for referral in seen.referrals_not_delivered:
+        if reports[referral]:
+            found.append("doubled: a referral that no longer waits was filed at LAPOR!")
+    if seen.step != CLOSED or seen.outcome != seen.expected_outcome:
+        found.append(f"stuck: at {seen.step} ({seen.outcome}), expected closed")
+    elif seen.closings == 0:
+        found.append("stuck: closed without a closing in its timeline")
+    return found
+
+
+@dataclass
+class Row:
+    fault: str
+    complaints: int
+    as_expected: int
+    lost: int
+    doubled: int
+    stuck: int
+    new_dead_letters: int
+    calls: Calls
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return (
+            self.as_expected == self.complaints
+            and self.new_dead_letters == 0
+            and not self.calls.bad
+            and self.complaints > 0
+        )
+
+
+def row(
+    fault: str,
+    seen: list[Seen],
+    reports: Counter[str],
+    new_dead_letters: int,
+    calls: Calls,
+    seconds: float,
+) -> Row:
+    lost = doubled = stuck = fine = 0
+    notes: list[str] = []
+    for one in seen:
+        found = problems(one, reports)
+        if not found:
+            fine += 1
+            continue
+        kinds = {p.split(":")[0] for p in found}
+        lost += "lost" in kinds
+        doubled += "doubled" in kinds
+        stuck += "stuck" in kinds and "lost" not in kinds
+        ids = ",".join(sorted(one.complaint_ids)) or one.key
+        notes.append(f"{ids}: {'; '.join(found)}")
+    return Row(
+        fault, len(seen), fine, lost, doubled, stuck, new_dead_letters, calls, seconds, notes
+    )
+
+
+def stray_reports(reports: Counter[str], referrals: set[str]) -> int:
+    """LAPOR! reports naming a referral that no complaint of the run made."""
+    return sum(n for referral, n in reports.items() if referral not in referrals)
