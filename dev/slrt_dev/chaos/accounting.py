@@ -21,18 +21,32 @@ class Calls:
     """Connection refused while intake itself was killed (a client retries)."""
     bad: Counter[str] = field(default_factory=Counter)
     """Everything else: 500s, other 5xx, a 503 without Retry-After, a request that hung."""
+    where: Counter[str] = field(default_factory=Counter)
+    """Which requests got the bad answers (method and route, no ids)."""
 
-    def record(self, status: int | None, *, retry_after: bool = False, hung: bool = False) -> None:
+    def record(
+        self,
+        status: int | None,
+        *,
+        retry_after: bool = False,
+        hung: bool = False,
+        request: str = "",
+    ) -> None:
         if hung:
-            self.bad["hang"] += 1
+            what = "hang"
         elif status is None:
             self.unreachable += 1
+            return
         elif status == 503 and retry_after:
             self.unavailable += 1
+            return
         elif status < 500:
             self.ok += 1
+            return
         else:
-            self.bad[f"{status}" if status != 503 else "503 without Retry-After"] += 1
+            what = f"{status}" if status != 503 else "503 without Retry-After"
+        self.bad[what] += 1
+        self.where[f"{what} {request}".strip()] += 1
 
     def __str__(self) -> str:
         parts = [f"{self.ok} ok", f"{self.unavailable}×503"]
@@ -77,7 +91,9 @@ def problems(seen: Seen, reports: Counter[str]) -> list[str]:
     if seen.closings > 1:
         found.append(f"doubled: closed {seen.closings} times")
     for referral in seen.referrals_delivered:
-        if reports[referral] != 1:
+        if reports[referral] == 0:
+            found.append("lost: a delivered referral is not at LAPOR!")
+        elif reports[referral] > 1:
             found.append(f"doubled: {reports[referral]} LAPOR! reports for one referral")
     for referral in seen.referrals_not_delivered:
         if reports[referral]:
@@ -133,6 +149,7 @@ def row(
         stuck += "stuck" in kinds and "lost" not in kinds
         ids = ",".join(sorted(one.complaint_ids)) or one.key
         notes.append(f"{ids}: {'; '.join(found)}")
+    notes += [f"{n}× {what}" for what, n in sorted(calls.where.items())]
     return Row(
         fault, len(seen), fine, lost, doubled, stuck, new_dead_letters, calls, seconds, notes
     )

@@ -248,9 +248,18 @@ def table(rows: list[Row]) -> Table:
             f"{r.seconds:.0f} s",
             "[green]pass[/]" if r.passed else "[red]FAIL[/]",
         )
-    total = sum(r.complaints for r in rows)
-    fine = sum(r.as_expected for r in rows)
-    out.add_row("all", str(total), str(fine), *(["", ""] * 3)[:6], "", "")
+    out.add_row(
+        "all",
+        str(sum(r.complaints for r in rows)),
+        str(sum(r.as_expected for r in rows)),
+        str(sum(r.lost for r in rows)),
+        str(sum(r.doubled for r in rows)),
+        str(sum(r.stuck for r in rows)),
+        str(sum(r.new_dead_letters for r in rows)),
+        "",
+        f"{sum(r.seconds for r in rows):.0f} s",
+        "[green]pass[/]" if rows and all(r.passed for r in rows) else "[red]FAIL[/]",
+    )
     return out
 
 

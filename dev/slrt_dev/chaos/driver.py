@@ -8,6 +8,7 @@ fault threw back (a referral whose delivery failed or expired) is simply taken o
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,6 +26,7 @@ REFERRAL_PROGRAM = "BPNT"
 HANG_SECONDS = 30.0
 """An answer slower than this counts as a hang."""
 POLL = 0.5
+UUID_IN_PATH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass
@@ -95,17 +97,20 @@ class Client:
     ) -> httpx.Response | None:
         """One request to intake; None when it could not be made (intake is down) or hung."""
         headers = {**self.auth(role, area), **kw.pop("headers", {})}
+        route = f"{method} {UUID_IN_PATH.sub('{id}', path)}"
         try:
             response = await self.http.request(
                 method, f"{self.urls['intake']}{path}", headers=headers, **kw
             )
         except httpx.TimeoutException:
-            self.calls.record(None, hung=True)
+            self.calls.record(None, hung=True, request=route)
             return None
         except httpx.TransportError:
-            self.calls.record(None)
+            self.calls.record(None, request=route)
             return None
-        self.calls.record(response.status_code, retry_after="retry-after" in response.headers)
+        self.calls.record(
+            response.status_code, retry_after="retry-after" in response.headers, request=route
+        )
         return response
 
     async def submit(self, plan: Plan, serial: int, deadline: float) -> None:
