@@ -83,7 +83,7 @@ class Dispatcher:
             while not stop.is_set():
                 try:
                     await self.dispatch_once()
-                except (OSError, asyncpg.PostgresError) as exc:
+                except store.DATABASE_DOWN as exc:
                     log.warning("dispatch pass failed", extra={"error": repr(exc)[:300]})
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -111,7 +111,7 @@ class Dispatcher:
                 moved = await store.bring_forward(
                     conn, route, self._settings.destination_probe_seconds
                 )
-        except (OSError, asyncpg.PostgresError) as exc:
+        except store.DATABASE_DOWN as exc:
             log.warning("bringing retries forward failed", extra={"error": repr(exc)[:300]})
             return
         if moved:
@@ -139,7 +139,7 @@ class Dispatcher:
                     (route, await self._probe_target(conn, route, channel))
                     for route, channel in waiting
                 ]
-        except (OSError, asyncpg.PostgresError) as exc:
+        except store.DATABASE_DOWN as exc:
             log.warning("destination probe failed", extra={"error": repr(exc)[:300]})
             return
         for route, target in targets:

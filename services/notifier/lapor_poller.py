@@ -19,6 +19,8 @@ from services.notifier.payloads import LAPOR_FINAL, lapor_decision
 from slrt import outbox
 from slrt.contracts.events import ReferralAnswered
 
+POLL_FAILURES: tuple[type[BaseException], ...] = (*store.DATABASE_DOWN, httpx.HTTPError)
+
 log = logging.getLogger(__name__)
 
 
@@ -42,7 +44,7 @@ class LaporPoller:
         while not stop.is_set():
             try:
                 await self.poll_once()
-            except (OSError, asyncpg.PostgresError, httpx.HTTPError) as exc:
+            except POLL_FAILURES as exc:
                 log.warning("LAPOR! poll failed", extra={"error": repr(exc)[:300]})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self._interval)

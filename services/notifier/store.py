@@ -8,10 +8,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
+
 from services.notifier.domain import DeliveryStatus, SendResult, may_move
 from slrt.contracts.events import NotificationRequested, ProgramCatalogEntry
 from slrt.db import Connection
 from slrt.telemetry import inject_headers
+
+DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    # A pooled connection whose server went away mid-operation (a PostgreSQL restart):
+    # "cannot switch to state …; another operation is in progress".
+    asyncpg.InternalClientError,
+)
+"""What the notifier's loops survive and try again: PostgreSQL unreachable, restarting or
+failing a statement. A loop that let one through would stop the service."""
 
 
 @dataclass(frozen=True)

@@ -80,3 +80,12 @@ def test_a_row_fails_on_a_new_dead_letter_or_any_complaint_not_as_expected() -> 
 
 def test_reports_naming_no_referral_of_the_run_are_strays() -> None:
     assert stray_reports(Counter({"r1": 1, "x": 2}), {"r1"}) == 2
+
+
+def test_a_complaint_that_cannot_be_read_is_stuck_and_a_stopped_service_fails_the_row() -> None:
+    assert problems(closed(unreadable="ConnectError"), Counter({"r1": 1})) == [
+        "stuck: could not be read (ConnectError)"
+    ]
+    fine = row("f", [closed()], Counter({"r1": 1}), 0, Calls(), 1.0)
+    fine.stopped = ["notifier"]
+    assert not fine.passed

@@ -74,12 +74,16 @@ class Seen:
     referrals_delivered: list[str] = field(default_factory=list)
     referrals_not_delivered: list[str] = field(default_factory=list)
     """Referral deliveries that failed, were cancelled or still wait: none may be at LAPOR!."""
+    unreadable: str | None = None
+    """Why part of it could not be read (a service not answering after the fault)."""
 
 
 def problems(seen: Seen, reports: Counter[str]) -> list[str]:
     """What is wrong with one complaint: ``lost``, ``doubled`` or ``stuck`` with the reason;
     ``reports`` counts LAPOR! reports by the referral they name."""
     found: list[str] = []
+    if seen.unreadable:
+        return [f"stuck: could not be read ({seen.unreadable})"]
     if not seen.complaint_ids or seen.step is None:
         return ["lost: intake does not know it"]
     if len(seen.complaint_ids) > 1:
@@ -117,6 +121,9 @@ class Row:
     calls: Calls
     seconds: float
     notes: list[str] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)
+    """Parts of the stack that were found stopped after the fault healed (a service that
+    stopped itself): a failure even when every complaint made it."""
 
     @property
     def passed(self) -> bool:
@@ -124,6 +131,7 @@ class Row:
             self.as_expected == self.complaints
             and self.new_dead_letters == 0
             and not self.calls.bad
+            and not self.stopped
             and self.complaints > 0
         )
 

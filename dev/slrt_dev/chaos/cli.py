@@ -17,11 +17,13 @@ import sys
 import time
 from collections import Counter
 
+import httpx
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 from rich.console import Console
 from rich.table import Table
 from temporalio.client import Client as TemporalClient
+from temporalio.service import RPCError
 
 from slrt.contracts.temporal import complaint_workflow_id
 from slrt.contracts.topics import DEAD_LETTER_SUFFIX
@@ -102,7 +104,14 @@ async def observe(client: Client, temporal: TemporalClient, plan: Plan) -> Seen:
     seen = Seen(plan.key, plan.expected_outcome, set(plan.complaint_ids))
     if len(plan.complaint_ids) != 1:
         return seen
-    complaint_id = next(iter(plan.complaint_ids))
+    try:
+        await _observe(client, temporal, next(iter(plan.complaint_ids)), seen)
+    except (httpx.HTTPError, RPCError) as exc:  # what cannot be read counts against it
+        seen.unreadable = f"{type(exc).__name__}"
+    return seen
+
+
+async def _observe(client: Client, temporal: TemporalClient, complaint_id: str, seen: Seen) -> None:
     read = await client.http.get(
         f"{client.urls['intake']}/v1/complaints/{complaint_id}", headers=client.auth("manager")
     )
@@ -127,7 +136,6 @@ async def observe(client: Client, temporal: TemporalClient, plan: Plan) -> Seen:
             seen.referrals_delivered.append(delivery["referral_id"])
         else:
             seen.referrals_not_delivered.append(delivery["referral_id"])
-    return seen
 
 
 async def run_fault(
@@ -170,11 +178,18 @@ async def run_fault(
     note = await injected
     deadline = loop.time() + SETTLE_SECONDS
     await asyncio.gather(*(client.drive(p, deadline) for p in plans))
+    stopped = [p.name for p in [*stack.services, *stack.standins] if p.pid() is None]
+    for part in [*stack.services, *stack.standins]:
+        if part.name in stopped:  # started again, so that the next faults find a whole stack
+            await asyncio.to_thread(part.start)
     reports = await lapor_reports(client)
     seen = [await observe(client, temporal, p) for p in plans]
     after = await dead_letters(bootstrap)
     result = row(fault.name, seen, reports, after - before, calls, time.monotonic() - began)
     result.notes.insert(0, note)
+    result.stopped = stopped
+    if stopped:
+        result.notes.append(f"found stopped after the fault: {', '.join(stopped)}")
     return result, plans
 
 
@@ -198,7 +213,14 @@ async def run(stack: object, only: list[str]) -> list[Row]:
             if only and not any(o.lower() in fault.name.lower() for o in only):
                 continue
             console.print(f"[bold]fault:[/] {fault.name}")
-            result, plans = await run_fault(fault, stack, client, temporal, 1000 * (n + 1))
+            try:
+                result, plans = await run_fault(fault, stack, client, temporal, 1000 * (n + 1))
+            except Exception as exc:  # the run goes on: the row says what broke
+                rows.append(
+                    Row(fault.name, 0, 0, 0, 0, 0, 0, Calls(), 0.0, [f"the run broke: {exc!r}"])
+                )
+                console.print(f"  [red]the run broke:[/] {exc!r}")
+                continue
             all_plans += plans
             rows.append(result)
             console.print(
