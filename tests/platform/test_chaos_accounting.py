@@ -89,3 +89,13 @@ def test_a_complaint_that_cannot_be_read_is_stuck_and_a_stopped_service_fails_th
     fine = row("f", [closed()], Counter({"r1": 1}), 0, Calls(), 1.0)
     fine.stopped = ["notifier"]
     assert not fine.passed
+
+
+def test_a_tolerated_kind_of_bad_answer_is_reported_without_failing_the_row() -> None:
+    calls = Calls()
+    calls.record(500, request="GET /v1/complaints/{id}")
+    known = row("f", [closed()], Counter({"r1": 1}), 0, calls, 1.0)
+    known.tolerated = frozenset({"500"})
+    assert known.passed
+    calls.record(None, hung=True)
+    assert not known.passed

@@ -188,6 +188,11 @@ async def run_fault(
     result = row(fault.name, seen, reports, after - before, calls, time.monotonic() - began)
     result.notes.insert(0, note)
     result.stopped = stopped
+    result.tolerated = fault.tolerated
+    if any(k in fault.tolerated for k in calls.bad):
+        result.notes.append(
+            f"reported, not failing (known, fixed elsewhere): {', '.join(sorted(fault.tolerated))}"
+        )
     if stopped:
         result.notes.append(f"found stopped after the fault: {', '.join(stopped)}")
     return result, plans
