@@ -11,11 +11,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Coroutine, Iterable
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
@@ -150,11 +153,16 @@ async def run_fault(
     plans = fault.plans()
     began = time.monotonic()
     loop = asyncio.get_running_loop()
-    submit_by = loop.time() + fault.spread + 120
+    settle_by = [math.inf]  # set once the fault has healed
+
+    def deadline() -> float:
+        return settle_by[0]
 
     async def one(i: int, plan: Plan) -> None:
+        # Submitted, then driven at once: staff act while the fault is on.
         await asyncio.sleep(fault.spread * i / max(1, len(plans)))
-        await client.submit(plan, serial + i, submit_by)
+        await client.submit(plan, serial + i, deadline)
+        await client.drive(plan, deadline)
 
     async def offline() -> None:
         # The same batch from two connections at once (a tablet's retry racing its original).
@@ -169,16 +177,21 @@ async def run_fault(
                     for plan in plans:
                         if plan.key == item["client_id"]:
                             plan.complaint_ids.add(item["complaint"]["complaint_id"])
+        await asyncio.gather(*(client.drive(p, deadline) for p in plans))
 
     injected = asyncio.create_task(fault.inject(stack, plans))
-    if fault.offline_batch:
-        await offline()
-    else:
-        await asyncio.gather(*(one(i, p) for i, p in enumerate(plans)))
-    note = await injected
-    deadline = loop.time() + SETTLE_SECONDS
-    await asyncio.gather(*(client.drive(p, deadline) for p in plans))
-    stopped = [p.name for p in [*stack.services, *stack.standins] if p.pid() is None]
+    batch = asyncio.create_task(
+        offline() if fault.offline_batch else _all(one(i, p) for i, p in enumerate(plans))
+    )
+    broke: list[str] = []
+    try:
+        note = await injected
+    except Exception as exc:  # the batch still settles; the row says what broke and fails
+        note = f"injecting the fault failed: {exc!r}"
+        broke.append("the fault's injection")
+    settle_by[0] = loop.time() + SETTLE_SECONDS
+    await batch
+    stopped = broke + [p.name for p in [*stack.services, *stack.standins] if p.pid() is None]
     for part in [*stack.services, *stack.standins]:
         if part.name in stopped:  # started again, so that the next faults find a whole stack
             await asyncio.to_thread(part.start)
@@ -196,6 +209,10 @@ async def run_fault(
     if stopped:
         result.notes.append(f"found stopped after the fault: {', '.join(stopped)}")
     return result, plans
+
+
+async def _all(coroutines: Iterable[Coroutine[Any, Any, None]]) -> None:
+    await asyncio.gather(*coroutines)
 
 
 async def run(stack: object, only: list[str]) -> list[Row]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -113,9 +114,9 @@ class Client:
         )
         return response
 
-    async def submit(self, plan: Plan, serial: int, deadline: float) -> None:
+    async def submit(self, plan: Plan, serial: int, deadline: Callable[[], float]) -> None:
         """Submit until intake answers 202, with the same Idempotency-Key every time."""
-        while asyncio.get_running_loop().time() < deadline:
+        while asyncio.get_running_loop().time() < deadline():
             response = await self.intake(
                 "POST",
                 "/v1/complaints",
@@ -140,13 +141,14 @@ class Client:
             "POST", "/v1/sync/complaints", role="facilitator", area=VILLAGE, json={"items": items}
         )
 
-    async def drive(self, plan: Plan, deadline: float) -> None:
-        """Make each step's move until the complaint is closed or the deadline passes."""
+    async def drive(self, plan: Plan, deadline: Callable[[], float]) -> None:
+        """Make each step's move until the complaint is closed or the deadline passes (it is
+        set once the fault has healed)."""
         if not plan.complaint_ids:
             return
         complaint_id = sorted(plan.complaint_ids)[0]
         attempt_keys: dict[str, str] = {}
-        while asyncio.get_running_loop().time() < deadline:
+        while asyncio.get_running_loop().time() < deadline():
             read = await self.intake("GET", f"/v1/complaints/{complaint_id}", role="manager")
             if read is None or read.status_code != 200:
                 await asyncio.sleep(_delay(read))
