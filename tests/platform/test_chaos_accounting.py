@@ -7,7 +7,14 @@ from collections import Counter
 
 import pytest
 
-from slrt_dev.chaos.accounting import Calls, Seen, problems, row, stray_reports
+from slrt_dev.chaos.accounting import (
+    Calls,
+    Seen,
+    problems,
+    referral_summary,
+    row,
+    stray_reports,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -99,3 +106,17 @@ def test_a_tolerated_kind_of_bad_answer_is_reported_without_failing_the_row() ->
     assert known.passed
     calls.record(None, hung=True)
     assert not known.passed
+
+
+def test_the_row_shows_what_the_fault_made_the_referrals_go_through() -> None:
+    expired = closed(
+        referral_statuses=Counter({"cancelled": 1, "delivered": 1}),
+        reasons=Counter({"no_response": 1, "referral_delivered": 1}),
+        referrals_not_delivered=["r0"],
+    )
+    shown = row("f", [expired], Counter({"r1": 1}), 0, Calls(), 1.0)
+    assert shown.passed
+    assert referral_summary(shown.referrals) == (
+        "1 cancelled, 1 delivered, 1 no_response (timeline)"
+    )
+    assert referral_summary(Counter()) == "-"

@@ -76,6 +76,10 @@ class Seen:
     """Referral deliveries that failed, were cancelled or still wait: none may be at LAPOR!."""
     unreadable: str | None = None
     """Why part of it could not be read (a service not answering after the fault)."""
+    referral_statuses: Counter[str] = field(default_factory=Counter)
+    """Its referral deliveries by status (delivered, failed, cancelled …): what the fault did."""
+    reasons: Counter[str] = field(default_factory=Counter)
+    """Its timeline's transition reasons (``no_response``, ``delivery_failed`` …)."""
 
 
 def problems(seen: Seen, reports: Counter[str]) -> list[str]:
@@ -121,6 +125,9 @@ class Row:
     calls: Calls
     seconds: float
     notes: list[str] = field(default_factory=list)
+    referrals: Counter[str] = field(default_factory=Counter)
+    """The batch's referral deliveries by status, and its expiries and failed deliveries:
+    evidence of what the fault made the system go through."""
     stopped: list[str] = field(default_factory=list)
     """Parts of the stack that were found stopped after the fault healed (a service that
     stopped itself): a failure even when every complaint made it."""
@@ -164,9 +171,23 @@ def row(
         ids = ",".join(sorted(one.complaint_ids)) or one.key
         notes.append(f"{ids}: {'; '.join(found)}")
     notes += [f"{n}× {what}" for what, n in sorted(calls.where.items())]
-    return Row(
+    result = Row(
         fault, len(seen), fine, lost, doubled, stuck, new_dead_letters, calls, seconds, notes
     )
+    for one in seen:
+        result.referrals.update(one.referral_statuses)
+        result.referrals.update(
+            {f"{r} (timeline)": one.reasons[r] for r in EVIDENCE if one.reasons[r]}
+        )
+    return result
+
+
+EVIDENCE = ("no_response", "delivery_failed")
+"""Timeline reasons counted as evidence: a referral expired unanswered, a delivery failed."""
+
+
+def referral_summary(referrals: Counter[str]) -> str:
+    return ", ".join(f"{n} {what}" for what, n in sorted(referrals.items())) or "-"
 
 
 def stray_reports(reports: Counter[str], referrals: set[str]) -> int:

@@ -30,7 +30,14 @@ from temporalio.service import RPCError
 
 from slrt.contracts.temporal import complaint_workflow_id
 from slrt.contracts.topics import DEAD_LETTER_SUFFIX
-from slrt_dev.chaos.accounting import Calls, Row, Seen, row, stray_reports
+from slrt_dev.chaos.accounting import (
+    Calls,
+    Row,
+    Seen,
+    referral_summary,
+    row,
+    stray_reports,
+)
 from slrt_dev.chaos.driver import Client, Plan
 from slrt_dev.chaos.faults import FAULTS, RETRY_SCHEDULE, Fault
 from slrt_dev.stack.config import REPO_ROOT
@@ -121,7 +128,9 @@ async def _observe(client: Client, temporal: TemporalClient, complaint_id: str, 
     if read.status_code == 200:
         complaint = read.json()
         seen.step, seen.outcome = complaint["step"], complaint["outcome"]
-        seen.closings = sum(1 for t in complaint["timeline"] or [] if t["to_step"] == "closed")
+        timeline = complaint["timeline"] or []
+        seen.closings = sum(1 for t in timeline if t["to_step"] == "closed")
+        seen.reasons = Counter(t["reason"] for t in timeline if t["reason"])
     counted = await temporal.count_workflows(
         f"WorkflowId = '{complaint_workflow_id(complaint_id)}'"
     )
@@ -135,6 +144,7 @@ async def _observe(client: Client, temporal: TemporalClient, complaint_id: str, 
     for delivery in items:
         if delivery["kind"] != "referral" or not delivery["referral_id"]:
             continue
+        seen.referral_statuses[delivery["status"]] += 1
         if delivery["status"] == "delivered":
             seen.referrals_delivered.append(delivery["referral_id"])
         else:
@@ -275,6 +285,7 @@ def table(rows: list[Row]) -> Table:
         "stuck",
         "new DLQ",
         "clients saw",
+        "referrals",
         "time",
         "result",
     ):
@@ -289,6 +300,7 @@ def table(rows: list[Row]) -> Table:
             str(r.stuck),
             str(r.new_dead_letters),
             str(r.calls),
+            referral_summary(r.referrals),
             f"{r.seconds:.0f} s",
             "[green]pass[/]" if r.passed else "[red]FAIL[/]",
         )
@@ -301,6 +313,7 @@ def table(rows: list[Row]) -> Table:
         str(sum(r.stuck for r in rows)),
         str(sum(r.new_dead_letters for r in rows)),
         "",
+        referral_summary(sum((r.referrals for r in rows), Counter())),
         f"{sum(r.seconds for r in rows):.0f} s",
         "[green]pass[/]" if rows and all(r.passed for r in rows) else "[red]FAIL[/]",
     )
