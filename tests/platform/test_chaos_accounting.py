@@ -116,7 +116,5 @@ def test_the_row_shows_what_the_fault_made_the_referrals_go_through() -> None:
     )
     shown = row("f", [expired], Counter({"r1": 1}), 0, Calls(), 1.0)
     assert shown.passed
-    assert referral_summary(shown.referrals) == (
-        "1 cancelled, 1 delivered, 1 no_response (timeline)"
-    )
+    assert referral_summary(shown.referrals) == "1 delivered, 1 cancelled; 1 expired"
     assert referral_summary(Counter()) == "-"

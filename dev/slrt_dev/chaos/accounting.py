@@ -177,17 +177,26 @@ def row(
     for one in seen:
         result.referrals.update(one.referral_statuses)
         result.referrals.update(
-            {f"{r} (timeline)": one.reasons[r] for r in EVIDENCE if one.reasons[r]}
+            {label: one.reasons[r] for r, label in EVIDENCE.items() if one.reasons[r]}
         )
     return result
 
 
-EVIDENCE = ("no_response", "delivery_failed")
-"""Timeline reasons counted as evidence: a referral expired unanswered, a delivery failed."""
+EVIDENCE = {"no_response": "expired", "delivery_failed": "escalated"}
+"""Timeline reasons counted as evidence (and their label): a referral expired unanswered, a
+referral whose delivery failed escalated back to the back office."""
+STATUS_ORDER = ("delivered", "failed", "cancelled")
 
 
 def referral_summary(referrals: Counter[str]) -> str:
-    return ", ".join(f"{n} {what}" for what, n in sorted(referrals.items())) or "-"
+    """``4 delivered, 7 failed; 7 escalated``: the deliveries by status, then the timelines'
+    evidence."""
+    statuses = [s for s in STATUS_ORDER if referrals[s]] + sorted(
+        s for s in referrals if s not in STATUS_ORDER and s not in EVIDENCE.values()
+    )
+    shown = ", ".join(f"{referrals[s]} {s}" for s in statuses)
+    evidence = ", ".join(f"{referrals[e]} {e}" for e in EVIDENCE.values() if referrals[e])
+    return "; ".join(part for part in (shown, evidence) if part) or "-"
 
 
 def stray_reports(reports: Counter[str], referrals: set[str]) -> int:

@@ -42,7 +42,7 @@ from slrt_dev.chaos.driver import Client, Plan
 from slrt_dev.chaos.faults import FAULTS, RETRY_SCHEDULE, Fault
 from slrt_dev.stack.config import REPO_ROOT
 
-console = Console(width=max(Console().width, 150))
+console = Console(width=max(Console().width, 200))
 
 CHAOS_STACK = {
     "SLRT_STACK_DATA_DIR": str(REPO_ROOT / ".slrt-chaos"),
