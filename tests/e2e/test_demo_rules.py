@@ -28,6 +28,12 @@ LAPOR_ANSWER = {
     "tindak_lanjut": "under_review",
     "bukan_kewenangan": "not_responsible",
 }
+SIKS_NG_ANSWER = {
+    "disetujui": "accepted",
+    "ditolak": "rejected",
+    "diverifikasi": "under_review",
+    "bukan_kewenangan": "not_responsible",
+}
 
 
 def test_a_week_as_long_as_the_paths_plays_each_path_once_and_longer_weeks_repeat_them() -> None:
@@ -89,7 +95,13 @@ def test_a_path_that_must_pass_a_step_reason_is_not_as_expected_without_it() -> 
 
 # --- the oracle's expectations and checks ------------------------------------------------------
 
-ANSWERING_MOVES = {"lapor": Via.LAPOR, "webhook": Via.WEBHOOK, "answer_link": Via.ANSWER_LINK}
+ANSWERING_MOVES = {
+    "lapor": Via.LAPOR,
+    "webhook": Via.WEBHOOK,
+    "answer_link": Via.ANSWER_LINK,
+    "siks_ng": Via.SIKS_NG,
+}
+STATUS_ANSWER = {"lapor": LAPOR_ANSWER, "siks_ng": SIKS_NG_ANSWER}
 
 
 def test_each_paths_referrals_are_the_ones_its_moves_make_and_answer() -> None:
@@ -100,7 +112,9 @@ def test_each_paths_referrals_are_the_ones_its_moves_make_and_answer() -> None:
                 made.append((move.body["destination_program"], [], None))
             elif move.action in ANSWERING_MOVES:
                 program, answers, _ = made[-1]
-                decision = move.body.get("decision") or LAPOR_ANSWER[move.body["status"]]
+                decision = (
+                    move.body.get("decision") or STATUS_ANSWER[move.action][move.body["status"]]
+                )
                 made[-1] = (program, [*answers, decision], ANSWERING_MOVES[move.action])
         declared = [(r.program, list(r.answers)) for r in path.referrals]
         assert [(program, answers) for program, answers, _ in made] == declared, path.key
@@ -110,9 +124,9 @@ def test_each_paths_referrals_are_the_ones_its_moves_make_and_answer() -> None:
                 assert any(m.after_sla for m in path.moves), path.key
 
 
-def test_the_week_shows_all_three_ways_a_destination_answers_and_asks_the_household() -> None:
+def test_the_week_shows_all_four_ways_a_destination_answers_and_asks_the_household() -> None:
     vias = {r.via for path in PATHS for r in path.referrals if r.answers}
-    assert vias == {Via.LAPOR, Via.WEBHOOK, Via.ANSWER_LINK}
+    assert vias == {Via.LAPOR, Via.WEBHOOK, Via.ANSWER_LINK, Via.SIKS_NG}
     asking = [p for p in PATHS if Message.INFORMATION_NEEDED in p.messages]
     assert [m.body.get("kind") for m in asking[0].moves].count("request_information") == 1
 
@@ -214,6 +228,23 @@ def test_a_lapor_referral_needs_one_report_in_the_status_the_agency_left_it() ->
     twice = _played("accepted")
     answers(twice, sent, Outside(lapor=lapor * 2), [], _answers_on_timeline("accepted"))
     assert twice.wrong["answers"] == ["BPNT: 2 LAPOR! reports, expected 1"]
+
+
+def test_a_siks_ng_referral_needs_one_submission_in_the_status_of_the_verdict() -> None:
+    played = _played("siks_ng")
+    filed = [{"referensi": "ref1", "status": "disetujui"}]
+    sent = [_referral_delivery("ref1", "siks_ng")]
+    timeline = _answers_on_timeline("under_review", "accepted")
+    answers(played, sent, Outside(siks_ng=filed), [], timeline)
+    assert played.wrong == {}
+    assert played.seen["answers"] == "MEMBERSHIP_DTKS SIKS-NG ×1 → accepted"
+    pending = _played("siks_ng")
+    still = [{"referensi": "ref1", "status": "diverifikasi"}]
+    answers(pending, sent, Outside(siks_ng=still), [], timeline)
+    assert pending.wrong["answers"] == ["MEMBERSHIP_DTKS: SIKS-NG submission is diverifikasi"]
+    lost = _played("siks_ng")
+    answers(lost, sent, Outside(), [], timeline)
+    assert lost.wrong["answers"] == ["MEMBERSHIP_DTKS: 0 SIKS-NG submissions, expected 1"]
 
 
 def test_a_webhook_referral_needs_one_verified_delivery_and_one_answer_on_the_callback() -> None:

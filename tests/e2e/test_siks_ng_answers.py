@@ -177,9 +177,9 @@ async def test_a_membership_referral_ends_answered_by_siks_ngs_verdict(
 
     assert at_back_office["category"] == "membership"
     # SIKS-NG got the membership complaint, naming the referral and the ticket.
-    filed = as_filed["submission"]
-    assert (filed["jenis"], filed["referensi"]) == ("keluhan_kepesertaan", referral_id)
-    assert (filed["nomor_tiket"], filed["kode_wilayah"]) == (ticket, VILLAGE)
+    sent = as_filed["submission"]
+    assert (sent["jenis"], sent["referensi"]) == ("keluhan_kepesertaan", referral_id)
+    assert (sent["nomor_tiket"], sent["kode_wilayah"]) == (ticket, VILLAGE)
     # Its verdict is the referral's answer, recorded once per status and audited.
     assert referral["answer"]["decision"] == "accepted"
     assert referral["answer"]["note"] == VERDICT_NOTE

@@ -12,7 +12,8 @@ complaint's path must have produced, and a complaint whose effects differ is not
   (``household_via_facilitator`` to ``facilitator:<village>``) were delivered; an anonymous
   complaint pushes nothing;
 - **answers** — each referral went where its program's channel takes it (``Path.referrals``):
-  one report in LAPOR! (in the status the agency left it), one verified delivery at the
+  one report in LAPOR! (in the status the agency left it), one submission in SIKS-NG (in the
+  status Pokja Data Terpadu left it), one verified delivery at the
   program's system (webhook receiver) answered on the signed callback, or one answer-link
   email at the SMTP sink whose link was used once; the program managers' answers on the
   complaint's timeline are exactly the path's;
@@ -60,9 +61,21 @@ LAPOR_STATUS = {
     "under_review": "tindak_lanjut",
     "not_responsible": "bukan_kewenangan",
 }
-DELIVERY_CHANNEL = {Via.LAPOR: "lapor", Via.WEBHOOK: "webhook", Via.ANSWER_LINK: "email"}
+SIKS_NG_STATUS = {
+    "accepted": "disetujui",
+    "rejected": "ditolak",
+    "under_review": "diverifikasi",
+    "not_responsible": "bukan_kewenangan",
+}
+DELIVERY_CHANNEL = {
+    Via.LAPOR: "lapor",
+    Via.WEBHOOK: "webhook",
+    Via.ANSWER_LINK: "email",
+    Via.SIKS_NG: "siks_ng",
+}
 ANSWER_VIA = {Via.WEBHOOK: "callback", Via.ANSWER_LINK: "answer_link"}
-"""How intake records the answers that come to it (LAPOR!'s come through the notifier)."""
+"""How intake records the answers that come to it (LAPOR!'s and SIKS-NG's come through the
+notifier)."""
 
 HANDED_OVER = "handed_to_facilitator"
 """The status of a household message the notifier handed to the village facilitator."""
@@ -137,7 +150,8 @@ class Oracle:
         mail = await self._json(f"{self._s.smtp_sink_url}/_received")
         lapor = await self._json(f"{self._s.lapor_url}/_received")
         webhooks = await self._json(f"{self._s.webhook_receiver_url}/_received")
-        outside = Outside(sms, mail, lapor, webhooks)
+        siks_ng = await self._json(f"{self._s.siks_ng_url}/_received")
+        outside = Outside(sms, mail, lapor, webhooks, siks_ng)
         gate = asyncio.Semaphore(8)
 
         async def one(p: Played) -> None:
@@ -227,6 +241,7 @@ class Outside:
     mail: list[dict[str, Any]] = field(default_factory=list)
     lapor: list[dict[str, Any]] = field(default_factory=list)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
+    siks_ng: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _short(templates: Iterable[str]) -> str:
@@ -390,6 +405,13 @@ def _one_referral(
         elif wanted.decision and reports[0]["status"] != LAPOR_STATUS[wanted.decision]:
             p.flag("answers", f"{wanted.program}: LAPOR! report is {reports[0]['status']}")
         return f"{wanted.program} LAPOR! ×{len(reports)} → {answer}"
+    if wanted.via is Via.SIKS_NG:
+        filed = [s for s in outside.siks_ng if s["referensi"] == referral_id]
+        if len(filed) != 1:
+            p.flag("answers", f"{wanted.program}: {len(filed)} SIKS-NG submissions, expected 1")
+        elif wanted.decision and filed[0]["status"] != SIKS_NG_STATUS[wanted.decision]:
+            p.flag("answers", f"{wanted.program}: SIKS-NG submission is {filed[0]['status']}")
+        return f"{wanted.program} SIKS-NG ×{len(filed)} → {answer}"
     if wanted.via is Via.WEBHOOK:
         ids = {w["webhook_id"] for w in outside.webhooks if w["referral_id"] == referral_id}
         verified = {

@@ -131,6 +131,8 @@ class Player:
                 await self._answer_by_system(played, move)
             elif move.action == "answer_link":
                 await self._answer_on_link(played, move)
+            elif move.action == "siks_ng":
+                await self._answer_in_siks_ng(played, move)
             else:
                 await self._act(played, move, index, village)
         final = await self._at(played, path.end_step)
@@ -203,9 +205,30 @@ class Player:
         )
         moved.raise_for_status()
 
-    async def _tracking_id(self, referral_id: str) -> str | None:
+    async def _answer_in_siks_ng(self, played: Played, move: Move) -> None:
+        """Pokja Data Terpadu gives its verdict in SIKS-NG: find the submission the notifier
+        filed for the current referral, set its status; the notifier's poller turns it into the
+        answer."""
+        deadline = asyncio.get_running_loop().time() + self._s.step_timeout_seconds
+        while True:
+            complaint = await self._read(played)
+            referral = complaint["referral_id"]
+            submission = await self._tracking_id(referral, "siks_ng") if referral else None
+            if submission:
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                raise Stuck("the referral was never filed in SIKS-NG")
+            await asyncio.sleep(0.5)
+        decided = await self._http.put(
+            f"{self._s.siks_ng_url}/_control/submissions/{submission}", json=move.body
+        )
+        decided.raise_for_status()
+
+    async def _tracking_id(self, referral_id: str, channel: str = "lapor") -> str | None:
+        """The id the destination gave the referral (LAPOR!'s tracking id, SIKS-NG's
+        submission id), from the notifier's delivery record."""
         for delivery in await self._deliveries(referral_id):
-            if delivery["channel"] == "lapor" and delivery["external_ref"]:
+            if delivery["channel"] == channel and delivery["external_ref"]:
                 ref: str = delivery["external_ref"]
                 return ref
         return None

@@ -24,6 +24,8 @@ class DemoSettings(BaseSettings):
     """Whose figures (``/dashboard/{table}.csv``) must equal what the demo played."""
     lapor_url: str = Field(default_factory=lambda: _stack_url("lapor_port"))
     """The LAPOR! stand-in: the demo's program managers answer there, as agencies do."""
+    siks_ng_url: str = Field(default_factory=lambda: _stack_url("siks_ng_port"))
+    """The SIKS-NG stand-in: Pokja Data Terpadu gives its verdict on membership referrals there."""
     webhook_receiver_url: str = Field(default_factory=lambda: _stack_url("webhook_receiver_port"))
     """The program manager's system (stand-in) that receives the signed webhooks and answers."""
     sms_gateway_url: str = Field(default_factory=lambda: _stack_url("sms_gateway_port"))
