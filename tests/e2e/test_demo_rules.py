@@ -273,6 +273,29 @@ def test_an_answer_link_must_be_emailed_once_and_used_once() -> None:
     assert reused.wrong["answers"][0].startswith("RUTILAHU: intake recorded")
 
 
+def test_a_program_need_complaint_about_a_registered_household_counts_a_need_for_planning() -> None:
+    (need,) = [p for p in PATHS if p.category == "program_need"]
+    assert need.who is Who.REGISTERED
+    gained = contributions(_played(need.key))
+    assert gained[("program_gaps", "RUTILAHU", "Recorded needs")] == 1
+    assert gained[("program_gaps", "RUTILAHU", "Needs not covered")] == 1
+    others = Counter[tuple[str, str, str]]()
+    for path in PATHS:
+        if path.category != "program_need":
+            others += contributions(_played(path.key))
+    assert not [key for key in others if key[0] == "program_gaps"]
+    played = _played(need.key)
+    before = {("program_gaps", "RUTILAHU", "Recorded needs"): 2}
+    now = {**before, **{k: v + before.get(k, 0) for k, v in gained.items()}}
+    assert dashboard([played], before, now) == []
+    now[("program_gaps", "RUTILAHU", "Recorded needs")] -= 1
+    missed = _played(need.key)
+    assert dashboard([missed], before, now) == [
+        "program_gaps RUTILAHU Recorded needs: dashboard +0, played 1"
+    ]
+    assert missed.wrong["dashboard"] == ["program_gaps RUTILAHU"]
+
+
 def test_the_dashboard_must_gain_what_was_played_and_a_difference_flags_its_complaints() -> None:
     played = _played("rerouted")
     played.timeline = [{"to_step": s} for s in ("registered", "back_office", "referred", "closed")]

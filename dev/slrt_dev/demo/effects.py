@@ -21,8 +21,10 @@ complaint's path must have produced, and a complaint whose effects differ is not
 - **dashboard** — what the dashboard's CSV tables (``/dashboard/{table}.csv``: places,
   category, program, channel, funnel, agencies) gained during the play equals what the demo
   played: complaints, open and closed; by category, program, channel; the steps each complaint
-  reached; referrals, answered, no response, accepted, rejected per destination. A figure that
-  differs flags every complaint counted in it.
+  reached; referrals, answered, no response, accepted, rejected per destination; and on the
+  planning view (``/planning/program_gaps.csv``, the registry's needs figures) the needs each
+  program-need complaint about a registered household recorded: recorded needs and needs not
+  covered per program. A figure that differs flags every complaint counted in it.
 
 Effects arrive asynchronously (the notifier sends, the dashboard folds), so the checks are
 repeated until all agree or ``DemoSettings.effects_wait_seconds`` have passed.
@@ -83,8 +85,12 @@ FACILITATOR_TEMPLATE = "household_via_facilitator"
 """The facilitator's task that carries a household message (``facilitator_task`` delivery)."""
 
 TABLES = ("places", "category", "program", "channel", "funnel", "agencies")
+PLANNING_TABLES = ("program_gaps",)
+"""The planning view's tables the demo checks (``/planning/{table}.csv``): the needs that the
+program-need complaints recorded in the registry, per program."""
 Figures = dict[tuple[str, str, str], int]
-"""(table, row, column) → value, from the dashboard's CSV files (English labels)."""
+"""(table, row, column) → value, from the dashboard's and the planning view's CSV files
+(English labels)."""
 TOTAL = "(all places)"
 
 
@@ -110,11 +116,12 @@ class Oracle:
     # --- the dashboard -------------------------------------------------------------------------
 
     async def figures(self) -> Figures:
-        """Every figure of the district's dashboard tables now."""
+        """Every figure of the district's dashboard and planning tables now."""
         found: Figures = {}
-        for table in TABLES:
+        pages = [("dashboard", t) for t in TABLES] + [("planning", t) for t in PLANNING_TABLES]
+        for page, table in pages:
             response = await self._http.get(
-                f"{self._s.dashboard_url}/dashboard/{table}.csv",
+                f"{self._s.dashboard_url}/{page}/{table}.csv",
                 params={"area": self._s.district, "lang": "en"},
                 headers=self._auth(),
             )
@@ -474,6 +481,11 @@ def contributions(p: Played) -> Counter[tuple[str, str, str]]:
             counts[("agencies", row, "Accepted")] += 1
         if referral.decision == "rejected":
             counts[("agencies", row, "Rejected")] += 1
+    if path.category == "program_need" and path.who is Who.REGISTERED and path.final_program:
+        # The registry check recorded the household's need for the program (once); the
+        # household does not receive the program, so the need is not covered yet.
+        counts[("program_gaps", path.final_program, "Recorded needs")] += 1
+        counts[("program_gaps", path.final_program, "Needs not covered")] += 1
     return counts
 
 
@@ -486,6 +498,8 @@ CHECKED_COLUMNS = {
     "No response",
     "Accepted",
     "Rejected",
+    "Recorded needs",
+    "Needs not covered",
 }
 
 
