@@ -1,8 +1,11 @@
 """Due dates in Indonesian working days (hari kerja).
 
 A day is a working day unless it is a Saturday, a Sunday, a national holiday (hari libur
-nasional, from the ``holidays`` package) or a collective-leave day (cuti bersama, set each year
-by joint ministerial decree and therefore configured, not computed).
+nasional) or a collective-leave day (cuti bersama, set each year by joint ministerial decree,
+SKB 3 Menteri). Both come from the ``holidays`` package: Indonesia's ``PUBLIC`` category holds
+the national holidays, its ``GOVERNMENT`` category the cuti bersama of every year it ships.
+A decree that changes joint leave after a ``holidays`` release is configured as additions and
+removals (routing's ``collective_leave_added`` / ``collective_leave_removed``).
 
 The workflow only sees ``WorkingCalendar`` (a set of dates, deterministic); the holiday lookup
 runs in an activity, so the sandbox never imports ``holidays``.
@@ -66,11 +69,23 @@ def end_of(day: date) -> datetime:
     return start_of(day + timedelta(days=1))
 
 
-def indonesian_days_off(years: Iterable[int], collective_leave: Iterable[date]) -> list[date]:
-    """National holidays of ``years`` plus the configured collective-leave days, sorted."""
+def indonesian_days_off(
+    years: Iterable[int],
+    *,
+    leave_added: Iterable[date] = (),
+    leave_removed: Iterable[date] = (),
+) -> list[date]:
+    """National holidays and cuti bersama of ``years`` (``holidays``, categories ``PUBLIC`` and
+    ``GOVERNMENT``), with the decree changes the package does not know yet: ``leave_added``
+    days are off too, ``leave_removed`` days are working days again (only a joint-leave day can
+    be removed: a national holiday stays off). Sorted."""
     import holidays  # imported here: only the activity that builds the policy needs it
 
     wanted = sorted(set(years))
-    national = holidays.country_holidays("ID", years=wanted)
-    days = set(national.keys()) | {d for d in collective_leave if d.year in wanted}
+    national = holidays.country_holidays("ID", years=wanted, categories=(holidays.PUBLIC,))
+    joint = holidays.country_holidays("ID", years=wanted, categories=(holidays.GOVERNMENT,))
+    removed = {d for d in leave_removed if d not in national}
+    days = (set(national.keys()) | (set(joint.keys()) - removed)) | {
+        d for d in leave_added if d.year in wanted
+    }
     return sorted(days)

@@ -7,9 +7,9 @@ from uuid import UUID
 
 from services.registry.domain.identity import IdentityError, compact, identity_warnings, validate_kk
 from services.registry.domain.matching import pick_name_match
-from services.registry.store import persons
+from services.registry.store import needs, persons
 from slrt.contracts.events import RegistryCheckCompleted, RegistryCheckRequested
-from slrt.contracts.vocabulary import LookupKind
+from slrt.contracts.vocabulary import Category, LookupKind
 from slrt.db import Connection
 
 CHECK_ACTOR = "system:registry-check"
@@ -20,13 +20,22 @@ async def answer(
 ) -> RegistryCheckCompleted:
     """Found or not, with the household, decile, programs and data-quality warnings.
 
-    The read is audit-logged against the complaint like any person read.
+    The read is audit-logged against the complaint like any person read. A program-need
+    complaint about a household found records the need (once per complaint).
     """
     found = await _find(conn, request, today)
     individual_id, household_id, decile, warnings = found
     programs: list[str] = []
     if household_id is not None:
         programs = await persons.programs(conn, household_id, individual_id)
+        if request.category is Category.PROGRAM_NEED:
+            await needs.record_from_complaint(
+                conn,
+                complaint_id=request.complaint_id,
+                household_id=household_id,
+                individual_id=individual_id,
+                program_code=request.program_code,
+            )
         await persons.audit(
             conn,
             actor=CHECK_ACTOR,

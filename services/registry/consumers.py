@@ -57,7 +57,9 @@ async def prelist(request: PrelistEntryRequested, envelope: Envelope, conn: Conn
         "SELECT 1 FROM places WHERE code = $1 AND level = 'village'", person.village_code
     ):
         raise PermanentError("the pre-list request names a village the directory does not know")
-    await proposals.create_prelist(
+    # A person already pending (same NIK, or name + birth date + village) is joined, not
+    # pre-listed twice; the complaint is told which entry carries it.
+    await proposals.create_or_join_prelist(
         conn,
         SOURCE,
         fields={

@@ -24,6 +24,7 @@ from tqdm import tqdm
 from services.registry.domain.names import name_key
 from services.registry.domain.proposals import DISABILITIES, RELATIONS, SCHOOL_STATUSES
 from services.registry.extract import COLUMNS, PMKS_KINDS
+from services.registry.store import needs
 from slrt.db import Connection, create_pool
 from slrt.settings import ConnectionSettings
 
@@ -48,6 +49,7 @@ class ImportReport:
     individuals_changed: int = 0
     participation_added: int = 0
     participation_removed: int = 0
+    needs_closed: int = 0
     errors: list[RowError] = field(default_factory=list)
 
 
@@ -313,6 +315,8 @@ async def import_extract(
         report.participation_removed = _count(
             await conn.execute(_REMOVE_PARTICIPATION, report.import_id)
         )
+        # A recorded need closes once its household receives the program.
+        report.needs_closed = await needs.close_met(conn)
         on_phase("pmks")
         await conn.execute(_PMKS)
         on_phase("report")

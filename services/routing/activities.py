@@ -59,7 +59,11 @@ def transition_event_id(complaint_id: str, sequence: int) -> str:
 
 def sla_policy_from(settings: RoutingSettings, today: datetime) -> SlaPolicy:
     years = range(today.year - 1, today.year + 3)
-    days_off = indonesian_days_off(years, settings.collective_leave)
+    days_off = indonesian_days_off(
+        years,
+        leave_added=settings.collective_leave_added,
+        leave_removed=settings.collective_leave_removed,
+    )
     return SlaPolicy.of(
         settings,
         days_off,

@@ -1,8 +1,10 @@
 """Settings of the routing service (``SLRT_ROUTING_*``; connections from ``SLRT_*``).
 
 The SLA defaults here apply to every complaint; a program's own SLA (from the catalog) governs
-its referrals. Collective-leave days (cuti bersama) are set yearly by joint ministerial decree
-(SKB): add each year's list here (``SLRT_ROUTING_COLLECTIVE_LEAVE='["2027-02-05", …]'``).
+its referrals. National holidays and collective-leave days (cuti bersama, set yearly by joint
+ministerial decree, SKB) come from the ``holidays`` package (``workflows/working_days.py``); a
+decree that changes joint leave after that release is configured here as additions and removals
+(``SLRT_ROUTING_COLLECTIVE_LEAVE_ADDED='["2027-02-08"]'``, ``…_REMOVED``).
 """
 
 from __future__ import annotations
@@ -15,18 +17,6 @@ from pydantic_settings import SettingsConfigDict
 from slrt.contracts.sla import SlaTerms, clock_speed_field
 from slrt.settings import ServiceSettings
 
-CUTI_BERSAMA_2026 = [
-    date(2026, 2, 16),
-    date(2026, 3, 18),
-    date(2026, 3, 20),
-    date(2026, 3, 23),
-    date(2026, 3, 24),
-    date(2026, 5, 15),
-    date(2026, 5, 28),
-    date(2026, 12, 24),
-]
-"""SKB 3 Menteri on 2026 collective leave."""
-
 
 class RoutingSettings(ServiceSettings, SlaTerms):
     """The SLA terms (``acknowledge_days`` … ``reopen_window_days``) come from ``SlaTerms``."""
@@ -34,7 +24,10 @@ class RoutingSettings(ServiceSettings, SlaTerms):
     model_config = SettingsConfigDict(env_prefix="SLRT_ROUTING_", env_file=".env", extra="ignore")
 
     port: int = 8004
-    collective_leave: list[date] = Field(default_factory=lambda: list(CUTI_BERSAMA_2026))
+    collective_leave_added: list[date] = Field(default_factory=list)
+    """Cuti bersama a decree added after the pinned ``holidays`` release shipped its list."""
+    collective_leave_removed: list[date] = Field(default_factory=list)
+    """Cuti bersama a decree cancelled after the pinned ``holidays`` release (working again)."""
     sla_clock_speed: float = clock_speed_field()
     """SLA clocks run this many times faster than real time. 1 in production; the local demo
     stack sets 40,000 (a calendar day passes in about 2 s) so that deadlines, escalations and

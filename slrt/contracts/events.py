@@ -130,6 +130,10 @@ class RegistryCheckRequested(EventData):
     kk_number: str | None = None
     name: str | None = None
     place_code: str | None = None
+    category: Category | None = None
+    """The complaint's category: a ``program_need`` complaint about a household the registry
+    finds records that need (once per complaint) for ``program_code``."""
+    program_code: str | None = None
 
 
 class RegistryCheckCompleted(EventData):

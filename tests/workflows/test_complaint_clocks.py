@@ -32,7 +32,7 @@ S = ComplaintStep
 Drive = Callable[[ComplaintSubmitted], Awaitable[Driven]]
 SETTINGS = RoutingSettings()
 YEARS = range(2025, 2030)
-CALENDAR = WorkingCalendar(indonesian_days_off(YEARS, SETTINGS.collective_leave))
+CALENDAR = WorkingCalendar(indonesian_days_off(YEARS))
 
 
 def breaches(state: ComplaintState, clock: str) -> list[tuple[str, str]]:
@@ -49,7 +49,7 @@ def sent(state: ComplaintState, template: str) -> list[dict[str, Any]]:
 
 def test_the_policy_covers_the_years_a_complaint_can_live_in() -> None:
     policy = sla_policy_from(SETTINGS, datetime(2026, 11, 27, tzinfo=UTC))
-    assert date(2026, 12, 24) in policy.days_off  # cuti bersama (configured)
+    assert date(2026, 12, 24) in policy.days_off  # cuti bersama (holidays, GOVERNMENT)
     assert date(2026, 12, 25) in policy.days_off  # Christmas (holidays package)
     assert date(2028, 1, 1) in policy.days_off
     assert (policy.step_days, policy.resolve_days, policy.reopen_window_days) == (5, 20, 14)

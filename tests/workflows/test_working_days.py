@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from services.routing.settings import CUTI_BERSAMA_2026
 from workflows.working_days import (
     WorkingCalendar,
     end_of,
@@ -13,7 +12,32 @@ from workflows.working_days import (
     start_of,
 )
 
-CALENDAR_2026 = WorkingCalendar(indonesian_days_off([2026], CUTI_BERSAMA_2026))
+CALENDAR_2026 = WorkingCalendar(indonesian_days_off([2026]))
+CALENDAR_2027 = WorkingCalendar(indonesian_days_off([2027]))
+
+CUTI_BERSAMA_2026 = [
+    date(2026, 2, 16),
+    date(2026, 3, 18),
+    date(2026, 3, 20),
+    date(2026, 3, 23),
+    date(2026, 3, 24),
+    date(2026, 5, 15),
+    date(2026, 5, 28),
+    date(2026, 12, 24),
+]
+"""SKB 3 Menteri on 2026 collective leave (the list this project used to keep by hand)."""
+
+CUTI_BERSAMA_2027 = [
+    date(2027, 2, 5),
+    date(2027, 3, 9),
+    date(2027, 3, 12),
+    date(2027, 3, 15),
+    date(2027, 3, 25),
+    date(2027, 5, 18),
+    date(2027, 5, 19),
+    date(2027, 12, 24),
+]
+"""2027 cuti bersama as the pinned ``holidays`` release ships them (GOVERNMENT category)."""
 
 
 def test_a_referral_sent_before_idul_fitri_2026_is_due_after_the_holidays_and_cuti_bersama() -> (
@@ -26,15 +50,48 @@ def test_a_referral_sent_before_idul_fitri_2026_is_due_after_the_holidays_and_cu
     assert CALENDAR_2026.add(date(2026, 3, 17), 10) == date(2026, 4, 8)
 
 
-def test_without_collective_leave_only_national_holidays_and_weekends_are_off() -> None:
-    national_only = WorkingCalendar(indonesian_days_off([2026], []))
-    assert national_only.add(date(2026, 3, 17), 10) == date(2026, 4, 1)
+def test_the_2026_cuti_bersama_come_from_holidays_not_a_hand_kept_list() -> None:
+    days = set(indonesian_days_off([2026]))
+    assert set(CUTI_BERSAMA_2026) <= days
+    assert date(2026, 1, 1) in days  # New Year (PUBLIC)
+    assert date(2026, 8, 17) in days  # Independence Day (PUBLIC)
 
 
-def test_collective_leave_of_other_years_is_ignored() -> None:
-    days = indonesian_days_off([2027], CUTI_BERSAMA_2026)
-    assert date(2026, 12, 24) not in days
+def test_the_2027_cuti_bersama_and_holidays_are_days_off() -> None:
+    days = set(indonesian_days_off([2027]))
+    assert set(CUTI_BERSAMA_2027) <= days
     assert date(2027, 12, 25) in days
+    assert date(2027, 8, 17) in days
+
+
+def test_a_decree_after_the_release_adds_and_removes_joint_leave() -> None:
+    changed = set(
+        indonesian_days_off(
+            [2027],
+            leave_added=[date(2027, 2, 8), date(2026, 2, 9)],
+            leave_removed=[date(2027, 5, 19), date(2027, 12, 25)],
+        )
+    )
+    assert date(2027, 2, 8) in changed  # added
+    assert date(2026, 2, 9) not in changed  # another year: ignored
+    assert date(2027, 5, 19) not in changed  # joint leave cancelled: a working day again
+    assert date(2027, 12, 25) in changed  # a national holiday cannot be removed
+
+
+def test_a_referral_sent_before_idul_fitri_2027_is_due_after_nyepi_lebaran_and_cuti() -> None:
+    # Sent Friday 5 March 2027. Off: 8 (Nyepi), 9 (cuti), 10-11 (Idul Fitri), 12 (cuti),
+    # 13-14 weekend, 15 (cuti); Good Friday 26 (and its cuti on 25).
+    assert CALENDAR_2027.add(date(2027, 3, 5), 1) == date(2027, 3, 16)
+    assert CALENDAR_2027.add(date(2027, 3, 5), 10) == date(2027, 3, 31)
+    assert CALENDAR_2027.between(date(2027, 3, 5), date(2027, 3, 16)) == 1
+
+
+def test_without_the_government_category_joint_leave_is_a_working_day() -> None:
+    import holidays
+
+    public = holidays.country_holidays("ID", years=[2026], categories=(holidays.PUBLIC,))
+    assert date(2026, 12, 24) not in public
+    assert date(2026, 12, 24) in set(indonesian_days_off([2026]))
 
 
 def test_weekends_are_skipped_and_zero_means_the_next_working_day() -> None:

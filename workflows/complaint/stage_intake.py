@@ -99,24 +99,22 @@ def register(c: Complaint, actor: Actor | None, acknowledges: Acknowledges) -> N
 
 
 def _lookup(c: Complaint, request_id: UUID) -> RegistryCheckRequested:
-    """By NIK, else by family card number, else by name and place."""
+    """By NIK, else by family card number, else by name and place; with the complaint's
+    category and program (a program-need complaint records its need in the registry)."""
     person = c.submitted.complainant
     assert person is not None
-    complaint_id = c.submitted.complaint_id
+    common: dict[str, Any] = {
+        "request_id": request_id,
+        "complaint_id": c.submitted.complaint_id,
+        "category": c.category,
+        "program_code": c.program,
+    }
     if person.nik:
-        return RegistryCheckRequested(
-            request_id=request_id, complaint_id=complaint_id, lookup=LookupKind.NIK, nik=person.nik
-        )
+        return RegistryCheckRequested(**common, lookup=LookupKind.NIK, nik=person.nik)
     if person.kk_number:
-        return RegistryCheckRequested(
-            request_id=request_id,
-            complaint_id=complaint_id,
-            lookup=LookupKind.KK,
-            kk_number=person.kk_number,
-        )
+        return RegistryCheckRequested(**common, lookup=LookupKind.KK, kk_number=person.kk_number)
     return RegistryCheckRequested(
-        request_id=request_id,
-        complaint_id=complaint_id,
+        **common,
         lookup=LookupKind.NAME_AND_PLACE,
         name=person.name,
         place_code=person.village_code,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.registry.api import aggregates, catalog, imports, persons, proposals
+from services.registry.api import aggregates, catalog, imports, persons, proposals, tablet
 
 routers: list[APIRouter] = [
     persons.router,
@@ -12,4 +12,5 @@ routers: list[APIRouter] = [
     proposals.router,
     imports.router,
     aggregates.router,
+    tablet.router,
 ]

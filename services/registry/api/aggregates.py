@@ -2,9 +2,11 @@
 results, participation and needs per program, program combinations (overlap), profiles by sex
 and disability, and service gaps — for any area, never personal data.
 
-Served from materialised views with one row per village (migrations/0050_aggregates.sql), so an
-area's figures are sums over its villages' rows. ``refresh`` brings them up to date; the
-importer calls it after an import, and ``POST /v1/aggregates/refresh`` does it on demand.
+Served from views with one row per village (migrations/0050_aggregates.sql, 0052), so an
+area's figures are sums over its villages' rows. The registry's views are materialised and
+``refresh`` brings them up to date (the importer calls it after an import, and
+``POST /v1/aggregates/refresh`` does it on demand); the needs view (``agg_needs``) is a plain
+view, so a need recorded from a complaint counts at once.
 
 Small cells (1–4 households or people) are hidden from viewers above the district (province,
 national): the same rule as the dashboard's, kept here because services share no code.
@@ -26,7 +28,8 @@ from slrt.problems import Problem, field_error
 
 router = APIRouter(prefix="/v1/aggregates", tags=["aggregates"])
 
-VIEWS = ("agg_households", "agg_programs", "agg_needs", "agg_combinations", "agg_profiles")
+VIEWS = ("agg_households", "agg_programs", "agg_combinations", "agg_profiles")
+"""The materialised views; ``agg_needs`` is a plain view (needs are few), always current."""
 PREFIX_LENGTHS = (0, 2, 4, 6, 10)
 DISTRICT_LENGTH = 4
 SMALL_CELL = 5

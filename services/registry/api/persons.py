@@ -17,6 +17,7 @@ from services.registry.store import persons
 from slrt.auth import Action
 from slrt.auth.api import authorize
 from slrt.auth.policy import Decision, decide
+from slrt.db import Connection
 from slrt.places import normalise_code
 from slrt.problems import Problem, field_error
 
@@ -259,10 +260,44 @@ async def household(
                 "program_code": n["program_code"],
                 "individual_id": str(n["individual_id"]) if n["individual_id"] else None,
                 "complaint_id": str(n["complaint_id"]) if n["complaint_id"] else None,
+                "closed_at": n["closed_at"].isoformat() if n["closed_at"] else None,
             }
             for n in needs
         ],
         pmks=[{"individual_id": str(p["individual_id"]), "kind": p["kind"]} for p in pmks],
+    )
+
+
+async def need_in(
+    conn: Connection, household_id: UUID, body: NeedIn, principal: CurrentPrincipal
+) -> UUID:
+    """Check and record one need (the route and the tablet batch); raises the problem of a bad
+    one."""
+    row = await persons.household(conn, household_id)
+    if row is None:
+        raise Problem(404, "not-found", "No such household in the registry")
+    authorize(principal, Action.PROPOSAL_SUBMIT, place_code=row["village_code"], what="household")
+    errors = []
+    if body.program_code is not None and not await conn.fetchval(
+        "SELECT 1 FROM programs WHERE code = $1", body.program_code
+    ):
+        errors.append(field_error("program_code", "known_program", "not in the catalog"))
+    if body.individual_id is not None and not await conn.fetchval(
+        "SELECT 1 FROM individuals WHERE id = $1 AND household_id = $2",
+        body.individual_id,
+        household_id,
+    ):
+        errors.append(field_error("individual_id", "member", "not a household member"))
+    if errors:
+        raise Problem(422, "invalid-request", "The request is not valid", errors=errors)
+    return await persons.record_need(
+        conn,
+        household_id=household_id,
+        individual_id=body.individual_id,
+        need=body.need,
+        program_code=body.program_code,
+        complaint_id=body.complaint_id,
+        recorded_by=principal.subject,
     )
 
 
@@ -272,32 +307,5 @@ async def record_need(
 ) -> Need:
     """Record a program need (kebutuhan program) found on a visit or at the Puskesos."""
     async with pool.acquire() as conn, conn.transaction():
-        row = await persons.household(conn, household_id)
-        if row is None:
-            raise Problem(404, "not-found", "No such household in the registry")
-        authorize(
-            principal, Action.PROPOSAL_SUBMIT, place_code=row["village_code"], what="household"
-        )
-        errors = []
-        if body.program_code is not None and not await conn.fetchval(
-            "SELECT 1 FROM programs WHERE code = $1", body.program_code
-        ):
-            errors.append(field_error("program_code", "known_program", "not in the catalog"))
-        if body.individual_id is not None and not await conn.fetchval(
-            "SELECT 1 FROM individuals WHERE id = $1 AND household_id = $2",
-            body.individual_id,
-            household_id,
-        ):
-            errors.append(field_error("individual_id", "member", "not a household member"))
-        if errors:
-            raise Problem(422, "invalid-request", "The request is not valid", errors=errors)
-        need_id = await persons.record_need(
-            conn,
-            household_id=household_id,
-            individual_id=body.individual_id,
-            need=body.need,
-            program_code=body.program_code,
-            complaint_id=body.complaint_id,
-            recorded_by=principal.subject,
-        )
+        need_id = await need_in(conn, household_id, body, principal)
     return Need(id=need_id, **body.model_dump())

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,7 +21,7 @@ from services.registry.domain.proposals import (
 )
 from services.registry.domain.siks_ng import parse_results
 from services.registry.store import persons, proposals
-from services.registry.store.proposals import Kind, ProposalNotFound
+from services.registry.store.proposals import Kind, PrelistOutcome, ProposalNotFound
 from slrt.auth import Action
 from slrt.auth.api import authorize
 from slrt.db import Connection
@@ -88,6 +88,12 @@ class Proposal(BaseModel):
     created_at: datetime
     details: dict[str, Any]
     """Pre-list: the person's fields; change: field, old and new value, evidence."""
+    joins: list[dict[str, Any]] = Field(default_factory=list)
+    """Pre-list: later requests for the same person that joined this entry (complaint, ticket,
+    ``matched_by``, who, when)."""
+    joined: bool = False
+    """This request joined an existing pending entry instead of creating one."""
+    matched_by: Literal["nik", "name_birth_date_village"] | None = None
 
 
 class BatchOut(BaseModel):
@@ -129,6 +135,12 @@ def _out(kind: Kind, row: asyncpg.Record) -> Proposal:
     return Proposal(kind=kind, details=details, **{k: data[k] for k in _COMMON})
 
 
+async def _prelist_out(conn: Connection, rows: list[asyncpg.Record]) -> list[Proposal]:
+    """Pre-list entries with the requests that joined them."""
+    found = await proposals.joins(conn, [r["id"] for r in rows])
+    return [_out("prelist", r).model_copy(update={"joins": found.get(r["id"], [])}) for r in rows]
+
+
 def _numbers_problem(fields: list[str]) -> Problem:
     return Problem(
         422,
@@ -138,26 +150,53 @@ def _numbers_problem(fields: list[str]) -> Problem:
     )
 
 
-@router.post("/prelist", response_model=Proposal, status_code=201)
-async def create_prelist(body: PrelistIn, principal: CurrentPrincipal, pool: Pool) -> Proposal:
-    """Record a person found outside DT-PPFM (daftar awal)."""
+async def prelist_in(
+    conn: Connection, body: PrelistIn, principal: CurrentPrincipal
+) -> PrelistOutcome:
+    """Check and record one pre-list request (the route and the tablet batch); raises the
+    problem of a bad one."""
     authorize(principal, Action.PROPOSAL_SUBMIT, place_code=body.village_code, what="village")
     if bad := check_person_numbers(body.nik, body.kk_number, today()):
         raise _numbers_problem(bad)
-    async with pool.acquire() as conn, conn.transaction():
-        if not await conn.fetchval(
-            "SELECT 1 FROM places WHERE code = $1 AND level = 'village'", body.village_code
-        ):
-            raise Problem(
-                422,
-                "invalid-request",
-                "The request is not valid",
-                errors=[field_error("village_code", "known_village", "unknown village")],
-            )
-        row, _ = await proposals.create_prelist(
-            conn, SOURCE, fields=body.model_dump(), created_by=principal.subject
+    if not await conn.fetchval(
+        "SELECT 1 FROM places WHERE code = $1 AND level = 'village'", body.village_code
+    ):
+        raise Problem(
+            422,
+            "invalid-request",
+            "The request is not valid",
+            errors=[field_error("village_code", "known_village", "unknown village")],
         )
-    return _out("prelist", row)
+    return await proposals.create_or_join_prelist(
+        conn, SOURCE, fields=body.model_dump(), created_by=principal.subject
+    )
+
+
+@router.post(
+    "/prelist",
+    response_model=Proposal,
+    status_code=201,
+    responses={200: {"description": "joined the pending entry of the same person"}},
+)
+async def create_prelist(
+    body: PrelistIn, principal: CurrentPrincipal, pool: Pool, response: Response
+) -> Proposal:
+    """Record a person found outside DT-PPFM (daftar awal). A person who already has a pending
+    entry (same NIK, or same name, birth date and village when the NIK is missing) gets no
+    second one: the request joins the first (200, ``joined``; the entry lists its ``joins``)."""
+    async with pool.acquire() as conn, conn.transaction():
+        outcome = await prelist_in(conn, body, principal)
+        await persons.audit_proposals(
+            conn,
+            actor=principal.subject,
+            action="prelist_join" if outcome.matched_by else "prelist_create",
+            rows=[outcome.row],
+        )
+        (out,) = await _prelist_out(conn, [outcome.row])
+    if outcome.matched_by is not None:
+        response.status_code = 200
+        out = out.model_copy(update={"joined": True, "matched_by": outcome.matched_by})
+    return out
 
 
 @router.patch("/prelist/{entry_id}", response_model=Proposal)
@@ -178,12 +217,17 @@ async def correct_prelist(
             )
         except ProposalStateError as exc:
             raise Problem(409, "conflict", "The entry cannot be corrected now", str(exc)) from None
+        await persons.audit_proposals(
+            conn, actor=principal.subject, action="prelist_correct", rows=[row]
+        )
     return _out("prelist", row)
 
 
-@router.post("/change-proposals", response_model=Proposal, status_code=201)
-async def create_change(body: ChangeIn, principal: CurrentPrincipal, pool: Pool) -> Proposal:
-    """Propose a change to a person's registry profile (field, new value, evidence)."""
+async def change_in(
+    conn: Connection, body: ChangeIn, principal: CurrentPrincipal
+) -> tuple[asyncpg.Record, asyncpg.Record]:
+    """Check and record one profile-change proposal (the route and the tablet batch): the
+    proposal and the person's record; raises the problem of a bad one."""
     if rule := check_change(body.field, body.new_value):
         raise Problem(
             422,
@@ -197,24 +241,38 @@ async def create_change(body: ChangeIn, principal: CurrentPrincipal, pool: Pool)
                 )
             ],
         )
+    individual = await persons.by_id(conn, body.individual_id)
+    if individual is None:
+        raise Problem(404, "not-found", "No such person in the registry")
+    authorize(
+        principal, Action.PROPOSAL_SUBMIT, place_code=individual["village_code"], what="person"
+    )
+    old = individual[body.field]
+    row = await proposals.create_change(
+        conn,
+        SOURCE,
+        individual=individual,
+        field=body.field,
+        old_value=None if old is None else str(old),
+        new_value=body.new_value,
+        evidence=body.evidence,
+        complaint_id=body.complaint_id,
+        created_by=principal.subject,
+    )
+    return row, individual
+
+
+@router.post("/change-proposals", response_model=Proposal, status_code=201)
+async def create_change(body: ChangeIn, principal: CurrentPrincipal, pool: Pool) -> Proposal:
+    """Propose a change to a person's registry profile (field, new value, evidence)."""
     async with pool.acquire() as conn, conn.transaction():
-        individual = await persons.by_id(conn, body.individual_id)
-        if individual is None:
-            raise Problem(404, "not-found", "No such person in the registry")
-        authorize(
-            principal, Action.PROPOSAL_SUBMIT, place_code=individual["village_code"], what="person"
-        )
-        old = individual[body.field]
-        row = await proposals.create_change(
+        row, individual = await change_in(conn, body, principal)
+        # The answer holds the person's current value: a read of their record.
+        await persons.audit_proposals(
             conn,
-            SOURCE,
-            individual=individual,
-            field=body.field,
-            old_value=None if old is None else str(old),
-            new_value=body.new_value,
-            evidence=body.evidence,
-            complaint_id=body.complaint_id,
-            created_by=principal.subject,
+            actor=principal.subject,
+            action="change_create",
+            rows=[{**dict(row), "household_id": individual["household_id"]}],
         )
     return _out("change", row)
 
@@ -230,10 +288,15 @@ async def _list(
     kind: Kind, principal: CurrentPrincipal, pool: Pool, status: str | None, limit: int
 ) -> list[Proposal]:
     authorize(principal, Action.PROPOSAL_REVIEW)
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, conn.transaction():
         rows = await proposals.list_proposals(
             conn, kind, area=principal.area, status=status, limit=limit
         )
+        await persons.audit_proposals(
+            conn, actor=principal.subject, action=f"{kind}_list", rows=rows
+        )
+        if kind == "prelist":
+            return await _prelist_out(conn, rows)
     return [_out(kind, r) for r in rows]
 
 
@@ -298,6 +361,9 @@ async def _review(
             raise Problem(
                 409, "conflict", "The proposal is not awaiting review", str(exc)
             ) from None
+        await persons.audit_proposals(
+            conn, actor=principal.subject, action=f"{kind}_review", rows=[row]
+        )
     return _out(kind, row)
 
 
@@ -340,9 +406,10 @@ async def export_batch(
 ) -> PlainTextResponse:
     """The batch file (re-exporting the same batch gives the same file)."""
     authorize(principal, Action.PROPOSAL_REVIEW)
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, conn.transaction():
         await _batch_in_area(conn, batch_id, principal)
-        text = await proposals.batch_csv(conn, batch_id)
+        text, people = await proposals.batch_export(conn, batch_id)
+        await persons.audit_export(conn, actor=principal.subject, batch_id=batch_id, people=people)
     return PlainTextResponse(
         text,
         media_type="text/csv",

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from services.registry.domain.identity import IdentityError, validate_kk, validate_nik
+from services.registry.domain.names import name_key
 
 
 class ProposalStatus(StrEnum):
@@ -115,3 +116,33 @@ def check_person_numbers(nik: str | None, kk_number: str | None, today: date) ->
         except IdentityError:
             bad.append("kk_number")
     return bad
+
+
+PENDING = (
+    ProposalStatus.PROPOSED,
+    ProposalStatus.RETURNED,
+    ProposalStatus.APPROVED,
+    ProposalStatus.EXPORTED,
+)
+"""A pre-list entry not yet decided by SIKS-NG: a second one for the same person joins it."""
+
+MatchedBy = Literal["nik", "name_birth_date_village"]
+
+
+def same_person(new: dict[str, Any], pending: dict[str, Any]) -> MatchedBy | None:
+    """Whether a new pre-list request is for the person of a pending entry, and by what.
+
+    By NIK when both have one (two different NIKs are two people); otherwise by name (its
+    folded key: spelling variants match), birth date and village, all three known.
+    """
+    if new.get("nik") and pending.get("nik"):
+        return "nik" if new["nik"] == pending["nik"] else None
+    if (
+        new.get("birth_date") is not None
+        and new.get("birth_date") == pending.get("birth_date")
+        and new.get("village_code") == pending.get("village_code")
+        and name_key(new.get("name") or "") == name_key(pending.get("name") or "")
+        and name_key(new.get("name") or "")
+    ):
+        return "name_birth_date_village"
+    return None

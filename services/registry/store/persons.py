@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -101,7 +102,7 @@ async def participation(conn: Connection, household_id: UUID) -> list[asyncpg.Re
 
 async def needs(conn: Connection, household_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
-        "SELECT id, individual_id, need, program_code, complaint_id, recorded_at "
+        "SELECT id, individual_id, need, program_code, complaint_id, recorded_at, closed_at "
         "FROM program_needs WHERE household_id = $1 ORDER BY recorded_at",
         household_id,
     )
@@ -153,4 +154,41 @@ async def audit(
         "INSERT INTO audit_log (actor, action, individual_id, household_id, complaint_id) "
         "VALUES ($1, $2, $3, $4, $5)",
         [(actor, action, ind, hh, complaint_id) for ind, hh in reads],
+    )
+
+
+async def audit_proposals(
+    conn: Connection,
+    *,
+    actor: str,
+    action: str,
+    rows: Iterable[asyncpg.Record | Mapping[str, Any]],
+) -> None:
+    """One audit row per pre-list entry or change proposal read (they hold a person's data):
+    the proposal, its person or household when known, its complaint."""
+    await conn.executemany(
+        "INSERT INTO audit_log (actor, action, proposal_id, individual_id, household_id, "
+        "complaint_id) VALUES ($1, $2, $3, $4, $5, $6)",
+        [
+            (
+                actor,
+                action,
+                r["id"],
+                r.get("individual_id"),
+                r.get("household_id"),
+                r.get("complaint_id"),
+            )
+            for r in rows
+        ],
+    )
+
+
+async def audit_export(conn: Connection, *, actor: str, batch_id: UUID, people: int) -> None:
+    """One audit row per SIKS-NG batch export, naming how many people the file held."""
+    await conn.execute(
+        "INSERT INTO audit_log (actor, action, batch_id, people) VALUES ($1, 'siks_ng_export', "
+        "$2, $3)",
+        actor,
+        batch_id,
+        people,
     )

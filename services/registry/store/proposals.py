@@ -17,10 +17,13 @@ import asyncpg
 
 from services.registry.domain.names import name_key
 from services.registry.domain.proposals import (
+    PENDING,
     Decision,
+    MatchedBy,
     ProposalStatus,
     correct,
     review,
+    same_person,
     verification,
 )
 from services.registry.domain.siks_ng import VerificationResult, export_csv
@@ -96,6 +99,113 @@ async def create_prelist(
         return existing, False
     await _event(conn, source, kind="prelist", row=row, status=ProposalStatus.PROPOSED)
     return row, True
+
+
+@dataclass(frozen=True)
+class PrelistOutcome:
+    """What a pre-list request did: created an entry, joined a pending one for the same person
+    (``matched_by`` says how it matched), or replayed (a request id already seen)."""
+
+    row: asyncpg.Record
+    created: bool
+    matched_by: MatchedBy | None = None
+
+
+_PENDING_CANDIDATES = """
+SELECT * FROM prelist_entries
+WHERE status = ANY($1::text[])
+  AND (($2::text IS NOT NULL AND nik = $2)
+       OR ($3::date IS NOT NULL AND birth_date = $3 AND village_code = $4))
+ORDER BY created_at, id
+FOR UPDATE
+"""
+
+
+async def create_or_join_prelist(
+    conn: Connection, source: str, *, fields: dict[str, Any], created_by: str
+) -> PrelistOutcome:
+    """Record a pre-list entry, unless the person already has a pending one (same NIK, or same
+    name, birth date and village when a NIK is missing): then this request joins that entry
+    (recorded in ``prelist_joins``, shown on the entry) and the joining complaint is told which
+    entry carries it. A request id already seen (entry or join) returns what it did then."""
+    request_id = fields.get("request_id")
+    if request_id is not None:
+        seen = await _seen_request(conn, request_id)
+        if seen is not None:
+            return seen
+    # Serialise pre-list requests for the same NIK and for the same village (in that order
+    # everywhere: no deadlock), so that two at once cannot both create an entry.
+    if fields.get("nik"):
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('prelist:' || $1))", fields["nik"]
+        )
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('prelist:' || $1))", fields["village_code"]
+    )
+    candidates = await conn.fetch(
+        _PENDING_CANDIDATES,
+        [s.value for s in PENDING],
+        fields.get("nik"),
+        fields.get("birth_date"),
+        fields["village_code"],
+    )
+    for candidate in candidates:
+        matched = same_person(fields, dict(candidate))
+        if matched is None:
+            continue
+        await conn.execute(
+            "INSERT INTO prelist_joins (entry_id, request_id, complaint_id, ticket_number, "
+            "matched_by, joined_by) VALUES ($1, $2, $3, $4, $5, $6)",
+            candidate["id"],
+            request_id,
+            fields.get("complaint_id"),
+            fields.get("ticket_number"),
+            matched,
+            created_by,
+        )
+        if fields.get("complaint_id") is not None:
+            # The joining complaint learns which entry carries it (and its status).
+            joined = {**dict(candidate), "complaint_id": fields["complaint_id"]}
+            joined["request_id"] = request_id
+            await _event(conn, source, kind="prelist", row=joined, status=candidate["status"])
+        return PrelistOutcome(candidate, created=False, matched_by=matched)
+    row, created = await create_prelist(conn, source, fields=fields, created_by=created_by)
+    return PrelistOutcome(row, created=created)
+
+
+async def _seen_request(conn: Connection, request_id: UUID) -> PrelistOutcome | None:
+    row = await conn.fetchrow("SELECT * FROM prelist_entries WHERE request_id = $1", request_id)
+    if row is not None:
+        return PrelistOutcome(row, created=False)
+    join = await conn.fetchrow(
+        "SELECT entry_id, matched_by FROM prelist_joins WHERE request_id = $1", request_id
+    )
+    if join is None:
+        return None
+    entry = await conn.fetchrow("SELECT * FROM prelist_entries WHERE id = $1", join["entry_id"])
+    assert entry is not None
+    return PrelistOutcome(entry, created=False, matched_by=join["matched_by"])
+
+
+async def joins(conn: Connection, entry_ids: list[UUID]) -> dict[UUID, list[dict[str, Any]]]:
+    """The requests that joined each entry (complaint, ticket, how it matched, when)."""
+    rows = await conn.fetch(
+        "SELECT entry_id, complaint_id, ticket_number, matched_by, joined_by, joined_at "
+        "FROM prelist_joins WHERE entry_id = ANY($1::uuid[]) ORDER BY joined_at",
+        entry_ids,
+    )
+    found: dict[UUID, list[dict[str, Any]]] = {}
+    for r in rows:
+        found.setdefault(r["entry_id"], []).append(
+            {
+                "complaint_id": str(r["complaint_id"]) if r["complaint_id"] else None,
+                "ticket_number": r["ticket_number"],
+                "matched_by": r["matched_by"],
+                "joined_by": r["joined_by"],
+                "joined_at": r["joined_at"].isoformat(),
+            }
+        )
+    return found
 
 
 async def create_change(
@@ -251,8 +361,14 @@ async def batch(conn: Connection, batch_id: UUID) -> asyncpg.Record | None:
 
 async def batch_csv(conn: Connection, batch_id: UUID) -> str:
     """The batch file, the same bytes on every export of the same batch."""
+    text, _ = await batch_export(conn, batch_id)
+    return text
+
+
+async def batch_export(conn: Connection, batch_id: UUID) -> tuple[str, int]:
+    """The batch file and how many people it holds (one per row)."""
     rows = await conn.fetch(_BATCH_ROWS, batch_id)
-    return export_csv({"batch_id": batch_id, **dict(r)} for r in rows)
+    return export_csv({"batch_id": batch_id, **dict(r)} for r in rows), len(rows)
 
 
 async def apply_results(
@@ -321,6 +437,20 @@ async def apply_results(
         await outbox.write(
             conn, event, source=source, subject=str(row["complaint_id"] or row["id"])
         )
+        if kind == "prelist":
+            # Complaints that joined this entry (the same person pre-listed again) hear too.
+            for joined in await conn.fetch(
+                "SELECT DISTINCT complaint_id FROM prelist_joins WHERE entry_id = $1 "
+                "AND complaint_id IS NOT NULL AND complaint_id IS DISTINCT FROM $2",
+                row["id"],
+                row["complaint_id"],
+            ):
+                await outbox.write(
+                    conn,
+                    event.model_copy(update={"complaint_id": joined["complaint_id"]}),
+                    source=source,
+                    subject=str(joined["complaint_id"]),
+                )
         applied += 1
     await conn.execute("UPDATE siks_batches SET results_applied_at = now() WHERE id = $1", batch_id)
     return applied, problems
