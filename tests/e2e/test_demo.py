@@ -129,6 +129,7 @@ async def test_the_week_at_a_small_district_ends_every_path_where_it_should_with
                 update={
                     "intake_url": services.urls["intake"],
                     "notifier_url": services.urls["notifier"],
+                    "registry_url": services.urls["registry"],
                     "dashboard_url": dashboard,
                     "lapor_url": f"http://127.0.0.1:{lapor}",
                     "siks_ng_url": f"http://127.0.0.1:{siks_ng}",

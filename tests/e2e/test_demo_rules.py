@@ -4,6 +4,8 @@ agree with its moves, and the oracle flags exactly the effects that differ."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,17 @@ from slrt_dev.demo.effects import (
     dashboard,
     messages,
 )
-from slrt_dev.demo.paths import FACILITATOR_MAILBOX, PATHS, Contact, Message, Via, Who, week
+from slrt_dev.demo.paths import (
+    FACILITATOR_MAILBOX,
+    HOUSEHOLD,
+    PATHS,
+    Contact,
+    Message,
+    Via,
+    Who,
+    week,
+)
+from slrt_dev.demo.play import siks_ng_results
 from slrt_dev.demo.played import Played
 from slrt_dev.demo.report import _steps, totals
 from slrt_dev.stack.standins import write_contacts
@@ -425,3 +437,36 @@ def test_the_stacks_contact_directory_sends_the_districts_facilitators_tasks_to_
     found = ContactDirectory.from_file(contacts).lookup("facilitator:3204052001")
     assert found is not None
     assert found.email == FACILITATOR_MAILBOX
+
+
+def test_siks_ng_answers_every_item_of_an_exported_batch_in_the_results_layout() -> None:
+    exported = (
+        "batch_id,item_id,item_type,complaint_id,village_code,nik\n"
+        "b1,i1,change,c1,3204052001,3204054101800002\n"
+        "b1,i2,change,c2,3204052001,3204054101800003\n"
+    )
+    rows = list(csv.DictReader(io.StringIO(siks_ng_results(exported, "accepted"))))
+    assert [(r["batch_id"], r["item_id"], r["result"], r["reason"]) for r in rows] == [
+        ("b1", "i1", "accepted", ""),
+        ("b1", "i2", "accepted", ""),
+    ]
+    assert set(rows[0]) == {
+        "batch_id",
+        "item_id",
+        "result",
+        "reason",
+        "household_ref",
+        "welfare_decile",
+    }
+    rejected = list(csv.DictReader(io.StringIO(siks_ng_results(exported, "rejected"))))
+    assert all(r["reason"] for r in rejected), "a rejection names its reason"
+
+
+def test_a_correction_names_the_complaints_household_and_waits_for_siks_ngs_result() -> None:
+    (path,) = [p for p in PATHS if p.key == "correction"]
+    proposed, verified = path.moves[0], path.moves[1]
+    assert proposed.action == "registry-correction"
+    assert proposed.body["await_result"]
+    assert [c["household_id"] for c in proposed.body["changes"]] == [HOUSEHOLD]
+    assert (verified.at_step, verified.action) == ("awaiting_registration", "siks_ng_verification")
+    assert (path.end_step, path.end_outcome) == ("closed", "registry_accepted")

@@ -7,8 +7,11 @@ A move waits for its step, then acts: a staff action on intake's API; a program 
 moving the referral's LAPOR! report (tindak lanjut, selesai, ditolak, bukan kewenangan); a
 program's own system answering on its signed callback (``webhook``); a program manager
 opening the answer link the notifier emailed them and submitting its form (``answer_link``);
-or Pokja Data Terpadu giving SIKS-NG's verdict on a membership referral (``siks_ng``:
-diverifikasi, disetujui, ditolak, bukan kewenangan)."""
+Pokja Data Terpadu giving SIKS-NG's verdict on a membership referral (``siks_ng``:
+diverifikasi, disetujui, ditolak, bukan kewenangan); or the registry's verification cycle for
+a correction the back office proposed from the complaint (``siks_ng_verification``: the
+district's reviewer approves the complaint's change proposals, the district exports the SIKS-NG
+batch, and SIKS-NG's results come back through the registry's results import)."""
 
 from __future__ import annotations
 
@@ -198,6 +201,22 @@ def _answer_link(decision: str, note: str) -> Move:
 
 def _siks_ng(step: str, status: str, note: str) -> Move:
     return Move(step, "siks_ng", "program_manager", {"status": status, "keterangan": note})
+
+
+HOUSEHOLD = "<household>"
+"""Stands in a move's body for the complaint's household id in the registry (the registry
+check's ``registry.household_id``), filled in when the move is made."""
+
+
+def _correct(evidence: str, *changes: dict[str, Any]) -> Move:
+    """Back office proposes a registry correction from the complaint and waits for SIKS-NG's
+    verification result (``awaiting_registration``)."""
+    body = {"evidence": evidence, "await_result": True, "changes": list(changes)}
+    return Move("back_office", "registry-correction", "back_office", body)
+
+
+def _verified(result: str) -> Move:
+    return Move("awaiting_registration", "siks_ng_verification", "supervisor", {"result": result})
 
 
 def _resolve(answer: str, code: str, *, after_sla: bool = False) -> Move:
@@ -497,6 +516,24 @@ PATHS: tuple[Path, ...] = (
         "referral_accepted",
         messages=TOLD_MESSAGES,
         referrals=(Referral(MEMBERSHIP_PROGRAM, ("under_review", "accepted")),),
+    ),
+    Path(
+        "correction",
+        "registry correction proposed from the complaint, accepted by SIKS-NG's verification",
+        Who.REGISTERED,
+        "membership",
+        "Alamat keluarga kami di DTKS masih alamat lama, pendamping tidak menemukan rumah kami.",
+        (
+            _correct(
+                "Kartu keluarga dan surat keterangan domisili dilihat saat kunjungan",
+                {"kind": "address", "household_id": HOUSEHOLD, "address": "Kp. Cibodas RT 02/05"},
+            ),
+            _verified("accepted"),
+            TOLD,
+        ),
+        "closed",
+        "registry_accepted",
+        messages=TOLD_MESSAGES,
     ),
     Path(
         "information_needed",

@@ -20,6 +20,9 @@ class DemoSettings(BaseSettings):
 
     intake_url: str = Field(default_factory=lambda: _stack_url("intake_port"))
     notifier_url: str = Field(default_factory=lambda: _stack_url("notifier_port"))
+    registry_url: str = Field(default_factory=lambda: _stack_url("registry_port"))
+    """The registry: the district's reviewer and data manager play SIKS-NG's verification cycle
+    there (review, export batch, results import) for the corrections the demo proposes."""
     dashboard_url: str = Field(default_factory=lambda: _stack_url("dashboard_port"))
     """Whose figures (``/dashboard/{table}.csv``) must equal what the demo played."""
     lapor_url: str = Field(default_factory=lambda: _stack_url("lapor_port"))
