@@ -16,7 +16,11 @@ from services.registry.settings import RegistrySettings
 from services.registry.store import proposals
 from slrt import outbox
 from slrt.contracts.envelope import Envelope
-from slrt.contracts.events import PrelistEntryRequested, RegistryCheckRequested
+from slrt.contracts.events import (
+    PrelistEntryRequested,
+    RegistryCheckRequested,
+    RegistryCorrectionRequested,
+)
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
 from slrt.kafka import EventConsumer, On, PermanentError
@@ -33,7 +37,11 @@ def request_handlers(today: Callable[[], date] = date.today) -> list[On[Any]]:
         answer = await checks.answer(conn, request, today=today())
         await outbox.write(conn, answer, source=SOURCE, subject=str(request.complaint_id))
 
-    return [On(RegistryCheckRequested, check), On(PrelistEntryRequested, prelist)]
+    return [
+        On(RegistryCheckRequested, check),
+        On(PrelistEntryRequested, prelist),
+        On(RegistryCorrectionRequested, correction),
+    ]
 
 
 def consumers(
@@ -76,3 +84,10 @@ async def prelist(request: PrelistEntryRequested, envelope: Envelope, conn: Conn
         },
         created_by=PRELIST_CREATOR,
     )
+
+
+async def correction(
+    request: RegistryCorrectionRequested, envelope: Envelope, conn: Connection
+) -> None:
+    """Corrections a back office proposed from a complaint: one change proposal each."""
+    await proposals.create_corrections(conn, SOURCE, request)

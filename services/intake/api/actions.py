@@ -24,6 +24,7 @@ from services.intake.schemas import (
     FeedbackIn,
     InformationIn,
     ManagerDecisionIn,
+    RegistryCorrectionIn,
     SupervisorReviewIn,
     WithdrawIn,
 )
@@ -143,6 +144,26 @@ async def correction(complaint_id: UUID, body: CorrectionIn, call: Call) -> Acti
 async def back_office_action(complaint_id: UUID, body: BackOfficeActionIn, call: Call) -> ActionOut:
     return await _act(
         call, complaint_id, body, Action.BACK_OFFICE_ACT, c.UPDATE_BACK_OFFICE, c.BackOfficeAction
+    )
+
+
+@router.post(
+    "/registry-correction",
+    operation_id="proposeRegistryCorrection",
+    response_model=ActionOut,
+    summary="Back office: propose a correction of the social registry found on this complaint",
+    responses=RESPONSES,
+)
+async def registry_correction(
+    complaint_id: UUID, body: RegistryCorrectionIn, call: Call
+) -> ActionOut:
+    return await _act(
+        call,
+        complaint_id,
+        body,
+        Action.BACK_OFFICE_ACT,
+        c.UPDATE_PROPOSE_CORRECTION,
+        c.ProposeRegistryCorrection,
     )
 
 
