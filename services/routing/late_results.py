@@ -2,9 +2,10 @@
 
 A closed complaint's run waits for the results of the proposals it started, but only for
 ``registry_result_wait_days``; a result after that (or for a run that ended before the wait
-existed) finds no run to signal. It is never dropped nor dead-lettered: routing asks the ended
-run for its last state (a query replays the closed history), records the news on the
-complaint's timeline as the next lifecycle event (from = to = the final step, reason
+existed) finds no run to signal. It is never dropped nor dead-lettered: routing reads the ended
+run's history for the last lifecycle event it published (the input of its last
+``emit_transition``; no worker needed, unlike a query), records the news on the complaint's
+timeline as the next lifecycle event (from = to = the final step, reason
 ``registry_verified`` / ``registry_proposal_updated``, the final snapshot) and, for a
 verification result, tells the household (``household_registry_result``), as the run would
 have. The sequence comes from ``routing.late_registry_results`` so that a redelivery publishes
@@ -19,10 +20,10 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from temporalio.client import Client, WorkflowQueryFailedError
-from temporalio.service import RPCError
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
-from slrt.contracts.complaints import QUERY_STATE, ComplaintState, RegistryProposalNews
+from slrt.contracts.complaints import RegistryProposalNews
 from slrt.contracts.contacts import HouseholdMessage, household_reference
 from slrt.contracts.events import ComplaintTransitioned, NotificationRequested
 from slrt.contracts.temporal import complaint_workflow_id
@@ -31,6 +32,7 @@ from slrt.contracts.vocabulary import NotificationKind
 from slrt.db import Connection
 from slrt.kafka import EventProducer
 from workflows import household
+from workflows.model import ACTIVITY_EMIT_TRANSITION
 
 log = logging.getLogger(__name__)
 
@@ -80,19 +82,18 @@ class LateResults:
     async def record(
         self, complaint_id: UUID, news: RegistryProposalNews, conn: Connection
     ) -> None:
-        handle = self._client.get_workflow_handle(complaint_workflow_id(str(complaint_id)))
-        try:
-            state = await handle.query(QUERY_STATE, result_type=ComplaintState)
-        except (RPCError, WorkflowQueryFailedError) as exc:
+        last = await self._last_transition(complaint_id)
+        if last is None:
             # No run ever existed for this id (a proposal naming an unknown complaint).
             log.warning(
                 "registry news for a complaint without a workflow",
-                extra={"complaint_id": str(complaint_id), "error_type": type(exc).__name__},
+                extra={"complaint_id": str(complaint_id)},
             )
             return
-        last = max((entry.sequence for entry in state.history), default=0)
-        sequence = await next_sequence(conn, news_key(complaint_id, news), complaint_id, last)
-        snapshot = state.snapshot
+        sequence = await next_sequence(
+            conn, news_key(complaint_id, news), complaint_id, last.sequence
+        )
+        snapshot = last.snapshot
         reason = Reason.REGISTRY_VERIFIED if news.is_result else Reason.REGISTRY_PROPOSAL_UPDATED
         details = details_of(news)
         event = ComplaintTransitioned(
@@ -134,3 +135,25 @@ class LateResults:
             },
         )
         await self._producer.publish(message, subject=subject, id=str(request_id))
+
+    async def _last_transition(self, complaint_id: UUID) -> ComplaintTransitioned | None:
+        """The last lifecycle event the complaint's run published (None: no such run)."""
+        handle = self._client.get_workflow_handle(complaint_workflow_id(str(complaint_id)))
+        try:
+            history = await handle.fetch_history()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+        last: ComplaintTransitioned | None = None
+        converter = self._client.data_converter
+        for event in history.events:
+            if not event.HasField("activity_task_scheduled_event_attributes"):
+                continue
+            scheduled = event.activity_task_scheduled_event_attributes
+            if scheduled.activity_type.name != ACTIVITY_EMIT_TRANSITION:
+                continue
+            (found,) = await converter.decode(scheduled.input.payloads, [ComplaintTransitioned])
+            if last is None or found.sequence > last.sequence:
+                last = found
+        return last

@@ -92,7 +92,7 @@ async def test_a_complaints_corrections_go_through_siks_ng_and_apply_when_accept
                     name="Aisyah Putri",
                     nik=BABY_NIK,
                     sex="female",
-                    birth_date="2026-01-10",  # type: ignore[arg-type]
+                    birth_date=date(2026, 1, 10),
                     relation="grandchild",
                 ),
             ),

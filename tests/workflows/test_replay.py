@@ -25,7 +25,13 @@ BEFORE_THE_PATCH = [
     "walk_in_referral_accepted",
 ]
 """Recorded before ``PATCH_ACKNOWLEDGE_HOUSEHOLD``; the others were recorded after it."""
-SINCE_HOUSEHOLD_MESSAGES = ["household_messages_reopened", "household_messages_window_over"]
+SINCE_HOUSEHOLD_MESSAGES = [
+    "household_messages_reopened",
+    "household_messages_window_over",
+    "regres_awaiting_registration_result_overdue",
+    "regres_correction_closed_run_held_for_the_result",
+    "regres_prelist_awaiting_registration_accepted",
+]
 """Recorded after ``PATCH_HOUSEHOLD_MESSAGES``; every other history was recorded before it."""
 
 
@@ -56,6 +62,9 @@ def test_the_recorded_histories_are_there() -> None:
         "prelist_resolved_locally",
         "referral_rejected",
         "registry_late_then_reopen_window_over",
+        "regres_awaiting_registration_result_overdue",
+        "regres_correction_closed_run_held_for_the_result",
+        "regres_prelist_awaiting_registration_accepted",
         "reopened_then_closed",
         "returned_for_correction",
         "sent_back_then_delivery_failed",

@@ -43,7 +43,7 @@ def expected(c: Complaint) -> int:
 
 
 def _start_waiting(c: Complaint) -> None:
-    if c.registry.result_wait_until is None:
+    if c.registry.result_wait_until is None and c.clocks.policy is not None:
         days = c.clocks.policy_or_fail().registry_result_wait_days
         today = c.clocks.today(workflow.now())
         c.registry.result_wait_until = c.clocks.calendar.add(today, days)
