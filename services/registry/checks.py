@@ -43,6 +43,11 @@ async def answer(
             reads=[(individual_id, household_id)],
             complaint_id=request.complaint_id,
         )
+    if household_id is None and request.category is Category.PROGRAM_NEED:
+        # Not in DT-PPFM (routing pre-lists the person): the need waits for the household.
+        await needs.await_household(
+            conn, complaint_id=request.complaint_id, program_code=request.program_code
+        )
     return RegistryCheckCompleted(
         request_id=request.request_id,
         complaint_id=request.complaint_id,

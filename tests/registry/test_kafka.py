@@ -22,7 +22,15 @@ from slrt.contracts.topics import Topic
 from slrt.contracts.vocabulary import LookupKind
 from slrt.kafka import EventProducer
 from tests.support.kafka_tools import read_topic
-from tests.support.registry import KK, KNOWN, VILLAGE, Registry, import_file, known_rows
+from tests.support.registry import (
+    KK,
+    KNOWN,
+    VILLAGE,
+    Registry,
+    fresh_nik,
+    import_file,
+    known_rows,
+)
 
 
 async def _answers(bootstrap: str, request_ids: set[uuid.UUID], expect: int) -> list[Envelope]:
@@ -124,9 +132,7 @@ async def test_a_prelist_request_creates_one_entry(loaded: Registry, kafka_boots
         request_id=uuid.uuid4(),
         complaint_id=complaint,
         ticket_number="SLRT-3204-000123",
-        person=Complainant(
-            name="Asep Saepudin", sex="male", village_code=VILLAGE, nik="3204051203800007"
-        ),
+        person=Complainant(name="Asep Saepudin", sex="male", village_code=VILLAGE, nik=fresh_nik()),
     )
     async with EventProducer(loaded.settings.connections, "/slrt/routing") as producer:
         await _send(producer, request, str(complaint), str(uuid.uuid4()))

@@ -209,6 +209,7 @@ async def test_a_facilitator_records_a_program_need(loaded: Registry) -> None:
             "program_code": "PKH",
             "individual_id": person["id"],
             "complaint_id": str(complaint),
+            "closed_at": None,
         }
     ]
     unknown = await loaded.client.post(

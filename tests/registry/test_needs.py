@@ -19,7 +19,14 @@ from slrt.contracts.events import RegistryCheckRequested
 from slrt.contracts.vocabulary import Category, LookupKind
 from slrt.kafka import EventProducer
 from tests.support.polling import until
-from tests.support.registry import KNOWN, VILLAGE, Registry, import_file, known_rows
+from tests.support.registry import (
+    VILLAGE,
+    Registry,
+    fresh_nik,
+    import_file,
+    known_rows,
+    own_household,
+)
 
 PROGRAM = "PIP_KEMENDIKBUD"
 PROGRAM_NAME = "Program Indonesia Pintar (PIP) — sekolah umum"
@@ -45,8 +52,18 @@ def _write(path: Path, rows: list[dict[str, str]]) -> Path:
 
 
 @pytest.fixture
-async def loaded(registry: Registry, tmp_path: Path) -> Registry:
-    await import_file(registry.pool, _write(tmp_path / "known.csv", known_rows()))
+def own() -> tuple[list[dict[str, str]], str]:
+    """A household (receiving PKH) only this test has: the checks it publishes reach other
+    tests' registries too (a shared topic), where this person is unknown."""
+    return own_household("Dadang Sutisna")
+
+
+@pytest.fixture
+async def loaded(
+    registry: Registry, tmp_path: Path, own: tuple[list[dict[str, str]], str]
+) -> Registry:
+    rows = known_rows() + own[0]
+    await import_file(registry.pool, _write(tmp_path / "known.csv", rows))
     await aggregates.refresh(registry.pool)  # as the import API does
     return registry
 
@@ -66,14 +83,14 @@ def _program_row(overview: dict[str, Any]) -> dict[str, Any] | None:
 
 
 async def test_a_program_need_complaint_records_one_need_whatever_the_redeliveries(
-    loaded: Registry, tmp_path: Path
+    loaded: Registry, tmp_path: Path, own: tuple[list[dict[str, str]], str]
 ) -> None:
     complaint = uuid.uuid4()
     check = RegistryCheckRequested(
         request_id=uuid.uuid4(),
         complaint_id=complaint,
         lookup=LookupKind.NIK,
-        nik=KNOWN[1].nik,
+        nik=own[1],
         category=Category.PROGRAM_NEED,
         program_code=PROGRAM,
     )
@@ -120,8 +137,7 @@ async def test_a_program_need_complaint_records_one_need_whatever_the_redeliveri
     assert village["unmet_needs"] == 1
 
     # The household enters the program (the next participation import): the need closes.
-    enrolled = known_rows()
-    enrolled[0]["household_programs"] = f"PKH;BPNT;{PROGRAM}"
+    enrolled = [*known_rows(), {**own[0][0], "household_programs": f"PKH;{PROGRAM}"}]
     report = await import_file(loaded.pool, _write(tmp_path / "enrolled.csv", enrolled))
     assert report.needs_closed == 1
     closed = await loaded.pool.fetchval(
@@ -133,7 +149,9 @@ async def test_a_program_need_complaint_records_one_need_whatever_the_redeliveri
     assert (after["needs"], after["needs_uncovered"]) == (1, 0)
 
 
-async def test_other_complaints_and_unknown_households_record_no_need(loaded: Registry) -> None:
+async def test_other_complaints_and_unknown_households_record_no_need(
+    loaded: Registry, own: tuple[list[dict[str, str]], str]
+) -> None:
     implementation = uuid.uuid4()
     not_found = uuid.uuid4()
     checks = [
@@ -141,7 +159,7 @@ async def test_other_complaints_and_unknown_households_record_no_need(loaded: Re
             request_id=uuid.uuid4(),
             complaint_id=implementation,
             lookup=LookupKind.NIK,
-            nik=KNOWN[0].nik,
+            nik=own[1],
             category=Category.IMPLEMENTATION,
             program_code="PKH",
         ),
@@ -173,14 +191,14 @@ async def test_other_complaints_and_unknown_households_record_no_need(loaded: Re
 
 
 async def test_a_need_for_a_program_the_household_has_is_recorded_closed(
-    loaded: Registry,
+    loaded: Registry, own: tuple[list[dict[str, str]], str]
 ) -> None:
     complaint = uuid.uuid4()
     check = RegistryCheckRequested(
         request_id=uuid.uuid4(),
         complaint_id=complaint,
         lookup=LookupKind.NIK,
-        nik=KNOWN[0].nik,
+        nik=own[1],
         category=Category.PROGRAM_NEED,
         program_code="PKH",
     )
@@ -195,3 +213,82 @@ async def test_a_need_for_a_program_the_household_has_is_recorded_closed(
     row = await until(recorded, timeout=60)
     assert row["program_code"] == "PKH"
     assert row["closed_at"] is not None
+
+
+async def test_the_need_of_a_person_not_yet_in_the_registry_waits_for_the_household(
+    loaded: Registry,
+) -> None:
+    nik = fresh_nik()
+    first, second = uuid.uuid4(), uuid.uuid4()
+    checks = [
+        RegistryCheckRequested(
+            request_id=uuid.uuid4(),
+            complaint_id=complaint,
+            lookup=LookupKind.NIK,
+            nik=nik,
+            category=Category.PROGRAM_NEED,
+            program_code=program,
+        )
+        for complaint, program in ((first, PROGRAM), (second, "PKH"))
+    ]
+    ids = [str(uuid.uuid4()) for _ in checks]
+    async with EventProducer(loaded.settings.connections, "/slrt/routing") as producer:
+        for check, event_id in zip(checks, ids, strict=True):
+            await producer.publish(check, subject=str(check.complaint_id), id=event_id)
+
+    async def answered() -> bool:
+        count = await loaded.pool.fetchval(
+            "SELECT count(*) FROM processed_events WHERE event_id = ANY($1::text[])", ids
+        )
+        return bool(count == len(ids))
+
+    await until(answered, timeout=60)
+    assert not await loaded.pool.fetchval(
+        "SELECT count(*) FROM program_needs WHERE complaint_id = ANY($1::uuid[])", [first, second]
+    )
+
+    # Both complaints pre-list the person (the second joins the first entry); SIKS-NG accepts.
+    facilitator = loaded.auth(Role.FACILITATOR, "320405")
+    supervisor = loaded.auth(Role.SUPERVISOR, "320405")
+    person = {
+        "name": "Odah Rohaedah",
+        "village_code": VILLAGE,
+        "nik": nik,
+        "kk_number": "3204051810250078",
+        "sex": "male",
+        "birth_date": f"19{nik[10:12]}-{nik[8:10]}-{nik[6:8]}",
+    }
+    entry = await loaded.client.post(
+        "/v1/prelist", json={**person, "complaint_id": str(first)}, headers=facilitator
+    )
+    joined = await loaded.client.post(
+        "/v1/prelist", json={**person, "complaint_id": str(second)}, headers=facilitator
+    )
+    assert (entry.status_code, joined.status_code) == (201, 200)
+    entry_id = entry.json()["id"]
+    approved = await loaded.client.post(
+        f"/v1/prelist/{entry_id}/review", json={"decision": "approve"}, headers=supervisor
+    )
+    assert approved.status_code == 200, approved.text
+    manager = loaded.auth(Role.MANAGER, "3204")
+    batch_id = (await loaded.client.post("/v1/siks-ng/batches", headers=manager)).json()["batch_id"]
+    results = (
+        "batch_id,item_id,result,reason,household_ref,welfare_decile\n"
+        f"{batch_id},{entry_id},accepted,,3204SIKS{uuid.uuid4().hex[:8]},2\n"
+    )
+    applied = await loaded.client.post(
+        f"/v1/siks-ng/batches/{batch_id}/results",
+        content=results,
+        headers={**loaded.auth(Role.DATA_MANAGER, "3204"), "Content-Type": "text/csv"},
+    )
+    assert applied.json()["applied"] == 1, applied.text
+
+    rows = await loaded.pool.fetch(
+        "SELECT n.complaint_id, n.program_code, n.household_id = e.household_id AS same, "
+        "n.individual_id IS NOT NULL AS member FROM program_needs n "
+        "JOIN prelist_entries e ON e.id = $2 WHERE n.complaint_id = ANY($1::uuid[]) "
+        "ORDER BY n.program_code",
+        [first, second],
+        uuid.UUID(entry_id),
+    )
+    assert [tuple(r) for r in rows] == [(first, PROGRAM, True, True), (second, "PKH", True, True)]

@@ -3,8 +3,9 @@ known people, fixed dates."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -147,3 +148,32 @@ def registry_app(pool: asyncpg.Pool, issuer: DevIssuer) -> FastAPI:
     attach(app, Runtime.of("registry", RegistrySettings(), pool=pool, verifier=verifier))
     app.include_router(aggregates.router)
     return app
+
+
+def fresh_nik(sex: str = "male") -> str:
+    """A valid NIK (Cileunyi) no other test uses. Registry tests share the request topic and
+    each test's consumer reads it from the start: a request another test published reaches
+    this test's database too, so a person a test pre-lists or checks must be its own."""
+    born = date(1950, 1, 1) + timedelta(days=secrets.randbelow(365 * 50))
+    return make_nik(
+        "320405", born, "female" if sex == "female" else "male", 1000 + secrets.randbelow(9000)
+    )
+
+
+def own_household(name: str) -> tuple[list[dict[str, str]], str]:
+    """Extract rows of a one-person household no other test has (a fresh NIK, KK and ref), and
+    the person's NIK: for tests whose requests must not match in other tests' registries."""
+    nik = fresh_nik()
+    kk = make_kk("320405", date(2020, 5, 5), 1000 + secrets.randbelow(9000))
+    row = {
+        **known_rows()[0],
+        "household_ref": f"3204OWN{secrets.token_hex(4).upper()}",
+        "kk_number": kk,
+        "nik": nik,
+        "name": name,
+        "sex": "L",
+        "birth_date": f"19{nik[10:12]}-{nik[8:10]}-{nik[6:8]}",
+        "household_programs": "PKH",
+        "individual_programs": "",
+    }
+    return [row], nik

@@ -12,6 +12,14 @@ CREATE UNIQUE INDEX program_needs_from_complaint ON program_needs (complaint_id)
 CREATE INDEX program_needs_open ON program_needs (household_id, program_code)
     WHERE closed_at IS NULL;
 
+-- A program-need complaint about a person not in DT-PPFM: the need waits for the household the
+-- pre-list entry becomes (SIKS-NG accepts it), then is recorded like any other.
+CREATE TABLE awaiting_needs (
+    complaint_id  uuid PRIMARY KEY,
+    program_code  text,
+    at            timestamptz NOT NULL DEFAULT now()
+);
+
 -- Needs are few next to households: a plain view keeps the needs figures live (a need recorded
 -- from a complaint shows at once, without waiting for the next refresh). Same columns as before,
 -- plus ``closed``; "unmet" is an open need no current participation covers.

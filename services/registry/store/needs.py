@@ -63,3 +63,40 @@ async def close_met(conn: Connection, household_ids: Sequence[UUID] | None = Non
         _CLOSE_MET, list(household_ids) if household_ids is not None else None
     )
     return int(status.split()[-1])
+
+
+async def await_household(
+    conn: Connection, *, complaint_id: UUID, program_code: str | None
+) -> None:
+    """A program-need complaint about someone not in DT-PPFM: its need is recorded when the
+    pre-list entry becomes a household (``record_awaiting``)."""
+    await conn.execute(
+        "INSERT INTO awaiting_needs (complaint_id, program_code) VALUES ($1, $2) "
+        "ON CONFLICT (complaint_id) DO NOTHING",
+        complaint_id,
+        program_code,
+    )
+
+
+async def record_awaiting(
+    conn: Connection,
+    *,
+    complaint_ids: Sequence[UUID],
+    household_id: UUID,
+    individual_id: UUID | None,
+) -> int:
+    """The needs of these complaints that waited for this (new) household, recorded now."""
+    waiting = await conn.fetch(
+        "DELETE FROM awaiting_needs WHERE complaint_id = ANY($1::uuid[]) "
+        "RETURNING complaint_id, program_code",
+        list(complaint_ids),
+    )
+    for row in waiting:
+        await record_from_complaint(
+            conn,
+            complaint_id=row["complaint_id"],
+            household_id=household_id,
+            individual_id=individual_id,
+            program_code=row["program_code"],
+        )
+    return len(waiting)

@@ -28,6 +28,7 @@ from services.registry.domain.proposals import (
     verification,
 )
 from services.registry.domain.siks_ng import VerificationResult, export_csv
+from services.registry.store import needs
 from slrt import outbox
 from slrt.contracts.events import (
     RegistryCorrectionRequested,
@@ -421,6 +422,7 @@ async def apply_results(
             pass  # back to the facilitator: nothing applied
         elif result.accepted and kind == "prelist":
             household_id = await _register_household(conn, row, result)
+            await _record_awaiting_needs(conn, row, household_id)
         elif result.accepted:
             household_id = await _apply_change(conn, row)
         if kind == "change" and household_id is None:
@@ -467,6 +469,31 @@ async def apply_results(
         applied += 1
     await conn.execute("UPDATE siks_batches SET results_applied_at = now() WHERE id = $1", batch_id)
     return applied, problems
+
+
+async def _record_awaiting_needs(
+    conn: Connection, entry: asyncpg.Record, household_id: UUID
+) -> None:
+    """Program-need complaints about this person (the entry's and the joined ones) record their
+    needs now that the person has a household."""
+    complaints = [entry["complaint_id"]] if entry["complaint_id"] else []
+    complaints += [
+        r["complaint_id"]
+        for r in await conn.fetch(
+            "SELECT complaint_id FROM prelist_joins "
+            "WHERE entry_id = $1 AND complaint_id IS NOT NULL",
+            entry["id"],
+        )
+    ]
+    if complaints:
+        individual_id = await conn.fetchval(
+            "SELECT id FROM individuals WHERE nik = $1 AND household_id = $2",
+            entry["nik"],
+            household_id,
+        )
+        await needs.record_awaiting(
+            conn, complaint_ids=complaints, household_id=household_id, individual_id=individual_id
+        )
 
 
 async def _register_household(
