@@ -218,11 +218,19 @@ class Player:
     async def _with_household(
         self, played: Played, changes: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
-        """The correction's changes with the complaint's registry household id filled in."""
-        registry = (await self._read(played)).get("registry") or {}
-        household = registry.get("household_id")
-        if not household:
-            raise Stuck("the registry check found no household to correct")
+        """The correction's changes with the complaint's registry household id filled in. The
+        registry's answer may come after the complaint reached back office (on the sped-up SLA
+        clock the check can time out first; the late answer still fills the summary): the back
+        office waits for it."""
+        deadline = asyncio.get_running_loop().time() + self._s.step_timeout_seconds
+        while True:
+            registry = (await self._read(played)).get("registry") or {}
+            household = registry.get("household_id")
+            if household:
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                raise Stuck("the registry check found no household to correct")
+            await asyncio.sleep(0.5)
         return [{k: household if v == HOUSEHOLD else v for k, v in c.items()} for c in changes]
 
     async def _verify_in_siks_ng(self, played: Played, move: Move) -> None:
