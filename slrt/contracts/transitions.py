@@ -42,6 +42,9 @@ class Reason(StrEnum):
     REGISTRY_REJECTED = "registry_rejected"
     REGISTRY_REVISIT = "registry_revisit"
     """SIKS-NG asks for a revisit: back to back office (awaiting_registration → back_office)."""
+    REGISTRY_CORRECTION_RETURNED = "registry_correction_returned"
+    """A correction the complaint waits on was returned (by the registry's review, as naming an
+    unknown record, or by SIKS-NG asking for a revisit): back to back office to propose anew."""
     REGISTRY_RESULT_OVERDUE = "registry_result_overdue"
     """No result within ``registry_result_wait_days``: back to back office."""
     # Back office and approval

@@ -117,7 +117,7 @@ async def test_a_pre_listed_complainant_waits_on_registration_and_the_acceptance
         (S.AWAITING_REGISTRATION, S.FEEDBACK, "registry_accepted"),
         (S.FEEDBACK, S.CLOSED, "household_told"),
     ]
-    heard = await household_messages(c, expect=4)
+    heard = await household_messages(c, expect=3)
     assert heard[-1] == (
         "household_outcome",
         {
@@ -190,7 +190,7 @@ async def test_a_correction_goes_to_the_registry_and_its_results_decide_the_comp
     decided = await c.at(S.FEEDBACK)
     assert decided.history[-1].decision_code == Outcome.REGISTRY_REJECTED
 
-    heard = await household_messages(c, expect=5)
+    heard = await household_messages(c, expect=4)
     templates = [template for template, _ in heard]
     assert templates == ["household_registered", "household_registry_result", "household_outcome"]
     assert heard[1][1]["result"] == "accepted"
@@ -245,7 +245,7 @@ async def test_a_closed_complaint_waits_for_its_result_and_records_it(drive: Dri
         S.CLOSED,
         "registry_verified",
     )
-    heard = await household_messages(c, expect=5)
+    heard = await household_messages(c, expect=4)
     assert heard[-1][0] == "household_registry_result"
     assert heard[-1][1]["result"] == "accepted"
 
@@ -276,3 +276,26 @@ async def test_a_closed_complaint_stops_waiting_when_the_wait_is_over(
     assert final.history[-1].reason == "household_told"
     sent = [n["template"] for n in final.notifications]
     assert sent.count("household_final") == 1
+
+
+async def test_a_returned_correction_sends_the_complaint_back_to_back_office(
+    drive: Drive,
+) -> None:
+    c = await drive(submitted())
+    await c.answer_registry(found=True)
+    correction = ProposeRegistryCorrection(
+        actor=BACK_OFFICE,
+        request_id=request_id(),
+        evidence="KTP dilihat",
+        changes=[FieldChange(individual_id=uuid.uuid4(), field="sex", new_value="female")],
+    )
+    assert (await c.act(UPDATE_PROPOSE_CORRECTION, correction)).step is S.AWAITING_REGISTRATION
+    # The registry does not hold that person: the proposal is returned at once.
+    returned = news(uuid.uuid4(), "returned", kind="change", reason="unknown_individual")
+    await c.handle.signal(SIGNAL_REGISTRY_PROPOSAL, returned)
+    back = await c.at(S.BACK_OFFICE)
+    assert back.history[-1].reason == "registry_correction_returned"
+    assert back.history[-1].details["reason"] == "unknown_individual"
+    # Settled: nothing is left to wait for.
+    with pytest.raises(WorkflowUpdateFailedError):
+        await c.act(UPDATE_BACK_OFFICE, await_registration())

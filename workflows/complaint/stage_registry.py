@@ -51,7 +51,7 @@ def _start_waiting(c: Complaint) -> None:
 
 def check_await(c: Complaint) -> None:
     """``await_registration`` only while a proposal of the complaint is undecided."""
-    if not registry_results.may_await(expected(c), c.registry.decided):
+    if not registry_results.may_await(expected(c), c.registry.decided, c.registry.proposals):
         invalid(
             "await_registration needs a pre-list entry or correction still waiting for its "
             "verification result (rule: no_registry_proposal)",
@@ -66,7 +66,11 @@ def await_registration(c: Complaint, action: BackOfficeAction) -> None:
         S.AWAITING_REGISTRATION,
         action.actor,
         reason=Reason.REGISTRATION_AWAITED,
-        details={"pending": registry_results.pending(expected(c), c.registry.decided)},
+        details={
+            "pending": registry_results.pending(
+                expected(c), c.registry.decided, c.registry.proposals
+            )
+        },
     )
 
 
@@ -106,10 +110,13 @@ def news(c: Complaint, news: RegistryProposalNews) -> None:
     c.registry.news_seen.add(key)
     proposal = str(news.proposal_id)
     c.registry.proposals[proposal] = news.status
-    if news.status in registry_results.DECIDED:
-        c.registry.decided[proposal] = news.status
+    settled = registry_results.settles(news.kind, news.status)
+    if settled is not None:
+        c.registry.decided[proposal] = settled
     _start_waiting(c)
-    reaction = registry_results.react(c.step, news.status, expected(c), c.registry.decided)
+    reaction = registry_results.react(
+        c.step, news.kind, news.status, expected(c), c.registry.decided, c.registry.proposals
+    )
     details: dict[str, Any] = {
         "proposal_id": proposal,
         "kind": news.kind,
@@ -128,7 +135,7 @@ def news(c: Complaint, news: RegistryProposalNews) -> None:
             decision_code=reaction.outcome.value,
             details=details,
         )
-        task_feedback(c, {"outcome": reaction.outcome.value, "note": news.reason})
+        task_feedback(c, {"decision": reaction.outcome.value, "note": news.reason})
     elif reaction.to is S.BACK_OFFICE:
         c.referral.options_fresh = False
         journal.move(c, S.BACK_OFFICE, None, reason=reaction.reason, details=details)
@@ -145,7 +152,7 @@ def waits(c: Complaint) -> bool:
         return False
     if c.step is S.AWAITING_REGISTRATION:
         return True
-    return registry_results.holds_run(c.step, expected(c), c.registry.decided)
+    return registry_results.holds_run(c.step, expected(c), c.registry.decided, c.registry.proposals)
 
 
 def next_moment(c: Complaint) -> datetime | None:
@@ -168,7 +175,7 @@ def wait_over(c: Complaint, now: datetime) -> bool:
     c.registry.result_wait_until = None
     if c.step is S.AWAITING_REGISTRATION:
         c.referral.options_fresh = False
-        pending = registry_results.pending(expected(c), c.registry.decided)
+        pending = registry_results.pending(expected(c), c.registry.decided, c.registry.proposals)
         journal.move(
             c,
             S.BACK_OFFICE,
