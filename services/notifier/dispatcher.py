@@ -34,6 +34,7 @@ from services.notifier.domain import (
     worth_probing,
 )
 from services.notifier.guards import Guards
+from services.notifier.payloads import SIKS_NG_FILED
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import Delivery
 from slrt import outbox
@@ -420,6 +421,16 @@ class Dispatcher:
             )
             if channel == ChannelName.LAPOR and result.external_ref:
                 await store.add_lapor_report(conn, result.external_ref, delivery, LAPOR_FILED)
+            if (
+                channel == ChannelName.SIKS_NG
+                and result.external_ref
+                and delivery.request.referral_id is not None
+                and delivery.request.complaint_id is not None
+            ):
+                # SIKS-NG's verdict on the membership referral is polled (siks_ng_poller.py).
+                await store.add_siks_ng_submission(
+                    conn, result.external_ref, delivery, SIKS_NG_FILED
+                )
             event = NotificationDelivered(
                 request_id=request.request_id,
                 complaint_id=request.complaint_id,

@@ -148,3 +148,25 @@ LAPOR_FINAL = frozenset({"selesai", "ditolak", "bukan_kewenangan"})
 
 def lapor_decision(status: str) -> ReferralDecision | None:
     return LAPOR_DECISIONS.get(status)
+
+
+SIKS_NG_FILED = "diajukan"
+SIKS_NG_DECISIONS: dict[str, ReferralDecision] = {
+    "diverifikasi": ReferralDecision.UNDER_REVIEW,
+    "disetujui": ReferralDecision.ACCEPTED,
+    "ditolak": ReferralDecision.REJECTED,
+    "bukan_kewenangan": ReferralDecision.NOT_RESPONSIBLE,
+}
+"""SIKS-NG statuses that answer a membership referral: Pokja Data Terpadu verifying it
+(under review), its verdict (approved, rejected) or not the registry's business; ``diajukan``
+(filed, not looked at yet) answers nothing."""
+SIKS_NG_FINAL = frozenset({"disetujui", "ditolak", "bukan_kewenangan"})
+
+
+def siks_ng_decision(status: str) -> ReferralDecision | None:
+    return SIKS_NG_DECISIONS.get(status)
+
+
+def siks_ng_answer_id(submission_id: str, status: str) -> str:
+    """The answer's idempotency key: one answer per submission and status."""
+    return f"siks_ng:{submission_id}:{status}"

@@ -1,5 +1,5 @@
 """Everything the notifier runs in the background, built from its settings: the request and
-catalog consumers, the delivery dispatcher, the LAPOR! poller and the outbox relay."""
+catalog consumers, the delivery dispatcher, the LAPOR! and SIKS-NG pollers and the outbox relay."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from services.notifier.dispatcher import Dispatcher
 from services.notifier.household import IntakeContacts
 from services.notifier.lapor_poller import LaporPoller
 from services.notifier.settings import NotifierSettings
+from services.notifier.siks_ng_poller import SiksNgPoller
 from slrt import secrets
 from slrt.contracts.topics import Topic
 from slrt.kafka import EventProducer
@@ -105,6 +106,13 @@ class Notifier:
             token=_secret(settings.lapor_token_ref),
             interval=settings.lapor_poll_seconds,
         )
+        self.siks_ng = SiksNgPoller(
+            pool,
+            self.http,
+            base_url=settings.siks_ng_url,
+            token=_secret(settings.siks_ng_token_ref),
+            interval=settings.siks_ng_poll_seconds,
+        )
         self.relay = OutboxRelay(pool, producer, schema="notifier")
 
     def loops(self, stop: asyncio.Event) -> dict[str, Coroutine[Any, Any, None]]:
@@ -117,8 +125,11 @@ class Notifier:
         }
 
     async def _deliver(self, stop: asyncio.Event) -> None:
-        """The dispatcher and the LAPOR! poller share the HTTP client: close it after both."""
+        """The dispatcher and the LAPOR! and SIKS-NG pollers share the HTTP client: close it
+        after all three."""
         try:
-            await asyncio.gather(self.dispatcher.run(stop), self.lapor.run(stop))
+            await asyncio.gather(
+                self.dispatcher.run(stop), self.lapor.run(stop), self.siks_ng.run(stop)
+            )
         finally:
             await self.http.aclose()

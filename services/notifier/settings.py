@@ -71,6 +71,8 @@ class NotifierSettings(ServiceSettings):
 
     siks_ng_url: str = "http://127.0.0.1:8092"
     siks_ng_token_ref: str | None = None
+    siks_ng_poll_seconds: float = Field(default=300.0, gt=0)
+    """How often the status of each membership referral filed in SIKS-NG is read."""
 
     contacts_file: Path | None = None
     """JSON directory of staff destinations (``<role>:<area>`` or user id) → email/phone."""

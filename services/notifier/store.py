@@ -1,5 +1,6 @@
-"""The notifier's tables (schema ``notifier``): deliveries, attempts, the catalog copy and
-LAPOR! reports. Plain SQL; every function takes the connection of the caller's transaction."""
+"""The notifier's tables (schema ``notifier``): deliveries, attempts, the catalog copy, LAPOR!
+reports and SIKS-NG submissions. Plain SQL; every function takes the connection of the caller's
+transaction."""
 
 from __future__ import annotations
 
@@ -421,3 +422,71 @@ async def update_lapor_report(
         final,
     )
     return bool(previous != status)
+
+
+async def add_siks_ng_submission(
+    conn: Connection, submission_id: str, delivery: Delivery, status: str
+) -> None:
+    """Follow a membership referral SIKS-NG took (a redelivered submission id: no-op)."""
+    request = delivery.request
+    await conn.execute(
+        """
+        INSERT INTO siks_ng_submissions (submission_id, delivery_id, complaint_id, referral_id,
+                                         status)
+        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (submission_id) DO NOTHING
+        """,
+        submission_id,
+        delivery.id,
+        request.complaint_id,
+        request.referral_id,
+        status,
+    )
+
+
+async def open_siks_ng_submissions(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """
+        SELECT submission_id, complaint_id, referral_id, status FROM siks_ng_submissions
+        WHERE NOT final ORDER BY polled_at NULLS FIRST LIMIT $1
+        """,
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def update_siks_ng_submission(
+    conn: Connection,
+    submission_id: str,
+    status: str,
+    *,
+    final: bool,
+    answer_id: str | None,
+    decision: str | None,
+) -> bool:
+    """Store the polled status; True when it changed, and then the change is audited in
+    ``siks_ng_verdicts`` (once per submission and status, whatever the redeliveries)."""
+    previous = await conn.fetchval(
+        "SELECT status FROM siks_ng_submissions WHERE submission_id = $1 FOR UPDATE",
+        submission_id,
+    )
+    await conn.execute(
+        "UPDATE siks_ng_submissions SET polled_at = now(), final = $3, status = $2 "
+        "WHERE submission_id = $1",
+        submission_id,
+        status,
+        final,
+    )
+    if previous == status:
+        return False
+    inserted = await conn.fetchval(
+        """
+        INSERT INTO siks_ng_verdicts (submission_id, status, answer_id, decision)
+        VALUES ($1, $2, $3, $4) ON CONFLICT (submission_id, status) DO NOTHING
+        RETURNING 1
+        """,
+        submission_id,
+        status,
+        answer_id,
+        decision,
+    )
+    return inserted is not None

@@ -1,6 +1,6 @@
 """The demo as a test and as the oracle, with a small district: the five services as
-processes, the notifier's stand-ins for the outside world (LAPOR!, the SMS gateway, the SMTP
-sink, a program's own system behind a signed webhook), the demo district's programs in the
+processes, the notifier's stand-ins for the outside world (LAPOR!, SIKS-NG, the SMS gateway,
+the SMTP sink, a program's own system behind a signed webhook), the demo district's programs in the
 catalog, every path of the week played through the public APIs. Every path reaches its
 expected end state, every submitted complaint is accounted for, and every outward effect is
 what its path must produce (``slrt_dev.demo.effects``): the household's messages, each
@@ -79,6 +79,7 @@ async def test_the_week_at_a_small_district_ends_every_path_where_it_should_with
     write_contacts(contacts, settings.district)  # the facilitators' tasks reach the SMTP sink
     with ExitStack() as outside:
         lapor = outside.enter_context(standin("lapor", log_dir))
+        siks_ng = outside.enter_context(standin("siks_ng", log_dir))
         sms = outside.enter_context(standin("sms_gateway", log_dir))
         smtp = outside.enter_context(
             standin("smtp_sink", log_dir, "--folder", str(tmp_path), "--http-port", str(smtp_http))
@@ -91,6 +92,8 @@ async def test_the_week_at_a_small_district_ends_every_path_where_it_should_with
             log_dir,
             SLRT_NOTIFIER_LAPOR_URL=f"http://127.0.0.1:{lapor}",
             SLRT_NOTIFIER_LAPOR_POLL_SECONDS="1",
+            SLRT_NOTIFIER_SIKS_NG_URL=f"http://127.0.0.1:{siks_ng}",
+            SLRT_NOTIFIER_SIKS_NG_POLL_SECONDS="1",
             SLRT_NOTIFIER_SMS_GATEWAY_URL=f"http://127.0.0.1:{sms}",
             SLRT_NOTIFIER_SMTP_PORT=str(smtp),
             SLRT_NOTIFIER_CONTACTS_FILE=str(contacts),
@@ -126,8 +129,10 @@ async def test_the_week_at_a_small_district_ends_every_path_where_it_should_with
                 update={
                     "intake_url": services.urls["intake"],
                     "notifier_url": services.urls["notifier"],
+                    "registry_url": services.urls["registry"],
                     "dashboard_url": dashboard,
                     "lapor_url": f"http://127.0.0.1:{lapor}",
+                    "siks_ng_url": f"http://127.0.0.1:{siks_ng}",
                     "webhook_receiver_url": webhook_url,
                     "sms_gateway_url": f"http://127.0.0.1:{sms}",
                     "smtp_sink_url": f"http://127.0.0.1:{smtp_http}",

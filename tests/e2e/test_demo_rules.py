@@ -4,6 +4,8 @@ agree with its moves, and the oracle flags exactly the effects that differ."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,17 @@ from slrt_dev.demo.effects import (
     dashboard,
     messages,
 )
-from slrt_dev.demo.paths import FACILITATOR_MAILBOX, PATHS, Contact, Message, Via, Who, week
+from slrt_dev.demo.paths import (
+    FACILITATOR_MAILBOX,
+    HOUSEHOLD,
+    PATHS,
+    Contact,
+    Message,
+    Via,
+    Who,
+    week,
+)
+from slrt_dev.demo.play import siks_ng_results
 from slrt_dev.demo.played import Played
 from slrt_dev.demo.report import _steps, totals
 from slrt_dev.stack.standins import write_contacts
@@ -26,6 +38,12 @@ LAPOR_ANSWER = {
     "selesai": "accepted",
     "ditolak": "rejected",
     "tindak_lanjut": "under_review",
+    "bukan_kewenangan": "not_responsible",
+}
+SIKS_NG_ANSWER = {
+    "disetujui": "accepted",
+    "ditolak": "rejected",
+    "diverifikasi": "under_review",
     "bukan_kewenangan": "not_responsible",
 }
 
@@ -89,7 +107,13 @@ def test_a_path_that_must_pass_a_step_reason_is_not_as_expected_without_it() -> 
 
 # --- the oracle's expectations and checks ------------------------------------------------------
 
-ANSWERING_MOVES = {"lapor": Via.LAPOR, "webhook": Via.WEBHOOK, "answer_link": Via.ANSWER_LINK}
+ANSWERING_MOVES = {
+    "lapor": Via.LAPOR,
+    "webhook": Via.WEBHOOK,
+    "answer_link": Via.ANSWER_LINK,
+    "siks_ng": Via.SIKS_NG,
+}
+STATUS_ANSWER = {"lapor": LAPOR_ANSWER, "siks_ng": SIKS_NG_ANSWER}
 
 
 def test_each_paths_referrals_are_the_ones_its_moves_make_and_answer() -> None:
@@ -100,7 +124,9 @@ def test_each_paths_referrals_are_the_ones_its_moves_make_and_answer() -> None:
                 made.append((move.body["destination_program"], [], None))
             elif move.action in ANSWERING_MOVES:
                 program, answers, _ = made[-1]
-                decision = move.body.get("decision") or LAPOR_ANSWER[move.body["status"]]
+                decision = (
+                    move.body.get("decision") or STATUS_ANSWER[move.action][move.body["status"]]
+                )
                 made[-1] = (program, [*answers, decision], ANSWERING_MOVES[move.action])
         declared = [(r.program, list(r.answers)) for r in path.referrals]
         assert [(program, answers) for program, answers, _ in made] == declared, path.key
@@ -110,9 +136,9 @@ def test_each_paths_referrals_are_the_ones_its_moves_make_and_answer() -> None:
                 assert any(m.after_sla for m in path.moves), path.key
 
 
-def test_the_week_shows_all_three_ways_a_destination_answers_and_asks_the_household() -> None:
+def test_the_week_shows_all_four_ways_a_destination_answers_and_asks_the_household() -> None:
     vias = {r.via for path in PATHS for r in path.referrals if r.answers}
-    assert vias == {Via.LAPOR, Via.WEBHOOK, Via.ANSWER_LINK}
+    assert vias == {Via.LAPOR, Via.WEBHOOK, Via.ANSWER_LINK, Via.SIKS_NG}
     asking = [p for p in PATHS if Message.INFORMATION_NEEDED in p.messages]
     assert [m.body.get("kind") for m in asking[0].moves].count("request_information") == 1
 
@@ -216,6 +242,23 @@ def test_a_lapor_referral_needs_one_report_in_the_status_the_agency_left_it() ->
     assert twice.wrong["answers"] == ["BPNT: 2 LAPOR! reports, expected 1"]
 
 
+def test_a_siks_ng_referral_needs_one_submission_in_the_status_of_the_verdict() -> None:
+    played = _played("siks_ng")
+    filed = [{"referensi": "ref1", "status": "disetujui"}]
+    sent = [_referral_delivery("ref1", "siks_ng")]
+    timeline = _answers_on_timeline("under_review", "accepted")
+    answers(played, sent, Outside(siks_ng=filed), [], timeline)
+    assert played.wrong == {}
+    assert played.seen["answers"] == "MEMBERSHIP_DTKS SIKS-NG ×1 → accepted"
+    pending = _played("siks_ng")
+    still = [{"referensi": "ref1", "status": "diverifikasi"}]
+    answers(pending, sent, Outside(siks_ng=still), [], timeline)
+    assert pending.wrong["answers"] == ["MEMBERSHIP_DTKS: SIKS-NG submission is diverifikasi"]
+    lost = _played("siks_ng")
+    answers(lost, sent, Outside(), [], timeline)
+    assert lost.wrong["answers"] == ["MEMBERSHIP_DTKS: 0 SIKS-NG submissions, expected 1"]
+
+
 def test_a_webhook_referral_needs_one_verified_delivery_and_one_answer_on_the_callback() -> None:
     played = _played("webhook")
     sent = [_referral_delivery("ref1", "webhook")]
@@ -240,6 +283,29 @@ def test_an_answer_link_must_be_emailed_once_and_used_once() -> None:
     reused = _played("answer_link")
     answers(reused, sent, Outside(mail=mail), once * 2, timeline)
     assert reused.wrong["answers"][0].startswith("RUTILAHU: intake recorded")
+
+
+def test_a_program_need_complaint_about_a_registered_household_counts_a_need_for_planning() -> None:
+    (need,) = [p for p in PATHS if p.category == "program_need"]
+    assert need.who is Who.REGISTERED
+    gained = contributions(_played(need.key))
+    assert gained[("program_gaps", "RUTILAHU", "Recorded needs")] == 1
+    assert gained[("program_gaps", "RUTILAHU", "Needs not covered")] == 1
+    others = Counter[tuple[str, str, str]]()
+    for path in PATHS:
+        if path.category != "program_need":
+            others += contributions(_played(path.key))
+    assert not [key for key in others if key[0] == "program_gaps"]
+    played = _played(need.key)
+    before = {("program_gaps", "RUTILAHU", "Recorded needs"): 2}
+    now = {**before, **{k: v + before.get(k, 0) for k, v in gained.items()}}
+    assert dashboard([played], before, now) == []
+    now[("program_gaps", "RUTILAHU", "Recorded needs")] -= 1
+    missed = _played(need.key)
+    assert dashboard([missed], before, now) == [
+        "program_gaps RUTILAHU Recorded needs: dashboard +0, played 1"
+    ]
+    assert missed.wrong["dashboard"] == ["program_gaps RUTILAHU"]
 
 
 def test_the_dashboard_must_gain_what_was_played_and_a_difference_flags_its_complaints() -> None:
@@ -371,3 +437,36 @@ def test_the_stacks_contact_directory_sends_the_districts_facilitators_tasks_to_
     found = ContactDirectory.from_file(contacts).lookup("facilitator:3204052001")
     assert found is not None
     assert found.email == FACILITATOR_MAILBOX
+
+
+def test_siks_ng_answers_every_item_of_an_exported_batch_in_the_results_layout() -> None:
+    exported = (
+        "batch_id,item_id,item_type,complaint_id,village_code,nik\n"
+        "b1,i1,change,c1,3204052001,3204054101800002\n"
+        "b1,i2,change,c2,3204052001,3204054101800003\n"
+    )
+    rows = list(csv.DictReader(io.StringIO(siks_ng_results(exported, "accepted"))))
+    assert [(r["batch_id"], r["item_id"], r["result"], r["reason"]) for r in rows] == [
+        ("b1", "i1", "accepted", ""),
+        ("b1", "i2", "accepted", ""),
+    ]
+    assert set(rows[0]) == {
+        "batch_id",
+        "item_id",
+        "result",
+        "reason",
+        "household_ref",
+        "welfare_decile",
+    }
+    rejected = list(csv.DictReader(io.StringIO(siks_ng_results(exported, "rejected"))))
+    assert all(r["reason"] for r in rejected), "a rejection names its reason"
+
+
+def test_a_correction_names_the_complaints_household_and_waits_for_siks_ngs_result() -> None:
+    (path,) = [p for p in PATHS if p.key == "correction"]
+    proposed, verified = path.moves[0], path.moves[1]
+    assert proposed.action == "registry-correction"
+    assert proposed.body["await_result"]
+    assert [c["household_id"] for c in proposed.body["changes"]] == [HOUSEHOLD]
+    assert (verified.at_step, verified.action) == ("awaiting_registration", "siks_ng_verification")
+    assert (path.end_step, path.end_outcome) == ("closed", "registry_accepted")

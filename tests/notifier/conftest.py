@@ -90,6 +90,7 @@ async def start_notifier(
             "lapor_url": standins.lapor_url,
             "lapor_poll_seconds": 0.2,
             "siks_ng_url": standins.siks_ng_url,
+            "siks_ng_poll_seconds": 0.2,
             "sms_gateway_url": standins.sms_url,
             "smtp_port": standins.smtp.port,
         }

@@ -90,9 +90,67 @@ async def test_siks_ng_submission_carries_the_nik_because_its_destination_needs_
     )
     await notifier.request(request)
     await notifier.status(request, "delivered")
-    (submission,) = standins.siks_ng.submissions.values()
+    (kept,) = standins.siks_ng.submissions.values()
+    submission = kept["submission"]
     assert submission["jenis"] == "keluhan_kepesertaan"
     assert submission["nik"] == NIK
+
+
+async def test_siks_ng_verdict_on_a_membership_referral_comes_back_as_its_answer_once(
+    start_notifier: StartNotifier, standins: StandIns, kafka_bootstrap: str
+) -> None:
+    notifier = await start_notifier()
+    await notifier.catalog(program("DTKS", ProgramChannel.SIKS_NG, needs_nik=True))
+    await notifier.until("SELECT count(*) FROM programs", check=lambda n: n == 1)
+    request = referral(
+        "DTKS", params={"ticket_number": "T-2", "category": "membership", "nik": NIK}
+    )
+    await notifier.request(request)
+    await notifier.status(request, "delivered")
+    submission_id = await notifier.pool.fetchval(
+        "SELECT external_ref FROM deliveries WHERE request_id = $1", request.request_id
+    )
+    followed = await notifier.pool.fetchrow(
+        "SELECT * FROM siks_ng_submissions WHERE submission_id = $1", submission_id
+    )
+    assert followed is not None
+    assert (followed["referral_id"], followed["status"]) == (request.referral_id, "diajukan")
+
+    # Pokja Data Terpadu verifies it, then approves it; the verifier quotes the NIK.
+    kept = standins.siks_ng.submissions[submission_id]
+    kept.update(status="diverifikasi")
+    await notifier.until(
+        "SELECT count(*) FROM siks_ng_verdicts WHERE submission_id = $1",
+        submission_id,
+        check=lambda n: n == 1,
+    )
+    kept.update(status="disetujui", keterangan=f"NIK {NIK} masuk DTKS periode berikutnya.")
+    await notifier.until(
+        "SELECT final FROM siks_ng_submissions WHERE submission_id = $1", submission_id
+    )
+    # Polled again (a restart, a slow tick): nothing new goes out.
+    assert await notifier.notifier.siks_ng.poll_once() == 0
+    assert request.referral_id is not None
+    answers = await outcomes_for(
+        kafka_bootstrap, request.referral_id, expect=2, topic=Topic.REFERRAL_ANSWERS
+    )
+    parsed = [envelope.parse(ReferralAnswered) for _, envelope in answers]
+    assert [(a.answer_id, a.decision) for a in parsed] == [
+        (f"siks_ng:{submission_id}:diverifikasi", ReferralDecision.UNDER_REVIEW),
+        (f"siks_ng:{submission_id}:disetujui", ReferralDecision.ACCEPTED),
+    ]
+    assert {key for key, _ in answers} == {str(request.complaint_id).encode()}
+    assert parsed[1].note == f"NIK {NIK_MASK} masuk DTKS periode berikutnya."
+    # The audit: each status SIKS-NG gave, when it was seen and the answer it became.
+    audit = await notifier.pool.fetch(
+        "SELECT status, answer_id, decision FROM siks_ng_verdicts WHERE submission_id = $1"
+        " ORDER BY seen_at",
+        submission_id,
+    )
+    assert [tuple(r) for r in audit] == [
+        ("diverifikasi", f"siks_ng:{submission_id}:diverifikasi", "under_review"),
+        ("disetujui", f"siks_ng:{submission_id}:disetujui", "accepted"),
+    ]
 
 
 async def test_answer_link_goes_by_email_to_a_program_manager_without_a_system(

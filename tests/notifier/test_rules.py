@@ -28,6 +28,8 @@ from services.notifier.payloads import (
     lapor_decision,
     lapor_report,
     referral_webhook,
+    siks_ng_answer_id,
+    siks_ng_decision,
 )
 from services.notifier.phones import InvalidPhone, normalise
 from services.notifier.settings import STANDARD_WEBHOOKS_SCHEDULE
@@ -185,6 +187,17 @@ def test_lapor_statuses_map_to_referral_answers() -> None:
     assert lapor_decision("ditolak") is ReferralDecision.REJECTED
     assert lapor_decision("bukan_kewenangan") is ReferralDecision.NOT_RESPONSIBLE
     assert lapor_decision("terverifikasi") is None
+
+
+def test_siks_ng_statuses_map_to_referral_answers() -> None:
+    assert siks_ng_decision("diverifikasi") is ReferralDecision.UNDER_REVIEW
+    assert siks_ng_decision("disetujui") is ReferralDecision.ACCEPTED
+    assert siks_ng_decision("ditolak") is ReferralDecision.REJECTED
+    assert siks_ng_decision("bukan_kewenangan") is ReferralDecision.NOT_RESPONSIBLE
+    assert siks_ng_decision("diajukan") is None
+    assert siks_ng_decision("") is None
+    # One answer per submission and status: a repeated poll gives the same idempotency key.
+    assert siks_ng_answer_id("SIKS-1", "ditolak") == "siks_ng:SIKS-1:ditolak"
 
 
 def test_the_webhook_payload_carries_the_nik_only_when_the_destination_needs_it() -> None:

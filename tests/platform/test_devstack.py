@@ -146,11 +146,19 @@ def test_every_port_of_the_stack_is_a_setting_so_two_stacks_run_side_by_side(
     env = {service.name: service.env for service in Stack(second).services}
     assert env["notifier"]["SLRT_NOTIFIER_LAPOR_URL"] == f"http://127.0.0.1:{second.lapor_port}"
     assert env["notifier"]["SLRT_NOTIFIER_SMTP_PORT"] == str(second.smtp_sink_port)
+    siks_ng = f"http://127.0.0.1:{second.siks_ng_port}"
+    assert env["notifier"]["SLRT_NOTIFIER_SIKS_NG_URL"] == siks_ng
+    assert env["notifier"]["SLRT_NOTIFIER_SIKS_NG_POLL_SECONDS"] == "3"
     assert env["notifier"]["SLRT_NOTIFIER_INTAKE_PUBLIC_URL"].endswith(f":{second.intake_port}")
     assert env["dashboard"]["SLRT_DASHBOARD_REGISTRY_URL"].endswith(f":{second.registry_port}")
     standins = {s.module: s for s in Stack(second).standins}
     assert set(standins) == set(STANDINS)
     assert all(s.port == second.standin_port(name) for name, s in standins.items())
+    # LAPOR! and SIKS-NG keep what was filed: the notifier's ids outlive a restart.
+    for name in ("lapor", "siks_ng"):
+        command = standins[name].command()
+        kept = Path(command[command.index("--state-file") + 1])
+        assert kept == second.data_dir / "standins" / f"{name}.json"
 
 
 def test_the_stack_makes_its_secrets_once_and_points_services_and_receiver_at_them(
@@ -207,6 +215,8 @@ def test_the_demo_plays_at_the_stack_its_settings_name(monkeypatch: pytest.Monke
     demo = DemoSettings()
     assert demo.intake_url == "http://127.0.0.1:9101"
     assert demo.lapor_url == "http://127.0.0.1:9191"
+    assert demo.siks_ng_url == f"http://127.0.0.1:{StackSettings().siks_ng_port}"
+    assert demo.registry_url == f"http://127.0.0.1:{StackSettings().registry_port}"
     assert demo.notifier_url == f"http://127.0.0.1:{StackSettings().notifier_port}"
 
 

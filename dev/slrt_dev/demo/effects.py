@@ -12,7 +12,8 @@ complaint's path must have produced, and a complaint whose effects differ is not
   (``household_via_facilitator`` to ``facilitator:<village>``) were delivered; an anonymous
   complaint pushes nothing;
 - **answers** — each referral went where its program's channel takes it (``Path.referrals``):
-  one report in LAPOR! (in the status the agency left it), one verified delivery at the
+  one report in LAPOR! (in the status the agency left it), one submission in SIKS-NG (in the
+  status Pokja Data Terpadu left it), one verified delivery at the
   program's system (webhook receiver) answered on the signed callback, or one answer-link
   email at the SMTP sink whose link was used once; the program managers' answers on the
   complaint's timeline are exactly the path's;
@@ -20,8 +21,10 @@ complaint's path must have produced, and a complaint whose effects differ is not
 - **dashboard** — what the dashboard's CSV tables (``/dashboard/{table}.csv``: places,
   category, program, channel, funnel, agencies) gained during the play equals what the demo
   played: complaints, open and closed; by category, program, channel; the steps each complaint
-  reached; referrals, answered, no response, accepted, rejected per destination. A figure that
-  differs flags every complaint counted in it.
+  reached; referrals, answered, no response, accepted, rejected per destination; and on the
+  planning view (``/planning/program_gaps.csv``, the registry's needs figures) the needs each
+  program-need complaint about a registered household recorded: recorded needs and needs not
+  covered per program. A figure that differs flags every complaint counted in it.
 
 Effects arrive asynchronously (the notifier sends, the dashboard folds), so the checks are
 repeated until all agree or ``DemoSettings.effects_wait_seconds`` have passed.
@@ -60,9 +63,21 @@ LAPOR_STATUS = {
     "under_review": "tindak_lanjut",
     "not_responsible": "bukan_kewenangan",
 }
-DELIVERY_CHANNEL = {Via.LAPOR: "lapor", Via.WEBHOOK: "webhook", Via.ANSWER_LINK: "email"}
+SIKS_NG_STATUS = {
+    "accepted": "disetujui",
+    "rejected": "ditolak",
+    "under_review": "diverifikasi",
+    "not_responsible": "bukan_kewenangan",
+}
+DELIVERY_CHANNEL = {
+    Via.LAPOR: "lapor",
+    Via.WEBHOOK: "webhook",
+    Via.ANSWER_LINK: "email",
+    Via.SIKS_NG: "siks_ng",
+}
 ANSWER_VIA = {Via.WEBHOOK: "callback", Via.ANSWER_LINK: "answer_link"}
-"""How intake records the answers that come to it (LAPOR!'s come through the notifier)."""
+"""How intake records the answers that come to it (LAPOR!'s and SIKS-NG's come through the
+notifier)."""
 
 HANDED_OVER = "handed_to_facilitator"
 """The status of a household message the notifier handed to the village facilitator."""
@@ -70,8 +85,12 @@ FACILITATOR_TEMPLATE = "household_via_facilitator"
 """The facilitator's task that carries a household message (``facilitator_task`` delivery)."""
 
 TABLES = ("places", "category", "program", "channel", "funnel", "agencies")
+PLANNING_TABLES = ("program_gaps",)
+"""The planning view's tables the demo checks (``/planning/{table}.csv``): the needs that the
+program-need complaints recorded in the registry, per program."""
 Figures = dict[tuple[str, str, str], int]
-"""(table, row, column) → value, from the dashboard's CSV files (English labels)."""
+"""(table, row, column) → value, from the dashboard's and the planning view's CSV files
+(English labels)."""
 TOTAL = "(all places)"
 
 
@@ -97,11 +116,12 @@ class Oracle:
     # --- the dashboard -------------------------------------------------------------------------
 
     async def figures(self) -> Figures:
-        """Every figure of the district's dashboard tables now."""
+        """Every figure of the district's dashboard and planning tables now."""
         found: Figures = {}
-        for table in TABLES:
+        pages = [("dashboard", t) for t in TABLES] + [("planning", t) for t in PLANNING_TABLES]
+        for page, table in pages:
             response = await self._http.get(
-                f"{self._s.dashboard_url}/dashboard/{table}.csv",
+                f"{self._s.dashboard_url}/{page}/{table}.csv",
                 params={"area": self._s.district, "lang": "en"},
                 headers=self._auth(),
             )
@@ -137,7 +157,8 @@ class Oracle:
         mail = await self._json(f"{self._s.smtp_sink_url}/_received")
         lapor = await self._json(f"{self._s.lapor_url}/_received")
         webhooks = await self._json(f"{self._s.webhook_receiver_url}/_received")
-        outside = Outside(sms, mail, lapor, webhooks)
+        siks_ng = await self._json(f"{self._s.siks_ng_url}/_received")
+        outside = Outside(sms, mail, lapor, webhooks, siks_ng)
         gate = asyncio.Semaphore(8)
 
         async def one(p: Played) -> None:
@@ -227,6 +248,7 @@ class Outside:
     mail: list[dict[str, Any]] = field(default_factory=list)
     lapor: list[dict[str, Any]] = field(default_factory=list)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
+    siks_ng: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _short(templates: Iterable[str]) -> str:
@@ -390,6 +412,13 @@ def _one_referral(
         elif wanted.decision and reports[0]["status"] != LAPOR_STATUS[wanted.decision]:
             p.flag("answers", f"{wanted.program}: LAPOR! report is {reports[0]['status']}")
         return f"{wanted.program} LAPOR! ×{len(reports)} → {answer}"
+    if wanted.via is Via.SIKS_NG:
+        filed = [s for s in outside.siks_ng if s["referensi"] == referral_id]
+        if len(filed) != 1:
+            p.flag("answers", f"{wanted.program}: {len(filed)} SIKS-NG submissions, expected 1")
+        elif wanted.decision and filed[0]["status"] != SIKS_NG_STATUS[wanted.decision]:
+            p.flag("answers", f"{wanted.program}: SIKS-NG submission is {filed[0]['status']}")
+        return f"{wanted.program} SIKS-NG ×{len(filed)} → {answer}"
     if wanted.via is Via.WEBHOOK:
         ids = {w["webhook_id"] for w in outside.webhooks if w["referral_id"] == referral_id}
         verified = {
@@ -452,6 +481,11 @@ def contributions(p: Played) -> Counter[tuple[str, str, str]]:
             counts[("agencies", row, "Accepted")] += 1
         if referral.decision == "rejected":
             counts[("agencies", row, "Rejected")] += 1
+    if path.category == "program_need" and path.who is Who.REGISTERED and path.final_program:
+        # The registry check recorded the household's need for the program (once); the
+        # household does not receive the program, so the need is not covered yet.
+        counts[("program_gaps", path.final_program, "Recorded needs")] += 1
+        counts[("program_gaps", path.final_program, "Needs not covered")] += 1
     return counts
 
 
@@ -464,6 +498,8 @@ CHECKED_COLUMNS = {
     "No response",
     "Accepted",
     "Rejected",
+    "Recorded needs",
+    "Needs not covered",
 }
 
 

@@ -5,8 +5,13 @@ its answer).
 
 A move waits for its step, then acts: a staff action on intake's API; a program manager
 moving the referral's LAPOR! report (tindak lanjut, selesai, ditolak, bukan kewenangan); a
-program's own system answering on its signed callback (``webhook``); or a program manager
-opening the answer link the notifier emailed them and submitting its form (``answer_link``)."""
+program's own system answering on its signed callback (``webhook``); a program manager
+opening the answer link the notifier emailed them and submitting its form (``answer_link``);
+Pokja Data Terpadu giving SIKS-NG's verdict on a membership referral (``siks_ng``:
+diverifikasi, disetujui, ditolak, bukan kewenangan); or the registry's verification cycle for
+a correction the back office proposed from the complaint (``siks_ng_verification``: the
+district's reviewer approves the complaint's change proposals, the district exports the SIKS-NG
+batch, and SIKS-NG's results come back through the registry's results import)."""
 
 from __future__ import annotations
 
@@ -36,6 +41,14 @@ class Via(StrEnum):
     """A signed webhook to the program's system, which answers on the signed callback."""
     ANSWER_LINK = "answer_link"
     """An email with an answer link; the program manager answers on the link's page."""
+    SIKS_NG = "siks_ng"
+    """A SIKS-NG submission (membership); Pokja Data Terpadu gives its verdict in SIKS-NG, the
+    notifier's poller reads it."""
+
+
+MEMBERSHIP_PROGRAM = "MEMBERSHIP_DTKS"
+"""The seeded national catalog's registry keepers (Pokja Data Terpadu, Pusdatin Kemensos):
+membership complaints are referred there, through SIKS-NG."""
 
 
 PROGRAM_VIA: dict[str, Via] = {
@@ -43,6 +56,7 @@ PROGRAM_VIA: dict[str, Via] = {
     "PIS_PBI": Via.LAPOR,
     WEBHOOK_PROGRAM: Via.WEBHOOK,
     ANSWER_LINK_PROGRAM: Via.ANSWER_LINK,
+    MEMBERSHIP_PROGRAM: Via.SIKS_NG,
 }
 """The channel each program the week refers to has in the catalog."""
 
@@ -101,7 +115,7 @@ class Move:
     at_step: str
     action: str
     """An intake action path (``back-office-action``, ``manager-decision`` …), or how a
-    program answers: ``lapor``, ``webhook``, ``answer_link``."""
+    program answers: ``lapor``, ``webhook``, ``answer_link``, ``siks_ng``."""
     role: str
     body: dict[str, Any] = field(default_factory=dict)
     local: bool = False
@@ -183,6 +197,26 @@ def _webhook(decision: str, note: str) -> Move:
 
 def _answer_link(decision: str, note: str) -> Move:
     return Move("referred", "answer_link", "program_manager", {"decision": decision, "note": note})
+
+
+def _siks_ng(step: str, status: str, note: str) -> Move:
+    return Move(step, "siks_ng", "program_manager", {"status": status, "keterangan": note})
+
+
+HOUSEHOLD = "<household>"
+"""Stands in a move's body for the complaint's household id in the registry (the registry
+check's ``registry.household_id``), filled in when the move is made."""
+
+
+def _correct(evidence: str, *changes: dict[str, Any]) -> Move:
+    """Back office proposes a registry correction from the complaint and waits for SIKS-NG's
+    verification result (``awaiting_registration``)."""
+    body = {"evidence": evidence, "await_result": True, "changes": list(changes)}
+    return Move("back_office", "registry-correction", "back_office", body)
+
+
+def _verified(result: str) -> Move:
+    return Move("awaiting_registration", "siks_ng_verification", "supervisor", {"result": result})
 
 
 def _resolve(answer: str, code: str, *, after_sla: bool = False) -> Move:
@@ -464,6 +498,42 @@ PATHS: tuple[Path, ...] = (
         program_code=ANSWER_LINK_PROGRAM,
         messages=TOLD_MESSAGES,
         referrals=(Referral(ANSWER_LINK_PROGRAM, ("rejected",)),),
+    ),
+    Path(
+        "siks_ng",
+        "membership complaint referred through SIKS-NG, approved by its verdict",
+        Who.REGISTERED,
+        "membership",
+        "Keluarga kami dikeluarkan dari daftar penerima padahal kondisi ekonomi tidak berubah.",
+        (
+            _refer(MEMBERSHIP_PROGRAM),
+            APPROVE,
+            _siks_ng("referred", "diverifikasi", "Verifikasi lapangan oleh Pokja Data Terpadu"),
+            _siks_ng("under_review", "disetujui", "Keluarga ditetapkan kembali dalam DTKS"),
+            TOLD,
+        ),
+        "closed",
+        "referral_accepted",
+        messages=TOLD_MESSAGES,
+        referrals=(Referral(MEMBERSHIP_PROGRAM, ("under_review", "accepted")),),
+    ),
+    Path(
+        "correction",
+        "registry correction proposed from the complaint, accepted by SIKS-NG's verification",
+        Who.REGISTERED,
+        "membership",
+        "Alamat keluarga kami di DTKS masih alamat lama, pendamping tidak menemukan rumah kami.",
+        (
+            _correct(
+                "Kartu keluarga dan surat keterangan domisili dilihat saat kunjungan",
+                {"kind": "address", "household_id": HOUSEHOLD, "address": "Kp. Cibodas RT 02/05"},
+            ),
+            _verified("accepted"),
+            TOLD,
+        ),
+        "closed",
+        "registry_accepted",
+        messages=TOLD_MESSAGES,
     ),
     Path(
         "information_needed",

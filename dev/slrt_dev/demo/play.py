@@ -5,11 +5,17 @@ Staff act through intake's API with tokens of the local development issuer; prog
 answer the way their program's channel lets them: a LAPOR!-connected agency moves the report
 the notifier filed; a program with its own system answers on the signed callback (the webhook
 receiver stand-in does, as that system); a program manager without one opens the answer link
-the notifier emailed them (found at the SMTP sink) and submits its form."""
+the notifier emailed them (found at the SMTP sink) and submits its form; Pokja Data Terpadu
+gives its verdict on a membership referral in SIKS-NG. A registry correction the back office
+proposes goes through the registry's verification cycle: the district's reviewer approves the
+complaint's change proposals, the district exports the SIKS-NG batch, and the data manager
+imports SIKS-NG's results for it."""
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import re
 import uuid
 from collections.abc import Callable
@@ -18,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from slrt_dev.demo.paths import Contact, Move, Path, Who
+from slrt_dev.demo.paths import HOUSEHOLD, Contact, Move, Path, Who
 from slrt_dev.demo.people import Person
 from slrt_dev.demo.played import Played
 from slrt_dev.demo.settings import DemoSettings
@@ -164,6 +170,10 @@ class Player:
                 await self._answer_by_system(played, move)
             elif move.action == "answer_link":
                 await self._answer_on_link(played, move)
+            elif move.action == "siks_ng":
+                await self._answer_in_siks_ng(played, move)
+            elif move.action == "siks_ng_verification":
+                await self._verify_in_siks_ng(played, move)
             else:
                 await self._act(played, move, index, village)
         final = await self._at(played, path.end_step)
@@ -195,6 +205,8 @@ class Player:
         body = dict(move.body)
         if move.action == "feedback":
             body["visited_on"] = date.today().isoformat()
+        if move.action == "registry-correction":
+            body["changes"] = await self._with_household(played, body["changes"])
         deadline = asyncio.get_running_loop().time() + self._s.step_timeout_seconds
         attempt = 1
         while True:
@@ -237,9 +249,95 @@ class Player:
         )
         moved.raise_for_status()
 
-    async def _tracking_id(self, referral_id: str) -> str | None:
+    async def _with_household(
+        self, played: Played, changes: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The correction's changes with the complaint's registry household id filled in. The
+        registry's answer may come after the complaint reached back office (on the sped-up SLA
+        clock the check can time out first; the late answer still fills the summary): the back
+        office waits for it."""
+        deadline = asyncio.get_running_loop().time() + self._s.step_timeout_seconds
+        while True:
+            registry = (await self._read(played)).get("registry") or {}
+            household = registry.get("household_id")
+            if household:
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                raise Stuck("the registry check found no household to correct")
+            await asyncio.sleep(0.5)
+        return [{k: household if v == HOUSEHOLD else v for k, v in c.items()} for c in changes]
+
+    async def _verify_in_siks_ng(self, played: Played, move: Move) -> None:
+        """SIKS-NG's verification cycle for the complaint's correction: the district's reviewer
+        approves the change proposals the registry recorded for the complaint, the district
+        exports the SIKS-NG batch, and the data manager imports SIKS-NG's results for every item
+        in it (``move.body["result"]``). Another complaint's batch may have taken this one's
+        proposals already (409: nothing to export): its results import answers them."""
+        registry, district = self._s.registry_url, self._s.district
+        deadline = asyncio.get_running_loop().time() + self._s.step_timeout_seconds
+        while True:
+            listed = await self._http.get(
+                f"{registry}/v1/change-proposals",
+                params={"status": "proposed", "limit": 1000},
+                headers=self._auth("supervisor", district),
+            )
+            listed.raise_for_status()
+            mine = [p for p in listed.json() if p["complaint_id"] == played.complaint_id]
+            if mine:
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                raise Stuck("the registry never recorded the complaint's correction")
+            await asyncio.sleep(0.5)
+        for proposal in mine:
+            reviewed = await self._http.post(
+                f"{registry}/v1/change-proposals/{proposal['id']}/review",
+                json={"decision": "approve", "note": "Dokumen pendukung lengkap"},
+                headers=self._auth("supervisor", district),
+            )
+            reviewed.raise_for_status()
+        batch = await self._http.post(
+            f"{registry}/v1/siks-ng/batches", headers=self._auth("manager", district)
+        )
+        if batch.status_code == 409:  # another complaint's batch took these proposals
+            return
+        batch.raise_for_status()
+        batch_id = batch.json()["batch_id"]
+        exported = await self._http.get(
+            f"{registry}/v1/siks-ng/batches/{batch_id}.csv", headers=self._auth("manager", district)
+        )
+        exported.raise_for_status()
+        results = siks_ng_results(exported.text, move.body["result"])
+        imported = await self._http.post(
+            f"{registry}/v1/siks-ng/batches/{batch_id}/results",
+            content=results,
+            headers={**self._auth("data_manager", district), "content-type": "text/csv"},
+        )
+        imported.raise_for_status()
+
+    async def _answer_in_siks_ng(self, played: Played, move: Move) -> None:
+        """Pokja Data Terpadu gives its verdict in SIKS-NG: find the submission the notifier
+        filed for the current referral, set its status; the notifier's poller turns it into the
+        answer."""
+        deadline = asyncio.get_running_loop().time() + self._s.step_timeout_seconds
+        while True:
+            complaint = await self._read(played)
+            referral = complaint["referral_id"]
+            submission = await self._tracking_id(referral, "siks_ng") if referral else None
+            if submission:
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                raise Stuck("the referral was never filed in SIKS-NG")
+            await asyncio.sleep(0.5)
+        decided = await self._http.put(
+            f"{self._s.siks_ng_url}/_control/submissions/{submission}", json=move.body
+        )
+        decided.raise_for_status()
+
+    async def _tracking_id(self, referral_id: str, channel: str = "lapor") -> str | None:
+        """The id the destination gave the referral (LAPOR!'s tracking id, SIKS-NG's
+        submission id), from the notifier's delivery record."""
         for delivery in await self._deliveries(referral_id):
-            if delivery["channel"] == "lapor" and delivery["external_ref"]:
+            if delivery["channel"] == channel and delivery["external_ref"]:
                 ref: str = delivery["external_ref"]
                 return ref
         return None
@@ -347,3 +445,15 @@ def _rules(response: httpx.Response) -> str:
     except ValueError:
         return ""
     return ", ".join(f"{e.get('field')}:{e.get('rule')}" for e in errors)
+
+
+def siks_ng_results(exported: str, result: str) -> str:
+    """SIKS-NG's verification results for every item of an exported batch (``docs/registry.md``:
+    ``batch_id, item_id, result, reason, household_ref, welfare_decile``)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["batch_id", "item_id", "result", "reason", "household_ref", "welfare_decile"])
+    for row in csv.DictReader(io.StringIO(exported)):
+        reason = "" if result == "accepted" else "Tidak sesuai hasil verifikasi lapangan"
+        writer.writerow([row["batch_id"], row["item_id"], result, reason, "", ""])
+    return out.getvalue()

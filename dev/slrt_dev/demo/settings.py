@@ -20,10 +20,15 @@ class DemoSettings(BaseSettings):
 
     intake_url: str = Field(default_factory=lambda: _stack_url("intake_port"))
     notifier_url: str = Field(default_factory=lambda: _stack_url("notifier_port"))
+    registry_url: str = Field(default_factory=lambda: _stack_url("registry_port"))
+    """The registry: the district's reviewer and data manager play SIKS-NG's verification cycle
+    there (review, export batch, results import) for the corrections the demo proposes."""
     dashboard_url: str = Field(default_factory=lambda: _stack_url("dashboard_port"))
     """Whose figures (``/dashboard/{table}.csv``) must equal what the demo played."""
     lapor_url: str = Field(default_factory=lambda: _stack_url("lapor_port"))
     """The LAPOR! stand-in: the demo's program managers answer there, as agencies do."""
+    siks_ng_url: str = Field(default_factory=lambda: _stack_url("siks_ng_port"))
+    """The SIKS-NG stand-in: Pokja Data Terpadu gives its verdict on membership referrals there."""
     webhook_receiver_url: str = Field(default_factory=lambda: _stack_url("webhook_receiver_port"))
     """The program manager's system (stand-in) that receives the signed webhooks and answers."""
     sms_gateway_url: str = Field(default_factory=lambda: _stack_url("sms_gateway_port"))

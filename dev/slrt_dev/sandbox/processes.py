@@ -121,9 +121,12 @@ def start_services(
     env.setdefault(NOTIFIER_TOKEN_ENV, notifier_service_token(dev_issuer(log_dir)))
     # Households now hear back by SMS and email: unless the caller starts its own stand-ins,
     # point the notifier at a port nobody listens on (discard), never at the defaults, where a
-    # local stack (`make up`) may be running its stand-ins.
+    # local stack (`make up`) may be running its stand-ins (LAPOR! and SIKS-NG too: its
+    # pollers would read that stack's answers).
     env.setdefault("SLRT_NOTIFIER_SMS_GATEWAY_URL", "http://127.0.0.1:9")
     env.setdefault("SLRT_NOTIFIER_SMTP_PORT", "9")
+    env.setdefault("SLRT_NOTIFIER_LAPOR_URL", "http://127.0.0.1:9")
+    env.setdefault("SLRT_NOTIFIER_SIKS_NG_URL", "http://127.0.0.1:9")
     stack = ExitStack()
     urls: dict[str, str] = {}
     try:

@@ -36,6 +36,8 @@ class StandinProcess(ManagedProcess):
             ],
             # LAPOR! keeps its reports: the notifier's tracking ids outlive a restart.
             "lapor": ["--state-file", str(stack.data_dir / "standins" / "lapor.json")],
+            # SIKS-NG keeps its submissions: the notifier polls their verdicts across restarts.
+            "siks_ng": ["--state-file", str(stack.data_dir / "standins" / "siks_ng.json")],
             # The program manager's system holds the demo program's webhook key.
             "webhook_receiver": ["--secret-file", str(webhook_secret_file(stack.secrets_dir))],
         }.get(name, [])
@@ -75,13 +77,14 @@ def write_contacts(path: Path, district: str) -> None:
 
 def notifier_env(stack: StackSettings) -> dict[str, str]:
     """What the notifier needs to reach this stack's stand-ins and its contact directory;
-    LAPOR! is polled every few seconds so that the demo's agencies' answers arrive while one
-    watches."""
+    LAPOR! and SIKS-NG are polled every few seconds so that the demo's agencies' answers and
+    SIKS-NG's verdicts arrive while one watches."""
     return {
         "SLRT_NOTIFIER_CONTACTS_FILE": str(contacts_file(stack)),
         "SLRT_NOTIFIER_LAPOR_URL": f"http://127.0.0.1:{stack.lapor_port}",
         "SLRT_NOTIFIER_LAPOR_POLL_SECONDS": "3",
         "SLRT_NOTIFIER_SIKS_NG_URL": f"http://127.0.0.1:{stack.siks_ng_port}",
+        "SLRT_NOTIFIER_SIKS_NG_POLL_SECONDS": "3",
         "SLRT_NOTIFIER_SMS_GATEWAY_URL": f"http://127.0.0.1:{stack.sms_gateway_port}",
         "SLRT_NOTIFIER_SMTP_HOST": "127.0.0.1",
         "SLRT_NOTIFIER_SMTP_PORT": str(stack.smtp_sink_port),

@@ -7,7 +7,8 @@ Each is a real server on loopback that plays one outside party the notifier talk
   throttle (429 + Retry-After), be gone (410), and answer the referral on its callback URL;
 - ``lapor`` — a LAPOR!-like API: files reports, gives tracking ids, lets a test move a report's
   status;
-- ``siks_ng`` — a SIKS-NG-like API taking membership complaints and pre-list proposals;
+- ``siks_ng`` — a SIKS-NG-like API taking membership complaints and pre-list proposals, giving
+  each a status the notifier polls, and letting a test set its verdict;
 - ``sms_gateway`` — an HTTP SMS gateway sink;
 - ``smtp_sink`` — an SMTP server (aiosmtpd) that keeps what it receives.
 

@@ -1,0 +1,121 @@
+"""Follows membership referrals filed in SIKS-NG: polls each open submission's status and, when
+SIKS-NG's status answers the referral (diverifikasi, disetujui, ditolak, bukan kewenangan),
+publishes a ``ReferralAnswered`` like any other program manager's answer.
+
+Idempotent: the answer's id is ``siks_ng:<submission id>:<status>`` (the workflow applies an
+answer id once), and a status is turned into an answer only when it changes, in the transaction
+that records the change; every change is audited in ``siks_ng_verdicts`` (what SIKS-NG said,
+when it was seen, the answer it became)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+
+from services.notifier import store
+from services.notifier.dispatcher import SOURCE
+from services.notifier.payloads import (
+    SIKS_NG_FINAL,
+    mask_nik,
+    siks_ng_answer_id,
+    siks_ng_decision,
+)
+from slrt import outbox
+from slrt.contracts.events import ReferralAnswered
+
+log = logging.getLogger(__name__)
+
+
+class SiksNgPoller:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        token: str | None,
+        interval: float,
+    ) -> None:
+        self._pool = pool
+        self._http = http
+        self._base = base_url.rstrip("/")
+        self._token = token
+        self._interval = interval
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.poll_once()
+            except (OSError, asyncpg.PostgresError, httpx.HTTPError) as exc:
+                log.warning("SIKS-NG poll failed", extra={"error": repr(exc)[:300]})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._interval)
+
+    async def poll_once(self) -> int:
+        """Poll every open submission once; returns how many answers were published."""
+        async with self._pool.acquire() as conn:
+            submissions = await store.open_siks_ng_submissions(conn)
+        answered = 0
+        headers = {"authorization": f"Bearer {self._token}"} if self._token else {}
+        for submission in submissions:
+            try:
+                answered += await self._poll(submission, headers)
+            except (httpx.HTTPError, ValueError) as exc:
+                # One submission SIKS-NG cannot answer for now must not stop the others.
+                log.warning(
+                    "SIKS-NG status poll failed",
+                    extra={
+                        "submission_id": submission["submission_id"],
+                        "error_type": type(exc).__name__,
+                    },
+                )
+        return answered
+
+    async def _poll(self, submission: dict[str, Any], headers: dict[str, str]) -> int:
+        submission_id = submission["submission_id"]
+        response = await self._http.get(
+            f"{self._base}/api/v1/submissions/{submission_id}", headers=headers
+        )
+        if response.status_code != 200:
+            log.warning(
+                "SIKS-NG status not available",
+                extra={"submission_id": submission_id, "status_code": response.status_code},
+            )
+            return 0
+        body = response.json()
+        status = str(body.get("status", ""))
+        decision = siks_ng_decision(status)
+        answer_id = siks_ng_answer_id(submission_id, status) if decision else None
+        async with self._pool.acquire() as conn, conn.transaction():
+            changed = await store.update_siks_ng_submission(
+                conn,
+                submission_id,
+                status,
+                final=status in SIKS_NG_FINAL,
+                answer_id=answer_id,
+                decision=decision.value if decision else None,
+            )
+            if not changed or decision is None or answer_id is None:
+                return 0
+            note = body.get("keterangan")
+            answer = ReferralAnswered(
+                answer_id=answer_id,
+                complaint_id=submission["complaint_id"],
+                referral_id=submission["referral_id"],
+                decision=decision,
+                # The verifier may quote the person's NIK; the timeline and the SMS never do.
+                note=mask_nik(str(note))[:2000] if note else None,
+                answered_at=datetime.now(UTC),
+            )
+            await outbox.write(conn, answer, source=SOURCE, subject=str(submission["complaint_id"]))
+        log.info(
+            "SIKS-NG status mapped to a referral answer",
+            extra={"submission_id": submission_id, "decision": decision.value},
+        )
+        return 1
