@@ -62,6 +62,7 @@ def test_the_recorded_histories_are_there() -> None:
         "no_response_then_resolved_locally",
         "not_responsible_then_rerouted",
         "pii_encrypted_referral_rejected",
+        "pii2_prelist_by_reference",
         "prelist_resolved_locally",
         "referral_rejected",
         "registry_late_then_reopen_window_over",
