@@ -101,6 +101,7 @@ def test_intake_refusing_or_failing_is_retried(status: int) -> None:
 
 @pytest.mark.parametrize("status", [404, 400, 422])
 def test_an_unknown_or_bad_reference_is_dead_lettered(status: int) -> None:
+    assert PERSON.nik is not None
     with pytest.raises(PermanentError) as raised:
         answer(status, httpx.Response(status, json={"nik": PERSON.nik}))
     assert PERSON.nik not in str(raised.value)  # errors never echo intake's answer
