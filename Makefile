@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml dev/pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
 
-.PHONY: install up down status test test-fast lint typecheck chart kube pytest lock clean-data
+.PHONY: install up down status test test-fast lint typecheck chart kube pytest chaos lock clean-data
 
 ## install: the venv with every pinned dependency, the project and the development-only
 ## distribution in dev/ (local stack, dev token issuer, demo, stand-ins), both editable
@@ -56,6 +56,12 @@ kube: install
 
 pytest: install
 	$(BIN)/pytest
+
+## chaos: the standing fault suite on a stack of its own (.slrt-chaos/, ports 25432, 29092,
+## 27233, 28001-28005, 28090-28093, 28025-28026; beside `make up`): each fault injected while
+## complaints go through, every complaint accounted for; fails when one is lost, doubled or stuck
+chaos: install
+	$(BIN)/slrt-chaos
 
 ## lock: re-resolve requirements.lock after changing pyproject.toml or dev/pyproject.toml
 lock:

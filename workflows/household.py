@@ -21,6 +21,9 @@ S = ComplaintStep
 M = HouseholdMessage
 
 PROGRAM_OUTCOMES = frozenset({Outcome.REFERRAL_ACCEPTED, Outcome.REFERRAL_REJECTED})
+REGISTRY_OUTCOMES = frozenset({Outcome.REGISTRY_ACCEPTED, Outcome.REGISTRY_REJECTED})
+SIKS_NG = "siks_ng"
+"""``decided_by`` for the ministry's verification (SIKS-NG) of a registry proposal."""
 SLRT = "slrt"
 """``decided_by`` when SLRT's own office decided (back office, front office at registration)."""
 
@@ -30,6 +33,8 @@ def message_for(
 ) -> HouseholdMessage | None:
     """The message a transition sends the household, if any. Events within a step send none;
     closing after feedback sends none (the outcome was sent on entering feedback)."""
+    if reason in (Reason.REGISTRY_VERIFIED, Reason.REGISTRY_REVISIT):
+        return M.REGISTRY_RESULT  # within a step too: the registry's verdict on its proposal
     if from_step is None or from_step is to_step:
         return None
     if to_step is S.REGISTERED:
@@ -54,10 +59,23 @@ def outcome_params(
     decided_by = (
         (details.get("destination") or program or SLRT) if outcome in PROGRAM_OUTCOMES else SLRT
     )
+    if outcome in REGISTRY_OUTCOMES:
+        decided_by = SIKS_NG
     return {
         "outcome": outcome.value,
         "decided_by": decided_by,
-        "note": details.get("answer") or details.get("note"),
+        "note": details.get("answer") or details.get("note") or details.get("reason"),
         "duplicate_of": details.get("duplicate_of"),
         "reopenable": outcome in REOPENABLE_OUTCOMES and not reopened,
+    }
+
+
+def registry_result_params(details: dict[str, Any]) -> dict[str, Any]:
+    """The registry's verdict on a proposal of the complaint: ``result`` (accepted, rejected,
+    revisit), ``kind`` (``prelist``: being registered; ``change``: a correction) and SIKS-NG's
+    ``reason`` (codes and SIKS-NG's own words, no personal data)."""
+    return {
+        "result": details.get("status"),
+        "kind": details.get("kind"),
+        "reason": details.get("reason"),
     }

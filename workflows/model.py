@@ -22,6 +22,7 @@ ACTIVITY_EMIT_TRANSITION = "emit_transition"
 ACTIVITY_REQUEST_NOTIFICATION = "request_notification"
 ACTIVITY_REQUEST_REGISTRY_CHECK = "request_registry_check"
 ACTIVITY_REQUEST_PRELIST_ENTRY = "request_prelist_entry"
+ACTIVITY_REQUEST_REGISTRY_CORRECTION = "request_registry_correction"
 ACTIVITY_FIND_REPEATS = "find_repeats"
 ACTIVITY_ROUTING_OPTIONS = "routing_options"
 

@@ -23,6 +23,7 @@ HOLDER: dict[ComplaintStep, Role | None] = {
     S.REGISTRY_CHECK: None,
     S.BACK_OFFICE: Role.BACK_OFFICE,
     S.AWAITING_INFORMATION: Role.FACILITATOR,
+    S.AWAITING_REGISTRATION: None,
     S.MANAGER_APPROVAL: Role.MANAGER,
     S.REFERRED: Role.PROGRAM_MANAGER,
     S.UNDER_REVIEW: Role.PROGRAM_MANAGER,
@@ -33,7 +34,13 @@ HOLDER: dict[ComplaintStep, Role | None] = {
 """Who must act in each step (None: the complaint waits on a system or is over)."""
 
 REOPENABLE_OUTCOMES = frozenset(
-    {Outcome.RESOLVED_LOCALLY, Outcome.REFERRAL_ACCEPTED, Outcome.REFERRAL_REJECTED}
+    {
+        Outcome.RESOLVED_LOCALLY,
+        Outcome.REFERRAL_ACCEPTED,
+        Outcome.REFERRAL_REJECTED,
+        Outcome.REGISTRY_ACCEPTED,
+        Outcome.REGISTRY_REJECTED,
+    }
 )
 """Outcomes a not-satisfied household may reopen (not duplicates, answers or withdrawals)."""
 

@@ -177,9 +177,22 @@ async def forward(
         if exc.status is RPCStatusCode.NOT_FOUND:
             # No running workflow: not started yet (still being registered) or already finished.
             raise wrong_step(current_step) from None
-        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE):
+        if exc.status in TRANSIENT:
             raise _unavailable() from None
         raise
+
+
+TRANSIENT = frozenset(
+    {
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.UNAVAILABLE,
+        # The workflow's last task failed or timed out (its worker died mid-task, e.g. routing
+        # killed): Temporal refuses updates ("WorkflowNotReady") until a worker runs it again.
+        RPCStatusCode.FAILED_PRECONDITION,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+    }
+)
+"""RPC answers that mean "not now": the client retries with the same key (503)."""
 
 
 def _unavailable() -> Unavailable:

@@ -222,6 +222,7 @@ STEP_LABELS: dict[str, dict[str, str]] = {
         "registry_check": "Pemeriksaan data terpadu",
         "back_office": "Ditangani petugas layanan",
         "awaiting_information": "Menunggu informasi dari pelapor",
+        "awaiting_registration": "Menunggu hasil verifikasi data terpadu (SIKS-NG)",
         "manager_approval": "Menunggu persetujuan manajer",
         "referred": "Dirujuk ke pengelola program",
         "under_review": "Ditinjau pengelola program",
@@ -237,6 +238,7 @@ STEP_LABELS: dict[str, dict[str, str]] = {
         "registry_check": "Social registry check",
         "back_office": "Handled by the back office",
         "awaiting_information": "Waiting for information from you",
+        "awaiting_registration": "Waiting for the social registry's verification (SIKS-NG)",
         "manager_approval": "Waiting for the manager's approval",
         "referred": "Referred to the program manager",
         "under_review": "Under review by the program manager",
@@ -259,6 +261,8 @@ OUTCOME_LABELS: dict[str, dict[str, str]] = {
         Outcome.REFERRAL_REJECTED: "Ditolak oleh pengelola program",
         Outcome.DUPLICATE: "Sama dengan pengaduan lain",
         Outcome.WITHDRAWN: "Dicabut",
+        Outcome.REGISTRY_ACCEPTED: "Diterima dalam verifikasi data terpadu",
+        Outcome.REGISTRY_REJECTED: "Ditolak dalam verifikasi data terpadu",
     },
     "en": {
         Outcome.ANSWERED: "Information given",
@@ -267,6 +271,8 @@ OUTCOME_LABELS: dict[str, dict[str, str]] = {
         Outcome.REFERRAL_REJECTED: "Rejected by the program manager",
         Outcome.DUPLICATE: "Same as another complaint",
         Outcome.WITHDRAWN: "Withdrawn",
+        Outcome.REGISTRY_ACCEPTED: "Accepted by the social registry's verification",
+        Outcome.REGISTRY_REJECTED: "Rejected by the social registry's verification",
     },
 }
 

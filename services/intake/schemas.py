@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from slrt.contracts.complaints import ComplaintStep, Outcome, RegistrySummary
+from slrt.contracts.corrections import RegistryCorrection
 from slrt.contracts.vocabulary import Category, Channel, ReferralDecision
 
 Status = Literal["open", "closed", "withdrawn"]
@@ -248,13 +249,17 @@ class CorrectionIn(_In):
 
 
 class BackOfficeActionIn(_In):
-    kind: Literal["resolve", "refer", "mark_duplicate", "request_information"]
+    kind: Literal["resolve", "refer", "mark_duplicate", "request_information", "await_registration"]
     answer: str | None = Field(default=None, max_length=5000)
     decision_code: str | None = Field(default=None, max_length=50)
     destination_program: str | None = Field(default=None, max_length=40)
     override_reason: str | None = Field(default=None, max_length=2000)
     duplicate_of: str | None = Field(default=None, max_length=20)
     question: str | None = Field(default=None, max_length=2000)
+
+
+class RegistryCorrectionIn(RegistryCorrection):
+    """A registry correction proposed from the complaint (``docs/api.md``)."""
 
 
 class InformationIn(_In):

@@ -9,14 +9,20 @@ from typing import Any
 
 from services.notifier import store
 from services.notifier.domain import (
+    REFERRAL_KINDS,
     DeliveryStatus,
+    cancellation,
     is_digest,
     next_digest_time,
     normalise_request,
 )
 from services.notifier.settings import NotifierSettings
 from slrt.contracts.envelope import Envelope
-from slrt.contracts.events import NotificationRequested, ProgramCatalogEntry
+from slrt.contracts.events import (
+    ComplaintTransitioned,
+    NotificationRequested,
+    ProgramCatalogEntry,
+)
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
 from slrt.kafka import EventConsumer, On
@@ -26,6 +32,7 @@ log = logging.getLogger(__name__)
 
 REQUESTS_GROUP = "notifier.requests"
 CATALOG_GROUP = "notifier.catalog"
+LIFECYCLE_GROUP = "notifier.lifecycle"
 
 
 def request_handlers(settings: NotifierSettings, on_new: Callable[[], None]) -> list[On[Any]]:
@@ -54,6 +61,29 @@ def request_handlers(settings: NotifierSettings, on_new: Callable[[], None]) -> 
     return [On(NotificationRequested, handle)]
 
 
+async def cancel_what_no_longer_waits(
+    event: ComplaintTransitioned, envelope: Envelope, conn: Connection
+) -> None:
+    """A referral expired as no_response, or its complaint withdrawn or closed: its deliveries
+    not yet made are cancelled, so the destination never receives a referral that the system
+    has given up on (the retries run in real time; the workflow's clock may run faster)."""
+    found = cancellation(event.complaint_id, event.to_step, event.reason, dict(event.details or {}))
+    if found is None:
+        return
+    cancelled = await store.cancel_referrals(
+        conn, found.complaint_id, found.referral_id, found.reason, sorted(REFERRAL_KINDS)
+    )
+    if cancelled:
+        log.info(
+            "referral deliveries cancelled",
+            extra={
+                "complaint_id": str(found.complaint_id),
+                "delivery_ids": [str(d) for d in cancelled],
+                "reason": found.reason,
+            },
+        )
+
+
 async def keep_program(entry: ProgramCatalogEntry, envelope: Envelope, conn: Connection) -> None:
     if await store.upsert_program(conn, entry):
         log.info("catalog entry updated", extra={"program": entry.code, "version": entry.version})
@@ -66,10 +96,12 @@ def consumers(
     on_new: Callable[[], None] = lambda: None,
     requests_topic: str = Topic.NOTIFICATION_REQUESTS.value,
     catalog_topic: str = Topic.PROGRAM_CATALOG.value,
+    lifecycle_topic: str = Topic.COMPLAINT_LIFECYCLE.value,
     group_prefix: str = "",
 ) -> list[EventConsumer]:
-    """The requests consumer (``on_new`` wakes the dispatcher) and the catalog copy; topics and
-    group prefix are set apart only by tests."""
+    """The requests consumer (``on_new`` wakes the dispatcher), the catalog copy and the
+    lifecycle consumer that cancels referrals no longer waiting; topics and group prefix are set
+    apart only by tests."""
     return [
         EventConsumer(
             settings.connections,
@@ -84,6 +116,14 @@ def consumers(
             group_id=group_prefix + CATALOG_GROUP,
             topics=[catalog_topic],
             handlers=[On(ProgramCatalogEntry, keep_program)],
+            pool=runtime.pool,
+            dead_letters=runtime.producer,
+        ),
+        EventConsumer(
+            settings.connections,
+            group_id=group_prefix + LIFECYCLE_GROUP,
+            topics=[lifecycle_topic],
+            handlers=[On(ComplaintTransitioned, cancel_what_no_longer_waits)],
             pool=runtime.pool,
             dead_letters=runtime.producer,
         ),

@@ -13,15 +13,26 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import asyncpg
+import httpx
 from opentelemetry import context, trace
 
 from services.notifier import household, metrics, store
 from services.notifier.channels.base import Channel, ChannelName, Outgoing
 from services.notifier.compose import Composer
 from services.notifier.contacts import ContactDirectory
-from services.notifier.domain import DeliveryStatus, SendResult, Verdict, next_attempt_at
+from services.notifier.domain import (
+    DeliveryStatus,
+    RouteState,
+    SendResult,
+    Verdict,
+    came_back,
+    next_attempt_at,
+    route_state_after,
+    worth_probing,
+)
 from services.notifier.guards import Guards
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import Delivery
@@ -60,15 +71,19 @@ class Dispatcher:
         )
         self._in_flight: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._per_destination: Counter[str] = Counter()
+        self._routes: dict[str, RouteState] = {}
+        """How each route (the destination an attempt goes to) last answered; unknown ones
+        are absent (as after a restart)."""
         self.wake = asyncio.Event()
         """Set it to look for due deliveries now (a new request arrived)."""
 
     async def run(self, stop: asyncio.Event) -> None:
+        prober = asyncio.create_task(self._probe_loop(stop), name="destination-probes")
         try:
             while not stop.is_set():
                 try:
                     await self.dispatch_once()
-                except (OSError, asyncpg.PostgresError) as exc:
+                except store.DATABASE_DOWN as exc:
                     log.warning("dispatch pass failed", extra={"error": repr(exc)[:300]})
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -76,9 +91,83 @@ class Dispatcher:
                         self._first_of(stop, self.wake), self._settings.dispatch_poll_seconds
                     )
         finally:
+            prober.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await prober
             # Let attempts in progress finish and settle (the shutdown grace period bounds this).
             if self._in_flight:
                 await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    def _route_now(self, route: str, state: RouteState) -> bool:
+        """Record how ``route`` answered; True when it has come back (``domain.came_back``)."""
+        before = self._routes.get(route)
+        self._routes[route] = state
+        return came_back(before, state)
+
+    async def _bring_forward(self, route: str) -> None:
+        """``route`` answers again: its waiting retries are due now, not at their backoff."""
+        try:
+            async with self._pool.acquire() as conn:
+                moved = await store.bring_forward(
+                    conn, route, self._settings.destination_probe_seconds
+                )
+        except store.DATABASE_DOWN as exc:
+            log.warning("bringing retries forward failed", extra={"error": repr(exc)[:300]})
+            return
+        if moved:
+            log.info("destination answers again: retries due now", extra={"route": route})
+            self.wake.set()
+
+    async def _probe_loop(self, stop: asyncio.Event) -> None:
+        """Apart from the dispatch loop, so a destination that does not answer a probe never
+        holds up deliveries to others."""
+        while not stop.is_set():
+            try:
+                await self.probe_once()
+            except Exception as exc:  # a probe must never end the loop
+                log.warning("destination probe crashed", extra={"error_type": type(exc).__name__})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._settings.destination_probe_seconds)
+
+    async def probe_once(self) -> None:
+        """Probe each destination whose retries wait longer than ``destination_probe_seconds``
+        and bring them forward when it answers again."""
+        try:
+            async with self._pool.acquire() as conn:
+                waiting = await store.waiting_routes(conn, self._settings.destination_probe_seconds)
+                targets = [
+                    (route, await self._probe_target(conn, route, channel))
+                    for route, channel in waiting
+                ]
+        except store.DATABASE_DOWN as exc:
+            log.warning("destination probe failed", extra={"error": repr(exc)[:300]})
+            return
+        for route, target in targets:
+            if target is None or not worth_probing(self._routes.get(route)):
+                continue
+            reached = await probe(target, self._settings.attempt_timeout_seconds)
+            log.debug("destination probed", extra={"route": route, "reached": reached})
+            state = RouteState.REACHABLE if reached else RouteState.UNREACHABLE
+            if self._route_now(route, state):
+                await self._bring_forward(route)
+
+    async def _probe_target(self, conn: Connection, route: str, channel: str) -> str | None:
+        """Where to knock for ``route``: the base URL of LAPOR!, SIKS-NG, the SMS gateway or
+        the program's webhook (its origin), ``smtp://host:port`` for the relay."""
+        s = self._settings
+        fixed = {
+            ChannelName.LAPOR.value: s.lapor_url,
+            ChannelName.SIKS_NG.value: s.siks_ng_url,
+            ChannelName.SMS.value: s.sms_gateway_url,
+            ChannelName.EMAIL.value: f"smtp://{s.smtp_host}:{s.smtp_port}",
+        }
+        if channel in fixed:
+            return fixed[channel]
+        if channel == ChannelName.WEBHOOK.value and route.startswith("program:"):
+            found = await store.program(conn, route.removeprefix("program:"))
+            if found is not None and found.entry.callback_url:
+                return origin(str(found.entry.callback_url))
+        return None
 
     @staticmethod
     async def _first_of(*events: asyncio.Event) -> None:
@@ -176,15 +265,18 @@ class Dispatcher:
                 program = await store.program(conn, first.destination)
             started = datetime.now(UTC)
             composed = self._composer.compose(group, program, started)
+        route: str | None = None
         if isinstance(composed, SendResult):
             channel_name, result = NO_CHANNEL, composed
         else:
-            channel_name = composed.channel.value
+            channel_name, route = composed.channel.value, composed.destination
             result = await self._send(composed)
         finished = datetime.now(UTC)
         async with self._pool.acquire() as conn, conn.transaction():
             for delivery in group:
-                await self._settle(conn, delivery, channel_name, started, finished, result)
+                await self._settle(
+                    conn, delivery, channel_name, started, finished, result, route=route
+                )
         return channel_name
 
     async def _prepare_household(
@@ -284,6 +376,8 @@ class Dispatcher:
             result = SendResult.retry("timeout")
         # A 4xx answer is final but shows the destination is up; only retries count as down.
         breaker.record(result.verdict is not Verdict.RETRY)
+        if self._route_now(message.destination, route_state_after(result)):
+            await self._bring_forward(message.destination)
         return result
 
     async def _settle(
@@ -294,11 +388,18 @@ class Dispatcher:
         started: datetime,
         finished: datetime,
         result: SendResult,
+        *,
+        route: str | None = None,
     ) -> None:
         if not await store.still_ours(conn, delivery):
             log.warning(
-                "attempt outlived its lease; another worker settled the delivery",
-                extra={"delivery_id": str(delivery.id), "channel": channel},
+                "delivery changed during its attempt (cancelled, or settled by another worker "
+                "after the lease ran out); the attempt's result is not recorded",
+                extra={
+                    "delivery_id": str(delivery.id),
+                    "channel": channel,
+                    "verdict": result.verdict.value,
+                },
             )
             return
         number = await store.record_attempt(
@@ -349,6 +450,7 @@ class Dispatcher:
                     at=finished,
                     next_attempt_at=when,
                     error=error,
+                    route=route,
                 )
                 log.info("attempt failed, will retry", extra={**ids, "error": error})
                 return
@@ -380,6 +482,36 @@ class Dispatcher:
         await outbox.write(conn, failed, source=SOURCE, subject=_subject(delivery))
         metrics.SETTLED.labels(channel, DeliveryStatus.FAILED.value).inc()
         log.error("delivery failed (dead letter)", extra={**ids, "error": error})
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]/`` of a URL: what a probe of a program's endpoint asks."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+async def probe(target: str, timeout: float) -> bool:
+    """Can the destination be reached at all? Any HTTP answer (a 404 or 405 for a GET on an
+    API's root included) means it can; a refused or timed-out connection that it cannot.
+    ``smtp://host:port``: the relay accepts a TCP connection."""
+    parts = urlsplit(target)
+    if parts.scheme == "smtp":
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_connection(parts.hostname, parts.port), timeout
+            )
+        except (OSError, TimeoutError):
+            return False
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return True
+    try:
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
+            answer = await http.get(target)
+    except httpx.HTTPError:
+        return False
+    return answer.status_code > 0
 
 
 def _subject(delivery: Delivery) -> str:

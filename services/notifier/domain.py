@@ -7,7 +7,7 @@ import contextlib
 import random
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
@@ -31,15 +31,21 @@ class DeliveryStatus(StrEnum):
     HANDED_TO_FACILITATOR = "handed_to_facilitator"
     """Final: a household message for a household with no phone and no email, handed to the
     village facilitator's task (not a failure: the facilitator tells the household)."""
+    CANCELLED = "cancelled"
+    """Final: a referral that no longer waits (expired as no_response, withdrawn, closed)
+    before it could be delivered; never sent afterwards (not a failure, no dead letter)."""
 
 
 S = DeliveryStatus
 TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
     S.DIGEST: frozenset({S.DELIVERED, S.RETRYING, S.FAILED}),
-    S.PENDING: frozenset({S.DELIVERED, S.RETRYING, S.FAILED, S.HANDED_TO_FACILITATOR}),
-    S.RETRYING: frozenset({S.DELIVERED, S.RETRYING, S.FAILED, S.HANDED_TO_FACILITATOR}),
+    S.PENDING: frozenset({S.DELIVERED, S.RETRYING, S.FAILED, S.HANDED_TO_FACILITATOR, S.CANCELLED}),
+    S.RETRYING: frozenset(
+        {S.DELIVERED, S.RETRYING, S.FAILED, S.HANDED_TO_FACILITATOR, S.CANCELLED}
+    ),
     S.DELIVERED: frozenset(),
     S.HANDED_TO_FACILITATOR: frozenset(),
+    S.CANCELLED: frozenset(),
     S.FAILED: frozenset({S.PENDING}),
 }
 
@@ -180,3 +186,79 @@ def next_digest_time(now: datetime, hour: int, timezone: str) -> datetime:
     if candidate <= local:
         candidate = datetime.combine(local.date() + timedelta(days=1), time(hour), tzinfo=zone)
     return candidate.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """Referral deliveries of a complaint that no longer have anyone waiting for them."""
+
+    complaint_id: uuid.UUID
+    referral_id: uuid.UUID | None
+    """Only this referral's deliveries; None: every referral delivery of the complaint."""
+    reason: str
+    """Kept as the delivery's ``last_error`` (no personal data)."""
+
+
+REFERRAL_KINDS = frozenset({NotificationKind.REFERRAL, NotificationKind.ANSWER_LINK})
+"""The kinds a referral goes out as (to the program's system, LAPOR!, SIKS-NG or an answer
+link): the deliveries a cancellation ends."""
+ENDS = {"withdrawn": "complaint withdrawn", "closed": "complaint closed"}
+
+
+def cancellation(
+    complaint_id: uuid.UUID,
+    to_step: str,
+    reason: str | None,
+    details: Mapping[str, object],
+) -> Cancellation | None:
+    """Which referral deliveries a complaint's transition makes pointless: the referral's, when
+    it expired unanswered (``no_response``: the workflow has given up on it and escalated);
+    all of the complaint's, when it is withdrawn or closed. Anything else cancels nothing (a
+    referral being delivered, answered or still under review keeps its delivery)."""
+    if reason == "no_response":
+        referral = details.get("referral_id")
+        referral_id = None
+        if isinstance(referral, str):
+            with contextlib.suppress(ValueError):
+                referral_id = uuid.UUID(referral)
+        return Cancellation(complaint_id, referral_id, "referral expired (no_response)")
+    if to_step in ENDS:
+        return Cancellation(complaint_id, None, ENDS[to_step])
+    return None
+
+
+class RouteState(StrEnum):
+    """How a destination (a route: a program's webhook, LAPOR!, SIKS-NG, the SMS gateway, the
+    SMTP relay) last answered, as one worker saw it."""
+
+    ANSWERING = "answering"
+    """Its last attempt got an answer that was not worth retrying (delivered, or refused)."""
+    FAILING = "failing"
+    """It answers, but with errors worth retrying (5xx, 429 …)."""
+    UNREACHABLE = "unreachable"
+    """Its last attempt got no answer at all (refused connection, timeout)."""
+    REACHABLE = "reachable"
+    """A probe reached it after it was unreachable; no attempt has told more since."""
+
+
+def route_state_after(result: SendResult) -> RouteState:
+    if result.verdict is not Verdict.RETRY:
+        return RouteState.ANSWERING
+    return RouteState.FAILING if result.status_code is not None else RouteState.UNREACHABLE
+
+
+def came_back(before: RouteState | None, after: RouteState) -> bool:
+    """Whether the retries waiting for a route should be due now: it answers (an attempt got
+    through) after it had not, or a probe reached it after it was unreachable (or unknown, as
+    after a restart). A destination that answers but keeps failing is left to its backoff."""
+    if after is RouteState.ANSWERING:
+        return before is not RouteState.ANSWERING
+    if after is RouteState.REACHABLE:
+        return before in (None, RouteState.UNREACHABLE)
+    return False
+
+
+def worth_probing(state: RouteState | None) -> bool:
+    """Probe only routes that gave no answer (or are unknown): one that answers with errors
+    would only be hammered by retries brought forward."""
+    return state in (None, RouteState.UNREACHABLE)

@@ -20,6 +20,8 @@ from slrt import outbox, text
 from slrt.contracts.events import ReferralAnswered
 from slrt.masking import mask_free_text
 
+POLL_FAILURES: tuple[type[BaseException], ...] = (*store.DATABASE_DOWN, httpx.HTTPError)
+
 log = logging.getLogger(__name__)
 
 
@@ -43,7 +45,7 @@ class LaporPoller:
         while not stop.is_set():
             try:
                 await self.poll_once()
-            except (OSError, asyncpg.PostgresError, httpx.HTTPError) as exc:
+            except POLL_FAILURES as exc:
                 log.warning("LAPOR! poll failed", extra={"error": repr(exc)[:300]})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self._interval)

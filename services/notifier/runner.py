@@ -69,6 +69,7 @@ class Notifier:
         *,
         requests_topic: str = Topic.NOTIFICATION_REQUESTS,
         catalog_topic: str = Topic.PROGRAM_CATALOG,
+        lifecycle_topic: str = Topic.COMPLAINT_LIFECYCLE,
         group_prefix: str = "",
     ) -> None:
         self.http = httpx.AsyncClient(
@@ -88,12 +89,13 @@ class Notifier:
             ),
         )
         runtime = Runtime.of("notifier", settings, pool=pool, producer=producer)
-        self.requests, self.catalog = consumers(
+        self.requests, self.catalog, self.lifecycle = consumers(
             runtime,
             settings,
             on_new=self.dispatcher.wake.set,
             requests_topic=requests_topic,
             catalog_topic=catalog_topic,
+            lifecycle_topic=lifecycle_topic,
             group_prefix=group_prefix,
         )
         self.lapor = LaporPoller(
@@ -109,6 +111,7 @@ class Notifier:
         return {
             "notification-requests": self.requests.run(stop),
             "catalog-copy": self.catalog.run(stop),
+            "referral-cancellations": self.lifecycle.run(stop),
             "deliveries": self._deliver(stop),
             "outbox-relay": self.relay.run(stop),
         }

@@ -47,6 +47,11 @@ class NotifierSettings(ServiceSettings):
     breaker_failures: int = Field(default=5, ge=1)
     """Consecutive failures that open a destination's circuit."""
     breaker_cooldown_seconds: float = Field(default=60.0, gt=0)
+    destination_probe_seconds: float = Field(default=30.0, gt=0)
+    """How often a destination with retries waiting longer than this is probed (an HTTP GET
+    of its base URL, a TCP connect to the SMTP relay; any answer below 500 means it is back):
+    when it comes back, and when an attempt to it succeeds after failures, its waiting retries
+    are due at once instead of at their next scheduled time."""
 
     sms_gateway_url: str = "http://127.0.0.1:8093"
     sms_gateway_token_ref: str | None = None

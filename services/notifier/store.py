@@ -8,10 +8,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
+
 from services.notifier.domain import DeliveryStatus, SendResult, may_move
 from slrt.contracts.events import NotificationRequested, ProgramCatalogEntry
 from slrt.db import Connection
 from slrt.telemetry import inject_headers
+
+DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    # A pooled connection whose server went away mid-operation (a PostgreSQL restart):
+    # "cannot switch to state …; another operation is in progress".
+    asyncpg.InternalClientError,
+)
+"""What the notifier's loops survive and try again: PostgreSQL unreachable, restarting or
+failing a statement. A loop that let one through would stop the service."""
 
 
 @dataclass(frozen=True)
@@ -150,8 +164,8 @@ async def lease(conn: Connection, ids: list[uuid.UUID], seconds: float) -> None:
     """Push ``next_attempt_at`` out by the lease: other workers stay off these deliveries while
     their attempt runs, and get them back if this worker dies."""
     await conn.execute(
-        "UPDATE deliveries SET next_attempt_at = now() + make_interval(secs => $2) "
-        "WHERE id = ANY($1)",
+        "UPDATE deliveries SET next_attempt_at = now() + make_interval(secs => $2), "
+        "leased_until = now() + make_interval(secs => $2) WHERE id = ANY($1)",
         ids,
         seconds,
     )
@@ -212,6 +226,7 @@ async def mark(
     next_attempt_at: datetime | None = None,
     error: str | None = None,
     external_ref: str | None = None,
+    route: str | None = None,
 ) -> None:
     if not may_move(delivery.status, status):
         raise ValueError(f"a delivery does not go from {delivery.status} to {status}")
@@ -221,7 +236,8 @@ async def mark(
         SET status = $2, attempts = $3, channel = coalesce($4, channel), next_attempt_at = $5,
             last_error = coalesce($6, last_error), external_ref = coalesce($7, external_ref),
             delivered_at = CASE WHEN $2 = 'delivered' THEN $8 ELSE delivered_at END,
-            failed_at = CASE WHEN $2 = 'failed' THEN $8 ELSE failed_at END
+            failed_at = CASE WHEN $2 = 'failed' THEN $8 ELSE failed_at END,
+            route = coalesce($9, route), leased_until = NULL
         WHERE id = $1
         """,
         delivery.id,
@@ -232,7 +248,76 @@ async def mark(
         error,
         external_ref,
         at,
+        route,
     )
+
+
+async def cancel_referrals(
+    conn: Connection,
+    complaint_id: uuid.UUID,
+    referral_id: uuid.UUID | None,
+    reason: str,
+    kinds: list[str],
+) -> list[uuid.UUID]:
+    """Cancel the complaint's referral deliveries not yet delivered (pending or retrying; one
+    whose attempt is in flight too: its attempt then finds the row no longer its own); only
+    ``referral_id``'s when given. Returns the ids cancelled."""
+    rows = await conn.fetch(
+        """
+        UPDATE deliveries
+        SET status = 'cancelled', cancelled_at = now(), next_attempt_at = NULL,
+            leased_until = NULL, last_error = $3
+        WHERE complaint_id = $1 AND ($2::uuid IS NULL OR referral_id = $2)
+          AND kind = ANY($4::text[]) AND status IN ('pending', 'retrying')
+        RETURNING id
+        """,
+        complaint_id,
+        referral_id,
+        reason,
+        kinds,
+    )
+    return [r["id"] for r in rows]
+
+
+async def bring_forward(conn: Connection, route: str, quiet_seconds: float) -> int:
+    """Make the deliveries waiting to retry ``route`` due now (it answers again), or
+    ``quiet_seconds`` after their last attempt if that is later (so a destination that is up
+    but keeps failing one request is not hammered by it); never one whose attempt is in
+    flight. Returns how many were brought forward."""
+    status = await conn.execute(
+        """
+        UPDATE deliveries d SET next_attempt_at = soon.at
+        FROM (
+            SELECT x.id, greatest(
+                now(),
+                (SELECT max(a.finished_at) FROM attempts a WHERE a.delivery_id = x.id)
+                    + make_interval(secs => $2)
+            ) AS at
+            FROM deliveries x
+            WHERE x.route = $1 AND x.status = 'retrying'
+              AND (x.leased_until IS NULL OR x.leased_until < now())
+        ) soon
+        WHERE d.id = soon.id AND d.next_attempt_at > soon.at
+        """,
+        route,
+        quiet_seconds,
+    )
+    return int(status.split()[-1])
+
+
+async def waiting_routes(conn: Connection, beyond_seconds: float) -> list[tuple[str, str]]:
+    """(route, channel) of the destinations with retries due later than ``beyond_seconds``
+    from now: the ones worth probing, so their retries come as soon as they answer again."""
+    rows = await conn.fetch(
+        """
+        SELECT DISTINCT route, channel FROM deliveries
+        WHERE status = 'retrying' AND route IS NOT NULL AND channel IS NOT NULL
+          AND next_attempt_at > now() + make_interval(secs => $1)
+          AND (leased_until IS NULL OR leased_until < now())
+        """,
+        beyond_seconds,
+    )
+    return [(r["route"], r["channel"]) for r in rows]
 
 
 async def resend(conn: Connection, delivery_id: uuid.UUID, by: str) -> bool:
@@ -253,7 +338,7 @@ async def resend(conn: Connection, delivery_id: uuid.UUID, by: str) -> bool:
 DELIVERY_COLUMNS = """
     id, request_id, complaint_id, referral_id, place_code, kind, destination, template, status,
     channel, attempts, round, next_attempt_at, last_error, external_ref, created_at,
-    delivered_at, failed_at, resent_by
+    delivered_at, failed_at, cancelled_at, resent_by
 """
 
 

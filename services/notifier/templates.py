@@ -218,6 +218,19 @@ TEMPLATES: dict[str, Template] = {
             "{decision}. Thank you.",
         },
     ),
+    "household_registry_result": Template(
+        subject={
+            "id": "SLRT {ticket}: hasil verifikasi data terpadu",
+            "en": "SLRT {ticket}: social registry verification",
+        },
+        text={
+            "id": "SLRT: hasil verifikasi data terpadu (SIKS-NG) untuk pengaduan {ticket}: "
+            "{verdict}.{note} Info: {track_url}",
+            "en": "SLRT: social registry verification (SIKS-NG) for complaint {ticket}: "
+            "{verdict}.{note} Info: {track_url}",
+        },
+        elastic="note",
+    ),
     "household_via_facilitator": Template(
         subject={"id": "Tugas SLRT {ticket}", "en": "SLRT task {ticket}"},
         text={
@@ -317,6 +330,7 @@ HOUSEHOLD_TEMPLATES = frozenset(
         "household_outcome",
         "household_reopened",
         "household_final",
+        "household_registry_result",
     }
 )
 
@@ -328,6 +342,8 @@ _DECISIONS: dict[Language, dict[str, str]] = {
         "referral_rejected": "ditolak oleh program {by}",
         "duplicate": "ditutup oleh SLRT karena sama dengan pengaduan {other}",
         "withdrawn": "dicabut oleh SLRT",
+        "registry_accepted": "diterima dalam verifikasi data terpadu (SIKS-NG)",
+        "registry_rejected": "ditolak dalam verifikasi data terpadu (SIKS-NG)",
     },
     "en": {
         "answered": "was answered by SLRT",
@@ -336,6 +352,8 @@ _DECISIONS: dict[Language, dict[str, str]] = {
         "referral_rejected": "was rejected by the {by} program",
         "duplicate": "was closed by SLRT as a duplicate of complaint {other}",
         "withdrawn": "was withdrawn by SLRT",
+        "registry_accepted": "was accepted by the social registry's verification (SIKS-NG)",
+        "registry_rejected": "was rejected by the social registry's verification (SIKS-NG)",
     },
 }
 _NEXT: dict[Language, dict[bool, str]] = {
@@ -348,6 +366,36 @@ _NEXT: dict[Language, dict[bool, str]] = {
         False: "The complaint is closed.",
     },
 }
+
+
+_VERDICTS: dict[Language, dict[tuple[str, str], str]] = {
+    "id": {
+        ("prelist", "accepted"): "Anda telah terdaftar dalam data terpadu",
+        ("prelist", "rejected"): "pendaftaran Anda dalam data terpadu ditolak",
+        ("prelist", "revisit"): "data Anda perlu diperiksa ulang, fasilitator desa akan datang",
+        ("change", "accepted"): "usulan perbaikan data Anda diterima",
+        ("change", "rejected"): "usulan perbaikan data Anda ditolak",
+        ("change", "revisit"): "usulan perbaikan data perlu diperiksa ulang, fasilitator "
+        "desa akan datang",
+    },
+    "en": {
+        ("prelist", "accepted"): "you are now in the social registry",
+        ("prelist", "rejected"): "your registration in the social registry was rejected",
+        ("prelist", "revisit"): "your data must be checked again; the village facilitator "
+        "will visit",
+        ("change", "accepted"): "the correction of your data was accepted",
+        ("change", "rejected"): "the correction of your data was rejected",
+        ("change", "revisit"): "the correction of your data must be checked again; the "
+        "village facilitator will visit",
+    },
+}
+
+
+def verdict_text(params: Mapping[str, Any], language: Language) -> str:
+    """SIKS-NG's verdict on what the complaint proposed to the registry, in words."""
+    key = (str(params.get("kind") or "change"), str(params.get("result") or ""))
+    fallback = "sudah ada hasilnya" if language == "id" else "the result is in"
+    return _VERDICTS[language].get(key, fallback)
 
 
 def decision_text(params: Mapping[str, Any], language: Language) -> str:
@@ -368,8 +416,9 @@ def household_params(
     found = dict(params)
     found["track_url"] = track_url
     found["decision"] = decision_text(params, language)
+    found["verdict"] = verdict_text(params, language)
     found["next"] = _NEXT[language][bool(params.get("reopenable"))].format(track_url=track_url)
-    note = str(params.get("note") or "").strip()
+    note = str(params.get("note") or params.get("reason") or "").strip()
     if note and note[-1] not in ".!?":
         note += "."
     found["note"] = f" {note}" if note else ""

@@ -22,7 +22,12 @@ from services.registry.settings import RegistrySettings
 from services.registry.store import proposals
 from slrt import outbox
 from slrt.contracts.envelope import Envelope
-from slrt.contracts.events import Complainant, PrelistEntryRequested, RegistryCheckRequested
+from slrt.contracts.events import (
+    Complainant,
+    PrelistEntryRequested,
+    RegistryCheckRequested,
+    RegistryCorrectionRequested,
+)
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
 from slrt.kafka import EventConsumer, On, PermanentError
@@ -49,7 +54,11 @@ def request_handlers(
         person = await resolve_prelist(request, complainants)
         await prelist(request, person, conn)
 
-    return [On(RegistryCheckRequested, check), On(PrelistEntryRequested, prelist_entry)]
+    return [
+        On(RegistryCheckRequested, check),
+        On(PrelistEntryRequested, prelist_entry),
+        On(RegistryCorrectionRequested, correction),
+    ]
 
 
 def consumers(
@@ -95,3 +104,10 @@ async def prelist(request: PrelistEntryRequested, person: Complainant, conn: Con
         },
         created_by=PRELIST_CREATOR,
     )
+
+
+async def correction(
+    request: RegistryCorrectionRequested, envelope: Envelope, conn: Connection
+) -> None:
+    """Corrections a back office proposed from a complaint: one change proposal each."""
+    await proposals.create_corrections(conn, SOURCE, request)

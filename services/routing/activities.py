@@ -27,6 +27,7 @@ from slrt.contracts.events import (
     NotificationRequested,
     PrelistEntryRequested,
     RegistryCheckRequested,
+    RegistryCorrectionRequested,
 )
 from slrt.contracts.sla import SlaPolicy
 from slrt.contracts.temporal import complaint_workflow_id
@@ -38,6 +39,7 @@ from workflows.model import (
     ACTIVITY_REQUEST_NOTIFICATION,
     ACTIVITY_REQUEST_PRELIST_ENTRY,
     ACTIVITY_REQUEST_REGISTRY_CHECK,
+    ACTIVITY_REQUEST_REGISTRY_CORRECTION,
     ACTIVITY_ROUTING_OPTIONS,
     ACTIVITY_SLA_POLICY,
     RepeatQuery,
@@ -87,6 +89,7 @@ class ComplaintActivities:
             self.request_notification,
             self.request_registry_check,
             self.request_prelist_entry,
+            self.request_registry_correction,
             self.find_repeats,
             self.routing_options,
         ]
@@ -130,6 +133,12 @@ class ComplaintActivities:
 
     @activity.defn(name=ACTIVITY_REQUEST_PRELIST_ENTRY)
     async def request_prelist_entry(self, request: PrelistEntryRequested) -> None:
+        await self._producer.publish(
+            request, subject=str(request.complaint_id), id=str(request.request_id)
+        )
+
+    @activity.defn(name=ACTIVITY_REQUEST_REGISTRY_CORRECTION)
+    async def request_registry_correction(self, request: RegistryCorrectionRequested) -> None:
         await self._producer.publish(
             request, subject=str(request.complaint_id), id=str(request.request_id)
         )

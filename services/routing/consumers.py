@@ -22,10 +22,12 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.routing import domain, store
+from services.routing.late_results import LateResults
 from services.routing.settings import RoutingSettings
 from slrt.contracts.complaints import (
     SIGNAL_DELIVERY_OUTCOME,
     SIGNAL_REFERRAL_ANSWER,
+    SIGNAL_REGISTRY_PROPOSAL,
     SIGNAL_REGISTRY_RESULT,
 )
 from slrt.contracts.envelope import Envelope
@@ -36,6 +38,8 @@ from slrt.contracts.events import (
     ProgramCatalogEntry,
     ReferralAnswered,
     RegistryCheckCompleted,
+    RegistryProposalUpdated,
+    RegistryVerificationApplied,
 )
 from slrt.contracts.temporal import (
     CATEGORY_KEY,
@@ -47,7 +51,7 @@ from slrt.contracts.temporal import (
 )
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
-from slrt.kafka import EventConsumer, On, TransientError
+from slrt.kafka import EventConsumer, EventProducer, On, TransientError
 from slrt.service import Runtime
 
 log = logging.getLogger(__name__)
@@ -112,16 +116,20 @@ def search_attributes(submitted: ComplaintSubmitted) -> TypedSearchAttributes:
 
 
 class Signaller:
-    """Turns registry answers, delivery outcomes and program-manager answers into signals."""
+    """Turns registry answers and news about a complaint's proposals, delivery outcomes and
+    program-manager answers into signals."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, producer: EventProducer | None = None) -> None:
         self._client = client
+        self._late = LateResults(client, producer) if producer is not None else None
 
     def handlers(self) -> list[On[Any]]:
-        # Other events on these topics (proposal results, …) are not routing's business: the
-        # consumer skips contract types without a row.
+        # Other events on these topics are not routing's business: the consumer skips contract
+        # types without a row.
         return [
             On(RegistryCheckCompleted, self.registry_result),
+            On(RegistryProposalUpdated, self.proposal_news),
+            On(RegistryVerificationApplied, self.proposal_news),
             On(NotificationDelivered, self.delivered),
             On(NotificationFailed, self.failed),
             On(ReferralAnswered, self.referral_answer),
@@ -131,6 +139,21 @@ class Signaller:
         self, answer: RegistryCheckCompleted, envelope: Envelope, conn: Connection
     ) -> None:
         await self._signal(answer.complaint_id, SIGNAL_REGISTRY_RESULT, answer)
+
+    async def proposal_news(
+        self,
+        event: RegistryProposalUpdated | RegistryVerificationApplied,
+        envelope: Envelope,
+        conn: Connection,
+    ) -> None:
+        """News about a proposal a complaint started; one without a complaint is not ours. A
+        complaint whose run has ended gets it on its timeline all the same (``late_results``)."""
+        if event.complaint_id is None:
+            return
+        news = domain.proposal_news(event)
+        signalled = await self._signal(event.complaint_id, SIGNAL_REGISTRY_PROPOSAL, news)
+        if not signalled and self._late is not None:
+            await on_temporal(self._late.record(event.complaint_id, news, conn))
 
     async def delivered(
         self, delivered: NotificationDelivered, envelope: Envelope, conn: Connection
@@ -152,7 +175,8 @@ class Signaller:
         decision = domain.referral_answer(answered)
         await self._signal(answered.complaint_id, SIGNAL_REFERRAL_ANSWER, decision)
 
-    async def _signal(self, complaint_id: object, name: str, payload: object) -> None:
+    async def _signal(self, complaint_id: object, name: str, payload: object) -> bool:
+        """Signal the complaint's run; False when it has ended (or never existed)."""
         handle = self._client.get_workflow_handle(complaint_workflow_id(str(complaint_id)))
         try:
             await on_temporal(handle.signal(name, payload))
@@ -160,11 +184,12 @@ class Signaller:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 # The complaint's workflow has ended: nothing is waiting for this result.
                 log.warning(
-                    "result for a closed or unknown complaint dropped",
+                    "result for a closed or unknown complaint",
                     extra={"signal": name, "complaint_id": str(complaint_id)},
                 )
-                return
+                return False
             raise
+        return True
 
 
 async def keep_program(entry: ProgramCatalogEntry, envelope: Envelope, conn: Connection) -> None:
@@ -176,7 +201,7 @@ def consumers(runtime: Runtime[RoutingSettings], settings: RoutingSettings) -> l
     starter = Starter(
         runtime.temporal, connections.temporal_task_queue, index=settings.search_attributes
     )
-    signaller = Signaller(runtime.temporal)
+    signaller = Signaller(runtime.temporal, runtime.producer)
     return [
         EventConsumer(
             connections,

@@ -3,8 +3,16 @@ from contract events to the workflow's signal payloads (no I/O)."""
 
 from __future__ import annotations
 
-from slrt.contracts.complaints import DeliveryOutcome, ReferralAnswer
-from slrt.contracts.events import NotificationDelivered, NotificationFailed, ReferralAnswered
+from typing import Any
+
+from slrt.contracts.complaints import DeliveryOutcome, ReferralAnswer, RegistryProposalNews
+from slrt.contracts.events import (
+    NotificationDelivered,
+    NotificationFailed,
+    ReferralAnswered,
+    RegistryProposalUpdated,
+    RegistryVerificationApplied,
+)
 
 
 def delivered_outcome(delivered: NotificationDelivered) -> DeliveryOutcome:
@@ -37,3 +45,35 @@ def referral_answer(answered: ReferralAnswered) -> ReferralAnswer:
         suggested_destination=answered.suggested_destination,
         at=answered.answered_at,
     )
+
+
+def proposal_news(
+    event: RegistryProposalUpdated | RegistryVerificationApplied,
+) -> RegistryProposalNews:
+    """The registry's news about a proposal, as the complaint's workflow takes it."""
+    if isinstance(event, RegistryProposalUpdated):
+        return RegistryProposalNews(
+            proposal_id=event.proposal_id,
+            kind=event.kind,
+            status=event.status,
+            request_id=event.request_id,
+            batch_id=event.batch_id,
+            at=event.at,
+        )
+    return RegistryProposalNews(
+        proposal_id=event.proposal_id,
+        kind=event.kind,
+        status=verdict(event),
+        batch_id=event.batch_id,
+        reason=event.reason,
+        household_id=event.household_id,
+        at=event.at,
+    )
+
+
+def verdict(event: RegistryVerificationApplied) -> Any:
+    """``accepted`` / ``rejected`` / ``revisit`` (an event from before ``result``: from
+    ``accepted``)."""
+    if event.result is not None:
+        return event.result
+    return "accepted" if event.accepted else "rejected"

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from slrt.auth.policy import Action, roles_for
 from slrt.auth.principal import Role
+from slrt.contracts.corrections import RegistryCorrection
 from slrt.contracts.vocabulary import Category, Channel, ReferralDecision
 
 
@@ -32,6 +33,9 @@ class ComplaintStep(StrEnum):
     BACK_OFFICE = "back_office"
     AWAITING_INFORMATION = "awaiting_information"
     """Back office asked the household for more through the facilitator (clock paused)."""
+    AWAITING_REGISTRATION = "awaiting_registration"
+    """The outcome depends on the registry: a pre-list entry or a correction proposed from the
+    complaint waits for SIKS-NG's verification result (weeks; resolve clock paused)."""
     MANAGER_APPROVAL = "manager_approval"
     REFERRED = "referred"
     UNDER_REVIEW = "under_review"
@@ -53,6 +57,10 @@ class Outcome(StrEnum):
     REFERRAL_REJECTED = "referral_rejected"
     DUPLICATE = "duplicate"
     WITHDRAWN = "withdrawn"
+    REGISTRY_ACCEPTED = "registry_accepted"
+    """SIKS-NG accepted what the complaint proposed (the person registered, the correction made)."""
+    REGISTRY_REJECTED = "registry_rejected"
+    """SIKS-NG rejected it (the reason is on the timeline and in the household's message)."""
 
 
 class Actor(BaseModel):
@@ -75,10 +83,12 @@ UPDATE_MANAGER_DECISION = "manager_decision"
 UPDATE_FEEDBACK = "facilitator_feedback"
 UPDATE_HOUSEHOLD_RESPONSE = "household_response"
 UPDATE_WITHDRAW = "withdraw"
+UPDATE_PROPOSE_CORRECTION = "propose_registry_correction"
 QUERY_STATE = "state"
 SIGNAL_REGISTRY_RESULT = "registry_result"
 SIGNAL_DELIVERY_OUTCOME = "delivery_outcome"
 SIGNAL_REFERRAL_ANSWER = "referral_answer"
+SIGNAL_REGISTRY_PROPOSAL = "registry_proposal"
 
 
 class Refusal(StrEnum):
@@ -123,6 +133,9 @@ HUMAN_ACTIONS: dict[str, HumanAction] = {
     # The household speaks through intake's tracking page: any relaying role may carry it.
     UPDATE_HOUSEHOLD_RESPONSE: HumanAction(frozenset({S.FEEDBACK, S.CLOSED}), frozenset(Role)),
     UPDATE_WITHDRAW: HumanAction(OPEN_STEPS, roles_for(Action.COMPLAINT_WITHDRAW)),
+    UPDATE_PROPOSE_CORRECTION: HumanAction(
+        frozenset({S.BACK_OFFICE, S.AWAITING_REGISTRATION}), roles_for(Action.BACK_OFFICE_ACT)
+    ),
 }
 """Every human action (update name) with the steps it fits and the roles that may take it. The
 roles come from the one authorisation table (``slrt.auth.policy.ALLOWED``), which intake
@@ -152,7 +165,7 @@ class CorrectedSubmission(_Action):
 
 
 class BackOfficeAction(_Action):
-    kind: Literal["resolve", "refer", "mark_duplicate", "request_information"]
+    kind: Literal["resolve", "refer", "mark_duplicate", "request_information", "await_registration"]
     answer: str | None = Field(default=None, max_length=5000)
     decision_code: str | None = Field(default=None, max_length=50)
     destination_program: str | None = None
@@ -163,6 +176,10 @@ class BackOfficeAction(_Action):
     """For ``mark_duplicate``: the other ticket number."""
     question: str | None = Field(default=None, max_length=2000)
     """For ``request_information``: what the household is asked."""
+
+
+class ProposeRegistryCorrection(_Action, RegistryCorrection):
+    """Back office proposes a registry correction found while handling the complaint."""
 
 
 class InformationReceived(_Action):
@@ -212,6 +229,29 @@ class ReferralAnswer(BaseModel):
     expected_date: date | None = None
     suggested_destination: str | None = None
     at: datetime
+
+
+class RegistryProposalNews(BaseModel):
+    """What the registry says about a proposal a complaint started (routing's signal from
+    ``RegistryProposalUpdated`` and ``RegistryVerificationApplied``)."""
+
+    proposal_id: UUID
+    kind: Literal["prelist", "change"]
+    status: Literal[
+        "proposed", "approved", "returned", "exported", "accepted", "rejected", "revisit"
+    ]
+    request_id: UUID | None = None
+    """The workflow's request that created it (pre-list entry or correction), if known."""
+    batch_id: UUID | None = None
+    reason: str | None = None
+    """SIKS-NG's reason (rejected, revisit) or the registry's (returned)."""
+    household_id: UUID | None = None
+    at: datetime
+
+    @property
+    def is_result(self) -> bool:
+        """A verification result (the end of the proposal's road, or a revisit)."""
+        return self.status in ("accepted", "rejected", "revisit")
 
 
 # --- What everyone else sees -------------------------------------------------------------

@@ -36,6 +36,9 @@ class HouseholdMessage(StrEnum):
     """The household was not satisfied: the complaint is looked at again."""
     FINAL = "household_final"
     """The reopen window closed with the complaint still closed."""
+    REGISTRY_RESULT = "household_registry_result"
+    """SIKS-NG's verification result for what the complaint proposed to the registry, when it
+    does not decide the complaint's outcome (that one goes as ``household_outcome``)."""
 
 
 REDEEM_PATH = "/internal/v1/contacts/redeem"

@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from slrt.contracts.complaints import ComplaintSnapshot
+from slrt.contracts.corrections import RegistryChange
 from slrt.contracts.envelope import EventData
 from slrt.contracts.topics import Topic
 from slrt.contracts.vocabulary import (
@@ -181,6 +182,28 @@ class PrelistEntryRequested(EventData):
     """The person inline: only in requests of the old form (still handled)."""
 
 
+class RegistryCorrectionRequested(EventData):
+    """routing asks the registry to record the corrections a back office proposed from a
+    complaint (one change proposal per change, one set per ``request_id``).
+
+    Addressed to the registry only (``slrt.registry.requests``): records are named by registry
+    ids; the new values are the only personal data, and only the registry reads them.
+    """
+
+    event_type = "slrt.registry.correction_requested.v1"
+    topic = Topic.REGISTRY_REQUESTS
+
+    request_id: UUID
+    complaint_id: UUID
+    ticket_number: str
+    village_code: str = Field(pattern=r"^\d{10}$")
+    """The complaint's village (the registry checks the records lie in its district)."""
+    changes: list[RegistryChange] = Field(min_length=1, max_length=20)
+    evidence: str = Field(max_length=2000)
+    requested_by: str
+    """The back office's user id (the proposal's ``created_by``)."""
+
+
 class Recipient(BaseModel):
     """Where a person (staff member, facilitator, household) is reached, when the notifier
     cannot look it up itself. Personal data: in the event value only, never logged."""
@@ -222,8 +245,11 @@ class RegistryVerificationApplied(EventData):
     complaint_id: UUID | None = None
     batch_id: UUID
     accepted: bool
+    result: Literal["accepted", "rejected", "revisit"] | None = None
+    """SIKS-NG's verdict; ``revisit`` (not accepted, not rejected: the entry goes back to the
+    facilitator) exists only here. None on events from before the field: read ``accepted``."""
     reason: str | None = None
-    """SIKS-NG's reason for a rejection (no personal data)."""
+    """SIKS-NG's reason for a rejection or a revisit (no personal data)."""
     household_id: UUID | None = None
     """The registry household the accepted entry became (or the changed person's household)."""
     at: datetime
@@ -346,6 +372,7 @@ EVENT_MODELS: dict[str, type[EventData]] = {
         RegistryCheckRequested,
         RegistryCheckCompleted,
         PrelistEntryRequested,
+        RegistryCorrectionRequested,
         RegistryProposalUpdated,
         RegistryVerificationApplied,
         NotificationRequested,

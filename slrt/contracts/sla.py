@@ -30,6 +30,11 @@ class SlaTerms(BaseModel):
     """A complaint repeats an earlier one within this many days (default about six months)."""
     reopen_window_days: int = Field(default=14, ge=1)
     """Calendar days after closing in which a not-satisfied household reopens the complaint."""
+    registry_result_wait_days: int = Field(default=130, ge=1)
+    """Working days a complaint waits for SIKS-NG's verification result of a proposal it started
+    (about half a year: results come back in periodic batches); then back office takes over
+    (awaiting_registration) or the closed complaint's run ends (a later result is still
+    recorded on its timeline by routing)."""
 
 
 def clock_speed_field() -> Any:

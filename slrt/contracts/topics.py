@@ -9,7 +9,8 @@ class Topic(StrEnum):
     COMPLAINT_SUBMITTED = "slrt.complaint.submitted"
     """intake → routing: a complaint was accepted (starts its workflow)."""
     COMPLAINT_LIFECYCLE = "slrt.complaint.lifecycle"
-    """routing → intake, dashboard: every workflow transition."""
+    """routing → intake, dashboard, notifier: every workflow transition (the notifier cancels
+    referral deliveries that no longer wait)."""
     REGISTRY_REQUESTS = "slrt.registry.requests"
     """routing → registry: registry checks and pre-list entries."""
     REGISTRY_RESULTS = "slrt.registry.results"

@@ -30,6 +30,23 @@ class Reason(StrEnum):
     REGISTRY_CHECKED = "registry_checked"
     REGISTRY_NO_ANSWER = "registry_no_answer"
     REGISTRY_ATTACHED = "registry_attached"
+    # Registry results (pre-list entries and corrections the complaint started)
+    REGISTRATION_AWAITED = "registration_awaited"
+    """Back office waits for SIKS-NG's verification result (awaiting_registration)."""
+    REGISTRY_CORRECTION_PROPOSED = "registry_correction_proposed"
+    REGISTRY_PROPOSAL_UPDATED = "registry_proposal_updated"
+    """A proposal of the complaint was recorded, reviewed or exported (within the step)."""
+    REGISTRY_VERIFIED = "registry_verified"
+    """SIKS-NG's result for a proposal of the complaint (within the step; also after closing)."""
+    REGISTRY_ACCEPTED = "registry_accepted"
+    REGISTRY_REJECTED = "registry_rejected"
+    REGISTRY_REVISIT = "registry_revisit"
+    """SIKS-NG asks for a revisit: back to back office (awaiting_registration → back_office)."""
+    REGISTRY_CORRECTION_RETURNED = "registry_correction_returned"
+    """A correction the complaint waits on was returned (by the registry's review, as naming an
+    unknown record, or by SIKS-NG asking for a revisit): back to back office to propose anew."""
+    REGISTRY_RESULT_OVERDUE = "registry_result_overdue"
+    """No result within ``registry_result_wait_days``: back to back office."""
     # Back office and approval
     RESOLVED_LOCALLY = "resolved_locally"
     REFERRAL_PROPOSED = "referral_proposed"

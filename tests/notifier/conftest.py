@@ -98,11 +98,14 @@ async def start_notifier(
         await migrate_service(fresh_db, "notifier")
         suffix = uuid.uuid4().hex[:8]
         requests_topic, catalog_topic = f"test.requests.{suffix}", f"test.catalog.{suffix}"
+        lifecycle_topic = f"test.lifecycle.{suffix}"
         await real_stack.create_topics(
             requests_topic,
             dead_letter_topic(requests_topic),
             catalog_topic,
             dead_letter_topic(catalog_topic),
+            lifecycle_topic,
+            dead_letter_topic(lifecycle_topic),
             partitions=2,
         )
         pool = await create_pool(connections, "notifier")
@@ -114,12 +117,14 @@ async def start_notifier(
             producer,
             requests_topic=requests_topic,
             catalog_topic=catalog_topic,
+            lifecycle_topic=lifecycle_topic,
             group_prefix=f"{suffix}.",
         )
         stop = asyncio.Event()
         handle = RunningNotifier(
             settings, pool, producer, notifier, requests_topic, catalog_topic, stop
         )
+        handle.lifecycle_topic = lifecycle_topic
         handle.tasks = [
             asyncio.create_task(loop, name=name) for name, loop in notifier.loops(stop).items()
         ]

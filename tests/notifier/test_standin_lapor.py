@@ -36,3 +36,16 @@ def test_reports_and_their_numbers_survive_a_restart(tmp_path: Path) -> None:
     other = {**REPORT, "referensi_eksternal": "ref-2"}
     second = after.post("/api/v1/reports", json=other, headers={"Idempotency-Key": "k2"}).json()
     assert second["tracking_id"] != filed["tracking_id"]
+
+
+def test_an_overloaded_lapor_refuses_new_reports_with_retry_after_until_put_back() -> None:
+    state = LaporState()
+    lapor = TestClient(create_app(state))
+    assert lapor.put("/_control/availability", json={"status": 503, "retry_after": 60}).is_success
+    refused = lapor.post("/api/v1/reports", json=REPORT, headers={"Idempotency-Key": "k1"})
+    assert (refused.status_code, refused.headers["retry-after"]) == (503, "60")
+    assert state.reports == {}
+    assert lapor.put("/_control/availability", json={"status": 200}).is_success
+    filed = lapor.post("/api/v1/reports", json=REPORT, headers={"Idempotency-Key": "k1"})
+    assert filed.status_code == 201
+    assert len(state.reports) == 1

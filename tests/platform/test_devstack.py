@@ -53,9 +53,17 @@ async def test_postgres_restarts_with_its_data_and_a_second_start_is_a_no_op() -
         pid = pg.pid()
         assert pid is not None
 
+        # A client holding its connection (as the services' pools do) does not keep the
+        # server up: the stack stops it in fast mode, not smart mode, which would wait for it.
+        pooled = await asyncpg.connect(pg.dsn)
+        began = asyncio.get_running_loop().time()
         assert await asyncio.to_thread(pg.stop) is True
+        assert asyncio.get_running_loop().time() - began < 20
         assert _gone(pid)
         assert pg.pid() is None
+        with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
+            await pooled.fetchval("SELECT 1")
+        await pooled.close(timeout=1)
 
         assert await asyncio.to_thread(pg.start) is True
         conn = await asyncpg.connect(pg.dsn)

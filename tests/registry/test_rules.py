@@ -208,17 +208,23 @@ def test_results_file_rows_are_checked_one_by_one() -> None:
         f"{batch},{item},rejected,,,\n"
         f"{batch},{item},maybe,,,11\n"
         f"{batch},{item},Rejected,already registered elsewhere,,\n"
+        f"{batch},{item},revisit,address not found on the visit,,\n"
+        f"{batch},{item},revisit,,,\n"
     )
     results, errors = parse_results(text)
-    assert [(r.line, r.accepted, r.household_ref, r.welfare_decile) for r in results] == [
-        (2, True, "RT-1", 3),
-        (6, False, None, None),
+    assert [
+        (r.line, r.accepted, r.revisit, r.household_ref, r.welfare_decile) for r in results
+    ] == [
+        (2, True, False, "RT-1", 3),
+        (6, False, False, None, None),
+        (7, False, True, None, None),
     ]
     assert [(e.line, e.field, e.rule) for e in errors] == [
         (3, "item_id", "uuid"),
         (4, "reason", "required_when_rejected"),
-        (5, "result", "one_of:accepted,rejected"),
+        (5, "result", "one_of:accepted,rejected,revisit"),
         (5, "welfare_decile", "range:1-10"),
+        (8, "reason", "required_when_rejected"),
     ]
     assert parse_results("item_id,result\n")[1][0].rule == "missing_column"
 

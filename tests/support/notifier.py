@@ -96,6 +96,8 @@ class RunningNotifier:
     catalog_topic: str
     stop: asyncio.Event
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    lifecycle_topic: str = Topic.COMPLAINT_LIFECYCLE.value
+    """Where the test's complaint transitions go (the notifier cancels referrals from them)."""
 
     async def send(
         self, topic: str, data: EventData, subject: str, event_id: str | None = None

@@ -32,12 +32,14 @@ from slrt.contracts.complainants import complainant_reference
 from slrt.contracts.complaints import (
     SIGNAL_DELIVERY_OUTCOME,
     SIGNAL_REFERRAL_ANSWER,
+    SIGNAL_REGISTRY_PROPOSAL,
     SIGNAL_REGISTRY_RESULT,
     UPDATE_BACK_OFFICE,
     UPDATE_FEEDBACK,
     UPDATE_HOUSEHOLD_RESPONSE,
     UPDATE_INFORMATION_RECEIVED,
     UPDATE_MANAGER_DECISION,
+    UPDATE_PROPOSE_CORRECTION,
     UPDATE_RESUBMIT,
     UPDATE_SUPERVISOR_REVIEW,
     UPDATE_WITHDRAW,
@@ -50,10 +52,13 @@ from slrt.contracts.complaints import (
     HouseholdResponse,
     InformationReceived,
     ManagerDecision,
+    ProposeRegistryCorrection,
     ReferralAnswer,
+    RegistryProposalNews,
     SupervisorReview,
     Withdraw,
 )
+from slrt.contracts.corrections import AddressChange
 from slrt.contracts.events import ComplaintSubmitted
 from slrt.contracts.temporal import (
     CATEGORY_KEY,
@@ -607,3 +612,78 @@ async def test_pii_encrypted_referral_rejected(dev: Start) -> None:
     await c.act(UPDATE_FEEDBACK, told())
     await c.handle.result()
     await save(c, "pii_encrypted_referral_rejected")
+
+
+# --- Registry results (lane registry-results, PATCH_REGISTRY_RESULTS) ----------------------
+
+
+def _news(
+    proposal: uuid.UUID, status: Any, kind: Any = "prelist", reason: str | None = None
+) -> Any:
+    return RegistryProposalNews(
+        proposal_id=proposal,
+        kind=kind,
+        status=status,
+        reason=reason,
+        batch_id=None if status == "proposed" else uuid.UUID(int=proposal.int ^ 1),
+        at=datetime.now(UTC),
+    )
+
+
+async def test_regres_prelist_awaiting_registration_accepted(dev: Start) -> None:
+    c = await dev(submitted(category=Category.MEMBERSHIP, program=None))
+    await c.answer_registry(found=False)
+    entry = uuid.uuid4()
+    await c.handle.signal(SIGNAL_REGISTRY_PROPOSAL, _news(entry, "proposed"))
+    await c.until(lambda s: s.history[-1].reason == "registry_proposal_updated")
+    wait = BackOfficeAction(actor=BACK_OFFICE, request_id=request_id(), kind="await_registration")
+    await c.act(UPDATE_BACK_OFFICE, wait)
+    await c.handle.signal(SIGNAL_REGISTRY_PROPOSAL, _news(entry, "exported"))
+    await c.handle.signal(SIGNAL_REGISTRY_PROPOSAL, _news(entry, "accepted"))
+    await c.at(S.FEEDBACK)
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "regres_prelist_awaiting_registration_accepted")
+
+
+async def test_regres_correction_closed_run_held_for_the_result(dev: Start) -> None:
+    c = await dev(submitted(program="PKH"))
+    checked = await c.answer_registry(found=True)
+    household = checked.snapshot.registry.household_id if checked.snapshot.registry else None
+    assert household is not None
+    correction = ProposeRegistryCorrection(
+        actor=BACK_OFFICE,
+        request_id=request_id(),
+        evidence="alamat baru dilihat saat kunjungan",
+        await_result=False,
+        changes=[AddressChange(household_id=household, address="Dusun Cibodas RT 02/05")],
+    )
+    await c.act(UPDATE_PROPOSE_CORRECTION, correction)
+    proposal = uuid.uuid4()
+    await c.handle.signal(SIGNAL_REGISTRY_PROPOSAL, _news(proposal, "proposed", "change"))
+    await c.until(lambda s: s.history[-1].reason == "registry_proposal_updated")
+    await c.act(UPDATE_BACK_OFFICE, resolve("paid_late"))
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.until(lambda s: s.snapshot.step is S.CLOSED)
+    await c.handle.signal(
+        SIGNAL_REGISTRY_PROPOSAL, _news(proposal, "rejected", "change", "alamat tidak sah")
+    )
+    await c.handle.result()
+    await save(c, "regres_correction_closed_run_held_for_the_result")
+
+
+async def test_regres_awaiting_registration_result_overdue(
+    skipping: Start, time_skipping_env: WorkflowEnvironment
+) -> None:
+    c = await skipping(submitted(category=Category.MEMBERSHIP, program=None))
+    await c.answer_registry(found=False)
+    await c.handle.signal(SIGNAL_REGISTRY_PROPOSAL, _news(uuid.uuid4(), "proposed"))
+    await c.until(lambda s: s.history[-1].reason == "registry_proposal_updated")
+    wait = BackOfficeAction(actor=BACK_OFFICE, request_id=request_id(), kind="await_registration")
+    await c.act(UPDATE_BACK_OFFICE, wait)
+    await time_skipping_env.sleep(timedelta(days=200))
+    await c.until(lambda s: s.history[-1].reason == "registry_result_overdue")
+    await c.act(UPDATE_BACK_OFFICE, resolve("prelisted"))
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "regres_awaiting_registration_result_overdue")

@@ -45,6 +45,10 @@ def test_every_other_action_keeps_its_steps_and_roles() -> None:
         c.UPDATE_FEEDBACK: ({S.FEEDBACK}, {Role.FACILITATOR}),
         c.UPDATE_HOUSEHOLD_RESPONSE: ({S.FEEDBACK, S.CLOSED}, set(Role)),
         c.UPDATE_WITHDRAW: (set(OPEN_STEPS), STAFF),
+        c.UPDATE_PROPOSE_CORRECTION: (
+            {S.BACK_OFFICE, S.AWAITING_REGISTRATION},
+            {Role.BACK_OFFICE},
+        ),
     }
     assert {
         update: (set(rule.steps), set(rule.roles))

@@ -33,6 +33,9 @@ SINCE_HOUSEHOLD_MESSAGES = [
     "household_messages_reopened",
     "household_messages_window_over",
     "pii_encrypted_referral_rejected",
+    "regres_awaiting_registration_result_overdue",
+    "regres_correction_closed_run_held_for_the_result",
+    "regres_prelist_awaiting_registration_accepted",
 ]
 """Recorded after ``PATCH_HOUSEHOLD_MESSAGES``; every other history was recorded before it."""
 
@@ -66,6 +69,9 @@ def test_the_recorded_histories_are_there() -> None:
         "prelist_resolved_locally",
         "referral_rejected",
         "registry_late_then_reopen_window_over",
+        "regres_awaiting_registration_result_overdue",
+        "regres_correction_closed_run_held_for_the_result",
+        "regres_prelist_awaiting_registration_accepted",
         "reopened_then_closed",
         "returned_for_correction",
         "sent_back_then_delivery_failed",

@@ -85,6 +85,10 @@ def real_wait(sla_interval: timedelta, speed: float) -> timedelta:
     return sla_interval / speed + timedelta(milliseconds=1)
 
 
+WAITING_ON_OTHERS: Final = frozenset({S.AWAITING_INFORMATION, S.AWAITING_REGISTRATION})
+"""Steps that pause the resolve clock: the household (information) or SIKS-NG (registration)."""
+
+
 # --- Step changes ------------------------------------------------------------------------
 
 
@@ -108,9 +112,9 @@ def restart_step_clocks(
         after.pop("referral", None)
     resolve = after.get("resolve")
     if resolve is not None:
-        if to is S.AWAITING_INFORMATION:
+        if to in WAITING_ON_OTHERS and from_step not in WAITING_ON_OTHERS:
             after["resolve"] = clocks.paused(resolve, today)
-        elif from_step is S.AWAITING_INFORMATION:
+        elif from_step in WAITING_ON_OTHERS and to not in WAITING_ON_OTHERS:
             after["resolve"] = clocks.resumed(calendar, resolve, today)
     if to in (S.FEEDBACK, S.CLOSED, S.WITHDRAWN):
         after.pop("resolve", None)

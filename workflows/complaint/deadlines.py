@@ -13,7 +13,7 @@ from slrt.contracts.complaints import ComplaintStep
 from slrt.contracts.contacts import HouseholdMessage
 from slrt.contracts.transitions import Reason
 from slrt.contracts.vocabulary import NotificationKind
-from workflows.complaint import clock_rules, journal
+from workflows.complaint import clock_rules, journal, stage_registry
 from workflows.complaint.clock_rules import Breach, Expire, RegistryTimedOut, Remind, WindowOver
 from workflows.complaint.stage_closing import may_reopen, reopen_deadline
 from workflows.complaint.stage_referral import expire
@@ -34,18 +34,24 @@ def real_wait(c: Complaint, sla_interval: timedelta) -> timedelta:
 
 def next_moment(c: Complaint) -> datetime | None:
     reopenable = c.step is S.CLOSED and c.outcome.closed_on is not None and may_reopen(c)
-    return clock_rules.next_moment(
+    moment = clock_rules.next_moment(
         c.step,
         c.clocks.running,
         c.registry.wait_until,
         reopen_deadline(c) if reopenable else None,
     )
+    results = stage_registry.next_moment(c)  # None unless waiting for registry results
+    if results is None:
+        return moment
+    return results if moment is None else min(moment, results)
 
 
 def fire(c: Complaint, now: datetime) -> None:
     """Act on every mark that has passed: reminders, breaches, expiry, windows."""
     journal.changed(c)
-    closed = c.step is S.CLOSED and c.outcome.closed_on is not None
+    if stage_registry.wait_over(c, now):
+        return
+    closed = c.step is S.CLOSED and c.outcome.closed_on is not None and not c.outcome.window_over
     decisions = clock_rules.due(
         step=c.step,
         registry_wait_until=c.registry.wait_until,
@@ -65,7 +71,8 @@ def fire(c: Complaint, now: datetime) -> None:
                 final = c.outcome.final
                 if final is not None:
                     journal.tell_household(c, HouseholdMessage.FINAL, {"outcome": final.value})
-                c.finished = True
+                c.outcome.window_over = True
+                c.finished = not stage_registry.holds_run(c)
             case Remind(kind=kind, clock=clock):
                 c.clocks.running[kind] = clock
                 _remind(c, clock)

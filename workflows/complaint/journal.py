@@ -20,6 +20,7 @@ from slrt.contracts.events import (
     NotificationRequested,
     PrelistEntryRequested,
     RegistryCheckRequested,
+    RegistryCorrectionRequested,
 )
 from slrt.contracts.temporal import OVERDUE_KEY, STEP_KEY, TICKET_KEY
 from slrt.contracts.vocabulary import NotificationKind
@@ -31,6 +32,7 @@ from workflows.model import (
     ACTIVITY_REQUEST_NOTIFICATION,
     ACTIVITY_REQUEST_PRELIST_ENTRY,
     ACTIVITY_REQUEST_REGISTRY_CHECK,
+    ACTIVITY_REQUEST_REGISTRY_CORRECTION,
     SentNotification,
 )
 
@@ -61,6 +63,7 @@ _ACTIVITY_FOR: Final[dict[type[Effect], str]] = {
     NotificationRequested: ACTIVITY_REQUEST_NOTIFICATION,
     RegistryCheckRequested: ACTIVITY_REQUEST_REGISTRY_CHECK,
     PrelistEntryRequested: ACTIVITY_REQUEST_PRELIST_ENTRY,
+    RegistryCorrectionRequested: ACTIVITY_REQUEST_REGISTRY_CORRECTION,
 }
 
 
@@ -159,6 +162,8 @@ def _tell_household(c: Complaint, message: HouseholdMessage, details: dict[str, 
         )
     elif message is HouseholdMessage.REGISTERED:
         params["category"] = c.category.value
+    elif message is HouseholdMessage.REGISTRY_RESULT:
+        params = household.registry_result_params(details)
     tell_household(c, message, params)
 
 

@@ -22,7 +22,7 @@ from slrt.contracts.complaints import (
 from slrt.contracts.transitions import Reason
 from slrt.contracts.vocabulary import NotificationKind
 from workflows import clocks
-from workflows.complaint import journal
+from workflows.complaint import journal, stage_registry
 from workflows.complaint.stage_closing import close, task_feedback
 from workflows.complaint.state import Complaint, CurrentReferral
 from workflows.escalation import staff_destination
@@ -77,6 +77,8 @@ def check_back_office_action(c: Complaint, action: BackOfficeAction) -> None:
         invalid(f"{action.kind} needs {', '.join(missing)}", missing)
     if action.kind == "refer":
         choose_destination(c.referral.options, action)
+    if action.kind == "await_registration":
+        stage_registry.check_await(c)
 
 
 def back_office_action(c: Complaint, action: BackOfficeAction) -> None:
@@ -115,6 +117,8 @@ def back_office_action(c: Complaint, action: BackOfficeAction) -> None:
             reason=Reason.DUPLICATE,
             details={"duplicate_of": action.duplicate_of},
         )
+    elif action.kind == "await_registration":
+        stage_registry.await_registration(c, action)
     else:
         _ask_household(c, action)
 

@@ -3,6 +3,7 @@ complaint closes, a not-satisfied household reopens it once, staff withdraw it."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -90,9 +91,12 @@ def task_feedback(c: Complaint, params: dict[str, Any]) -> None:
     )
 
 
-def advance(c: Complaint) -> bool:
-    """End the run once the complaint is over; True if it is."""
+def advance(c: Complaint, holds: Callable[[Complaint], bool] | None = None) -> bool:
+    """End the run once the complaint is over; True if it is. ``holds`` keeps a closed
+    complaint's run open (waiting for registry results, ``stage_registry.holds_run``)."""
     if c.step is S.WITHDRAWN or (c.step is S.CLOSED and not may_reopen(c)):
+        if c.step is S.CLOSED and holds is not None and holds(c):
+            return False
         c.finished = True
         return True
     return False

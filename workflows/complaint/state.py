@@ -28,6 +28,7 @@ from slrt.contracts.events import (
     PrelistEntryRequested,
     RegistryCheckCompleted,
     RegistryCheckRequested,
+    RegistryCorrectionRequested,
 )
 from slrt.contracts.sla import SlaPolicy
 from slrt.contracts.vocabulary import Category
@@ -37,7 +38,11 @@ from workflows.rules import HOLDER
 from workflows.working_days import WorkingCalendar, local_date
 
 Effect = (
-    ComplaintTransitioned | NotificationRequested | RegistryCheckRequested | PrelistEntryRequested
+    ComplaintTransitioned
+    | NotificationRequested
+    | RegistryCheckRequested
+    | PrelistEntryRequested
+    | RegistryCorrectionRequested
 )
 """What the workflow asks its activities to publish, in order."""
 
@@ -52,6 +57,16 @@ class RegistryState(BaseModel):
     applied: bool = False
     """The answer (or its absence, for an anonymous complaint) has been taken into account."""
     repeat_of: list[str] = Field(default_factory=list)
+    # Proposals the complaint started (``workflows/registry_results.py``)
+    corrections_expected: int = 0
+    """Change proposals asked for by back office's corrections (one per change)."""
+    proposals: dict[str, str] = Field(default_factory=dict)
+    """Each proposal of the complaint the registry told about, by id: its latest status."""
+    decided: dict[str, str] = Field(default_factory=dict)
+    """Proposals with a final verification result (``accepted`` / ``rejected``)."""
+    news_seen: set[str] = Field(default_factory=set)
+    result_wait_until: date | None = None
+    """Until when (SLA clock) the complaint waits for verification results."""
 
 
 class CurrentReferral(BaseModel):
@@ -83,6 +98,8 @@ class OutcomeState(BaseModel):
     reopened: bool = False
     closed_on: datetime | None = None
     household_satisfied: bool | None = None
+    window_over: bool = False
+    """The reopen window is over (the run may stay open for registry results)."""
 
 
 class ClockState(BaseModel):

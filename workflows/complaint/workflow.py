@@ -21,12 +21,14 @@ with workflow.unsafe.imports_passed_through():
         QUERY_STATE,
         SIGNAL_DELIVERY_OUTCOME,
         SIGNAL_REFERRAL_ANSWER,
+        SIGNAL_REGISTRY_PROPOSAL,
         SIGNAL_REGISTRY_RESULT,
         UPDATE_BACK_OFFICE,
         UPDATE_FEEDBACK,
         UPDATE_HOUSEHOLD_RESPONSE,
         UPDATE_INFORMATION_RECEIVED,
         UPDATE_MANAGER_DECISION,
+        UPDATE_PROPOSE_CORRECTION,
         UPDATE_RESUBMIT,
         UPDATE_SUPERVISOR_REVIEW,
         UPDATE_WITHDRAW,
@@ -40,7 +42,9 @@ with workflow.unsafe.imports_passed_through():
         HouseholdResponse,
         InformationReceived,
         ManagerDecision,
+        ProposeRegistryCorrection,
         ReferralAnswer,
+        RegistryProposalNews,
         SupervisorReview,
         Withdraw,
     )
@@ -54,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         stage_closing,
         stage_intake,
         stage_referral,
+        stage_registry,
     )
     from workflows.complaint.journal import PATCH_HOUSEHOLD_MESSAGES
     from workflows.complaint.stage_intake import PATCH_ACKNOWLEDGE_HOUSEHOLD
@@ -72,6 +77,7 @@ A = TypeVar(
     FacilitatorFeedback,
     HouseholdResponse,
     Withdraw,
+    ProposeRegistryCorrection,
 )
 
 
@@ -120,7 +126,7 @@ class ComplaintWorkflow:
         return (
             await stage_intake.advance(c)
             or await stage_back_office.advance(c)
-            or stage_closing.advance(c)
+            or stage_closing.advance(c, stage_registry.holds_run)
         )
 
     async def _wait_for_change_or_clock(self) -> None:
@@ -236,7 +242,19 @@ class ComplaintWorkflow:
     def _validate_withdraw(self, action: Withdraw) -> None:
         self._fits(UPDATE_WITHDRAW, action)
 
+    @workflow.update(name=UPDATE_PROPOSE_CORRECTION)
+    def propose_registry_correction(self, action: ProposeRegistryCorrection) -> ComplaintSnapshot:
+        return self._once(action, stage_registry.propose_correction)
+
+    @propose_registry_correction.validator
+    def _validate_correction(self, action: ProposeRegistryCorrection) -> None:
+        self._fits(UPDATE_PROPOSE_CORRECTION, action)
+
     # --- Results from other services (signals, idempotent) -------------------------------
+
+    @workflow.signal(name=SIGNAL_REGISTRY_PROPOSAL)
+    def registry_proposal(self, news: RegistryProposalNews) -> None:
+        stage_registry.news(self._c, news)
 
     @workflow.signal(name=SIGNAL_REGISTRY_RESULT)
     def registry_result(self, answer: RegistryCheckCompleted) -> None:

@@ -27,7 +27,39 @@ from slrt_dev.issuer import DevIssuer
 ANSWER_LINK = re.compile(r"https?://\S+/v1/answer/[A-Za-z0-9._-]+")
 """An answer link in the text of the email the notifier sends a program manager."""
 RETRY_STATUSES = {409, 422, 503}
-"""Asked too early: the complaint's read model or routing plan has not caught up yet."""
+"""Asked too early (409, 422: the complaint's read model or routing plan has not caught up
+yet; nothing was done, so the next attempt is a new request with a new key) or a part of the
+system is briefly unavailable (503: retried with the same Idempotency-Key, as docs/api.md says,
+since the first attempt may have been carried out)."""
+UNAVAILABLE = 503
+SUBMIT_ATTEMPTS = 30
+
+
+def retry_delay(response: httpx.Response, default: float = 0.5, cap: float = 5.0) -> float:
+    """How long to wait before repeating a request: its ``Retry-After`` (seconds), capped."""
+    try:
+        return min(cap, max(0.0, float(response.headers.get("retry-after", default))))
+    except ValueError:
+        return default
+
+
+async def submit(
+    http: httpx.AsyncClient,
+    url: str,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    *,
+    attempts: int = SUBMIT_ATTEMPTS,
+) -> httpx.Response:
+    """POST a submission; a 503 is repeated after its ``Retry-After`` with the same headers,
+    so the same Idempotency-Key (a submission the first attempt did record is answered, not
+    made twice). Returns the first answer that is not a 503, or the last one."""
+    for _ in range(attempts - 1):
+        response = await http.post(url, json=body, headers=headers)
+        if response.status_code != UNAVAILABLE:
+            return response
+        await asyncio.sleep(retry_delay(response))
+    return await http.post(url, json=body, headers=headers)
 
 
 class PatientTransport(httpx.AsyncHTTPTransport):
@@ -103,10 +135,11 @@ class Player:
         path = played.path
         village = person.village_code if person else f"{self._s.district}052001"
         submitter_area = village if path.submitter == "facilitator" else self._s.district
-        response = await self._http.post(
+        response = await submit(
+            self._http,
             f"{self._s.intake_url}/v1/complaints",
-            json=_submission(path, person, village),
-            headers={
+            _submission(path, person, village),
+            {
                 **self._auth(path.submitter, submitter_area),
                 "Idempotency-Key": f"demo-{uuid.uuid4()}",
             },
@@ -163,9 +196,8 @@ class Player:
         if move.action == "feedback":
             body["visited_on"] = date.today().isoformat()
         deadline = asyncio.get_running_loop().time() + self._s.step_timeout_seconds
-        attempt = 0
+        attempt = 1
         while True:
-            attempt += 1
             response = await self._http.post(
                 f"{self._s.intake_url}/v1/complaints/{played.complaint_id}/{move.action}",
                 json=body,
@@ -183,7 +215,9 @@ class Player:
                 raise Stuck(
                     f"{move.action} at {move.at_step}: {response.status_code} {_rules(response)}"
                 )
-            await asyncio.sleep(0.5)
+            if response.status_code != UNAVAILABLE:
+                attempt += 1  # refused, nothing done: the next try is a new request
+            await asyncio.sleep(retry_delay(response))
 
     async def _answer_in_lapor(self, played: Played, move: Move) -> None:
         """The agency answers in LAPOR!: find the report the notifier filed for the current

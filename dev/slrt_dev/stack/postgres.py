@@ -21,6 +21,8 @@ import asyncpg
 
 from slrt_dev.stack.process import StackError, ensure_ports_free, port_in_use, wait_until
 
+FAST_STOP_SECONDS = 30
+
 
 def _bin(name: str) -> Path:
     with warnings.catch_warnings():  # its package import warns about XDG_RUNTIME_DIR; unused here
@@ -92,9 +94,20 @@ class Postgres:
         return True
 
     def stop(self) -> bool:
+        """Stop in *fast* mode: open sessions (the services' pooled connections) are ended and
+        their transactions rolled back, then a clean shutdown. Never *smart* mode (what a
+        plain SIGTERM to the postmaster asks for), which waits for every client to disconnect
+        and so never ends while the services run. If fast mode does not finish within
+        ``FAST_STOP_SECONDS``, *immediate* mode ends it (crash recovery at the next start)."""
         if self.pid() is None:
             return False
-        self._run("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "-t", "60", "stop")
+        fast = ("-m", "fast", "-w", "-t", str(FAST_STOP_SECONDS))
+        try:
+            self._run("pg_ctl", "-D", str(self.pgdata), *fast, "stop")
+        except StackError:
+            if self.pid() is None:
+                return True
+            self._run("pg_ctl", "-D", str(self.pgdata), "-m", "immediate", "-w", "stop")
         return True
 
     async def ensure_database(self) -> None:

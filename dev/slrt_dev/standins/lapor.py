@@ -8,6 +8,11 @@ moves a report with ``PUT /_control/reports/{tracking_id}`` and reads it as file
 ``GET /_control/reports/{tracking_id}``; ``GET /_received`` lists every report filed (tracking
 id, the referral it names in ``referensi_eksternal``, status).
 
+``PUT /_control/availability`` with ``{"status": 503, "retry_after": 60}`` makes it refuse every
+new report with that status (and ``Retry-After``) until ``{"status": 200}`` puts it back: an
+agency's system that is up but overloaded (the chaos suite uses it; a stopped process models
+one that is down).
+
 With ``--state-file`` the reports survive a restart, as a real LAPOR! keeps them: the local
 stack's notifier remembers tracking ids across ``make down``/``make up``, and a stand-in that
 forgot them would hand the same ids to new reports.
@@ -24,6 +29,7 @@ from typing import Any, Literal
 
 import uvicorn
 from fastapi import FastAPI, Header, HTTPException
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from slrt_dev.standins.server import LOOPBACK
@@ -45,6 +51,12 @@ class Move(BaseModel):
     tanggapan: str | None = None
 
 
+class Availability(BaseModel):
+    status: int = 200
+    """200: files reports; anything else: answers every new report with this status."""
+    retry_after: int | None = None
+
+
 FIRST_NUMBER = 1000001
 
 
@@ -55,6 +67,7 @@ class LaporState:
     next_number: int = FIRST_NUMBER
     path: Path | None = None
     """Where the reports are kept between runs (None: in memory only)."""
+    availability: Availability = field(default_factory=Availability)
 
     @classmethod
     def kept_in(cls, path: Path) -> LaporState:
@@ -81,10 +94,14 @@ class LaporState:
 def create_app(state: LaporState) -> FastAPI:
     app = FastAPI(title="Stand-in: LAPOR! public-complaint API")
 
-    @app.post("/api/v1/reports", status_code=201)
+    @app.post("/api/v1/reports", status_code=201, response_model=None)
     async def file_report(
         report: dict[str, Any], idempotency_key: str | None = Header(default=None)
-    ) -> dict[str, str]:
+    ) -> dict[str, str] | JSONResponse:
+        refusing = state.availability
+        if refusing.status != 200:
+            headers = {"Retry-After": str(refusing.retry_after)} if refusing.retry_after else {}
+            return JSONResponse({"detail": "unavailable"}, refusing.status, headers=headers)
         missing = [f for f in REQUIRED if not report.get(f)]
         if missing:
             raise HTTPException(422, f"missing: {', '.join(missing)}")
@@ -127,6 +144,11 @@ def create_app(state: LaporState) -> FastAPI:
         state.reports[tracking_id].update(status=change.status, tanggapan=change.tanggapan)
         state.save()
         return {"tracking_id": tracking_id, "status": change.status}
+
+    @app.put("/_control/availability")
+    async def availability(change: Availability) -> Availability:
+        state.availability = change
+        return change
 
     @app.get("/_received")
     async def received() -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from services.intake.schemas import (
     FeedbackIn,
     InformationIn,
     ManagerDecisionIn,
+    RegistryCorrectionIn,
     SupervisorReviewIn,
     WithdrawIn,
 )
@@ -171,6 +172,26 @@ async def _check_duplicate_of(call: ActionCall, complaint_id: UUID, ticket: str)
     else:
         return
     raise Invalid("One or more fields break a rule; see errors.", errors=[error])
+
+
+@router.post(
+    "/registry-correction",
+    operation_id="proposeRegistryCorrection",
+    response_model=ActionOut,
+    summary="Back office: propose a correction of the social registry found on this complaint",
+    responses=RESPONSES,
+)
+async def registry_correction(
+    complaint_id: UUID, body: RegistryCorrectionIn, call: Call
+) -> ActionOut:
+    return await _act(
+        call,
+        complaint_id,
+        body,
+        Action.BACK_OFFICE_ACT,
+        c.UPDATE_PROPOSE_CORRECTION,
+        c.ProposeRegistryCorrection,
+    )
 
 
 @router.post(

@@ -58,6 +58,8 @@ class DeliveryView(BaseModel):
     created_at: datetime
     delivered_at: datetime | None
     failed_at: datetime | None
+    cancelled_at: datetime | None = None
+    """A referral that no longer waits (``status = cancelled``; ``last_error`` says why)."""
     resent_by: str | None
     attempt_log: list[AttemptView]
 

@@ -131,7 +131,8 @@ def _out(kind: Kind, row: asyncpg.Record) -> Proposal:
     if kind == "prelist":
         details["household_id"] = str(data["household_id"]) if data["household_id"] else None
     else:
-        details["individual_id"] = str(data["individual_id"])
+        for name in ("individual_id", "household_id", "target_household_id"):
+            details[name] = str(data[name]) if data.get(name) else None
     return Proposal(kind=kind, details=details, **{k: data[k] for k in _COMMON})
 
 

@@ -45,10 +45,15 @@ def correct(status: ProposalStatus) -> ProposalStatus:
     return ProposalStatus.PROPOSED
 
 
-def verification(status: ProposalStatus, accepted: bool) -> ProposalStatus:
-    """The ministry's verification result for an exported entry."""
+def verification(
+    status: ProposalStatus, accepted: bool, *, revisit: bool = False
+) -> ProposalStatus:
+    """The ministry's verification result for an exported entry; one that needs a revisit goes
+    back to the facilitator (``returned``: corrected, reviewed and exported again)."""
     if status is not ProposalStatus.EXPORTED:
         raise ProposalStateError(f"only an exported entry gets a result; this one is {status}")
+    if revisit:
+        return ProposalStatus.RETURNED
     return ProposalStatus.ACCEPTED if accepted else ProposalStatus.REJECTED
 
 

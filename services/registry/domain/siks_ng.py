@@ -1,8 +1,9 @@
 """The SIKS-NG exchange files (layouts documented in docs/registry.md).
 
 Export batch: one CSV per batch, a row per approved pre-list entry or profile change.
-Verification results: a CSV per batch coming back, a row per item: accepted or rejected with a
-reason; an accepted pre-list entry carries the household id (IDRT) and decile SIKS-NG assigned.
+Verification results: a CSV per batch coming back, a row per item: accepted, or rejected or
+needing a revisit with a reason; an accepted pre-list entry carries the household id (IDRT) and
+decile SIKS-NG assigned.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class VerificationResult:
     reason: str | None
     household_ref: str | None
     welfare_decile: int | None
+    revisit: bool = False
+    """SIKS-NG neither accepts nor rejects: the entry needs a revisit (``result`` = revisit);
+    it goes back to the facilitator (returned) with SIKS-NG's reason."""
 
 
 @dataclass(frozen=True)
@@ -82,10 +86,10 @@ def parse_results(text: str) -> tuple[list[VerificationResult], list[ResultError
             except ValueError:
                 row_errors.append(ResultError(line, name, "uuid"))
         result = (row["result"] or "").strip().lower()
-        if result not in ("accepted", "rejected"):
-            row_errors.append(ResultError(line, "result", "one_of:accepted,rejected"))
+        if result not in ("accepted", "rejected", "revisit"):
+            row_errors.append(ResultError(line, "result", "one_of:accepted,rejected,revisit"))
         reason = (row["reason"] or "").strip() or None
-        if result == "rejected" and reason is None:
+        if result in ("rejected", "revisit") and reason is None:
             row_errors.append(ResultError(line, "reason", "required_when_rejected"))
         decile: int | None = None
         if raw := (row["welfare_decile"] or "").strip():
@@ -104,6 +108,7 @@ def parse_results(text: str) -> tuple[list[VerificationResult], list[ResultError
                 reason=reason,
                 household_ref=(row["household_ref"] or "").strip() or None,
                 welfare_decile=decile,
+                revisit=result == "revisit",
             )
         )
     return results, errors

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
 
+from services.registry.domain import corrections
 from services.registry.domain.names import name_key
 from services.registry.domain.proposals import (
     PENDING,
@@ -29,7 +30,11 @@ from services.registry.domain.proposals import (
 from services.registry.domain.siks_ng import VerificationResult, export_csv
 from services.registry.store import needs
 from slrt import outbox
-from slrt.contracts.events import RegistryProposalUpdated, RegistryVerificationApplied
+from slrt.contracts.events import (
+    RegistryCorrectionRequested,
+    RegistryProposalUpdated,
+    RegistryVerificationApplied,
+)
 from slrt.db import Connection
 
 Kind = Literal["prelist", "change"]
@@ -317,11 +322,16 @@ SELECT 'prelist' AS item_type, p.id AS item_id, p.complaint_id, p.village_code, 
        NULL AS evidence
 FROM prelist_entries p WHERE p.batch_id = $1
 UNION ALL
-SELECT 'change', c.id, c.complaint_id, c.village_code, i.nik, i.kk_number, i.name,
-       CASE i.sex WHEN 'male' THEN 'L' ELSE 'P' END, i.birth_date, h.address, c.field,
+SELECT 'change', c.id, c.complaint_id, c.village_code,
+       coalesce(i.nik, c.member->>'nik'), coalesce(i.kk_number, hk.kk_number),
+       coalesce(i.name, c.member->>'name'),
+       CASE coalesce(i.sex, c.member->>'sex') WHEN 'male' THEN 'L' WHEN 'female' THEN 'P' END,
+       coalesce(i.birth_date, (c.member->>'birth_date')::date), h.address, c.field,
        c.old_value, c.new_value, c.evidence
-FROM change_proposals c JOIN individuals i ON i.id = c.individual_id
-JOIN households h ON h.id = i.household_id
+FROM change_proposals c LEFT JOIN individuals i ON i.id = c.individual_id
+JOIN households h ON h.id = coalesce(i.household_id, c.household_id)
+LEFT JOIN LATERAL (SELECT min(f.kk_number) AS kk_number FROM families f
+                   WHERE f.household_id = h.id) hk ON true
 WHERE c.batch_id = $1
 ORDER BY item_type DESC, item_id
 """
@@ -406,15 +416,17 @@ async def apply_results(
             continue
         if row["status"] != ProposalStatus.EXPORTED:
             continue
-        status = verification(ProposalStatus.EXPORTED, result.accepted)
+        status = verification(ProposalStatus.EXPORTED, result.accepted, revisit=result.revisit)
         household_id: UUID | None = None
-        if result.accepted and kind == "prelist":
+        if result.revisit:
+            pass  # back to the facilitator: nothing applied
+        elif result.accepted and kind == "prelist":
             household_id = await _register_household(conn, row, result)
             await _record_awaiting_needs(conn, row, household_id)
         elif result.accepted:
             household_id = await _apply_change(conn, row)
-        elif kind == "change":
-            household_id = await conn.fetchval(
+        if kind == "change" and household_id is None:
+            household_id = row["household_id"] or await conn.fetchval(
                 "SELECT household_id FROM individuals WHERE id = $1", row["individual_id"]
             )
         await conn.execute(
@@ -431,7 +443,8 @@ async def apply_results(
             kind=kind,
             complaint_id=row["complaint_id"],
             batch_id=batch_id,
-            accepted=result.accepted,
+            accepted=result.accepted and not result.revisit,
+            result="revisit" if result.revisit else "accepted" if result.accepted else "rejected",
             reason=result.reason,
             household_id=household_id,
             at=datetime.now(UTC),
@@ -523,20 +536,194 @@ async def _register_household(
     return household_id
 
 
-async def _apply_change(conn: Connection, proposal: asyncpg.Record) -> UUID:
-    """An accepted profile change updates the person's record."""
-    field = proposal["field"]
-    value: Any = proposal["new_value"] or None
-    if field == "birth_date":
-        value = date.fromisoformat(proposal["new_value"])
-    extra = ", name_key = $3" if field == "name" else ""
-    args: list[Any] = [proposal["individual_id"], value]
-    if field == "name":
-        args.append(name_key(proposal["new_value"]))
-    # ``field`` is one of CHANGEABLE_FIELDS, checked when the proposal was recorded.
-    household_id: UUID = await conn.fetchval(
-        f"UPDATE individuals SET {field} = $2{extra}, updated_at = now() "  # noqa: S608
-        "WHERE id = $1 RETURNING household_id",
-        *args,
-    )
+async def _apply_change(conn: Connection, proposal: asyncpg.Record) -> UUID | None:
+    """An accepted change updates the registry as ``corrections.apply_plan`` says; returns the
+    household it concerns."""
+    household_id: UUID | None = proposal["household_id"]
+    for write in corrections.apply_plan(dict(proposal)):
+        changed = await _execute(conn, write)
+        household_id = household_id or changed
     return household_id
+
+
+# Column names come from ``corrections.apply_plan`` (fixed sets), never from input.
+_INDIVIDUAL_COLUMNS = frozenset(
+    {"name", "name_key", "sex", "birth_date", "relation", "disability", "school_status"}
+)
+
+
+async def _execute(conn: Connection, write: corrections.Write) -> UUID | None:
+    match write:
+        case corrections.UpdateIndividual(individual_id=individual_id, values=values):
+            names = [n for n in values if n in _INDIVIDUAL_COLUMNS]
+            sets = ", ".join(f"{n} = ${i}" for i, n in enumerate(names, start=2))
+            household_id: UUID | None = await conn.fetchval(
+                f"UPDATE individuals SET {sets}, updated_at = now() "  # noqa: S608
+                "WHERE id = $1 RETURNING household_id",
+                individual_id,
+                *(values[n] for n in names),
+            )
+            return household_id
+        case corrections.AddIndividual(household_id=household_id, values=v):
+            await conn.execute(
+                """INSERT INTO individuals (id, nik, household_id, kk_number, name, name_key, sex,
+                       birth_date, relation, village_code)
+                   SELECT $1, $2, h.id, (SELECT min(kk_number) FROM families
+                                         WHERE household_id = h.id),
+                          $3, $4, $5, $6, $7, h.village_code
+                   FROM households h WHERE h.id = $8
+                   ON CONFLICT (nik) DO UPDATE SET household_id = excluded.household_id,
+                       kk_number = excluded.kk_number, relation = excluded.relation,
+                       village_code = excluded.village_code, removed_at = NULL,
+                       removed_reason = NULL, updated_at = now()""",
+                uuid.uuid4(),
+                v["nik"],
+                v["name"],
+                v["name_key"],
+                v["sex"],
+                v["birth_date"],
+                v["relation"],
+                household_id,
+            )
+            return household_id
+        case corrections.RemoveIndividual(individual_id=individual_id, reason=reason):
+            removed: UUID | None = await conn.fetchval(
+                "UPDATE individuals SET removed_at = now(), removed_reason = $2, "
+                "updated_at = now() WHERE id = $1 RETURNING household_id",
+                individual_id,
+                reason,
+            )
+            return removed
+        case corrections.MoveIndividual(
+            individual_id=individual_id, to_household_id=target, relation=relation
+        ):
+            await conn.execute(
+                """UPDATE individuals i SET household_id = h.id, relation = $3,
+                       village_code = h.village_code, updated_at = now(),
+                       kk_number = coalesce((SELECT min(kk_number) FROM families
+                                             WHERE household_id = h.id), i.kk_number)
+                   FROM households h WHERE i.id = $1 AND h.id = $2""",
+                individual_id,
+                target,
+                relation,
+            )
+            return target
+        case corrections.UpdateHousehold(household_id=household_id, values=values):
+            await conn.execute(
+                "UPDATE households SET address = $2, updated_at = now() WHERE id = $1",
+                household_id,
+                values["address"],
+            )
+            return household_id
+        case corrections.ReplaceKk(household_id=household_id, old_kk=old_kk, new_kk=new_kk):
+            await conn.execute(
+                "INSERT INTO families (kk_number, household_id) VALUES ($1, $2) "
+                "ON CONFLICT (kk_number) DO NOTHING",
+                new_kk,
+                household_id,
+            )
+            await conn.execute(
+                "UPDATE individuals SET kk_number = $1, updated_at = now() "
+                "WHERE household_id = $2 AND ($3::text IS NULL OR kk_number = $3)",
+                new_kk,
+                household_id,
+                old_kk,
+            )
+            if old_kk is not None:
+                await conn.execute(
+                    "DELETE FROM families f WHERE kk_number = $1 AND household_id = $2 "
+                    "AND NOT EXISTS (SELECT 1 FROM individuals WHERE kk_number = f.kk_number)",
+                    old_kk,
+                    household_id,
+                )
+            return household_id
+    raise AssertionError(f"unknown write {write!r}")
+
+
+async def create_corrections(
+    conn: Connection, source: str, request: RegistryCorrectionRequested
+) -> list[asyncpg.Record]:
+    """One change proposal per change of a complaint's correction request, once per request
+    (a redelivery finds them). A change naming a record the registry does not hold, or one
+    outside the complaint's district, is recorded ``returned`` with the rule as its note."""
+    district = request.village_code[:4]
+    rows: list[asyncpg.Record] = []
+    for item_no, change in enumerate(request.changes):
+        existing = await conn.fetchrow(
+            "SELECT * FROM change_proposals WHERE request_id = $1 AND item_no = $2",
+            request.request_id,
+            item_no,
+        )
+        if existing is not None:
+            rows.append(existing)
+            continue
+        proposal = corrections.proposal_of(change)
+        old_value, village, problem = await _current(conn, proposal, district)
+        row = await conn.fetchrow(
+            """INSERT INTO change_proposals (id, individual_id, village_code, field, old_value,
+                   new_value, evidence, complaint_id, created_by, change_kind, household_id,
+                   target_household_id, member, request_id, item_no, status, review_note)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+               RETURNING *""",
+            uuid.uuid4(),
+            None if problem else proposal.individual_id,
+            village or request.village_code,
+            proposal.field,
+            old_value,
+            proposal.new_value,
+            request.evidence,
+            request.complaint_id,
+            request.requested_by,
+            proposal.change_kind,
+            None if problem else proposal.household_id,
+            None if problem else proposal.target_household_id,
+            proposal.member,
+            request.request_id,
+            item_no,
+            ProposalStatus.RETURNED.value if problem else ProposalStatus.PROPOSED.value,
+            problem,
+        )
+        assert row is not None
+        status = ProposalStatus.RETURNED if problem else ProposalStatus.PROPOSED
+        await _event(conn, source, kind="change", row=row, status=status)
+        rows.append(row)
+    return rows
+
+
+async def _current(
+    conn: Connection, proposal: corrections.Proposal, district: str
+) -> tuple[str | None, str | None, str | None]:
+    """The value the change replaces, the village of the record, and why it cannot be
+    proposed (``unknown_individual``, ``unknown_household``, ``outside_district``) or None."""
+    old: str | None = None
+    village: str | None = None
+    if proposal.individual_id is not None:
+        person = await conn.fetchrow(
+            "SELECT * FROM individuals WHERE id = $1", proposal.individual_id
+        )
+        if person is None:
+            return None, None, "unknown_individual"
+        village = person["village_code"]
+        if proposal.change_kind == "field":
+            value = person[proposal.field]
+            old = None if value is None else str(value)
+        elif proposal.change_kind in ("member_remove", "member_move"):
+            old = await conn.fetchval(
+                "SELECT registry_ref FROM households WHERE id = $1", person["household_id"]
+            )
+    for household_id in (proposal.household_id, proposal.target_household_id):
+        if household_id is None:
+            continue
+        household = await conn.fetchrow("SELECT * FROM households WHERE id = $1", household_id)
+        if household is None:
+            return None, None, "unknown_household"
+        village = village or household["village_code"]
+        if proposal.change_kind == "address":
+            old = household["address"]
+        elif proposal.change_kind == "kk_number":
+            old = await conn.fetchval(
+                "SELECT min(kk_number) FROM families WHERE household_id = $1", household_id
+            )
+    if village is None or not village.startswith(district):
+        return None, None, "outside_district"
+    return old, village, None

@@ -1,0 +1,1 @@
+"""``make chaos`` (``slrt-chaos``): the standing fault suite on a local stack of its own."""
