@@ -322,6 +322,18 @@ PERSONAL_FIELDS = frozenset(
 """Field names that hold personal data (UU PDP 27/2022) wherever they appear in an event."""
 
 PERSONAL_DATA_ALLOWED: dict[str, frozenset[str]] = {
+    # A back office's corrections from a complaint, addressed to the registry only: the new
+    # values of the records it names by registry id (the change proposals it records).
+    RegistryCorrectionRequested.event_type: frozenset(
+        {
+            "changes.address",
+            "changes.kk_number",
+            "changes.member.birth_date",
+            "changes.member.name",
+            "changes.member.nik",
+            "changes.member.sex",
+        }
+    ),
     # A staff member's contact, when the notifier cannot look it up; a household's contact
     # never travels (``destination = household:<complaint id>``, redeemed at intake).
     NotificationRequested.event_type: frozenset({"recipient.phone", "recipient.email"}),
