@@ -88,6 +88,19 @@ def notifier_service_token(issuer: DevIssuer, ttl_seconds: int = 30 * 24 * 3600)
     )
 
 
+REGISTRY_SERVICE_SUBJECT = "service:registry"
+REGISTRY_TOKEN_ENV = "SLRT_SECRET_REGISTRY_SERVICE_TOKEN"  # noqa: S105 -- a variable's name
+"""Where the registry finds its service token (its ``intake_token_ref`` secret, by default)."""
+
+
+def registry_service_token(issuer: DevIssuer, ttl_seconds: int = 30 * 24 * 3600) -> str:
+    """The registry's service-account token (role ``registry_service``, national): it redeems
+    complainant references at intake and can do nothing else."""
+    return issuer.token(
+        REGISTRY_SERVICE_SUBJECT, [Role.REGISTRY_SERVICE], "", ttl_seconds=ttl_seconds
+    )
+
+
 def default_issuer() -> DevIssuer:
     from slrt_dev.stack.config import StackSettings
 

@@ -473,7 +473,9 @@ class AuditEntry(BaseModel):
     actor_role: str
     action: str
     """``complaint_detail``, ``task_feed``, ``referral_read``, ``answer_page``, or
-    ``contact_redeemed`` (the notifier took a household's phone/email to send a message)."""
+    ``contact_redeemed`` (the notifier took a household's phone/email to send a message),
+    ``complainant_redeemed`` (the registry took the complainant's identity for a check or a
+    pre-list entry)."""
     complaint_id: UUID | None
     place_code: str
     step: str | None

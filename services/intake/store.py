@@ -301,6 +301,14 @@ async def contact(conn: Connection, complaint_id: UUID) -> asyncpg.Record | None
     )
 
 
+async def complainant(conn: Connection, complaint_id: UUID) -> asyncpg.Record | None:
+    """The complainant as submitted (personal data: the caller audits the read)."""
+    return await conn.fetchrow(
+        "SELECT village_code, anonymous, complainant FROM complaints WHERE id = $1",
+        complaint_id,
+    )
+
+
 async def audit_redemption(
     conn: Connection,
     *,

@@ -24,6 +24,7 @@ from services.intake.domain import (
 from services.intake.schemas import Links, SubmissionIn, SubmissionOut
 from slrt import outbox
 from slrt.auth.principal import Principal, Role
+from slrt.contracts.complainants import complainant_reference, lookup_kind
 from slrt.contracts.complaints import ComplaintSnapshot, ComplaintStep
 from slrt.contracts.events import Complainant, ComplaintSubmitted
 from slrt.contracts.vocabulary import Channel
@@ -219,7 +220,9 @@ async def _create(
         program_code=submission.program_code,
         sub_type=submission.sub_type,
         anonymous=submission.anonymous,
-        complainant=complainant,
+        # The identity stays here: the registry redeems the reference (``complainant.py``).
+        complainant_ref=None if complainant is None else complainant_reference(complaint_id),
+        lookup=None if complainant is None else lookup_kind(complainant),
         # Masked for everything downstream (Kafka, Temporal, referrals, dashboards); the full
         # text is the complaints row's.
         description=mask_free_text(submission.description),

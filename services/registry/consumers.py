@@ -12,11 +12,18 @@ from datetime import date
 from typing import Any
 
 from services.registry import checks
+from services.registry.complainants import (
+    Complainants,
+    IntakeComplainants,
+    resolve_check,
+    resolve_prelist,
+)
 from services.registry.settings import RegistrySettings
 from services.registry.store import proposals
 from slrt import outbox
 from slrt.contracts.envelope import Envelope
 from slrt.contracts.events import (
+    Complainant,
     PrelistEntryRequested,
     RegistryCheckRequested,
     RegistryCorrectionRequested,
@@ -30,16 +37,26 @@ SOURCE = "/slrt/registry"
 PRELIST_CREATOR = "system:routing"
 
 
-def request_handlers(today: Callable[[], date] = date.today) -> list[On[Any]]:
-    """The requests consumer's handler table."""
+def request_handlers(
+    complainants: Complainants, today: Callable[[], date] = date.today
+) -> list[On[Any]]:
+    """The requests consumer's handler table. A request naming the complainant by reference is
+    redeemed at intake first (intake down: the request waits, ``TransientError``)."""
 
     async def check(request: RegistryCheckRequested, envelope: Envelope, conn: Connection) -> None:
-        answer = await checks.answer(conn, request, today=today())
+        resolved = await resolve_check(request, complainants)
+        answer = await checks.answer(conn, resolved, today=today())
         await outbox.write(conn, answer, source=SOURCE, subject=str(request.complaint_id))
+
+    async def prelist_entry(
+        request: PrelistEntryRequested, envelope: Envelope, conn: Connection
+    ) -> None:
+        person = await resolve_prelist(request, complainants)
+        await prelist(request, person, conn)
 
     return [
         On(RegistryCheckRequested, check),
-        On(PrelistEntryRequested, prelist),
+        On(PrelistEntryRequested, prelist_entry),
         On(RegistryCorrectionRequested, correction),
     ]
 
@@ -52,15 +69,18 @@ def consumers(
             settings.connections,
             group_id=settings.consumer_group,
             topics=[Topic.REGISTRY_REQUESTS.value],
-            handlers=request_handlers(),
+            handlers=request_handlers(
+                IntakeComplainants(
+                    settings.intake_url, settings.intake_token_ref, settings.intake_timeout_seconds
+                )
+            ),
             pool=runtime.pool,
             dead_letters=runtime.producer,
         )
     ]
 
 
-async def prelist(request: PrelistEntryRequested, envelope: Envelope, conn: Connection) -> None:
-    person = request.person
+async def prelist(request: PrelistEntryRequested, person: Complainant, conn: Connection) -> None:
     if not await conn.fetchval(
         "SELECT 1 FROM places WHERE code = $1 AND level = 'village'", person.village_code
     ):

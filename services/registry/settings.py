@@ -14,6 +14,13 @@ class RegistrySettings(ServiceSettings):
     port: int = 8002
     consumer_group: str = "registry"
     """Consumer group of the registry-requests consumer (one per deployment)."""
+    intake_url: str = "http://127.0.0.1:8001"
+    """Where the registry redeems complainant references (intake's internal endpoint,
+    ``/internal/v1/complainants/redeem``; in a cluster, intake's Service)."""
+    intake_token_ref: str = "registry-service-token"  # noqa: S105 -- a secret's name
+    """The secret holding the registry's service-account bearer token for intake (re-read on
+    every redemption, so a refreshed token is picked up without a restart)."""
+    intake_timeout_seconds: float = Field(default=10.0, gt=0)
     plain_http_callback_hosts: list[str] = Field(default_factory=list)
     """Hosts a program's callback URL may name over plain http: loopback stand-ins in the local
     stack and tests (``["127.0.0.1","localhost"]``). Referrals carry personal data, so every

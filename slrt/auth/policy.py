@@ -46,6 +46,8 @@ class Action(StrEnum):
     """Read the log of who read which complaint's personal data (data manager)."""
     CONTACT_REDEEM = "contact.redeem"
     """Exchange a household contact reference for the phone/email intake keeps (audited)."""
+    COMPLAINANT_REDEEM = "complainant.redeem"
+    """Exchange a complainant reference for the identity intake keeps (audited)."""
     WORKFLOW_HISTORY_READ = "workflow.history_read"
     """Decode the encrypted payloads of complaint histories for the Temporal UI (intake's codec
     endpoint; every call audited). Not scoped to a place: the caller must be national."""
@@ -133,6 +135,8 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.VIEWER: frozenset({A.AGGREGATES_READ}),
     # Services, not people: no staff role redeems contacts, and the notifier does nothing else.
     Role.NOTIFIER_SERVICE: frozenset({A.CONTACT_REDEEM}),
+    # The registry redeems complainant references (the identity it looks up / pre-lists).
+    Role.REGISTRY_SERVICE: frozenset({A.COMPLAINANT_REDEEM}),
     # Reads workflow histories (any district's) in the Temporal UI through the codec endpoint,
     # and nothing else: not a district role (the endpoint refuses an area other than national).
     Role.WORKFLOW_OPERATOR: frozenset({A.WORKFLOW_HISTORY_READ}),

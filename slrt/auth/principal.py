@@ -30,6 +30,9 @@ class Role(StrEnum):
     NOTIFIER_SERVICE = "notifier_service"
     """The notifier service's own account (an OIDC client, never a person): redeems household
     contact references at intake just before it sends a household message."""
+    REGISTRY_SERVICE = "registry_service"
+    """The registry service's own account (an OIDC client, never a person): redeems complainant
+    references at intake when it answers a registry check or records a pre-list entry."""
     WORKFLOW_OPERATOR = "workflow_operator"
     """Operates the complaint workflows (national support): reads complaints' Temporal histories
     in the Temporal UI through intake's codec endpoint, every call audited."""

@@ -1,7 +1,8 @@
 """Event types and their data models (CloudEvents ``type`` = ``slrt.<what>.v1``).
 
 No NIK, name or phone number travels in these events except where the consumer needs it to act
-(the registry check carries the NIK to the registry only); everything else refers by id.
+(``PERSONAL_DATA_ALLOWED``); everything else refers by id or by reference (a complainant's
+identity: ``complainant:<complaint id>``, redeemed at intake by the registry).
 """
 
 from __future__ import annotations
@@ -59,12 +60,24 @@ class ComplaintSubmitted(EventData):
     sub_type: str | None = None
     anonymous: bool = False
     complainant: Complainant | None = None
-    """None for anonymous reports (no personal data stored)."""
+    """The identity inline: only in events of the old form (still decoded and handled); intake
+    now sends ``complainant_ref`` instead."""
+    complainant_ref: str | None = None
+    """``complainant:<complaint id>``, redeemed at intake by the registry only
+    (``slrt.contracts.complainants``); None for anonymous reports."""
+    lookup: LookupKind | None = None
+    """How the registry is to look the complainant up (with ``complainant_ref``)."""
     description: str = Field(max_length=5000)
     occurred_on: date | None = None
     submitted_at: datetime
     submitted_by: str
     """The staff or facilitator user id (subject of the token), never a name."""
+
+    @property
+    def names_complainant(self) -> bool:
+        """Whether the complaint names its complainant (inline, old form, or by reference);
+        False for an anonymous report."""
+        return self.complainant is not None or self.complainant_ref is not None
 
 
 class ProgramCatalogEntry(EventData):
@@ -127,6 +140,9 @@ class RegistryCheckRequested(EventData):
     request_id: UUID
     complaint_id: UUID
     lookup: LookupKind
+    complainant_ref: str | None = None
+    """``complainant:<complaint id>``: the registry redeems it at intake for the identifier
+    ``lookup`` names. Requests of the old form carry the identifier inline instead."""
     nik: str | None = None
     kk_number: str | None = None
     name: str | None = None
@@ -160,7 +176,10 @@ class PrelistEntryRequested(EventData):
     request_id: UUID
     complaint_id: UUID
     ticket_number: str
-    person: Complainant
+    complainant_ref: str | None = None
+    """``complainant:<complaint id>``: the registry redeems it at intake for the person."""
+    person: Complainant | None = None
+    """The person inline: only in requests of the old form (still handled)."""
 
 
 class RegistryCorrectionRequested(EventData):
@@ -303,28 +322,16 @@ PERSONAL_FIELDS = frozenset(
 """Field names that hold personal data (UU PDP 27/2022) wherever they appear in an event."""
 
 PERSONAL_DATA_ALLOWED: dict[str, frozenset[str]] = {
-    # The workflow's input: routing starts the complaint's workflow with it (encrypted in
-    # Temporal) and passes the identity on to the registry only (the two requests below).
-    ComplaintSubmitted.event_type: frozenset(
+    # A back office's corrections from a complaint, addressed to the registry only: the new
+    # values of the records it names by registry id (the change proposals it records).
+    RegistryCorrectionRequested.event_type: frozenset(
         {
-            "complainant.nik",
-            "complainant.kk_number",
-            "complainant.name",
-            "complainant.sex",
-            "complainant.birth_date",
-            "complainant.address",
-        }
-    ),
-    # Addressed to the registry, which looks the person up in DT-PPFM / records the pre-list.
-    RegistryCheckRequested.event_type: frozenset({"nik", "kk_number", "name"}),
-    PrelistEntryRequested.event_type: frozenset(
-        {
-            "person.nik",
-            "person.kk_number",
-            "person.name",
-            "person.sex",
-            "person.birth_date",
-            "person.address",
+            "changes.address",
+            "changes.kk_number",
+            "changes.member.birth_date",
+            "changes.member.name",
+            "changes.member.nik",
+            "changes.member.sex",
         }
     ),
     # A staff member's contact, when the notifier cannot look it up; a household's contact
@@ -337,6 +344,35 @@ PERSONAL_DATA_ALLOWED: dict[str, frozenset[str]] = {
 event type refers to people by id only; free text in events (descriptions, notes, reasons,
 answers) is masked by the producer (``slrt.masking``). ``tests/platform/test_event_contents.py``
 fails when a personal-data field appears anywhere else."""
+
+LEGACY_PERSONAL_DATA: dict[str, frozenset[str]] = {
+    # Events of the old form, still decoded and handled (events already in topics, recorded
+    # histories) but no longer produced: the complainant is now a reference
+    # (``complainant:<complaint id>``) that the registry alone redeems at intake.
+    ComplaintSubmitted.event_type: frozenset(
+        {
+            "complainant.nik",
+            "complainant.kk_number",
+            "complainant.name",
+            "complainant.sex",
+            "complainant.birth_date",
+            "complainant.address",
+        }
+    ),
+    RegistryCheckRequested.event_type: frozenset({"nik", "kk_number", "name"}),
+    PrelistEntryRequested.event_type: frozenset(
+        {
+            "person.nik",
+            "person.kk_number",
+            "person.name",
+            "person.sex",
+            "person.birth_date",
+            "person.address",
+        }
+    ),
+}
+"""Personal-data fields an event model still *decodes* for events of the old form; producers
+leave them empty (``tests/platform/test_event_contents.py`` checks both lists)."""
 
 
 EVENT_MODELS: dict[str, type[EventData]] = {

@@ -614,8 +614,9 @@ def test_existing_secrets_are_referenced_not_created(production: Rendered) -> No
     }
     assert volumes["temporal-tls"]["secret"]["secretName"] == "slrt-temporal-client-tls"
     assert volumes["kafka-ca"]["secret"]["secretName"] == "platform-kafka-cluster-ca-cert"
-    assert "secret-refs" not in volumes  # only intake (callbacks) and notifier (deliveries)
-    for service in ("intake", "notifier"):
+    # only intake (callbacks), notifier (deliveries) and registry (its token for intake)
+    assert "secret-refs" not in volumes
+    for service in ("intake", "notifier", "registry"):
         mounts = {m["name"]: m for m in production.container(service)["volumeMounts"]}
         assert mounts["secret-refs"] == {
             "name": "secret-refs",
@@ -780,8 +781,12 @@ def test_ingress_exposes_intake_and_the_dashboard(
     assert production.env("dashboard")["SLRT_DASHBOARD_REGISTRY_URL"] == (
         f"http://{RELEASE}-registry.{NAMESPACE}.svc:8002"
     )
-    # The notifier redeems household contact references at intake's Service, not the Ingress.
+    # The notifier redeems household contact references at intake's Service, not the Ingress;
+    # so does the registry complainant references.
     assert production.env("notifier")["SLRT_NOTIFIER_INTAKE_URL"] == (
+        f"http://{RELEASE}-intake.{NAMESPACE}.svc:8001"
+    )
+    assert production.env("registry")["SLRT_REGISTRY_INTAKE_URL"] == (
         f"http://{RELEASE}-intake.{NAMESPACE}.svc:8001"
     )
     # No dashboard hosts: only intake, on any host.

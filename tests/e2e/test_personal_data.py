@@ -3,10 +3,11 @@ the notifier as their own processes, the SMS gateway stand-in as its own. A comp
 description names a NIK and a phone number, resolved with an answer naming another phone:
 
 - the household's outcome SMS (at the gateway) carries the answer with the number masked;
-- no Kafka record about the complaint — submitted, lifecycle, notification requests — holds the
-  numbers typed into free text (the complainant's own NIK travels only in
-  ``ComplaintSubmitted`` and the registry request, to the registry: the allow-list in
-  ``tests/platform/test_event_contents.py``);
+- no Kafka record about the complaint — submitted, lifecycle, notification requests, registry
+  requests — holds the numbers typed into free text, nor the complainant's own NIK or name: the
+  submitted event and the registry requests name the complainant by reference
+  (``complainant:<complaint id>``), which the registry redeems at intake (audited) and answers;
+- Temporal never sees the identity (not even decoded: the workflow input holds the reference);
 - the Temporal server holds the complaint's history as ciphertext (read raw, without the codec);
 - a national workflow operator reads the history through intake's codec endpoint with
   Temporal's CLI (the codec protocol the UI uses), audited; without it, ciphertext;
@@ -28,8 +29,11 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.client import Client
 
+from slrt.contracts.envelope import Envelope, from_kafka
+from slrt.contracts.events import ComplaintSubmitted, RegistryCheckCompleted, RegistryCheckRequested
 from slrt.contracts.temporal import complaint_workflow_id
 from slrt.contracts.topics import Topic
+from slrt.contracts.vocabulary import LookupKind
 from slrt.settings import ConnectionSettings
 from tests.e2e.test_household_messages import _whole_topic
 from tests.support.harness import TEST_NAMESPACE, standin, start_services
@@ -150,9 +154,12 @@ async def test_free_text_leaves_intake_masked_and_temporal_holds_ciphertext(
                 "--codec-auth",
                 f"Bearer {operator}",
             )
-            assert OWN_NIK in payload_texts(decoded)
-            assert NAME in payload_texts(decoded)
-            assert OWN_NIK not in payload_texts(show())
+            assert f"complainant:{cid}" in payload_texts(decoded)
+            assert "Bantuan PKH suami" in payload_texts(decoded)
+            assert "Bantuan PKH suami" not in payload_texts(show())
+            # The identity never reached Temporal: not even the decoded history holds it.
+            assert OWN_NIK not in payload_texts(decoded)
+            assert NAME not in payload_texts(decoded)
 
     assert "Cair, HP [telepon]" in sms["text"], sms["text"]
     assert ANSWER_PHONE not in sms["text"]
@@ -172,9 +179,34 @@ async def test_free_text_leaves_intake_masked_and_temporal_holds_ciphertext(
         for record in records:
             raw = (record.value or b"") + b"".join(v for _, v in record.headers) + record.key
             assert not [t for t in TYPED if t.encode() in raw], (topic, raw[:400])
-            if topic in (Topic.COMPLAINT_LIFECYCLE, Topic.NOTIFICATION_REQUESTS):
-                assert OWN_NIK.encode() not in raw
-                assert NAME.encode() not in raw
+            assert OWN_NIK.encode() not in raw, topic
+            assert NAME.encode() not in raw, topic
+
+    # The submitted event and the registry check name the complainant by reference...
+    async def mine(topic: Topic) -> list[Envelope]:
+        records = await _whole_topic(connections.kafka_bootstrap, topic)
+        return [from_kafka(r.key, r.headers, r.value) for r in records if r.key == cid.encode()]
+
+    (submitted_event,) = [
+        e.parse(ComplaintSubmitted) for e in await mine(Topic.COMPLAINT_SUBMITTED)
+    ]
+    assert submitted_event.complainant is None
+    assert submitted_event.complainant_ref == f"complainant:{cid}"
+    checks = [
+        e.parse(RegistryCheckRequested)
+        for e in await mine(Topic.REGISTRY_REQUESTS)
+        if e.type == RegistryCheckRequested.event_type
+    ]
+    assert [(c.lookup, c.complainant_ref, c.nik) for c in checks] == [
+        (LookupKind.NIK, f"complainant:{cid}", None)
+    ]
+    # ...which the registry redeemed at intake and answered.
+    answers = [
+        e.parse(RegistryCheckCompleted)
+        for e in await mine(Topic.REGISTRY_RESULTS)
+        if e.type == RegistryCheckCompleted.event_type
+    ]
+    assert [a.request_id for a in answers] == [checks[0].request_id]
 
     raw_client = await Client.connect(connections.temporal_address, namespace=TEST_NAMESPACE)
     history = await raw_client.workflow_service.get_workflow_execution_history(
@@ -197,12 +229,25 @@ async def test_free_text_leaves_intake_masked_and_temporal_holds_ciphertext(
             "SELECT actor, action, detail FROM intake.audit_log "
             "WHERE action = 'workflow_history_decode'"
         )
+        redeemed = await conn.fetch(
+            "SELECT caller, purpose, outcome FROM intake.contact_redemptions "
+            "WHERE complaint_id = $1 AND 'registry_service' = ANY(caller_roles) ORDER BY id",
+            cid,
+        )
+        redeemed_audit = await conn.fetchval(
+            "SELECT count(*) FROM intake.audit_log "
+            "WHERE action = 'complainant_redeemed' AND complaint_id = $1",
+            cid,
+        )
         kept = await conn.fetch(
             "SELECT action, field, text FROM intake.action_texts WHERE complaint_id = $1", cid
         )
     finally:
         await conn.close()
     assert description == DESCRIPTION
+    # Each redemption by the registry is audited (one per request it needed the identity for).
+    assert ("service:registry", "registry_check", "released") in [tuple(r) for r in redeemed]
+    assert redeemed_audit == len(redeemed)
     assert codec_audit
     assert {(r["actor"], r["action"]) for r in codec_audit} == {
         ("ops-7", "workflow_history_decode")

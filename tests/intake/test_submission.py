@@ -50,10 +50,12 @@ async def test_a_walk_in_is_accepted_with_a_ticket_and_published_once(
     event = ComplaintSubmitted.model_validate(json.loads(mine[0].value))
     assert event.ticket_number == body["ticket_number"]
     assert event.village_code == "3204052001"
-    assert event.complainant is not None
-    assert event.complainant.nik == NIK
+    # The identity stays at intake: the event names the complainant by reference.
+    assert event.complainant is None
+    assert event.complainant_ref == f"complainant:{body['complaint_id']}"
+    assert event.lookup == "nik"
     assert event.submitted_by == "front_office-3204"
-    # Personal data travels in the value only, never in the key or headers.
+    assert NIK.encode() not in mine[0].value
     for header, value in mine[0].headers:
         assert NIK.encode() not in value, header
 
@@ -125,6 +127,7 @@ async def test_an_anonymous_implementation_report_keeps_no_personal_data(intake:
     envelope = await intake.pool.fetchval("SELECT envelope FROM outbox")
     assert envelope["data"]["anonymous"] is True
     assert envelope["data"]["complainant"] is None
+    assert envelope["data"]["complainant_ref"] is None
 
 
 def _rules(response_json: dict[str, object]) -> set[tuple[str, str]]:

@@ -150,6 +150,7 @@ def test_every_port_of_the_stack_is_a_setting_so_two_stacks_run_side_by_side(
     assert env["notifier"]["SLRT_NOTIFIER_SIKS_NG_URL"] == siks_ng
     assert env["notifier"]["SLRT_NOTIFIER_SIKS_NG_POLL_SECONDS"] == "3"
     assert env["notifier"]["SLRT_NOTIFIER_INTAKE_PUBLIC_URL"].endswith(f":{second.intake_port}")
+    assert env["registry"]["SLRT_REGISTRY_INTAKE_URL"].endswith(f":{second.intake_port}")
     assert env["dashboard"]["SLRT_DASHBOARD_REGISTRY_URL"].endswith(f":{second.registry_port}")
     standins = {s.module: s for s in Stack(second).standins}
     assert set(standins) == set(STANDINS)

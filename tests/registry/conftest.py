@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 import pytest
 
+from services.intake.app import create_app as create_intake
 from services.registry.app import create_app
 from services.registry.places_loader import ensure_places
 from services.registry.settings import RegistrySettings
@@ -23,9 +24,11 @@ from slrt.contracts.topics import dead_letter_topic
 from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
 from slrt.settings import ConnectionSettings
-from slrt_dev.issuer import DevIssuer
+from slrt_dev.issuer import REGISTRY_TOKEN_ENV, DevIssuer, registry_service_token
+from slrt_dev.standins.server import free_port, serving
 from slrt_dev.synthetic import write_extract
-from tests.support.harness import RealStack
+from tests.support.harness import TEST_NAMESPACE, RealStack
+from tests.support.intake import settings_for
 from tests.support.registry import ISSUER, REGISTRY_TOPICS, TODAY, Registry, database_dsn
 
 
@@ -106,13 +109,58 @@ async def registry_topics(real_stack: RealStack) -> None:
     )
 
 
+@pytest.fixture(scope="session")
+async def registry_intake(
+    postgres_dsn: str,
+    kafka_bootstrap: str,
+    temporal_address: str,
+    real_stack: RealStack,
+    issuer: DevIssuer,
+) -> AsyncIterator[str]:
+    """The real intake service (its own database), in-process on loopback, where the registry
+    redeems complainant references with its service token. One per session: the request topic
+    is shared, and each test's consumer reads it from the start, so requests other tests (the
+    end-to-end ones) left there are redeemed here too, and refused (unknown reference)."""
+    name = f"t_intake_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    connections = ConnectionSettings(
+        postgres_dsn=database_dsn(postgres_dsn, name),
+        kafka_bootstrap=kafka_bootstrap,
+        temporal_address=temporal_address,
+        temporal_namespace=TEST_NAMESPACE,
+    )
+    app = create_intake(
+        settings_for(connections),
+        AuthSettings(issuer=ISSUER, audience="slrt", jwks_file=issuer.jwks_file),
+    )
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(REGISTRY_TOKEN_ENV, registry_service_token(issuer))
+        async with app.router.lifespan_context(app), serving(app, free_port()) as url:
+            yield url
+    admin = await asyncpg.connect(real_stack.postgres_admin_dsn)
+    try:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 @pytest.fixture
 async def registry(
-    registry_topics: None, registry_dsn: str, kafka_bootstrap: str, issuer: DevIssuer
+    registry_topics: None,
+    registry_dsn: str,
+    kafka_bootstrap: str,
+    issuer: DevIssuer,
+    registry_intake: str,
 ) -> AsyncIterator[Registry]:
     connections = ConnectionSettings(postgres_dsn=registry_dsn, kafka_bootstrap=kafka_bootstrap)
     settings = RegistrySettings(
-        connections=connections, consumer_group=f"registry-{uuid.uuid4().hex[:8]}"
+        connections=connections,
+        consumer_group=f"registry-{uuid.uuid4().hex[:8]}",
+        intake_url=registry_intake,
     )
     app = create_app(
         settings, AuthSettings(issuer=ISSUER, audience="slrt", jwks_file=issuer.jwks_file)

@@ -28,6 +28,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.routing.settings import RoutingSettings
 from slrt.auth.principal import Role
+from slrt.contracts.complainants import complainant_reference
 from slrt.contracts.complaints import (
     SIGNAL_DELIVERY_OUTCOME,
     SIGNAL_REFERRAL_ANSWER,
@@ -66,7 +67,7 @@ from slrt.contracts.temporal import (
     TICKET_KEY,
     complaint_workflow_id,
 )
-from slrt.contracts.vocabulary import Category, Channel, ReferralDecision
+from slrt.contracts.vocabulary import Category, Channel, LookupKind, ReferralDecision
 from tests.support.complaints import Driven, actor, registry_answer, request_id, submitted
 
 S = ComplaintStep
@@ -313,6 +314,25 @@ async def test_prelist(dev: Start) -> None:
     await c.act(UPDATE_FEEDBACK, told())
     await c.handle.result()
     await save(c, "prelist_resolved_locally")
+
+
+async def test_pii2_prelist_by_reference(dev: Start) -> None:
+    """The complainant named by reference (``complainant:<complaint id>``), as intake now
+    submits: the registry check and the pre-list request carry the reference."""
+    old = submitted(category=Category.MEMBERSHIP, program=None)
+    complaint = old.model_copy(
+        update={
+            "complainant": None,
+            "complainant_ref": complainant_reference(old.complaint_id),
+            "lookup": LookupKind.NIK,
+        }
+    )
+    c = await dev(complaint)
+    await c.answer_registry(found=False)
+    await c.act(UPDATE_BACK_OFFICE, resolve("prelisted"))
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "pii2_prelist_by_reference")
 
 
 async def test_anonymous_referral_accepted(dev: Start) -> None:

@@ -11,6 +11,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from slrt.auth.principal import Role
+from slrt.contracts.complainants import complainant_reference
 from slrt.contracts.complaints import (
     SIGNAL_DELIVERY_OUTCOME,
     SIGNAL_REFERRAL_ANSWER,
@@ -42,7 +43,13 @@ from slrt.contracts.events import (
     PrelistEntryRequested,
 )
 from slrt.contracts.topics import Topic
-from slrt.contracts.vocabulary import Category, Channel, NotificationKind, ReferralDecision
+from slrt.contracts.vocabulary import (
+    Category,
+    Channel,
+    LookupKind,
+    NotificationKind,
+    ReferralDecision,
+)
 from tests.support.complaints import Driven, actor, request_id, submitted
 
 S = ComplaintStep
@@ -439,6 +446,38 @@ async def test_a_person_outside_the_registry_is_put_on_the_pre_list(drive: Drive
     assert prelist[0].person == c.complaint.complainant
     proposed = await c.act(UPDATE_BACK_OFFICE, refer())
     assert proposed.referral_destination == "DTKS"
+
+
+async def test_a_complainant_named_by_reference_travels_by_reference(drive: Drive) -> None:
+    """intake now sends ``complainant:<complaint id>`` and the lookup kind, not the identity:
+    the registry check and the pre-list request carry the reference, and the household is still
+    told (it is not anonymous)."""
+    old = submitted(category=Category.MEMBERSHIP)
+    assert old.complainant is not None
+    by_ref = old.model_copy(
+        update={
+            "complainant": None,
+            "complainant_ref": complainant_reference(old.complaint_id),
+            "lookup": LookupKind.NIK,
+        }
+    )
+    c = await drive(by_ref)
+    request = await c.registry_request()
+    assert (request.lookup, request.complainant_ref) == (LookupKind.NIK, by_ref.complainant_ref)
+    assert (request.nik, request.kk_number, request.name, request.place_code) == (None,) * 4
+    back = await c.answer_registry(found=False)
+    assert back.snapshot.registry is not None
+    assert back.snapshot.registry.prelist_requested
+    events = await c.published(Topic.REGISTRY_REQUESTS, expect=2)
+    assert old.complainant.nik is not None
+    assert all(old.complainant.nik not in str(e.data) for e in events)
+    assert all(old.complainant.name not in str(e.data) for e in events)
+    (prelist,) = [
+        e.parse(PrelistEntryRequested) for e in events if e.type == PrelistEntryRequested.event_type
+    ]
+    assert (prelist.person, prelist.complainant_ref) == (None, by_ref.complainant_ref)
+    told = await c.published(Topic.NOTIFICATION_REQUESTS, expect=1)
+    assert any(e.data.get("kind") == NotificationKind.HOUSEHOLD_MESSAGE.value for e in told)
 
 
 async def test_a_repeat_complaint_is_flagged_with_the_earlier_ticket(drive: Drive) -> None:

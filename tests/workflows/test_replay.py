@@ -64,6 +64,7 @@ def test_the_recorded_histories_are_there() -> None:
         "information_asked_then_duplicate",
         "no_response_then_resolved_locally",
         "not_responsible_then_rerouted",
+        "pii2_prelist_by_reference",
         "pii_encrypted_referral_rejected",
         "prelist_resolved_locally",
         "referral_rejected",

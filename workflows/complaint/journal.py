@@ -170,7 +170,7 @@ def _tell_household(c: Complaint, message: HouseholdMessage, details: dict[str, 
 def tell_household(c: Complaint, message: HouseholdMessage, params: dict[str, Any]) -> None:
     """Queue a household message, addressed to its contact reference (no personal data); an
     anonymous complainant is told nothing."""
-    if not tells_household(c) or c.submitted.anonymous or c.submitted.complainant is None:
+    if not tells_household(c) or c.submitted.anonymous or not c.submitted.names_complainant:
         return
     notify(
         c,

@@ -84,7 +84,7 @@ def register(c: Complaint, actor: Actor | None, acknowledges: Acknowledges) -> N
     if c.category is Category.INFORMATION:
         close(c, Outcome.ANSWERED, None, reason=Reason.ANSWERED_AT_REGISTRATION)
         return
-    if c.submitted.complainant is None:
+    if not c.submitted.names_complainant:
         journal.move(c, S.REGISTRY_CHECK, None, reason=Reason.ANONYMOUS_NO_LOOKUP)
         c.registry.applied = True
         c.referral.options_fresh = False
@@ -100,15 +100,23 @@ def register(c: Complaint, actor: Actor | None, acknowledges: Acknowledges) -> N
 
 def _lookup(c: Complaint, request_id: UUID) -> RegistryCheckRequested:
     """By NIK, else by family card number, else by name and place; with the complaint's
-    category and program (a program-need complaint records its need in the registry)."""
-    person = c.submitted.complainant
-    assert person is not None
+    category and program (a program-need complaint records its need in the registry).
+
+    The complainant travels by reference (the registry redeems it at intake); a complaint
+    submitted in the old form (identity inline) still asks with the identifier inline."""
     common: dict[str, Any] = {
         "request_id": request_id,
         "complaint_id": c.submitted.complaint_id,
         "category": c.category,
         "program_code": c.program,
     }
+    person = c.submitted.complainant
+    if person is None:
+        assert c.submitted.complainant_ref is not None
+        lookup = c.submitted.lookup or LookupKind.NAME_AND_PLACE
+        return RegistryCheckRequested(
+            **common, lookup=lookup, complainant_ref=c.submitted.complainant_ref
+        )
     if person.nik:
         return RegistryCheckRequested(**common, lookup=LookupKind.NIK, nik=person.nik)
     if person.kk_number:
@@ -150,15 +158,16 @@ async def _apply_registry_answer(c: Complaint) -> None:
         programs=list(answer.programs),
         warnings=list(answer.warnings),
     )
-    person = c.submitted.complainant
-    if not answer.found and person is not None:
+    if not answer.found and c.submitted.names_complainant:
         journal.queue(
             c,
             PrelistEntryRequested(
                 request_id=workflow.uuid4(),
                 complaint_id=c.submitted.complaint_id,
                 ticket_number=c.submitted.ticket_number,
-                person=person,
+                # By reference; inline only for a complaint submitted in the old form.
+                complainant_ref=c.submitted.complainant_ref,
+                person=c.submitted.complainant,
             ),
         )
         summary = summary.model_copy(update={"prelist_requested": True})

@@ -17,7 +17,13 @@ import httpx
 
 from slrt.auth.tokens import AuthSettings
 from slrt.settings import ConnectionSettings
-from slrt_dev.issuer import NOTIFIER_TOKEN_ENV, DevIssuer, notifier_service_token
+from slrt_dev.issuer import (
+    NOTIFIER_TOKEN_ENV,
+    REGISTRY_TOKEN_ENV,
+    DevIssuer,
+    notifier_service_token,
+    registry_service_token,
+)
 from slrt_dev.sandbox.infra import PAYLOAD_KEYS, PAYLOAD_KEYS_ENV, TEST_NAMESPACE
 from slrt_dev.stack.config import REPO_ROOT
 from slrt_dev.stack.process import free_port, port_in_use
@@ -119,6 +125,7 @@ def start_services(
     """Start the four services (intake first: the notifier needs its public URL)."""
     env = service_env(connections, **extra)
     env.setdefault(NOTIFIER_TOKEN_ENV, notifier_service_token(dev_issuer(log_dir)))
+    env.setdefault(REGISTRY_TOKEN_ENV, registry_service_token(dev_issuer(log_dir)))
     # Households now hear back by SMS and email: unless the caller starts its own stand-ins,
     # point the notifier at a port nobody listens on (discard), never at the defaults, where a
     # local stack (`make up`) may be running its stand-ins (LAPOR! and SIKS-NG too: its
@@ -132,6 +139,7 @@ def start_services(
     try:
         urls["intake"] = stack.enter_context(service_process("intake", env, log_dir))
         env["SLRT_NOTIFIER_INTAKE_PUBLIC_URL"] = urls["intake"]
+        env.setdefault("SLRT_REGISTRY_INTAKE_URL", urls["intake"])
         for name in ("registry", "routing", "notifier"):
             urls[name] = stack.enter_context(service_process(name, env, log_dir))
     except BaseException:

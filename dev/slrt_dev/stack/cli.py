@@ -27,6 +27,7 @@ from slrt_dev.stack.standins import (
     notifier_env,
     notifier_service_env,
     registry_env,
+    registry_service_env,
     standin_processes,
     write_contacts,
 )
@@ -91,6 +92,8 @@ class Stack:
             for service in self.services:
                 if service.name == "notifier":
                     service.env.update(notifier_service_env())
+                elif service.name == "registry":
+                    service.env.update(registry_service_env())
                 self._step(service.name, service.start)
             if with_demo:
                 self._load_demo()

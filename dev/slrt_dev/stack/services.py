@@ -49,6 +49,7 @@ def peer_env(stack: StackSettings) -> dict[str, dict[str, str]]:
     return {
         "intake": {"SLRT_INTAKE_PUBLIC_BASE_URL": url(stack.intake_port)},
         "notifier": {"SLRT_NOTIFIER_INTAKE_PUBLIC_URL": url(stack.intake_port)},
+        "registry": {"SLRT_REGISTRY_INTAKE_URL": url(stack.intake_port)},
         "dashboard": {
             "SLRT_DASHBOARD_REGISTRY_URL": url(stack.registry_port),
             "SLRT_DASHBOARD_PUBLIC_URL": url(stack.dashboard_port),

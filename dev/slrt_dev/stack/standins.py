@@ -109,3 +109,11 @@ def registry_env() -> dict[str, str]:
     """The webhook receiver stand-in listens on loopback over plain http: the catalog accepts a
     program whose callback URL points at it only from these hosts."""
     return {"SLRT_REGISTRY_PLAIN_HTTP_CALLBACK_HOSTS": '["127.0.0.1","localhost"]'}
+
+
+def registry_service_env() -> dict[str, str]:
+    """The registry's service token for intake's complainant endpoint, minted by the stack's
+    development issuer (production: the OIDC provider's client-credentials grant)."""
+    from slrt_dev.issuer import REGISTRY_TOKEN_ENV, default_issuer, registry_service_token
+
+    return {REGISTRY_TOKEN_ENV: registry_service_token(default_issuer())}

@@ -8,6 +8,7 @@ from services.intake.api import (
     actions,
     audit,
     codec,
+    complainants,
     complaints,
     contacts,
     referrals,
@@ -21,5 +22,6 @@ routers: list[APIRouter] = [
     tracking.router,
     audit.router,
     contacts.router,
+    complainants.router,
     codec.router,
 ]

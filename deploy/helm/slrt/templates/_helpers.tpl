@@ -256,8 +256,9 @@ the public URLs derived from the Ingress: (dict "root" $ "name" "intake")
 {{- if and (eq .name "intake") $ingress.trustedProxies }}
 {{- $_ := set $settings "trustedProxies" ($settings.trustedProxies | default $ingress.trustedProxies) }}
 {{- end }}
-{{- if and (eq .name "notifier") .root.Values.services.intake.enabled }}
-{{- /* Household contact references are redeemed inside the cluster, never through the Ingress. */}}
+{{- if and (has .name (list "notifier" "registry")) .root.Values.services.intake.enabled }}
+{{- /* Household contact and complainant references are redeemed inside the cluster, never
+through the Ingress. */}}
 {{- $intake := printf "http://%s.%s.svc:%d" (include "slrt.componentName" (dict "root" .root "name" "intake")) .root.Release.Namespace (int .root.Values.services.intake.port) }}
 {{- $_ := set $settings "intakeUrl" ($settings.intakeUrl | default $intake) }}
 {{- end }}
