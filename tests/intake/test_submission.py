@@ -253,9 +253,11 @@ async def test_a_named_program_must_be_in_the_catalog(intake: Intake) -> None:
         return bool(await intake.pool.fetchval("SELECT true FROM programs WHERE code = 'RUTILAHU'"))
 
     await until(copied)
+    # A code no test publishes (the catalog topic is shared by the whole session).
+    unknown = f"NOPE{uuid.uuid4().hex[:8].upper()}"
     cases = [
-        ({"category": "implementation", "program_code": "NOPE"}, "known_program"),
-        ({"category": "program_need", "program_code": "NOPE"}, "known_program"),
+        ({"category": "implementation", "program_code": unknown}, "known_program"),
+        ({"category": "program_need", "program_code": unknown}, "known_program"),
         ({"category": "program_need", "program_code": "RUTILAHU"}, "program_takes_needs"),
     ]
     for overrides, rule in cases:

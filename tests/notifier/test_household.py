@@ -15,14 +15,16 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from services.intake.app import create_app
 from slrt.auth.principal import Role
 from slrt.auth.tokens import AuthSettings
 from slrt.contracts.contacts import FACILITATOR_CHANNEL, household_reference
-from slrt.contracts.events import NotificationRequested
+from slrt.contracts.events import NotificationRequested, ProgramCatalogEntry
 from slrt.contracts.topics import ALL_TOPICS, dead_letter_topic
-from slrt.contracts.vocabulary import NotificationKind
+from slrt.contracts.vocabulary import Category, NotificationKind, ProgramChannel
+from slrt.deps import runtime_of
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import NOTIFIER_TOKEN_ENV, DevIssuer, notifier_service_token
 from slrt_dev.standins.server import free_port, serving
@@ -61,7 +63,30 @@ async def intake_at(
         AuthSettings(issuer=ISSUER, audience="slrt", jwks_file=issuer.jwks_file),
     )
     async with app.router.lifespan_context(app), serving(app, port) as url:
+        await program_known(app, "PKH")
         yield url
+
+
+async def program_known(app: FastAPI, code: str) -> None:
+    """Intake refuses a program its catalog copy lacks: publish ``code`` on the (session-shared)
+    catalog topic and wait until this intake holds it, whatever other tests published."""
+    runtime = runtime_of(app)
+    entry = ProgramCatalogEntry(
+        code=code,
+        name=code,
+        level="national",
+        owner_agency="Kementerian Sosial",
+        channel=ProgramChannel.DIRECT,
+        categories=list(Category),
+        sla_working_days=10,
+        version=1,
+    )
+    await runtime.producer.publish(entry, subject=code)
+
+    async def held() -> bool:
+        return bool(await runtime.pool.fetchval("SELECT true FROM programs WHERE code = $1", code))
+
+    await poll(held)
 
 
 async def submit(url: str, issuer: DevIssuer, **overrides: Any) -> dict[str, Any]:
