@@ -22,6 +22,7 @@ from slrt.contracts.topics import Topic
 from slrt.contracts.vocabulary import LookupKind
 from slrt.kafka import EventProducer
 from tests.support.kafka_tools import read_topic
+from tests.support.polling import poll
 from tests.support.registry import (
     KK,
     KNOWN,
@@ -166,17 +167,18 @@ async def test_a_request_for_an_unknown_village_is_dead_lettered(
     event_id = str(uuid.uuid4())
     async with EventProducer(loaded.settings.connections, "/slrt/routing") as producer:
         await _send(producer, request, str(request.complaint_id), event_id)
-    dead: list[Envelope] = []
-    for _ in range(30):
+
+    async def dead_lettered() -> list[Envelope]:
+        # The registry reads the shared request topic from its start: other tests' requests
+        # come first, so wait on the outcome, not on a fixed number of reads.
         records = await read_topic(
             kafka_bootstrap, f"{Topic.REGISTRY_REQUESTS.value}.dlq", expect=0, timeout=1
         )
-        dead = [
+        return [
             e for e in (from_kafka(r.key, r.headers, r.value) for r in records) if e.id == event_id
         ]
-        if dead:
-            break
-    assert dead, "the request was not dead-lettered"
+
+    await poll(dead_lettered, timeout=180, explain=lambda _: "the request was not dead-lettered")
     assert not await loaded.pool.fetchval(
         "SELECT count(*) FROM prelist_entries WHERE request_id = $1", request.request_id
     )
