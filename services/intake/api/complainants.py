@@ -44,20 +44,7 @@ async def redeem(
     body: ComplainantRedemption, principal: CurrentPrincipal, pool: Pool
 ) -> RedeemedComplainant:
     authorize(principal, Action.COMPLAINANT_REDEEM, what="complainant")
-    complaint_id = complainant_complaint(body.reference)
-    if complaint_id is None:
-        raise redemption.invalid_reference("complainant:<complaint id>")
-    _, person = await redemption.redeem(
-        pool,
-        principal,
-        body,
-        complaint_id,
-        what="complainant",
-        lookup=store.complainant,
-        release=_identity,
-        role=Role.REGISTRY_SERVICE,
-        action="complainant_redeemed",
-    )
+    _, person = await redemption.redeem(pool, principal, body, COMPLAINANT)
     return RedeemedComplainant(
         reference=body.reference, anonymous=person is None, complainant=person
     )
@@ -69,3 +56,14 @@ def _identity(row: asyncpg.Record) -> tuple[Complainant | None, list[str], str]:
         return None, [], "anonymous"
     person = Complainant.model_validate(row["complainant"])
     return person, [f for f in IDENTITY_FIELDS if getattr(person, f) is not None], "released"
+
+
+COMPLAINANT: redemption.Reference[Complainant | None] = redemption.Reference(
+    what="complainant",
+    form="complainant:<complaint id>",
+    parse=complainant_complaint,
+    lookup=store.complainant,
+    release=_identity,
+    role=Role.REGISTRY_SERVICE,
+    action="complainant_redeemed",
+)

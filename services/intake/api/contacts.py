@@ -40,20 +40,7 @@ async def redeem(
     body: ContactRedemption, principal: CurrentPrincipal, pool: Pool
 ) -> HouseholdContact:
     authorize(principal, Action.CONTACT_REDEEM, what="contact")
-    complaint_id = household_complaint(body.reference)
-    if complaint_id is None:
-        raise redemption.invalid_reference("household:<complaint id>")
-    row, _ = await redemption.redeem(
-        pool,
-        principal,
-        body,
-        complaint_id,
-        what="contact",
-        lookup=store.contact,
-        release=_contact,
-        role=Role.NOTIFIER_SERVICE,
-        action="contact_redeemed",
-    )
+    row, _ = await redemption.redeem(pool, principal, body, CONTACT)
     return HouseholdContact(
         reference=body.reference,
         ticket_number=row["ticket_number"],
@@ -70,3 +57,14 @@ def _contact(row: asyncpg.Record) -> tuple[None, list[str], str]:
         return None, [], "anonymous"
     released = [f for f in ("phone", "email") if row[f]]
     return None, released, "released" if released else "no_contact"
+
+
+CONTACT: redemption.Reference[None] = redemption.Reference(
+    what="contact",
+    form="household:<complaint id>",
+    parse=household_complaint,
+    lookup=store.contact,
+    release=_contact,
+    role=Role.NOTIFIER_SERVICE,
+    action="contact_redeemed",
+)

@@ -1,6 +1,6 @@
 """What the internal redeem endpoints share (``complainant:`` for the registry, ``household:``
 for the notifier): a reference that is not of its form is a 422 naming the field; the complaint
-is looked up and what it may release decided in one transaction that also audits the
+is looked up and what it may release is decided in one transaction that also audits the
 redemption, released or not (intake's redemption audit; a disclosure also in the data
 manager's audit log, ``GET /v1/audit``); one log line without personal data; an unknown
 complaint is a 404.
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -26,51 +27,59 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-Release = Callable[[asyncpg.Record], tuple[T | None, list[str], str]]
+Release = Callable[[asyncpg.Record], tuple[T, list[str], str]]
 """For a known complaint: (what the answer releases, the fields it releases, the outcome)."""
 
 
+@dataclass(frozen=True)
+class Reference(Generic[T]):
+    """One kind of reference an internal endpoint redeems, and what differs between kinds."""
+
+    what: str
+    """The reference's name in the log line and the 404 (``complainant``, ``contact``)."""
+    form: str
+    """The reference's form, named by the 422 (``complainant:<complaint id>``)."""
+    parse: Callable[[str], UUID | None]
+    lookup: Callable[[Connection, UUID], Awaitable[asyncpg.Record | None]]
+    release: Release[T]
+    role: Role
+    """The service role the data manager's audit log names."""
+    action: str
+    """The data manager's audit log action (``complainant_redeemed``)."""
+
+
 class RedemptionRequest(Protocol):
+    @property
+    def reference(self) -> str: ...
     @property
     def request_id(self) -> UUID: ...
     @property
     def purpose(self) -> str: ...
 
 
-def invalid_reference(form: str) -> Problem:
-    """The 422 for a reference not of ``form`` (``complainant:<complaint id>``)."""
-    return Problem(
-        422,
-        "invalid-request",
-        "The request is not valid",
-        f"reference must be {form}",
-        errors=[field_error("reference", "pattern", f"{form} (a UUID)")],
-    )
-
-
 async def redeem(
-    pool: asyncpg.Pool,
-    principal: Principal,
-    body: RedemptionRequest,
-    complaint_id: UUID,
-    *,
-    what: str,
-    lookup: Callable[[Connection, UUID], Awaitable[asyncpg.Record | None]],
-    release: Release[T],
-    role: Role,
-    action: str,
+    pool: asyncpg.Pool, principal: Principal, body: RedemptionRequest, kind: Reference[T]
 ) -> tuple[asyncpg.Record, T | None]:
-    """Look the complaint up, decide what it releases and audit the redemption; the complaint's
-    row and what ``release`` made of it. Raises the 404 for an unknown complaint (after the
-    audit: an unknown reference is recorded too)."""
+    """Redeem ``body.reference`` (the caller is authorized already): the complaint's row and
+    what ``kind.release`` made of it. A reference not of its form is a 422 naming the field; an
+    unknown complaint a 404 (after the audit: an unknown reference is recorded too)."""
+    complaint_id = kind.parse(body.reference)
+    if complaint_id is None:
+        raise Problem(
+            422,
+            "invalid-request",
+            "The request is not valid",
+            f"reference must be {kind.form}",
+            errors=[field_error("reference", "pattern", f"{kind.form} (a UUID)")],
+        )
     async with pool.acquire() as conn, conn.transaction():
-        row = await lookup(conn, complaint_id)
+        row = await kind.lookup(conn, complaint_id)
         released_value: T | None = None
         released: list[str] = []
         if row is None:
             outcome = "unknown"
         else:
-            released_value, released, outcome = release(row)
+            released_value, released, outcome = kind.release(row)
         await store.audit_redemption(
             conn,
             caller=principal.subject,
@@ -87,13 +96,13 @@ async def redeem(
             await casefile_store.audit(
                 conn,
                 actor=principal.subject,
-                actor_role=role.value,
-                action=action,
+                actor_role=kind.role.value,
+                action=kind.action,
                 reads=[(complaint_id, row["village_code"], None, released)],
                 detail=body.purpose,
             )
     log.info(
-        f"{what} reference redeemed",
+        f"{kind.what} reference redeemed",
         extra={
             "complaint_id": str(complaint_id),
             "request_id": str(body.request_id),
@@ -102,5 +111,5 @@ async def redeem(
         },
     )
     if row is None:
-        raise Problem(404, "not-found", f"No such {what} reference")
+        raise Problem(404, "not-found", f"No such {kind.what} reference")
     return row, released_value
