@@ -4,68 +4,28 @@ status answers the referral (tindak lanjut, selesai, ditolak, bukan kewenangan),
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
-import httpx
-
 from services.notifier import store
 from services.notifier.dispatcher import SOURCE
 from services.notifier.payloads import LAPOR_FINAL, lapor_decision
+from services.notifier.status_poller import StatusPoller
 from slrt import outbox, text
 from slrt.contracts.events import ReferralAnswered
+from slrt.db import Connection
 from slrt.masking import mask_free_text
-
-POLL_FAILURES: tuple[type[BaseException], ...] = (*store.DATABASE_DOWN, httpx.HTTPError)
 
 log = logging.getLogger(__name__)
 
 
-class LaporPoller:
-    def __init__(
-        self,
-        pool: asyncpg.Pool,
-        http: httpx.AsyncClient,
-        *,
-        base_url: str,
-        token: str | None,
-        interval: float,
-    ) -> None:
-        self._pool = pool
-        self._http = http
-        self._base = base_url.rstrip("/")
-        self._token = token
-        self._interval = interval
+class LaporPoller(StatusPoller):
+    destination = "LAPOR!"
+    item_key = "tracking_id"
 
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.poll_once()
-            except POLL_FAILURES as exc:
-                log.warning("LAPOR! poll failed", extra={"error": repr(exc)[:300]})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._interval)
-
-    async def poll_once(self) -> int:
-        """Poll every open report once; returns how many answers were published."""
-        async with self._pool.acquire() as conn:
-            reports = await store.open_lapor_reports(conn)
-        answered = 0
-        headers = {"authorization": f"Bearer {self._token}"} if self._token else {}
-        for report in reports:
-            try:
-                answered += await self._poll(report, headers)
-            except (httpx.HTTPError, ValueError) as exc:
-                # One report LAPOR! cannot answer for now must not stop the others.
-                log.warning(
-                    "LAPOR! status poll failed",
-                    extra={"tracking_id": report["tracking_id"], "error_type": type(exc).__name__},
-                )
-        return answered
+    async def _open(self, conn: Connection) -> list[dict[str, Any]]:
+        return await store.open_lapor_reports(conn)
 
     async def _poll(self, report: dict[str, Any], headers: dict[str, str]) -> int:
         tracking_id = report["tracking_id"]

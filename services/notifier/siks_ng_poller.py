@@ -9,14 +9,9 @@ when it was seen, the answer it became)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import Any
-
-import asyncpg
-import httpx
 
 from services.notifier import store
 from services.notifier.dispatcher import SOURCE
@@ -26,56 +21,20 @@ from services.notifier.payloads import (
     siks_ng_answer_id,
     siks_ng_decision,
 )
+from services.notifier.status_poller import StatusPoller
 from slrt import outbox
 from slrt.contracts.events import ReferralAnswered
+from slrt.db import Connection
 
 log = logging.getLogger(__name__)
 
 
-class SiksNgPoller:
-    def __init__(
-        self,
-        pool: asyncpg.Pool,
-        http: httpx.AsyncClient,
-        *,
-        base_url: str,
-        token: str | None,
-        interval: float,
-    ) -> None:
-        self._pool = pool
-        self._http = http
-        self._base = base_url.rstrip("/")
-        self._token = token
-        self._interval = interval
+class SiksNgPoller(StatusPoller):
+    destination = "SIKS-NG"
+    item_key = "submission_id"
 
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.poll_once()
-            except (OSError, asyncpg.PostgresError, httpx.HTTPError) as exc:
-                log.warning("SIKS-NG poll failed", extra={"error": repr(exc)[:300]})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._interval)
-
-    async def poll_once(self) -> int:
-        """Poll every open submission once; returns how many answers were published."""
-        async with self._pool.acquire() as conn:
-            submissions = await store.open_siks_ng_submissions(conn)
-        answered = 0
-        headers = {"authorization": f"Bearer {self._token}"} if self._token else {}
-        for submission in submissions:
-            try:
-                answered += await self._poll(submission, headers)
-            except (httpx.HTTPError, ValueError) as exc:
-                # One submission SIKS-NG cannot answer for now must not stop the others.
-                log.warning(
-                    "SIKS-NG status poll failed",
-                    extra={
-                        "submission_id": submission["submission_id"],
-                        "error_type": type(exc).__name__,
-                    },
-                )
-        return answered
+    async def _open(self, conn: Connection) -> list[dict[str, Any]]:
+        return await store.open_siks_ng_submissions(conn)
 
     async def _poll(self, submission: dict[str, Any], headers: dict[str, str]) -> int:
         submission_id = submission["submission_id"]

@@ -22,9 +22,9 @@ from typing import IO
 from tqdm import tqdm
 
 from services.registry.domain.names import name_key
-from services.registry.domain.proposals import DISABILITIES, RELATIONS, SCHOOL_STATUSES
 from services.registry.extract import COLUMNS, PMKS_KINDS
 from services.registry.store import needs
+from slrt.contracts.corrections import DISABILITIES, RELATIONS, SCHOOL_STATUSES
 from slrt.db import Connection, create_pool
 from slrt.settings import ConnectionSettings
 

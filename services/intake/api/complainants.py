@@ -8,11 +8,11 @@ The answer is personal data: it is never logged, and errors never echo it."""
 
 from __future__ import annotations
 
-import logging
-
+import asyncpg
 from fastapi import APIRouter
 
-from services.intake import casefile_store, store
+from services.intake import store
+from services.intake.api import redemption
 from services.intake.api.deps import CurrentPrincipal, Pool
 from services.intake.api.problems import BODY, problems
 from slrt.auth.api import authorize
@@ -25,9 +25,7 @@ from slrt.contracts.complainants import (
     complainant_complaint,
 )
 from slrt.contracts.events import Complainant
-from slrt.problems import Problem, field_error
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["internal"])
 
 IDENTITY_FIELDS = ("nik", "kk_number", "name", "sex", "birth_date", "address")
@@ -46,59 +44,26 @@ async def redeem(
     body: ComplainantRedemption, principal: CurrentPrincipal, pool: Pool
 ) -> RedeemedComplainant:
     authorize(principal, Action.COMPLAINANT_REDEEM, what="complainant")
-    complaint_id = complainant_complaint(body.reference)
-    if complaint_id is None:
-        raise Problem(
-            422,
-            "invalid-request",
-            "The request is not valid",
-            "reference must be complainant:<complaint id>",
-            errors=[field_error("reference", "pattern", "complainant:<complaint id> (a UUID)")],
-        )
-    async with pool.acquire() as conn, conn.transaction():
-        row = await store.complainant(conn, complaint_id)
-        person: Complainant | None = None
-        released: list[str] = []
-        if row is None:
-            outcome = "unknown"
-        elif row["anonymous"] or row["complainant"] is None:
-            outcome = "anonymous"
-        else:
-            person = Complainant.model_validate(row["complainant"])
-            released = [f for f in IDENTITY_FIELDS if getattr(person, f) is not None]
-            outcome = "released"
-        await store.audit_redemption(
-            conn,
-            caller=principal.subject,
-            caller_roles=sorted(r.value for r in principal.roles),
-            complaint_id=complaint_id,
-            request_id=body.request_id,
-            purpose=body.purpose,
-            released=released,
-            outcome=outcome,
-        )
-        if row is not None and released:
-            # A disclosure also shows in the data manager's audit log beside staff reads
-            # (``GET /v1/audit``); why = the registry request it was released for.
-            await casefile_store.audit(
-                conn,
-                actor=principal.subject,
-                actor_role=Role.REGISTRY_SERVICE.value,
-                action="complainant_redeemed",
-                reads=[(complaint_id, row["village_code"], None, released)],
-                detail=body.purpose,
-            )
-    log.info(
-        "complainant reference redeemed",
-        extra={
-            "complaint_id": str(complaint_id),
-            "request_id": str(body.request_id),
-            "caller": principal.subject,
-            "outcome": outcome,
-        },
-    )
-    if row is None:
-        raise Problem(404, "not-found", "No such complainant reference")
+    _, person = await redemption.redeem(pool, principal, body, COMPLAINANT)
     return RedeemedComplainant(
         reference=body.reference, anonymous=person is None, complainant=person
     )
+
+
+def _identity(row: asyncpg.Record) -> tuple[Complainant | None, list[str], str]:
+    """What a known complaint releases: the complainant's identity, unless anonymous."""
+    if row["anonymous"] or row["complainant"] is None:
+        return None, [], "anonymous"
+    person = Complainant.model_validate(row["complainant"])
+    return person, [f for f in IDENTITY_FIELDS if getattr(person, f) is not None], "released"
+
+
+COMPLAINANT: redemption.Reference[Complainant | None] = redemption.Reference(
+    what="complainant",
+    form="complainant:<complaint id>",
+    parse=complainant_complaint,
+    lookup=store.complainant,
+    release=_identity,
+    role=Role.REGISTRY_SERVICE,
+    action="complainant_redeemed",
+)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from services.registry.domain.identity import IdentityError, validate_kk, validate_nik
 from services.registry.domain.names import name_key
+from slrt.contracts.corrections import CorrectableField, field_rule
 
 
 class ProposalStatus(StrEnum):
@@ -66,45 +67,16 @@ def missing_for_siks_ng(entry: dict[str, Any]) -> list[str]:
     return [name for name in SIKS_NG_REQUIRED if not entry.get(name)]
 
 
-CHANGEABLE_FIELDS = ("name", "sex", "birth_date", "relation", "disability", "school_status")
-
-RELATIONS = frozenset(
-    {
-        "head",
-        "spouse",
-        "child",
-        "child_in_law",
-        "grandchild",
-        "parent",
-        "parent_in_law",
-        "other_relative",
-        "other",
-    }
-)
-DISABILITIES = frozenset({"physical", "sensory", "intellectual", "mental", "multiple"})
-SCHOOL_STATUSES = frozenset({"not_in_school", "school", "madrasah", "graduated", "dropped_out"})
+CHANGEABLE_FIELDS: tuple[str, ...] = CorrectableField.__args__  # type: ignore[attr-defined]
+"""The six fields of a person a proposal (or a correction from a complaint) may change."""
 
 
 def check_change(field: str, value: str) -> str | None:
-    """Why a proposed new value is not acceptable for ``field``, or None when it is."""
-    if field not in CHANGEABLE_FIELDS:
-        return "field_not_changeable"
-    if field == "name":
-        return None if 1 <= len(value.strip()) <= 200 else "length"
-    if field == "sex":
-        return None if value in ("male", "female") else "one_of:male,female"
-    if field == "birth_date":
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            return "date"
-        return None
-    allowed = {
-        "relation": RELATIONS,
-        "disability": DISABILITIES | {""},
-        "school_status": SCHOOL_STATUSES | {""},
-    }[field]
-    return None if value in allowed else "one_of:" + ",".join(sorted(v for v in allowed if v))
+    """Why a proposed new value is not acceptable for ``field``, or None when it is.
+
+    The same per-field rules as a correction proposed from a complaint
+    (:func:`slrt.contracts.corrections.field_rule`): one rule book for both."""
+    return field_rule(field, value)
 
 
 def check_person_numbers(nik: str | None, kk_number: str | None, today: date) -> list[str]:
