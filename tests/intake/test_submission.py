@@ -262,7 +262,8 @@ async def test_a_named_program_must_be_in_the_catalog(intake: Intake) -> None:
     ]
     for overrides, rule in cases:
         response = await intake.submit(walk_in(**overrides))
-        assert response.status_code == 422, response.text
+        held = await intake.pool.fetch("SELECT code FROM programs ORDER BY code")
+        assert response.status_code == 422, f"{response.text}; catalog {[r[0] for r in held]}"
         named = [(e["field"], e["rule"]) for e in response.json()["errors"]]
         assert named == [("program_code", rule)]
     accepted = await intake.submit(walk_in(category="implementation", program_code="RUTILAHU"))
