@@ -26,6 +26,7 @@ from tests.support.intake import (
     WEBHOOK_KEY,
     Intake,
     at_step,
+    catalog_holds,
     registry_answers,
     requested,
     walk_in,
@@ -36,7 +37,7 @@ from tests.support.polling import until
 async def test_a_complaint_from_submission_to_closed(
     intake: Intake, routing: None, kafka_bootstrap: str
 ) -> None:
-    await intake.publish(PKH_BY_WEBHOOK, PKH_BY_WEBHOOK.code)
+    await catalog_holds(intake, PKH_BY_WEBHOOK)  # intake refuses a program it does not hold
     submitted = await intake.submit(
         walk_in(
             category="implementation",

@@ -14,8 +14,14 @@ from slrt.auth.principal import Role
 from slrt.contracts.complaints import ComplaintStep
 from slrt.contracts.vocabulary import Category
 from tests.intake.test_referrals import PKH, _events, _signed
-from tests.support.intake import ANSWER_LINK_KEY, Intake, projected, transition, walk_in
-from tests.support.polling import until
+from tests.support.intake import (
+    ANSWER_LINK_KEY,
+    Intake,
+    catalog_holds,
+    projected,
+    transition,
+    walk_in,
+)
 
 S = ComplaintStep
 NOTE = "Disetujui; keluarga lansia tanpa penghasilan, mohon diprioritaskan."
@@ -24,7 +30,7 @@ NOTE = "Disetujui; keluarga lansia tanpa penghasilan, mohon diprioritaskan."
 async def _referred(intake: Intake) -> dict[str, Any]:
     """A complaint referred to PKH as the live workflow records it: the approval transition
     names the referral, its destination and the manager's note in its details."""
-    await intake.publish(PKH, PKH.code)
+    await catalog_holds(intake, PKH)  # intake refuses a program its copy does not hold
     response = await intake.submit(
         walk_in(category="implementation", program_code="PKH", description="Bantuan PKH telat.")
     )
@@ -58,11 +64,6 @@ async def _referred(intake: Intake) -> dict[str, Any]:
     )
     await intake.publish(referred, str(cid))
     await projected(intake, cid, 1)
-
-    async def catalog() -> bool:
-        return bool(await intake.pool.fetchval("SELECT true FROM programs WHERE code = 'PKH'"))
-
-    await until(catalog)
     return {"complaint_id": cid, "ticket": ticket, "referral_id": referral}
 
 

@@ -23,11 +23,11 @@ from tests.support.intake import (
     OTHER_WEBHOOK_KEY,
     WEBHOOK_KEY,
     Intake,
+    catalog_holds,
     projected,
     transition,
     walk_in,
 )
-from tests.support.polling import until
 
 PKH = ProgramCatalogEntry(
     code="PKH",
@@ -44,12 +44,7 @@ PKH = ProgramCatalogEntry(
 
 
 async def _referred(intake: Intake, step: ComplaintStep = ComplaintStep.REFERRED) -> dict[str, str]:
-    await intake.publish(PKH, PKH.code)
-
-    async def catalog() -> bool:
-        return bool(await intake.pool.fetchval("SELECT true FROM programs WHERE code = 'PKH'"))
-
-    await until(catalog)  # a submission naming a program intake does not know is refused
+    await catalog_holds(intake, PKH)  # intake refuses a program its copy does not hold
     response = await intake.submit(
         walk_in(
             category="implementation",

@@ -28,6 +28,7 @@ from tests.support.intake import (
     WEBHOOK_KEY,
     Intake,
     at_step,
+    catalog_holds,
     registry_answers,
     requested,
     walk_in,
@@ -41,7 +42,7 @@ NOTE = "Akan dibayarkan bulan depan"
 async def test_back_office_reads_the_complaint_and_the_referrals_answer(
     intake: Intake, routing: None, kafka_bootstrap: str
 ) -> None:
-    await intake.publish(PKH_BY_WEBHOOK, PKH_BY_WEBHOOK.code)
+    await catalog_holds(intake, PKH_BY_WEBHOOK)  # intake refuses a program it does not hold
     submitted = await intake.submit(
         walk_in(category="implementation", program_code="PKH", description=DESCRIPTION),
         key="staff-read-e2e",

@@ -258,24 +258,35 @@ async def registry_answers(
 
 async def known_programs(intake: Intake, *codes: str) -> None:
     """Make sure intake's catalog copy holds ``codes`` (a submission naming a program the
-    catalog does not know is refused): publish an entry for each, through the real broker, and
-    wait until intake has it (a newer version from another test counts)."""
-    for code in codes:
-        entry = ProgramCatalogEntry(
-            code=code,
-            name=code,
-            level="national",
-            owner_agency="Kementerian Sosial",
-            channel=ProgramChannel.DIRECT,
-            categories=list(Category),
-            sla_working_days=10,
-            version=1,
-        )
-        await intake.publish(entry, code)
+    catalog does not know is refused), each as a national program taking every category."""
+    await catalog_holds(
+        intake,
+        *(
+            ProgramCatalogEntry(
+                code=code,
+                name=code,
+                level="national",
+                owner_agency="Kementerian Sosial",
+                channel=ProgramChannel.DIRECT,
+                categories=list(Category),
+                sla_working_days=10,
+                version=1,
+            )
+            for code in codes
+        ),
+    )
+
+
+async def catalog_holds(intake: Intake, *entries: ProgramCatalogEntry) -> None:
+    """Publish ``entries`` through the real broker and wait until intake's catalog copy holds
+    each code (a newer version from another test counts: the catalog topic is shared)."""
+    for entry in entries:
+        await intake.publish(entry, entry.code)
+    codes = [entry.code for entry in entries]
 
     async def present() -> bool:
         found = await intake.pool.fetchval(
-            "SELECT count(*) FROM programs WHERE code = ANY($1::text[])", list(codes)
+            "SELECT count(*) FROM programs WHERE code = ANY($1::text[])", codes
         )
         return bool(found == len(codes))
 
