@@ -118,7 +118,9 @@ class OutboxRelay:
         woken = asyncio.ensure_future(self._wake.wait())
         stopped = asyncio.ensure_future(stop.wait())
         try:
-            await asyncio.wait({woken, stopped}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {woken, stopped}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             for waiter in (woken, stopped):
                 waiter.cancel()

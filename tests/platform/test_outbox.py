@@ -16,7 +16,6 @@ from slrt.kafka import EventConsumer, EventProducer, On
 from slrt.outbox import OutboxRelay
 from slrt.settings import ConnectionSettings
 from tests.support.harness import RealStack
-from tests.support.polling import poll
 from tests.support.kafka_tools import (
     HANDLED_TABLE,
     new_group,
@@ -24,6 +23,7 @@ from tests.support.kafka_tools import (
     read_topic,
     recording_handler,
 )
+from tests.support.polling import poll
 
 
 class Noted(EventData):
@@ -206,9 +206,7 @@ async def test_a_row_committed_without_a_notification_is_still_relayed(
             await poll(lambda: _listening(relay), timeout=30)
             async with pool.acquire() as conn, conn.transaction():
                 await conn.execute("ALTER TABLE outbox DISABLE TRIGGER outbox_notify")
-                unheard = await outbox.write(
-                    conn, Noted(position=3), source="/test", subject="c-3"
-                )
+                unheard = await outbox.write(conn, Noted(position=3), source="/test", subject="c-3")
                 await conn.execute("ALTER TABLE outbox ENABLE TRIGGER outbox_notify")
             await poll(lambda: _published(pool, unheard.id), timeout=30)
         finally:
