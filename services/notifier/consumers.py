@@ -97,9 +97,9 @@ def consumers(
     lifecycle_topic: str = Topic.COMPLAINT_LIFECYCLE.value,
     group_prefix: str = "",
 ) -> list[EventConsumer]:
-    """The requests consumer (``on_new`` wakes the dispatcher once a request is committed), the catalog copy and the
-    lifecycle consumer that cancels referrals no longer waiting; topics and group prefix are set
-    apart only by tests."""
+    """The requests consumer (``on_new`` wakes the dispatcher once a request is committed), the
+    catalog copy and the lifecycle consumer that cancels referrals no longer waiting; topics and
+    group prefix are set apart only by tests."""
     return [
         EventConsumer(
             settings.connections,
