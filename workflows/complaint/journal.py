@@ -6,6 +6,7 @@ order, through activities. The workflow itself does no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Final
 from uuid import UUID
@@ -26,13 +27,17 @@ from slrt.contracts.temporal import OVERDUE_KEY, STEP_KEY, TICKET_KEY
 from slrt.contracts.vocabulary import NotificationKind
 from workflows import household
 from workflows.complaint.clock_rules import restart_step_clocks
-from workflows.complaint.state import Complaint, Effect, snapshot
+from workflows.complaint.state import Complaint, snapshot
 from workflows.model import (
     ACTIVITY_EMIT_TRANSITION,
+    ACTIVITY_PUBLISH_EFFECTS,
     ACTIVITY_REQUEST_NOTIFICATION,
     ACTIVITY_REQUEST_PRELIST_ENTRY,
     ACTIVITY_REQUEST_REGISTRY_CHECK,
     ACTIVITY_REQUEST_REGISTRY_CORRECTION,
+    Effect,
+    EffectBatch,
+    EffectItem,
     SentNotification,
 )
 
@@ -45,6 +50,12 @@ PATCH_REFERRAL_RECORD: Final = "referral-record"
 ``note`` and the notification's ``approval_note``), an approval made with separation of duties
 off says so (``separation_of_duties: false``), and every transition about a referral names it
 (``referral_id`` in the details)."""
+
+PATCH_BATCH_EFFECTS: Final = "perf-batch-effects"
+"""Since this patch effects queued together (a transition, the household's message, a registry
+request...) are published by one ``publish_effects`` activity, in order, instead of one activity
+each: fewer workflow tasks and activity round trips between a complaint's state change and the
+requests it sends. A single queued effect still goes through its own activity."""
 
 PATCH_HOUSEHOLD_MESSAGES: Final = "household-messages"
 """Since this patch the household hears, through a contact reference, at registration, when
@@ -242,9 +253,20 @@ def remember(c: Complaint, request_id: str) -> ComplaintSnapshot:
     return answer
 
 
-async def drain(c: Complaint) -> None:
-    """Publish queued effects in order (the lifecycle stays in sequence order)."""
+async def drain(c: Complaint, batches: Callable[[], bool]) -> None:
+    """Publish queued effects in order (the lifecycle stays in sequence order): several at once
+    in one activity when ``batches()`` (the ``PATCH_BATCH_EFFECTS`` check, asked only then),
+    else one activity each."""
     effects = c.journal.effects
+    if len(effects) > 1 and batches():
+        batch = EffectBatch(items=[EffectItem.of(e) for e in effects])
+        await workflow.execute_activity(
+            ACTIVITY_PUBLISH_EFFECTS,
+            batch,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+        )
+        del effects[: len(batch.items)]
     while effects:
         effect = effects[0]
         name = _ACTIVITY_FOR[type(effect)]

@@ -23,28 +23,14 @@ from slrt.contracts.complaints import (
 )
 from slrt.contracts.events import (
     ComplaintSubmitted,
-    ComplaintTransitioned,
-    NotificationRequested,
-    PrelistEntryRequested,
     RegistryCheckCompleted,
-    RegistryCheckRequested,
-    RegistryCorrectionRequested,
 )
 from slrt.contracts.sla import SlaPolicy
 from slrt.contracts.vocabulary import Category
 from workflows.complaint.clock_rules import on_sla_clock
-from workflows.model import Clock, RoutePlan, RoutingOptions, SentNotification
+from workflows.model import Clock, Effect, RoutePlan, RoutingOptions, SentNotification
 from workflows.rules import HOLDER
 from workflows.working_days import WorkingCalendar, local_date
-
-Effect = (
-    ComplaintTransitioned
-    | NotificationRequested
-    | RegistryCheckRequested
-    | PrelistEntryRequested
-    | RegistryCorrectionRequested
-)
-"""What the workflow asks its activities to publish, in order."""
 
 
 class RegistryState(BaseModel):

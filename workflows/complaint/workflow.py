@@ -110,14 +110,14 @@ class ComplaintWorkflow:
         if c.step is S.RECEIVED:
             stage_intake.start(c, submitted, self._acknowledges_household)
         while True:
-            await journal.drain(c)
+            await journal.drain(c, self._batches_effects)
             if c.finished:
                 break
             if await self._advance():
                 continue
             await self._wait_for_change_or_clock()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await journal.drain(c)
+        await journal.drain(c, self._batches_effects)
         return snapshot(c)
 
     async def _advance(self) -> bool:
@@ -152,6 +152,10 @@ class ComplaintWorkflow:
     def _tells_household(self) -> bool:
         # Versioning: complaints started before household messages replay without them.
         return workflow.patched(PATCH_HOUSEHOLD_MESSAGES)
+
+    def _batches_effects(self) -> bool:
+        # Versioning: histories recorded before it publish each effect in its own activity.
+        return workflow.patched(journal.PATCH_BATCH_EFFECTS)
 
     # --- The replay guard ----------------------------------------------------------------
 
