@@ -303,6 +303,7 @@ def run(complaints: int, concurrency: int, trace: int = 0) -> dict[str, Any]:
         print(f"empty workflow: {baseline}")
         hops = None
         if trace:
+            (log_dir / "traced").mkdir()
             with ExitStack() as running:
                 endpoint, store = running.enter_context(otlp_receiver())
                 lapor = running.enter_context(standin("lapor", log_dir / "traced"))

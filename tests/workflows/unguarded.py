@@ -43,3 +43,15 @@ class BatchedEffectsUnguarded(ComplaintWorkflow):
 
     def _batches_effects(self) -> bool:
         return True
+
+
+@workflow.defn(name="ComplaintWorkflow")
+class LocalReadsUnguarded(ComplaintWorkflow):
+    """Local reads without ``PATCH_LOCAL_READS``: every run reads through local activities."""
+
+    @workflow.run
+    async def run(self, submitted: ComplaintSubmitted) -> ComplaintSnapshot:
+        return await super().run(submitted)
+
+    def _reads_locally(self) -> bool:
+        return True

@@ -161,6 +161,17 @@ class Complaint(BaseModel):
     def bind_household_patch(self, check: Callable[[], bool]) -> None:
         self._household_patch = check
 
+    _local_reads_patch: Callable[[], bool] | None = PrivateAttr(default=None)
+
+    @property
+    def local_reads_patch(self) -> Callable[[], bool] | None:
+        """The workflow's versioning check for local reads (``journal.PATCH_LOCAL_READS``), as
+        for ``household_patch``."""
+        return self._local_reads_patch
+
+    def bind_local_reads_patch(self, check: Callable[[], bool]) -> None:
+        self._local_reads_patch = check
+
     @classmethod
     def new(cls, submitted: ComplaintSubmitted) -> Complaint:
         return cls(

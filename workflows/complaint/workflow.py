@@ -94,6 +94,7 @@ class ComplaintWorkflow:
     def __init__(self, submitted: ComplaintSubmitted) -> None:
         self._c = Complaint.new(submitted)
         self._c.bind_household_patch(self._tells_household)
+        self._c.bind_local_reads_patch(self._reads_locally)
 
     # --- The main loop -------------------------------------------------------------------
 
@@ -152,6 +153,10 @@ class ComplaintWorkflow:
     def _tells_household(self) -> bool:
         # Versioning: complaints started before household messages replay without them.
         return workflow.patched(PATCH_HOUSEHOLD_MESSAGES)
+
+    def _reads_locally(self) -> bool:
+        # Versioning: histories recorded before it read through regular activities.
+        return workflow.patched(journal.PATCH_LOCAL_READS)
 
     def _batches_effects(self) -> bool:
         # Versioning: histories recorded before it publish each effect in its own activity.
