@@ -4,7 +4,12 @@ files the referral at once), as ratios to an empty workflow with the same number
 the same Kafka hops and the same two human decisions (as updates) on the same Temporal server
 and Kafka broker.
 
-    .venv/bin/python -m bench.routing_e2e [--complaints 40] [--concurrency 8]
+    .venv/bin/python -m bench.routing_e2e [--complaints 40] [--concurrency 8] [--trace 8]
+    .venv/bin/python -m bench.routing_e2e --small     # 16 complaints at 4: ~2-3 min here
+
+``--trace N`` then runs N more complaints through services that export their spans (a run of
+its own, so exporting never slows the measured one) and prints where each second goes, hop by
+hop (``bench/_hops.py``); the table lands in the result file under ``hops``.
 
 The human steps (back office refers, manager approves) are taken the moment the complaint
 reaches them, through intake's API. "Delivered" is the ``referral_delivered`` entry in intake's
@@ -32,11 +37,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench._empty_workflow import EmptyComplaint, noop
+from bench._hops import Marks, hop_table, markdown, segments
 from bench._stack import latency, real_stack, write_result
 from slrt.contracts.temporal import complaint_workflow_id
 from slrt.settings import ConnectionSettings
 from slrt_dev.sandbox.infra import RealStack, sandbox_converter
 from slrt_dev.sandbox.processes import Stack, standin, start_services
+from tests.support.otlp_receiver import SpanStore, otlp_receiver
 
 POLL = 0.1
 BODY = {
@@ -62,23 +69,28 @@ async def _until(check: Any, what: str, timeout: float = 120) -> Any:
     raise TimeoutError(f"a complaint did not progress within {timeout:.0f} s: {what}")
 
 
-async def real_complaint(http: httpx.AsyncClient, services: Stack) -> tuple[float, str]:
+async def real_complaint(
+    http: httpx.AsyncClient, services: Stack, trace_id: str | None = None
+) -> tuple[float, str, Marks]:
     began = time.perf_counter()
-    submitted = await http.post(
-        "/v1/complaints",
-        json=BODY,
-        headers={**services.auth("front_office"), "Idempotency-Key": str(uuid.uuid4())},
-    )
+    submitted_ns = time.time_ns()
+    headers = {**services.auth("front_office"), "Idempotency-Key": str(uuid.uuid4())}
+    if trace_id is not None:
+        headers["traceparent"] = f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"
+    submitted = await http.post("/v1/complaints", json=BODY, headers=headers)
     submitted.raise_for_status()
     cid = submitted.json()["complaint_id"]
     manager = services.auth("manager")
 
     async def act(path: str, role: str, body: dict[str, Any]) -> bool:
-        response = await http.post(
-            f"/v1/complaints/{cid}/{path}",
-            json=body,
-            headers={**services.auth(role), "Idempotency-Key": str(uuid.uuid4())},
-        )
+        try:
+            response = await http.post(
+                f"/v1/complaints/{cid}/{path}",
+                json=body,
+                headers={**services.auth(role), "Idempotency-Key": str(uuid.uuid4())},
+            )
+        except httpx.TransportError:  # a kept-alive connection closed under load: ask again
+            return False
         return response.status_code == 200
 
     await _until(
@@ -87,15 +99,21 @@ async def real_complaint(http: httpx.AsyncClient, services: Stack) -> tuple[floa
         ),
         "back office refers",
     )
+    referred_ns = time.time_ns()
     await _until(lambda: act("manager-decision", "manager", {"decision": "approve"}), "approval")
+    approved_ns = time.time_ns()
 
     async def delivered() -> bool:
-        read = await http.get(f"/v1/complaints/{cid}", headers=manager)
+        try:
+            read = await http.get(f"/v1/complaints/{cid}", headers=manager)
+        except httpx.TransportError:
+            return False
         timeline = read.json().get("timeline") or []
         return any(t["reason"] == "referral_delivered" for t in timeline)
 
     await _until(delivered, "referral delivered")
-    return time.perf_counter() - began, cid
+    marks = Marks(submitted_ns, referred_ns, approved_ns, time.time_ns())
+    return time.perf_counter() - began, cid, marks
 
 
 async def run_real(
@@ -104,7 +122,7 @@ async def run_real(
     gate = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(base_url=services.urls["intake"], timeout=60) as http:
 
-        async def one() -> tuple[float, str]:
+        async def one() -> tuple[float, str, Marks]:
             async with gate:
                 return await real_complaint(http, services)
 
@@ -127,6 +145,38 @@ async def run_real(
         "activities_per_complaint": activities,
         **latency([r[0] for r in results]),
     }
+
+
+async def run_traced(
+    services: Stack, store: SpanStore, complaints: int, concurrency: int
+) -> dict[str, Any]:
+    """``complaints`` complaints, each with a trace id of its own; the hop table of their
+    traces once every span has arrived."""
+    gate = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient(base_url=services.urls["intake"], timeout=60) as http:
+
+        async def one() -> tuple[str, Marks]:
+            trace_id = uuid.uuid4().hex
+            async with gate:
+                _, _, marks = await real_complaint(http, services, trace_id)
+            return trace_id, marks
+
+        await one()  # warm-up
+        done = await asyncio.gather(*(one() for _ in range(complaints)))
+
+    async def cut() -> list[list[float]] | None:
+        spans = store.spans()
+        found = []
+        for trace_id, marks in done:
+            cut = segments([s for s in spans if s.trace_id == trace_id], marks)
+            if cut is None:
+                return None
+            found.append(cut)
+        return found
+
+    per_complaint = await _until(cut, "every traced complaint's spans exported", timeout=60)
+    rows = hop_table(per_complaint)
+    return {"complaints": complaints, "table": rows, "markdown": markdown(rows, complaints)}
 
 
 async def run_baseline(
@@ -232,11 +282,18 @@ async def run_baseline(
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.routing_e2e")
-    parser.add_argument("--complaints", type=int, default=40)
-    parser.add_argument("--concurrency", type=int, default=8)
-    args = parser.parse_args(argv)
+SMALL = {"complaints": 16, "concurrency": 4}
+"""``--small``: the size ``make bench`` runs (about 2-3 minutes on the 2 shared cores)."""
+
+
+def run(
+    complaints: int, concurrency: int, trace: int = 0, also_activities: int = 0
+) -> dict[str, Any]:
+    """Measure both sides (and, with ``trace``, the hop table); write and return the result.
+
+    ``also_activities``: measure the empty workflow a second time with that many activities
+    (the baseline follows the complaint's own count, so a complaint path that needs fewer
+    activities also gets a cheaper baseline; this keeps the old yardstick in view)."""
     with real_stack() as (stack, connections), tempfile.TemporaryDirectory() as logs:
         log_dir = Path(logs)
         with ExitStack() as running:
@@ -248,20 +305,39 @@ def main(argv: list[str] | None = None) -> int:
                 SLRT_LOG_LEVEL="WARNING",
             )
             running.enter_context(services_stack)
-            real = asyncio.run(run_real(services, connections, args.complaints, args.concurrency))
+            real = asyncio.run(run_real(services, connections, complaints, concurrency))
         print(f"complaint path: {real}")
         baseline = asyncio.run(
             run_baseline(
-                stack,
-                connections,
-                args.complaints,
-                args.concurrency,
-                real["activities_per_complaint"],
+                stack, connections, complaints, concurrency, real["activities_per_complaint"]
             )
         )
         print(f"empty workflow: {baseline}")
+        other = None
+        if also_activities:
+            other = asyncio.run(
+                run_baseline(stack, connections, complaints, concurrency, also_activities)
+            )
+            print(f"empty workflow at {also_activities} activities: {other}")
+        hops = None
+        if trace:
+            (log_dir / "traced").mkdir()
+            with ExitStack() as running:
+                endpoint, store = running.enter_context(otlp_receiver())
+                lapor = running.enter_context(standin("lapor", log_dir / "traced"))
+                services_stack, services = start_services(
+                    connections,
+                    log_dir / "traced",
+                    SLRT_NOTIFIER_LAPOR_URL=f"http://127.0.0.1:{lapor}",
+                    SLRT_LOG_LEVEL="WARNING",
+                    SLRT_OTLP_ENDPOINT=endpoint,
+                    OTEL_BSP_SCHEDULE_DELAY="500",
+                )
+                running.enter_context(services_stack)
+                hops = asyncio.run(run_traced(services, store, trace, concurrency))
+            print(hops["markdown"])
     result = {
-        "concurrency": args.concurrency,
+        "concurrency": concurrency,
         "kafka_hops": KAFKA_HOPS,
         "complaint_path": real,
         "empty_workflow": baseline,
@@ -270,12 +346,41 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "p50_ratio": round(real["p50_ms"] / baseline["p50_ms"], 2),
         "p99_ratio": round(real["p99_ms"] / baseline["p99_ms"], 2),
+        **({"hops": hops} if hops else {}),
     }
+    if other is not None:
+        result["empty_workflow_other_activities"] = other
+        result["throughput_ratio_vs_other"] = round(
+            real["complaints_per_second"] / other["complaints_per_second"], 3
+        )
+        result["p50_ratio_vs_other"] = round(real["p50_ms"] / other["p50_ms"], 2)
     out = write_result("routing_e2e", result)
     print(
         f"throughput x{result['throughput_ratio']}, p50 x{result['p50_ratio']}, "
         f"p99 x{result['p99_ratio']}; written {out}"
     )
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.routing_e2e")
+    parser.add_argument("--complaints", type=int, default=40)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--small", action="store_true", help="16 complaints at concurrency 4 (for make bench)"
+    )
+    parser.add_argument(
+        "--trace", type=int, default=0, help="then trace this many complaints: the hop table"
+    )
+    parser.add_argument(
+        "--also-activities",
+        type=int,
+        default=0,
+        help="also measure the empty workflow with this many activities (e.g. the old 14)",
+    )
+    args = parser.parse_args(argv)
+    size = SMALL if args.small else {"complaints": args.complaints, "concurrency": args.concurrency}
+    run(size["complaints"], size["concurrency"], args.trace, args.also_activities)
     return 0
 
 

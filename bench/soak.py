@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import psutil
 
+from bench._hops import Marks
 from bench._stack import RESULTS, real_stack, write_result
 from bench.routing_e2e import real_complaint
 from slrt_dev.sandbox.processes import SERVICES, Stack, standin, start_services
@@ -69,13 +70,13 @@ async def soak(services: Stack, minutes: int, rate: float) -> dict[str, Any]:
     failures = 0
     why_failed: list[dict[str, Any]] = []
     completed = 0
-    in_flight: set[asyncio.Task[tuple[float, str]]] = set()
+    in_flight: set[asyncio.Task[tuple[float, str, Marks]]] = set()
     async with (
         httpx.AsyncClient(base_url=services.urls["intake"], timeout=60) as http,
         httpx.AsyncClient(timeout=10) as scraper,
     ):
 
-        def settled(task: asyncio.Task[tuple[float, str]]) -> None:
+        def settled(task: asyncio.Task[tuple[float, str, Marks]]) -> None:
             nonlocal failures, completed
             in_flight.discard(task)
             if task.cancelled() or task.exception() is not None:

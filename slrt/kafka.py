@@ -56,6 +56,16 @@ tracer = trace.get_tracer("slrt.kafka")
 
 PURGE_INTERVAL_SECONDS = 3600.0
 
+DEFAULT_FETCH_MAX_WAIT_MS = 500
+"""aiokafka's default: how long the broker holds an empty fetch open."""
+
+WAITING_COMPLAINT_FETCH_MAX_WAIT_MS = 100
+"""For the consumers on the complaint path (a complaint, or the person behind it, waits for the
+record). The broker answers a fetch as soon as a record arrives (``fetch_min_bytes`` 1); the
+wait bounds the other case, a record that lands while no fetch is open for its partition (just
+answered, after a rebalance), to 100 ms instead of 500. Other consumers (catalog, read models)
+keep the default and send fewer empty fetches."""
+
 T = TypeVar("T", bound=EventData)
 
 Handler = Callable[[T, Envelope, Connection], Awaitable[None]]
@@ -259,8 +269,14 @@ class EventConsumer:
         max_attempts: int = 5,
         retry_backoff_seconds: float = 0.5,
         dedupe_retention_days: int = 30,
+        fetch_max_wait_ms: int = DEFAULT_FETCH_MAX_WAIT_MS,
+        after_commit: Callable[[], None] | None = None,
     ) -> None:
         self.group_id = group_id
+        self._after_commit = after_commit
+        """Called after each event's transaction committed (e.g. to wake a worker that reads
+        what the handler wrote: woken from inside the handler, it could look too early)."""
+        self._fetch_max_wait_ms = fetch_max_wait_ms
         self.topics = list(topics)
         self._settings = settings
         self._handlers = HandlerTable(handlers)
@@ -285,6 +301,7 @@ class EventConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=50,
+            fetch_max_wait_ms=self._fetch_max_wait_ms,
         )
         self._consumer = consumer
         consumer.subscribe(self.topics, listener=_DrainOnRevoke(self._lock))
@@ -446,6 +463,8 @@ class EventConsumer:
                 return
             await handler(event, envelope, conn)
         self.handled += 1
+        if self._after_commit is not None:
+            self._after_commit()
         EVENTS_CONSUMED.labels(self.group_id, topic, "handled").inc()
 
     async def _dead_letter(self, record: ConsumerRecord, error: str) -> None:

@@ -8,6 +8,13 @@ between publishing and marking publishes those rows again, and consumers dedupe 
 Only one relay per schema publishes at a time (a transaction-level advisory lock), which keeps
 one aggregate's events in order across replicas; ``FOR UPDATE SKIP LOCKED`` keeps a second relay
 from waiting on rows the first holds.
+
+The relay is woken by the commit: an insert into ``outbox`` sends ``NOTIFY slrt_outbox_<schema>``
+(a statement trigger, platform migration ``0003_outbox_notify``), which PostgreSQL delivers when
+the writing transaction commits; the relay LISTENs on a connection of its own and publishes at
+once. It still polls every ``safety_seconds`` (and every ``poll_seconds`` while it cannot
+listen), so a row whose notification it missed (written while it was not listening, a dropped
+connection) is relayed all the same, only later.
 """
 
 from __future__ import annotations
@@ -55,32 +62,82 @@ class OutboxRelay:
         *,
         schema: str,
         batch_size: int = 200,
-        idle_seconds: float = 0.2,
+        poll_seconds: float = 0.2,
+        safety_seconds: float = 5.0,
+        listen: bool = True,
     ) -> None:
         self._pool = pool
         self._producer = producer
         self._schema = schema
         self._lock_key = zlib.crc32(f"slrt-outbox:{schema}".encode())
         self._batch_size = batch_size
-        self._idle = idle_seconds
+        self._poll = poll_seconds
+        self._safety = safety_seconds
+        self._listen = listen
+        self._wake = asyncio.Event()
+        self._listener: _Listener | None = None
+
+    @property
+    def listening(self) -> bool:
+        """Whether a commit wakes the relay now (else it polls every ``poll_seconds``)."""
+        return self._listener is not None and self._listener.alive
+
+    def listener_pid(self) -> int | None:
+        """The PostgreSQL backend that LISTENs for this relay, if any."""
+        return self._listener.pid if self._listener is not None else None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set; a failing broker is retried, never skipped. Rows
         published a week ago are deleted once an hour (they are in Kafka)."""
         next_purge = 0.0
-        while not stop.is_set():
-            try:
-                if time.monotonic() >= next_purge:
-                    next_purge = time.monotonic() + 3600.0
-                    await self.purge_published()
-                published = await self.relay_once()
-            except Exception as exc:  # any failure: retry the same rows, never skip them
-                OUTBOX_FAILURES.labels(self._schema).inc()
-                log.warning("outbox relay pass failed; retrying", extra={"error": repr(exc)[:300]})
-                await sleep_or_stop(stop, 2.0)
-                continue
-            if published == 0:
-                await sleep_or_stop(stop, self._idle)
+        try:
+            while not stop.is_set():
+                await self._ensure_listening()
+                # Cleared before the pass: a commit during the pass wakes the next wait at once.
+                self._wake.clear()
+                try:
+                    if time.monotonic() >= next_purge:
+                        next_purge = time.monotonic() + 3600.0
+                        await self.purge_published()
+                    published = await self.relay_once()
+                except Exception as exc:  # any failure: retry the same rows, never skip them
+                    OUTBOX_FAILURES.labels(self._schema).inc()
+                    log.warning(
+                        "outbox relay pass failed; retrying", extra={"error": repr(exc)[:300]}
+                    )
+                    await sleep_or_stop(stop, 2.0)
+                    continue
+                if published == 0:
+                    await self._idle(stop)
+        finally:
+            await self._stop_listening()
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Wait for a commit's notification, ``stop``, or the next (safety) poll."""
+        timeout = self._safety if self.listening else self._poll
+        woken = asyncio.ensure_future(self._wake.wait())
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait(
+                {woken, stopped}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for waiter in (woken, stopped):
+                waiter.cancel()
+
+    async def _ensure_listening(self) -> None:
+        if not self._listen or self.listening:
+            return
+        await self._stop_listening()
+        try:
+            self._listener = await _Listener.start(self._pool, self._wake)
+        except Exception as exc:  # PostgreSQL away: poll until it is back
+            log.warning("outbox relay cannot listen; polling", extra={"error": repr(exc)[:300]})
+
+    async def _stop_listening(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            await listener.close()
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many rows were published and marked."""
@@ -117,6 +174,60 @@ class OutboxRelay:
             older_than_days,
         )
         return int(status.split()[-1])
+
+
+class _Listener:
+    """A pool connection held for ``LISTEN slrt_outbox_<schema>``; each notification sets
+    ``wake``. The schema is the one the pool's ``outbox`` resolves to (its search path)."""
+
+    def __init__(
+        self, pool: asyncpg.Pool, conn: Any, channel: str, pid: int, wake: asyncio.Event
+    ) -> None:
+        self._pool = pool
+        self._conn = conn
+        self._channel = channel
+        self.pid = pid
+        self._wake = wake
+
+    @classmethod
+    async def start(cls, pool: asyncpg.Pool, wake: asyncio.Event) -> _Listener:
+        conn = await pool.acquire()
+        try:
+            schema = await conn.fetchval(
+                "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.oid = 'outbox'::regclass"
+            )
+            listener = cls(pool, conn, f"slrt_outbox_{schema}", conn.get_server_pid(), wake)
+            await conn.add_listener(listener._channel, listener._notified)
+            # A lost connection wakes the relay, which listens again on a new one.
+            conn.add_termination_listener(listener._notified)
+        except BaseException:
+            await pool.release(conn)
+            raise
+        # A row committed before LISTEN took effect sent its notification to nobody: the pass
+        # that follows (the caller's) finds it.
+        wake.set()
+        return listener
+
+    @property
+    def alive(self) -> bool:
+        try:
+            return not self._conn.is_closed()
+        except asyncpg.InterfaceError:  # the pool took a lost connection back
+            return False
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
+
+    async def close(self) -> None:
+        try:
+            if self.alive:
+                self._conn.remove_termination_listener(self._notified)
+                await self._conn.remove_listener(self._channel, self._notified)
+        except Exception as exc:  # a dead connection: the pool discards it on release
+            log.debug("outbox listener not removed", extra={"error": repr(exc)[:300]})
+        finally:
+            await self._pool.release(self._conn)
 
 
 def _as_dict(value: Any) -> dict[str, Any]:

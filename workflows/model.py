@@ -14,6 +14,13 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from slrt.auth.principal import Role
+from slrt.contracts.events import (
+    ComplaintTransitioned,
+    NotificationRequested,
+    PrelistEntryRequested,
+    RegistryCheckRequested,
+    RegistryCorrectionRequested,
+)
 from slrt.contracts.vocabulary import Category, ProgramChannel
 
 # Activity names (implemented by services.routing.activities.ComplaintActivities).
@@ -25,6 +32,65 @@ ACTIVITY_REQUEST_PRELIST_ENTRY = "request_prelist_entry"
 ACTIVITY_REQUEST_REGISTRY_CORRECTION = "request_registry_correction"
 ACTIVITY_FIND_REPEATS = "find_repeats"
 ACTIVITY_ROUTING_OPTIONS = "routing_options"
+ACTIVITY_PUBLISH_EFFECTS = "publish_effects"
+
+Effect = (
+    ComplaintTransitioned
+    | NotificationRequested
+    | RegistryCheckRequested
+    | PrelistEntryRequested
+    | RegistryCorrectionRequested
+)
+"""What the workflow asks its activities to publish, in order."""
+
+
+class EffectItem(BaseModel):
+    """One effect of an :class:`EffectBatch`: exactly one field is set (named, so the payload
+    decodes to the right event model without guessing from its fields)."""
+
+    transition: ComplaintTransitioned | None = None
+    notification: NotificationRequested | None = None
+    registry_check: RegistryCheckRequested | None = None
+    prelist_entry: PrelistEntryRequested | None = None
+    registry_correction: RegistryCorrectionRequested | None = None
+
+    @classmethod
+    def of(cls, effect: Effect) -> EffectItem:
+        if isinstance(effect, ComplaintTransitioned):
+            return cls(transition=effect)
+        if isinstance(effect, NotificationRequested):
+            return cls(notification=effect)
+        if isinstance(effect, RegistryCheckRequested):
+            return cls(registry_check=effect)
+        if isinstance(effect, PrelistEntryRequested):
+            return cls(prelist_entry=effect)
+        return cls(registry_correction=effect)
+
+    def effect(self) -> Effect:
+        found = [
+            e
+            for e in (
+                self.transition,
+                self.notification,
+                self.registry_check,
+                self.prelist_entry,
+                self.registry_correction,
+            )
+            if e is not None
+        ]
+        if len(found) != 1:
+            raise ValueError(f"an effect item holds exactly one effect, not {len(found)}")
+        return found[0]
+
+
+class EffectBatch(BaseModel):
+    """Effects queued together, published in this order by one activity
+    (``ACTIVITY_PUBLISH_EFFECTS``, since patch ``perf-batch-effects``)."""
+
+    items: list[EffectItem]
+
+    def effects(self) -> list[Effect]:
+        return [item.effect() for item in self.items]
 
 
 class RoutePlan(BaseModel):

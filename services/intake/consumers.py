@@ -10,7 +10,7 @@ from slrt.contracts.envelope import Envelope
 from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
-from slrt.kafka import EventConsumer, On
+from slrt.kafka import WAITING_COMPLAINT_FETCH_MAX_WAIT_MS, EventConsumer, On
 from slrt.service import Runtime
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ def consumers(runtime: Runtime[IntakeSettings], settings: IntakeSettings) -> lis
             handlers=[On(ComplaintTransitioned, project_transition)],
             pool=runtime.pool,
             dead_letters=runtime.producer,
+            fetch_max_wait_ms=WAITING_COMPLAINT_FETCH_MAX_WAIT_MS,
         ),
         EventConsumer(
             settings.connections,

@@ -25,7 +25,7 @@ from slrt.contracts.events import (
 )
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
-from slrt.kafka import EventConsumer, On
+from slrt.kafka import WAITING_COMPLAINT_FETCH_MAX_WAIT_MS, EventConsumer, On
 from slrt.service import Runtime
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ CATALOG_GROUP = "notifier.catalog"
 LIFECYCLE_GROUP = "notifier.lifecycle"
 
 
-def request_handlers(settings: NotifierSettings, on_new: Callable[[], None]) -> list[On[Any]]:
+def request_handlers(settings: NotifierSettings) -> list[On[Any]]:
     """Record each request once (its request id is the idempotency key, on top of the event-id
     dedupe, so a re-published request with a new event id does not send twice either)."""
 
@@ -55,8 +55,6 @@ def request_handlers(settings: NotifierSettings, on_new: Callable[[], None]) -> 
             "notification request recorded" if created else "duplicate request ignored",
             extra={"request_id": str(request.request_id), "kind": request.kind.value},
         )
-        if created and not digest:
-            on_new()
 
     return [On(NotificationRequested, handle)]
 
@@ -99,17 +97,21 @@ def consumers(
     lifecycle_topic: str = Topic.COMPLAINT_LIFECYCLE.value,
     group_prefix: str = "",
 ) -> list[EventConsumer]:
-    """The requests consumer (``on_new`` wakes the dispatcher), the catalog copy and the
-    lifecycle consumer that cancels referrals no longer waiting; topics and group prefix are set
-    apart only by tests."""
+    """The requests consumer (``on_new`` wakes the dispatcher once a request is committed), the
+    catalog copy and the lifecycle consumer that cancels referrals no longer waiting; topics and
+    group prefix are set apart only by tests."""
     return [
         EventConsumer(
             settings.connections,
             group_id=group_prefix + REQUESTS_GROUP,
             topics=[requests_topic],
-            handlers=request_handlers(settings, on_new),
+            handlers=request_handlers(settings),
             pool=runtime.pool,
             dead_letters=runtime.producer,
+            fetch_max_wait_ms=WAITING_COMPLAINT_FETCH_MAX_WAIT_MS,
+            # After the commit: woken inside the transaction, the dispatcher could look before
+            # the delivery row is visible and then sleep a whole dispatch poll.
+            after_commit=on_new,
         ),
         EventConsumer(
             settings.connections,

@@ -82,11 +82,13 @@ class Dispatcher:
         prober = asyncio.create_task(self._probe_loop(stop), name="destination-probes")
         try:
             while not stop.is_set():
+                # Cleared before the pass, not after: a request that arrives during the pass
+                # wakes the next wait at once instead of waiting out ``dispatch_poll_seconds``.
+                self.wake.clear()
                 try:
                     await self.dispatch_once()
                 except store.DATABASE_DOWN as exc:
                     log.warning("dispatch pass failed", extra={"error": repr(exc)[:300]})
-                self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
                         self._first_of(stop, self.wake), self._settings.dispatch_poll_seconds

@@ -22,6 +22,7 @@ from temporalio import activity
 from services.routing import store
 from services.routing.metrics import STEP_DURATION, count_sla_notice, step_left
 from services.routing.settings import RoutingSettings
+from slrt.contracts.envelope import Envelope
 from slrt.contracts.events import (
     ComplaintTransitioned,
     NotificationRequested,
@@ -36,12 +37,14 @@ from workflows import routing_plan
 from workflows.model import (
     ACTIVITY_EMIT_TRANSITION,
     ACTIVITY_FIND_REPEATS,
+    ACTIVITY_PUBLISH_EFFECTS,
     ACTIVITY_REQUEST_NOTIFICATION,
     ACTIVITY_REQUEST_PRELIST_ENTRY,
     ACTIVITY_REQUEST_REGISTRY_CHECK,
     ACTIVITY_REQUEST_REGISTRY_CORRECTION,
     ACTIVITY_ROUTING_OPTIONS,
     ACTIVITY_SLA_POLICY,
+    EffectBatch,
     RepeatQuery,
     RouteRequest,
     RoutingOptions,
@@ -92,6 +95,7 @@ class ComplaintActivities:
             self.request_registry_correction,
             self.find_repeats,
             self.routing_options,
+            self.publish_effects,
         ]
 
     @activity.defn(name=ACTIVITY_SLA_POLICY)
@@ -107,6 +111,31 @@ class ComplaintActivities:
         await self._producer.publish(
             event, subject=subject, id=transition_event_id(subject, event.sequence)
         )
+
+    @activity.defn(name=ACTIVITY_PUBLISH_EFFECTS)
+    async def publish_effects(self, batch: EffectBatch) -> None:
+        """Publish a batch of effects in order, each as its own activity would (the same event
+        ids, so a retried batch is deduplicated downstream): queued on the producer one after
+        another (its per-partition order is kept), then the broker's acks awaited together."""
+        acks = []
+        for effect in batch.effects():
+            if isinstance(effect, ComplaintTransitioned):
+                await self._observe_step(effect)
+                subject = str(effect.complaint_id)
+                event_id = transition_event_id(subject, effect.sequence)
+            elif isinstance(effect, NotificationRequested):
+                subject = str(effect.complaint_id or effect.request_id)
+                event_id = str(effect.request_id)
+            else:
+                subject, event_id = str(effect.complaint_id), str(effect.request_id)
+            envelope = Envelope.wrap(
+                effect, source=self._producer.source, subject=subject, id=event_id
+            )
+            acks.append(await self._producer.send(effect.topic, envelope))
+        await asyncio.gather(*acks)
+        for effect in batch.effects():
+            if isinstance(effect, NotificationRequested):
+                count_sla_notice(effect)
 
     async def _observe_step(self, event: ComplaintTransitioned) -> None:
         try:

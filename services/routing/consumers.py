@@ -51,7 +51,13 @@ from slrt.contracts.temporal import (
 )
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
-from slrt.kafka import EventConsumer, EventProducer, On, TransientError
+from slrt.kafka import (
+    WAITING_COMPLAINT_FETCH_MAX_WAIT_MS,
+    EventConsumer,
+    EventProducer,
+    On,
+    TransientError,
+)
 from slrt.service import Runtime
 
 log = logging.getLogger(__name__)
@@ -210,6 +216,7 @@ def consumers(runtime: Runtime[RoutingSettings], settings: RoutingSettings) -> l
             handlers=[On(ComplaintSubmitted, starter.handle)],
             pool=runtime.pool,
             dead_letters=runtime.producer,
+            fetch_max_wait_ms=WAITING_COMPLAINT_FETCH_MAX_WAIT_MS,
         ),
         EventConsumer(
             connections,
@@ -218,6 +225,7 @@ def consumers(runtime: Runtime[RoutingSettings], settings: RoutingSettings) -> l
             handlers=signaller.handlers(),
             pool=runtime.pool,
             dead_letters=runtime.producer,
+            fetch_max_wait_ms=WAITING_COMPLAINT_FETCH_MAX_WAIT_MS,
         ),
         EventConsumer(
             connections,

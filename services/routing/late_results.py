@@ -4,12 +4,13 @@ A closed complaint's run waits for the results of the proposals it started, but 
 ``registry_result_wait_days``; a result after that (or for a run that ended before the wait
 existed) finds no run to signal. It is never dropped nor dead-lettered: routing reads the ended
 run's history for the last lifecycle event it published (the input of its last
-``emit_transition``; no worker needed, unlike a query), records the news on the complaint's
-timeline as the next lifecycle event (from = to = the final step, reason
-``registry_verified`` / ``registry_proposal_updated``, the final snapshot) and, for a
-verification result, tells the household (``household_registry_result``), as the run would
-have. The sequence comes from ``routing.late_registry_results`` so that a redelivery publishes
-the same event id and two late results take consecutive sequences.
+``emit_transition`` or the transitions of a ``publish_effects`` batch; no worker needed,
+unlike a query), records the news on the complaint's timeline as the next lifecycle event
+(from = to = the final step, reason ``registry_verified`` / ``registry_proposal_updated``,
+the final snapshot) and, for a verification result, tells the household
+(``household_registry_result``), as the run would have. The sequence comes from
+``routing.late_registry_results`` so that a redelivery publishes the same event id and two
+late results take consecutive sequences.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from slrt.contracts.vocabulary import NotificationKind
 from slrt.db import Connection
 from slrt.kafka import EventProducer
 from workflows import household
-from workflows.model import ACTIVITY_EMIT_TRANSITION
+from workflows.model import ACTIVITY_EMIT_TRANSITION, ACTIVITY_PUBLISH_EFFECTS, EffectBatch
 
 log = logging.getLogger(__name__)
 
@@ -151,9 +152,15 @@ class LateResults:
             if not event.HasField("activity_task_scheduled_event_attributes"):
                 continue
             scheduled = event.activity_task_scheduled_event_attributes
-            if scheduled.activity_type.name != ACTIVITY_EMIT_TRANSITION:
+            name = scheduled.activity_type.name
+            if name == ACTIVITY_EMIT_TRANSITION:
+                found = await converter.decode(scheduled.input.payloads, [ComplaintTransitioned])
+            elif name == ACTIVITY_PUBLISH_EFFECTS:
+                (batch,) = await converter.decode(scheduled.input.payloads, [EffectBatch])
+                found = [e for e in batch.effects() if isinstance(e, ComplaintTransitioned)]
+            else:
                 continue
-            (found,) = await converter.decode(scheduled.input.payloads, [ComplaintTransitioned])
-            if last is None or found.sequence > last.sequence:
-                last = found
+            for transition in found:
+                if last is None or transition.sequence > last.sequence:
+                    last = transition
         return last

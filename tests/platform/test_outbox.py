@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from slrt import outbox
-from slrt.contracts.envelope import Envelope, EventData
+from slrt.contracts.envelope import Envelope, EventData, from_kafka
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
 from slrt.kafka import EventConsumer, EventProducer, On
@@ -23,6 +23,7 @@ from tests.support.kafka_tools import (
     read_topic,
     recording_handler,
 )
+from tests.support.polling import poll
 
 
 class Noted(EventData):
@@ -147,3 +148,98 @@ async def test_rows_published_a_week_ago_are_purged_unpublished_never(
         assert await relay.purge_published(older_than_days=7) == 1
     left = await pool.fetch("SELECT published_at IS NULL AS pending FROM outbox ORDER BY id")
     assert [r["pending"] for r in left] == [True, False]
+
+
+async def _published(pool: asyncpg.Pool, event_id: str) -> bool:
+    return bool(
+        await pool.fetchval(
+            "SELECT published_at IS NOT NULL FROM outbox WHERE event_id = $1", event_id
+        )
+    )
+
+
+async def _write_one(pool: asyncpg.Pool, position: int) -> Envelope:
+    async with pool.acquire() as conn, conn.transaction():
+        return await outbox.write(
+            conn, Noted(position=position), source="/test", subject=f"c-{position}"
+        )
+
+
+async def test_a_commit_wakes_the_relay_without_a_poll(
+    real_stack: RealStack, pool: asyncpg.Pool, fresh_db: str, kafka_bootstrap: str
+) -> None:
+    """Polls an hour apart: only the commit's NOTIFY can have the row relayed within the test."""
+    topic = Topic.COMPLAINT_SUBMITTED.value
+    await real_stack.create_topics(topic, f"{topic}.dlq", partitions=2)
+    settings = ConnectionSettings(postgres_dsn=fresh_db, kafka_bootstrap=kafka_bootstrap)
+    async with EventProducer(settings, "/slrt/test") as producer:
+        relay = OutboxRelay(pool, producer, schema="svc", poll_seconds=3600, safety_seconds=3600)
+        stop = asyncio.Event()
+        task = asyncio.create_task(relay.run(stop))
+        try:
+            await poll(lambda: _listening(relay), timeout=30)
+            first = await _write_one(pool, 1)
+            await poll(lambda: _published(pool, first.id), timeout=30)
+            second = await _write_one(pool, 2)  # the relay waits again: woken again
+            await poll(lambda: _published(pool, second.id), timeout=30)
+        finally:
+            stop.set()
+            await task
+    on_topic = await read_topic(kafka_bootstrap, topic, expect=1, timeout=5)
+    ids = {from_kafka(r.key, r.headers, r.value).id for r in on_topic}
+    assert {first.id, second.id} <= ids
+
+
+async def test_a_row_committed_without_a_notification_is_still_relayed(
+    real_stack: RealStack, pool: asyncpg.Pool, fresh_db: str, kafka_bootstrap: str
+) -> None:
+    """A row whose NOTIFY never reached the relay (here: committed with the trigger off in its
+    transaction, as if nobody was listening) is relayed by the safety poll."""
+    topic = Topic.COMPLAINT_SUBMITTED.value
+    await real_stack.create_topics(topic, f"{topic}.dlq", partitions=2)
+    settings = ConnectionSettings(postgres_dsn=fresh_db, kafka_bootstrap=kafka_bootstrap)
+    async with EventProducer(settings, "/slrt/test") as producer:
+        relay = OutboxRelay(pool, producer, schema="svc", poll_seconds=3600, safety_seconds=1.0)
+        stop = asyncio.Event()
+        task = asyncio.create_task(relay.run(stop))
+        try:
+            await poll(lambda: _listening(relay), timeout=30)
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute("ALTER TABLE outbox DISABLE TRIGGER outbox_notify")
+                unheard = await outbox.write(conn, Noted(position=3), source="/test", subject="c-3")
+                await conn.execute("ALTER TABLE outbox ENABLE TRIGGER outbox_notify")
+            await poll(lambda: _published(pool, unheard.id), timeout=30)
+        finally:
+            stop.set()
+            await task
+
+
+async def test_the_relay_listens_again_after_losing_its_connection(
+    real_stack: RealStack, pool: asyncpg.Pool, fresh_db: str, kafka_bootstrap: str
+) -> None:
+    """The listening backend is terminated: the relay listens on a new connection, and the next
+    commit wakes it (polls an hour apart)."""
+    topic = Topic.COMPLAINT_SUBMITTED.value
+    await real_stack.create_topics(topic, f"{topic}.dlq", partitions=2)
+    settings = ConnectionSettings(postgres_dsn=fresh_db, kafka_bootstrap=kafka_bootstrap)
+    async with EventProducer(settings, "/slrt/test") as producer:
+        relay = OutboxRelay(pool, producer, schema="svc", poll_seconds=3600, safety_seconds=3600)
+        stop = asyncio.Event()
+        task = asyncio.create_task(relay.run(stop))
+        try:
+            await poll(lambda: _listening(relay), timeout=30)
+            listener_pid = relay.listener_pid()
+            assert listener_pid is not None
+            async with pool.acquire() as conn:
+                assert await conn.fetchval("SELECT pg_terminate_backend($1)", listener_pid)
+            await poll(lambda: _listening(relay, other_than=listener_pid), timeout=30)
+            heard = await _write_one(pool, 4)
+            await poll(lambda: _published(pool, heard.id), timeout=30)
+        finally:
+            stop.set()
+            await task
+
+
+async def _listening(relay: OutboxRelay, other_than: int | None = None) -> bool:
+    pid = relay.listener_pid()
+    return relay.listening and pid is not None and pid != other_than

@@ -10,15 +10,19 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaConsumer
 
-from services.routing.activities import ComplaintActivities
+from services.routing.activities import ComplaintActivities, transition_event_id
 from services.routing.metrics import SlaNotice, StepMark, sla_notice, step_left
 from slrt.contracts.complaints import ComplaintSnapshot, ComplaintStep
+from slrt.contracts.envelope import from_kafka
 from slrt.contracts.events import ComplaintSubmitted, ComplaintTransitioned, NotificationRequested
 from slrt.contracts.topics import Topic
 from slrt.contracts.vocabulary import Category, Channel, NotificationKind
 from slrt.metrics import REGISTRY
 from tests.support.complaints import Driven, submitted
+from tests.support.polling import poll
+from workflows.model import EffectBatch, EffectItem
 
 S = ComplaintStep
 T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
@@ -190,6 +194,58 @@ async def test_sla_notifications_are_counted_when_requested(
     )
     assert counted("slrt_sla_reminders", clock="resolve") == reminders + 1
     assert counted("slrt_sla_breaches", clock="referral", level="manager") == breaches + 1
+
+
+async def test_a_batch_of_effects_is_published_in_order_as_the_single_activities_would(
+    activities: ComplaintActivities, kafka_bootstrap: str
+) -> None:
+    """``publish_effects`` (``perf-batch-effects``): the lifecycle events on the topic in order,
+    with the event ids ``emit_transition`` gives them (a retried batch is deduplicated
+    downstream), the notification under its request id; step durations observed once."""
+    c = Complaint()
+    before = observed("received")
+    registered = c.moves(S.RECEIVED, T0)
+    to_back_office = c.moves(S.BACK_OFFICE, T0 + timedelta(minutes=7))
+    told = notification(NotificationKind.REMINDER, "back_office:3204", clock="resolve")
+    reminders = counted("slrt_sla_reminders", clock="resolve")
+    batch = EffectBatch(items=[EffectItem.of(e) for e in (registered, told, to_back_office)])
+    await activities.publish_effects(batch)
+    await activities.publish_effects(batch)  # retried after a lost completion
+
+    assert observed("received")[0] - before[0] == 1
+    assert counted("slrt_sla_reminders", clock="resolve") == reminders + 2
+    ids = await _event_ids(kafka_bootstrap, Topic.COMPLAINT_LIFECYCLE.value, c.id, 4)
+    first, second = transition_event_id(str(c.id), 1), transition_event_id(str(c.id), 2)
+    assert ids == [first, second, first, second]
+    assert told.complaint_id is not None
+    requests = Topic.NOTIFICATION_REQUESTS.value
+    sent = await _event_ids(kafka_bootstrap, requests, told.complaint_id, 2)
+    assert sent == [str(told.request_id)] * 2
+
+
+async def _event_ids(bootstrap: str, topic: str, key: uuid.UUID, count: int) -> list[str]:
+    """The event ids of the first ``count`` records keyed ``key`` on ``topic``, read from the
+    start (the topic is shared with other tests: read on until they are all there)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    found: list[str] = []
+    try:
+
+        async def more() -> list[str]:
+            for records in (await consumer.getmany(timeout_ms=300)).values():
+                found.extend(
+                    from_kafka(r.key, r.headers, r.value).id
+                    for r in records
+                    if r.key == str(key).encode()
+                )
+            return found
+
+        await poll(more, lambda ids: len(ids) >= count, timeout=60, interval=0)
+    finally:
+        await consumer.stop()
+    return found[:count]
 
 
 async def test_a_driven_complaint_observes_the_steps_it_went_through(

@@ -24,6 +24,9 @@ class ReceivedSpan:
     span_id: str
     parent_span_id: str | None
     attributes: dict[str, str]
+    start_ns: int = 0
+    """Start and end (Unix epoch, nanoseconds; ``bench.routing_e2e`` reads the hops from them)."""
+    end_ns: int = 0
 
 
 class SpanStore:
@@ -49,6 +52,8 @@ class SpanStore:
                                 a.key: str(a.value.string_value or a.value.int_value)
                                 for a in span.attributes
                             },
+                            start_ns=span.start_time_unix_nano,
+                            end_ns=span.end_time_unix_nano,
                         )
                     )
         with self._lock:

@@ -687,3 +687,34 @@ async def test_regres_awaiting_registration_result_overdue(
     await c.act(UPDATE_FEEDBACK, told())
     await c.handle.result()
     await save(c, "regres_awaiting_registration_result_overdue")
+
+
+async def test_perf_batched_effects_referral_accepted(dev: Start) -> None:
+    """Since ``perf-batch-effects``: effects queued together go out in one ``publish_effects``
+    activity (registration, the household's message and the registry check; the referral's
+    transition with its request)."""
+    c = await dev(submitted(program="BPNT"))
+    await c.answer_registry()
+    await c.act(UPDATE_BACK_OFFICE, refer())
+    await c.act(UPDATE_MANAGER_DECISION, approve())
+    await delivered(c)
+    await answer(c, ReferralDecision.ACCEPTED, note="Beras diganti")
+    await c.at(S.FEEDBACK)
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "perf_batched_effects_referral_accepted")
+
+
+async def test_perf_local_reads_referral_accepted(dev: Start) -> None:
+    """Since ``perf-local-reads``: the routing options are read by a local activity (a marker in
+    the history, no activity task)."""
+    c = await dev(submitted(program="BPNT"))
+    await c.answer_registry()
+    await c.act(UPDATE_BACK_OFFICE, refer())
+    await c.act(UPDATE_MANAGER_DECISION, approve())
+    await delivered(c)
+    await answer(c, ReferralDecision.ACCEPTED, note="Beras diganti")
+    await c.at(S.FEEDBACK)
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "perf_local_reads_referral_accepted")

@@ -19,8 +19,14 @@ from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
 from tests.support.harness import sandbox_converter
-from tests.workflows.unguarded import HouseholdMessagesUnguarded, UnguardedComplaintWorkflow
+from tests.workflows.unguarded import (
+    BatchedEffectsUnguarded,
+    HouseholdMessagesUnguarded,
+    LocalReadsUnguarded,
+    UnguardedComplaintWorkflow,
+)
 from workflows.complaint import ComplaintWorkflow
+from workflows.model import ACTIVITY_ROUTING_OPTIONS
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 BEFORE_THE_PATCH = [
@@ -32,12 +38,21 @@ BEFORE_THE_PATCH = [
 SINCE_HOUSEHOLD_MESSAGES = [
     "household_messages_reopened",
     "household_messages_window_over",
+    "perf_batched_effects_referral_accepted",
+    "perf_local_reads_referral_accepted",
     "pii_encrypted_referral_rejected",
     "regres_awaiting_registration_result_overdue",
     "regres_correction_closed_run_held_for_the_result",
     "regres_prelist_awaiting_registration_accepted",
 ]
 """Recorded after ``PATCH_HOUSEHOLD_MESSAGES``; every other history was recorded before it."""
+SINCE_BATCHED_EFFECTS = [
+    "perf_batched_effects_referral_accepted",
+    "perf_local_reads_referral_accepted",
+]
+"""Recorded after ``PATCH_BATCH_EFFECTS``; every other history was recorded before it."""
+SINCE_LOCAL_READS = ["perf_local_reads_referral_accepted"]
+"""Recorded after ``PATCH_LOCAL_READS``; every other history was recorded before it."""
 
 
 def load(path: Path) -> WorkflowHistory:
@@ -64,6 +79,8 @@ def test_the_recorded_histories_are_there() -> None:
         "information_asked_then_duplicate",
         "no_response_then_resolved_locally",
         "not_responsible_then_rerouted",
+        "perf_batched_effects_referral_accepted",
+        "perf_local_reads_referral_accepted",
         "pii2_prelist_by_reference",
         "pii_encrypted_referral_rejected",
         "prelist_resolved_locally",
@@ -113,6 +130,43 @@ async def test_without_the_household_messages_guard_the_older_histories_would_br
     )
     failures = list(results.replay_failures.values())
     assert len(failures) == len(HISTORIES) - len(SINCE_HOUSEHOLD_MESSAGES)
+    assert all(isinstance(f, NondeterminismError) for f in failures)
+
+
+async def test_without_the_batched_effects_guard_the_older_histories_would_break() -> None:
+    """Every history recorded before ``PATCH_BATCH_EFFECTS`` queues several effects at once
+    (registration, the household's message, the registry check)."""
+    older = [load(p) for p in HISTORIES if p.stem not in SINCE_BATCHED_EFFECTS]
+
+    async def histories() -> AsyncIterator[WorkflowHistory]:
+        for history in older:
+            yield history
+
+    replayer = Replayer(workflows=[BatchedEffectsUnguarded], data_converter=sandbox_converter())
+    results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
+    failures = list(results.replay_failures.values())
+    assert len(failures) == len(older)
+    assert all(isinstance(f, NondeterminismError) for f in failures)
+
+
+async def test_without_the_local_reads_guard_the_older_histories_would_break() -> None:
+    """Every history recorded before ``PATCH_LOCAL_READS`` that loaded routing options did so
+    through a regular activity."""
+    older = [
+        load(p)
+        for p in HISTORIES
+        if p.stem not in SINCE_LOCAL_READS and f'"{ACTIVITY_ROUTING_OPTIONS}"' in p.read_text()
+    ]
+    assert len(older) >= 10
+
+    async def histories() -> AsyncIterator[WorkflowHistory]:
+        for history in older:
+            yield history
+
+    replayer = Replayer(workflows=[LocalReadsUnguarded], data_converter=sandbox_converter())
+    results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
+    failures = list(results.replay_failures.values())
+    assert len(failures) == len(older)
     assert all(isinstance(f, NondeterminismError) for f in failures)
 
 

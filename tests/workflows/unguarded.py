@@ -31,3 +31,27 @@ class HouseholdMessagesUnguarded(ComplaintWorkflow):
 
     def _tells_household(self) -> bool:
         return True
+
+
+@workflow.defn(name="ComplaintWorkflow")
+class BatchedEffectsUnguarded(ComplaintWorkflow):
+    """Effects batched without ``PATCH_BATCH_EFFECTS``: every run publishes them together."""
+
+    @workflow.run
+    async def run(self, submitted: ComplaintSubmitted) -> ComplaintSnapshot:
+        return await super().run(submitted)
+
+    def _batches_effects(self) -> bool:
+        return True
+
+
+@workflow.defn(name="ComplaintWorkflow")
+class LocalReadsUnguarded(ComplaintWorkflow):
+    """Local reads without ``PATCH_LOCAL_READS``: every run reads through local activities."""
+
+    @workflow.run
+    async def run(self, submitted: ComplaintSubmitted) -> ComplaintSnapshot:
+        return await super().run(submitted)
+
+    def _reads_locally(self) -> bool:
+        return True

@@ -6,8 +6,9 @@ order, through activities. The workflow itself does no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from uuid import UUID
 
 from temporalio import workflow
@@ -26,13 +27,17 @@ from slrt.contracts.temporal import OVERDUE_KEY, STEP_KEY, TICKET_KEY
 from slrt.contracts.vocabulary import NotificationKind
 from workflows import household
 from workflows.complaint.clock_rules import restart_step_clocks
-from workflows.complaint.state import Complaint, Effect, snapshot
+from workflows.complaint.state import Complaint, snapshot
 from workflows.model import (
     ACTIVITY_EMIT_TRANSITION,
+    ACTIVITY_PUBLISH_EFFECTS,
     ACTIVITY_REQUEST_NOTIFICATION,
     ACTIVITY_REQUEST_PRELIST_ENTRY,
     ACTIVITY_REQUEST_REGISTRY_CHECK,
     ACTIVITY_REQUEST_REGISTRY_CORRECTION,
+    Effect,
+    EffectBatch,
+    EffectItem,
     SentNotification,
 )
 
@@ -46,6 +51,20 @@ PATCH_REFERRAL_RECORD: Final = "referral-record"
 off says so (``separation_of_duties: false``), and every transition about a referral names it
 (``referral_id`` in the details)."""
 
+PATCH_BATCH_EFFECTS: Final = "perf-batch-effects"
+"""Since this patch effects queued together (a transition, the household's message, a registry
+request...) are published by one ``publish_effects`` activity, in order, instead of one activity
+each: fewer workflow tasks and activity round trips between a complaint's state change and the
+requests it sends. A single queued effect still goes through its own activity."""
+
+PATCH_LOCAL_READS: Final = "perf-local-reads"
+"""Since this patch the routing options (a read of routing's catalog copy before back office)
+are loaded by a local activity: in the worker, recorded as a marker, without the round trips
+through the Temporal server (schedule, poll, complete, a new workflow task) that cost more than
+the read itself. (The SLA policy at start stays a regular activity: as the run's first command,
+a local activity there did not replay — the patch markers that follow it in the next workflow
+task were met before the activity's result.)"""
+
 PATCH_HOUSEHOLD_MESSAGES: Final = "household-messages"
 """Since this patch the household hears, through a contact reference, at registration, when
 information is needed, at each outcome, on reopening and when the reopen window closes
@@ -57,6 +76,7 @@ RETRY: Final = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
 SYSTEM: Final = "system"
+T = TypeVar("T")
 
 _ACTIVITY_FOR: Final[dict[type[Effect], str]] = {
     ComplaintTransitioned: ACTIVITY_EMIT_TRANSITION,
@@ -121,6 +141,30 @@ def move(
     message = household.message_for(from_step, to, reason)
     if message is not None:
         _tell_household(c, message, entry.details)
+
+
+async def read(c: Complaint, name: str, *args: Any, result_type: type[T]) -> T:
+    """A read-only activity: local since ``PATCH_LOCAL_READS`` (the check asked once per run,
+    memoised by Temporal), else a regular activity (the histories recorded before it)."""
+    check = c.local_reads_patch
+    local = check() if check else workflow.patched(PATCH_LOCAL_READS)
+    if local:
+        result: T = await workflow.execute_local_activity(
+            name,
+            args=args,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+            result_type=result_type,
+        )
+    else:
+        result = await workflow.execute_activity(
+            name,
+            args=args,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+            result_type=result_type,
+        )
+    return result
 
 
 def records_referral() -> bool:
@@ -242,9 +286,20 @@ def remember(c: Complaint, request_id: str) -> ComplaintSnapshot:
     return answer
 
 
-async def drain(c: Complaint) -> None:
-    """Publish queued effects in order (the lifecycle stays in sequence order)."""
+async def drain(c: Complaint, batches: Callable[[], bool]) -> None:
+    """Publish queued effects in order (the lifecycle stays in sequence order): several at once
+    in one activity when ``batches()`` (the ``PATCH_BATCH_EFFECTS`` check, asked only then),
+    else one activity each."""
     effects = c.journal.effects
+    if len(effects) > 1 and batches():
+        batch = EffectBatch(items=[EffectItem.of(e) for e in effects])
+        await workflow.execute_activity(
+            ACTIVITY_PUBLISH_EFFECTS,
+            batch,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+        )
+        del effects[: len(batch.items)]
     while effects:
         effect = effects[0]
         name = _ACTIVITY_FOR[type(effect)]

@@ -44,13 +44,7 @@ async def load_options(c: Complaint) -> None:
         registry_found=None if registry is None else registry.found,
         registry_programs=[] if registry is None else registry.programs,
     )
-    options = await workflow.execute_activity(
-        ACTIVITY_ROUTING_OPTIONS,
-        request,
-        start_to_close_timeout=journal.ACTIVITY_TIMEOUT,
-        retry_policy=journal.RETRY,
-        result_type=RoutingOptions,
-    )
+    options = await journal.read(c, ACTIVITY_ROUTING_OPTIONS, request, result_type=RoutingOptions)
     instead = c.referral.suggested_instead
     if instead in options.destinations:
         options = options.model_copy(update={"suggested": options.destinations[instead]})

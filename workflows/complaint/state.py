@@ -23,28 +23,14 @@ from slrt.contracts.complaints import (
 )
 from slrt.contracts.events import (
     ComplaintSubmitted,
-    ComplaintTransitioned,
-    NotificationRequested,
-    PrelistEntryRequested,
     RegistryCheckCompleted,
-    RegistryCheckRequested,
-    RegistryCorrectionRequested,
 )
 from slrt.contracts.sla import SlaPolicy
 from slrt.contracts.vocabulary import Category
 from workflows.complaint.clock_rules import on_sla_clock
-from workflows.model import Clock, RoutePlan, RoutingOptions, SentNotification
+from workflows.model import Clock, Effect, RoutePlan, RoutingOptions, SentNotification
 from workflows.rules import HOLDER
 from workflows.working_days import WorkingCalendar, local_date
-
-Effect = (
-    ComplaintTransitioned
-    | NotificationRequested
-    | RegistryCheckRequested
-    | PrelistEntryRequested
-    | RegistryCorrectionRequested
-)
-"""What the workflow asks its activities to publish, in order."""
 
 
 class RegistryState(BaseModel):
@@ -174,6 +160,17 @@ class Complaint(BaseModel):
 
     def bind_household_patch(self, check: Callable[[], bool]) -> None:
         self._household_patch = check
+
+    _local_reads_patch: Callable[[], bool] | None = PrivateAttr(default=None)
+
+    @property
+    def local_reads_patch(self) -> Callable[[], bool] | None:
+        """The workflow's versioning check for local reads (``journal.PATCH_LOCAL_READS``), as
+        for ``household_patch``."""
+        return self._local_reads_patch
+
+    def bind_local_reads_patch(self, check: Callable[[], bool]) -> None:
+        self._local_reads_patch = check
 
     @classmethod
     def new(cls, submitted: ComplaintSubmitted) -> Complaint:

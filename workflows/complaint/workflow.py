@@ -94,6 +94,7 @@ class ComplaintWorkflow:
     def __init__(self, submitted: ComplaintSubmitted) -> None:
         self._c = Complaint.new(submitted)
         self._c.bind_household_patch(self._tells_household)
+        self._c.bind_local_reads_patch(self._reads_locally)
 
     # --- The main loop -------------------------------------------------------------------
 
@@ -110,14 +111,14 @@ class ComplaintWorkflow:
         if c.step is S.RECEIVED:
             stage_intake.start(c, submitted, self._acknowledges_household)
         while True:
-            await journal.drain(c)
+            await journal.drain(c, self._batches_effects)
             if c.finished:
                 break
             if await self._advance():
                 continue
             await self._wait_for_change_or_clock()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await journal.drain(c)
+        await journal.drain(c, self._batches_effects)
         return snapshot(c)
 
     async def _advance(self) -> bool:
@@ -152,6 +153,14 @@ class ComplaintWorkflow:
     def _tells_household(self) -> bool:
         # Versioning: complaints started before household messages replay without them.
         return workflow.patched(PATCH_HOUSEHOLD_MESSAGES)
+
+    def _reads_locally(self) -> bool:
+        # Versioning: histories recorded before it read through regular activities.
+        return workflow.patched(journal.PATCH_LOCAL_READS)
+
+    def _batches_effects(self) -> bool:
+        # Versioning: histories recorded before it publish each effect in its own activity.
+        return workflow.patched(journal.PATCH_BATCH_EFFECTS)
 
     # --- The replay guard ----------------------------------------------------------------
 
