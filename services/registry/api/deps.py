@@ -9,13 +9,13 @@ from typing import Annotated
 from fastapi import Depends
 
 from services.registry.settings import RegistrySettings
-from slrt.deps import CurrentPrincipal, Pool, settings_of
+from slrt.deps import CurrentPrincipal, Pool, settings_dependency
 
 __all__ = ["SOURCE", "CurrentPrincipal", "Pool", "Settings", "today"]
 
 SOURCE = "/slrt/registry"
 
-Settings = Annotated[RegistrySettings, Depends(settings_of(RegistrySettings))]
+Settings = Annotated[RegistrySettings, Depends(settings_dependency(RegistrySettings))]
 
 
 def today() -> date:
