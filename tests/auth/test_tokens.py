@@ -164,7 +164,7 @@ async def test_a_refused_token_is_never_cached(
             await verifier.verify(foreign)
     assert len(decoded) == 2  # each presentation verified in full
     good = issuer.token("u", [Role.VIEWER], "")
-    header, payload, signature = good.split(".")
+    header, _payload, signature = good.split(".")
     await verifier.verify(good)
     # The cache is keyed by the whole token: a forged payload under a cached signature is
     # verified (and refused), never answered from the cache.

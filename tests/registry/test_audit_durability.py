@@ -29,11 +29,12 @@ KILL_AFTER = 200
 
 
 def _registry_pid() -> int:
-    return next(
+    pid: int = next(
         p.pid
         for p in psutil.Process().children(recursive=True)
         if "services.registry" in " ".join(p.cmdline())
     )
+    return pid
 
 
 async def test_every_answered_lookup_has_its_audit_row_after_a_sigkill(
