@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from services.registry.api.deps import AuditLog, CurrentPrincipal, Pool, today
 from services.registry.domain.identity import identity_warnings
@@ -101,6 +101,8 @@ class Household(BaseModel):
     pmks: list[dict[str, str]]
 
 
+_PEOPLE = TypeAdapter(list[Person])
+
 _RECORD_FIELDS = [f for f in Person.model_fields if f not in ("programs", "warnings", "score")]
 """The person's fields as the row has them (programs, warnings and score are given apart)."""
 
@@ -129,7 +131,7 @@ def _visible(
 @router.post("/persons/lookup", response_model=list[Person])
 async def lookup(
     body: LookupRequest, principal: CurrentPrincipal, pool: Pool, audit: AuditLog
-) -> list[Person]:
+) -> Response:
     """People by NIK (one) or by KK number (the family). 404 when none is in your area.
 
     One statement reads the people with their programs; the audit rows are committed (group
@@ -150,7 +152,9 @@ async def lookup(
         reads=[(r["id"], r["household_id"]) for r in rows],
         complaint_id=body.complaint_id,
     )
-    return result
+    # Serialised once here (``response_model`` documents it): FastAPI would validate the
+    # models it was given again before serialising them.
+    return Response(_PEOPLE.dump_json(result, by_alias=True), media_type="application/json")
 
 
 @router.post("/persons/search", response_model=list[Person])
