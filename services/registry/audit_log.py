@@ -61,6 +61,9 @@ class AuditWriter:
         if not rows:
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Its failure is read by the request, or by nobody if the request was cancelled (the
+        # flush has logged it): never a "Future exception was never retrieved" at collection.
+        done.add_done_callback(_consume)
         self._pending.append((rows, done))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_pending(), name="audit-flush")
@@ -103,3 +106,8 @@ class AuditWriter:
     async def _insert(self, rows: list[Row]) -> None:
         columns = list(zip(*rows, strict=True))
         await self._pool.execute(_INSERT, *(list(c) for c in columns))
+
+
+def _consume(done: asyncio.Future[None]) -> None:
+    if not done.cancelled():
+        done.exception()
