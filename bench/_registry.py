@@ -38,6 +38,9 @@ def postgres(work: Path, dsn: str | None) -> Iterator[str]:
     if dsn:
         yield dsn
         return
+    # PostgreSQL is started with its data folder on the command line and changes directory:
+    # a relative folder (the default ``.slrt/bench/registry``) would not be found again.
+    work = work.resolve()
     port_file = work / "postgres.port"
     port = int(port_file.read_text()) if port_file.exists() else free_port()
     work.mkdir(parents=True, exist_ok=True)

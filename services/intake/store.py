@@ -13,45 +13,114 @@ from slrt.contracts.complaints import ComplaintSnapshot
 from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry
 from slrt.db import Connection
 
-
-async def next_serial(conn: Connection, district: str, year: int) -> int:
-    serial: int = await conn.fetchval(
-        "INSERT INTO ticket_counters (district, year, last) VALUES ($1, $2, 1) "
-        "ON CONFLICT (district, year) DO UPDATE SET last = ticket_counters.last + 1 "
-        "RETURNING last",
-        district,
-        year,
-    )
-    return serial
+SUBMISSION_LOST_RACE = "SL409"
+"""The SQLSTATE of ``submission_lost_race()`` (migration 0010): the key's winner committed first."""
 
 
-async def find_by_key(conn: Connection, submitted_by: str, key: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT c.id, c.ticket_number, c.request_hash, c.anonymous, c.tracking_code, c.warnings, "
-        "s.step FROM complaints c JOIN complaint_status s ON s.complaint_id = c.id "
-        "WHERE c.submitted_by = $1 AND c.idempotency_key = $2",
+async def prior_submission(
+    conn: Connection, submitted_by: str, key: str, program_code: str | None
+) -> asyncpg.Record:
+    """What a submission needs read before it is written, in one round trip: the complaint
+    already accepted under (caller, key) if any (``id`` is null when none), and the named
+    program's catalog entry (``program_entry``) and whether the catalog has reached intake
+    (``catalog_known``)."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        """
+        SELECT c.id, c.ticket_number, c.request_hash, c.anonymous, c.tracking_code, c.warnings,
+               s.step,
+               (SELECT p.entry FROM programs p WHERE p.code = $3) AS program_entry,
+               ($3::text IS NOT NULL AND EXISTS (SELECT 1 FROM programs)) AS catalog_known
+        FROM (VALUES (1)) AS one (x)
+        LEFT JOIN complaints c ON c.submitted_by = $1 AND c.idempotency_key = $2
+        LEFT JOIN complaint_status s ON s.complaint_id = c.id
+        """,
         submitted_by,
         key,
+        program_code,
     )
+    assert row is not None  # the one-row VALUES always gives a row
+    return row
 
 
-async def insert_complaint(conn: Connection, row: dict[str, Any]) -> bool:
-    """False when another request with the same idempotency key got there first."""
+async def accept(
+    conn: Connection,
+    row: dict[str, Any],
+    snapshot: ComplaintSnapshot,
+    event: tuple[str, str, dict[str, Any], dict[str, str]],
+    year: int,
+) -> str | None:
+    """Accept a new complaint in ONE statement (atomic on its own, one round trip): the next
+    ticket serial of (district, year), the complaint row, its first status and its outbox row
+    ``event`` = (event id, topic, envelope, trace headers). The ticket number is made here, so
+    ``row`` has none, and it is written into the snapshot's and the envelope's data.
+
+    Returns the ticket number; ``None`` when a concurrent request with the same idempotency key
+    committed first (the statement failed: nothing of it stays, the counter included)."""
     columns = ", ".join(row)
     params = ", ".join(f"${i}" for i in range(1, len(row) + 1))
-    inserted = await conn.fetchval(
-        f"INSERT INTO complaints ({columns}) VALUES ({params}) "  # noqa: S608 -- fixed columns
-        "ON CONFLICT (submitted_by, idempotency_key) DO NOTHING RETURNING true",
-        *row.values(),
-    )
-    return bool(inserted)
-
-
-async def insert_initial_status(
-    conn: Connection, snapshot: ComplaintSnapshot, submitted_at: datetime
-) -> None:
-    """The projection's first row, written with the complaint so reads see it at once."""
-    await _upsert_status(conn, snapshot, 0, submitted_at, submitted_at, None)
+    n = len(row)
+    district = snapshot.place_code[:4]
+    s = snapshot
+    sql = f"""
+        WITH serial AS (
+            INSERT INTO ticket_counters (district, year, last)
+            VALUES (${n + 1}::text, ${n + 2}::int, 1)
+            ON CONFLICT (district, year) DO UPDATE SET last = ticket_counters.last + 1
+            RETURNING last
+        ), ticket AS (
+            SELECT ${n + 1}::text || '-' || lpad((${n + 2}::int % 100)::text, 2, '0') || '-'
+                || lpad(last::text, greatest(6, length(last::text)), '0') AS number
+            FROM serial
+        ), complaint AS (
+            INSERT INTO complaints ({columns}, ticket_number)
+            VALUES ({params}, (SELECT number FROM ticket))
+            ON CONFLICT (submitted_by, idempotency_key) DO NOTHING
+            RETURNING id, ticket_number
+        ), status AS (
+            INSERT INTO complaint_status (complaint_id, ticket_number, sequence, step,
+                holder_role, place_code, category, channel, program_code, referral_destination,
+                referral_id, step_due, resolve_due, overdue, escalated, repeat, outcome,
+                snapshot, submitted_at, updated_at)
+            SELECT c.id, c.ticket_number, 0, ${n + 3}::text, ${n + 4}::text, ${n + 5}::text,
+                ${n + 6}::text, ${n + 7}::text, ${n + 8}::text, NULL, NULL, NULL, NULL, false,
+                false, false, NULL,
+                jsonb_set(${n + 9}::jsonb, '{{ticket_number}}', to_jsonb(c.ticket_number)),
+                ${n + 10}::timestamptz, ${n + 10}::timestamptz
+            FROM complaint c
+        ), event AS (
+            INSERT INTO outbox (event_id, topic, envelope, trace_headers)
+            SELECT ${n + 11}::text, ${n + 12}::text,
+                jsonb_set(${n + 13}::jsonb, '{{data,ticket_number}}', to_jsonb(c.ticket_number)),
+                ${n + 14}::jsonb
+            FROM complaint c
+        )
+        SELECT COALESCE((SELECT ticket_number FROM complaint), submission_lost_race())
+        """  # noqa: S608 -- fixed columns
+    event_id, topic, envelope, trace_headers = event
+    try:
+        ticket: str = await conn.fetchval(
+            sql,
+            *row.values(),
+            district,
+            year,
+            s.step.value,
+            s.holder_role.value if s.holder_role else None,
+            s.place_code,
+            s.category.value,
+            s.channel.value,
+            s.program_code,
+            s.model_dump(mode="json"),
+            row["submitted_at"],
+            event_id,
+            topic,
+            envelope,
+            trace_headers,
+        )
+    except asyncpg.PostgresError as exc:
+        if exc.sqlstate == SUBMISSION_LOST_RACE:
+            return None
+        raise
+    return ticket
 
 
 async def apply_transition(conn: Connection, event: ComplaintTransitioned) -> bool:
@@ -230,11 +299,6 @@ async def upsert_program(conn: Connection, entry: ProgramCatalogEntry) -> None:
         entry.version,
         entry.model_dump(mode="json"),
     )
-
-
-async def has_programs(conn: Connection) -> bool:
-    """Whether the catalog has reached intake (at least one program)."""
-    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM programs)"))
 
 
 async def program(conn: Connection, code: str) -> ProgramCatalogEntry | None:

@@ -26,7 +26,7 @@ from slrt import outbox
 from slrt.auth.principal import Principal, Role
 from slrt.contracts.complainants import complainant_reference, lookup_kind
 from slrt.contracts.complaints import ComplaintSnapshot, ComplaintStep
-from slrt.contracts.events import Complainant, ComplaintSubmitted
+from slrt.contracts.events import Complainant, ComplaintSubmitted, ProgramCatalogEntry
 from slrt.contracts.vocabulary import Channel
 from slrt.db import Connection
 from slrt.errors import Conflict, Invalid
@@ -42,10 +42,6 @@ WIB = timedelta(hours=7)
 class Accepted:
     complaint: SubmissionOut
     replayed: bool
-
-
-class _LostRace(Exception):
-    """A concurrent request with the same key committed first (this transaction rolls back)."""
 
 
 def request_hash(submission: SubmissionIn) -> str:
@@ -81,40 +77,45 @@ async def submit(
             title="The complaint breaks intake rules",
         )
     fingerprint = request_hash(submission)
-    for _ in range(2):
-        try:
-            async with pool.acquire() as conn, conn.transaction():
-                existing = await store.find_by_key(conn, principal.subject, key)
-                if existing is not None:
-                    return Accepted(_replay(existing, fingerprint, base_url), replayed=True)
-                # Against the catalog as it is now: a replay keeps its first answer.
-                await _check_program(conn, submission)
-                return Accepted(
-                    await _create(
-                        conn,
-                        submission,
-                        checked.village_code,
-                        checked.warnings,
-                        principal,
-                        key,
-                        fingerprint,
-                        now,
-                        base_url,
-                    ),
-                    replayed=False,
-                )
-        except _LostRace:
-            continue
+    # Two round trips: one read (a prior answer under this key, the named program), then one
+    # statement writing the counter, complaint, status and outbox row (``store.accept``).
+    async with pool.acquire() as conn:
+        for _ in range(2):
+            prior = await store.prior_submission(
+                conn, principal.subject, key, submission.program_code
+            )
+            if prior["id"] is not None:
+                return Accepted(_replay(prior, fingerprint, base_url), replayed=True)
+            # Against the catalog as it is now: a replay keeps its first answer.
+            _check_program(submission, prior)
+            created = await _create(
+                conn,
+                submission,
+                checked.village_code,
+                checked.warnings,
+                principal,
+                key,
+                fingerprint,
+                now,
+                base_url,
+            )
+            if created is not None:
+                return Accepted(created, replayed=False)
+            # A concurrent request with this key won: the next read finds its answer.
     raise RuntimeError("idempotency key raced twice")  # a unique key cannot race twice
 
 
-async def _check_program(conn: Connection, submission: SubmissionIn) -> None:
+def _check_program(submission: SubmissionIn, prior: asyncpg.Record) -> None:
     """Refuse a program the catalog does not know, or that cannot be needed (422)."""
     if not submission.program_code:
         return
-    entry = await store.program(conn, submission.program_code)
-    known = entry is not None or await store.has_programs(conn)
-    error = check_program(submission.category, submission.program_code, entry, known)
+    entry = prior["program_entry"]
+    error = check_program(
+        submission.category,
+        submission.program_code,
+        None if entry is None else ProgramCatalogEntry.model_validate(entry),
+        entry is not None or bool(prior["catalog_known"]),
+    )
     if error is not None:
         raise Invalid(
             "One or more fields break a rule; see errors.",
@@ -152,11 +153,15 @@ async def _create(
     fingerprint: str,
     now: datetime,
     base_url: str,
-) -> SubmissionOut:
+) -> SubmissionOut | None:
+    """The new complaint, accepted in one statement; ``None`` when a concurrent request with
+    the same key committed first (nothing of this one stays)."""
     complaint_id = uuid.uuid4()
     district = village_code[:4]
     year = (now + WIB).year
-    ticket = ticket_number(district, year, await store.next_serial(conn, district, year))
+    # A stand-in of the right shape: ``store.accept`` draws the serial and writes the number
+    # into the rows and the event.
+    ticket = ticket_number(district, year, 0)
     person = submission.complainant
     complainant = (
         None
@@ -172,33 +177,27 @@ async def _create(
         )
     )
     tracking_code = new_tracking_code()
-    inserted = await store.insert_complaint(
-        conn,
-        {
-            "id": complaint_id,
-            "ticket_number": ticket,
-            "submitted_by": principal.subject,
-            "idempotency_key": key,
-            "request_hash": fingerprint,
-            "channel": submission.channel.value,
-            "category": submission.category.value,
-            "village_code": village_code,
-            "program_code": submission.program_code,
-            "sub_type": submission.sub_type,
-            "anonymous": submission.anonymous,
-            "complainant": None if complainant is None else complainant.model_dump(mode="json"),
-            "phone": person.phone if person else None,
-            "email": person.email if person else None,
-            "phone_last4": phone_last4(person.phone) if person else None,
-            "tracking_code": tracking_code,
-            "description": submission.description,
-            "occurred_on": submission.occurred_on,
-            "warnings": warnings,
-            "submitted_at": now,
-        },
-    )
-    if not inserted:
-        raise _LostRace
+    row = {
+        "id": complaint_id,
+        "submitted_by": principal.subject,
+        "idempotency_key": key,
+        "request_hash": fingerprint,
+        "channel": submission.channel.value,
+        "category": submission.category.value,
+        "village_code": village_code,
+        "program_code": submission.program_code,
+        "sub_type": submission.sub_type,
+        "anonymous": submission.anonymous,
+        "complainant": None if complainant is None else complainant.model_dump(mode="json"),
+        "phone": person.phone if person else None,
+        "email": person.email if person else None,
+        "phone_last4": phone_last4(person.phone) if person else None,
+        "tracking_code": tracking_code,
+        "description": submission.description,
+        "occurred_on": submission.occurred_on,
+        "warnings": warnings,
+        "submitted_at": now,
+    }
     facilitator_captured = submission.channel is Channel.FACILITATOR_VISIT
     snapshot = ComplaintSnapshot(
         complaint_id=complaint_id,
@@ -210,7 +209,6 @@ async def _create(
         channel=submission.channel,
         program_code=submission.program_code,
     )
-    await store.insert_initial_status(conn, snapshot, now)
     event = ComplaintSubmitted(
         complaint_id=complaint_id,
         ticket_number=ticket,
@@ -230,10 +228,13 @@ async def _create(
         submitted_at=now,
         submitted_by=principal.subject,
     )
-    await outbox.write(conn, event, source=SOURCE, subject=str(complaint_id))
+    _, outbox_row = outbox.row(event, source=SOURCE, subject=str(complaint_id))
+    accepted = await store.accept(conn, row, snapshot, outbox_row, year)
+    if accepted is None:
+        return None
     return SubmissionOut(
         complaint_id=complaint_id,
-        ticket_number=ticket,
+        ticket_number=accepted,
         status="open",
         step=ComplaintStep.RECEIVED,
         tracking_code=tracking_code,

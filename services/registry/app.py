@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from services.registry import api
 from services.registry.api.deps import SOURCE
+from services.registry.audit_log import AuditWriter
 from services.registry.consumers import consumers
 from services.registry.places_loader import ensure_places
 from services.registry.settings import RegistrySettings
@@ -31,6 +32,9 @@ def create_app(settings: RegistrySettings, auth: AuthSettings | None = None) -> 
             log.info(
                 "registry prepared", extra={"places_loaded": loaded, "programs_seeded": seeded}
             )
+        audit = AuditWriter(runtime.pool)
+        runtime.provide(audit)
+        runtime.spawn(audit.run(runtime.stop), "audit-writer")
         relay = OutboxRelay(runtime.pool, runtime.producer, schema="registry")
         runtime.spawn(relay.run(runtime.stop), "outbox-relay")
         for consumer in consumers(runtime, settings):

@@ -4,12 +4,20 @@ Claims SLRT reads: ``sub``; ``roles`` (list of :class:`Role` values); ``area`` (
 prefix, "" for national); ``programs`` (program codes, for program managers). Issuer, audience
 and expiry are checked with a configurable clock-skew leeway. The keys come from the issuer's
 JWKS URL (cached by PyJWT's client) or, for the local development issuer, a JWKS file.
+
+Verification is cached: the signing keys per ``kid`` (for ``KEY_TTL_SECONDS``, then fetched
+again), and each verified token's caller until the token expires (``exp`` plus the leeway) or
+its key's time in the cache is up, whichever is first. Only successes are cached: a token that
+fails is verified again, in full, every time it is presented.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +28,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from slrt.auth.principal import Principal, Role
 
 ALGORITHMS = ["RS256", "ES256"]
+KEY_TTL_SECONDS = 300.0
+"""How long a fetched signing key, and a token verified with it, is trusted without asking the
+JWKS again (PyJWT's client caches the key set as long)."""
+CACHED_TOKENS = 4096
+"""Verified tokens kept (least recently used dropped first)."""
 
 
 class AuthSettings(BaseSettings):
@@ -41,18 +54,33 @@ class InvalidToken(Exception):
 
 
 class TokenVerifier:
-    def __init__(self, settings: AuthSettings) -> None:
+    def __init__(self, settings: AuthSettings, clock: Callable[[], float] = time.time) -> None:
         if not settings.jwks_url and not settings.jwks_file:
             raise ValueError("set SLRT_AUTH_JWKS_URL (or SLRT_AUTH_JWKS_FILE for development)")
         self._settings = settings
+        self._clock = clock
         self._client = (
-            jwt.PyJWKClient(settings.jwks_url, lifespan=300) if settings.jwks_url else None
+            jwt.PyJWKClient(settings.jwks_url, lifespan=int(KEY_TTL_SECONDS))
+            if settings.jwks_url
+            else None
         )
         self._file_keys: dict[str, jwt.PyJWK] | None = None
+        self._keys: dict[str, tuple[jwt.PyJWK, float]] = {}
+        """kid → (key, trusted until)."""
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        """token → (its caller, trusted until): successes only."""
 
     async def verify(self, token: str) -> Principal:
+        now = self._clock()
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, until = cached
+            if now < until:
+                self._verified.move_to_end(token)
+                return principal
+            del self._verified[token]
         try:
-            key = await asyncio.to_thread(self._signing_key, token)
+            key, key_until = await self._key_for(token, now)
             claims: dict[str, Any] = jwt.decode(
                 token,
                 key.key,
@@ -65,7 +93,7 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise InvalidToken(_reason(exc)) from None
         try:
-            return Principal(
+            principal = Principal(
                 subject=str(claims["sub"]),
                 roles=frozenset(Role(r) for r in claims.get("roles", [])),
                 area=str(claims.get("area", "")),
@@ -73,15 +101,42 @@ class TokenVerifier:
             )
         except (ValueError, ValidationError):
             raise InvalidToken("the token's roles or area claim is not valid") from None
+        self._remember(token, principal, claims, key_until)
+        return principal
 
-    def _signing_key(self, token: str) -> jwt.PyJWK:
-        if self._client is not None:
-            return self._client.get_signing_key_from_jwt(token)
+    def _remember(
+        self, token: str, principal: Principal, claims: dict[str, Any], key_until: float
+    ) -> None:
+        """Trust the verified token until it expires as ``jwt.decode`` counts it (``exp`` plus
+        the leeway) or its key is due to be fetched again; a token without a numeric ``exp``
+        (``decode`` requires one) is never cached."""
+        exp = claims.get("exp")
+        if not isinstance(exp, int | float) or isinstance(exp, bool):
+            return
+        self._verified[token] = (principal, min(exp + self._settings.leeway_seconds, key_until))
+        self._verified.move_to_end(token)
+        while len(self._verified) > CACHED_TOKENS:
+            self._verified.popitem(last=False)
+
+    async def _key_for(self, token: str, now: float) -> tuple[jwt.PyJWK, float]:
+        """The token's signing key and until when it is trusted: from the cache by ``kid``, else
+        looked up (the JWKS URL in a worker thread: it may fetch)."""
         kid = jwt.get_unverified_header(token).get("kid")
-        keys = self._load_file_keys()
-        if kid not in keys:
-            raise jwt.InvalidKeyError("unknown signing key")
-        return keys[kid]
+        if isinstance(kid, str):
+            known = self._keys.get(kid)
+            if known is not None and now < known[1]:
+                return known
+        if self._client is not None:
+            key = await asyncio.to_thread(self._client.get_signing_key_from_jwt, token)
+        else:
+            keys = self._load_file_keys()
+            if kid not in keys:
+                raise jwt.InvalidKeyError("unknown signing key")
+            key = keys[kid]
+        entry = (key, now + KEY_TTL_SECONDS)
+        if isinstance(kid, str):
+            self._keys[kid] = entry
+        return entry
 
     def _load_file_keys(self) -> dict[str, jwt.PyJWK]:
         if self._file_keys is None:

@@ -106,3 +106,68 @@ def test_dev_token_command_prints_a_verifiable_token(tmp_path: Path) -> None:
     assert claims["roles"] == ["manager"]
     assert claims["area"] == "3204"
     assert (tmp_path / "dev-issuer" / "jwks.json").exists()
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _counting_decode(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Count full verifications (``jwt.decode`` calls); returns the list of tokens decoded."""
+    decoded: list[str] = []
+    real = jwt.decode
+
+    def decode(token: str, *args: object, **kwargs: object) -> object:
+        decoded.append(token)
+        return real(token, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jwt, "decode", decode)
+    return decoded
+
+
+async def test_a_verified_token_is_cached_until_it_expires(
+    issuer: DevIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock()
+    verifier = TokenVerifier(
+        AuthSettings(issuer=ISSUER, audience="slrt", jwks_file=issuer.jwks_file, leeway_seconds=30),
+        clock=clock,
+    )
+    decoded = _counting_decode(monkeypatch)
+    token = issuer.token("bo-1", [Role.BACK_OFFICE], "3204", ttl_seconds=60)
+    first = await verifier.verify(token)
+    again = await verifier.verify(token)
+    assert again == first
+    assert len(decoded) == 1  # the second answer came from the cache
+    # Past exp + leeway the cached caller is not trusted: the token is verified again, in full.
+    clock.now += 60 + 30 + 1
+    monkeypatch.setattr(jwt, "decode", _expired)
+    with pytest.raises(InvalidToken, match="expired"):
+        await verifier.verify(token)
+
+
+def _expired(*args: object, **kwargs: object) -> object:
+    raise jwt.ExpiredSignatureError("Signature has expired")
+
+
+async def test_a_refused_token_is_never_cached(
+    issuer: DevIssuer, verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decoded = _counting_decode(monkeypatch)
+    foreign = issuer.token("u", [Role.VIEWER], "", aud="another-app")
+    for _ in range(2):
+        with pytest.raises(InvalidToken, match="audience"):
+            await verifier.verify(foreign)
+    assert len(decoded) == 2  # each presentation verified in full
+    good = issuer.token("u", [Role.VIEWER], "")
+    header, _payload, signature = good.split(".")
+    await verifier.verify(good)
+    # The cache is keyed by the whole token: a forged payload under a cached signature is
+    # verified (and refused), never answered from the cache.
+    forged = jwt.encode({"sub": "admin"}, "k" * 32, algorithm="HS256").split(".")[1]
+    with pytest.raises(InvalidToken):
+        await verifier.verify(f"{header}.{forged}.{signature}")

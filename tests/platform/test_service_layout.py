@@ -73,3 +73,29 @@ def test_only_the_api_layer_builds_problems() -> None:
     ]
     found = {str(p.relative_to(ROOT)): lines for p in below if (lines := _raises_problem(p))}
     assert found == {}
+
+
+def test_every_middleware_is_plain_asgi() -> None:
+    """No ``BaseHTTPMiddleware`` (``app.middleware("http")`` is one): it runs every request in an
+    extra task with memory streams; it was half of intake's CPU time (docs/benchmarks.md)."""
+    offenders = []
+    for path in [*(ROOT / "slrt").rglob("*.py"), *(ROOT / "services").rglob("*.py")]:
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            named = isinstance(node, ast.Name | ast.Attribute | ast.alias) and (
+                "BaseHTTPMiddleware"
+                in (
+                    getattr(node, "id", None),
+                    getattr(node, "attr", None),
+                    getattr(node, "name", None),
+                )
+            )
+            decorator = (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "middleware"
+                and any(isinstance(a, ast.Constant) and a.value == "http" for a in node.args)
+            )
+            if named or decorator:
+                offenders.append(f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', '?')}")
+    assert offenders == []

@@ -20,7 +20,7 @@ from services.registry.places_loader import ensure_places
 from services.registry.settings import RegistrySettings
 from services.registry.store.catalog import ensure_seed
 from slrt.auth.tokens import AuthSettings
-from slrt.contracts.topics import dead_letter_topic
+from slrt.contracts.topics import ALL_TOPICS, dead_letter_topic
 from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
 from slrt.settings import ConnectionSettings
@@ -120,7 +120,13 @@ async def registry_intake(
     """The real intake service (its own database), in-process on loopback, where the registry
     redeems complainant references with its service token. One per session: the request topic
     is shared, and each test's consumer reads it from the start, so requests other tests (the
-    end-to-end ones) left there are redeemed here too, and refused (unknown reference)."""
+    end-to-end ones) left there are redeemed here too, and refused (unknown reference).
+
+    Intake's consumers read its own topics: they exist before it starts (a consumer whose topic
+    is missing dies, and a dead loop stops the process that runs the in-process intake)."""
+    await real_stack.create_topics(
+        *ALL_TOPICS, *(dead_letter_topic(t) for t in ALL_TOPICS), partitions=2
+    )
     name = f"t_intake_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(postgres_dsn)
     try:

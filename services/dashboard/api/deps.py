@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from services.dashboard.settings import DashboardSettings
-from slrt.deps import settings_of
+from slrt.deps import settings_dependency, settings_of
 
 dashboard_settings = settings_of(DashboardSettings)
-Settings = Annotated[DashboardSettings, Depends(dashboard_settings)]
+Settings = Annotated[DashboardSettings, Depends(settings_dependency(DashboardSettings))]

@@ -82,14 +82,20 @@ async def submit_complaint(
     key: IdempotencyKey,
     pool: Pool,
     settings: Settings,
-    response: Response,
-) -> SubmissionOut:
+) -> Response:
     authorize(principal, Action.COMPLAINT_SUBMIT)
     accepted = await submit(pool, body, principal, key, directory(), settings.public_base_url)
-    response.headers["Location"] = accepted.complaint.links.self
+    headers = {"Location": accepted.complaint.links.self}
     if accepted.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return accepted.complaint
+        headers["Idempotent-Replayed"] = "true"
+    # Serialised once here (the response model documents it): FastAPI would validate the
+    # model it was given again before serialising it.
+    return Response(
+        accepted.complaint.model_dump_json(by_alias=True),
+        status_code=202,
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 @router.post(

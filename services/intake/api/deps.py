@@ -10,14 +10,14 @@ from typing import Annotated
 from fastapi import Depends, Header
 
 from services.intake.settings import IntakeSettings
-from slrt.deps import Clock, CurrentPrincipal, Pool, Temporal, settings_of
+from slrt.deps import Clock, CurrentPrincipal, Pool, Temporal, settings_dependency
 
 __all__ = ["Clock", "CurrentPrincipal", "IdempotencyKey", "Pool", "Settings", "Temporal"]
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[
         str | None,
         Header(
@@ -31,5 +31,5 @@ def idempotency_key(
     return key if key is not None else str(uuid.uuid4())
 
 
-Settings = Annotated[IntakeSettings, Depends(settings_of(IntakeSettings))]
+Settings = Annotated[IntakeSettings, Depends(settings_dependency(IntakeSettings))]
 IdempotencyKey = Annotated[str, Depends(idempotency_key)]

@@ -10,15 +10,15 @@ from fastapi import Depends, Request
 from services.notifier.dispatcher import Dispatcher
 from services.notifier.settings import NotifierSettings
 from slrt import deps
-from slrt.deps import CurrentPrincipal, Pool, settings_of
+from slrt.deps import CurrentPrincipal, Pool, settings_dependency
 
 __all__ = ["CurrentPrincipal", "Pool", "RunningDispatcher", "Settings"]
 
 
-def dispatcher(request: Request) -> Dispatcher | None:
+async def dispatcher(request: Request) -> Dispatcher | None:
     """The running dispatcher; none where the app runs without its loops (tests)."""
     return deps.runtime(request).part(Dispatcher)
 
 
-Settings = Annotated[NotifierSettings, Depends(settings_of(NotifierSettings))]
+Settings = Annotated[NotifierSettings, Depends(settings_dependency(NotifierSettings))]
 RunningDispatcher = Annotated[Dispatcher | None, Depends(dispatcher)]

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
-from services.registry.api.deps import CurrentPrincipal, Pool, today
+from services.registry.api.deps import AuditLog, CurrentPrincipal, Pool, today
 from services.registry.domain.identity import identity_warnings
 from services.registry.store import persons
 from slrt.auth import Action
@@ -101,6 +101,12 @@ class Household(BaseModel):
     pmks: list[dict[str, str]]
 
 
+_PEOPLE = TypeAdapter(list[Person])
+
+_RECORD_FIELDS = [f for f in Person.model_fields if f not in ("programs", "warnings", "score")]
+"""The person's fields as the row has them (programs, warnings and score are given apart)."""
+
+
 def _person(row: asyncpg.Record, programs: list[str], today: date) -> Person:
     warnings = identity_warnings(
         nik=row["nik"],
@@ -110,8 +116,8 @@ def _person(row: asyncpg.Record, programs: list[str], today: date) -> Person:
         village_code=row["village_code"],
         today=today,
     )
-    fields = {k: row[k] for k in Person.model_fields if k in row.keys()}  # noqa: SIM118
-    return Person(**fields, programs=programs, warnings=[str(w) for w in warnings])
+    fields = {k: row[k] for k in _RECORD_FIELDS if k in row.keys()}  # noqa: SIM118
+    return Person(**fields, programs=list(programs), warnings=[str(w) for w in warnings])
 
 
 def _visible(
@@ -123,34 +129,38 @@ def _visible(
 
 
 @router.post("/persons/lookup", response_model=list[Person])
-async def lookup(body: LookupRequest, principal: CurrentPrincipal, pool: Pool) -> list[Person]:
-    """People by NIK (one) or by KK number (the family). 404 when none is in your area."""
+async def lookup(
+    body: LookupRequest, principal: CurrentPrincipal, pool: Pool, audit: AuditLog
+) -> Response:
+    """People by NIK (one) or by KK number (the family). 404 when none is in your area.
+
+    One statement reads the people with their programs; the audit rows are committed (group
+    commit, ``services.registry.audit_log``) before the answer leaves."""
     authorize(principal, Action.PERSON_READ)
-    async with pool.acquire() as conn, conn.transaction():
-        if body.nik is not None:
-            found = await persons.by_nik(conn, body.nik)
-            rows = [found] if found else []
-        else:
-            rows = await persons.by_kk(conn, body.kk_number or "")
-        rows = _visible(principal, Action.PERSON_READ, rows)
-        if not rows:
-            raise Problem(404, "not-found", "No such person in the registry")
-        result = [
-            _person(r, await persons.programs(conn, r["household_id"], r["id"]), today())
-            for r in rows
-        ]
-        await persons.audit(
-            conn,
-            actor=principal.subject,
-            action="person_lookup",
-            reads=[(r["id"], r["household_id"]) for r in rows],
-            complaint_id=body.complaint_id,
-        )
-    return result
+    if body.nik is not None:
+        found = await persons.by_nik(pool, body.nik)
+        rows = [found] if found else []
+    else:
+        rows = await persons.by_kk(pool, body.kk_number or "")
+    rows = _visible(principal, Action.PERSON_READ, rows)
+    if not rows:
+        raise Problem(404, "not-found", "No such person in the registry")
+    result = [_person(r, r["programs"], today()) for r in rows]
+    await audit.record(
+        actor=principal.subject,
+        action="person_lookup",
+        reads=[(r["id"], r["household_id"]) for r in rows],
+        complaint_id=body.complaint_id,
+    )
+    # Serialised once here (``response_model`` documents it): FastAPI would validate the
+    # models it was given again before serialising them.
+    return Response(_PEOPLE.dump_json(result, by_alias=True), media_type="application/json")
 
 
 @router.post("/persons/search", response_model=list[Person])
-async def search(body: SearchRequest, principal: CurrentPrincipal, pool: Pool) -> list[Person]:
+async def search(
+    body: SearchRequest, principal: CurrentPrincipal, pool: Pool, audit: AuditLog
+) -> list[Person]:
     """Name search within a place, ranked by similarity (typos and spelling variants)."""
     try:
         place = normalise_code(body.place_code)
@@ -162,19 +172,18 @@ async def search(body: SearchRequest, principal: CurrentPrincipal, pool: Pool) -
             errors=[field_error("place_code", "place_code", "2, 4, 6 or 10 digits")],
         ) from None
     authorize(principal, Action.PERSON_SEARCH, place_code=place, what="place")
-    async with pool.acquire() as conn, conn.transaction():
+    async with pool.acquire() as conn:
         rows = await persons.search_by_name(conn, body.name, place, limit=body.limit)
-        result = []
-        for r in rows:
-            person = _person(r, await persons.programs(conn, r["household_id"], r["id"]), today())
-            result.append(person.model_copy(update={"score": round(float(r["score"]), 4)}))
-        await persons.audit(
-            conn,
-            actor=principal.subject,
-            action="person_search",
-            reads=[(r["id"], r["household_id"]) for r in rows],
-            complaint_id=body.complaint_id,
-        )
+    result = [
+        _person(r, r["programs"], today()).model_copy(update={"score": round(float(r["score"]), 4)})
+        for r in rows
+    ]
+    await audit.record(
+        actor=principal.subject,
+        action="person_search",
+        reads=[(r["id"], r["household_id"]) for r in rows],
+        complaint_id=body.complaint_id,
+    )
     return result
 
 
@@ -183,22 +192,20 @@ async def person(
     individual_id: UUID,
     principal: CurrentPrincipal,
     pool: Pool,
+    audit: AuditLog,
     complaint_id: ComplaintId = None,
 ) -> Person:
-    async with pool.acquire() as conn, conn.transaction():
-        row = await persons.by_id(conn, individual_id)
-        if row is None:
-            raise Problem(404, "not-found", "No such person in the registry")
-        authorize(principal, Action.PERSON_READ, place_code=row["village_code"], what="person")
-        programs = await persons.programs(conn, row["household_id"], row["id"])
-        await persons.audit(
-            conn,
-            actor=principal.subject,
-            action="person_read",
-            reads=[(row["id"], row["household_id"])],
-            complaint_id=complaint_id,
-        )
-    return _person(row, programs, today())
+    row = await persons.by_id(pool, individual_id)
+    if row is None:
+        raise Problem(404, "not-found", "No such person in the registry")
+    authorize(principal, Action.PERSON_READ, place_code=row["village_code"], what="person")
+    await audit.record(
+        actor=principal.subject,
+        action="person_read",
+        reads=[(row["id"], row["household_id"])],
+        complaint_id=complaint_id,
+    )
+    return _person(row, row["programs"], today())
 
 
 @router.get("/households/{household_id}", response_model=Household)
@@ -206,6 +213,7 @@ async def household(
     household_id: UUID,
     principal: CurrentPrincipal,
     pool: Pool,
+    audit: AuditLog,
     complaint_id: ComplaintId = None,
 ) -> Household:
     """A household with its members, program participation, recorded needs and PMKS flags."""
@@ -232,13 +240,12 @@ async def household(
             )
             for m in member_rows
         ]
-        await persons.audit(
-            conn,
-            actor=principal.subject,
-            action="household_read",
-            reads=[(m["id"], household_id) for m in member_rows] or [(None, household_id)],
-            complaint_id=complaint_id,
-        )
+    await audit.record(
+        actor=principal.subject,
+        action="household_read",
+        reads=[(m["id"], household_id) for m in member_rows] or [(None, household_id)],
+        complaint_id=complaint_id,
+    )
     return Household(
         id=row["id"],
         registry_ref=row["registry_ref"],

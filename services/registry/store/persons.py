@@ -16,20 +16,35 @@ _COLUMNS = """i.id, i.nik, i.kk_number, i.name, i.sex, i.birth_date, i.relation,
        i.school_status, i.village_code, i.household_id, h.welfare_decile, h.registry_ref"""
 _FROM = " FROM individuals i JOIN households h ON h.id = i.household_id "
 _PERSON = f"SELECT {_COLUMNS}{_FROM}"
+_PROGRAMS = """ARRAY(
+           SELECT DISTINCT p.program_code FROM participation p
+           WHERE p.household_id = i.household_id
+             AND (p.individual_id IS NULL OR p.individual_id = i.id)
+             AND p.period = (SELECT max(q.period) FROM participation q
+                             WHERE q.household_id = i.household_id)
+           ORDER BY p.program_code) AS programs"""
+"""The person's programs, as :func:`programs` gives them, as a column of the person's row."""
+_PERSON_WITH_PROGRAMS = f"SELECT {_COLUMNS}, {_PROGRAMS}{_FROM}"
+PERSON_BY_NIK = _PERSON_WITH_PROGRAMS + "WHERE i.nik = $1"
+"""A person and their programs by NIK: one statement (the lookup's, and its benchmark's)."""
 
 
-async def by_nik(conn: Connection, nik: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(_PERSON + "WHERE i.nik = $1", nik)
+async def by_nik(conn: Connection | asyncpg.Pool, nik: str) -> asyncpg.Record | None:
+    """The person with this NIK and their ``programs`` (one statement)."""
+    return await conn.fetchrow(PERSON_BY_NIK, nik)
 
 
-async def by_id(conn: Connection, individual_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(_PERSON + "WHERE i.id = $1", individual_id)
+async def by_id(conn: Connection | asyncpg.Pool, individual_id: UUID) -> asyncpg.Record | None:
+    """The person with this id and their ``programs`` (one statement)."""
+    return await conn.fetchrow(_PERSON_WITH_PROGRAMS + "WHERE i.id = $1", individual_id)
 
 
-async def by_kk(conn: Connection, kk_number: str) -> list[asyncpg.Record]:
-    """The members of the family with this KK number, head first."""
+async def by_kk(conn: Connection | asyncpg.Pool, kk_number: str) -> list[asyncpg.Record]:
+    """The members of the family with this KK number, head first, each with their
+    ``programs`` (one statement)."""
     return await conn.fetch(
-        _PERSON + "WHERE i.kk_number = $1 ORDER BY i.relation <> 'head', i.birth_date",
+        _PERSON_WITH_PROGRAMS
+        + "WHERE i.kk_number = $1 ORDER BY i.relation <> 'head', i.birth_date",
         kk_number,
     )
 
@@ -54,7 +69,7 @@ async def search_by_name(
     async with conn.transaction():
         await conn.execute(f"SET LOCAL pg_trgm.similarity_threshold = {float(min_score)}")
         return await conn.fetch(
-            f"SELECT {_COLUMNS}, similarity(i.name_key, $1) AS score, "
+            f"SELECT {_COLUMNS}, {_PROGRAMS}, similarity(i.name_key, $1) AS score, "
             f"word_similarity($1, i.name_key) AS word_score{_FROM}"
             "WHERE i.name_key % $1 AND starts_with(i.village_code, $2) "
             "ORDER BY score DESC, word_score DESC, i.name LIMIT $3",
