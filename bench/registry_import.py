@@ -51,7 +51,7 @@ async def registry_import(dsn: str, path: Path) -> tuple[float, dict[str, Any]]:
 
     try:
         started = time.perf_counter()
-        with path.open(newline="", encoding="utf-8") as f:
+        with path.open("rb") as f:
             report = await import_extract(
                 conn, f, file_name=path.name, started_by="bench", on_phase=phase
             )
