@@ -167,55 +167,71 @@ WHERE NOT s.columns_ok OR s.household_ref IN (SELECT household_ref FROM import_c
 # row that shares a NIK or KK with them.
 _ERRORS = """
 CREATE TEMP TABLE import_errs ON COMMIT DROP AS
-SELECT s.line, CASE WHEN s.columns_ok THEN s.household_ref END AS household_ref,
-       CASE WHEN s.columns_ok THEN s.period END AS period, e.field, e.rule
-FROM {work} s
-CROSS JOIN LATERAL (VALUES
-  ('row', 'column_count', NOT s.columns_ok),
-  ('household_ref', 'required', btrim(s.household_ref) = ''),
-  ('village_code', 'known_village',
-     NOT EXISTS (SELECT 1 FROM places p WHERE p.code = s.village_code AND p.level = 'village')),
-  ('village_code', 'inside_your_area', NOT starts_with(s.village_code, $1)),
-  ('welfare_decile', 'range:1-10', s.welfare_decile !~ '^(10|[1-9])$'),
-  ('kk_number', 'format:16_digits', s.kk_number !~ '^\\d{{16}}$'),
-  ('nik', 'format:nik', NOT CASE WHEN s.nik ~ '^\\d{{16}}$' THEN pg_input_is_valid(
-      '2000-' || substr(s.nik, 9, 2) || '-' || lpad((substr(s.nik, 7, 2)::int % 40)::text, 2, '0'),
-      'date') ELSE false END),
-  ('name', 'required', btrim(s.name) = ''),
-  ('sex', 'one_of:L,P', s.sex NOT IN ('L', 'P')),
-  ('birth_date', 'date:YYYY-MM-DD',
-     s.birth_date !~ '^\\d{{4}}-\\d{{2}}-\\d{{2}}$' OR NOT pg_input_is_valid(s.birth_date, 'date')),
-  ('relation', 'known_relation', s.relation <> ALL($2::text[])),
-  ('disability', 'known_disability', s.disability <> '' AND s.disability <> ALL($3::text[])),
-  ('school_status', 'known_school_status',
-     s.school_status <> '' AND s.school_status <> ALL($4::text[])),
-  ('pmks', 'known_pmks', s.pmks <> '' AND s.pmks <> ALL($5::text[])),
-  ('household_programs', 'known_program',
-     NOT coalesce(string_to_array(nullif(s.household_programs, ''), ';')
-                  <@ (SELECT array_agg(code) FROM programs), true)),
-  ('individual_programs', 'known_program',
-     NOT coalesce(string_to_array(nullif(s.individual_programs, ''), ';')
-                  <@ (SELECT array_agg(code) FROM programs), true)),
-  ('period', 'format:YYYY', s.period !~ '^\\d{{4}}$')
-) AS e(field, rule, failed)
-WHERE e.failed AND (s.columns_ok OR e.field = 'row')
+SELECT c.line, c.household_ref, c.period,
+       split_part(f.failed, '|', 1) AS field, split_part(f.failed, '|', 2) AS rule
+FROM (
+  SELECT s.line, CASE WHEN s.columns_ok THEN s.household_ref END AS household_ref,
+         CASE WHEN s.columns_ok THEN s.period END AS period,
+         CASE WHEN NOT s.columns_ok THEN ARRAY['row|column_count'] ELSE array_remove(ARRAY[
+  CASE WHEN btrim(s.household_ref) = '' THEN 'household_ref|required' END,
+  CASE WHEN p.code IS NULL THEN 'village_code|known_village' END,
+  CASE WHEN NOT starts_with(s.village_code, $1) THEN 'village_code|inside_your_area' END,
+  CASE WHEN s.welfare_decile <> ALL('{{1,2,3,4,5,6,7,8,9,10}}'::text[])
+       THEN 'welfare_decile|range:1-10' END,
+  CASE WHEN NOT (length(s.kk_number) = 16 AND translate(s.kk_number, '0123456789', '') = '')
+       THEN 'kk_number|format:16_digits' END,
+  CASE WHEN NOT CASE WHEN length(s.nik) = 16 AND translate(s.nik, '0123456789', '') = ''
+                     THEN pg_input_is_valid('2000-' || substr(s.nik, 9, 2) || '-'
+                          || lpad((substr(s.nik, 7, 2)::int % 40)::text, 2, '0'), 'date')
+                     ELSE false END
+       THEN 'nik|format:nik' END,
+  CASE WHEN btrim(s.name) = '' THEN 'name|required' END,
+  CASE WHEN s.sex NOT IN ('L', 'P') THEN 'sex|one_of:L,P' END,
+  CASE WHEN NOT (length(s.birth_date) = 10 AND substr(s.birth_date, 5, 1) = '-'
+                 AND substr(s.birth_date, 8, 1) = '-'
+                 AND translate(s.birth_date, '0123456789', '') = '--'
+                 AND pg_input_is_valid(s.birth_date, 'date'))
+       THEN 'birth_date|date:YYYY-MM-DD' END,
+  CASE WHEN s.relation <> ALL($2::text[]) THEN 'relation|known_relation' END,
+  CASE WHEN s.disability <> '' AND s.disability <> ALL($3::text[])
+       THEN 'disability|known_disability' END,
+  CASE WHEN s.school_status <> '' AND s.school_status <> ALL($4::text[])
+       THEN 'school_status|known_school_status' END,
+  CASE WHEN s.pmks <> '' AND s.pmks <> ALL($5::text[]) THEN 'pmks|known_pmks' END,
+  CASE WHEN NOT coalesce(string_to_array(nullif(s.household_programs, ''), ';')
+                         <@ (SELECT array_agg(code) FROM programs), true)
+       THEN 'household_programs|known_program' END,
+  CASE WHEN NOT coalesce(string_to_array(nullif(s.individual_programs, ''), ';')
+                         <@ (SELECT array_agg(code) FROM programs), true)
+       THEN 'individual_programs|known_program' END,
+  CASE WHEN NOT (length(s.period) = 4 AND translate(s.period, '0123456789', '') = '')
+       THEN 'period|format:YYYY' END
+         ], NULL) END AS failed
+  FROM {work} s
+  LEFT JOIN places p ON p.code = s.village_code AND p.level = 'village'
+) c
+CROSS JOIN LATERAL unnest(c.failed) AS f(failed)
+WHERE cardinality(c.failed) > 0
 UNION ALL
 SELECT line, household_ref, period, 'nik', 'duplicate_in_file'
 FROM (SELECT line, household_ref, period,
-             row_number() OVER (PARTITION BY nik ORDER BY line) AS n
+             row_number() OVER (PARTITION BY nik COLLATE "C" ORDER BY line) AS n
       FROM {staging} WHERE columns_ok AND nik <> '' {nik_scope}) d
 WHERE n > 1
 UNION ALL
 SELECT line, household_ref, period, 'household_ref', 'household_fields_differ'
 FROM (SELECT line, household_ref, period, village_code, address, welfare_decile,
-             first_value(row(village_code, address, welfare_decile)::text)
-               OVER (PARTITION BY household_ref ORDER BY line) AS first
-      FROM {work} WHERE columns_ok) h
-WHERE row(village_code, address, welfare_decile)::text <> first
+             first_value(village_code) OVER w AS first_village,
+             first_value(address) OVER w AS first_address,
+             first_value(welfare_decile) OVER w AS first_decile
+      FROM {work} WHERE columns_ok
+      WINDOW w AS (PARTITION BY household_ref COLLATE "C" ORDER BY line)) h
+WHERE (village_code, address, welfare_decile) <> (first_village, first_address, first_decile)
 UNION ALL
 SELECT line, household_ref, period, 'kk_number', 'in_two_households'
 FROM (SELECT line, household_ref, period,
-             first_value(household_ref) OVER (PARTITION BY kk_number ORDER BY line) AS first
+             first_value(household_ref) OVER (PARTITION BY kk_number COLLATE "C" ORDER BY line)
+               AS first
       FROM {staging} WHERE columns_ok {kk_scope}) k
 WHERE household_ref <> first
 """
