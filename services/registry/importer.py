@@ -216,7 +216,7 @@ UNION ALL
 SELECT line, household_ref, period, 'nik', 'duplicate_in_file'
 FROM (SELECT line, household_ref, period,
              row_number() OVER (PARTITION BY nik COLLATE "C" ORDER BY line) AS n
-      FROM {staging} WHERE columns_ok AND nik <> '' {nik_scope}) d
+      FROM {related} WHERE columns_ok AND nik <> '' {nik_scope}) d
 WHERE n > 1
 UNION ALL
 SELECT line, household_ref, period, 'household_ref', 'household_fields_differ'
@@ -232,10 +232,19 @@ SELECT line, household_ref, period, 'kk_number', 'in_two_households'
 FROM (SELECT line, household_ref, period,
              first_value(household_ref) OVER (PARTITION BY kk_number COLLATE "C" ORDER BY line)
                AS first
-      FROM {staging} WHERE columns_ok {kk_scope}) k
+      FROM {related} WHERE columns_ok {kk_scope}) k
 WHERE household_ref <> first
 """
 
+# The staged rows that share a NIK or a KK with a row to import, in one more pass (only when
+# some households are skipped): the rules across rows then look at these instead of the file.
+_RELATED = """
+CREATE TEMP TABLE import_related ON COMMIT DROP AS
+SELECT line, columns_ok, household_ref, period, nik, kk_number FROM {staging}
+WHERE columns_ok
+  AND (nik IN (SELECT nik FROM import_work WHERE columns_ok)
+       OR kk_number IN (SELECT kk_number FROM import_work WHERE columns_ok))
+"""
 _NIK_SCOPE = "AND nik IN (SELECT nik FROM import_work WHERE columns_ok)"
 _KK_SCOPE = "AND kk_number IN (SELECT kk_number FROM import_work WHERE columns_ok)"
 
@@ -474,21 +483,25 @@ async def import_extract(
 
         on_phase("comparing")
         await conn.execute(_FILE_GROUPS.format(staging=staging), area)
+        await conn.execute("ANALYZE import_groups")
         await conn.execute(_CHANGED)
         report.households_skipped = await conn.fetchval(
             "SELECT (SELECT count(*) FROM import_groups WHERE set = 1) "
             "- (SELECT count(*) FROM import_changed)"
         )
         if report.households_skipped == 0:
-            work, nik_scope, kk_scope = staging, "", ""
+            work, related, nik_scope, kk_scope = staging, staging, "", ""
         else:
             await conn.execute(_WORK.format(staging=staging))
             await conn.execute("ANALYZE import_work")
-            work, nik_scope, kk_scope = "import_work", _NIK_SCOPE, _KK_SCOPE
+            await conn.execute(_RELATED.format(staging=staging))
+            await conn.execute("ANALYZE import_related")
+            work, related = "import_work", "import_related"
+            nik_scope, kk_scope = _NIK_SCOPE, _KK_SCOPE
 
         on_phase("validating")
         await conn.execute(
-            _ERRORS.format(staging=staging, work=work, nik_scope=nik_scope, kk_scope=kk_scope),
+            _ERRORS.format(work=work, related=related, nik_scope=nik_scope, kk_scope=kk_scope),
             area,
             sorted(RELATIONS),
             sorted(DISABILITIES),
