@@ -321,38 +321,45 @@ SELECT count(*) FROM up
 # people and households it lists: what it no longer lists is withdrawn. A household with a
 # rejected line keeps its household-level participation (its head's row may be the rejected
 # one). A period is the file's when a valid row has it.
+_PERIODS = """
+SELECT coalesce(array_agg(g.period), '{}') FROM import_groups g
+WHERE g.set = 2
+  AND g.row_count > (SELECT count(*) FROM import_rejected r WHERE r.period = g.period)
+"""
+
+# The people and households of the rows to write, as tables the planner has statistics for.
+_PEOPLE = """
+CREATE TEMP TABLE import_people ON COMMIT DROP AS
+SELECT i.id, i.household_id, v.individual_programs, v.pmks, v.period
+FROM {valid} v JOIN individuals i ON i.nik = v.nik
+"""
+
+_HOMES = """
+CREATE TEMP TABLE import_homes ON COMMIT DROP AS
+SELECT DISTINCT h.id, v.household_programs, v.period,
+       NOT EXISTS (SELECT 1 FROM import_rejected r WHERE r.household_ref = v.household_ref)
+         AS clean
+FROM {valid} v JOIN households h ON h.registry_ref = v.household_ref
+"""
+
 _PARTICIPATION = """
-WITH periods AS (
-    SELECT g.period FROM import_groups g
-    WHERE g.set = 2
-      AND g.row_count > (SELECT count(*) FROM import_rejected r WHERE r.period = g.period)
-), valid AS MATERIALIZED (
-    SELECT household_ref, nik, household_programs, individual_programs, period FROM {valid} v
-), people AS MATERIALIZED (
-    SELECT i.id, i.household_id, v.individual_programs, v.period
-    FROM valid v JOIN individuals i ON i.nik = v.nik
-), homes AS MATERIALIZED (
-    SELECT DISTINCT h.id, v.household_programs, v.period,
-           NOT EXISTS (SELECT 1 FROM import_rejected r WHERE r.household_ref = v.household_ref)
-             AS clean
-    FROM valid v JOIN households h ON h.registry_ref = v.household_ref
-), wanted AS MATERIALIZED (
+WITH wanted AS MATERIALIZED (
     SELECT DISTINCT h.id AS household_id, NULL::uuid AS individual_id, p.code AS program_code,
            h.period, h.id AS subject
-    FROM homes h
+    FROM import_homes h
     CROSS JOIN LATERAL unnest(string_to_array(nullif(h.household_programs, ''), ';')) AS p(code)
     UNION ALL
     SELECT DISTINCT i.household_id, i.id, p.code, i.period, i.id
-    FROM people i
+    FROM import_people i
     CROSS JOIN LATERAL unnest(string_to_array(nullif(i.individual_programs, ''), ';')) AS p(code)
 ), present AS (
     SELECT p.subject, p.program_code, p.period FROM participation p
-    WHERE p.individual_id IS NULL AND p.period IN (SELECT period FROM periods)
-      AND p.subject IN (SELECT id FROM homes WHERE clean)
+    WHERE p.individual_id IS NULL AND p.period = ANY($1::text[])
+      AND p.subject IN (SELECT id FROM import_homes WHERE clean)
     UNION ALL
     SELECT p.subject, p.program_code, p.period FROM participation p
-    WHERE p.individual_id IS NOT NULL AND p.period IN (SELECT period FROM periods)
-      AND p.subject IN (SELECT id FROM people)
+    WHERE p.individual_id IS NOT NULL AND p.period = ANY($1::text[])
+      AND p.subject IN (SELECT id FROM import_people)
 ), added AS (
     INSERT INTO participation (household_id, individual_id, program_code, period)
     SELECT household_id, individual_id, program_code, period FROM wanted
@@ -372,7 +379,7 @@ SELECT (SELECT count(*) FROM added) AS added, (SELECT count(*) FROM removed) AS 
 
 _PMKS = """
 WITH listed AS (
-    SELECT i.id, nullif(v.pmks, '') AS kind FROM {valid} v JOIN individuals i ON i.nik = v.nik
+    SELECT id, nullif(pmks, '') AS kind FROM import_people
 ), removed AS (
     DELETE FROM pmks_flags f USING listed l
     WHERE f.individual_id = l.id AND f.kind IS DISTINCT FROM l.kind
@@ -524,13 +531,18 @@ async def import_extract(
         on_phase("individuals")
         report.individuals_changed = await conn.fetchval(_INDIVIDUALS.format(valid=valid))
         on_phase("participation")
-        diff = await conn.fetchrow(_PARTICIPATION.format(valid=valid))
+        periods = await conn.fetchval(_PERIODS)
+        await conn.execute(_PEOPLE.format(valid=valid))
+        await conn.execute(_HOMES.format(valid=valid))
+        await conn.execute("ANALYZE import_people")
+        await conn.execute("ANALYZE import_homes")
+        diff = await conn.fetchrow(_PARTICIPATION, periods)
         assert diff is not None
         report.participation_added, report.participation_removed = diff["added"], diff["removed"]
         # A recorded need closes once its household receives the program.
         report.needs_closed = await needs.close_met(conn)
         on_phase("pmks")
-        await conn.execute(_PMKS.format(valid=valid))
+        await conn.execute(_PMKS)
         await conn.execute(_REMEMBER)
         await conn.execute(f"DROP TABLE {staging}")
 
