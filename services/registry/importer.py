@@ -353,13 +353,14 @@ WITH wanted AS MATERIALIZED (
     FROM import_people i
     CROSS JOIN LATERAL unnest(string_to_array(nullif(i.individual_programs, ''), ';')) AS p(code)
 ), present AS (
-    SELECT p.subject, p.program_code, p.period FROM participation p
+    SELECT p.subject, p.program_code, p.period
+    FROM (SELECT DISTINCT id FROM import_homes WHERE clean) h
+    JOIN participation p ON p.subject = h.id
     WHERE p.individual_id IS NULL AND p.period = ANY($1::text[])
-      AND p.subject IN (SELECT id FROM import_homes WHERE clean)
     UNION ALL
-    SELECT p.subject, p.program_code, p.period FROM participation p
+    SELECT p.subject, p.program_code, p.period
+    FROM import_people i JOIN participation p ON p.subject = i.id
     WHERE p.individual_id IS NOT NULL AND p.period = ANY($1::text[])
-      AND p.subject IN (SELECT id FROM import_people)
 ), added AS (
     INSERT INTO participation (household_id, individual_id, program_code, period)
     SELECT household_id, individual_id, program_code, period FROM wanted
