@@ -8,6 +8,7 @@ import benchmark filled.
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
 import os
 import platform
@@ -19,6 +20,7 @@ from typing import Any
 
 import asyncpg
 
+from services.registry.extract import COLUMNS
 from services.registry.places_loader import ensure_places
 from services.registry.store.catalog import ensure_seed
 from slrt.db import create_pool
@@ -113,4 +115,36 @@ def write_result(name: str, figures: dict[str, Any]) -> Path:
         **figures,
     }
     out.write_text(json.dumps(figures, indent=2) + "\n")
+    return out
+
+
+def replicate(path: Path, copies: int) -> Path:
+    """``copies`` copies of an extract in one file (written once, then reused), streamed row by
+    row: copy k keeps the villages and people but has its own household references (``-k``)
+    and KK numbers and NIKs (the first two digits shifted by k), so nothing collides."""
+    out = path.with_name(f"{path.stem}-x{copies}.csv")
+    if out.exists():
+        return out
+    print(f"writing {copies} copies of {path.name} into {out.name} …", flush=True)
+    ref, kk, nik = (COLUMNS.index(c) for c in ("household_ref", "kk_number", "nik"))
+
+    def shifted(number: str, k: int) -> str:
+        head = number[:2]
+        return f"{(int(head) + k) % 100:02d}{number[2:]}" if head.isdigit() else number
+
+    partial = out.with_suffix(".partial")
+    with partial.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for k in range(copies):
+            with path.open(newline="", encoding="utf-8") as source:
+                reader = csv.reader(source)
+                next(reader)
+                for row in reader:
+                    if k and len(row) == len(COLUMNS):
+                        row[ref] = f"{row[ref]}-{k}"
+                        row[kk] = shifted(row[kk], k)
+                        row[nik] = shifted(row[nik], k)
+                    writer.writerow(row)
+    partial.rename(out)
     return out

@@ -106,7 +106,7 @@ async def ensure_data(server_dsn: str, work: Path, individuals: int | None) -> s
     await create_database(server_dsn, DATABASE)
     conn = await asyncpg.connect(dsn, server_settings={"search_path": "registry,public"})
     try:
-        with path.open(newline="", encoding="utf-8") as f:
+        with path.open("rb") as f:
             await import_extract(conn, f, file_name=path.name, started_by="bench")
     finally:
         await conn.close()

@@ -1,9 +1,15 @@
-"""Bulk import of a DT-PPFM extract: stream through ``COPY`` into staging, validate, upsert.
+"""Bulk import of a DT-PPFM extract: set-based SQL from ``COPY`` to the last upsert.
 
 ``python -m services.registry.importer FILE.csv`` (or ``slrt-registry-import``), and the
-``POST /v1/imports`` API. Every row is checked in SQL; a bad row is reported (line, field,
-rule) and left out, the rest is imported. The whole file is one transaction, and every upsert
-only writes what differs, so importing the same file again changes nothing.
+``POST /v1/imports`` API. The file goes as it is (PostgreSQL parses the CSV) into an UNLOGGED
+staging table of its own columns; every rule is checked in SQL; a bad row is reported (line,
+field, rule) and left out, the rest is imported. Nothing is done row by row, in Python or SQL.
+
+Change detection: each household's rows are hashed (count and XOR of the row hashes) and kept in
+``import_households`` after an import without a rejected line; on the next import a household
+whose rows hash the same is skipped (its rows were imported exactly so, and nothing has touched
+it since), so re-importing an unchanged file costs about the COPY and one pass over the staged
+rows. The whole file is one transaction, and every upsert only writes what differs.
 """
 
 from __future__ import annotations
@@ -19,18 +25,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import asyncpg
 from tqdm import tqdm
 
-from services.registry.domain.names import name_key
 from services.registry.extract import COLUMNS, PMKS_KINDS
 from services.registry.store import needs
 from slrt.contracts.corrections import DISABILITIES, RELATIONS, SCHOOL_STATUSES
 from slrt.db import Connection, create_pool
 from slrt.settings import ConnectionSettings
 
-STAGING_COLUMNS = ("line", "columns_ok", *COLUMNS, "name_key")
-_CHUNK_ROWS = 2000
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_CHUNK_BYTES = 1 << 20
+_FALLBACK_ROWS = 5000
+
+
+class ExtractError(ValueError):
+    """The file is not a DT-PPFM extract (header, encoding); the message names no values."""
 
 
 @dataclass(frozen=True)
@@ -50,109 +59,210 @@ class ImportReport:
     participation_added: int = 0
     participation_removed: int = 0
     needs_closed: int = 0
+    households_skipped: int = 0
+    """Households whose rows were exactly as last imported (change detection)."""
     errors: list[RowError] = field(default_factory=list)
 
 
-def _copy_field(value: str | None) -> str:
-    return "\\N" if value is None else value.translate(_ESCAPES)
-
-
-async def _copy_chunks(source: IO[str], on_rows: Callable[[int], None]) -> AsyncIterator[bytes]:
-    """The extract as COPY text-format rows, with line numbers and the search key of the name.
-
-    Python's csv reader (not COPY's) parses the file so that a row with the wrong number of
-    columns is reported by line instead of aborting the whole COPY.
-    """
-    reader = csv.reader(source)
-    header = next(reader, None)
+def _read_header(source: IO[bytes]) -> None:
+    """Check the header line; the source is left at the first data line."""
+    first = source.readline()
+    try:
+        text = first.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ExtractError("the file is not UTF-8 text") from None
     # Spreadsheet programs often save UTF-8 with a byte-order mark.
-    if header is None or [h.strip().lstrip("\ufeff") for h in header] != list(COLUMNS):
-        raise ValueError("the header is not the DT-PPFM extract layout (see docs/registry.md)")
+    header = next(csv.reader([text.lstrip("\ufeff")]), None)
+    if header is None or [h.strip() for h in header] != list(COLUMNS):
+        raise ExtractError("the header is not the DT-PPFM extract layout (see docs/registry.md)")
+
+
+@dataclass
+class _Scan:
+    """What the fast path saw of the raw bytes: physical lines, to check COPY's row count."""
+
+    newlines: int = 0
+    last: bytes = b"\n"
+    read: int = 0
+
+
+async def _raw_chunks(
+    source: IO[bytes], scan: _Scan, on_bytes: Callable[[int], None]
+) -> AsyncIterator[bytes]:
+    while chunk := source.read(_CHUNK_BYTES):
+        scan.newlines += chunk.count(b"\n")
+        scan.last = chunk[-1:]
+        scan.read += len(chunk)
+        on_bytes(len(chunk))
+        yield chunk
+        await asyncio.sleep(0)
+
+
+async def _checked_chunks(
+    source: IO[bytes], on_bytes: Callable[[int], None]
+) -> AsyncIterator[bytes]:
+    """The careful path, for a file COPY could not take as it is (a row with the wrong number
+    of columns, a quoted line break, stray bytes): Python's csv reader splits the rows, so a
+    bad row is reported by line instead of aborting the import. ``line, columns_ok, …``."""
+    text = io.TextIOWrapper(source, encoding="utf-8", newline="")
+    reader = csv.reader(text)
+    next(reader)  # the header, already checked
     width = len(COLUMNS)
-    name_at = COLUMNS.index("name")
-    lines: list[str] = []
-    for row in reader:
-        if len(row) == width:
-            values: list[str | None] = [str(reader.line_num), "t", *row, name_key(row[name_at])]
-        else:
-            values = [str(reader.line_num), "f", *([None] * width), ""]
-        lines.append("\t".join(_copy_field(v) for v in values))
-        if len(lines) >= _CHUNK_ROWS:
-            yield ("\n".join(lines) + "\n").encode()
-            on_rows(len(lines))
-            lines = []
-            await asyncio.sleep(0)
-    if lines:
-        yield ("\n".join(lines) + "\n").encode()
-        on_rows(len(lines))
+    blank = [""] * width
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    batch: list[list[str | int]] = []
+    position = source.tell()
+    try:
+        for row in reader:
+            ok = len(row) == width
+            batch.append([reader.line_num, "t" if ok else "f", *(row if ok else blank)])
+            if len(batch) >= _FALLBACK_ROWS:
+                writer.writerows(batch)
+                batch.clear()
+                yield out.getvalue().encode()
+                out.seek(0)
+                out.truncate()
+                on_bytes(source.tell() - position)
+                position = source.tell()
+                await asyncio.sleep(0)
+        writer.writerows(batch)
+        yield out.getvalue().encode()
+        on_bytes(source.tell() - position)
+    except UnicodeDecodeError:
+        raise ExtractError("the file is not UTF-8 text") from None
+    finally:
+        text.detach()  # the caller's file stays open
 
 
-_VALIDATE = """
-INSERT INTO import_errors (import_id, line, field, rule)
-SELECT $1, s.line, e.field, e.rule
-FROM staging s
-CROSS JOIN LATERAL (VALUES
-  ('row', 'column_count', NOT s.columns_ok),
-  ('household_ref', 'required', btrim(s.household_ref) = ''),
-  ('village_code', 'known_village',
-     NOT EXISTS (SELECT 1 FROM places p WHERE p.code = s.village_code AND p.level = 'village')),
-  ('village_code', 'inside_your_area', NOT starts_with(s.village_code, $2)),
-  ('welfare_decile', 'range:1-10', s.welfare_decile !~ '^(10|[1-9])$'),
-  ('kk_number', 'format:16_digits', s.kk_number !~ '^\\d{16}$'),
-  ('nik', 'format:nik', NOT CASE WHEN s.nik ~ '^\\d{16}$' THEN pg_input_is_valid(
-      '2000-' || substr(s.nik, 9, 2) || '-' || lpad((substr(s.nik, 7, 2)::int % 40)::text, 2, '0'),
-      'date') ELSE false END),
-  ('name', 'required', btrim(s.name) = ''),
-  ('sex', 'one_of:L,P', s.sex NOT IN ('L', 'P')),
-  ('birth_date', 'date:YYYY-MM-DD',
-     s.birth_date !~ '^\\d{4}-\\d{2}-\\d{2}$' OR NOT pg_input_is_valid(s.birth_date, 'date')),
-  ('relation', 'known_relation', s.relation <> ALL($3::text[])),
-  ('disability', 'known_disability', s.disability <> '' AND s.disability <> ALL($4::text[])),
-  ('school_status', 'known_school_status',
-     s.school_status <> '' AND s.school_status <> ALL($5::text[])),
-  ('pmks', 'known_pmks', s.pmks <> '' AND s.pmks <> ALL($6::text[])),
-  ('household_programs', 'known_program',
-     NOT coalesce(string_to_array(nullif(s.household_programs, ''), ';')
-                  <@ (SELECT array_agg(code) FROM programs), true)),
-  ('individual_programs', 'known_program',
-     NOT coalesce(string_to_array(nullif(s.individual_programs, ''), ';')
-                  <@ (SELECT array_agg(code) FROM programs), true)),
-  ('period', 'format:YYYY', s.period !~ '^\\d{4}$')
-) AS e(field, rule, failed)
-WHERE e.failed AND (s.columns_ok OR e.field = 'row')
+_ROW_HASH = "hashtextextended(concat_ws(E'\\x1f', " + ", ".join(COLUMNS) + "), 0)"
+
+# Pass over the staged rows: per household (grouping set 1) its row count and the XOR of its row
+# hashes, and whether it lies in the importer's area; per period (set 2) its row count.
+_FILE_GROUPS = f"""
+CREATE TEMP TABLE import_groups ON COMMIT DROP AS
+SELECT grouping(household_ref, period) AS set, household_ref, period,
+       count(*)::int AS row_count, bit_xor({_ROW_HASH}) AS row_hash,
+       bool_and(starts_with(village_code, $1)) AS inside
+FROM {{staging}} WHERE columns_ok
+GROUP BY GROUPING SETS ((household_ref), (period))
+"""  # noqa: S608 (fixed column names)
+
+_CHANGED = """
+CREATE TEMP TABLE import_changed ON COMMIT DROP AS
+SELECT g.household_ref FROM import_groups g
+LEFT JOIN import_households k ON k.household_ref = g.household_ref
+WHERE g.set = 1
+  AND NOT coalesce(g.inside AND k.row_count = g.row_count AND k.row_hash = g.row_hash, false)
 """
 
-_DUPLICATES = """
-INSERT INTO import_errors (import_id, line, field, rule)
-SELECT $1::uuid, line, 'nik', 'duplicate_in_file'
-FROM (SELECT line, row_number() OVER (PARTITION BY nik ORDER BY line) AS n
-      FROM staging WHERE columns_ok AND nik <> '') d
+_WORK = """
+CREATE TEMP TABLE import_work ON COMMIT DROP AS
+SELECT s.* FROM {staging} s
+WHERE NOT s.columns_ok OR s.household_ref IN (SELECT household_ref FROM import_changed)
+"""
+
+# Every rule, as one statement over the rows to import (``work``: the changed households, or the
+# whole file); the rules across rows (a NIK twice, a KK in two households) look at every staged
+# row that shares a NIK or KK with them.
+_ERRORS = """
+CREATE TEMP TABLE import_errs ON COMMIT DROP AS
+SELECT c.line, c.household_ref, c.period,
+       split_part(f.failed, '|', 1) AS field, split_part(f.failed, '|', 2) AS rule
+FROM (
+  SELECT s.line, CASE WHEN s.columns_ok THEN s.household_ref END AS household_ref,
+         CASE WHEN s.columns_ok THEN s.period END AS period,
+         CASE WHEN NOT s.columns_ok THEN ARRAY['row|column_count'] ELSE array_remove(ARRAY[
+  CASE WHEN btrim(s.household_ref) = '' THEN 'household_ref|required' END,
+  CASE WHEN p.code IS NULL THEN 'village_code|known_village' END,
+  CASE WHEN NOT starts_with(s.village_code, $1) THEN 'village_code|inside_your_area' END,
+  CASE WHEN s.welfare_decile <> ALL('{{1,2,3,4,5,6,7,8,9,10}}'::text[])
+       THEN 'welfare_decile|range:1-10' END,
+  CASE WHEN NOT (length(s.kk_number) = 16 AND translate(s.kk_number, '0123456789', '') = '')
+       THEN 'kk_number|format:16_digits' END,
+  CASE WHEN NOT CASE WHEN length(s.nik) = 16 AND translate(s.nik, '0123456789', '') = ''
+                     THEN pg_input_is_valid('2000-' || substr(s.nik, 9, 2) || '-'
+                          || lpad((substr(s.nik, 7, 2)::int % 40)::text, 2, '0'), 'date')
+                     ELSE false END
+       THEN 'nik|format:nik' END,
+  CASE WHEN btrim(s.name) = '' THEN 'name|required' END,
+  CASE WHEN s.sex NOT IN ('L', 'P') THEN 'sex|one_of:L,P' END,
+  CASE WHEN NOT (length(s.birth_date) = 10 AND substr(s.birth_date, 5, 1) = '-'
+                 AND substr(s.birth_date, 8, 1) = '-'
+                 AND translate(s.birth_date, '0123456789', '') = '--'
+                 AND pg_input_is_valid(s.birth_date, 'date'))
+       THEN 'birth_date|date:YYYY-MM-DD' END,
+  CASE WHEN s.relation <> ALL($2::text[]) THEN 'relation|known_relation' END,
+  CASE WHEN s.disability <> '' AND s.disability <> ALL($3::text[])
+       THEN 'disability|known_disability' END,
+  CASE WHEN s.school_status <> '' AND s.school_status <> ALL($4::text[])
+       THEN 'school_status|known_school_status' END,
+  CASE WHEN s.pmks <> '' AND s.pmks <> ALL($5::text[]) THEN 'pmks|known_pmks' END,
+  CASE WHEN NOT coalesce(string_to_array(nullif(s.household_programs, ''), ';')
+                         <@ (SELECT array_agg(code) FROM programs), true)
+       THEN 'household_programs|known_program' END,
+  CASE WHEN NOT coalesce(string_to_array(nullif(s.individual_programs, ''), ';')
+                         <@ (SELECT array_agg(code) FROM programs), true)
+       THEN 'individual_programs|known_program' END,
+  CASE WHEN NOT (length(s.period) = 4 AND translate(s.period, '0123456789', '') = '')
+       THEN 'period|format:YYYY' END
+         ], NULL) END AS failed
+  FROM {work} s
+  LEFT JOIN places p ON p.code = s.village_code AND p.level = 'village'
+) c
+CROSS JOIN LATERAL unnest(c.failed) AS f(failed)
+WHERE cardinality(c.failed) > 0
+UNION ALL
+SELECT line, household_ref, period, 'nik', 'duplicate_in_file'
+FROM (SELECT line, household_ref, period,
+             row_number() OVER (PARTITION BY nik COLLATE "C" ORDER BY line) AS n
+      FROM {related} WHERE columns_ok AND nik <> '' {nik_scope}) d
 WHERE n > 1
 UNION ALL
-SELECT $1::uuid, line, 'household_ref', 'household_fields_differ'
-FROM (SELECT line, household_ref, village_code, address, welfare_decile,
-             first_value(row(village_code, address, welfare_decile)::text)
-               OVER (PARTITION BY household_ref ORDER BY line) AS first
-      FROM staging WHERE columns_ok) h
-WHERE row(village_code, address, welfare_decile)::text <> first
+SELECT line, household_ref, period, 'household_ref', 'household_fields_differ'
+FROM (SELECT line, household_ref, period, village_code, address, welfare_decile,
+             first_value(village_code) OVER w AS first_village,
+             first_value(address) OVER w AS first_address,
+             first_value(welfare_decile) OVER w AS first_decile
+      FROM {work} WHERE columns_ok
+      WINDOW w AS (PARTITION BY household_ref COLLATE "C" ORDER BY line)) h
+WHERE (village_code, address, welfare_decile) <> (first_village, first_address, first_decile)
 UNION ALL
-SELECT $1::uuid, line, 'kk_number', 'in_two_households'
-FROM (SELECT line, first_value(household_ref) OVER (PARTITION BY kk_number ORDER BY line) AS first,
-             household_ref
-      FROM staging WHERE columns_ok) k
+SELECT line, household_ref, period, 'kk_number', 'in_two_households'
+FROM (SELECT line, household_ref, period,
+             first_value(household_ref) OVER (PARTITION BY kk_number COLLATE "C" ORDER BY line)
+               AS first
+      FROM {related} WHERE columns_ok {kk_scope}) k
 WHERE household_ref <> first
 """
 
-_VALID = """
-CREATE TEMP TABLE valid ON COMMIT DROP AS
-SELECT s.* FROM staging s
-WHERE NOT EXISTS (SELECT 1 FROM import_errors e WHERE e.import_id = $1 AND e.line = s.line)
+# The staged rows that share a NIK or a KK with a row to import, in one more pass (only when
+# some households are skipped): the rules across rows then look at these instead of the file.
+_RELATED = """
+CREATE TEMP TABLE import_related ON COMMIT DROP AS
+SELECT line, columns_ok, household_ref, period, nik, kk_number FROM {staging}
+WHERE columns_ok
+  AND (nik IN (SELECT nik FROM import_work WHERE columns_ok)
+       OR kk_number IN (SELECT kk_number FROM import_work WHERE columns_ok))
 """
+_NIK_SCOPE = "AND nik IN (SELECT nik FROM import_work WHERE columns_ok)"
+_KK_SCOPE = "AND kk_number IN (SELECT kk_number FROM import_work WHERE columns_ok)"
+
+_REJECTED = """
+CREATE TEMP TABLE import_rejected ON COMMIT DROP AS
+SELECT DISTINCT ON (line) line, household_ref, period FROM import_errs
+"""
+
+# The rows to write: the work rows without a rule broken. All valid rows of a household agree
+# on its fields and all valid rows of a KK on its household (a row that differs from the first
+# line is rejected), so plain DISTINCT picks them without sorting by line.
+_VALID = """(SELECT w.* FROM {work} w WHERE w.columns_ok
+    AND NOT EXISTS (SELECT 1 FROM import_rejected r WHERE r.line = w.line))"""
 
 _HOUSEHOLDS = """
 INSERT INTO households AS h (id, registry_ref, village_code, address, welfare_decile)
-SELECT gen_random_uuid(), household_ref, village_code, address, welfare_decile::smallint
-FROM (SELECT DISTINCT ON (household_ref) * FROM valid ORDER BY household_ref, line) first
+SELECT uuidv7(), household_ref, village_code, address, welfare_decile::smallint
+FROM (SELECT DISTINCT household_ref, village_code, address, welfare_decile FROM {valid} v) f
 ON CONFLICT (registry_ref) DO UPDATE
 SET village_code = excluded.village_code, address = excluded.address,
     welfare_decile = excluded.welfare_decile, updated_at = now()
@@ -160,89 +270,117 @@ WHERE (h.village_code, h.address, h.welfare_decile)
       IS DISTINCT FROM (excluded.village_code, excluded.address, excluded.welfare_decile)
 """
 
+# A KK or a person that moves to another household changes that household too: it loses its
+# change-detection entry, so the next import looks at it again.
 _FAMILIES = """
-INSERT INTO families AS f (kk_number, household_id)
-SELECT DISTINCT ON (v.kk_number) v.kk_number, h.id
-FROM valid v JOIN households h ON h.registry_ref = v.household_ref
-ORDER BY v.kk_number, v.line
-ON CONFLICT (kk_number) DO UPDATE SET household_id = excluded.household_id
-WHERE f.household_id IS DISTINCT FROM excluded.household_id
+WITH up AS (
+    INSERT INTO families AS f (kk_number, household_id)
+    SELECT DISTINCT v.kk_number, h.id
+    FROM {valid} v JOIN households h ON h.registry_ref = v.household_ref
+    ON CONFLICT (kk_number) DO UPDATE SET household_id = excluded.household_id
+    WHERE f.household_id IS DISTINCT FROM excluded.household_id
+    RETURNING old.household_id AS was, new.household_id AS now
+),
+moved AS (
+    DELETE FROM import_households k USING households h
+    WHERE h.id IN (SELECT was FROM up WHERE was <> now) AND k.household_ref = h.registry_ref
+)
+SELECT count(*) FROM up
 """
 
 _INDIVIDUALS = """
-INSERT INTO individuals AS i (id, nik, household_id, kk_number, name, name_key, sex, birth_date,
-                              relation, disability, school_status, village_code)
-SELECT gen_random_uuid(), v.nik, h.id, v.kk_number, btrim(v.name), v.name_key,
-       CASE v.sex WHEN 'L' THEN 'male' ELSE 'female' END, v.birth_date::date, v.relation,
-       nullif(v.disability, ''), nullif(v.school_status, ''), v.village_code
-FROM valid v JOIN households h ON h.registry_ref = v.household_ref
-ON CONFLICT (nik) DO UPDATE
-SET household_id = excluded.household_id, kk_number = excluded.kk_number, name = excluded.name,
-    name_key = excluded.name_key, sex = excluded.sex, birth_date = excluded.birth_date,
-    relation = excluded.relation, disability = excluded.disability,
-    school_status = excluded.school_status, village_code = excluded.village_code,
-    updated_at = now()
-WHERE (i.household_id, i.kk_number, i.name, i.sex, i.birth_date, i.relation, i.disability,
-       i.school_status, i.village_code)
-      IS DISTINCT FROM
-      (excluded.household_id, excluded.kk_number, excluded.name, excluded.sex,
-       excluded.birth_date, excluded.relation, excluded.disability, excluded.school_status,
-       excluded.village_code)
-"""
-
-# The extract is the full participation of its period for the people and households it lists:
-# what it no longer lists is withdrawn. A household with a rejected line keeps its household-
-# level participation untouched (its head's row may be the rejected one).
-_FILE_PARTICIPATION = """
-CREATE TEMP TABLE file_participation ON COMMIT DROP AS
-SELECT DISTINCT h.id AS household_id, NULL::uuid AS individual_id, p.code AS program_code,
-       v.period, h.id AS subject
-FROM valid v JOIN households h ON h.registry_ref = v.household_ref
-CROSS JOIN LATERAL unnest(string_to_array(nullif(v.household_programs, ''), ';')) AS p(code)
-UNION ALL
-SELECT DISTINCT i.household_id, i.id, p.code, v.period, i.id
-FROM valid v JOIN individuals i ON i.nik = v.nik
-CROSS JOIN LATERAL unnest(string_to_array(nullif(v.individual_programs, ''), ';')) AS p(code)
-"""
-
-_ADD_PARTICIPATION = """
-INSERT INTO participation (household_id, individual_id, program_code, period)
-SELECT household_id, individual_id, program_code, period FROM file_participation
-ON CONFLICT (subject, program_code, period) DO NOTHING
-"""
-
-_REMOVE_PARTICIPATION = """
-WITH rejected_households AS (
-    SELECT DISTINCT s.household_ref FROM staging s
-    JOIN import_errors e ON e.import_id = $1 AND e.line = s.line
-), clean_households AS (
-    SELECT h.id FROM households h
-    JOIN (SELECT DISTINCT household_ref FROM valid) v ON v.household_ref = h.registry_ref
-    WHERE NOT EXISTS (SELECT 1 FROM rejected_households r
-                      WHERE r.household_ref = v.household_ref)
-), periods AS (
-    SELECT DISTINCT period FROM valid
-), in_scope AS (
-    SELECT p.subject, p.program_code, p.period FROM participation p
-    JOIN clean_households c ON c.id = p.household_id AND p.individual_id IS NULL
-    JOIN periods USING (period)
-    UNION ALL
-    SELECT p.subject, p.program_code, p.period FROM participation p
-    JOIN individuals i ON i.id = p.individual_id
-    JOIN valid v ON v.nik = i.nik
-    JOIN periods ON periods.period = p.period
-), stale AS (
-    SELECT subject, program_code, period FROM in_scope
-    EXCEPT
-    SELECT subject, program_code, period FROM file_participation
+WITH up AS (
+    INSERT INTO individuals AS i (id, nik, household_id, kk_number, name, name_key, sex,
+                                  birth_date, relation, disability, school_status, village_code)
+    SELECT uuidv7(), v.nik, h.id, v.kk_number, btrim(v.name), name_key(v.name),
+           CASE v.sex WHEN 'L' THEN 'male' ELSE 'female' END, v.birth_date::date, v.relation,
+           nullif(v.disability, ''), nullif(v.school_status, ''), v.village_code
+    FROM {valid} v JOIN households h ON h.registry_ref = v.household_ref
+    ON CONFLICT (nik) DO UPDATE
+    SET household_id = excluded.household_id, kk_number = excluded.kk_number,
+        name = excluded.name, name_key = excluded.name_key, sex = excluded.sex,
+        birth_date = excluded.birth_date, relation = excluded.relation,
+        disability = excluded.disability, school_status = excluded.school_status,
+        village_code = excluded.village_code, updated_at = now()
+    WHERE (i.household_id, i.kk_number, i.name, i.sex, i.birth_date, i.relation, i.disability,
+           i.school_status, i.village_code)
+          IS DISTINCT FROM
+          (excluded.household_id, excluded.kk_number, excluded.name, excluded.sex,
+           excluded.birth_date, excluded.relation, excluded.disability, excluded.school_status,
+           excluded.village_code)
+    RETURNING old.household_id AS was, new.household_id AS now
+),
+moved AS (
+    DELETE FROM import_households k USING households h
+    WHERE h.id IN (SELECT was FROM up WHERE was <> now) AND k.household_ref = h.registry_ref
 )
-DELETE FROM participation p USING stale
-WHERE (p.subject, p.program_code, p.period) = (stale.subject, stale.program_code, stale.period)
+SELECT count(*) FROM up
+"""
+
+# Participation as one diff. The extract is the full participation of its periods for the
+# people and households it lists: what it no longer lists is withdrawn. A household with a
+# rejected line keeps its household-level participation (its head's row may be the rejected
+# one). A period is the file's when a valid row has it.
+_PERIODS = """
+SELECT coalesce(array_agg(g.period), '{}') FROM import_groups g
+WHERE g.set = 2
+  AND g.row_count > (SELECT count(*) FROM import_rejected r WHERE r.period = g.period)
+"""
+
+# The people and households of the rows to write, as tables the planner has statistics for.
+_PEOPLE = """
+CREATE TEMP TABLE import_people ON COMMIT DROP AS
+SELECT i.id, i.household_id, v.individual_programs, v.pmks, v.period
+FROM {valid} v JOIN individuals i ON i.nik = v.nik
+"""
+
+_HOMES = """
+CREATE TEMP TABLE import_homes ON COMMIT DROP AS
+SELECT DISTINCT h.id, v.household_programs, v.period,
+       NOT EXISTS (SELECT 1 FROM import_rejected r WHERE r.household_ref = v.household_ref)
+         AS clean
+FROM {valid} v JOIN households h ON h.registry_ref = v.household_ref
+"""
+
+_PARTICIPATION = """
+WITH wanted AS MATERIALIZED (
+    SELECT DISTINCT h.id AS household_id, NULL::uuid AS individual_id, p.code AS program_code,
+           h.period, h.id AS subject
+    FROM import_homes h
+    CROSS JOIN LATERAL unnest(string_to_array(nullif(h.household_programs, ''), ';')) AS p(code)
+    UNION ALL
+    SELECT DISTINCT i.household_id, i.id, p.code, i.period, i.id
+    FROM import_people i
+    CROSS JOIN LATERAL unnest(string_to_array(nullif(i.individual_programs, ''), ';')) AS p(code)
+), present AS (
+    SELECT p.subject, p.program_code, p.period
+    FROM (SELECT DISTINCT id FROM import_homes WHERE clean) h
+    JOIN participation p ON p.subject = h.id
+    WHERE p.individual_id IS NULL AND p.period = ANY($1::text[])
+    UNION ALL
+    SELECT p.subject, p.program_code, p.period
+    FROM import_people i JOIN participation p ON p.subject = i.id
+    WHERE p.individual_id IS NOT NULL AND p.period = ANY($1::text[])
+), added AS (
+    INSERT INTO participation (household_id, individual_id, program_code, period)
+    SELECT household_id, individual_id, program_code, period FROM wanted
+    ON CONFLICT (subject, program_code, period) DO NOTHING
+    RETURNING 1
+), removed AS (
+    DELETE FROM participation p
+    USING (SELECT subject, program_code, period FROM present
+           EXCEPT
+           SELECT subject, program_code, period FROM wanted) stale
+    WHERE (p.subject, p.program_code, p.period)
+          = (stale.subject, stale.program_code, stale.period)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM added) AS added, (SELECT count(*) FROM removed) AS removed
 """
 
 _PMKS = """
 WITH listed AS (
-    SELECT i.id, nullif(v.pmks, '') AS kind FROM valid v JOIN individuals i ON i.nik = v.nik
+    SELECT id, nullif(pmks, '') AS kind FROM import_people
 ), removed AS (
     DELETE FROM pmks_flags f USING listed l
     WHERE f.individual_id = l.id AND f.kind IS DISTINCT FROM l.kind
@@ -252,25 +390,87 @@ SELECT id, kind FROM listed WHERE kind IS NOT NULL
 ON CONFLICT DO NOTHING
 """
 
+# Remember the households imported without a rejected line; forget those with one.
+_REMEMBER = """
+WITH forgotten AS (
+    DELETE FROM import_households
+    WHERE household_ref IN (SELECT household_ref FROM import_rejected)
+)
+INSERT INTO import_households AS k (household_ref, row_count, row_hash)
+SELECT g.household_ref, g.row_count, g.row_hash
+FROM import_groups g JOIN import_changed c ON c.household_ref = g.household_ref
+WHERE g.set = 1
+  AND NOT EXISTS (SELECT 1 FROM import_rejected r WHERE r.household_ref = g.household_ref)
+ON CONFLICT (household_ref) DO UPDATE
+SET row_count = excluded.row_count, row_hash = excluded.row_hash
+"""
+
 
 def _count(status: str) -> int:
     return int(status.split()[-1])
 
 
+async def _copy(
+    conn: Connection,
+    staging: str,
+    source: IO[bytes],
+    origin: int,
+    on_bytes: Callable[[int], None],
+) -> int:
+    """COPY the data lines into ``staging``; returns the rows read. The file goes to COPY as it
+    is; when COPY cannot take it so (or its rows and lines disagree), the careful path."""
+    scan = _Scan()
+    try:
+        async with conn.transaction():  # a savepoint: a failed COPY leaves nothing behind
+            status = await conn.copy_to_table(
+                staging,
+                source=_raw_chunks(source, scan, on_bytes),
+                columns=list(COLUMNS),
+                format="csv",
+                force_not_null=list(COLUMNS),
+            )
+            rows = _count(status)
+            lines = scan.newlines + (0 if scan.last == b"\n" else 1)
+            if rows == lines:
+                return rows
+            raise _NotAsItIs
+    except (_NotAsItIs, asyncpg.DataError):
+        # DataError: class 22 (a row with the wrong number of columns, bytes that are not UTF-8)
+        pass
+    source.seek(origin)
+    on_bytes(-scan.read)
+    status = await conn.copy_to_table(
+        staging,
+        source=_checked_chunks(source, on_bytes),
+        columns=["line", "columns_ok", *COLUMNS],
+        format="csv",
+        force_not_null=list(COLUMNS),
+    )
+    return _count(status)
+
+
+class _NotAsItIs(Exception):
+    """A quoted line break (line numbers would shift): take the careful path."""
+
+
 async def import_extract(
     conn: Connection,
-    source: IO[str],
+    source: IO[bytes],
     *,
     file_name: str,
     started_by: str,
     area: str = "",
-    on_rows: Callable[[int], None] = lambda n: None,
+    on_bytes: Callable[[int], None] = lambda n: None,
     on_phase: Callable[[str], None] = lambda phase: None,
 ) -> ImportReport:
-    """Import one extract in one transaction; rows outside ``area`` are rejected."""
+    """Import one extract (a binary, seekable file) in one transaction; rows outside ``area``
+    are rejected. ``on_bytes`` gets the bytes read since its last call."""
     report = ImportReport(import_id=uuid.uuid4())
+    origin = source.tell()
+    _read_header(source)
+    staging = f"import_staging_{report.import_id.hex}"
     async with conn.transaction():
-        # Joins over a whole district's rows: let them hash in memory instead of spilling.
+        # Joins and aggregates over a whole district's rows: in memory instead of spilling.
         await conn.execute("SET LOCAL work_mem = '256MB'")
         await conn.execute(
             "INSERT INTO imports (id, file_name, started_by) VALUES ($1, $2, $3)",
@@ -278,52 +478,78 @@ async def import_extract(
             file_name[:300],
             started_by,
         )
-        columns = ", ".join(
-            f"{c} {'int' if c == 'line' else 'boolean' if c == 'columns_ok' else 'text'}"
-            for c in STAGING_COLUMNS
+        # UNLOGGED: no WAL for rows that live as long as this transaction. The line numbers
+        # count the header as line 1 (the careful path gives its own).
+        columns = ", ".join(f"{c} text NOT NULL" for c in COLUMNS)
+        await conn.execute(
+            f"CREATE UNLOGGED TABLE {staging} (line bigint GENERATED BY DEFAULT AS IDENTITY "
+            f"(START WITH 2), columns_ok boolean NOT NULL DEFAULT true, {columns})"
         )
-        await conn.execute(f"CREATE TEMP TABLE staging ({columns}) ON COMMIT DROP")
         on_phase("copying")
-        await conn.copy_to_table(
-            "staging", source=_copy_chunks(source, on_rows), columns=list(STAGING_COLUMNS)
+        report.rows_read = await _copy(conn, staging, source, origin, on_bytes)
+        await conn.execute(f"ANALYZE {staging}")
+
+        on_phase("comparing")
+        await conn.execute(_FILE_GROUPS.format(staging=staging), area)
+        await conn.execute("ANALYZE import_groups")
+        await conn.execute(_CHANGED)
+        report.households_skipped = await conn.fetchval(
+            "SELECT (SELECT count(*) FROM import_groups WHERE set = 1) "
+            "- (SELECT count(*) FROM import_changed)"
         )
-        report.rows_read = await conn.fetchval("SELECT count(*) FROM staging")
-        await conn.execute("CREATE INDEX ON staging (line)")
-        await conn.execute("ANALYZE staging")
+        if report.households_skipped == 0:
+            work, related, nik_scope, kk_scope = staging, staging, "", ""
+        else:
+            await conn.execute(_WORK.format(staging=staging))
+            await conn.execute("ANALYZE import_work")
+            await conn.execute(_RELATED.format(staging=staging))
+            await conn.execute("ANALYZE import_related")
+            work, related = "import_work", "import_related"
+            nik_scope, kk_scope = _NIK_SCOPE, _KK_SCOPE
+
         on_phase("validating")
         await conn.execute(
-            _VALIDATE,
-            report.import_id,
+            _ERRORS.format(work=work, related=related, nik_scope=nik_scope, kk_scope=kk_scope),
             area,
             sorted(RELATIONS),
             sorted(DISABILITIES),
             sorted(SCHOOL_STATUSES),
             sorted(PMKS_KINDS),
         )
-        await conn.execute(_DUPLICATES, report.import_id)
-        await conn.execute(_VALID, report.import_id)
-        await conn.execute("ANALYZE valid")
-        on_phase("households")
-        report.households_changed = _count(await conn.execute(_HOUSEHOLDS))
-        await conn.execute(_FAMILIES)
-        on_phase("individuals")
-        report.individuals_changed = _count(await conn.execute(_INDIVIDUALS))
-        on_phase("participation")
-        await conn.execute(_FILE_PARTICIPATION)
-        await conn.execute("ANALYZE file_participation")
-        report.participation_added = _count(await conn.execute(_ADD_PARTICIPATION))
-        report.participation_removed = _count(
-            await conn.execute(_REMOVE_PARTICIPATION, report.import_id)
+        await conn.execute(_REJECTED)
+        await conn.execute("ANALYZE import_errs")
+        await conn.execute("ANALYZE import_rejected")
+        await conn.execute(
+            "INSERT INTO import_errors (import_id, line, field, rule) "
+            "SELECT $1, line, field, rule FROM import_errs",
+            report.import_id,
         )
+        valid = _VALID.format(work=work)
+
+        on_phase("households")
+        report.households_changed = _count(await conn.execute(_HOUSEHOLDS.format(valid=valid)))
+        await conn.fetchval(_FAMILIES.format(valid=valid))
+        on_phase("individuals")
+        report.individuals_changed = await conn.fetchval(_INDIVIDUALS.format(valid=valid))
+        on_phase("participation")
+        periods = await conn.fetchval(_PERIODS)
+        await conn.execute(_PEOPLE.format(valid=valid))
+        await conn.execute(_HOMES.format(valid=valid))
+        await conn.execute("ANALYZE import_people")
+        await conn.execute("ANALYZE import_homes")
+        diff = await conn.fetchrow(_PARTICIPATION, periods)
+        assert diff is not None
+        report.participation_added, report.participation_removed = diff["added"], diff["removed"]
         # A recorded need closes once its household receives the program.
         report.needs_closed = await needs.close_met(conn)
         on_phase("pmks")
         await conn.execute(_PMKS)
+        await conn.execute(_REMEMBER)
+        await conn.execute(f"DROP TABLE {staging}")
+
         on_phase("report")
         rows = await conn.fetch(
-            "SELECT line, field, rule FROM import_errors WHERE import_id = $1 "
-            "ORDER BY line, field, rule",
-            report.import_id,
+            "SELECT line, field, rule FROM import_errs ORDER BY line, field, rule"
         )
         report.errors = [RowError(r["line"], r["field"], r["rule"]) for r in rows]
         report.rows_rejected = len({e.line for e in report.errors})
@@ -369,7 +595,6 @@ async def _run(path: Path, started_by: str) -> ImportReport:
             total=size, desc="copying", unit="B", unit_scale=True, mininterval=1.0, file=sys.stderr
         )
         with path.open("rb") as raw, bar:
-            f = io.TextIOWrapper(raw, encoding="utf-8", newline="")
 
             def advance(_: int) -> None:
                 bar.update(raw.tell() - bar.n)
@@ -381,10 +606,10 @@ async def _run(path: Path, started_by: str) -> ImportReport:
             async with pool.acquire() as conn:
                 report = await import_extract(
                     conn,
-                    f,
+                    raw,
                     file_name=path.name,
                     started_by=started_by,
-                    on_rows=advance,
+                    on_bytes=advance,
                     on_phase=phase,
                 )
             phase("refreshing aggregates")

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import asyncpg
 
+from services.registry.domain.names import name_key
 from services.registry.extract import COLUMNS
+from services.registry.store import import_state
 from slrt.auth.principal import Role
 from slrt_dev.synthetic import write_extract
 from tests.support.registry import TODAY, Registry, import_file
@@ -234,6 +236,11 @@ async def test_the_import_api_for_the_district_data_manager(
         "/v1/imports", content=b"a,b\n1,2\n", headers=data_manager
     )
     assert not_an_extract.status_code == 422
+    not_utf8 = await registry.client.post(
+        "/v1/imports", content=body + b"\xff\xfe,1\n", headers=data_manager
+    )
+    assert not_utf8.status_code == 422
+    assert "UTF-8" in not_utf8.json()["detail"]
     manager = {**registry.auth(Role.MANAGER, "3204"), "Content-Type": "text/csv"}
     assert (
         await registry.client.post("/v1/imports", content=body, headers=manager)
@@ -250,3 +257,118 @@ async def test_a_spreadsheet_saved_file_with_a_byte_order_mark_is_read(
     report = await import_file(pool, marked)
     assert report.errors == []
     assert report.individuals_changed == len(_rows(plain))
+
+
+async def test_an_unchanged_household_is_skipped_and_a_changed_one_is_written(
+    pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    original = tmp_path / "v1.csv"
+    write_extract(original, "3204", 300, 8, error_rate=0.0, today=TODAY)
+    rows = _rows(original)
+    households = len({r["household_ref"] for r in rows})
+    first = await import_file(pool, original)
+    assert (first.households_skipped, first.households_changed) == (0, households)
+
+    again = await import_file(pool, original)
+    assert again.households_skipped == households
+    assert (again.households_changed, again.individuals_changed) == (0, 0)
+
+    # One household moves house; a member of another one moves into a third household.
+    moving = rows[0]["household_ref"]
+    for r in rows:
+        if r["household_ref"] == moving:
+            r["address"] = "Jl. Baru No. 1, RT 001/RW 001"
+    leaver = next(r for r in rows if r["household_ref"] != moving and r["relation"] != "head")
+    target = next(r for r in rows if r["household_ref"] not in (moving, leaver["household_ref"]))
+    for key in ("household_ref", "village_code", "address", "welfare_decile", "kk_number"):
+        leaver[key] = target[key]
+    leaver["relation"] = "other_relative"
+    changed = await import_file(pool, _write(tmp_path / "v2.csv", rows))
+
+    assert changed.errors == []
+    assert changed.households_skipped == households - 3
+    assert changed.households_changed == 1
+    assert changed.individuals_changed == 1
+    assert (
+        await pool.fetchval("SELECT address FROM households WHERE registry_ref = $1", moving)
+        == "Jl. Baru No. 1, RT 001/RW 001"
+    )
+    assert (
+        await pool.fetchval(
+            "SELECT h.registry_ref FROM individuals i JOIN households h ON h.id = i.household_id "
+            "WHERE i.nik = $1",
+            leaver["nik"],
+        )
+        == target["household_ref"]
+    )
+    settled = await import_file(pool, _write(tmp_path / "v3.csv", rows))
+    assert settled.households_skipped == households
+
+
+async def test_a_household_changed_outside_the_import_is_looked_at_again(
+    pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    path = tmp_path / "d.csv"
+    write_extract(path, "3204", 100, 13, error_rate=0.0, today=TODAY)
+    await import_file(pool, path)
+    ref = _rows(path)[0]["household_ref"]
+    async with pool.acquire() as conn:
+        household_id = await conn.fetchval(
+            "UPDATE households SET address = 'elsewhere' WHERE registry_ref = $1 RETURNING id", ref
+        )
+        await import_state.forget(conn, [household_id])
+
+    again = await import_file(pool, path)
+
+    assert again.households_changed == 1
+    assert await pool.fetchval(
+        "SELECT address FROM households WHERE registry_ref = $1", ref
+    ) == next(r["address"] for r in _rows(path) if r["household_ref"] == ref)
+
+
+async def test_a_quoted_line_break_keeps_the_line_numbers(
+    pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    clean = tmp_path / "clean.csv"
+    write_extract(clean, "3204", 30, 6, error_rate=0.0, today=TODAY)
+    rows = _rows(clean)
+    ref = rows[0]["household_ref"]
+    for r in rows:
+        if r["household_ref"] == ref:
+            r["address"] = "Jl. Melati No. 2\nRT 003/RW 004"
+    rows[5]["sex"] = "X"
+    report = await import_file(pool, _write(tmp_path / "multiline.csv", rows))
+    # Every row of the first household spans two lines: row i ends on line i + 2 + its number.
+    before = sum(1 for r in rows[:6] if r["household_ref"] == ref)
+    assert [(e.line, e.field, e.rule) for e in report.errors] == [
+        (5 + 2 + before, "sex", "one_of:L,P")
+    ]
+    assert (
+        await pool.fetchval("SELECT address FROM households WHERE registry_ref = $1", ref)
+        == "Jl. Melati No. 2\nRT 003/RW 004"
+    )
+
+
+async def test_the_name_key_in_sql_is_the_python_one(pool: asyncpg.Pool, tmp_path: Path) -> None:
+    path = tmp_path / "names.csv"
+    write_extract(path, "3204", 3000, 17, today=TODAY)
+    names = [
+        *sorted({r["name"] for r in _rows(path)}),
+        "Soeharto",
+        "Djoko Tjahjono",
+        "Sjahrir Njoto",
+        "Muhammad  Chairul",
+        "Nurhalizah",
+        "Siti Aisyah Binti Abdullah.",
+        "José Ñuñez-Pérez",
+        "Ahmad  Fauzi  ",
+        "  Teuku Umar",
+        "O'Neil Mc.Donald 3rd",
+        "Lllllaa Hhhh",
+        "Ḍewi Ṣartika",
+        "Ａｈｍａｄ",
+        "Ibrahim\tYusuf",
+        "",
+    ]
+    rows = await pool.fetch("SELECT n, name_key(n) AS k FROM unnest($1::text[]) AS n", names)
+    assert {r["n"]: r["k"] for r in rows} == {n: name_key(n) for n in names}

@@ -61,7 +61,7 @@ class Registry:
 
 async def import_file(pool: asyncpg.Pool, path: Path, area: str = "") -> ImportReport:
     async with pool.acquire() as conn:
-        with path.open(newline="", encoding="utf-8") as f:
+        with path.open("rb") as f:
             return await import_extract(conn, f, file_name=path.name, started_by="test", area=area)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import tempfile
 from uuid import UUID
 
@@ -12,7 +11,7 @@ from pydantic import BaseModel
 
 from services.registry.api import aggregates
 from services.registry.api.deps import CurrentPrincipal, Pool
-from services.registry.importer import RowError, error_report_csv, import_extract
+from services.registry.importer import ExtractError, RowError, error_report_csv, import_extract
 from slrt.auth import Action
 from slrt.auth.api import authorize
 from slrt.problems import Problem
@@ -56,22 +55,18 @@ async def import_file(request: Request, principal: CurrentPrincipal, pool: Pool)
                 raise Problem(413, "too-large", "The extract is larger than 2 GiB")
             spool.write(chunk)
         spool.seek(0)
-        text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
         async with pool.acquire() as conn:
             try:
                 report = await import_extract(
                     conn,
-                    text,
+                    spool,
                     file_name=request.headers.get("x-file-name", "upload.csv"),
                     started_by=principal.subject,
                     area=principal.area,
                 )
-            except (ValueError, UnicodeDecodeError) as exc:
+            except ExtractError as exc:
                 raise Problem(
-                    422,
-                    "invalid-extract",
-                    "The file is not a DT-PPFM extract",
-                    str(exc) if isinstance(exc, ValueError) else "not UTF-8",
+                    422, "invalid-extract", "The file is not a DT-PPFM extract", str(exc)
                 ) from None
     # The dashboards' views follow the registry: refresh them once the import committed.
     await aggregates.refresh(pool)

@@ -28,7 +28,7 @@ from services.registry.domain.proposals import (
     verification,
 )
 from services.registry.domain.siks_ng import VerificationResult, export_csv
-from services.registry.store import needs
+from services.registry.store import import_state, needs
 from slrt import outbox
 from slrt.contracts.events import (
     RegistryCorrectionRequested,
@@ -423,8 +423,18 @@ async def apply_results(
         elif result.accepted and kind == "prelist":
             household_id = await _register_household(conn, row, result)
             await _record_awaiting_needs(conn, row, household_id)
+            await import_state.forget(conn, [household_id])
         elif result.accepted:
+            # Every household the change touches (a move leaves one and enters another).
+            touched = [
+                row["household_id"],
+                row["target_household_id"],
+                await conn.fetchval(
+                    "SELECT household_id FROM individuals WHERE id = $1", row["individual_id"]
+                ),
+            ]
             household_id = await _apply_change(conn, row)
+            await import_state.forget(conn, [*touched, household_id])
         if kind == "change" and household_id is None:
             household_id = row["household_id"] or await conn.fetchval(
                 "SELECT household_id FROM individuals WHERE id = $1", row["individual_id"]
