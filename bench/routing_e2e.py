@@ -41,9 +41,9 @@ from bench._hops import Marks, hop_table, markdown, segments
 from bench._stack import latency, real_stack, write_result
 from slrt.contracts.temporal import complaint_workflow_id
 from slrt.settings import ConnectionSettings
+from slrt_dev.otlp_receiver import SpanStore, otlp_receiver
 from slrt_dev.sandbox.infra import RealStack, sandbox_converter
 from slrt_dev.sandbox.processes import Stack, standin, start_services
-from tests.support.otlp_receiver import SpanStore, otlp_receiver
 
 POLL = 0.1
 BODY = {

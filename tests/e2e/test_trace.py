@@ -15,8 +15,8 @@ import asyncpg
 import httpx
 
 from slrt.settings import ConnectionSettings
+from slrt_dev.otlp_receiver import ReceivedSpan, SpanStore, otlp_receiver
 from tests.support.harness import WEBHOOK_KEY, Stack, standin, start_services
-from tests.support.otlp_receiver import ReceivedSpan, SpanStore, otlp_receiver
 from tests.support.polling import until
 
 SERVICE_NAMES = {"slrt-intake", "slrt-routing", "slrt-registry", "slrt-notifier"}

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 from slrt.contracts.topics import dead_letter_topic
+from slrt_dev.otlp_receiver import otlp_receiver
 from tests.support.harness import RealStack
-from tests.support.otlp_receiver import otlp_receiver
 
 
 def _run(role: str, endpoint: str, env_extra: list[str]) -> None:

@@ -1,5 +1,5 @@
-"""A small OTLP/HTTP trace receiver for tests, built on the official protobuf definitions
-(``opentelemetry-proto``): services export real spans to it, tests read them back."""
+"""A small OTLP/HTTP trace receiver for tests and benchmarks, built on the official protobuf
+definitions (``opentelemetry-proto``): services export real spans to it, callers read them back."""
 
 from __future__ import annotations
 
