@@ -33,6 +33,8 @@ from tests.support.servers import SERVER_FIXTURES, forbid_servers
 
 VENV_BIN = Path(sys.executable).parent
 
+pytest_plugins = ["tests.support.hang_report"]
+
 # Services a test runs in its own process find the Temporal payload keys here (and those it
 # starts as processes get them from the sandbox's environment): one key ring per test run.
 os.environ.setdefault(PAYLOAD_KEYS_ENV, PAYLOAD_KEYS)

@@ -7,7 +7,7 @@ import argparse
 import asyncio
 
 from services.dashboard.app import create_app
-from services.dashboard.rebuild import rebuild
+from services.dashboard.rebuild import RebuildStalled, rebuild
 from services.dashboard.settings import DashboardSettings
 from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
@@ -30,7 +30,10 @@ def main() -> None:
     command = parser.parse_args().command
     settings = DashboardSettings()
     if command == "rebuild":
-        applied = asyncio.run(_rebuild(settings))
+        try:
+            applied = asyncio.run(_rebuild(settings))
+        except (RebuildStalled, ValueError) as error:  # nothing committed: the old figures stay
+            parser.exit(1, f"rebuild failed, the read model is unchanged: {error}\n")
         print(f"read model rebuilt from {applied} events")
         return
     run("dashboard", settings, create_app(settings))

@@ -3,15 +3,18 @@
 The whole rebuild is one transaction: the tables are emptied, every event is applied again
 with the live consumer's dedupe records, then everything commits at once. Readers see the old
 figures until then; the live consumer waits on the tables' locks and afterwards skips what the
-rebuild already applied, so it may keep running.
+rebuild already applied, so it may keep running. A replay that stops advancing raises (and
+rolls back) instead of holding the tables' locks for ever.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from services.dashboard.consumers import HANDLERS
 from services.dashboard.settings import DashboardSettings
@@ -19,26 +22,35 @@ from services.dashboard.store import READ_MODEL_TABLES
 from slrt.contracts.envelope import from_kafka
 from slrt.db import Connection
 from slrt.kafka import HandlerTable, client_options
+from slrt.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
 
+STALL_SECONDS = 60.0
 
-async def rebuild(settings: DashboardSettings, pool: asyncpg.Pool) -> int:
+
+class RebuildStalled(RuntimeError):
+    """The replay read nothing new for ``STALL_SECONDS`` while partitions were short of the end."""
+
+
+async def rebuild(
+    settings: DashboardSettings, pool: asyncpg.Pool, stall_seconds: float = STALL_SECONDS
+) -> int:
     """Replay the lifecycle and catalog topics into emptied tables; returns events applied."""
-    topics = (settings.lifecycle_topic, settings.catalog_topic)
-    # Subscribing at start makes the client fetch these topics' metadata; the replay itself
-    # reads explicitly assigned partitions between fixed offsets.
+    partitions = await _partitions(
+        settings.connections, (settings.lifecycle_topic, settings.catalog_topic)
+    )
+    # Every position this consumer takes starts at the log's beginning: with the default reset
+    # ("latest"), the fetcher's own reset of a fresh assignment could race the seek below and
+    # leave a partition at its end with nothing replayed.
     consumer = AIOKafkaConsumer(
-        *topics, **client_options(settings.connections), group_id=None, enable_auto_commit=False
+        **client_options(settings.connections),
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
-        consumer.unsubscribe()
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         await consumer.seek_to_beginning(*partitions)
@@ -47,9 +59,28 @@ async def rebuild(settings: DashboardSettings, pool: asyncpg.Pool) -> int:
             await conn.execute(
                 "DELETE FROM processed_events WHERE consumer = $1", settings.consumer_group
             )
-            return await _replay(consumer, conn, ends, settings.consumer_group)
+            return await _replay(consumer, conn, ends, settings.consumer_group, stall_seconds)
     finally:
         await consumer.stop()
+
+
+async def _partitions(
+    connections: ConnectionSettings, topics: tuple[str, ...]
+) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(**client_options(connections))
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    missing = [t["topic"] for t in described if t["error_code"] != 0 or not t["partitions"]]
+    if missing:
+        raise ValueError(f"cannot rebuild: topic not found: {', '.join(missing)}")
+    return [
+        TopicPartition(t["topic"], p["partition"])
+        for t in described
+        for p in sorted(t["partitions"], key=lambda p: p["partition"])
+    ]
 
 
 async def _replay(
@@ -57,10 +88,14 @@ async def _replay(
     conn: Connection,
     ends: dict[TopicPartition, int],
     group: str,
+    stall_seconds: float,
 ) -> int:
     table = HandlerTable(HANDLERS)
     applied = 0
     remaining = {tp for tp, end in ends.items() if end > 0}
+    clock = asyncio.get_running_loop().time
+    positions: dict[TopicPartition, int] = {}
+    last_move = clock()
     while remaining:
         batches = await consumer.getmany(*remaining, timeout_ms=1000)
         for tp, records in batches.items():
@@ -77,7 +112,16 @@ async def _replay(
                 if first:
                     await table.apply(envelope, conn)
                     applied += 1
-            if await consumer.position(tp) >= ends[tp]:
-                remaining.discard(tp)
+        # Every remaining partition, not only those that returned records: a position can
+        # reach the end with nothing to show (a compacted or control batch at the tail).
+        now = {tp: await consumer.position(tp) for tp in remaining}
+        remaining = {tp for tp, position in now.items() if position < ends[tp]}
+        if now != positions:
+            positions, last_move = now, clock()
+        elif clock() - last_move > stall_seconds:
+            behind = ", ".join(
+                f"{tp.topic}[{tp.partition}] at {now[tp]} of {ends[tp]}" for tp in sorted(remaining)
+            )
+            raise RebuildStalled(f"rebuild read nothing for {stall_seconds:.0f} s: {behind}")
     log.info("read model rebuilt", extra={"events": applied})
     return applied
