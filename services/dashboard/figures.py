@@ -312,7 +312,7 @@ class _Sql:
         return f"${len(self.values)}"
 
     def rollup_where(self, filters: Filters, split: PeriodSplit, alias: str = "r") -> str:
-        clauses = [f"{alias}.district LIKE {self.arg(filters.area + '%')}"]
+        clauses = [f"{alias}.page_area = {self.arg(filters.area)}"]
         assert split.months is not None
         m_lo, m_hi = split.months
         if m_lo is not None:
@@ -357,19 +357,22 @@ def _union(
     facts_select: str,
     rollup_table: str = "complaint_rollup r",
     facts_table: str = "complaint_facts c",
+    rollup_extra: str = "true",
+    facts_extra: str = "true",
 ) -> str:
     """The rows of the rollup for the whole months and of the facts for the leftover days."""
     parts = []
     if split.months is not None:
+        alias = rollup_table.split()[-1]
         parts.append(
             f"SELECT {rollup_select} FROM {rollup_table} "  # noqa: S608
-            f"WHERE {sql.rollup_where(filters, split)}"
+            f"WHERE {rollup_extra} AND {sql.rollup_where(filters, split, alias)}"
         )
     if split.days:
         alias = facts_table.split()[-1]
         parts.append(
             f"SELECT {facts_select} FROM {facts_table} "  # noqa: S608
-            f"WHERE {sql.edge_where(filters, split, alias)}"
+            f"WHERE {facts_extra} AND {sql.edge_where(filters, split, alias)}"
         )
     return " UNION ALL ".join(parts)
 
@@ -377,17 +380,63 @@ def _union(
 _SUMMED = rollup.COMPLAINT_MEASURES
 
 
-async def _rolled_places(
-    conn: Connection, filters: Filters, today: date, prefix_length: int
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+async def _histogram(
+    conn: Connection, filters: Filters, kind: str, prefix_length: int
+) -> dict[str | None, dict[int, int]] | None:
+    """Bucket counts per child (None: the whole page) of days to outcome or to answer, or
+    None when a program or category filter asks for more than the histogram keeps."""
+    if filters.program is not None or filters.category is not None:
+        return None
     split = split_period(filters.start, filters.end)
-    sql = _Sql(prefix_length)
+    sql = _Sql()
+    assert kind in ("outcome", "answer")
+    if kind == "outcome":
+        facts = (
+            f"substr(c.place_code, 1, {int(prefix_length)}) AS child, "
+            f"{rollup.bucket_sql(rollup.OUTCOME_SECONDS)} AS bucket, 1 AS n"
+        )
+        table, condition = "complaint_facts c", "c.outcome IS NOT NULL AND c.closed_at IS NOT NULL"
+    else:
+        facts = (
+            f"r.destination AS child, {rollup.bucket_sql(rollup.ANSWER_SECONDS)} AS bucket, 1 AS n"
+        )
+        table, condition = "referral_facts r", "r.answered_at IS NOT NULL"
     rows_sql = _union(
         sql,
         filters,
         split,
-        "substr(r.district, 1, $1) AS key, " + ", ".join(f"r.{name}" for name, _ in _SUMMED),
-        "substr(c.place_code, 1, $1), " + ", ".join(expr for _, expr in _SUMMED),
+        "h.child, h.bucket, h.n",
+        facts,
+        rollup_table="duration_histogram h",
+        facts_table=table,
+        rollup_extra=f"h.kind = '{kind}'",
+        facts_extra=condition,
+    )
+    rows = await conn.fetch(
+        f"SELECT x.child, x.bucket, sum(x.n)::int AS n FROM ({rows_sql}) x "  # noqa: S608
+        "GROUP BY 1, 2",
+        *sql.values,
+    )
+    found: dict[str | None, dict[int, int]] = {None: {}}
+    for r in rows:
+        for key in (r["child"], None):
+            counts = found.setdefault(key, {})
+            counts[r["bucket"]] = counts.get(r["bucket"], 0) + r["n"]
+    return found
+
+
+async def _rolled_places(
+    conn: Connection, filters: Filters, today: date, prefix_length: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    split = split_period(filters.start, filters.end)
+    sql = _Sql()
+    rows_sql = _union(
+        sql,
+        filters,
+        split,
+        "r.child AS key, " + ", ".join(f"r.{name}" for name, _ in _SUMMED),
+        f"substr(c.place_code, 1, {int(prefix_length)}) AS key, "
+        + ", ".join(f"{expr} AS {name}" for name, expr in _SUMMED),
     )
     sums = ", ".join(f"sum(x.{name}) AS {name}" for name, _ in _SUMMED)
     counted = await conn.fetch(
@@ -405,39 +454,47 @@ async def _rolled_places(
         "GROUP BY GROUPING SETS ((substr(c.place_code, 1, $2)), ())",
         *late_sql.values,
     )
-    pct_sql = _Sql(prefix_length)
-    days = "extract(epoch FROM c.closed_at - c.received_at) / 86400"
-    percentiles = await conn.fetch(
-        "SELECT GROUPING(substr(c.place_code, 1, $1)) AS total, "  # noqa: S608
-        "substr(c.place_code, 1, $1) AS key, "
-        f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {days}) AS median_days, "
-        f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {days}) AS p90_days "
-        f"FROM complaint_facts c WHERE {pct_sql.facts_where(filters)} "
-        "AND c.outcome IS NOT NULL AND c.closed_at IS NOT NULL "
-        "GROUP BY GROUPING SETS ((substr(c.place_code, 1, $1)), ())",
-        *pct_sql.values,
-    )
-
-    def keyed(rows: list[asyncpg.Record]) -> dict[str | None, asyncpg.Record]:
-        return {None if r["total"] else r["key"]: r for r in rows}
-
-    late_by, pct_by = keyed(late), keyed(percentiles)
+    histogram = await _histogram(conn, filters, "outcome", prefix_length)
+    if histogram is not None:
+        pct_by: dict[str | None, tuple[float | None, float | None]] = {
+            key: (
+                rollup.histogram_percentile(counts, 0.5),
+                rollup.histogram_percentile(counts, 0.9),
+            )
+            for key, counts in histogram.items()
+        }
+    else:
+        pct_sql = _Sql(prefix_length)
+        days = "extract(epoch FROM c.closed_at - c.received_at) / 86400"
+        exact = await conn.fetch(
+            "SELECT GROUPING(substr(c.place_code, 1, $1)) AS total, "  # noqa: S608
+            "substr(c.place_code, 1, $1) AS key, "
+            f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {days}) AS median_days, "
+            f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {days}) AS p90_days "
+            f"FROM complaint_facts c WHERE {pct_sql.facts_where(filters)} "
+            "AND c.outcome IS NOT NULL AND c.closed_at IS NOT NULL "
+            "GROUP BY GROUPING SETS ((substr(c.place_code, 1, $1)), ())",
+            *pct_sql.values,
+        )
+        pct_by = {
+            None if r["total"] else r["key"]: (r["median_days"], r["p90_days"]) for r in exact
+        }
+    late_by = {None if r["total"] else r["key"]: r for r in late}
 
     def measures(row: asyncpg.Record | None, key: str | None) -> dict[str, Any]:
         got = {name: int((row[name] if row else None) or 0) for name, _ in _SUMMED}
-        late_row, pct_row = late_by.get(key), pct_by.get(key)
-        ack_late = late_row["ack_late"] if late_row else 0
-        resolve_late = late_row["resolve_late"] if late_row else 0
+        late_row = late_by.get(key)
+        median, p90 = pct_by.get(key, (None, None))
         found = {
             **{n: got[n] for n in MEASURE_NAMES if n in got},
-            "ack_due": got["ack_done"] + ack_late,
-            "resolve_due": got["resolve_done"] + resolve_late,
-            "median_days": pct_row["median_days"] if pct_row else None,
-            "p90_days": pct_row["p90_days"] if pct_row else None,
+            "ack_due": got["ack_done"] + (late_row["ack_late"] if late_row else 0),
+            "resolve_due": got["resolve_done"] + (late_row["resolve_late"] if late_row else 0),
+            "median_days": median,
+            "p90_days": p90,
         }
         return {n: found[n] for n in MEASURE_NAMES}
 
-    by_key = keyed(counted)
+    by_key = {None if r["total"] else r["key"]: r for r in counted}
     total = measures(by_key.get(None), None)
     places = [
         {"key": key, **measures(row, key)}
@@ -455,7 +512,7 @@ async def _rolled_volumes(conn: Connection, filters: Filters) -> dict[str, list[
         filters,
         split,
         "r.category, nullif(r.program_code, '') AS program_code, r.channel, r.complaints, r.open",
-        "c.category, c.program_code, c.channel, 1, c.open::int",
+        "c.category, c.program_code, c.channel, 1 AS complaints, c.open::int AS open",
     )
     rows = await conn.fetch(
         "SELECT CASE WHEN GROUPING(x.category) = 0 THEN 'category' "  # noqa: S608
@@ -505,7 +562,8 @@ async def _rolled_agencies(conn: Connection, filters: Filters) -> list[dict[str,
         filters,
         split,
         "r.destination, " + ", ".join(f"r.{name}" for name, _ in measures),
-        "f.destination, " + ", ".join(expr.replace("r.", "f.") for _, expr in measures),
+        "f.destination, "
+        + ", ".join(f"{expr.replace('r.', 'f.')} AS {name}" for name, expr in measures),
         rollup_table="referral_rollup r",
         facts_table="referral_facts f",
     )
@@ -516,15 +574,21 @@ async def _rolled_agencies(conn: Connection, filters: Filters) -> list[dict[str,
         "GROUP BY 1, 2 HAVING sum(x.referrals) > 0 ORDER BY 3 DESC, 1",
         *sql.values,
     )
-    pct_sql = _Sql()
-    medians = await conn.fetch(
-        "SELECT r.destination, percentile_cont(0.5) WITHIN GROUP (ORDER BY "  # noqa: S608
-        "extract(epoch FROM r.answered_at - r.sent_at) / 86400) AS median_days_to_answer "
-        f"FROM referral_facts r WHERE {pct_sql.facts_where(filters, alias='r')} "
-        "AND r.answered_at IS NOT NULL GROUP BY 1",
-        *pct_sql.values,
-    )
-    median_by = {m["destination"]: m["median_days_to_answer"] for m in medians}
+    histogram = await _histogram(conn, filters, "answer", 0)
+    if histogram is not None:
+        median_by = {
+            key: rollup.histogram_percentile(counts, 0.5) for key, counts in histogram.items()
+        }
+    else:
+        pct_sql = _Sql()
+        medians = await conn.fetch(
+            "SELECT r.destination, percentile_cont(0.5) WITHIN GROUP (ORDER BY "  # noqa: S608
+            "extract(epoch FROM r.answered_at - r.sent_at) / 86400) AS median_days_to_answer "
+            f"FROM referral_facts r WHERE {pct_sql.facts_where(filters, alias='r')} "
+            "AND r.answered_at IS NOT NULL GROUP BY 1",
+            *pct_sql.values,
+        )
+        median_by = {m["destination"]: m["median_days_to_answer"] for m in medians}
     return [
         {
             "key": r["key"],

@@ -17,6 +17,7 @@ READ_MODEL_TABLES = (
     "programs",
     "complaint_rollup",
     "referral_rollup",
+    "duration_histogram",
 )
 
 
@@ -88,6 +89,7 @@ async def _update_rollups(conn: Connection, f: ComplaintFacts) -> None:
     for r in f.referrals:
         new_referrals[r.referral_id] = {
             "destination": r.destination,
+            "sent_at": r.sent_at,
             "answered_at": r.answered_at,
             "decision": r.decision,
             "expired": r.expired,
@@ -108,16 +110,20 @@ async def _update_rollups(conn: Connection, f: ComplaintFacts) -> None:
         "acknowledged_at": f.acknowledged_at,
         "resolve_due": f.resolve_due,
         "outcome": f.outcome,
+        "closed_at": f.closed_at,
         "steps_reached": f.steps_reached,
     }
-    complaints, referrals = rollup.changes(
+    delta = rollup.changes(
         rollup.contribution(dict(old) if old else None, old_referrals.values()),
         rollup.contribution(now, new_referrals.values()),
     )
-    if complaints:
-        await conn.executemany(_UPSERT_COMPLAINT_ROLLUP, [(*k, *v) for k, v in complaints])
-    if referrals:
-        await conn.executemany(_UPSERT_REFERRAL_ROLLUP, [(*k, *v) for k, v in referrals])
+    for statement, rows in (
+        (_UPSERT_COMPLAINT_ROLLUP, delta.complaints),
+        (_UPSERT_REFERRAL_ROLLUP, delta.referrals),
+        (_UPSERT_HISTOGRAM, delta.histogram),
+    ):
+        if rows:
+            await conn.executemany(statement, [(*k, *v) for k, v in rows])
 
 
 def _additive_upsert(table: str, keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
@@ -136,6 +142,7 @@ _UPSERT_COMPLAINT_ROLLUP = _additive_upsert(
 _UPSERT_REFERRAL_ROLLUP = _additive_upsert(
     "referral_rollup", rollup.REFERRAL_KEY, rollup.REFERRAL_COLUMNS
 )
+_UPSERT_HISTOGRAM = _additive_upsert("duration_histogram", rollup.HISTOGRAM_KEY, ("n",))
 
 
 async def _store_facts(conn: Connection, f: ComplaintFacts) -> None:
