@@ -65,8 +65,11 @@ def _stats(samples: list[float]) -> dict[str, float]:
     }
 
 
-async def _timed(run: Callable[[int], Awaitable[Any]], runs: int) -> dict[str, float]:
-    await run(0)  # warm: connections, plans, caches
+async def _timed(
+    run: Callable[[int], Awaitable[Any]], runs: int, warm: bool = True
+) -> dict[str, float]:
+    if warm:
+        await run(0)  # warm: connections, plans, caches
     samples = []
     for i in range(runs):
         started = time.perf_counter()
@@ -111,10 +114,10 @@ async def measure(url: str, token: str, dsn: str, runs: int, seed: int) -> dict[
                     lambda i: get(f"/dashboard?area={districts[i]}"), runs
                 ),
                 "national_page_period": await _timed(
-                    lambda i: get(f"/dashboard?{period}"), max(5, runs // 3)
+                    lambda i: get(f"/dashboard?{period}"), max(5, runs // 6)
                 ),
                 "national_page_category": await _timed(
-                    lambda i: get("/dashboard?category=membership"), max(5, runs // 3)
+                    lambda i: get("/dashboard?category=membership"), max(5, runs // 6)
                 ),
             }
         result["national_sql"] = await _timed(lambda i: collect(pool, Filters(area=""), day), runs)
@@ -132,7 +135,7 @@ async def measure(url: str, token: str, dsn: str, runs: int, seed: int) -> dict[
             async with pool.acquire() as conn:
                 await _before(conn, day)
 
-        result["national_facts_scan_before_rollups"] = await _timed(before, 3)
+        result["national_facts_scan_before_rollups"] = await _timed(before, 1, warm=False)
         result["rows"] = dict(
             await pool.fetchrow(
                 "SELECT (SELECT count(*) FROM complaint_facts) AS complaints, "
@@ -162,12 +165,12 @@ async def measure(url: str, token: str, dsn: str, runs: int, seed: int) -> dict[
     return result
 
 
-async def prepare(dsn: str, complaints: int, seed: int) -> dict[str, float]:
+async def prepare(dsn: str, complaints: int, seed: int, cache: Path) -> dict[str, float]:
     await migrate_service(dsn, "dashboard")
     pool = await create_pool(ConnectionSettings(postgres_dsn=dsn), "dashboard")
     try:
         async with pool.acquire() as conn:
-            return await load(conn, complaints, seed)
+            return await load(conn, complaints, seed, cache=cache)
     finally:
         await pool.close()
 
@@ -177,6 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--complaints", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=30, help="requests per measure")
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path(".slrt/bench/dashboard"),
+        help="where the generated facts are kept as CSV (made once per size and seed)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="slrt-bench-") as work:
         stack = RealStack(Path(work))
@@ -187,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(
                 stack.create_topics(lifecycle, catalog, f"{lifecycle}.dlq", f"{catalog}.dlq")
             )
-            load_seconds = prepare_and_report(dsn, args.complaints, args.seed)
+            load_seconds = prepare_and_report(dsn, args.complaints, args.seed, args.work.resolve())
             env = {
                 "SLRT_POSTGRES_DSN": dsn,
                 "SLRT_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
@@ -216,9 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def prepare_and_report(dsn: str, complaints: int, seed: int) -> dict[str, float]:
-    print(f"generating {complaints} complaints …", flush=True)
-    seconds = asyncio.run(prepare(dsn, complaints, seed))
+def prepare_and_report(dsn: str, complaints: int, seed: int, cache: Path) -> dict[str, float]:
+    print(f"loading {complaints} generated complaints (files in {cache}) …", flush=True)
+    seconds = asyncio.run(prepare(dsn, complaints, seed, cache))
     print(f"loaded: {seconds} s", flush=True)
     return seconds
 
