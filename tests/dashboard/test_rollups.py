@@ -238,3 +238,63 @@ def test_a_histogram_percentile_stays_within_its_bucket() -> None:
         assert approx is not None
         assert approx == pytest.approx(exact, abs=width)
     assert rollup.histogram_percentile({}, 0.5) is None
+
+
+@pytest.mark.unit
+def test_a_period_is_cut_into_whole_months_and_leftover_days() -> None:
+    from services.dashboard.figures import PeriodSplit, split_period
+
+    whole = split_period(date(2026, 3, 1), date(2026, 5, 31))
+    assert (whole.months, whole.days) == ((date(2026, 3, 1), date(2026, 6, 1)), ())
+    cut = split_period(date(2026, 3, 15), date(2026, 8, 20))
+    assert cut.months == (date(2026, 4, 1), date(2026, 8, 1))
+    assert cut.days == (
+        (date(2026, 3, 15), date(2026, 4, 1)),
+        (date(2026, 8, 1), date(2026, 8, 21)),
+    )
+    inside = split_period(date(2026, 11, 5), date(2026, 11, 20))
+    assert (inside.months, inside.days) == (None, ((date(2026, 11, 5), date(2026, 11, 21)),))
+    assert split_period(None, None) == PeriodSplit((None, None), ())
+    open_start = split_period(date(2026, 11, 10), None)
+    assert open_start.months == (date(2026, 12, 1), None)
+    assert open_start.days == ((date(2026, 11, 10), date(2026, 12, 1)),)
+
+
+@pytest.mark.unit
+def test_reopening_moves_a_complaint_from_closed_to_open_and_out_of_the_histogram() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    received = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+    closed: dict[str, Any] = {
+        "place_code": "3204052001",
+        "received_at": received,
+        "category": "implementation",
+        "program_code": None,
+        "channel": "puskesos_walk_in",
+        "open": False,
+        "escalation_count": 0,
+        "repeat": False,
+        "reopened": False,
+        "resolved_at": received + timedelta(days=2),
+        "household_response": "not_satisfied",
+        "acknowledge_due": date(2026, 11, 5),
+        "acknowledged_at": received + timedelta(days=1),
+        "resolve_due": date(2026, 11, 16),
+        "outcome": "resolved_locally",
+        "closed_at": received + timedelta(days=3),
+        "steps_reached": ("received", "registered", "feedback", "closed"),
+    }
+    reopened = {**closed, "open": True, "reopened": True, "outcome": None, "closed_at": None}
+    delta = rollup.changes(rollup.contribution(closed, []), rollup.contribution(reopened, []))
+    columns = rollup.COMPLAINT_COLUMNS
+    assert [k[:2] for k, _ in delta.complaints] == [("", "32"), ("32", "3204")]
+    for _, values in delta.complaints:
+        moved = {c: v for c, v in zip(columns, values, strict=True) if v}
+        assert moved == {"open": 1, "closed": -1, "reopened": 1, "with_outcome": -1}
+    assert [(k[0], k[1], k[4], v) for k, v in delta.histogram] == [
+        ("outcome", "", 30, (-1,)),
+        ("outcome", "32", 30, (-1,)),
+    ]
+    assert rollup.changes(rollup.contribution(None, []), rollup.contribution(None, [])) == (
+        rollup.Changes([], [], [])
+    )
