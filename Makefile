@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml dev/pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
 
-.PHONY: install up down status test test-fast lint typecheck chart kube pytest chaos lock clean-data
+.PHONY: install up down status test test-fast lint typecheck chart kube pytest chaos bench lock clean-data
 
 ## install: the venv with every pinned dependency, the project and the development-only
 ## distribution in dev/ (local stack, dev token issuer, demo, stand-ins), both editable
@@ -62,6 +62,12 @@ pytest: install
 ## complaints go through, every complaint accounted for; fails when one is lost, doubled or stuck
 chaos: install
 	$(BIN)/slrt-chaos
+
+## bench: every benchmark at a size for this machine (about ten minutes on two shared cores;
+## not part of `make test`), then one table of ratios against the goals and
+## bench/results/summary.json (docs/benchmarks.md). Soak and routing memory: run them by name.
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ## lock: re-resolve requirements.lock after changing pyproject.toml or dev/pyproject.toml
 lock:

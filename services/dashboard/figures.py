@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from services.dashboard.domain import rollup
 from services.dashboard.domain.facts import FUNNEL
 from services.dashboard.domain.scope import child_length
 from slrt.db import Connection
@@ -224,13 +225,16 @@ async def collect(db: asyncpg.Pool | Connection, filters: Filters, today: date) 
     async def places(conn: Connection) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         if child is None:
             return await summary(conn, filters, today), []
+        if uses_rollups(filters):
+            return await _rolled_places(conn, filters, today, child)
         return await by_place(conn, filters, today, child)
 
+    rolled = uses_rollups(filters)
     scans: tuple[Callable[[Connection], Awaitable[Any]], ...] = (
         places,
-        lambda conn: volumes(conn, filters),
-        lambda conn: funnel(conn, filters),
-        lambda conn: agencies(conn, filters),
+        lambda conn: (_rolled_volumes if rolled else volumes)(conn, filters),
+        lambda conn: (_rolled_funnel if rolled else funnel)(conn, filters),
+        lambda conn: (_rolled_agencies if rolled else agencies)(conn, filters),
     )
     if isinstance(db, asyncpg.Pool):
         pool = db
@@ -250,3 +254,347 @@ async def collect(db: asyncpg.Pool | Connection, filters: Filters, today: date) 
         "funnel": steps,
         "agencies": referrals,
     }
+
+
+# --- National and provincial pages: the monthly rollups ------------------------------------
+#
+# Above the district, the summable figures come from complaint_rollup / referral_rollup
+# (kept by the consumer, services/dashboard/domain/rollup.py): whole months of the period from
+# the rollups, the days of a partly covered month at either end from the facts. What cannot be
+# summed is read from the facts through partial indexes: the SLA judgements as of today (only
+# promises not yet kept can turn late) and the percentiles (index-only scans).
+
+
+def uses_rollups(filters: Filters) -> bool:
+    """National and provincial pages read the rollups; a district and below, the facts."""
+    return len(filters.area) < rollup.DISTRICT_LENGTH
+
+
+@dataclass(frozen=True)
+class PeriodSplit:
+    """A period of receipt cut into whole months (read from the rollups) and the days at
+    either end (read from the facts)."""
+
+    months: tuple[date | None, date | None] | None
+    """[from, to) first days of months; None bound = unbounded; None = no whole month."""
+    days: tuple[tuple[date | None, date | None], ...]
+    """[from, to) local days read from the facts."""
+
+
+def split_period(start: date | None, end: date | None) -> PeriodSplit:
+    """``start``..``end`` inclusive (either open) as whole months and leftover days."""
+    lo = start
+    hi = end + timedelta(days=1) if end is not None else None
+    m_lo = None if lo is None else lo if lo.day == 1 else _next_month(lo)
+    m_hi = None if hi is None else hi.replace(day=1)
+    if m_lo is not None and m_hi is not None and m_lo >= m_hi:
+        return PeriodSplit(None, ((lo, hi),))
+    days: list[tuple[date | None, date | None]] = []
+    if lo is not None and m_lo is not None and lo < m_lo:
+        days.append((lo, m_lo))
+    if hi is not None and m_hi is not None and m_hi < hi:
+        days.append((m_hi, hi))
+    return PeriodSplit((m_lo, m_hi), tuple(days))
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+class _Sql:
+    """Bind arguments collected while a statement is assembled (from constants only)."""
+
+    def __init__(self, *values: Any) -> None:
+        self.values = list(values)
+
+    def arg(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+    def rollup_where(self, filters: Filters, split: PeriodSplit, alias: str = "r") -> str:
+        clauses = [f"{alias}.page_area = {self.arg(filters.area)}"]
+        assert split.months is not None
+        m_lo, m_hi = split.months
+        if m_lo is not None:
+            clauses.append(f"{alias}.month >= {self.arg(m_lo)}")
+        if m_hi is not None:
+            clauses.append(f"{alias}.month < {self.arg(m_hi)}")
+        if filters.program is not None:
+            clauses.append(f"{alias}.program_code = {self.arg(filters.program)}")
+        if filters.category is not None:
+            clauses.append(f"{alias}.category = {self.arg(filters.category)}")
+        return " AND ".join(clauses)
+
+    def facts_where(self, filters: Filters, alias: str = "c") -> str:
+        """``filters`` over a facts table (the whole period)."""
+        where, args = filters.where(alias=alias, first=len(self.values) + 1)
+        self.values.extend(args)
+        return where
+
+    def edge_where(self, filters: Filters, split: PeriodSplit, alias: str = "c") -> str:
+        """``filters`` over a facts table, restricted to the period's leftover days."""
+        plain = replace(filters, start=None, end=None)
+        ranges = []
+        for lo, hi in split.days:
+            bounds = []
+            if lo is not None:
+                bounds.append(f"{alias}.received_at >= {self.arg(_midnight(lo))}")
+            if hi is not None:
+                bounds.append(f"{alias}.received_at < {self.arg(_midnight(hi))}")
+            ranges.append("(" + " AND ".join(bounds or ["true"]) + ")")
+        return f"{self.facts_where(plain, alias)} AND ({' OR '.join(ranges)})"
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), JAKARTA)
+
+
+def _union(
+    sql: _Sql,
+    filters: Filters,
+    split: PeriodSplit,
+    rollup_select: str,
+    facts_select: str,
+    rollup_table: str = "complaint_rollup r",
+    facts_table: str = "complaint_facts c",
+    rollup_extra: str = "true",
+    facts_extra: str = "true",
+) -> str:
+    """The rows of the rollup for the whole months and of the facts for the leftover days."""
+    parts = []
+    if split.months is not None:
+        alias = rollup_table.split()[-1]
+        parts.append(
+            f"SELECT {rollup_select} FROM {rollup_table} "  # noqa: S608
+            f"WHERE {rollup_extra} AND {sql.rollup_where(filters, split, alias)}"
+        )
+    if split.days:
+        alias = facts_table.split()[-1]
+        parts.append(
+            f"SELECT {facts_select} FROM {facts_table} "  # noqa: S608
+            f"WHERE {facts_extra} AND {sql.edge_where(filters, split, alias)}"
+        )
+    return " UNION ALL ".join(parts)
+
+
+_SUMMED = rollup.COMPLAINT_MEASURES
+
+
+async def _histogram(
+    conn: Connection, filters: Filters, kind: str, prefix_length: int
+) -> dict[str | None, dict[int, int]] | None:
+    """Bucket counts per child (None: the whole page) of days to outcome or to answer, or
+    None when a program or category filter asks for more than the histogram keeps."""
+    if filters.program is not None or filters.category is not None:
+        return None
+    split = split_period(filters.start, filters.end)
+    sql = _Sql()
+    assert kind in ("outcome", "answer")
+    if kind == "outcome":
+        facts = (
+            f"substr(c.place_code, 1, {int(prefix_length)}) AS child, "
+            f"{rollup.bucket_sql(rollup.OUTCOME_SECONDS)} AS bucket, 1 AS n"
+        )
+        table, condition = "complaint_facts c", "c.outcome IS NOT NULL AND c.closed_at IS NOT NULL"
+    else:
+        facts = (
+            f"r.destination AS child, {rollup.bucket_sql(rollup.ANSWER_SECONDS)} AS bucket, 1 AS n"
+        )
+        table, condition = "referral_facts r", "r.answered_at IS NOT NULL"
+    rows_sql = _union(
+        sql,
+        filters,
+        split,
+        "h.child, h.bucket, h.n",
+        facts,
+        rollup_table="duration_histogram h",
+        facts_table=table,
+        rollup_extra=f"h.kind = '{kind}'",
+        facts_extra=condition,
+    )
+    rows = await conn.fetch(
+        f"SELECT x.child, x.bucket, sum(x.n)::int AS n FROM ({rows_sql}) x "  # noqa: S608
+        "GROUP BY 1, 2",
+        *sql.values,
+    )
+    found: dict[str | None, dict[int, int]] = {None: {}}
+    for r in rows:
+        for key in (r["child"], None):
+            counts = found.setdefault(key, {})
+            counts[r["bucket"]] = counts.get(r["bucket"], 0) + r["n"]
+    return found
+
+
+async def _rolled_places(
+    conn: Connection, filters: Filters, today: date, prefix_length: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    split = split_period(filters.start, filters.end)
+    sql = _Sql()
+    rows_sql = _union(
+        sql,
+        filters,
+        split,
+        "r.child AS key, " + ", ".join(f"r.{name}" for name, _ in _SUMMED),
+        f"substr(c.place_code, 1, {int(prefix_length)}) AS key, "
+        + ", ".join(f"{expr} AS {name}" for name, expr in _SUMMED),
+    )
+    sums = ", ".join(f"sum(x.{name}) AS {name}" for name, _ in _SUMMED)
+    counted = await conn.fetch(
+        f"SELECT GROUPING(x.key) AS total, x.key, {sums} FROM ({rows_sql}) x "  # noqa: S608
+        "GROUP BY GROUPING SETS ((x.key), ())",
+        *sql.values,
+    )
+    late_sql = _Sql(today, prefix_length)
+    late = await conn.fetch(
+        "SELECT GROUPING(substr(c.place_code, 1, $2)) AS total, "  # noqa: S608
+        "substr(c.place_code, 1, $2) AS key, "
+        f"count(*) FILTER (WHERE {ACK_LATE}) AS ack_late, "
+        f"count(*) FILTER (WHERE {RESOLVE_LATE}) AS resolve_late "
+        f"FROM complaint_facts c WHERE {late_sql.facts_where(filters)} AND {LATE} "
+        "GROUP BY GROUPING SETS ((substr(c.place_code, 1, $2)), ())",
+        *late_sql.values,
+    )
+    histogram = await _histogram(conn, filters, "outcome", prefix_length)
+    if histogram is not None:
+        pct_by: dict[str | None, tuple[float | None, float | None]] = {
+            key: (
+                rollup.histogram_percentile(counts, 0.5),
+                rollup.histogram_percentile(counts, 0.9),
+            )
+            for key, counts in histogram.items()
+        }
+    else:
+        pct_sql = _Sql(prefix_length)
+        days = "extract(epoch FROM c.closed_at - c.received_at) / 86400"
+        exact = await conn.fetch(
+            "SELECT GROUPING(substr(c.place_code, 1, $1)) AS total, "  # noqa: S608
+            "substr(c.place_code, 1, $1) AS key, "
+            f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {days}) AS median_days, "
+            f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {days}) AS p90_days "
+            f"FROM complaint_facts c WHERE {pct_sql.facts_where(filters)} "
+            "AND c.outcome IS NOT NULL AND c.closed_at IS NOT NULL "
+            "GROUP BY GROUPING SETS ((substr(c.place_code, 1, $1)), ())",
+            *pct_sql.values,
+        )
+        pct_by = {
+            None if r["total"] else r["key"]: (r["median_days"], r["p90_days"]) for r in exact
+        }
+    late_by = {None if r["total"] else r["key"]: r for r in late}
+
+    def measures(row: asyncpg.Record | None, key: str | None) -> dict[str, Any]:
+        got = {name: int((row[name] if row else None) or 0) for name, _ in _SUMMED}
+        late_row = late_by.get(key)
+        median, p90 = pct_by.get(key, (None, None))
+        found = {
+            **{n: got[n] for n in MEASURE_NAMES if n in got},
+            "ack_due": got["ack_done"] + (late_row["ack_late"] if late_row else 0),
+            "resolve_due": got["resolve_done"] + (late_row["resolve_late"] if late_row else 0),
+            "median_days": median,
+            "p90_days": p90,
+        }
+        return {n: found[n] for n in MEASURE_NAMES}
+
+    by_key = {None if r["total"] else r["key"]: r for r in counted}
+    total = measures(by_key.get(None), None)
+    places = [
+        {"key": key, **measures(row, key)}
+        for key, row in sorted((k, r) for k, r in by_key.items() if k is not None)
+        if row["complaints"]
+    ]
+    return total, places
+
+
+async def _rolled_volumes(conn: Connection, filters: Filters) -> dict[str, list[dict[str, Any]]]:
+    split = split_period(filters.start, filters.end)
+    sql = _Sql()
+    rows_sql = _union(
+        sql,
+        filters,
+        split,
+        "r.category, nullif(r.program_code, '') AS program_code, r.channel, r.complaints, r.open",
+        "c.category, c.program_code, c.channel, 1 AS complaints, c.open::int AS open",
+    )
+    rows = await conn.fetch(
+        "SELECT CASE WHEN GROUPING(x.category) = 0 THEN 'category' "  # noqa: S608
+        "WHEN GROUPING(x.program_code) = 0 THEN 'program' ELSE 'channel' END AS breakdown, "
+        "coalesce(x.category, x.program_code, x.channel, '-') AS key, "
+        "sum(x.complaints) AS complaints, sum(x.open) AS open "
+        f"FROM ({rows_sql}) x "
+        "GROUP BY GROUPING SETS ((x.category), (x.program_code), (x.channel)) "
+        "HAVING sum(x.complaints) > 0 ORDER BY 1, 3 DESC, 2",
+        *sql.values,
+    )
+    found: dict[str, list[dict[str, Any]]] = {"category": [], "program": [], "channel": []}
+    for r in rows:
+        found[r["breakdown"]].append(
+            {"key": r["key"], "complaints": r["complaints"], "open": r["open"]}
+        )
+    return found
+
+
+async def _rolled_funnel(conn: Connection, filters: Filters) -> list[dict[str, Any]]:
+    split = split_period(filters.start, filters.end)
+    sql = _Sql()
+    steps = [f"reached_{s.value}" for s in FUNNEL]
+    exprs = dict(_SUMMED)
+    rows_sql = _union(
+        sql,
+        filters,
+        split,
+        ", ".join(f"r.{name}" for name in steps),
+        ", ".join(f"{exprs[name]} AS {name}" for name in steps),
+    )
+    row = await conn.fetchrow(
+        f"SELECT {', '.join(f'sum(x.{n}) AS {n}' for n in steps)} "  # noqa: S608
+        f"FROM ({rows_sql}) x",
+        *sql.values,
+    )
+    assert row is not None
+    return [{"key": s.value, "complaints": int(row[f"reached_{s.value}"] or 0)} for s in FUNNEL]
+
+
+async def _rolled_agencies(conn: Connection, filters: Filters) -> list[dict[str, Any]]:
+    split = split_period(filters.start, filters.end)
+    sql = _Sql()
+    measures = rollup.REFERRAL_MEASURES
+    rows_sql = _union(
+        sql,
+        filters,
+        split,
+        "r.destination, " + ", ".join(f"r.{name}" for name, _ in measures),
+        "f.destination, "
+        + ", ".join(f"{expr.replace('r.', 'f.')} AS {name}" for name, expr in measures),
+        rollup_table="referral_rollup r",
+        facts_table="referral_facts f",
+    )
+    sums = ", ".join(f"sum(x.{name}) AS {name}" for name, _ in measures)
+    rows = await conn.fetch(
+        "SELECT x.destination AS key, coalesce(p.owner_agency, x.destination) AS agency, "  # noqa: S608
+        f"{sums} FROM ({rows_sql}) x LEFT JOIN programs p ON p.code = x.destination "
+        "GROUP BY 1, 2 HAVING sum(x.referrals) > 0 ORDER BY 3 DESC, 1",
+        *sql.values,
+    )
+    histogram = await _histogram(conn, filters, "answer", 0)
+    if histogram is not None:
+        median_by = {
+            key: rollup.histogram_percentile(counts, 0.5) for key, counts in histogram.items()
+        }
+    else:
+        pct_sql = _Sql()
+        medians = await conn.fetch(
+            "SELECT r.destination, percentile_cont(0.5) WITHIN GROUP (ORDER BY "  # noqa: S608
+            "extract(epoch FROM r.answered_at - r.sent_at) / 86400) AS median_days_to_answer "
+            f"FROM referral_facts r WHERE {pct_sql.facts_where(filters, alias='r')} "
+            "AND r.answered_at IS NOT NULL GROUP BY 1",
+            *pct_sql.values,
+        )
+        median_by = {m["destination"]: m["median_days_to_answer"] for m in medians}
+    return [
+        {
+            "key": r["key"],
+            "agency": r["agency"],
+            **{name: int(r[name]) for name, _ in measures},
+            "median_days_to_answer": median_by.get(r["key"]),
+        }
+        for r in rows
+    ]

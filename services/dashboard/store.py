@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import json
 
+from services.dashboard.domain import rollup
 from services.dashboard.domain.facts import ComplaintFacts, fold
 from slrt.contracts.complaints import ComplaintSnapshot
 from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry
 from slrt.db import Connection
 
-READ_MODEL_TABLES = ("transitions", "complaint_facts", "referral_facts", "programs")
+READ_MODEL_TABLES = (
+    "transitions",
+    "complaint_facts",
+    "referral_facts",
+    "programs",
+    "complaint_rollup",
+    "referral_rollup",
+    "duration_histogram",
+)
 
 
 async def apply_transition(conn: Connection, event: ComplaintTransitioned) -> None:
@@ -53,13 +62,87 @@ async def apply_transition(conn: Connection, event: ComplaintTransitioned) -> No
         )
         for r in rows
     ]
-    await _store_facts(conn, fold(history))
+    facts = fold(history)
+    await _update_rollups(conn, facts)
+    await _store_facts(conn, facts)
 
 
 def _json(value: object) -> dict[str, object]:
     loaded = json.loads(value) if isinstance(value, str) else value
     assert isinstance(loaded, dict)
     return loaded
+
+
+async def _update_rollups(conn: Connection, f: ComplaintFacts) -> None:
+    """Add to the rollups what the refolded complaint changes in them (same transaction)."""
+    old = await conn.fetchrow(
+        "SELECT * FROM complaint_facts WHERE complaint_id = $1 FOR UPDATE", f.complaint_id
+    )
+    old_referrals = {
+        r["referral_id"]: dict(r)
+        for r in await conn.fetch(
+            "SELECT * FROM referral_facts WHERE complaint_id = $1", f.complaint_id
+        )
+    }
+    # Stored referrals stay (a fold never forgets one); the refold's version replaces each.
+    new_referrals = dict(old_referrals)
+    for r in f.referrals:
+        new_referrals[r.referral_id] = {
+            "destination": r.destination,
+            "sent_at": r.sent_at,
+            "answered_at": r.answered_at,
+            "decision": r.decision,
+            "expired": r.expired,
+        }
+    now = {
+        "place_code": f.place_code,
+        "received_at": f.received_at,
+        "category": f.category,
+        "program_code": f.program_code,
+        "channel": f.channel,
+        "open": f.open,
+        "escalation_count": f.escalation_count,
+        "repeat": f.repeat,
+        "reopened": f.reopened,
+        "resolved_at": f.resolved_at,
+        "household_response": f.household_response,
+        "acknowledge_due": f.acknowledge_due,
+        "acknowledged_at": f.acknowledged_at,
+        "resolve_due": f.resolve_due,
+        "outcome": f.outcome,
+        "closed_at": f.closed_at,
+        "steps_reached": f.steps_reached,
+    }
+    delta = rollup.changes(
+        rollup.contribution(dict(old) if old else None, old_referrals.values()),
+        rollup.contribution(now, new_referrals.values()),
+    )
+    for statement, rows in (
+        (_UPSERT_COMPLAINT_ROLLUP, delta.complaints),
+        (_UPSERT_REFERRAL_ROLLUP, delta.referrals),
+        (_UPSERT_HISTOGRAM, delta.histogram),
+    ):
+        if rows:
+            await conn.executemany(statement, [(*k, *v) for k, v in rows])
+
+
+def _additive_upsert(table: str, keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    names = (*keys, *columns)
+    values = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+    sums = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in columns)
+    return (
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({values}) "  # noqa: S608
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sums}"
+    )
+
+
+_UPSERT_COMPLAINT_ROLLUP = _additive_upsert(
+    "complaint_rollup", rollup.COMPLAINT_KEY, rollup.COMPLAINT_COLUMNS
+)
+_UPSERT_REFERRAL_ROLLUP = _additive_upsert(
+    "referral_rollup", rollup.REFERRAL_KEY, rollup.REFERRAL_COLUMNS
+)
+_UPSERT_HISTOGRAM = _additive_upsert("duration_histogram", rollup.HISTOGRAM_KEY, ("n",))
 
 
 async def _store_facts(conn: Connection, f: ComplaintFacts) -> None:
