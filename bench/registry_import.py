@@ -35,7 +35,7 @@ from services.registry.importer import import_extract
 
 DATABASE = "registry_bench"
 SMALL_INDIVIDUALS = 100_000
-"""``--small``: a run in minutes (generation ~30 s once, then under a minute)."""
+"""``--small``: the size ``make bench`` uses (generation ~30 s once, then under a minute)."""
 
 
 async def plain_copy(dsn: str, path: Path) -> tuple[float, int]:

@@ -11,7 +11,7 @@ process; the baseline (``bench/_bare_lookup.py``) runs in its own process too. O
 requests in turn, the two servers alternating in rounds of 50 so that neither always meets a
 warmer cache. The database is the one the import benchmark filled (``registry_bench``); when it
 does not exist, or ``--individuals`` asks for another size, a generated district of that size
-(default 20,000) is imported first. Small run:
+(default 20,000) is imported first. Small run for ``make bench``:
 ``--individuals 20000 --requests 1000`` (about a minute). Writes
 ``bench/results/registry_lookup_<size>.json``. Never asserts times.
 """

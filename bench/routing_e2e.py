@@ -283,7 +283,7 @@ async def run_baseline(
 
 
 SMALL = {"complaints": 16, "concurrency": 4}
-"""``--small``: a run in minutes (about 2-3 minutes on the 2 shared cores)."""
+"""``--small``: the size ``make bench`` runs (about 2-3 minutes on the 2 shared cores)."""
 
 
 def run(
@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--complaints", type=int, default=40)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument(
-        "--small", action="store_true", help="16 complaints at concurrency 4 (a run in minutes)"
+        "--small", action="store_true", help="16 complaints at concurrency 4 (for make bench)"
     )
     parser.add_argument(
         "--trace", type=int, default=0, help="then trace this many complaints: the hop table"
