@@ -26,8 +26,8 @@ REGISTRY_WORK = (Path(__file__).parent.parent / ".slrt" / "bench" / "registry").
 PLAN: dict[str, list[str]] = {
     # benchmark: its command-line flags at make-bench size
     "intake_acceptance": ["--requests", "300"],
-    "routing_e2e": ["--complaints", "16", "--concurrency", "8"],
-    "registry_import": ["--individuals", "100000", "--work", str(REGISTRY_WORK)],
+    "routing_e2e": ["--small"],
+    "registry_import": ["--small", "--work", str(REGISTRY_WORK)],
     "registry_lookup": ["--requests", "1000", "--work", str(REGISTRY_WORK)],
     "dashboard_national": ["--complaints", "1000000", "--runs", "30"],
 }

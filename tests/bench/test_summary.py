@@ -107,3 +107,22 @@ def test_the_table_and_the_summary_file(tmp_path: Path) -> None:
     assert written["met"] == sum(1 for r in rows if r.met)
     assert written["sources"]["registry_import"]["file"] == "registry_import_1m.json"
     assert written["rows"][0]["goal"] == "≥ 0.8"
+
+
+def test_a_lookup_measured_against_the_bare_endpoint_says_so() -> None:
+    recorded = {
+        "benchmark": "registry_lookup_20k",
+        "measured_at": "2026-11-30T04:40:00+00:00",
+        "bare_fastapi_http": {"p50_ms": 2.1, "p99_ms": 6.0},
+        "p50_ratio": 1.43,
+        "p99_ratio": 1.9,
+    }
+    rows, _ = summary.build({"registry_lookup": recorded})
+    lookup = {r.measure: r for r in rows if r.benchmark == "registry_lookup"}
+    assert (
+        lookup["NIK lookup p50 vs bare FastAPI"].now,
+        lookup["NIK lookup p50 vs bare FastAPI"].met,
+    ) == (1.43, True)
+    assert lookup["NIK lookup p99 vs bare FastAPI"].met is True
+    old = {(r.benchmark, r.measure) for r in summary.build({**RECORDED})[0]}
+    assert ("registry_lookup", "NIK lookup p50 vs raw query") in old
