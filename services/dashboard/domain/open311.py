@@ -10,11 +10,12 @@
   data, never the free-text description (see ``PUBLIC_DESCRIPTION``).
 - **Small cells**: the place is the dashboard's small-cell rule
   (``services.dashboard.domain.suppression.suppress_column``) applied to record listings: a
-  request shows its village only where the village's count of requests of that service is not
-  hidden among the villages of its sub-district (primary and secondary suppression), else its
-  sub-district under the same rule among the sub-districts of its district, else its district
-  (which its ticket number names anyway). Counts are over every complaint in the read model,
-  so no choice of filters changes what a request shows.
+  request shows its sub-district only where the sub-district's count of requests of that
+  service is not hidden among the sub-districts of its district (primary and secondary
+  suppression), and within it its village only where the village's count is not hidden among
+  the villages of that sub-district; else its district (which its ticket number names
+  anyway). Counts are over every complaint in the read model, so no choice of filters
+  changes what a request shows.
 """
 
 from __future__ import annotations
@@ -314,12 +315,14 @@ def shown_places(counts: Mapping[tuple[str, str], int]) -> dict[tuple[str, str],
                 sub_district_shown.add((service, code))
     result: dict[tuple[str, str], str] = {}
     for service, village in counts:
-        if (service, village) in village_shown:
-            result[(service, village)] = village
-        elif (service, village[:6]) in sub_district_shown:
-            result[(service, village)] = village[:6]
-        else:
+        # Top down, as one drills down the dashboard: below a hidden sub-district nothing is
+        # shown, or its villages' counts would give its total (and its hidden siblings') away.
+        if (service, village[:6]) not in sub_district_shown:
             result[(service, village)] = village[:4]
+        elif (service, village) in village_shown:
+            result[(service, village)] = village
+        else:
+            result[(service, village)] = village[:6]
     return result
 
 
