@@ -4,6 +4,7 @@ one page of complaints, and the per-village counts behind the small-cell rule.""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from services.dashboard.domain.open311 import Fact, Program, RequestQuery
 from slrt.db import Connection
@@ -34,6 +35,12 @@ async def programs(conn: Connection) -> list[Program]:
         )
         for r in rows
     ]
+
+
+async def services_changed(conn: Connection) -> datetime | None:
+    """When the service list last changed (a program's copy was written)."""
+    changed: datetime | None = await conn.fetchval("SELECT max(updated_at) FROM programs")
+    return changed
 
 
 async def facts(conn: Connection, query: RequestQuery) -> list[Fact]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -52,3 +53,9 @@ class DashboardSettings(ServiceSettings):
     """Networks of the reverse proxies (the Ingress controller) whose ``X-Forwarded-For`` names
     the Open311 client (JSON list, e.g. ``["10.0.0.0/8"]``), as intake's
     ``SLRT_INTAKE_TRUSTED_PROXIES``; empty: the connection's address counts."""
+    open311_contact: str = (
+        "Sekretariat SLRT kabupaten/kota setempat; Kementerian Sosial RI (Pusdatin)"
+    )
+    """Who answers questions about the Open311 API (its service discovery document)."""
+    open311_endpoint_type: Literal["production", "test"] = "production"
+    """What the discovery document calls this endpoint: ``test`` on staging stacks."""

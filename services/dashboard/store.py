@@ -146,7 +146,7 @@ async def apply_catalog_entry(conn: Connection, entry: ProgramCatalogEntry) -> N
         ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,
             owner_agency = EXCLUDED.owner_agency, version = EXCLUDED.version,
             level = EXCLUDED.level, area = EXCLUDED.area, categories = EXCLUDED.categories,
-            active = EXCLUDED.active
+            active = EXCLUDED.active, updated_at = now()
         WHERE programs.version < EXCLUDED.version
         """,
         entry.code,

@@ -152,3 +152,51 @@ EXAMPLE_ERRORS_XML = """<?xml version="1.0" encoding="utf-8"?>
     </error>
 </errors>
 """
+
+EXAMPLE_DISCOVERY_XML = """<?xml version="1.0" encoding="utf-8"?>
+<discovery>
+    <changeset>2026-01-01 08:00</changeset>
+    <contact>Who to ask.</contact>
+    <key_service>How to get a key.</key_service>
+    <endpoints>
+        <endpoint>
+            <specification>http://wiki.open311.org/GeoReport_v2</specification>
+            <url>https://example.id/open311/v2</url>
+            <changeset>2026-01-01 08:00</changeset>
+            <type>production</type>
+            <formats>
+                <format>text/xml</format>
+                <format>application/json</format>
+            </formats>
+        </endpoint>
+    </endpoints>
+</discovery>
+"""
+"""The service discovery document (wiki.open311.org/Service_Discovery): every field required."""
+
+DISCOVERY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["changeset", "contact", "key_service", "endpoints"],
+    "additionalProperties": False,
+    "properties": {
+        "changeset": _STRING,
+        "contact": _STRING,
+        "key_service": _STRING,
+        "endpoints": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["specification", "url", "changeset", "type", "formats"],
+                "additionalProperties": False,
+                "properties": {
+                    "specification": _STRING,
+                    "url": _STRING,
+                    "changeset": _STRING,
+                    "type": {"enum": ["production", "test"]},
+                    "formats": {"type": "array", "items": _STRING},
+                },
+            },
+        },
+    },
+}

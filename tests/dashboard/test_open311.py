@@ -6,6 +6,7 @@ PostgreSQL and Kafka, its read model fed through the broker with complaints of o
 - ``requests``: the public status (step or outcome, dates, the referred program's agency, the
   place after the small-cell rule), filters, paging with a ``Link`` to the next page, by
   ticket; errors in the spec's format naming the parameter and the rule; the security headers;
+- the service discovery document;
 - the GeoReport client library from PyPI (``georeport``) reads it in JSON and XML;
 - the public routes are rate-limited per client (429 in the spec's format, ``Retry-After``).
 """
@@ -170,6 +171,8 @@ async def test_open311_serves_services_and_the_public_status_of_requests(open311
         bad_status = await http.get("/requests.json", params={"status": "pending"})
         no_place = await http.get("/requests.xml", params={"jurisdiction_id": "99"})
         bad_format = await http.get("/requests.csv")
+        discovery = await http.get(open311_url.removesuffix("/v2") + "/discovery.json")
+        discovery_xml = await http.get(open311_url.removesuffix("/v2") + "/discovery.xml")
 
     assert services.status_code == 200, services.text
     assert services.headers["content-type"] == "application/json; charset=utf-8"
@@ -258,6 +261,12 @@ async def test_open311_serves_services_and_the_public_status_of_requests(open311
     )
     assert bad_format.status_code == 404
     assert bad_format.json()[0]["description"].startswith("format:")
+
+    jsonschema.validate(discovery.json(), spec.DISCOVERY_SCHEMA)
+    [endpoint] = discovery.json()["endpoints"]
+    assert endpoint["url"] == "http://127.0.0.1:8005/open311/v2"  # SLRT_DASHBOARD_PUBLIC_URL
+    assert endpoint["changeset"] == discovery.json()["changeset"] >= "2026-11-30 00:00"
+    assert _xml(discovery_xml.content).findtext("endpoints/endpoint/type") == "production"
 
 
 async def test_a_georeport_client_library_reads_it_in_json_and_xml(open311_url: str) -> None:

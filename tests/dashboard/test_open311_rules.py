@@ -330,3 +330,20 @@ def test_xml_escapes_what_it_carries() -> None:
     row = {**view(fact()), "service_name": "A & B <c>"}
     parsed = ET.fromstring(georeport.render("requests", [row], "xml"))  # noqa: S314
     assert parsed[0].find("service_name").text == "A & B <c>"  # type: ignore[union-attr]
+
+
+def _tree(element: ET.Element) -> tuple[str, list[Any]]:
+    return element.tag, [_tree(child) for child in element]
+
+
+def test_the_discovery_document_has_the_structure_of_the_spec_example() -> None:
+    endpoint = georeport.Endpoint("https://slrt.example.id/open311/v2", "2026-11-30 10:00", "test")
+    args = ("2026-11-30 10:00", "Sekretariat SLRT", "No key is needed.", [endpoint])
+    xml = georeport.render_discovery(*args, "xml")
+    ours = ET.fromstring(xml)  # noqa: S314
+    theirs = ET.fromstring(spec.EXAMPLE_DISCOVERY_XML)  # noqa: S314
+    assert _tree(ours) == _tree(theirs)
+    assert ours.findtext("endpoints/endpoint/type") == "test"
+    document = json.loads(georeport.render_discovery(*args, "json"))
+    jsonschema.validate(document, spec.DISCOVERY_SCHEMA)
+    assert document["endpoints"][0]["formats"] == ["text/xml", "application/json"]

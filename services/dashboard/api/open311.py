@@ -2,7 +2,8 @@
 complaints for civic apps and city systems, without login.
 
 ``GET /open311/v2/services.{json,xml}``, ``GET /open311/v2/requests.{json,xml}`` and
-``GET /open311/v2/requests/{ticket}.{json,xml}`` (no extension: JSON). Errors in the spec's
+``GET /open311/v2/requests/{ticket}.{json,xml}`` (no extension: JSON), and the service
+discovery document the spec requires, ``GET /open311/discovery.{json,xml}``. Errors in the spec's
 format (``[{"code", "description"}]`` / ``<errors>``), each naming the parameter and its rule:
 so these routes stay out of the OpenAPI document, whose routes answer problem+json
 (``tests/abuse`` holds every documented route to that). Rate-limited per client
@@ -148,6 +149,47 @@ async def _requests(request: Request, fmt: str | None, ticket: str | None) -> Re
         return _answer("requests", items, chosen, headers)
     except GeoReportError as error:
         return _error(error, fmt)
+
+
+CHANGESET_SINCE = "2026-11-30 00:00"
+"""The service list before any program: the categories only (changed with this code)."""
+
+
+async def _discovery(request: Request, fmt: str | None) -> Response:
+    try:
+        chosen = _format(fmt)
+        await _limit(request)
+        settings = dashboard_settings(request)
+        async with deps.pool(request).acquire() as conn:
+            changed = await reads.services_changed(conn)
+        zone = ZoneInfo(settings.timezone)
+        changeset = changed.astimezone(zone).strftime("%Y-%m-%d %H:%M") if changed else ""
+        changeset = max(changeset, CHANGESET_SINCE)
+        endpoint = georeport.Endpoint(
+            url=settings.public_url.rstrip("/") + PREFIX,
+            changeset=changeset,
+            type=settings.open311_endpoint_type,
+        )
+        body = georeport.render_discovery(
+            changeset,
+            settings.open311_contact,
+            "No key is needed: the API is read-only and public.",
+            [endpoint],
+            chosen,
+        )
+        return Response(body, media_type=georeport.CONTENT_TYPES[chosen], headers=PUBLIC_HEADERS)
+    except GeoReportError as error:
+        return _error(error, fmt)
+
+
+@router.get("/open311/discovery.{fmt}")
+async def discovery_in(request: Request, fmt: str) -> Response:
+    return await _discovery(request, fmt)
+
+
+@router.get("/open311/discovery")
+async def discovery_json(request: Request) -> Response:
+    return await _discovery(request, None)
 
 
 @router.get(PREFIX + "/services.{fmt}")

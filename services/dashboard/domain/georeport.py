@@ -111,3 +111,59 @@ def render_errors(error: GeoReportError, fmt: Format) -> bytes:
     return render(
         "errors", [{"code": p.code, "description": p.description} for p in error.problems], fmt
     )
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One endpoint of the service discovery document."""
+
+    url: str
+    changeset: str
+    type: Literal["production", "test"]
+    specification: str = "http://wiki.open311.org/GeoReport_v2"
+    formats: tuple[str, ...] = ("text/xml", "application/json")
+
+
+def render_discovery(
+    changeset: str, contact: str, key_service: str, endpoints: Sequence[Endpoint], fmt: Format
+) -> bytes:
+    """The Open311 service discovery document (``/discovery.{json,xml}``; every field is
+    required by its spec)."""
+    if fmt == "json":
+        return json.dumps(
+            {
+                "changeset": changeset,
+                "contact": contact,
+                "key_service": key_service,
+                "endpoints": [
+                    {
+                        "specification": e.specification,
+                        "url": e.url,
+                        "changeset": e.changeset,
+                        "type": e.type,
+                        "formats": list(e.formats),
+                    }
+                    for e in endpoints
+                ],
+            },
+            ensure_ascii=False,
+        ).encode()
+    root = ET.Element("discovery")
+    for name, value in (("changeset", changeset), ("contact", contact)):
+        ET.SubElement(root, name).text = value
+    ET.SubElement(root, "key_service").text = key_service
+    listed = ET.SubElement(root, "endpoints")
+    for e in endpoints:
+        element = ET.SubElement(listed, "endpoint")
+        for name, value in (
+            ("specification", e.specification),
+            ("url", e.url),
+            ("changeset", e.changeset),
+            ("type", e.type),
+        ):
+            ET.SubElement(element, name).text = value
+        formats = ET.SubElement(element, "formats")
+        for mime in e.formats:
+            ET.SubElement(formats, "format").text = mime
+    body = ET.tostring(root, encoding="unicode", short_empty_elements=False)
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + body).encode()
