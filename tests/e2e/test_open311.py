@@ -9,6 +9,8 @@ outcome."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,8 +18,8 @@ from typing import Any
 import httpx
 
 from slrt.settings import ConnectionSettings
-from tests.e2e.test_referrals import _act, _complaint_at, _dashboard, _program
-from tests.support.harness import start_services
+from tests.e2e.test_referrals import _act, _complaint_at, _program
+from tests.support.harness import Stack, service_process, start_services
 from tests.support.polling import until
 
 VILLAGE = "3204052001"
@@ -27,6 +29,20 @@ PHONE = "081234567891"
 EMAIL = "siti.open311@example.id"
 DESCRIPTION = "Bantuan bulan ini belum diterima; rumah di Jalan Melati 7, anak sakit."
 PERSONAL = [NIK, NAME, "Siti", PHONE, PHONE[1:], EMAIL, DESCRIPTION, "Melati", "anak sakit"]
+
+
+@contextmanager
+def _dashboard(stack: Stack, log_dir: Path) -> Iterator[str]:
+    """The dashboard in a consumer group of its own: it reads the topics from their start,
+    whatever other tests' dashboards committed (our program code picks our complaint out)."""
+    env = {
+        **stack.env,
+        "SLRT_DASHBOARD_REGISTRY_URL": stack.urls["registry"],
+        "SLRT_DASHBOARD_INTAKE_PUBLIC_URL": stack.urls["intake"],
+        "SLRT_DASHBOARD_CONSUMER_GROUP": f"dashboard-open311-{uuid.uuid4().hex[:8]}",
+    }
+    with service_process("dashboard", env, log_dir) as url:
+        yield url
 
 
 async def _listed(
