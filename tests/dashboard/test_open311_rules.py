@@ -318,7 +318,7 @@ def test_xml_and_json_have_the_structure_of_the_spec_examples(
 
 
 def test_errors_are_the_spec_error_document_in_both_formats() -> None:
-    error = GeoReportError(400, [georeport.Problem(400, "status: open, closed or both")])
+    error = GeoReportError(400, [georeport.ErrorItem(400, "status: open, closed or both")])
     xml = georeport.render_errors(error, "xml")
     assert _structure(xml) == _structure(spec.EXAMPLE_ERRORS_XML)
     document = json.loads(georeport.render_errors(error, "json"))

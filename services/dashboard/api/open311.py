@@ -79,7 +79,7 @@ async def _limit(request: Request) -> None:
     except RateLimited as limited:
         raise GeoReportError(
             429,
-            [georeport.Problem(429, f"rate limit: {limited.detail}")],
+            [georeport.ErrorItem(429, f"rate limit: {limited.detail}")],
             limited.headers() or {},
         ) from None
 

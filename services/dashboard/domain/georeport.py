@@ -64,7 +64,7 @@ ROOTS: dict[str, tuple[str, str]] = {
 
 
 @dataclass(frozen=True)
-class Problem:
+class ErrorItem:
     """One entry of the spec's error document: ``code`` and a human-readable ``description``
     (here always naming the parameter and the rule it broke)."""
 
@@ -77,12 +77,12 @@ class GeoReportError(Exception):
     """An answer in the spec's error format: the HTTP status and one entry per problem."""
 
     status: int
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[ErrorItem] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, status: int, parameter: str, rule: str) -> GeoReportError:
-        return cls(status, [Problem(status, f"{parameter}: {rule}")])
+        return cls(status, [ErrorItem(status, f"{parameter}: {rule}")])
 
 
 def _text(value: Value) -> str | None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from services.dashboard.domain.georeport import GeoReportError, Problem, Value
+from services.dashboard.domain.georeport import ErrorItem, GeoReportError, Value
 from services.dashboard.domain.suppression import suppress_column
 from slrt.contracts.vocabulary import Category
 from slrt.places import PlaceDirectory
@@ -359,14 +359,14 @@ def _list(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def _w3(name: str, value: str, problems: list[Problem]) -> datetime | None:
+def _w3(name: str, value: str, problems: list[ErrorItem]) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
         problems.append(
-            Problem(
+            ErrorItem(
                 400,
                 f"{name}: must be a w3 datetime with its timezone, e.g. 2026-01-01T00:00:00Z",
             )
@@ -375,11 +375,13 @@ def _w3(name: str, value: str, problems: list[Problem]) -> datetime | None:
     return moment
 
 
-def _positive(name: str, value: str | None, default: int, top: int, problems: list[Problem]) -> int:
+def _positive(
+    name: str, value: str | None, default: int, top: int, problems: list[ErrorItem]
+) -> int:
     if value is None:
         return default
     if not value.isdigit() or not 1 <= int(value) <= top:
-        problems.append(Problem(400, f"{name}: must be a whole number from 1 to {top}"))
+        problems.append(ErrorItem(400, f"{name}: must be a whole number from 1 to {top}"))
         return default
     return int(value)
 
@@ -410,7 +412,7 @@ def jurisdiction_of(value: str | None, places: PlaceDirectory) -> str | None:
 def request_query(params: Mapping[str, str], now: datetime, places: PlaceDirectory) -> RequestQuery:
     """The filters of ``GET requests``; every problem found is reported at once (400)."""
     jurisdiction = jurisdiction_of(_given(params, "jurisdiction_id"), places)
-    problems: list[Problem] = []
+    problems: list[ErrorItem] = []
     page = _positive("page", _given(params, "page"), 1, 1_000_000, problems)
     page_size = _positive(
         "page_size", _given(params, "page_size"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, problems
@@ -419,10 +421,10 @@ def request_query(params: Mapping[str, str], now: datetime, places: PlaceDirecto
     if ids_text is not None:
         ids = _list(ids_text.upper())
         if len(ids) > MAX_IDS:
-            problems.append(Problem(400, f"service_request_id: at most {MAX_IDS} ids"))
+            problems.append(ErrorItem(400, f"service_request_id: at most {MAX_IDS} ids"))
         if not all(is_ticket(i) for i in ids):
             problems.append(
-                Problem(400, "service_request_id: ticket numbers such as 3204-26-000123")
+                ErrorItem(400, "service_request_id: ticket numbers such as 3204-26-000123")
             )
         if problems:
             raise GeoReportError(400, problems)
@@ -434,14 +436,14 @@ def request_query(params: Mapping[str, str], now: datetime, places: PlaceDirecto
         codes = tuple(_list(codes_text))
         if any(len(c) > 40 or not set(c) <= SERVICE_CODE_CHARS for c in codes):
             problems.append(
-                Problem(400, "service_code: codes of GET services (letters, digits, _)")
+                ErrorItem(400, "service_code: codes of GET services (letters, digits, _)")
             )
     is_open: bool | None = None
     status_text = _given(params, "status")
     if status_text is not None:
         statuses = set(_list(status_text.lower()))
         if not statuses or not statuses <= {"open", "closed"}:
-            problems.append(Problem(400, "status: open, closed or both (comma-separated)"))
+            problems.append(ErrorItem(400, "status: open, closed or both (comma-separated)"))
         elif len(statuses) == 1:
             is_open = statuses == {"open"}
     start_text, end_text = _given(params, "start_date"), _given(params, "end_date")
@@ -449,9 +451,9 @@ def request_query(params: Mapping[str, str], now: datetime, places: PlaceDirecto
     end = _w3("end_date", end_text, problems) if end_text else None
     if start and end:
         if end < start:
-            problems.append(Problem(400, "end_date: must not be before start_date"))
+            problems.append(ErrorItem(400, "end_date: must not be before start_date"))
         elif end - start > MAX_SPAN:
-            problems.append(Problem(400, "end_date: the range may span at most 90 days"))
+            problems.append(ErrorItem(400, "end_date: the range may span at most 90 days"))
     elif start and not end_text:
         end = start + MAX_SPAN
     elif end and not start_text:
