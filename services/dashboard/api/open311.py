@@ -12,7 +12,8 @@ so these routes stay out of the OpenAPI document, whose routes answer problem+js
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -22,11 +23,13 @@ from fastapi.responses import Response
 from services.dashboard import open311 as reads
 from services.dashboard.api.deps import dashboard_settings
 from services.dashboard.domain import georeport, open311
-from services.dashboard.domain.georeport import Format, GeoReportError, Value
+from services.dashboard.domain.georeport import ErrorItem, Format, GeoReportError, Value
 from slrt import deps, ratelimit
 from slrt.errors import RateLimited
 from slrt.places import directory
+from slrt.problems import DATABASE_DOWN, RETRY_AFTER_SECONDS
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 PREFIX = "/open311/v2"
 PUBLIC_HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}
@@ -59,6 +62,24 @@ def _error(error: GeoReportError, fmt: str | None) -> Response:
         media_type=georeport.CONTENT_TYPES[chosen],
         headers={**PUBLIC_HEADERS, **error.headers},
     )
+
+
+async def _answering(
+    request: Request, fmt: str | None, answer: Callable[[], Awaitable[Response]]
+) -> Response:
+    """``answer()``, or its error in the spec's format: a broken rule (4xx), or 503 with
+    ``Retry-After`` while the database does not answer (as the platform answers elsewhere)."""
+    try:
+        return await answer()
+    except GeoReportError as error:
+        return _error(error, fmt)
+    except DATABASE_DOWN as exc:
+        log.warning(
+            "a dependency did not answer; answering 503",
+            extra={"error": type(exc).__name__, "path": request.url.path},
+        )
+        down = ErrorItem(503, "database: did not answer; retry later")
+        return _error(GeoReportError(503, [down], {"Retry-After": str(RETRY_AFTER_SECONDS)}), fmt)
 
 
 async def _limit(request: Request) -> None:
@@ -94,7 +115,7 @@ def _params(request: Request) -> dict[str, str]:
 
 
 async def _services(request: Request, fmt: str | None) -> Response:
-    try:
+    async def answer() -> Response:
         chosen = _format(fmt)
         await _limit(request)
         params = _params(request)
@@ -103,12 +124,12 @@ async def _services(request: Request, fmt: str | None) -> Response:
         async with deps.pool(request).acquire() as conn:
             programs = await reads.programs(conn)
         return _answer("services", open311.service_list(programs, lang, jurisdiction), chosen)
-    except GeoReportError as error:
-        return _error(error, fmt)
+
+    return await _answering(request, fmt, answer)
 
 
 async def _requests(request: Request, fmt: str | None, ticket: str | None) -> Response:
-    try:
+    async def answer() -> Response:
         chosen = _format(fmt)
         await _limit(request)
         params = _params(request)
@@ -147,8 +168,8 @@ async def _requests(request: Request, fmt: str | None, ticket: str | None) -> Re
             following = {**params, "page": str(query.page + 1), "page_size": str(query.page_size)}
             headers["Link"] = f'<{request.url.path}?{urlencode(following)}>; rel="next"'
         return _answer("requests", items, chosen, headers)
-    except GeoReportError as error:
-        return _error(error, fmt)
+
+    return await _answering(request, fmt, answer)
 
 
 CHANGESET_SINCE = "2026-11-30 00:00"
@@ -156,7 +177,7 @@ CHANGESET_SINCE = "2026-11-30 00:00"
 
 
 async def _discovery(request: Request, fmt: str | None) -> Response:
-    try:
+    async def answer() -> Response:
         chosen = _format(fmt)
         await _limit(request)
         settings = dashboard_settings(request)
@@ -178,8 +199,8 @@ async def _discovery(request: Request, fmt: str | None) -> Response:
             chosen,
         )
         return Response(body, media_type=georeport.CONTENT_TYPES[chosen], headers=PUBLIC_HEADERS)
-    except GeoReportError as error:
-        return _error(error, fmt)
+
+    return await _answering(request, fmt, answer)
 
 
 @router.get("/open311/discovery.{fmt}")
