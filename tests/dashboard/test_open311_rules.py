@@ -4,6 +4,7 @@ small-cell rule on listings, the query's rules, and the wire formats against the
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -257,6 +258,9 @@ def test_a_jurisdiction_is_a_province_or_district_that_exists() -> None:
         open311.jurisdiction_of("3204052001", directory())
     assert bad.value.status == 400
     assert bad.value.problems[0].description.startswith("jurisdiction_id: must be a province")
+    with pytest.raises(GeoReportError) as not_ascii:
+        open311.jurisdiction_of("٣٢", directory())  # Arabic-Indic digits are not a code
+    assert not_ascii.value.status == 400
     with pytest.raises(GeoReportError) as unknown:
         open311.jurisdiction_of("9999", directory())
     assert unknown.value.status == 404
@@ -347,3 +351,36 @@ def test_the_discovery_document_has_the_structure_of_the_spec_example() -> None:
     document = json.loads(georeport.render_discovery(*args, "json"))
     jsonschema.validate(document, spec.DISCOVERY_SCHEMA)
     assert document["endpoints"][0]["formats"] == ["text/xml", "application/json"]
+
+
+def test_any_query_is_read_or_refused_with_a_named_rule_never_an_exception() -> None:
+    """Strings of every kind in every parameter: a query or a GeoReportError (4xx) naming the
+    parameter, nothing else."""
+    rng = random.Random(311)
+    alphabet = "0123456789-,.:TZz+ aAoOpPeEnNcClLsSdD_<>&'\"\\\x00é²٣"
+    names = [
+        "jurisdiction_id",
+        "service_request_id",
+        "service_code",
+        "start_date",
+        "end_date",
+        "status",
+        "page",
+        "page_size",
+        "lang",
+    ]
+    for _ in range(2000):
+        params = {
+            name: "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+            for name in rng.sample(names, rng.randint(1, len(names)))
+        }
+        refused: GeoReportError | None = None
+        try:
+            open311.language_of(params, None)
+            open311.request_query(params, NOW, directory())
+        except GeoReportError as error:
+            refused = error
+        if refused is not None:
+            assert 400 <= refused.status < 500
+            for item in refused.problems:
+                assert item.description.split(":")[0] in names, item.description

@@ -380,7 +380,7 @@ def _positive(
 ) -> int:
     if value is None:
         return default
-    if not value.isdigit() or not 1 <= int(value) <= top:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= top:
         problems.append(ErrorItem(400, f"{name}: must be a whole number from 1 to {top}"))
         return default
     return int(value)
@@ -400,7 +400,7 @@ def jurisdiction_of(value: str | None, places: PlaceDirectory) -> str | None:
     if value is None or not value.strip():
         return None
     code = value.strip().replace(".", "")
-    if not code.isdigit() or len(code) not in (2, 4):
+    if not (code.isascii() and code.isdigit()) or len(code) not in (2, 4):
         raise GeoReportError.of(
             400, "jurisdiction_id", "must be a province (2 digits) or district (4 digits) code"
         )
