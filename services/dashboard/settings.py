@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -40,3 +43,19 @@ class DashboardSettings(ServiceSettings):
     sla_metrics_seconds: float = Field(default=30.0, gt=0)
     """How often the SLA gauges are recounted from the read model (scrapes read the last
     count)."""
+
+    open311_limit_per_minute: int = Field(default=60, ge=1)
+    """Requests to the public Open311 API (``/open311/v2/...``) per client and minute (429
+    beyond, in GeoReport's error format with ``Retry-After``)."""
+    trusted_proxies: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(
+        default_factory=list
+    )
+    """Networks of the reverse proxies (the Ingress controller) whose ``X-Forwarded-For`` names
+    the Open311 client (JSON list, e.g. ``["10.0.0.0/8"]``), as intake's
+    ``SLRT_INTAKE_TRUSTED_PROXIES``; empty: the connection's address counts."""
+    open311_contact: str = (
+        "Sekretariat SLRT kabupaten/kota setempat; Kementerian Sosial RI (Pusdatin)"
+    )
+    """Who answers questions about the Open311 API (its service discovery document)."""
+    open311_endpoint_type: Literal["production", "test"] = "production"
+    """What the discovery document calls this endpoint: ``test`` on staging stacks."""

@@ -224,13 +224,20 @@ async def apply_catalog_entry(conn: Connection, entry: ProgramCatalogEntry) -> N
     """Keep the newest version of each program (the compacted topic may replay older ones)."""
     await conn.execute(
         """
-        INSERT INTO programs (code, name, owner_agency, version) VALUES ($1, $2, $3, $4)
+        INSERT INTO programs (code, name, owner_agency, version, level, area, categories, active)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
         ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,
-            owner_agency = EXCLUDED.owner_agency, version = EXCLUDED.version
+            owner_agency = EXCLUDED.owner_agency, version = EXCLUDED.version,
+            level = EXCLUDED.level, area = EXCLUDED.area, categories = EXCLUDED.categories,
+            active = EXCLUDED.active, updated_at = now()
         WHERE programs.version < EXCLUDED.version
         """,
         entry.code,
         entry.name,
         entry.owner_agency,
         entry.version,
+        entry.level,
+        entry.area,
+        [c.value for c in entry.categories],
+        entry.active,
     )

@@ -1,5 +1,6 @@
 """Intake's domain rules as plain functions: what a submission must satisfy, ticket numbers,
-who acts in which role, and what the public tracking page may show."""
+who acts in which role. What the public tracking page may show (status, step and outcome
+labels) is ``slrt.public_status``, shared with the dashboard's Open311 API; re-exported here."""
 
 from __future__ import annotations
 
@@ -11,14 +12,22 @@ from datetime import date
 from stdnum.exceptions import ValidationError as NumberError
 from stdnum.id import nik as nik_number
 
-from services.intake.schemas import ComplainantIn, Status, SubmissionIn
+from services.intake.schemas import ComplainantIn, SubmissionIn
 from slrt.auth.policy import ALLOWED, Action
 from slrt.auth.principal import Principal, Role
-from slrt.contracts.complaints import ComplaintStep, Outcome
+from slrt.contracts.complaints import ComplaintStep
 from slrt.contracts.events import ProgramCatalogEntry
 from slrt.contracts.vocabulary import Category, Channel
 from slrt.errors import FieldError, field_error
 from slrt.places import PlaceDirectory, normalise_code
+from slrt.public_status import (
+    OUTCOME_LABELS,
+    STATUS_LABELS,
+    STEP_LABELS,
+    language,
+    status_of,
+    step_label,
+)
 
 TRACKING_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """No 0/O or 1/I: codes are read out loud and typed on phones."""
@@ -191,14 +200,6 @@ def verifier_matches(given: str, tracking_code: str, last4: str | None) -> bool:
     return ok
 
 
-def status_of(step: str) -> Status:
-    if step == ComplaintStep.CLOSED:
-        return "closed"
-    if step == ComplaintStep.WITHDRAWN:
-        return "withdrawn"
-    return "open"
-
-
 def acting_role(principal: Principal, action: Action) -> Role:
     """The role the caller acts in: the first of theirs (in the table's order) allowed to."""
     for role in Role:
@@ -213,83 +214,11 @@ FACILITATOR_TASK_STEPS: dict[str, str] = {
 }
 """Steps where the village's facilitator must visit the household."""
 
-STEP_LABELS: dict[str, dict[str, str]] = {
-    "id": {
-        "received": "Diterima",
-        "supervisor_review": "Diperiksa supervisor",
-        "returned_for_correction": "Dikembalikan untuk perbaikan",
-        "registered": "Terdaftar",
-        "registry_check": "Pemeriksaan data terpadu",
-        "back_office": "Ditangani petugas layanan",
-        "awaiting_information": "Menunggu informasi dari pelapor",
-        "awaiting_registration": "Menunggu hasil verifikasi data terpadu (SIKS-NG)",
-        "manager_approval": "Menunggu persetujuan manajer",
-        "referred": "Dirujuk ke pengelola program",
-        "under_review": "Ditinjau pengelola program",
-        "feedback": "Penyampaian hasil kepada pelapor",
-        "closed": "Selesai",
-        "withdrawn": "Dicabut",
-    },
-    "en": {
-        "received": "Received",
-        "supervisor_review": "Supervisor review",
-        "returned_for_correction": "Returned for correction",
-        "registered": "Registered",
-        "registry_check": "Social registry check",
-        "back_office": "Handled by the back office",
-        "awaiting_information": "Waiting for information from you",
-        "awaiting_registration": "Waiting for the social registry's verification (SIKS-NG)",
-        "manager_approval": "Waiting for the manager's approval",
-        "referred": "Referred to the program manager",
-        "under_review": "Under review by the program manager",
-        "feedback": "Telling you the outcome",
-        "closed": "Closed",
-        "withdrawn": "Withdrawn",
-    },
-}
-
-STATUS_LABELS: dict[str, dict[str, str]] = {
-    "id": {"open": "Dalam proses", "closed": "Selesai", "withdrawn": "Dicabut"},
-    "en": {"open": "In progress", "closed": "Closed", "withdrawn": "Withdrawn"},
-}
-
-OUTCOME_LABELS: dict[str, dict[str, str]] = {
-    "id": {
-        Outcome.ANSWERED: "Informasi telah diberikan",
-        Outcome.RESOLVED_LOCALLY: "Diselesaikan oleh SLRT",
-        Outcome.REFERRAL_ACCEPTED: "Diterima oleh pengelola program",
-        Outcome.REFERRAL_REJECTED: "Ditolak oleh pengelola program",
-        Outcome.DUPLICATE: "Sama dengan pengaduan lain",
-        Outcome.WITHDRAWN: "Dicabut",
-        Outcome.REGISTRY_ACCEPTED: "Diterima dalam verifikasi data terpadu",
-        Outcome.REGISTRY_REJECTED: "Ditolak dalam verifikasi data terpadu",
-    },
-    "en": {
-        Outcome.ANSWERED: "Information given",
-        Outcome.RESOLVED_LOCALLY: "Resolved by SLRT",
-        Outcome.REFERRAL_ACCEPTED: "Accepted by the program manager",
-        Outcome.REFERRAL_REJECTED: "Rejected by the program manager",
-        Outcome.DUPLICATE: "Same as another complaint",
-        Outcome.WITHDRAWN: "Withdrawn",
-        Outcome.REGISTRY_ACCEPTED: "Accepted by the social registry's verification",
-        Outcome.REGISTRY_REJECTED: "Rejected by the social registry's verification",
-    },
-}
-
-
-def language(requested: str | None, accept_language: str | None) -> str:
-    """Bahasa Indonesia unless English is asked for (``lang=en`` or Accept-Language)."""
-    if requested in ("id", "en"):
-        return requested
-    if accept_language:
-        for part in accept_language.split(","):
-            tag = part.split(";")[0].strip().lower()
-            if tag.startswith("id"):
-                return "id"
-            if tag.startswith("en"):
-                return "en"
-    return "id"
-
-
-def step_label(step: str, lang: str) -> str:
-    return STEP_LABELS[lang].get(step, step)
+__all__ = [
+    "OUTCOME_LABELS",
+    "STATUS_LABELS",
+    "STEP_LABELS",
+    "language",
+    "status_of",
+    "step_label",
+]

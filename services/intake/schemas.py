@@ -11,8 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from slrt.contracts.complaints import ComplaintStep, Outcome, RegistrySummary
 from slrt.contracts.corrections import RegistryCorrection
 from slrt.contracts.vocabulary import Category, Channel, ReferralDecision
-
-Status = Literal["open", "closed", "withdrawn"]
+from slrt.public_status import Status as Status
 
 
 class _In(BaseModel):

@@ -341,22 +341,6 @@ async def answer(conn: Connection, answer_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM referral_answers WHERE answer_id = $1", answer_id)
 
 
-async def hit(conn: Connection, bucket: str, window_start: datetime) -> int:
-    """Count one request in ``bucket``'s window; returns the hits so far (this one included)."""
-    hits: int = await conn.fetchval(
-        "INSERT INTO rate_windows (bucket, window_start, hits) VALUES ($1, $2, 1) "
-        "ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_windows.hits + 1 "
-        "RETURNING hits",
-        bucket,
-        window_start,
-    )
-    return hits
-
-
-async def purge_rate_windows(conn: Connection, before: datetime) -> None:
-    await conn.execute("DELETE FROM rate_windows WHERE window_start < $1", before)
-
-
 async def contact(conn: Connection, complaint_id: UUID) -> asyncpg.Record | None:
     """The household's contact as submitted (personal data: the caller audits the read)."""
     return await conn.fetchrow(

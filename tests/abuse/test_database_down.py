@@ -141,3 +141,26 @@ async def test_a_request_while_postgres_is_down_is_503_with_retry_after(
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["retry-after"] == "5"
     assert response.json()["type"] == "https://slrt.id/problems/unavailable"
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+async def test_open311_while_postgres_is_down_is_503_in_the_georeport_format(
+    fmt: str, dead_pool: asyncpg.Pool
+) -> None:
+    """The public Open311 routes answer in the spec's error document, not problem+json
+    (docs/api.md, "Open311 GeoReport v2"): 503 with Retry-After all the same."""
+    app = dashboard_app(DashboardSettings())
+    runtime_of(app)._pool = dead_pool
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://dashboard.test") as client:
+        response = await client.get(f"/open311/v2/requests.{fmt}")
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "5"
+    expected = {"json": "application/json", "xml": "text/xml"}[fmt]
+    assert response.headers["content-type"] == f"{expected}; charset=utf-8"
+    if fmt == "json":
+        assert response.json() == [
+            {"code": 503, "description": "database: did not answer; retry later"}
+        ]
+    else:
+        assert "<errors><error><code>503</code><description>database:" in response.text

@@ -136,6 +136,8 @@ def test_secured_release_environment_loads(
     if service == "dashboard":
         assert settings.report_areas == ["35", "3578"]
         assert settings.registry_url == "http://slrt-registry.slrt.svc:8002"
+        # The public Open311 API's rate limit reads the ingress's networks too.
+        assert [str(n) for n in settings.trusted_proxies] == ["10.244.0.0/16", "fd00::/8"]
     if service == "intake":
         assert settings.tracking_limit_per_minute == 20
         assert [str(n) for n in settings.trusted_proxies] == ["10.244.0.0/16", "fd00::/8"]

@@ -1,10 +1,11 @@
 """The dashboard's HTTP side: server-rendered pages (Jinja2 templates with autoescape), their
-CSV and JSON data, the M&E report pages and the planning page; the viewer's session."""
+CSV and JSON data, the M&E report pages and the planning page; the viewer's session; the
+public Open311 GeoReport v2 API."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.dashboard.api import pages, planning, reports
+from services.dashboard.api import open311, pages, planning, reports
 
-routers: list[APIRouter] = [pages.router, reports.router, planning.router]
+routers: list[APIRouter] = [pages.router, reports.router, planning.router, open311.router]

@@ -253,7 +253,7 @@ the public URLs derived from the Ingress: (dict "root" $ "name" "intake")
 {{- $_ := set $settings "intakePublicUrl" ($settings.intakePublicUrl | default $url) }}
 {{- end }}
 {{- end }}
-{{- if and (eq .name "intake") $ingress.trustedProxies }}
+{{- if and (has .name (list "intake" "dashboard")) $ingress.trustedProxies }}
 {{- $_ := set $settings "trustedProxies" ($settings.trustedProxies | default $ingress.trustedProxies) }}
 {{- end }}
 {{- if and (has .name (list "notifier" "registry")) .root.Values.services.intake.enabled }}
