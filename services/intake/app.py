@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.intake import api
+from services.intake import api, attachments
+from services.intake.api.attachments import UPLOAD_PATH
 from services.intake.consumers import consumers
 from services.intake.settings import IntakeSettings
 from slrt.auth.tokens import AuthSettings
@@ -25,6 +26,9 @@ the field and rule named. See docs/api.md.
 def create_app(settings: IntakeSettings, auth: AuthSettings | None = None) -> FastAPI:
     async def start(runtime: Runtime[IntakeSettings]) -> None:
         directory()  # load the place list before the first request needs it
+        parts = attachments.make_parts(settings)
+        runtime.provide(parts)
+        runtime.spawn(attachments.sweep(parts, runtime.stop), "attachment-delivery-sweep")
         relay = OutboxRelay(runtime.pool, runtime.producer, schema="intake")
         runtime.spawn(relay.run(runtime.stop), "outbox-relay")
         for consumer in consumers(runtime, settings):
@@ -41,5 +45,6 @@ def create_app(settings: IntakeSettings, auth: AuthSettings | None = None) -> Fa
         routers=api.routers,
         auth=auth or AuthSettings(),
         on_start=start,
+        binary_body_paths=(UPLOAD_PATH,),
     )
     return app

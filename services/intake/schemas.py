@@ -487,3 +487,28 @@ class AuditEntry(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditEntry]
     next_cursor: str | None
+
+
+class AttachmentOut(BaseModel):
+    """A complaint's attachment as kept: what it is, never what it shows (read it through its
+    download link)."""
+
+    attachment_id: UUID
+    complaint_id: UUID
+    content_type: str = Field(description="judged by the content: image/jpeg, image/png, application/pdf")
+    size_bytes: int = Field(description="as kept (images re-encoded without metadata)")
+    sha256: str = Field(description="of the file as kept")
+    width: int | None = None
+    height: int | None = None
+    uploaded_at: datetime
+    uploaded_role: str
+    link: str = Field(description="where to ask for a short-lived download link (audited)")
+
+
+class AttachmentPage(BaseModel):
+    items: list[AttachmentOut]
+
+
+class AttachmentLinkOut(BaseModel):
+    url: str = Field(description="a short-lived download link; no bearer token needed")
+    expires_at: datetime

@@ -28,6 +28,9 @@ class Action(StrEnum):
     INFORMATION_RECEIVED = "complaint.information_received"
     """Record what the household answered when back office asked (awaiting information)."""
     COMPLAINT_WITHDRAW = "complaint.withdraw"
+    ATTACHMENT_ADD = "complaint.attachment_add"
+    """Attach a document (photo, letter, receipt) to a complaint: who records or handles it.
+    Reading attachments is ``COMPLAINT_READ_PERSONAL`` (audited like the case file)."""
     REFERRAL_READ = "referral.read"
     REFERRAL_ANSWER = "referral.answer"
     PERSON_READ = "registry.person_read"
@@ -64,6 +67,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.FACILITATOR: frozenset(
         {
             A.COMPLAINT_SUBMIT,
+            A.ATTACHMENT_ADD,
             A.COMPLAINT_CORRECT,
             A.COMPLAINT_READ,
             A.COMPLAINT_READ_PERSONAL,
@@ -90,6 +94,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.FRONT_OFFICE: frozenset(
         {
             A.COMPLAINT_SUBMIT,
+            A.ATTACHMENT_ADD,
             A.COMPLAINT_READ,
             A.COMPLAINT_READ_PERSONAL,
             A.INFORMATION_RECEIVED,
@@ -102,6 +107,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.BACK_OFFICE: frozenset(
         {
             A.COMPLAINT_READ,
+            A.ATTACHMENT_ADD,
             A.COMPLAINT_READ_PERSONAL,
             A.BACK_OFFICE_ACT,
             A.COMPLAINT_WITHDRAW,
