@@ -13,6 +13,7 @@ issued writes an ``audit_log`` row (``attachment_read``) in the read's own trans
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import uuid
@@ -34,6 +35,7 @@ from slrt.attachments.storage import BlobStore, LocalStore, NotStored, S3Config,
 from slrt.auth.api import authorize
 from slrt.auth.policy import Action
 from slrt.auth.principal import Principal
+from slrt.db import Connection
 from slrt.errors import Conflict, NotFound, Unavailable
 
 log = logging.getLogger(__name__)
@@ -111,10 +113,8 @@ async def sweep(parts: AttachmentParts, stop: asyncio.Event) -> None:
             await parts.store.sweep_deliveries()
         except Exception as exc:  # the store down: try again next round
             log.warning("delivery sweep skipped", extra={"error_type": type(exc).__name__})
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
-        except TimeoutError:
-            pass
 
 
 def storage_name(complaint_id: UUID, attachment_id: UUID) -> str:
@@ -137,14 +137,8 @@ class Uploaded:
     replayed: bool
 
 
-_COLUMNS = (
-    "id, complaint_id, client_id, content_type, size_bytes, sha256, width, height, "
-    "storage_name, key_id, uploaded_by, uploaded_role, uploaded_at"
-)
-
-
 async def _visible(
-    conn: asyncpg.Connection, principal: Principal, complaint_id: UUID, action: Action
+    conn: Connection, principal: Principal, complaint_id: UUID, action: Action
 ) -> asyncpg.Record:
     row = await store.status(conn, complaint_id)
     if row is None:
@@ -173,7 +167,7 @@ async def upload(
         await _visible(conn, principal, complaint_id, action)
         if client_id is not None:
             found = await conn.fetchrow(
-                f"SELECT {_COLUMNS} FROM attachments WHERE complaint_id = $1 AND client_id = $2",
+                "SELECT * FROM attachments WHERE complaint_id = $1 AND client_id = $2",
                 complaint_id,
                 client_id,
             )
@@ -197,8 +191,7 @@ async def upload(
             await conn.execute("SELECT 1 FROM complaints WHERE id = $1 FOR UPDATE", complaint_id)
             if client_id is not None:
                 found = await conn.fetchrow(
-                    f"SELECT {_COLUMNS} FROM attachments "
-                    "WHERE complaint_id = $1 AND client_id = $2",
+                    "SELECT * FROM attachments WHERE complaint_id = $1 AND client_id = $2",
                     complaint_id,
                     client_id,
                 )
@@ -214,7 +207,7 @@ async def upload(
                 "INSERT INTO attachments (id, complaint_id, client_id, content_type, size_bytes, "
                 "sha256, width, height, storage_name, key_id, uploaded_by, uploaded_role) "
                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
-                f"RETURNING {_COLUMNS}",
+                "RETURNING *",
                 attachment_id,
                 complaint_id,
                 client_id,
@@ -228,6 +221,7 @@ async def upload(
                 principal.subject,
                 acting_role(principal, action).value,
             )
+            assert row is not None  # INSERT ... RETURNING always returns the row
     except BaseException:
         await parts.store.delete(name)
         raise
@@ -249,8 +243,7 @@ async def listed(
         await _visible(conn, principal, complaint_id, Action.COMPLAINT_READ_PERSONAL)
         return list(
             await conn.fetch(
-                f"SELECT {_COLUMNS} FROM attachments WHERE complaint_id = $1 "
-                "ORDER BY uploaded_at, id",
+                "SELECT * FROM attachments WHERE complaint_id = $1 ORDER BY uploaded_at, id",
                 complaint_id,
             )
         )
@@ -279,7 +272,7 @@ async def link(
     async with pool.acquire() as conn, conn.transaction():
         status = await _visible(conn, principal, complaint_id, action)
         row = await conn.fetchrow(
-            f"SELECT {_COLUMNS} FROM attachments WHERE id = $1 AND complaint_id = $2",
+            "SELECT * FROM attachments WHERE id = $1 AND complaint_id = $2",
             attachment_id,
             complaint_id,
         )
@@ -332,7 +325,7 @@ async def download(
         attachment_id = links.verify(parts.link_keys, token, now)
     except links.LinkRefused:
         raise NotFound("No such download link, or it expired") from None
-    row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM attachments WHERE id = $1", attachment_id)
+    row = await pool.fetchrow("SELECT * FROM attachments WHERE id = $1", attachment_id)
     if row is None:
         raise NotFound("No such download link, or it expired")
     return row, await opened(parts, sealer, row)

@@ -495,7 +495,9 @@ class AttachmentOut(BaseModel):
 
     attachment_id: UUID
     complaint_id: UUID
-    content_type: str = Field(description="judged by the content: image/jpeg, image/png, application/pdf")
+    content_type: str = Field(
+        description="judged by the content: image/jpeg, image/png, application/pdf"
+    )
     size_bytes: int = Field(description="as kept (images re-encoded without metadata)")
     sha256: str = Field(description="of the file as kept")
     width: int | None = None

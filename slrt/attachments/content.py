@@ -135,7 +135,10 @@ def _names(value: PdfObject, seen: set[int], found: set[str], depth: int = 0) ->
         if value.idnum in seen:
             return
         seen.add(value.idnum)
-        value = value.get_object()
+        resolved = value.get_object()
+        if resolved is None:
+            return
+        value = resolved
     if isinstance(value, DictionaryObject):
         for key, item in value.items():
             if key in ACTIVE_PDF_KEYS:
@@ -173,8 +176,10 @@ def active_pdf_content(data: bytes) -> set[str]:
         raise refused("file_type", "the PDF cannot be read") from None
     # Names that only appear in the raw bytes (a broken object pypdf skipped) count too.
     for name in ACTIVE_PDF_KEYS:
-        if name.encode() + b" " in data or name.encode() + b"(" in data or (
-            name.encode() + b"<" in data
+        if (
+            name.encode() + b" " in data
+            or name.encode() + b"(" in data
+            or (name.encode() + b"<" in data)
         ):
             found.add(name)
     return found

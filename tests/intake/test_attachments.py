@@ -95,7 +95,9 @@ async def _upload(
     headers = {**intake.auth(role, area), "Content-Type": content_type}
     if client_id:
         headers["Idempotency-Key"] = client_id
-    return await intake.client.post(f"/v1/complaints/{cid}/attachments", content=data, headers=headers)
+    return await intake.client.post(
+        f"/v1/complaints/{cid}/attachments", content=data, headers=headers
+    )
 
 
 async def _download(intake: Intake, cid: str, aid: str, area: str = "3204") -> bytes:
@@ -133,7 +135,8 @@ async def test_a_jpeg_with_gps_comes_back_without_it_and_is_kept_sealed(
     files = [p for p in kept if p.is_file()]
     assert len(files) == 1
     stored = files[0].read_bytes()
-    assert stored.startswith(b"SLRTA1") and b"\xff\xd8\xff" not in stored[:64]
+    assert stored.startswith(b"SLRTA1")
+    assert b"\xff\xd8\xff" not in stored[:64]
     assert back not in stored
     listed = await att_intake.client.get(
         f"/v1/complaints/{cid}/attachments", headers=att_intake.auth(Role.SUPERVISOR)
@@ -170,7 +173,10 @@ async def test_a_3204_token_cannot_read_a_3273_attachment(att_intake: Intake) ->
     assert up.status_code == 201, up.text
     aid = up.json()["attachment_id"]
     mine = att_intake.auth(Role.BACK_OFFICE, "3204")
-    for path in (f"/v1/complaints/{cid}/attachments", f"/v1/complaints/{cid}/attachments/{aid}/link"):
+    for path in (
+        f"/v1/complaints/{cid}/attachments",
+        f"/v1/complaints/{cid}/attachments/{aid}/link",
+    ):
         response = await att_intake.client.get(path, headers=mine)
         assert response.status_code == 404, (path, response.text)
     other = await _upload(att_intake, cid, jpeg_with_gps(), area="3204")
@@ -210,7 +216,9 @@ async def test_a_3204_token_cannot_read_a_3273_attachment(att_intake: Intake) ->
     ]
     # The data manager sees the read in the audit API.
     audit = await att_intake.client.get(
-        "/v1/audit", params={"complaint_id": cid}, headers=att_intake.auth(Role.DATA_MANAGER, "3273")
+        "/v1/audit",
+        params={"complaint_id": cid},
+        headers=att_intake.auth(Role.DATA_MANAGER, "3273"),
     )
     assert [e["action"] for e in audit.json()["items"]] == ["attachment_read"]
 
@@ -236,9 +244,14 @@ async def test_links_expire_and_cannot_be_forged(att_intake: Intake) -> None:
 
 async def test_resends_are_idempotent_and_limits_hold(att_intake: Intake) -> None:
     cid = await _complaint(att_intake)
-    first = await _upload(att_intake, cid, jpeg_with_gps(), role=Role.FACILITATOR, client_id="tab-7:f1")
-    again = await _upload(att_intake, cid, jpeg_with_gps(), role=Role.FACILITATOR, client_id="tab-7:f1")
-    assert first.status_code == 201 and again.status_code == 200
+    first = await _upload(
+        att_intake, cid, jpeg_with_gps(), role=Role.FACILITATOR, client_id="tab-7:f1"
+    )
+    again = await _upload(
+        att_intake, cid, jpeg_with_gps(), role=Role.FACILITATOR, client_id="tab-7:f1"
+    )
+    assert first.status_code == 201
+    assert again.status_code == 200
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json()["attachment_id"] == first.json()["attachment_id"]
     too_big = await _upload(att_intake, cid, b"\xff\xd8\xff" + b"\0" * 200_000)
@@ -274,7 +287,8 @@ async def test_erasing_a_complaints_personal_data_deletes_its_attachments(
     assert await attachments.erase_for_complaint(att_intake.pool, parts, uuid.UUID(cid)) == 2
     assert await attachments.erase_for_complaint(att_intake.pool, parts, uuid.UUID(cid)) == 0
     files = [p for p in (tmp_path / "attachments").rglob("*") if p.is_file()]
-    assert len(files) == 1 and kept in str(files[0])
+    assert len(files) == 1
+    assert kept in str(files[0])
     listed = await att_intake.client.get(
         f"/v1/complaints/{cid}/attachments", headers=att_intake.auth(Role.BACK_OFFICE)
     )

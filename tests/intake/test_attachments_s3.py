@@ -32,14 +32,14 @@ from tests.support.polling import poll
 
 
 @pytest.fixture
-async def bucket(real_stack: RealStack) -> AsyncIterator[tuple[S3Endpoint, S3Store]]:
+async def bucket(real_stack: RealStack) -> tuple[S3Endpoint, S3Store]:
     endpoint = real_stack.s3
     name = f"slrt-{uuid.uuid4().hex[:12]}"
     store = S3Store(
         S3Config(endpoint.url, name, endpoint.access_key, endpoint.secret_key, endpoint.region)
     )
     await store.ensure_bucket()
-    yield endpoint, store
+    return endpoint, store
 
 
 async def _expired(url: str) -> httpx.Response:
@@ -58,10 +58,12 @@ async def test_round_trip_and_a_presigned_link_that_expires(
     await store.put("complaints/a/b", b"sealed bytes")
     assert await store.get("complaints/a/b") == b"sealed bytes"
     url = store.presigned_get("complaints/a/b", 2, content_type="application/octet-stream")
-    assert "X-Amz-Expires=2" in url and "X-Amz-Signature=" in url
+    assert "X-Amz-Expires=2" in url
+    assert "X-Amz-Signature=" in url
     async with httpx.AsyncClient() as client:
         fetched = await client.get(url)
-        assert fetched.status_code == 200 and fetched.content == b"sealed bytes"
+        assert fetched.status_code == 200
+        assert fetched.content == b"sealed bytes"
         tampered = await client.get(url.replace("X-Amz-Expires=2", "X-Amz-Expires=3600"))
         assert tampered.status_code == 403
     expired = await _expired(url)
@@ -126,7 +128,9 @@ async def test_intake_keeps_ciphertext_in_s3_and_hands_out_presigned_links(
     name = f"complaints/{cid}/{aid}"
     assert _keys(store) == [name]
     kept = await store.get(name)
-    assert kept.startswith(b"SLRTA1") and b"JFIF" not in kept and b"Exif" not in kept
+    assert kept.startswith(b"SLRTA1")
+    assert b"JFIF" not in kept
+    assert b"Exif" not in kept
 
     link = await s3_intake.client.get(
         f"/v1/complaints/{cid}/attachments/{aid}/link",

@@ -4,6 +4,7 @@ chunk, PDFs with and without active content, the EICAR test string."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from PIL import ExifTags, Image, PngImagePlugin
 from pypdf import PdfWriter
@@ -14,9 +15,15 @@ from slrt_dev.standins.clamd import EICAR
 __all__ = [
     "EICAR",
     "GPS",
-    "HEX_ESCAPED_JS_PDF", "gps_of", "jpeg_with_gps", "pdf", "pdf_with", "png_with_text"]
+    "HEX_ESCAPED_JS_PDF",
+    "gps_of",
+    "jpeg_with_gps",
+    "pdf",
+    "pdf_with",
+    "png_with_text",
+]
 
-GPS = {
+GPS: dict[int, Any] = {
     ExifTags.GPS.GPSLatitudeRef: "S",
     ExifTags.GPS.GPSLatitude: (6.0, 54.0, 1.5),
     ExifTags.GPS.GPSLongitudeRef: "E",
@@ -111,4 +118,5 @@ HEX_ESCAPED_JS_PDF = (
     b"trailer << /Root 1 0 R >>\nstartxref\n0\n%%EOF\n"
 )
 """Active content whose names are written with ``#`` hex escapes (``/J#61vaScript`` is
-``/JavaScript``), with a broken cross-reference (pypdf rebuilds it): found by parsing, not by byte search."""
+``/JavaScript``), with a broken cross-reference (pypdf rebuilds it): found by parsing, not by
+byte search."""

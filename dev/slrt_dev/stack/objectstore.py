@@ -45,7 +45,7 @@ class VersityGateway:
         folder: Path,
         port: int | None = None,
         access_key: str = "slrt-test-access",
-        secret_key: str = "slrt-test-secret-0123456789",
+        secret_key: str = "slrt-test-secret-0123456789",  # noqa: S107 (loopback test store)
     ) -> None:
         self.folder = folder
         self.port = port or free_port()

@@ -48,7 +48,9 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
                     writer.write(b"INSTREAM size limit exceeded. ERROR" + end)
                     return
             found = EICAR in data
-            writer.write(b"stream: Eicar-Test-Signature FOUND" + end if found else b"stream: OK" + end)
+            writer.write(
+                b"stream: Eicar-Test-Signature FOUND" + end if found else b"stream: OK" + end
+            )
         else:
             writer.write(b"UNKNOWN COMMAND" + end)
         await writer.drain()
@@ -58,7 +60,9 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         writer.close()
 
 
-async def serve(port: int, ready: threading.Event | None = None, stop: asyncio.Event | None = None) -> None:
+async def serve(
+    port: int, ready: threading.Event | None = None, stop: asyncio.Event | None = None
+) -> None:
     server = await asyncio.start_server(_handle, LOOPBACK, port)
     async with server:
         if ready is not None:

@@ -12,7 +12,7 @@ The declared ``Content-Type`` is not trusted: the content decides.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
@@ -34,7 +34,7 @@ UPLOAD_PATH = r"^/v1/complaints/[^/]+/attachments$"
 text checks)."""
 
 
-async def _parts(rt: Annotated[Runtime[object], Depends(runtime)]) -> attachments.AttachmentParts:
+async def _parts(rt: Annotated[Runtime[Any], Depends(runtime)]) -> attachments.AttachmentParts:
     parts = rt.part(attachments.AttachmentParts)
     if parts is None:  # start-up not done; never expected while serving
         raise Problem(503, "unavailable", "Attachments unavailable")
@@ -126,9 +126,7 @@ async def upload_attachment(
     ] = None,
 ) -> Response:
     data = await read_file(request, settings.attachment_max_bytes)
-    done = await attachments.upload(
-        pool, parts, settings, principal, complaint_id, data, client_id
-    )
+    done = await attachments.upload(pool, parts, settings, principal, complaint_id, data, client_id)
     out = attachment_out(done.row)
     headers = {"Location": f"/v1/complaints/{complaint_id}/attachments/{out.attachment_id}"}
     if done.replayed:
