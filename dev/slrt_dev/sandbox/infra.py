@@ -47,6 +47,12 @@ every client, worker and service process of one test run encrypts and decrypts a
 Development only; never a deployment's key."""
 
 
+ATTACHMENT_KEYS_ENV = "SLRT_SECRET_ATTACHMENT_KEYS"
+"""Where intake finds the attachments' key ring when no secret file is mounted."""
+ATTACHMENT_KEYS = "sandbox-att-1:7Nq1m0c0V2mQm2m6Q3d5u8xX8c8Vd0p3b6k9s2w5z8A="
+"""The sandbox's attachment key ring (development only; never a deployment's key)."""
+
+
 def sandbox_converter() -> DataConverter:
     """The data converter of the sandbox's services (``slrt.temporal.data_converter`` with
     :data:`PAYLOAD_KEYS`), for clients, workers and replayers a test or benchmark makes."""
