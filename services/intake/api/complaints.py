@@ -246,7 +246,7 @@ async def read_complaint(
     "submitted, the complainant as recorded (none for an anonymous report), each timeline "
     "entry's details and every referral with its destination's answers and notes. Each read "
     "writes an audit row (who, role, what, when, and the complaint's step: why) in the read's "
-    "own transaction. Intake stores no attachments, so there is no attachments list.",
+    "own transaction. Attachments have their own routes (`/v1/complaints/{id}/attachments`).",
     responses=PROBLEMS,
 )
 async def read_complaint_detail(
