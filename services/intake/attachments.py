@@ -5,8 +5,10 @@ Intake owns complaints, so it owns their attachments: the row (``attachments``, 
 ``0011``) says what was kept; the bytes, made safe (``slrt.attachments.content``) and sealed
 (``slrt.attachments.sealing``), live in the configured store (``slrt.attachments.storage``).
 Who may: adding is ``complaint.attachment_add`` (front office, facilitator, back office, in
-their area); listing and reading are ``complaint.read_personal``, the case file's rule, with
-the same area scoping (a complaint outside the caller's area is 404). Each download link
+their area; a program manager on a complaint referred to their program, with their answer);
+listing and reading are ``complaint.read_personal``, the case file's rule, with the same area
+scoping (a complaint outside the caller's area is 404), and ``referral.read`` for the program
+manager of the complaint's referral. Each download link
 issued writes an ``audit_log`` row (``attachment_read``) in the read's own transaction.
 """
 
@@ -34,7 +36,7 @@ from slrt.attachments.sealing import PayloadKeys, Sealer
 from slrt.attachments.storage import BlobStore, LocalStore, NotStored, S3Config, S3Store
 from slrt.auth.api import authorize
 from slrt.auth.policy import Action
-from slrt.auth.principal import Principal
+from slrt.auth.principal import Principal, Role
 from slrt.db import Connection
 from slrt.errors import Conflict, NotFound, Unavailable
 
@@ -236,11 +238,18 @@ def _too_many(settings: IntakeSettings) -> Conflict:
     )
 
 
+def read_action(principal: Principal) -> Action:
+    """Staff read attachments as the case file; a program manager as part of their referral."""
+    if principal.roles and all(r is Role.PROGRAM_MANAGER for r in principal.roles):
+        return Action.REFERRAL_READ
+    return Action.COMPLAINT_READ_PERSONAL
+
+
 async def listed(
     pool: asyncpg.Pool, principal: Principal, complaint_id: UUID
 ) -> list[asyncpg.Record]:
     async with pool.acquire() as conn:
-        await _visible(conn, principal, complaint_id, Action.COMPLAINT_READ_PERSONAL)
+        await _visible(conn, principal, complaint_id, read_action(principal))
         return list(
             await conn.fetch(
                 "SELECT * FROM attachments WHERE complaint_id = $1 ORDER BY uploaded_at, id",
@@ -267,7 +276,7 @@ async def link(
 ) -> Link:
     """A short-lived download link, for a reader allowed to read the complaint's personal
     data; the read is audited (who, role, complaint, its step, which attachment)."""
-    action = Action.COMPLAINT_READ_PERSONAL
+    action = read_action(principal)
     sealer = parts.require_sealer()
     async with pool.acquire() as conn, conn.transaction():
         status = await _visible(conn, principal, complaint_id, action)
@@ -320,11 +329,11 @@ async def download(
 ) -> tuple[asyncpg.Record, bytes]:
     """The file a local download link names, if the link holds (else :class:`NotFound`: an
     expired, altered or unknown link looks alike)."""
-    sealer = parts.require_sealer()
     try:
         attachment_id = links.verify(parts.link_keys, token, now)
     except links.LinkRefused:
         raise NotFound("No such download link, or it expired") from None
+    sealer = parts.require_sealer()
     row = await pool.fetchrow("SELECT * FROM attachments WHERE id = $1", attachment_id)
     if row is None:
         raise NotFound("No such download link, or it expired")

@@ -18,6 +18,7 @@ from services.intake import attachments
 from services.intake.app import create_app
 from slrt.auth.principal import Role
 from slrt.auth.tokens import AuthSettings
+from slrt.contracts.complaints import ComplaintStep
 from slrt.kafka import EventProducer
 from slrt.payload_codec import PayloadKeys
 from slrt.settings import ConnectionSettings
@@ -34,7 +35,9 @@ from tests.support.intake import (
     ISSUER,
     OTHER_DISTRICT_VILLAGE,
     Intake,
+    projected,
     settings_for,
+    transition,
     walk_in,
 )
 
@@ -307,3 +310,57 @@ async def test_the_public_tracking_answer_shows_no_attachment(att_intake: Intake
     assert body["ticket_number"] in tracked.text
     assert "attachment" not in tracked.text.lower()
     assert body["complaint_id"] not in tracked.text
+
+
+async def test_a_program_manager_attaches_to_their_referral_only(att_intake: Intake) -> None:
+    response = await att_intake.submit(walk_in())
+    body = response.json()
+    cid = uuid.UUID(body["complaint_id"])
+    referred = transition(
+        cid,
+        body["ticket_number"],
+        1,
+        ComplaintStep.REFERRED,
+        from_step="manager_approval",
+        referral_destination="PKH",
+    )
+    await att_intake.publish(referred, str(cid))
+    await projected(att_intake, cid, 1)
+
+    def pm(program: str) -> dict[str, str]:
+        return att_intake.auth(
+            Role.PROGRAM_MANAGER, "", subject=f"pm-{program}", programs=[program]
+        )
+
+    letter = await att_intake.client.post(
+        f"/v1/complaints/{cid}/attachments", content=pdf(), headers=pm("PKH")
+    )
+    assert letter.status_code == 201, letter.text
+    assert letter.json()["uploaded_role"] == "program_manager"
+    other = await att_intake.client.post(
+        f"/v1/complaints/{cid}/attachments", content=pdf(), headers=pm("BPNT")
+    )
+    assert other.status_code == 404
+    photo = await _upload(att_intake, str(cid), jpeg_with_gps())
+    listed = await att_intake.client.get(f"/v1/complaints/{cid}/attachments", headers=pm("PKH"))
+    assert listed.status_code == 200
+    assert {a["attachment_id"] for a in listed.json()["items"]} == {
+        letter.json()["attachment_id"],
+        photo.json()["attachment_id"],
+    }
+    assert (
+        await att_intake.client.get(f"/v1/complaints/{cid}/attachments", headers=pm("BPNT"))
+    ).status_code == 404
+    link = await att_intake.client.get(
+        f"/v1/complaints/{cid}/attachments/{photo.json()['attachment_id']}/link",
+        headers=pm("PKH"),
+    )
+    assert link.status_code == 200
+    audited = await att_intake.pool.fetchrow(
+        "SELECT actor, actor_role, action FROM audit_log WHERE complaint_id = $1", cid
+    )
+    assert dict(audited or {}) == {
+        "actor": "pm-PKH",
+        "actor_role": "program_manager",
+        "action": "attachment_read",
+    }

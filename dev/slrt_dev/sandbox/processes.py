@@ -60,6 +60,7 @@ def service_process(name: str, env: Mapping[str, str], log_dir: Path) -> Iterato
         "SLRT_AUTH_JWKS_FILE": str(issuer.jwks_file),
         "SLRT_AUTH_ISSUER": issuer.issuer,
         PAYLOAD_KEYS_ENV: PAYLOAD_KEYS,
+        ATTACHMENT_KEYS_ENV: ATTACHMENT_KEYS,
         **env,
     }
     log_file = log_dir / f"{name}.log"

@@ -146,7 +146,7 @@ async def upload_attachment(
     summary="A complaint's attachments (what they are; read one through its link)",
     description="Those who may read the complaint's case file, in their area "
     "(`complaint.read_personal`).",
-    responses=problems(401, 403, 404),
+    responses=problems(401, 403, 404, 422),
 )
 async def list_attachments(
     complaint_id: UUID, principal: CurrentPrincipal, pool: Pool
@@ -165,7 +165,7 @@ async def list_attachments(
     "`SLRT_INTAKE_ATTACHMENT_LINK_SECONDS` (120 s by default): a presigned link to the object "
     "store (S3) or a signed link served by intake (local folder). The link needs no bearer "
     "token; keep it to yourself.",
-    responses=problems(401, 403, 404, 503),
+    responses=problems(401, 403, 404, 422, 503),
 )
 async def attachment_link(
     complaint_id: UUID,
@@ -195,7 +195,7 @@ async def attachment_link(
     "altered or unknown link is 404.",
     responses={
         200: {"description": "The file", "content": {"application/octet-stream": {}}},
-        **problems(404, 503),
+        **problems(404, 422, 503),
     },
 )
 async def download_attachment(token: str, pool: Pool, parts: Parts, clock: Clock) -> Response:
