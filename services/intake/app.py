@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.intake import api, attachments
+from services.intake import api
 from services.intake.api.attachments import UPLOAD_PATH
 from services.intake.consumers import consumers
 from services.intake.settings import IntakeSettings
+from slrt.attachments.service import make_parts, sweep
 from slrt.auth.tokens import AuthSettings
 from slrt.outbox import OutboxRelay
 from slrt.places import directory
@@ -26,9 +27,9 @@ the field and rule named. See docs/api.md.
 def create_app(settings: IntakeSettings, auth: AuthSettings | None = None) -> FastAPI:
     async def start(runtime: Runtime[IntakeSettings]) -> None:
         directory()  # load the place list before the first request needs it
-        parts = attachments.make_parts(settings)
+        parts = make_parts(settings)
         runtime.provide(parts)
-        runtime.spawn(attachments.sweep(parts, runtime.stop), "attachment-delivery-sweep")
+        runtime.spawn(sweep(parts, runtime.stop), "attachment-delivery-sweep")
         relay = OutboxRelay(runtime.pool, runtime.producer, schema="intake")
         runtime.spawn(relay.run(runtime.stop), "outbox-relay")
         for consumer in consumers(runtime, settings):

@@ -14,10 +14,7 @@ issued writes an ``audit_log`` row (``attachment_read``) in the read's own trans
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
-import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,95 +25,13 @@ import asyncpg
 from services.intake import casefile_store, store
 from services.intake.domain import acting_role
 from services.intake.settings import IntakeSettings
-from slrt import secrets
-from slrt.attachments import content, links
-from slrt.attachments.content import Kind
-from slrt.attachments.scan import ClamdScanner
-from slrt.attachments.sealing import PayloadKeys, Sealer
-from slrt.attachments.storage import BlobStore, LocalStore, NotStored, S3Config, S3Store
+from slrt.attachments import links, service
+from slrt.attachments.service import AttachmentParts, make_parts, may_add, sweep
 from slrt.auth.api import authorize
 from slrt.auth.policy import Action
 from slrt.auth.principal import Principal, Role
 from slrt.db import Connection
-from slrt.errors import Conflict, NotFound, Unavailable
-
-log = logging.getLogger(__name__)
-
-SWEEP_SECONDS = 60.0
-
-
-@dataclass
-class AttachmentParts:
-    """What intake holds for attachments while it runs (a runtime part)."""
-
-    store: BlobStore
-    sealer: Sealer | None
-    link_keys: list[bytes]
-    scanner: ClamdScanner | None
-
-    def require_sealer(self) -> Sealer:
-        if self.sealer is None:
-            raise Unavailable(
-                "attachments are not configured (no attachment key ring)",
-                kind="attachments-unavailable",
-                title="Attachments unavailable",
-            )
-        return self.sealer
-
-
-def make_store(settings: IntakeSettings) -> BlobStore:
-    if settings.attachment_store == "s3":
-        if not settings.attachment_s3_endpoint:
-            raise ValueError("SLRT_INTAKE_ATTACHMENT_S3_ENDPOINT is required for the s3 store")
-        credentials = secrets.resolve(settings.attachment_s3_credentials_ref).split()
-        if len(credentials) != 2:
-            raise ValueError(
-                f"secret {settings.attachment_s3_credentials_ref!r} must hold the access key id "
-                "and the secret key, separated by white space"
-            )
-        return S3Store(
-            S3Config(
-                endpoint=settings.attachment_s3_endpoint,
-                bucket=settings.attachment_s3_bucket,
-                access_key=credentials[0],
-                secret_key=credentials[1],
-                region=settings.attachment_s3_region,
-                public_endpoint=settings.attachment_s3_public_endpoint,
-            )
-        )
-    return LocalStore(settings.attachment_dir)
-
-
-def make_parts(settings: IntakeSettings) -> AttachmentParts:
-    """The store, the key ring (when configured: without it uploads and reads answer 503, the
-    rest of intake works) and the scanner (when configured)."""
-    sealer: Sealer | None = None
-    keys: list[bytes] = []
-    try:
-        ring = PayloadKeys.parse(secrets.resolve(settings.attachment_keys_ref))
-        sealer, keys = Sealer(ring), links.link_keys(ring)
-    except secrets.SecretNotFound:
-        log.warning(
-            "attachments disabled: no attachment key ring",
-            extra={"secret_ref": settings.attachment_keys_ref},
-        )
-    scanner = (
-        ClamdScanner.at(settings.clamd_address, settings.clamd_timeout_seconds)
-        if settings.clamd_address
-        else None
-    )
-    return AttachmentParts(make_store(settings), sealer, keys, scanner)
-
-
-async def sweep(parts: AttachmentParts, stop: asyncio.Event) -> None:
-    """Delete expired delivery copies (S3) every minute until ``stop``."""
-    while not stop.is_set():
-        try:
-            await parts.store.sweep_deliveries()
-        except Exception as exc:  # the store down: try again next round
-            log.warning("delivery sweep skipped", extra={"error_type": type(exc).__name__})
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
+from slrt.errors import Conflict, NotFound
 
 
 def storage_name(complaint_id: UUID, attachment_id: UUID) -> str:
@@ -124,13 +39,7 @@ def storage_name(complaint_id: UUID, attachment_id: UUID) -> str:
 
 
 def download_name(row: asyncpg.Record) -> str:
-    """The file name a download carries: never the uploader's (it may name a person)."""
-    return f"lampiran-{str(row['id'])[:8]}.{Kind(row['content_type']).extension}"
-
-
-def may_add(count: int, limit: int) -> bool:
-    """A complaint may take one more attachment while it has fewer than ``limit``."""
-    return count < limit
+    return service.download_name(row["id"], row["content_type"])
 
 
 @dataclass(frozen=True)
@@ -180,13 +89,10 @@ async def upload(
         )
     if not may_add(count, settings.attachment_max_count):
         raise _too_many(settings)
-    sealer = parts.require_sealer()
-    if parts.scanner is not None:
-        await parts.scanner.require_clean(data)
-    cleaned = await asyncio.to_thread(content.clean, data, settings.attachment_max_pixels)
+    cleaned = await parts.accept(data)
     attachment_id = uuid.uuid4()
     name = storage_name(complaint_id, attachment_id)
-    await parts.store.put(name, sealer.seal(cleaned.data, name))
+    key_id = await parts.keep(name, cleaned)
     try:
         async with pool.acquire() as conn, conn.transaction():
             # One upload at a time per complaint: the count below holds until commit.
@@ -219,7 +125,7 @@ async def upload(
                 cleaned.width,
                 cleaned.height,
                 name,
-                sealer.current_key_id,
+                key_id,
                 principal.subject,
                 acting_role(principal, action).value,
             )
@@ -277,7 +183,7 @@ async def link(
     """A short-lived download link, for a reader allowed to read the complaint's personal
     data; the read is audited (who, role, complaint, its step, which attachment)."""
     action = read_action(principal)
-    sealer = parts.require_sealer()
+    parts.require_sealer()
     async with pool.acquire() as conn, conn.transaction():
         status = await _visible(conn, principal, complaint_id, action)
         row = await conn.fetchrow(
@@ -295,33 +201,16 @@ async def link(
             reads=[(complaint_id, status["place_code"], status["step"], ["attachment"])],
             detail=str(attachment_id),
         )
-    seconds = settings.attachment_link_seconds
-    expires = now + timedelta(seconds=seconds)
-    plaintext: bytes | None = None
-    if isinstance(parts.store, S3Store):
-        plaintext = await opened(parts, sealer, row)
-    url = (
-        await parts.store.delivery_link(
-            plaintext,
-            content_type=row["content_type"],
-            filename=download_name(row),
-            seconds=seconds,
-        )
-        if plaintext is not None
-        else None
+    expires = now + timedelta(seconds=settings.attachment_link_seconds)
+    token = links.sign(parts.link_keys, attachment_id, expires)
+    url = await parts.link_url(
+        row["storage_name"],
+        attachment_id,
+        row["content_type"],
+        download_name(row),
+        f"{settings.public_base_url}/v1/attachment-downloads/{token}",
     )
-    if url is None:
-        token = links.sign(parts.link_keys, attachment_id, expires)
-        url = f"{settings.public_base_url}/v1/attachment-downloads/{token}"
     return Link(url, expires, row)
-
-
-async def opened(parts: AttachmentParts, sealer: Sealer, row: asyncpg.Record) -> bytes:
-    try:
-        sealed = await parts.store.get(row["storage_name"])
-    except NotStored:
-        raise NotFound("No such attachment") from None
-    return sealer.open(sealed, row["storage_name"])
 
 
 async def download(
@@ -333,11 +222,10 @@ async def download(
         attachment_id = links.verify(parts.link_keys, token, now)
     except links.LinkRefused:
         raise NotFound("No such download link, or it expired") from None
-    sealer = parts.require_sealer()
     row = await pool.fetchrow("SELECT * FROM attachments WHERE id = $1", attachment_id)
     if row is None:
         raise NotFound("No such download link, or it expired")
-    return row, await opened(parts, sealer, row)
+    return row, await parts.opened(row["storage_name"])
 
 
 async def erase_for_complaint(
@@ -354,3 +242,6 @@ async def erase_for_complaint(
         "DELETE FROM attachments WHERE id = ANY($1::uuid[])", [row["id"] for row in rows]
     )
     return len(rows)
+
+
+__all__ = ["AttachmentParts", "make_parts", "sweep"]

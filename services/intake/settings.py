@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
-from pathlib import Path
-from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from slrt.attachments.service import AttachmentSettings
 from slrt.settings import ServiceSettings
 
 
-class IntakeSettings(ServiceSettings):
+class IntakeSettings(ServiceSettings, AttachmentSettings):
+    """Attachments' settings (``SLRT_INTAKE_ATTACHMENT_*``, ``SLRT_INTAKE_CLAMD_*``) come from
+    :class:`slrt.attachments.service.AttachmentSettings`."""
+
     model_config = SettingsConfigDict(env_prefix="SLRT_INTAKE_", env_file=".env", extra="ignore")
 
     port: int = 8001
@@ -40,30 +42,3 @@ class IntakeSettings(ServiceSettings):
     """Origins of the Temporal UI allowed to call the codec endpoint (``/codec/encode``,
     ``/codec/decode``) from the browser, e.g. ``["https://temporal.slrt.example.go.id"]``;
     empty: no cross-origin calls (``SLRT_INTAKE_CODEC_CORS_ORIGINS`` as a JSON list)."""
-
-    # Attachments (services/intake/attachments.py, docs/api.md "Attachments").
-    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    """Largest file accepted (bytes, as uploaded); 413 beyond."""
-    attachment_max_count: int = Field(default=10, ge=1)
-    """Attachments one complaint may have; 409 beyond."""
-    attachment_max_pixels: int = Field(default=40_000_000, ge=1)
-    """Largest image (width × height) decoded; 422 beyond (decompression bombs)."""
-    attachment_keys_ref: str = "attachment-keys"
-    """The secret holding the attachments' AES-256-GCM key ring (``slrt.attachments.sealing``:
-    ``<key id>:<base64 of 32 bytes>`` entries, the current key first)."""
-    attachment_link_seconds: int = Field(default=120, ge=5, le=3600)
-    """How long a download link lives."""
-    attachment_store: Literal["local", "s3"] = "local"
-    """Where sealed attachments live: a folder (``attachment_dir``) or an S3-compatible store."""
-    attachment_dir: Path = Path(".slrt/attachments")
-    attachment_s3_endpoint: str | None = None
-    """The store's API as intake reaches it, e.g. ``http://minio.storage:9000``."""
-    attachment_s3_public_endpoint: str | None = None
-    """Where readers' browsers reach the store (presigned links), when not the endpoint above."""
-    attachment_s3_bucket: str = "slrt-attachments"
-    attachment_s3_region: str = "us-east-1"
-    attachment_s3_credentials_ref: str = "attachment-s3-credentials"
-    """The secret with the store's access key id and secret key, separated by white space."""
-    clamd_address: str | None = None
-    """``host:port`` of a clamd (ClamAV) that scans every upload; unset: no scanning."""
-    clamd_timeout_seconds: float = Field(default=30.0, gt=0)

@@ -12,36 +12,23 @@ The declared ``Content-Type`` is not trusted: the content decides.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 
 from services.intake import attachments
 from services.intake.api.deps import Clock, CurrentPrincipal, Pool, Settings
 from services.intake.api.problems import BODY, problems
 from services.intake.schemas import AttachmentLinkOut, AttachmentOut, AttachmentPage
-from slrt.deps import runtime
-from slrt.errors import field_error
-from slrt.problems import Problem
-from slrt.service import Runtime
+from slrt.attachments.api import Parts, download, read_file
 
 router = APIRouter(prefix="/v1", tags=["attachments"])
 
 UPLOAD_PATH = r"^/v1/complaints/[^/]+/attachments$"
 """The route whose body is a binary file (``slrt.edge.RequestGuard``: its own size limit, no
 text checks)."""
-
-
-async def _parts(rt: Annotated[Runtime[Any], Depends(runtime)]) -> attachments.AttachmentParts:
-    parts = rt.part(attachments.AttachmentParts)
-    if parts is None:  # start-up not done; never expected while serving
-        raise Problem(503, "unavailable", "Attachments unavailable")
-    return parts
-
-
-Parts = Annotated[attachments.AttachmentParts, Depends(_parts)]
 
 
 def attachment_out(row: asyncpg.Record) -> AttachmentOut:
@@ -57,29 +44,6 @@ def attachment_out(row: asyncpg.Record) -> AttachmentOut:
         uploaded_role=row["uploaded_role"],
         link=f"/v1/complaints/{row['complaint_id']}/attachments/{row['id']}/link",
     )
-
-
-def _too_large(limit: int) -> Problem:
-    message = f"send at most {limit} bytes"
-    return Problem(
-        413,
-        "too-large",
-        "File too large",
-        message,
-        errors=[field_error("file", "max_bytes", message)],
-    )
-
-
-async def read_file(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise _too_large(limit)
-    return bytes(body)
 
 
 @router.post(
@@ -200,13 +164,4 @@ async def attachment_link(
 )
 async def download_attachment(token: str, pool: Pool, parts: Parts, clock: Clock) -> Response:
     row, data = await attachments.download(pool, parts, token, clock())
-    return Response(
-        data,
-        media_type=row["content_type"],
-        headers={
-            "Content-Disposition": f'attachment; filename="{attachments.download_name(row)}"',
-            "Cache-Control": "no-store",
-            "Content-Security-Policy": "sandbox; default-src 'none'",
-            "Referrer-Policy": "no-referrer",
-        },
-    )
+    return download(data, row["content_type"], attachments.download_name(row))
