@@ -558,32 +558,35 @@ affinity:
 {{- if or .Values.attachments.keys.value .Values.attachments.keys.existingSecret }}true{{- end }}
 {{- end }}
 
-{{/* intake's attachment settings and secrets (env entries). */}}
+{{/* The attachment settings and secrets of intake (complaints) and the registry (pre-list and
+change-proposal evidence): env entries; dict "root" and "prefix" (SLRT_INTAKE_ …). */}}
 {{- define "slrt.attachmentEnv" -}}
-{{- $a := .Values.attachments }}
-- name: SLRT_INTAKE_ATTACHMENT_STORE
+{{- $p := .prefix }}
+{{- $root := .root }}
+{{- $a := .root.Values.attachments }}
+- name: {{ $p }}ATTACHMENT_STORE
   value: {{ $a.store | quote }}
-- name: SLRT_INTAKE_ATTACHMENT_MAX_BYTES
+- name: {{ $p }}ATTACHMENT_MAX_BYTES
   value: {{ $a.maxBytes | int | quote }}
-- name: SLRT_INTAKE_ATTACHMENT_MAX_COUNT
+- name: {{ $p }}ATTACHMENT_MAX_COUNT
   value: {{ $a.maxCount | int | quote }}
-- name: SLRT_INTAKE_ATTACHMENT_LINK_SECONDS
+- name: {{ $p }}ATTACHMENT_LINK_SECONDS
   value: {{ $a.linkSeconds | int | quote }}
 - name: SLRT_SECRET_ATTACHMENT_KEYS
   valueFrom:
     secretKeyRef:
-      name: {{ $a.keys.existingSecret | default (include "slrt.fullname" .) }}
+      name: {{ $a.keys.existingSecret | default (include "slrt.fullname" $root) }}
       key: {{ ternary $a.keys.existingSecretKey "attachment-keys" (not (empty $a.keys.existingSecret)) }}
 {{- if eq $a.store "s3" }}
-- name: SLRT_INTAKE_ATTACHMENT_S3_ENDPOINT
+- name: {{ $p }}ATTACHMENT_S3_ENDPOINT
   value: {{ required "attachments.s3.endpoint is required for the s3 store" $a.s3.endpoint | quote }}
 {{- with $a.s3.publicEndpoint }}
-- name: SLRT_INTAKE_ATTACHMENT_S3_PUBLIC_ENDPOINT
+- name: {{ $p }}ATTACHMENT_S3_PUBLIC_ENDPOINT
   value: {{ . | quote }}
 {{- end }}
-- name: SLRT_INTAKE_ATTACHMENT_S3_BUCKET
+- name: {{ $p }}ATTACHMENT_S3_BUCKET
   value: {{ $a.s3.bucket | quote }}
-- name: SLRT_INTAKE_ATTACHMENT_S3_REGION
+- name: {{ $p }}ATTACHMENT_S3_REGION
   value: {{ $a.s3.region | quote }}
 - name: SLRT_SECRET_ATTACHMENT_S3_CREDENTIALS
   valueFrom:
@@ -592,11 +595,11 @@ affinity:
       key: {{ $a.s3.existingSecretKey }}
 {{- else }}
 {{- $_ := required "attachments.local.existingClaim is required for the local store" $a.local.existingClaim }}
-- name: SLRT_INTAKE_ATTACHMENT_DIR
+- name: {{ $p }}ATTACHMENT_DIR
   value: /var/lib/slrt/attachments
 {{- end }}
 {{- with $a.clamdAddress }}
-- name: SLRT_INTAKE_CLAMD_ADDRESS
+- name: {{ $p }}CLAMD_ADDRESS
   value: {{ . | quote }}
 {{- end }}
 {{- end }}
