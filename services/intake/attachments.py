@@ -144,6 +144,19 @@ def _too_many(settings: IntakeSettings) -> Conflict:
     )
 
 
+async def missing(pool: asyncpg.Pool, complaint_id: UUID, client_ids: list[str]) -> list[str]:
+    """Of a tablet's file references, those not uploaded to the complaint yet (in order)."""
+    uploaded = {
+        r["client_id"]
+        for r in await pool.fetch(
+            "SELECT client_id FROM attachments WHERE complaint_id = $1 AND client_id = ANY($2)",
+            complaint_id,
+            client_ids,
+        )
+    }
+    return [c for c in dict.fromkeys(client_ids) if c not in uploaded]
+
+
 def read_action(principal: Principal) -> Action:
     """Staff read attachments as the case file; a program manager as part of their referral."""
     if principal.roles and all(r is Role.PROGRAM_MANAGER for r in principal.roles):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -102,6 +102,12 @@ class SubmissionIn(_In):
 class BatchItemIn(SubmissionIn):
     client_id: UUID
     """The tablet's own id of this item; resending it never creates a second complaint."""
+    attachments: list[Annotated[str, Field(pattern=r"^[\x21-\x7e]{1,100}$")]] = Field(
+        default_factory=list, max_length=50
+    )
+    """The tablet's client ids of the files that go with this complaint (by reference: each
+    is uploaded separately, to the complaint id this batch answers, with its client id as
+    ``Idempotency-Key``); the answer lists those not uploaded yet."""
 
 
 class BatchIn(_In):
@@ -136,6 +142,10 @@ class BatchItemOut(BaseModel):
     result: Literal["created", "replayed", "rejected"]
     complaint: SubmissionOut | None = None
     errors: list[FieldProblem] = Field(default_factory=list)
+    attachments_missing: list[str] = Field(default_factory=list)
+    """Of the item's ``attachments``, the client ids not uploaded yet: upload each to
+    ``attachments_upload`` with its client id as ``Idempotency-Key``."""
+    attachments_upload: str | None = None
 
 
 class BatchOut(BaseModel):

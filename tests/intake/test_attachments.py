@@ -34,6 +34,7 @@ from tests.support.attachments import (
 from tests.support.intake import (
     ISSUER,
     OTHER_DISTRICT_VILLAGE,
+    VILLAGE,
     Intake,
     projected,
     settings_for,
@@ -364,3 +365,44 @@ async def test_a_program_manager_attaches_to_their_referral_only(att_intake: Int
         "actor_role": "program_manager",
         "action": "attachment_read",
     }
+
+
+async def test_an_offline_batch_carries_its_files_by_reference(att_intake: Intake) -> None:
+    """The tablet syncs the complaint naming its files' client ids; the answer says which are
+    still to upload; each upload is keyed by its client id; resending batch or files is safe."""
+    item = {
+        "client_id": str(uuid.uuid4()),
+        **walk_in(channel="facilitator_visit"),
+        "attachments": ["tab-9:kks.jpg", "tab-9:surat.pdf"],
+    }
+    headers = att_intake.auth(Role.FACILITATOR, VILLAGE, subject="fas-9")
+    first = await att_intake.client.post(
+        "/v1/sync/complaints", json={"items": [item]}, headers=headers
+    )
+    assert first.status_code == 200, first.text
+    (synced,) = first.json()["items"]
+    assert synced["result"] == "created"
+    assert synced["attachments_missing"] == ["tab-9:kks.jpg", "tab-9:surat.pdf"]
+    upload = synced["attachments_upload"]
+    assert upload == f"/v1/complaints/{synced['complaint']['complaint_id']}/attachments"
+
+    photo = await att_intake.client.post(
+        upload, content=jpeg_with_gps(), headers={**headers, "Idempotency-Key": "tab-9:kks.jpg"}
+    )
+    assert photo.status_code == 201, photo.text
+    again = await att_intake.client.post(
+        "/v1/sync/complaints", json={"items": [item]}, headers=headers
+    )
+    (replayed,) = again.json()["items"]
+    assert replayed["result"] == "replayed"
+    assert replayed["attachments_missing"] == ["tab-9:surat.pdf"]
+    for _ in range(2):  # the last file, sent twice (a dropped connection)
+        letter = await att_intake.client.post(
+            upload, content=pdf(), headers={**headers, "Idempotency-Key": "tab-9:surat.pdf"}
+        )
+        assert letter.status_code in (200, 201), letter.text
+    final = await att_intake.client.post(
+        "/v1/sync/complaints", json={"items": [item]}, headers=headers
+    )
+    assert final.json()["items"][0]["attachments_missing"] == []
+    assert await att_intake.pool.fetchval("SELECT count(*) FROM attachments") == 2
