@@ -10,30 +10,31 @@ from fastapi import Depends, Request, Response
 
 from slrt.attachments.service import AttachmentParts
 from slrt.deps import runtime
-from slrt.errors import field_error
-from slrt.problems import Problem
+from slrt.errors import Invalid, Unavailable, field_error
 from slrt.service import Runtime
 
 
 async def _parts(rt: Annotated[Runtime[Any], Depends(runtime)]) -> AttachmentParts:
     parts = rt.part(AttachmentParts)
     if parts is None:  # start-up not done; never expected while serving
-        raise Problem(503, "unavailable", "Attachments unavailable")
+        raise Unavailable("attachments are not ready", title="Attachments unavailable")
     return parts
 
 
 Parts = Annotated[AttachmentParts, Depends(_parts)]
 
 
-def too_large(limit: int) -> Problem:
+class TooLarge(Invalid):
+    """413: the file is larger than the limit (``file``, ``max_bytes``)."""
+
+    status = 413
+    default_kind = "too-large"
+    default_title = "File too large"
+
+
+def too_large(limit: int) -> TooLarge:
     message = f"send at most {limit} bytes"
-    return Problem(
-        413,
-        "too-large",
-        "File too large",
-        message,
-        errors=[field_error("file", "max_bytes", message)],
-    )
+    return TooLarge(message, errors=[field_error("file", "max_bytes", message)])
 
 
 async def read_file(request: Request, limit: int) -> bytes:
