@@ -4,7 +4,9 @@ answers.
 :class:`RequestGuard` (ASGI middleware, installed by ``slrt.service.build_app``):
 
 - a body larger than the service's ``max_body_bytes`` — declared, or streamed chunked — is
-  **413** (routes that take large uploads, the registry's CSV imports, apply their own limit);
+  **413** (routes that take large uploads, the registry's CSV imports, apply their own limit;
+  routes that take binary files, intake's attachments, do too, and their bodies are bytes, not
+  text: no NUL check);
 - a JSON body is parsed strictly: not UTF-8, not JSON (truncated, ``NaN``), or an object with
   the same key twice is **400** naming the rule (``utf8``, ``json_syntax``,
   ``json_duplicate_key``) and, for a duplicate, the field;
@@ -213,10 +215,17 @@ async def _answer(send: Send, status: int, body: bytes) -> None:
 class RequestGuard:
     """ASGI middleware: body size, strict JSON and storable text at the edge (module doc)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, large_body_paths: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        large_body_paths: Iterable[str] = (),
+        binary_body_paths: Iterable[str] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.large = [re.compile(p) for p in large_body_paths]
+        self.binary = [re.compile(p) for p in binary_body_paths]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -232,7 +241,8 @@ class RequestGuard:
             return
         headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type", b"").decode("latin-1").strip()
-        large = any(p.search(path) for p in self.large)
+        binary = any(p.search(path) for p in self.binary)
+        large = binary or any(p.search(path) for p in self.large)
         declared = headers.get(b"content-length")
         if (
             not large
@@ -247,7 +257,9 @@ class RequestGuard:
         if (parsed_json or form) and not large:
             await self._buffered(scope, receive, send, parsed_json)
             return
-        await self.app(scope, self._streamed(receive, None if large else self.max_bytes), send)
+        await self.app(
+            scope, self._streamed(receive, None if large else self.max_bytes, not binary), send
+        )
 
     async def _buffered(self, scope: Scope, receive: Receive, send: Send, is_json: bool) -> None:
         chunks: list[bytes] = []
@@ -287,7 +299,7 @@ class RequestGuard:
         await self.app(scope, replay, send)
 
     @staticmethod
-    def _streamed(receive: Receive, max_bytes: int | None) -> Receive:
+    def _streamed(receive: Receive, max_bytes: int | None, text_only: bool = True) -> Receive:
         seen = 0
 
         async def counting() -> Message:
@@ -298,7 +310,7 @@ class RequestGuard:
                 seen += len(chunk)
                 if max_bytes is not None and seen > max_bytes:
                     raise _StreamRefused(413, f"send at most {max_bytes} bytes")
-                if b"\x00" in chunk:
+                if text_only and b"\x00" in chunk:
                     raise _StreamRefused(
                         422,
                         "One or more fields break a rule; see errors.",

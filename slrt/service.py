@@ -234,6 +234,7 @@ def build_app(
     startup_timeout: float = 120.0,
     ready_without: Iterable[Dependency] = (),
     large_body_paths: Iterable[str] = (),
+    binary_body_paths: Iterable[str] = (),
 ) -> FastAPI:
     """The service's app; ``auth`` (the settings of the token verifier) for an authenticated
     API. The verifier is made at start-up, so settings without keys stop the start, not the
@@ -242,7 +243,8 @@ def build_app(
     ``ready_without``: dependencies the service can do its job without for a while (intake
     without Kafka: its outbox holds the events), so their outage does not take the pods out of
     their Service. ``large_body_paths``: path patterns whose routes take uploads beyond
-    ``settings.max_body_bytes`` and limit them themselves (``slrt.edge.RequestGuard``). With
+    ``settings.max_body_bytes`` and limit them themselves (``slrt.edge.RequestGuard``);
+    ``binary_body_paths``: the same for routes whose body is a binary file (no text checks). With
     ``settings.management_port`` set, health and metrics are served there
     (``app.state.management``, started by :func:`run`) and the API port keeps only a ``/healthz``
     and a ``/readyz`` that says ready or not ready."""
@@ -287,7 +289,10 @@ def build_app(
         app.state.management = management
     app.add_middleware(metrics.HttpMetrics, service=name)
     app.add_middleware(
-        edge.RequestGuard, max_bytes=settings.max_body_bytes, large_body_paths=large_body_paths
+        edge.RequestGuard,
+        max_bytes=settings.max_body_bytes,
+        large_body_paths=large_body_paths,
+        binary_body_paths=binary_body_paths,
     )
     app.add_middleware(edge.SecurityHeaders)
     for router in routers:

@@ -23,6 +23,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from slrt.settings import ConnectionSettings
 from tests.support.harness import (
+    ATTACHMENT_KEYS,
+    ATTACHMENT_KEYS_ENV,
     PAYLOAD_KEYS,
     PAYLOAD_KEYS_ENV,
     TEST_NAMESPACE,
@@ -38,6 +40,8 @@ pytest_plugins = ["tests.support.hang_report"]
 # Services a test runs in its own process find the Temporal payload keys here (and those it
 # starts as processes get them from the sandbox's environment): one key ring per test run.
 os.environ.setdefault(PAYLOAD_KEYS_ENV, PAYLOAD_KEYS)
+# Likewise the attachments' key ring (slrt.attachments.sealing), for services in-process.
+os.environ.setdefault(ATTACHMENT_KEYS_ENV, ATTACHMENT_KEYS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

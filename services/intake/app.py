@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.intake import api
+from services.intake.api.attachments import UPLOAD_PATH
 from services.intake.consumers import consumers
 from services.intake.settings import IntakeSettings
+from slrt.attachments.service import make_parts, sweep
 from slrt.auth.tokens import AuthSettings
 from slrt.outbox import OutboxRelay
 from slrt.places import directory
@@ -25,6 +27,9 @@ the field and rule named. See docs/api.md.
 def create_app(settings: IntakeSettings, auth: AuthSettings | None = None) -> FastAPI:
     async def start(runtime: Runtime[IntakeSettings]) -> None:
         directory()  # load the place list before the first request needs it
+        parts = make_parts(settings)
+        runtime.provide(parts)
+        runtime.spawn(sweep(parts, runtime.stop), "attachment-delivery-sweep")
         relay = OutboxRelay(runtime.pool, runtime.producer, schema="intake")
         runtime.spawn(relay.run(runtime.stop), "outbox-relay")
         for consumer in consumers(runtime, settings):
@@ -41,5 +46,6 @@ def create_app(settings: IntakeSettings, auth: AuthSettings | None = None) -> Fa
         routers=api.routers,
         auth=auth or AuthSettings(),
         on_start=start,
+        binary_body_paths=(UPLOAD_PATH,),
     )
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -101,6 +101,12 @@ class SubmissionIn(_In):
 class BatchItemIn(SubmissionIn):
     client_id: UUID
     """The tablet's own id of this item; resending it never creates a second complaint."""
+    attachments: list[Annotated[str, Field(pattern=r"^[\x21-\x7e]{1,100}$")]] = Field(
+        default_factory=list, max_length=50
+    )
+    """The tablet's client ids of the files that go with this complaint (by reference: each
+    is uploaded separately, to the complaint id this batch answers, with its client id as
+    ``Idempotency-Key``); the answer lists those not uploaded yet."""
 
 
 class BatchIn(_In):
@@ -135,6 +141,10 @@ class BatchItemOut(BaseModel):
     result: Literal["created", "replayed", "rejected"]
     complaint: SubmissionOut | None = None
     errors: list[FieldProblem] = Field(default_factory=list)
+    attachments_missing: list[str] = Field(default_factory=list)
+    """Of the item's ``attachments``, the client ids not uploaded yet: upload each to
+    ``attachments_upload`` with its client id as ``Idempotency-Key``."""
+    attachments_upload: str | None = None
 
 
 class BatchOut(BaseModel):
@@ -486,3 +496,30 @@ class AuditEntry(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditEntry]
     next_cursor: str | None
+
+
+class AttachmentOut(BaseModel):
+    """A complaint's attachment as kept: what it is, never what it shows (read it through its
+    download link)."""
+
+    attachment_id: UUID
+    complaint_id: UUID
+    content_type: str = Field(
+        description="judged by the content: image/jpeg, image/png, application/pdf"
+    )
+    size_bytes: int = Field(description="as kept (images re-encoded without metadata)")
+    sha256: str = Field(description="of the file as kept")
+    width: int | None = None
+    height: int | None = None
+    uploaded_at: datetime
+    uploaded_role: str
+    link: str = Field(description="where to ask for a short-lived download link (audited)")
+
+
+class AttachmentPage(BaseModel):
+    items: list[AttachmentOut]
+
+
+class AttachmentLinkOut(BaseModel):
+    url: str = Field(description="a short-lived download link; no bearer token needed")
+    expires_at: datetime

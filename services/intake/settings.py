@@ -7,10 +7,14 @@ import ipaddress
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from slrt.attachments.service import AttachmentSettings
 from slrt.settings import ServiceSettings
 
 
-class IntakeSettings(ServiceSettings):
+class IntakeSettings(ServiceSettings, AttachmentSettings):
+    """Attachments' settings (``SLRT_INTAKE_ATTACHMENT_*``, ``SLRT_INTAKE_CLAMD_*``) come from
+    :class:`slrt.attachments.service.AttachmentSettings`."""
+
     model_config = SettingsConfigDict(env_prefix="SLRT_INTAKE_", env_file=".env", extra="ignore")
 
     port: int = 8001

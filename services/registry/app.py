@@ -8,12 +8,14 @@ import logging
 from fastapi import FastAPI
 
 from services.registry import api
+from services.registry.api.attachments import UPLOAD_PATH
 from services.registry.api.deps import SOURCE
 from services.registry.audit_log import AuditWriter
 from services.registry.consumers import consumers
 from services.registry.places_loader import ensure_places
 from services.registry.settings import RegistrySettings
 from services.registry.store.catalog import ensure_seed
+from slrt.attachments.service import make_parts, sweep
 from slrt.auth.tokens import AuthSettings
 from slrt.outbox import OutboxRelay
 from slrt.service import Dependency, Runtime, build_app
@@ -35,6 +37,9 @@ def create_app(settings: RegistrySettings, auth: AuthSettings | None = None) -> 
         audit = AuditWriter(runtime.pool)
         runtime.provide(audit)
         runtime.spawn(audit.run(runtime.stop), "audit-writer")
+        parts = make_parts(settings)
+        runtime.provide(parts)
+        runtime.spawn(sweep(parts, runtime.stop), "attachment-delivery-sweep")
         relay = OutboxRelay(runtime.pool, runtime.producer, schema="registry")
         runtime.spawn(relay.run(runtime.stop), "outbox-relay")
         for consumer in consumers(runtime, settings):
@@ -52,4 +57,6 @@ def create_app(settings: RegistrySettings, auth: AuthSettings | None = None) -> 
         on_start=on_start,
         # CSV uploads: an extract (up to 2 GiB) and SIKS-NG's results stream to their routes.
         large_body_paths=(r"^/v1/imports$", r"^/v1/siks-ng/batches/[^/]+/results$"),
+        # Evidence photos and PDFs of pre-list entries and change proposals.
+        binary_body_paths=(UPLOAD_PATH,),
     )

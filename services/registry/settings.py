@@ -5,13 +5,20 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from slrt.attachments.service import AttachmentSettings
 from slrt.settings import ServiceSettings
 
 
-class RegistrySettings(ServiceSettings):
+class RegistrySettings(ServiceSettings, AttachmentSettings):
+    """Attachments of pre-list entries and change proposals: ``SLRT_REGISTRY_ATTACHMENT_*``
+    (:class:`slrt.attachments.service.AttachmentSettings`)."""
+
     model_config = SettingsConfigDict(env_prefix="SLRT_REGISTRY_", env_file=".env", extra="ignore")
 
     port: int = 8002
+    public_url: str = "http://127.0.0.1:8002"
+    """How clients reach this API (the registry-signed download links of attachments kept in
+    the local folder store)."""
     consumer_group: str = "registry"
     """Consumer group of the registry-requests consumer (one per deployment)."""
     intake_url: str = "http://127.0.0.1:8001"

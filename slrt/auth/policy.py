@@ -28,6 +28,10 @@ class Action(StrEnum):
     INFORMATION_RECEIVED = "complaint.information_received"
     """Record what the household answered when back office asked (awaiting information)."""
     COMPLAINT_WITHDRAW = "complaint.withdraw"
+    ATTACHMENT_ADD = "complaint.attachment_add"
+    """Attach a document (photo, letter, receipt) to a complaint: who records or handles it,
+    and the program manager of a referral with their answer. Reading attachments is
+    ``COMPLAINT_READ_PERSONAL`` for staff, ``REFERRAL_READ`` for program managers (audited)."""
     REFERRAL_READ = "referral.read"
     REFERRAL_ANSWER = "referral.answer"
     PERSON_READ = "registry.person_read"
@@ -64,6 +68,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.FACILITATOR: frozenset(
         {
             A.COMPLAINT_SUBMIT,
+            A.ATTACHMENT_ADD,
             A.COMPLAINT_CORRECT,
             A.COMPLAINT_READ,
             A.COMPLAINT_READ_PERSONAL,
@@ -90,6 +95,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.FRONT_OFFICE: frozenset(
         {
             A.COMPLAINT_SUBMIT,
+            A.ATTACHMENT_ADD,
             A.COMPLAINT_READ,
             A.COMPLAINT_READ_PERSONAL,
             A.INFORMATION_RECEIVED,
@@ -102,6 +108,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.BACK_OFFICE: frozenset(
         {
             A.COMPLAINT_READ,
+            A.ATTACHMENT_ADD,
             A.COMPLAINT_READ_PERSONAL,
             A.BACK_OFFICE_ACT,
             A.COMPLAINT_WITHDRAW,
@@ -127,7 +134,9 @@ ALLOWED: dict[Role, frozenset[Action]] = {
             A.REPORT_WRITE,
         }
     ),
-    Role.PROGRAM_MANAGER: frozenset({A.REFERRAL_READ, A.REFERRAL_ANSWER}),
+    # A program manager answering a referral may attach documents to the complaint (a letter, a
+    # decision), and reads its attachments as part of the referral (REFERRAL_READ).
+    Role.PROGRAM_MANAGER: frozenset({A.REFERRAL_READ, A.REFERRAL_ANSWER, A.ATTACHMENT_ADD}),
     Role.ADMINISTRATOR: frozenset({A.CATALOG_EDIT, A.AGGREGATES_READ}),
     # The data manager keeps the district's data: DT-PPFM imports and the audit of who read
     # complainants' personal data (they read the log, not the complaints).

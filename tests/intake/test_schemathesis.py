@@ -67,6 +67,7 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
         "SLRT_AUTH_JWKS_FILE": str(issuer.jwks_file),
         "SLRT_SECRETS_DIR": str(secrets_dir),
         "SLRT_INTAKE_UPDATE_TIMEOUT_SECONDS": "3",
+        "SLRT_INTAKE_ATTACHMENT_DIR": str(tmp_path / "attachments"),
     }
     token = issuer.token("schemathesis", STAFF, "3204")
     with service_process("intake", env, tmp_path) as url:

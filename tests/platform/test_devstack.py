@@ -175,6 +175,7 @@ def test_the_stack_makes_its_secrets_once_and_points_services_and_receiver_at_th
         ANSWER_LINKS,
         programs.WEBHOOK_SECRET_REF,
         "temporal-payload-keys",
+        "attachment-keys",
     ]
     answer_key = secrets.resolve(ANSWER_LINKS, folder)
     payload_keys = temporal.payload_keys(ConnectionSettings(), folder)

@@ -161,12 +161,15 @@ async def registry(
     kafka_bootstrap: str,
     issuer: DevIssuer,
     registry_intake: str,
+    tmp_path: Path,
 ) -> AsyncIterator[Registry]:
     connections = ConnectionSettings(postgres_dsn=registry_dsn, kafka_bootstrap=kafka_bootstrap)
     settings = RegistrySettings(
         connections=connections,
         consumer_group=f"registry-{uuid.uuid4().hex[:8]}",
         intake_url=registry_intake,
+        public_url="http://registry.test",
+        attachment_dir=tmp_path / "attachments",
     )
     app = create_app(
         settings, AuthSettings(issuer=ISSUER, audience="slrt", jwks_file=issuer.jwks_file)

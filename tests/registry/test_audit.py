@@ -19,6 +19,7 @@ from services.registry.app import create_app
 from services.registry.extract import COLUMNS
 from services.registry.settings import RegistrySettings
 from slrt.auth.principal import Role
+from tests.support.attachments import pdf
 from tests.support.registry import VILLAGE, Registry, fresh_nik, import_file, own_household
 
 AUDITED: dict[tuple[str, str], str] = {
@@ -34,10 +35,14 @@ AUDITED: dict[tuple[str, str], str] = {
     ("GET", "/v1/change-proposals"): "change_list",
     ("POST", "/v1/change-proposals/{proposal_id}/review"): "change_review",
     ("GET", "/v1/siks-ng/batches/{batch_id}.csv"): "siks_ng_export",
+    ("GET", "/v1/{collection}/{owner_id}/attachments/{attachment_id}/link"): "attachment_read",
 }
 """Routes that return personal data, and the audit action each writes."""
 
 NO_PERSONAL_DATA: dict[tuple[str, str], str] = {
+    ("POST", "/v1/{collection}/{owner_id}/attachments"): "the stored file's type, size and hash",
+    ("GET", "/v1/{collection}/{owner_id}/attachments"): "the files' type, size and hash",
+    ("GET", "/v1/attachment-downloads/{token}"): "the read was audited when its link was issued",
     ("GET", "/healthz"): "health",
     ("GET", "/readyz"): "health",
     ("GET", "/metrics"): "counters",
@@ -138,6 +143,12 @@ async def test_every_personal_data_route_writes_its_audit_row(
         headers=facilitator,
     )
     assert corrected.status_code == 200, corrected.text
+    evidence = await client.post(
+        f"/v1/prelist/{entry_id}/attachments", content=pdf(), headers=facilitator
+    )
+    assert evidence.status_code == 201, evidence.text
+    link = await client.get(evidence.json()["link"], headers=supervisor)
+    assert link.status_code == 200, link.text
     assert (await client.get("/v1/prelist", headers=supervisor)).status_code == 200
     reviewed = await client.post(
         f"/v1/prelist/{entry_id}/review", json={"decision": "approve"}, headers=supervisor

@@ -6,6 +6,8 @@ benchmarks use too; this module is its name in the tests. Where each component c
 """
 
 from slrt_dev.sandbox.infra import (
+    ATTACHMENT_KEYS,
+    ATTACHMENT_KEYS_ENV,
     PAYLOAD_KEYS,
     PAYLOAD_KEYS_ENV,
     TEST_NAMESPACE,
@@ -28,6 +30,8 @@ from slrt_dev.sandbox.processes import (
 
 __all__ = [
     "ANSWER_LINK_KEY",
+    "ATTACHMENT_KEYS",
+    "ATTACHMENT_KEYS_ENV",
     "PAYLOAD_KEYS",
     "PAYLOAD_KEYS_ENV",
     "SERVICES",

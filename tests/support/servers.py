@@ -32,7 +32,13 @@ def forbid_servers(monkeypatch: pytest.MonkeyPatch, test: str) -> None:
     async def refuse_async(*_: Any, **__: Any) -> NoReturn:
         refuse()
 
-    for name in ("start_postgres", "start_kafka", "start_temporal", "docker_available"):
+    for name in (
+        "start_postgres",
+        "start_kafka",
+        "start_temporal",
+        "start_s3",
+        "docker_available",
+    ):
         monkeypatch.setattr(infra, name, refuse)
     monkeypatch.setattr(processes, "free_port", refuse)  # service_process, standin
     monkeypatch.setattr(process, "spawn", refuse)  # Kafka, Temporal, the stack's parts

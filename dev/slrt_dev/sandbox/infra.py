@@ -1,6 +1,7 @@
 """One harness for the real stack in tests and benchmarks: PostgreSQL, Kafka, Temporal.
 
-Each component comes from, in this order:
+Each component comes from, in this order (the S3-compatible object store of the attachment tests:
+``SLRT_TEST_S3_ENDPOINT``, else versitygw, ``start_s3``):
 1. environment variables (``SLRT_TEST_POSTGRES_DSN``, ``SLRT_TEST_KAFKA_BOOTSTRAP``,
    ``SLRT_TEST_TEMPORAL_ADDRESS``) — a stack someone already runs;
 2. testcontainers, when a Docker engine answers;
@@ -28,6 +29,7 @@ from slrt.payload_codec import PayloadKeys
 from slrt.settings import ConnectionSettings
 from slrt_dev.stack.config import StackSettings
 from slrt_dev.stack.kafka import Kafka
+from slrt_dev.stack.objectstore import S3Endpoint, VersityGateway
 from slrt_dev.stack.postgres import Postgres
 from slrt_dev.stack.process import free_port
 from slrt_dev.stack.temporal import TemporalDevServer
@@ -43,6 +45,12 @@ PAYLOAD_KEYS = (
 """The sandbox's Temporal payload key ring (current first, a retired one after it): fixed, so
 every client, worker and service process of one test run encrypts and decrypts alike.
 Development only; never a deployment's key."""
+
+
+ATTACHMENT_KEYS_ENV = "SLRT_SECRET_ATTACHMENT_KEYS"
+"""Where intake finds the attachments' key ring when no secret file is mounted."""
+ATTACHMENT_KEYS = "sandbox-att-1:7Nq1m0c0V2mQm2m6Q3d5u8xX8c8Vd0p3b6k9s2w5z8A="
+"""The sandbox's attachment key ring (development only; never a deployment's key)."""
 
 
 def sandbox_converter() -> DataConverter:
@@ -116,6 +124,25 @@ def start_local_kafka(work: Path, cache: Path) -> Kafka:
     return kafka
 
 
+def start_s3(work: Path) -> tuple[S3Endpoint, Callable[[], object]]:
+    """A real S3-compatible store: ``SLRT_TEST_S3_ENDPOINT`` (with ``SLRT_TEST_S3_ACCESS_KEY``
+    and ``SLRT_TEST_S3_SECRET_KEY``) when set, else versitygw (``slrt_dev.stack.objectstore``)
+    on a free port."""
+    if url := os.environ.get("SLRT_TEST_S3_ENDPOINT"):
+        endpoint = S3Endpoint(
+            url, os.environ["SLRT_TEST_S3_ACCESS_KEY"], os.environ["SLRT_TEST_S3_SECRET_KEY"]
+        )
+        return endpoint, lambda: None
+    gateway = VersityGateway(work)
+    endpoint = gateway.start()
+
+    def stop() -> None:
+        gateway.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    return endpoint, stop
+
+
 def start_temporal(work: Path) -> Started:
     if address := os.environ.get("SLRT_TEST_TEMPORAL_ADDRESS"):
         return Started(address, lambda: None)
@@ -150,6 +177,7 @@ class RealStack:
         self._postgres_admin: str | None = None
         self._kafka: str | None = None
         self._temporal: str | None = None
+        self._s3: S3Endpoint | None = None
 
     @property
     def postgres_dsn(self) -> str:
@@ -181,6 +209,14 @@ class RealStack:
             self._stops.callback(started.stop)
             self._temporal = started.address
         return self._temporal
+
+    @property
+    def s3(self) -> S3Endpoint:
+        if self._s3 is None:
+            endpoint, stop = start_s3(self.work / "s3")
+            self._stops.callback(stop)
+            self._s3 = endpoint
+        return self._s3
 
     async def create_topics(self, *names: str, partitions: int = 2) -> None:
         settings = ConnectionSettings(kafka_bootstrap=self.kafka_bootstrap)

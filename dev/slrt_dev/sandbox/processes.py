@@ -24,7 +24,13 @@ from slrt_dev.issuer import (
     notifier_service_token,
     registry_service_token,
 )
-from slrt_dev.sandbox.infra import PAYLOAD_KEYS, PAYLOAD_KEYS_ENV, TEST_NAMESPACE
+from slrt_dev.sandbox.infra import (
+    ATTACHMENT_KEYS,
+    ATTACHMENT_KEYS_ENV,
+    PAYLOAD_KEYS,
+    PAYLOAD_KEYS_ENV,
+    TEST_NAMESPACE,
+)
 from slrt_dev.stack.config import REPO_ROOT
 from slrt_dev.stack.process import free_port, port_in_use
 
@@ -54,6 +60,7 @@ def service_process(name: str, env: Mapping[str, str], log_dir: Path) -> Iterato
         "SLRT_AUTH_JWKS_FILE": str(issuer.jwks_file),
         "SLRT_AUTH_ISSUER": issuer.issuer,
         PAYLOAD_KEYS_ENV: PAYLOAD_KEYS,
+        ATTACHMENT_KEYS_ENV: ATTACHMENT_KEYS,
         **env,
     }
     log_file = log_dir / f"{name}.log"
@@ -114,6 +121,7 @@ def service_env(connections: ConnectionSettings, **extra: str) -> dict[str, str]
         "SLRT_SECRET_ANSWER_LINKS": ANSWER_LINK_KEY,
         "SLRT_SECRET_E2E_CALLBACKS": WEBHOOK_KEY,
         PAYLOAD_KEYS_ENV: PAYLOAD_KEYS,
+        ATTACHMENT_KEYS_ENV: ATTACHMENT_KEYS,
         "SLRT_SECRETS_DIR": "/nonexistent",
         **extra,
     }

@@ -2,8 +2,9 @@
 ``SLRT_SECRETS_DIR``, as a mounted Kubernetes Secret would be): the answer-link key
 (``answer-links``: intake verifies the links the notifier signs) and the ``whsec_`` key of the
 demo district's program that answers by signed webhook (its callback is the webhook receiver
-stand-in, which is started with the same file), and the Temporal payload key ring
-(``temporal-payload-keys``, ``slrt.payload_codec``: one AES-256 key, id ``local-1``). Random per
+stand-in, which is started with the same file), the Temporal payload key ring
+(``temporal-payload-keys``, ``slrt.payload_codec``: one AES-256 key, id ``local-1``) and the
+attachments' key ring (``attachment-keys``, the same format, id ``local-att-1``). Random per
 machine; kept across ``make down`` / ``make up`` so that links already sent stay valid and the
 workflows' histories stay readable. To rotate the payload key locally, put a new entry first in
 that file and keep the old one after it."""
@@ -19,6 +20,8 @@ from slrt.answer_links import SECRET_REF as ANSWER_LINKS
 from slrt.payload_codec import PayloadKeys
 from slrt.settings import ConnectionSettings
 from slrt_dev.demo.programs import WEBHOOK_SECRET_REF
+
+ATTACHMENT_KEYS = "attachment-keys"
 
 
 def _write_once(path: Path, make: str) -> bool:
@@ -44,6 +47,9 @@ def ensure_secrets(folder: Path) -> list[str]:
     payload_keys = ConnectionSettings.model_fields["temporal_payload_keys_ref"].default
     if _write_once(folder / payload_keys, PayloadKeys.generate("local-1")):
         made.append(payload_keys)
+    # The attachments' key ring (slrt.attachments.sealing; intake's attachment_keys_ref).
+    if _write_once(folder / ATTACHMENT_KEYS, PayloadKeys.generate("local-att-1")):
+        made.append(ATTACHMENT_KEYS)
     return made
 
 

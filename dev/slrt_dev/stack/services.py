@@ -47,9 +47,17 @@ def peer_env(stack: StackSettings) -> dict[str, dict[str, str]]:
         return f"http://127.0.0.1:{port}"
 
     return {
-        "intake": {"SLRT_INTAKE_PUBLIC_BASE_URL": url(stack.intake_port)},
+        "intake": {
+            "SLRT_INTAKE_PUBLIC_BASE_URL": url(stack.intake_port),
+            # Attachments in the local folder store, sealed (the key ring in secrets/).
+            "SLRT_INTAKE_ATTACHMENT_DIR": str(stack.data_dir / "attachments"),
+        },
         "notifier": {"SLRT_NOTIFIER_INTAKE_PUBLIC_URL": url(stack.intake_port)},
-        "registry": {"SLRT_REGISTRY_INTAKE_URL": url(stack.intake_port)},
+        "registry": {
+            "SLRT_REGISTRY_INTAKE_URL": url(stack.intake_port),
+            "SLRT_REGISTRY_PUBLIC_URL": url(stack.registry_port),
+            "SLRT_REGISTRY_ATTACHMENT_DIR": str(stack.data_dir / "registry-attachments"),
+        },
         "dashboard": {
             "SLRT_DASHBOARD_REGISTRY_URL": url(stack.registry_port),
             "SLRT_DASHBOARD_PUBLIC_URL": url(stack.dashboard_port),

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from services.intake.api import (
     actions,
+    attachments,
     audit,
     codec,
     complainants,
@@ -17,6 +18,7 @@ from services.intake.api import (
 
 routers: list[APIRouter] = [
     complaints.router,
+    attachments.router,
     actions.router,
     referrals.router,
     tracking.router,

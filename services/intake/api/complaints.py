@@ -11,7 +11,7 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Query, Response
 
-from services.intake import casefile, casefile_store, store
+from services.intake import attachments, casefile, casefile_store, store
 from services.intake.api.deps import CurrentPrincipal, IdempotencyKey, Pool, Settings
 from services.intake.api.problems import BODY, problems
 from services.intake.domain import FACILITATOR_TASK_STEPS, acting_role, status_of
@@ -120,7 +120,9 @@ async def sync_complaints(
         )
     results: list[BatchItemOut] = []
     for item in body.items:
-        submission = SubmissionIn.model_validate(item.model_dump(exclude={"client_id"}))
+        submission = SubmissionIn.model_validate(
+            item.model_dump(exclude={"client_id", "attachments"})
+        )
         try:
             accepted = await submit(
                 pool,
@@ -143,11 +145,21 @@ async def sync_complaints(
                 )
             )
             continue
+        complaint_id = accepted.complaint.complaint_id
+        missing = (
+            await attachments.missing(pool, complaint_id, item.attachments)
+            if item.attachments
+            else []
+        )
         results.append(
             BatchItemOut(
                 client_id=item.client_id,
                 result="replayed" if accepted.replayed else "created",
                 complaint=accepted.complaint,
+                attachments_missing=missing,
+                attachments_upload=f"/v1/complaints/{complaint_id}/attachments"
+                if item.attachments
+                else None,
             )
         )
     return BatchOut(
@@ -246,7 +258,7 @@ async def read_complaint(
     "submitted, the complainant as recorded (none for an anonymous report), each timeline "
     "entry's details and every referral with its destination's answers and notes. Each read "
     "writes an audit row (who, role, what, when, and the complaint's step: why) in the read's "
-    "own transaction. Intake stores no attachments, so there is no attachments list.",
+    "own transaction. Attachments have their own routes (`/v1/complaints/{id}/attachments`).",
     responses=PROBLEMS,
 )
 async def read_complaint_detail(

@@ -215,6 +215,9 @@ kafka-sasl-password: {{ $v.kafka.sasl.password | b64enc | quote }}
 {{- if and $v.kafka.tls.caCert (not $v.kafka.tls.existingSecret) }}
 kafka-ca.crt: {{ $v.kafka.tls.caCert | b64enc | quote }}
 {{- end }}
+{{- if and $v.attachments.keys.value (not $v.attachments.keys.existingSecret) }}
+attachment-keys: {{ $v.attachments.keys.value | b64enc | quote }}
+{{- end }}
 {{- if and $v.temporal.payloadKeys.keys (not $v.temporal.payloadKeys.existingSecret) }}
 temporal-payload-keys: {{ $v.temporal.payloadKeys.keys | b64enc | quote }}
 {{- end }}
@@ -547,5 +550,56 @@ tolerations:
 {{- with .Values.hookPods.affinity }}
 affinity:
   {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when attachments are on (a key ring is given), else empty. */}}
+{{- define "slrt.attachmentsOn" -}}
+{{- if or .Values.attachments.keys.value .Values.attachments.keys.existingSecret }}true{{- end }}
+{{- end }}
+
+{{/* The attachment settings and secrets of intake (complaints) and the registry (pre-list and
+change-proposal evidence): env entries; dict "root" and "prefix" (SLRT_INTAKE_ …). */}}
+{{- define "slrt.attachmentEnv" -}}
+{{- $p := .prefix }}
+{{- $root := .root }}
+{{- $a := .root.Values.attachments }}
+- name: {{ $p }}ATTACHMENT_STORE
+  value: {{ $a.store | quote }}
+- name: {{ $p }}ATTACHMENT_MAX_BYTES
+  value: {{ $a.maxBytes | int | quote }}
+- name: {{ $p }}ATTACHMENT_MAX_COUNT
+  value: {{ $a.maxCount | int | quote }}
+- name: {{ $p }}ATTACHMENT_LINK_SECONDS
+  value: {{ $a.linkSeconds | int | quote }}
+- name: SLRT_SECRET_ATTACHMENT_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ $a.keys.existingSecret | default (include "slrt.fullname" $root) }}
+      key: {{ ternary $a.keys.existingSecretKey "attachment-keys" (not (empty $a.keys.existingSecret)) }}
+{{- if eq $a.store "s3" }}
+- name: {{ $p }}ATTACHMENT_S3_ENDPOINT
+  value: {{ required "attachments.s3.endpoint is required for the s3 store" $a.s3.endpoint | quote }}
+{{- with $a.s3.publicEndpoint }}
+- name: {{ $p }}ATTACHMENT_S3_PUBLIC_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
+- name: {{ $p }}ATTACHMENT_S3_BUCKET
+  value: {{ $a.s3.bucket | quote }}
+- name: {{ $p }}ATTACHMENT_S3_REGION
+  value: {{ $a.s3.region | quote }}
+- name: SLRT_SECRET_ATTACHMENT_S3_CREDENTIALS
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "attachments.s3.existingSecret (the store's access key id and secret key) is required for the s3 store" $a.s3.existingSecret }}
+      key: {{ $a.s3.existingSecretKey }}
+{{- else }}
+{{- $_ := required "attachments.local.existingClaim is required for the local store" $a.local.existingClaim }}
+- name: {{ $p }}ATTACHMENT_DIR
+  value: /var/lib/slrt/attachments
+{{- end }}
+{{- with $a.clamdAddress }}
+- name: {{ $p }}CLAMD_ADDRESS
+  value: {{ . | quote }}
 {{- end }}
 {{- end }}
