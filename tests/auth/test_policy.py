@@ -21,6 +21,7 @@ EXPECTED: dict[Role, set[Action]] = {
         A.PERSON_READ,
         A.PERSON_SEARCH,
         A.PROPOSAL_SUBMIT,
+        A.PROGRAM_INFO_READ,
     },
     Role.SUPERVISOR: {
         A.COMPLAINT_READ,
@@ -31,6 +32,7 @@ EXPECTED: dict[Role, set[Action]] = {
         A.PERSON_SEARCH,
         A.PROPOSAL_REVIEW,
         A.AGGREGATES_READ,
+        A.PROGRAM_INFO_READ,
     },
     Role.FRONT_OFFICE: {
         A.COMPLAINT_SUBMIT,
@@ -41,6 +43,8 @@ EXPECTED: dict[Role, set[Action]] = {
         A.PERSON_READ,
         A.PERSON_SEARCH,
         A.PROPOSAL_SUBMIT,
+        A.PROGRAM_INFO_READ,
+        A.ELIGIBILITY_CHECK,
     },
     Role.BACK_OFFICE: {
         A.COMPLAINT_READ,
@@ -51,6 +55,8 @@ EXPECTED: dict[Role, set[Action]] = {
         A.PERSON_SEARCH,
         A.DELIVERY_READ,
         A.AGGREGATES_READ,
+        A.PROGRAM_INFO_READ,
+        A.ELIGIBILITY_CHECK,
     },
     Role.MANAGER: {
         A.COMPLAINT_READ,
@@ -65,9 +71,17 @@ EXPECTED: dict[Role, set[Action]] = {
         A.DELIVERY_RESEND,
         A.AGGREGATES_READ,
         A.REPORT_WRITE,
+        A.PROGRAM_INFO_READ,
+        A.PROGRAM_INFO_EDIT,
+        A.ELIGIBILITY_CHECK,
     },
-    Role.PROGRAM_MANAGER: {A.REFERRAL_READ, A.REFERRAL_ANSWER},
-    Role.ADMINISTRATOR: {A.CATALOG_EDIT, A.AGGREGATES_READ},
+    Role.PROGRAM_MANAGER: {
+        A.REFERRAL_READ,
+        A.REFERRAL_ANSWER,
+        A.PROGRAM_INFO_READ,
+        A.PROGRAM_INFO_EDIT,
+    },
+    Role.ADMINISTRATOR: {A.CATALOG_EDIT, A.AGGREGATES_READ, A.PROGRAM_INFO_READ, A.FAQ_EDIT},
     Role.DATA_MANAGER: {A.REGISTRY_IMPORT, A.AGGREGATES_READ, A.AUDIT_READ},
     Role.VIEWER: {A.AGGREGATES_READ},
     Role.NOTIFIER_SERVICE: {A.CONTACT_REDEEM},

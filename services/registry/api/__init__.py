@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.registry.api import aggregates, catalog, imports, persons, proposals, tablet
+from services.registry.api import (
+    aggregates,
+    catalog,
+    imports,
+    persons,
+    program_info,
+    proposals,
+    tablet,
+)
 
 routers: list[APIRouter] = [
     persons.router,
@@ -13,4 +21,5 @@ routers: list[APIRouter] = [
     imports.router,
     aggregates.router,
     tablet.router,
+    program_info.router,
 ]
