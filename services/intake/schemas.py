@@ -8,7 +8,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from slrt.contracts.complaints import ComplaintStep, Outcome, RegistrySummary
+from slrt.contracts.complaints import (
+    ComplaintStep,
+    InformationAnswer,
+    Outcome,
+    RegistrySummary,
+)
 from slrt.contracts.corrections import RegistryCorrection
 from slrt.contracts.vocabulary import Category, Channel, ReferralDecision
 
@@ -50,6 +55,18 @@ class ComplainantOut(BaseModel):
     birth_date: date | None = None
     address: str | None = None
     village_code: str
+
+
+class InformationAnswerIn(_In):
+    """The answer the front office gave to an information request, from the district's
+    program information (``GET /v1/program-info/search`` at the registry)."""
+
+    entry_id: UUID
+    """The program-information entry (FAQ or a program's) that answered it."""
+    entry_version: int = Field(ge=1)
+    """The version of the entry read out."""
+    answer: str = Field(min_length=1, max_length=5000)
+    """What the household was told, in the front office's words."""
 
 
 class SubmissionIn(_In):
@@ -97,6 +114,9 @@ class SubmissionIn(_In):
     sub_type: str | None = Field(default=None, max_length=50)
     description: str = Field(min_length=1, max_length=5000)
     occurred_on: date | None = None
+    answer: InformationAnswerIn | None = None
+    """Information requests only: the entry that answered it and the answer given (recorded
+    on the request's closing transition and in its case file)."""
 
 
 class BatchItemIn(SubmissionIn):
@@ -461,6 +481,8 @@ class ComplaintDetailOut(ComplaintOut):
     timeline: list[CaseTimelineEntry]  # type: ignore[assignment]
     referrals: list[ReferralHistoryEntry]
     """Every referral with each destination's answers and notes, oldest first."""
+    information_answer: InformationAnswer | None = None
+    """An information request's answer as given (the full text; the timeline's is masked)."""
 
 
 class AuditEntry(BaseModel):
