@@ -345,6 +345,15 @@ class TrackingStep(BaseModel):
     at: datetime
 
 
+class TrackingInformation(BaseModel):
+    """The program information an information request was answered from: the entry's title
+    and topic (public text kept by the district), never the answer's own words."""
+
+    title: str
+    topic: str
+    entry_version: int
+
+
 class TrackingOut(BaseModel):
     """What the household may see: no personal data, no staff names."""
 
@@ -359,6 +368,8 @@ class TrackingOut(BaseModel):
     outcome_label: str | None
     can_respond: bool
     language: Literal["id", "en"]
+    information: TrackingInformation | None = None
+    """An information request answered from the district's program information."""
 
 
 class HouseholdResponseIn(TrackingIn):

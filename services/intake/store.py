@@ -322,7 +322,7 @@ async def upsert_program_info(conn: Connection, entry: ProgramInfoPublished) -> 
 async def program_info(conn: Connection, entry_id: UUID) -> asyncpg.Record | None:
     """The newest version intake knows of a program-information entry."""
     return await conn.fetchrow(
-        "SELECT entry_id, version, district, topic FROM program_info WHERE entry_id = $1",
+        "SELECT entry_id, version, district, topic, title FROM program_info WHERE entry_id = $1",
         entry_id,
     )
 

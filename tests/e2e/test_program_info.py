@@ -5,7 +5,8 @@ routing, notifier and the dashboard, each its own process on the real stack), se
   (each edit a new version, the old one still readable; another program's manager and the front
   office may not edit); the front office finds both by full-text search in Bahasa Indonesia;
 - an information request submitted with its answer (the entry, its version, the text) closes at
-  registration and shows the answer in its case file and timeline; the dashboard's
+  registration and shows the answer in its case file and timeline, and the entry's title on
+  the household's tracking page; the dashboard's
   "information requests by topic" counts it under the entry's topic (page and JSON);
 - the back office sees, beside a complaint of a registry household, the programs the household
   *may* qualify for by the district's eligibility criteria (never a decision).
@@ -267,6 +268,24 @@ async def test_the_front_office_answers_from_program_information_and_the_dashboa
                 "answer": "Dijelaskan cara mengadu di Puskesos; bisa dihubungi kembali di "
                 "[telepon].",
             }
+
+            # The household's tracking page names the information given (the entry's title and
+            # topic), never the answer's own words.
+            tracked = await intake.post(
+                "/v1/tracking",
+                json={
+                    "ticket_number": submitted.json()["ticket_number"],
+                    "verifier": submitted.json()["tracking_code"],
+                },
+            )
+            assert tracked.status_code == 200, tracked.text
+            assert tracked.json()["outcome"] == "answered"
+            assert tracked.json()["information"] == {
+                "title": faq_body["question"],
+                "topic": topic,
+                "entry_version": 2,
+            }
+            assert "081322223333" not in tracked.text
 
             # The dashboard's figure: this request under the FAQ's topic, on the page and as JSON.
             viewer = services.auth("viewer", DISTRICT)
