@@ -14,6 +14,7 @@ routing, notifier and the dashboard, each its own process on the real stack), se
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import secrets
@@ -28,6 +29,7 @@ import httpx
 
 from services.registry.extract import COLUMNS
 from slrt.settings import ConnectionSettings
+from slrt_dev.demo import program_info as demo_program_info
 from tests.support.harness import Stack, service_process, start_services
 from tests.support.polling import until
 from tests.support.registry import VILLAGE, own_household
@@ -88,7 +90,7 @@ async def test_the_front_office_answers_from_program_information_and_the_dashboa
             faq_body = {
                 "district": DISTRICT,
                 "topic": topic,
-                "question": "Bagaimana cara menyampaikan pengaduan tentang bantuan sosial?",
+                "question": "Bagaimana cara mengajukan pengaduan soal bantuan yang belum cair?",
                 "answer": "Datang ke Puskesos di desa atau sekretariat SLRT kabupaten dengan "
                 "membawa KTP dan Kartu Keluarga; petugas mencatat pengaduan dan memberi nomor "
                 "tiket untuk memantau penanganannya.",
@@ -304,6 +306,20 @@ async def test_the_front_office_answers_from_program_information_and_the_dashboa
             assert page.status_code == 200
             assert "Permintaan informasi menurut topik" in page.text
             assert topic in page.text
+
+            # The local stack's demo program information: written once, then left as it is.
+            first_seed = await asyncio.to_thread(
+                demo_program_info.seed, registry, services.issuer, DISTRICT
+            )
+            again = await asyncio.to_thread(
+                demo_program_info.seed, registry, services.issuer, DISTRICT
+            )
+            assert set(first_seed.values()) == {201}, first_seed
+            assert again == dict.fromkeys(first_seed, 200)
+            seeded = await reg.get(
+                "/v1/program-info/search", params={"q": "e-warong"}, headers=front
+            )
+            assert [h["program_code"] for h in seeded.json()["items"]][:1] == ["BPNT"]
 
 
 async def test_the_back_office_sees_what_a_registry_household_may_qualify_for(
