@@ -68,11 +68,16 @@ async def answer(
 async def _may_qualify(conn: Connection, household_id: UUID, today: date) -> list[MayQualify]:
     """The programs the household may qualify for by its district's eligibility criteria (a
     hint for back office beside the complaint, never a decision)."""
+    village = await program_info.household_village(conn, household_id)
+    if village is None:
+        return []
+    criteria = await program_info.district_criteria(conn, village[:4])
+    if not criteria:  # the district keeps no criteria: no hint, and no household read for it
+        return []
     found = await program_info.household_facts(conn, household_id)
     if found is None:
         return []
-    village, household = found
-    criteria = await program_info.district_criteria(conn, village[:4])
+    _, household = found
     return [
         MayQualify(
             program_code=a.program_code,

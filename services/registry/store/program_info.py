@@ -243,6 +243,13 @@ async def district_criteria(conn: Connection, district: str) -> list[ProgramCrit
     ]
 
 
+async def household_village(conn: Connection, household_id: UUID) -> str | None:
+    village: str | None = await conn.fetchval(
+        "SELECT village_code FROM households WHERE id = $1", household_id
+    )
+    return village
+
+
 async def household_facts(conn: Connection, household_id: UUID) -> tuple[str, Household] | None:
     """The household's village and what the criteria read of it (decile, current programs,
     members' birth dates, disability, school status, PMKS kinds); None when unknown."""
