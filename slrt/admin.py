@@ -30,6 +30,7 @@ from slrt.settings import ConnectionSettings
 TOPIC_CONFIGS: dict[str, dict[str, str]] = {
     # The catalog topic keeps the latest entry per program for as long as the topic exists.
     Topic.PROGRAM_CATALOG.value: {"cleanup.policy": "compact"},
+    Topic.PROGRAM_INFO.value: {"cleanup.policy": "compact"},
 }
 
 

@@ -167,6 +167,19 @@ async def volumes(conn: Connection, filters: Filters) -> dict[str, list[dict[str
     return found
 
 
+async def information_topics(conn: Connection, filters: Filters) -> list[dict[str, Any]]:
+    """Information requests by the topic of the entry that answered them (permintaan informasi
+    menurut topik); those closed without a recorded answer count as "-"."""
+    where, args = filters.where()
+    rows = await conn.fetch(
+        "SELECT coalesce(c.information_topic, '-') AS key, count(*) AS requests "  # noqa: S608
+        f"FROM complaint_facts c WHERE {where} AND c.category = 'information' "
+        "GROUP BY 1 ORDER BY 2 DESC, 1",
+        *args,
+    )
+    return [dict(r) for r in rows]
+
+
 async def funnel(conn: Connection, filters: Filters) -> list[dict[str, Any]]:
     """How many complaints reached each step (alur penanganan)."""
     where, args = filters.where(first=2)
@@ -219,7 +232,7 @@ async def open_by_village(conn: Connection, area: str) -> dict[str, int]:
 async def collect(db: asyncpg.Pool | Connection, filters: Filters, today: date) -> dict[str, Any]:
     """Every breakdown the dashboard shows for ``filters`` (before any suppression).
 
-    Given a pool, the four scans run at once on separate connections."""
+    Given a pool, the five scans run at once on separate connections."""
     child = child_length(filters.area)
 
     async def places(conn: Connection) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -235,6 +248,7 @@ async def collect(db: asyncpg.Pool | Connection, filters: Filters, today: date) 
         lambda conn: (_rolled_volumes if rolled else volumes)(conn, filters),
         lambda conn: (_rolled_funnel if rolled else funnel)(conn, filters),
         lambda conn: (_rolled_agencies if rolled else agencies)(conn, filters),
+        lambda conn: information_topics(conn, filters),
     )
     if isinstance(db, asyncpg.Pool):
         pool = db
@@ -246,13 +260,14 @@ async def collect(db: asyncpg.Pool | Connection, filters: Filters, today: date) 
         found = await asyncio.gather(*(on_own_connection(q) for q in scans))
     else:
         found = [await query(db) for query in scans]
-    (total, by_child), by_kind, steps, referrals = found
+    (total, by_child), by_kind, steps, referrals, topics = found
     return {
         "summary": total,
         "places": by_child,
         **by_kind,
         "funnel": steps,
         "agencies": referrals,
+        "topics": topics,
     }
 
 

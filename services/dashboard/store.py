@@ -151,9 +151,9 @@ async def _store_facts(conn: Connection, f: ComplaintFacts) -> None:
         INSERT INTO complaint_facts (complaint_id, ticket_number, place_code, category, channel,
             program_code, step, open, outcome, received_at, acknowledged_at, acknowledge_due,
             resolved_at, resolve_due, closed_at, steps_reached, escalation_count, repeat,
-            reopened, household_response, last_sequence)
+            reopened, household_response, last_sequence, information_topic)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                $18, $19, $20, $21)
+                $18, $19, $20, $21, $22)
         ON CONFLICT (complaint_id) DO UPDATE SET
             ticket_number = EXCLUDED.ticket_number, place_code = EXCLUDED.place_code,
             category = EXCLUDED.category, channel = EXCLUDED.channel,
@@ -165,7 +165,8 @@ async def _store_facts(conn: Connection, f: ComplaintFacts) -> None:
             steps_reached = EXCLUDED.steps_reached,
             escalation_count = EXCLUDED.escalation_count, repeat = EXCLUDED.repeat,
             reopened = EXCLUDED.reopened, household_response = EXCLUDED.household_response,
-            last_sequence = EXCLUDED.last_sequence
+            last_sequence = EXCLUDED.last_sequence,
+            information_topic = EXCLUDED.information_topic
         """,
         f.complaint_id,
         f.ticket_number,
@@ -188,6 +189,7 @@ async def _store_facts(conn: Connection, f: ComplaintFacts) -> None:
         f.reopened,
         f.household_response,
         f.last_sequence,
+        f.information_topic,
     )
     await conn.executemany(
         """

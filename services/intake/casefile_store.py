@@ -23,7 +23,8 @@ async def submitted(conn: Connection, complaint_id: UUID) -> asyncpg.Record | No
         "SELECT c.id, COALESCE(k.description, c.description) AS description, "
         "c.description AS submitted_description, k.corrected_at, "
         "COALESCE(k.sub_type, c.sub_type) AS sub_type, c.occurred_on, c.anonymous, "
-        "c.complainant, c.phone, to_jsonb(c) ->> 'email' AS email, c.warnings "
+        "c.complainant, c.phone, to_jsonb(c) ->> 'email' AS email, c.warnings, "
+        "c.information_answer "
         "FROM complaints c LEFT JOIN LATERAL (SELECT * FROM complaint_corrections k "
         "WHERE k.complaint_id = c.id ORDER BY k.corrected_at DESC LIMIT 1) k ON true "
         "WHERE c.id = $1",

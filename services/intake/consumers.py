@@ -1,4 +1,5 @@
-"""Intake's Kafka consumers: the status projection (lifecycle events) and the catalog copy."""
+"""Intake's Kafka consumers: the status projection (lifecycle events), the catalog copy and
+the copy of the program-information entries (which entry answered an information request)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 from services.intake import referral_store, store
 from services.intake.settings import IntakeSettings
 from slrt.contracts.envelope import Envelope
-from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry
+from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry, ProgramInfoPublished
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
 from slrt.kafka import WAITING_COMPLAINT_FETCH_MAX_WAIT_MS, EventConsumer, On
@@ -33,6 +34,12 @@ async def keep_program(entry: ProgramCatalogEntry, envelope: Envelope, conn: Con
     await store.upsert_program(conn, entry)
 
 
+async def keep_program_info(
+    entry: ProgramInfoPublished, envelope: Envelope, conn: Connection
+) -> None:
+    await store.upsert_program_info(conn, entry)
+
+
 def consumers(runtime: Runtime[IntakeSettings], settings: IntakeSettings) -> list[EventConsumer]:
     return [
         EventConsumer(
@@ -47,8 +54,11 @@ def consumers(runtime: Runtime[IntakeSettings], settings: IntakeSettings) -> lis
         EventConsumer(
             settings.connections,
             group_id=settings.catalog_consumer_group,
-            topics=[Topic.PROGRAM_CATALOG.value],
-            handlers=[On(ProgramCatalogEntry, keep_program)],
+            topics=[Topic.PROGRAM_CATALOG.value, Topic.PROGRAM_INFO.value],
+            handlers=[
+                On(ProgramCatalogEntry, keep_program),
+                On(ProgramInfoPublished, keep_program_info),
+            ],
             pool=runtime.pool,
             dead_letters=runtime.producer,
         ),

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from stdnum.exceptions import ValidationError as NumberError
 from stdnum.id import nik as nik_number
@@ -84,6 +86,14 @@ def check_submission(
     elif submission.complainant is None:
         checked.errors.append(
             field_error("complainant", "required", "name the complainant or report anonymously")
+        )
+    if submission.answer is not None and submission.category is not Category.INFORMATION:
+        checked.errors.append(
+            field_error(
+                "answer",
+                "information_only",
+                "only an information request is answered at the front office",
+            )
         )
     if submission.category is Category.IMPLEMENTATION and not submission.program_code:
         checked.errors.append(
@@ -222,3 +232,24 @@ __all__ = [
     "status_of",
     "step_label",
 ]
+
+
+def check_answer(
+    entry: Mapping[str, Any] | None, entry_version: int, village_code: str
+) -> FieldError | None:
+    """The program-information entry an information request's answer names: known to intake
+    (its copy of the registry's entries), of the request's district, and no newer than the
+    entry's newest version."""
+    if entry is None:
+        return field_error(
+            "answer.entry_id",
+            "known_entry",
+            "no such program-information entry (a new entry reaches intake within seconds)",
+        )
+    if entry["district"] != village_code[:4]:
+        return field_error(
+            "answer.entry_id", "same_district", "the entry belongs to another district"
+        )
+    if entry_version > entry["version"]:
+        return field_error("answer.entry_version", "known_version", "the entry has no such version")
+    return None

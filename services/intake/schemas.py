@@ -8,7 +8,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from slrt.contracts.complaints import ComplaintStep, Outcome, RegistrySummary
+from slrt.contracts.complaints import (
+    ComplaintStep,
+    InformationAnswer,
+    Outcome,
+    RegistrySummary,
+)
 from slrt.contracts.corrections import RegistryCorrection
 from slrt.contracts.vocabulary import Category, Channel, ReferralDecision
 from slrt.public_status import Status as Status
@@ -49,6 +54,18 @@ class ComplainantOut(BaseModel):
     birth_date: date | None = None
     address: str | None = None
     village_code: str
+
+
+class InformationAnswerIn(_In):
+    """The answer the front office gave to an information request, from the district's
+    program information (``GET /v1/program-info/search`` at the registry)."""
+
+    entry_id: UUID
+    """The program-information entry (FAQ or a program's) that answered it."""
+    entry_version: int = Field(ge=1)
+    """The version of the entry read out."""
+    answer: str = Field(min_length=1, max_length=5000)
+    """What the household was told, in the front office's words."""
 
 
 class SubmissionIn(_In):
@@ -96,6 +113,9 @@ class SubmissionIn(_In):
     sub_type: str | None = Field(default=None, max_length=50)
     description: str = Field(min_length=1, max_length=5000)
     occurred_on: date | None = None
+    answer: InformationAnswerIn | None = None
+    """Information requests only: the entry that answered it and the answer given (recorded
+    on the request's closing transition and in its case file)."""
 
 
 class BatchItemIn(SubmissionIn):
@@ -334,6 +354,15 @@ class TrackingStep(BaseModel):
     at: datetime
 
 
+class TrackingInformation(BaseModel):
+    """The program information an information request was answered from: the entry's title
+    and topic (public text kept by the district), never the answer's own words."""
+
+    title: str
+    topic: str
+    entry_version: int
+
+
 class TrackingOut(BaseModel):
     """What the household may see: no personal data, no staff names."""
 
@@ -348,6 +377,8 @@ class TrackingOut(BaseModel):
     outcome_label: str | None
     can_respond: bool
     language: Literal["id", "en"]
+    information: TrackingInformation | None = None
+    """An information request answered from the district's program information."""
 
 
 class HouseholdResponseIn(TrackingIn):
@@ -470,6 +501,8 @@ class ComplaintDetailOut(ComplaintOut):
     timeline: list[CaseTimelineEntry]  # type: ignore[assignment]
     referrals: list[ReferralHistoryEntry]
     """Every referral with each destination's answers and notes, oldest first."""
+    information_answer: InformationAnswer | None = None
+    """An information request's answer as given (the full text; the timeline's is masked)."""
 
 
 class AuditEntry(BaseModel):

@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from slrt.contracts.complaints import ComplaintSnapshot
-from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry
+from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry, ProgramInfoPublished
 from slrt.db import Connection
 
 SUBMISSION_LOST_RACE = "SL409"
@@ -298,6 +298,32 @@ async def upsert_program(conn: Connection, entry: ProgramCatalogEntry) -> None:
         entry.code,
         entry.version,
         entry.model_dump(mode="json"),
+    )
+
+
+async def upsert_program_info(conn: Connection, entry: ProgramInfoPublished) -> None:
+    """Keep the newest version of each program-information entry (replays change nothing)."""
+    await conn.execute(
+        "INSERT INTO program_info (entry_id, version, kind, district, topic, program_code, title) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "ON CONFLICT (entry_id) DO UPDATE SET version = EXCLUDED.version, "
+        "topic = EXCLUDED.topic, title = EXCLUDED.title "
+        "WHERE program_info.version < EXCLUDED.version",
+        entry.entry_id,
+        entry.version,
+        entry.kind,
+        entry.district,
+        entry.info_topic,
+        entry.program_code,
+        entry.title,
+    )
+
+
+async def program_info(conn: Connection, entry_id: UUID) -> asyncpg.Record | None:
+    """The newest version intake knows of a program-information entry."""
+    return await conn.fetchrow(
+        "SELECT entry_id, version, district, topic, title FROM program_info WHERE entry_id = $1",
+        entry_id,
     )
 
 

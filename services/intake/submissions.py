@@ -13,6 +13,7 @@ import asyncpg
 
 from services.intake import store
 from services.intake.domain import (
+    check_answer,
     check_program,
     check_submission,
     new_tracking_code,
@@ -25,7 +26,7 @@ from services.intake.schemas import Links, SubmissionIn, SubmissionOut
 from slrt import outbox
 from slrt.auth.principal import Principal, Role
 from slrt.contracts.complainants import complainant_reference, lookup_kind
-from slrt.contracts.complaints import ComplaintSnapshot, ComplaintStep
+from slrt.contracts.complaints import ComplaintSnapshot, ComplaintStep, InformationAnswer
 from slrt.contracts.events import Complainant, ComplaintSubmitted, ProgramCatalogEntry
 from slrt.contracts.vocabulary import Channel
 from slrt.db import Connection
@@ -88,6 +89,7 @@ async def submit(
                 return Accepted(_replay(prior, fingerprint, base_url), replayed=True)
             # Against the catalog as it is now: a replay keeps its first answer.
             _check_program(submission, prior)
+            answer = await _information_answer(conn, submission, checked.village_code)
             created = await _create(
                 conn,
                 submission,
@@ -98,6 +100,7 @@ async def submit(
                 fingerprint,
                 now,
                 base_url,
+                answer,
             )
             if created is not None:
                 return Accepted(created, replayed=False)
@@ -123,6 +126,32 @@ def _check_program(submission: SubmissionIn, prior: asyncpg.Record) -> None:
             kind="invalid-complaint",
             title="The complaint breaks intake rules",
         )
+
+
+async def _information_answer(
+    conn: Connection, submission: SubmissionIn, village_code: str
+) -> InformationAnswer | None:
+    """The answer an information request names, with its entry's topic (422 when intake does
+    not know the entry, or it is another district's)."""
+    given = submission.answer
+    if given is None:
+        return None
+    found = await store.program_info(conn, given.entry_id)
+    entry = None if found is None else dict(found)
+    error = check_answer(entry, given.entry_version, village_code)
+    if error is not None or entry is None:
+        raise Invalid(
+            "One or more fields break a rule; see errors.",
+            errors=[error] if error else [],
+            kind="invalid-complaint",
+            title="The complaint breaks intake rules",
+        )
+    return InformationAnswer(
+        entry_id=given.entry_id,
+        entry_version=given.entry_version,
+        topic=entry["topic"],
+        answer=given.answer,
+    )
 
 
 def _replay(existing: asyncpg.Record, fingerprint: str, base_url: str) -> SubmissionOut:
@@ -153,6 +182,7 @@ async def _create(
     fingerprint: str,
     now: datetime,
     base_url: str,
+    answer: InformationAnswer | None = None,
 ) -> SubmissionOut | None:
     """The new complaint, accepted in one statement; ``None`` when a concurrent request with
     the same key committed first (nothing of this one stays)."""
@@ -197,6 +227,7 @@ async def _create(
         "occurred_on": submission.occurred_on,
         "warnings": warnings,
         "submitted_at": now,
+        "information_answer": None if answer is None else answer.model_dump(mode="json"),
     }
     facilitator_captured = submission.channel is Channel.FACILITATOR_VISIT
     snapshot = ComplaintSnapshot(
@@ -227,6 +258,9 @@ async def _create(
         occurred_on=submission.occurred_on,
         submitted_at=now,
         submitted_by=principal.subject,
+        information_answer=None
+        if answer is None
+        else answer.model_copy(update={"answer": mask_free_text(answer.answer)}),
     )
     _, outbox_row = outbox.row(event, source=SOURCE, subject=str(complaint_id))
     accepted = await store.accept(conn, row, snapshot, outbox_row, year)

@@ -7,7 +7,9 @@ from uuid import UUID
 
 from services.registry.domain.identity import IdentityError, compact, identity_warnings, validate_kk
 from services.registry.domain.matching import pick_name_match
-from services.registry.store import needs, persons
+from services.registry.domain.program_info import may_qualify_for
+from services.registry.store import needs, persons, program_info
+from slrt.contracts.complaints import MayQualify
 from slrt.contracts.events import RegistryCheckCompleted, RegistryCheckRequested
 from slrt.contracts.vocabulary import Category, LookupKind
 from slrt.db import Connection
@@ -26,8 +28,10 @@ async def answer(
     found = await _find(conn, request, today)
     individual_id, household_id, decile, warnings = found
     programs: list[str] = []
+    hints: list[MayQualify] = []
     if household_id is not None:
         programs = await persons.programs(conn, household_id, individual_id)
+        hints = await _may_qualify(conn, household_id, today)
         if request.category is Category.PROGRAM_NEED:
             await needs.record_from_complaint(
                 conn,
@@ -57,7 +61,32 @@ async def answer(
         welfare_decile=decile,
         programs=programs,
         warnings=warnings,
+        may_qualify_for=hints,
     )
+
+
+async def _may_qualify(conn: Connection, household_id: UUID, today: date) -> list[MayQualify]:
+    """The programs the household may qualify for by its district's eligibility criteria (a
+    hint for back office beside the complaint, never a decision)."""
+    village = await program_info.household_village(conn, household_id)
+    if village is None:
+        return []
+    criteria = await program_info.district_criteria(conn, village[:4])
+    if not criteria:  # the district keeps no criteria: no hint, and no household read for it
+        return []
+    found = await program_info.household_facts(conn, household_id)
+    if found is None:
+        return []
+    _, household = found
+    return [
+        MayQualify(
+            program_code=a.program_code,
+            entry_id=a.entry_id,
+            entry_version=a.entry_version,
+            to_check=list(a.to_check),
+        )
+        for a in may_qualify_for(criteria, household, today)
+    ]
 
 
 Found = tuple[UUID | None, UUID | None, int | None, list[str]]

@@ -52,6 +52,15 @@ class Action(StrEnum):
     """Exchange a household contact reference for the phone/email intake keeps (audited)."""
     COMPLAINANT_REDEEM = "complainant.redeem"
     """Exchange a complainant reference for the identity intake keeps (audited)."""
+    PROGRAM_INFO_READ = "program_info.read"
+    """Read and search the district's FAQ and program information (front office and staff)."""
+    FAQ_EDIT = "program_info.faq_edit"
+    """Keep the district's FAQ (the administrator, Pedoman Umum SLRT VI.D.4)."""
+    PROGRAM_INFO_EDIT = "program_info.program_edit"
+    """Keep a program's information and eligibility criteria (its program manager, for their
+    programs; the district manager, who keeps the catalog and the criteria)."""
+    ELIGIBILITY_CHECK = "program_info.eligibility_check"
+    """Check a registry household against the eligibility criteria ("may qualify for")."""
     WORKFLOW_HISTORY_READ = "workflow.history_read"
     """Decode the encrypted payloads of complaint histories for the Temporal UI (intake's codec
     endpoint; every call audited). Not scoped to a place: the caller must be national."""
@@ -78,6 +87,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
             A.PERSON_READ,
             A.PERSON_SEARCH,
             A.PROPOSAL_SUBMIT,
+            A.PROGRAM_INFO_READ,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -90,6 +100,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
             A.PERSON_SEARCH,
             A.PROPOSAL_REVIEW,
             A.AGGREGATES_READ,
+            A.PROGRAM_INFO_READ,
         }
     ),
     Role.FRONT_OFFICE: frozenset(
@@ -103,6 +114,8 @@ ALLOWED: dict[Role, frozenset[Action]] = {
             A.PERSON_READ,
             A.PERSON_SEARCH,
             A.PROPOSAL_SUBMIT,
+            A.PROGRAM_INFO_READ,
+            A.ELIGIBILITY_CHECK,
         }
     ),
     Role.BACK_OFFICE: frozenset(
@@ -116,6 +129,8 @@ ALLOWED: dict[Role, frozenset[Action]] = {
             A.PERSON_SEARCH,
             A.DELIVERY_READ,
             A.AGGREGATES_READ,
+            A.PROGRAM_INFO_READ,
+            A.ELIGIBILITY_CHECK,
         }
     ),
     Role.MANAGER: frozenset(
@@ -132,12 +147,28 @@ ALLOWED: dict[Role, frozenset[Action]] = {
             A.DELIVERY_RESEND,
             A.AGGREGATES_READ,
             A.REPORT_WRITE,
+            A.PROGRAM_INFO_READ,
+            A.PROGRAM_INFO_EDIT,
+            A.ELIGIBILITY_CHECK,
         }
     ),
     # A program manager answering a referral may attach documents to the complaint (a letter, a
     # decision), and reads its attachments as part of the referral (REFERRAL_READ).
-    Role.PROGRAM_MANAGER: frozenset({A.REFERRAL_READ, A.REFERRAL_ANSWER, A.ATTACHMENT_ADD}),
-    Role.ADMINISTRATOR: frozenset({A.CATALOG_EDIT, A.AGGREGATES_READ}),
+    # Program information (Pedoman Umum SLRT 2017, V.D.1.a.4.c: the front office informs about
+    # programs; VI.D.4: the administrator keeps the district's FAQ on regional programs): the
+    # program manager keeps their own program's entry and criteria, the administrator the FAQ.
+    Role.PROGRAM_MANAGER: frozenset(
+        {
+            A.REFERRAL_READ,
+            A.REFERRAL_ANSWER,
+            A.ATTACHMENT_ADD,
+            A.PROGRAM_INFO_READ,
+            A.PROGRAM_INFO_EDIT,
+        }
+    ),
+    Role.ADMINISTRATOR: frozenset(
+        {A.CATALOG_EDIT, A.AGGREGATES_READ, A.PROGRAM_INFO_READ, A.FAQ_EDIT}
+    ),
     # The data manager keeps the district's data: DT-PPFM imports and the audit of who read
     # complainants' personal data (they read the log, not the complaints).
     Role.DATA_MANAGER: frozenset({A.REGISTRY_IMPORT, A.AGGREGATES_READ, A.AUDIT_READ}),

@@ -257,6 +257,18 @@ class RegistryProposalNews(BaseModel):
 # --- What everyone else sees -------------------------------------------------------------
 
 
+class MayQualify(BaseModel):
+    """A program the household *may* qualify for, by the structured eligibility criteria its
+    program-information entry keeps (``docs/api.md``, "Program information"). A hint for back
+    office, never a decision: the program's own verification decides."""
+
+    program_code: str
+    entry_id: UUID
+    entry_version: int
+    to_check: list[str] = Field(default_factory=list)
+    """Criteria the registry cannot tell (e.g. a pregnant member): ask the household."""
+
+
 class RegistrySummary(BaseModel):
     found: bool
     household_id: UUID | None = None
@@ -264,6 +276,21 @@ class RegistrySummary(BaseModel):
     programs: list[str] = Field(default_factory=list)
     prelist_requested: bool = False
     warnings: list[str] = Field(default_factory=list)
+    may_qualify_for: list[MayQualify] = Field(default_factory=list)
+    """Programs the household may qualify for, at the registry check (since proginfo)."""
+
+
+class InformationAnswer(BaseModel):
+    """What answered an information request at the front office: the program-information
+    entry (and its version) and the answer given, as free text (masked on the wire)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    entry_id: UUID
+    entry_version: int = Field(ge=1)
+    topic: str = Field(pattern=r"^[A-Za-z0-9_]{2,40}$")
+    """The entry's topic (a program code, or an FAQ topic): what the dashboard counts by."""
+    answer: str = Field(min_length=1, max_length=5000)
 
 
 class ComplaintSnapshot(BaseModel):

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from slrt.contracts.complaints import ComplaintSnapshot
+from slrt.contracts.complaints import ComplaintSnapshot, InformationAnswer, MayQualify
 from slrt.contracts.corrections import RegistryChange
 from slrt.contracts.envelope import EventData
 from slrt.contracts.topics import Topic
@@ -72,6 +72,9 @@ class ComplaintSubmitted(EventData):
     submitted_at: datetime
     submitted_by: str
     """The staff or facilitator user id (subject of the token), never a name."""
+    information_answer: InformationAnswer | None = None
+    """An information request answered at the front office: the entry that answered it and
+    the answer given (masked). None for every other category and for older events."""
 
     @property
     def names_complainant(self) -> bool:
@@ -165,6 +168,26 @@ class RegistryCheckCompleted(EventData):
     welfare_decile: int | None = Field(default=None, ge=1, le=10)
     programs: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    may_qualify_for: list[MayQualify] = Field(default_factory=list)
+    """Programs the household found may qualify for by the district's eligibility criteria
+    (a hint for back office, never a decision)."""
+
+
+class ProgramInfoPublished(EventData):
+    """A version of a program-information entry (FAQ or a program's information) as intake
+    needs it: which entry, which version, its district, topic and title. The text itself
+    stays in the registry (read and searched there)."""
+
+    event_type = "slrt.program_info.published.v1"
+    topic = Topic.PROGRAM_INFO
+
+    entry_id: UUID
+    version: int = Field(ge=1)
+    kind: Literal["faq", "program"]
+    district: str = Field(pattern=r"^\d{4}$")
+    info_topic: str
+    program_code: str | None = None
+    title: str
 
 
 class PrelistEntryRequested(EventData):
@@ -391,5 +414,6 @@ EVENT_MODELS: dict[str, type[EventData]] = {
         NotificationDelivered,
         NotificationFailed,
         ReferralAnswered,
+        ProgramInfoPublished,
     )
 }

@@ -24,6 +24,10 @@ class Topic(StrEnum):
     PROGRAM_CATALOG = "slrt.catalog.programs"
     """registry → routing, notifier, intake: every program catalog entry after each change,
     keyed by program code (a compacted topic: the latest entry per program is kept)."""
+    PROGRAM_INFO = "slrt.program.info"
+    """registry → intake: every version of a program-information entry (FAQ or a program's
+    information) as intake needs it to record which entry answered an information request,
+    keyed by entry id (compacted: the latest version per entry is kept)."""
 
 
 ALL_TOPICS: tuple[Topic, ...] = tuple(Topic)

@@ -116,7 +116,15 @@ async def test_every_csv_matches_its_table(running_dashboard: RunningDashboard) 
     async with httpx.AsyncClient(base_url=running_dashboard.url) as client:
         page = await client.get("/dashboard?area=32&lang=en", headers=headers)
         shown = tables(page.text)[0]
-        assert set(shown) == {"places", "category", "program", "channel", "funnel", "agencies"}
+        assert set(shown) == {
+            "places",
+            "category",
+            "program",
+            "channel",
+            "funnel",
+            "agencies",
+            "topics",
+        }
         for name, rows in shown.items():
             response = await client.get(f"/dashboard/{name}.csv?area=32&lang=en", headers=headers)
             assert response.status_code == 200

@@ -27,6 +27,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/v1/persons/search"): "person_search",
     ("GET", "/v1/persons/{individual_id}"): "person_read",
     ("GET", "/v1/households/{household_id}"): "household_read",
+    ("GET", "/v1/households/{household_id}/eligibility"): "eligibility_check",
     ("POST", "/v1/prelist"): "prelist_create",
     ("PATCH", "/v1/prelist/{entry_id}"): "prelist_correct",
     ("GET", "/v1/prelist"): "prelist_list",
@@ -65,6 +66,16 @@ NO_PERSONAL_DATA: dict[tuple[str, str], str] = {
     ("POST", "/v1/tablet-batches/prelist"): "per-item status and ids",
     ("POST", "/v1/tablet-batches/change-proposals"): "per-item status and ids",
     ("POST", "/v1/tablet-batches/needs"): "per-item status and ids",
+    ("GET", "/v1/program-info"): "program information (FAQ, programs): no person's data",
+    ("GET", "/v1/program-info/search"): "program information (FAQ, programs): no person's data",
+    ("GET", "/v1/program-info/entries/{entry_id}"): "program information: no person's data",
+    ("GET", "/v1/program-info/entries/{entry_id}/versions"): "program information versions",
+    ("GET", "/v1/program-info/entries/{entry_id}/versions/{version}"): (
+        "program information versions"
+    ),
+    ("POST", "/v1/program-info/faq"): "echoes the FAQ entry",
+    ("PUT", "/v1/program-info/faq/{entry_id}"): "echoes the FAQ entry",
+    ("PUT", "/v1/program-info/programs/{district}/{code}"): "echoes the program's entry",
 }
 """Routes that return no personal data (and why)."""
 
@@ -129,6 +140,10 @@ async def test_every_personal_data_route_writes_its_audit_row(
     assert (await client.get(f"/v1/persons/{person['id']}", headers=manager)).status_code == 200
     household = await client.get(f"/v1/households/{person['household_id']}", headers=manager)
     assert household.status_code == 200
+    eligibility = await client.get(
+        f"/v1/households/{person['household_id']}/eligibility", headers=manager
+    )
+    assert eligibility.status_code == 200, eligibility.text
 
     entry = await client.post(
         "/v1/prelist",

@@ -41,6 +41,7 @@ REGISTRY_TOPICS = (
     Topic.REGISTRY_REQUESTS.value,
     Topic.REGISTRY_RESULTS.value,
     Topic.PROGRAM_CATALOG.value,
+    Topic.PROGRAM_INFO.value,
 )
 
 

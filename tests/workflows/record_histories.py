@@ -50,8 +50,10 @@ from slrt.contracts.complaints import (
     DeliveryOutcome,
     FacilitatorFeedback,
     HouseholdResponse,
+    InformationAnswer,
     InformationReceived,
     ManagerDecision,
+    MayQualify,
     ProposeRegistryCorrection,
     ReferralAnswer,
     RegistryProposalNews,
@@ -718,3 +720,48 @@ async def test_perf_local_reads_referral_accepted(dev: Start) -> None:
     await c.act(UPDATE_FEEDBACK, told())
     await c.handle.result()
     await save(c, "perf_local_reads_referral_accepted")
+
+
+async def test_proginfo_information_answered_from_an_entry(dev: Start) -> None:
+    """Since ``proginfo-information-answer``: an information request submitted with the
+    front office's answer closes at registration with the entry, version, topic and (masked)
+    answer in the closing transition's details."""
+    complaint = submitted(category=Category.INFORMATION, program=None).model_copy(
+        update={
+            "information_answer": InformationAnswer(
+                entry_id=uuid.UUID("6f1d2c4e-3b5a-4c7d-9e8f-0a1b2c3d4e5f"),
+                entry_version=2,
+                topic="PKH",
+                answer="Dijelaskan syarat PKH dan tempat mendaftar; nomor [telepon].",
+            )
+        }
+    )
+    c = await dev(complaint)
+    await c.handle.result()
+    await save(c, "proginfo_information_answered_from_an_entry")
+
+
+async def test_proginfo_may_qualify_then_resolved_locally(dev: Start) -> None:
+    """A registry answer carrying "may qualify for" hints (an additive field of the answer
+    and of the registry summary), then back office resolves it locally."""
+    c = await dev(submitted(category=Category.PROGRAM_NEED, program="PIP_KEMENDIKBUD"))
+    await c.at(S.REGISTRY_CHECK)
+    request = await c.registry_request()
+    answer = registry_answer(c.complaint, request.request_id).model_copy(
+        update={
+            "may_qualify_for": [
+                MayQualify(
+                    program_code="BPNT",
+                    entry_id=uuid.UUID("0c9b8a7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d"),
+                    entry_version=1,
+                    to_check=["ada anggota yang sedang hamil"],
+                )
+            ]
+        }
+    )
+    await c.handle.signal(SIGNAL_REGISTRY_RESULT, answer)
+    await c.at(S.BACK_OFFICE)
+    await c.act(UPDATE_BACK_OFFICE, resolve("information_given"))
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "proginfo_may_qualify_then_resolved_locally")

@@ -15,6 +15,7 @@ from slrt.contracts.complainants import complainant_reference
 from slrt.contracts.complaints import (
     SIGNAL_DELIVERY_OUTCOME,
     SIGNAL_REFERRAL_ANSWER,
+    SIGNAL_REGISTRY_RESULT,
     UPDATE_BACK_OFFICE,
     UPDATE_FEEDBACK,
     UPDATE_HOUSEHOLD_RESPONSE,
@@ -29,8 +30,10 @@ from slrt.contracts.complaints import (
     DeliveryOutcome,
     FacilitatorFeedback,
     HouseholdResponse,
+    InformationAnswer,
     InformationReceived,
     ManagerDecision,
+    MayQualify,
     Outcome,
     ReferralAnswer,
     SupervisorReview,
@@ -50,7 +53,7 @@ from slrt.contracts.vocabulary import (
     NotificationKind,
     ReferralDecision,
 )
-from tests.support.complaints import Driven, actor, request_id, submitted
+from tests.support.complaints import Driven, actor, registry_answer, request_id, submitted
 
 S = ComplaintStep
 Drive = Callable[[ComplaintSubmitted], Awaitable[Driven]]
@@ -431,6 +434,56 @@ async def test_an_information_request_is_answered_at_registration_and_closes(
     assert result.outcome is Outcome.ANSWERED
     final = await c.state()
     assert [h.to_step for h in final.history] == [S.RECEIVED, S.REGISTERED, S.CLOSED]
+
+
+async def test_an_information_request_closes_with_the_answer_the_front_office_gave(
+    drive: Drive,
+) -> None:
+    """Since ``proginfo-information-answer``: the entry, its version, topic and the (masked)
+    answer are recorded on the closing transition, and published with it."""
+    entry = uuid.uuid4()
+    complaint = submitted(category=Category.INFORMATION, program=None).model_copy(
+        update={
+            "information_answer": InformationAnswer(
+                entry_id=entry, entry_version=3, topic="PKH", answer="Syarat PKH dijelaskan."
+            )
+        }
+    )
+    c = await drive(complaint)
+    result = await c.handle.result()
+    assert result.outcome is Outcome.ANSWERED
+    closing = (await c.state()).history[-1]
+    assert (closing.to_step, closing.reason) == (S.CLOSED, "answered_at_registration")
+    expected = {
+        "entry_id": str(entry),
+        "entry_version": 3,
+        "topic": "PKH",
+        "answer": "Syarat PKH dijelaskan.",
+    }
+    assert closing.details == expected
+    events = await c.published(Topic.COMPLAINT_LIFECYCLE, expect=3)
+    closed = [e.parse(ComplaintTransitioned) for e in events if e.data["to_step"] == "closed"]
+    assert [e.details for e in closed] == [expected]
+
+
+async def test_a_registry_answers_hints_reach_the_complaints_registry_summary(
+    drive: Drive,
+) -> None:
+    """The programs the household may qualify for travel with the registry's answer into the
+    registry summary back office reads beside the complaint."""
+    c = await drive(submitted(category=Category.PROGRAM_NEED, program="PIP_KEMENDIKBUD"))
+    await c.at(S.REGISTRY_CHECK)
+    request = await c.registry_request()
+    hint = MayQualify(
+        program_code="BPNT", entry_id=uuid.uuid4(), entry_version=1, to_check=["hamil"]
+    )
+    answer = registry_answer(c.complaint, request.request_id).model_copy(
+        update={"may_qualify_for": [hint]}
+    )
+    await c.handle.signal(SIGNAL_REGISTRY_RESULT, answer)
+    back = await c.at(S.BACK_OFFICE)
+    assert back.snapshot.registry is not None
+    assert back.snapshot.registry.may_qualify_for == [hint]
 
 
 async def test_a_person_outside_the_registry_is_put_on_the_pre_list(drive: Drive) -> None:

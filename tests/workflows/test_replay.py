@@ -41,6 +41,8 @@ SINCE_HOUSEHOLD_MESSAGES = [
     "perf_batched_effects_referral_accepted",
     "perf_local_reads_referral_accepted",
     "pii_encrypted_referral_rejected",
+    "proginfo_information_answered_from_an_entry",
+    "proginfo_may_qualify_then_resolved_locally",
     "regres_awaiting_registration_result_overdue",
     "regres_correction_closed_run_held_for_the_result",
     "regres_prelist_awaiting_registration_accepted",
@@ -49,9 +51,15 @@ SINCE_HOUSEHOLD_MESSAGES = [
 SINCE_BATCHED_EFFECTS = [
     "perf_batched_effects_referral_accepted",
     "perf_local_reads_referral_accepted",
+    "proginfo_information_answered_from_an_entry",
+    "proginfo_may_qualify_then_resolved_locally",
 ]
 """Recorded after ``PATCH_BATCH_EFFECTS``; every other history was recorded before it."""
-SINCE_LOCAL_READS = ["perf_local_reads_referral_accepted"]
+SINCE_LOCAL_READS = [
+    "perf_local_reads_referral_accepted",
+    "proginfo_information_answered_from_an_entry",
+    "proginfo_may_qualify_then_resolved_locally",
+]
 """Recorded after ``PATCH_LOCAL_READS``; every other history was recorded before it."""
 
 
@@ -84,6 +92,8 @@ def test_the_recorded_histories_are_there() -> None:
         "pii2_prelist_by_reference",
         "pii_encrypted_referral_rejected",
         "prelist_resolved_locally",
+        "proginfo_information_answered_from_an_entry",
+        "proginfo_may_qualify_then_resolved_locally",
         "referral_rejected",
         "registry_late_then_reopen_window_over",
         "regres_awaiting_registration_result_overdue",

@@ -40,6 +40,10 @@ S = ComplaintStep
 PATCH_ACKNOWLEDGE_HOUSEHOLD: Final = "acknowledge-household-at-registration"
 """Since this patch the household is sent its ticket when the complaint is registered."""
 
+PATCH_INFORMATION_ANSWER: Final = "proginfo-information-answer"
+"""Since this patch an information request's closing transition records its answer (the
+program-information entry, its version, topic and the answer given)."""
+
 Acknowledges = Callable[[], bool]
 """Whether registering sends the household its ticket (the workflow's versioning check)."""
 
@@ -82,7 +86,13 @@ def register(c: Complaint, actor: Actor | None, acknowledges: Acknowledges) -> N
             {"ticket": ticket, "category": c.category.value},
         )
     if c.category is Category.INFORMATION:
-        close(c, Outcome.ANSWERED, None, reason=Reason.ANSWERED_AT_REGISTRATION)
+        close(
+            c,
+            Outcome.ANSWERED,
+            None,
+            reason=Reason.ANSWERED_AT_REGISTRATION,
+            details=_answer_details(c),
+        )
         return
     if not c.submitted.names_complainant:
         journal.move(c, S.REGISTRY_CHECK, None, reason=Reason.ANONYMOUS_NO_LOOKUP)
@@ -96,6 +106,22 @@ def register(c: Complaint, actor: Actor | None, acknowledges: Acknowledges) -> N
     wait = c.clocks.policy_or_fail().registry_wait_days
     c.registry.wait_until = c.clocks.calendar.add(c.clocks.today(workflow.now()), wait)
     journal.move(c, S.REGISTRY_CHECK, None, reason=Reason.REGISTRY_CHECK_REQUESTED)
+
+
+def _answer_details(c: Complaint) -> dict[str, Any] | None:
+    """The answer the front office gave (the entry, its version, topic and the masked text),
+    recorded on the closing transition; None for a request submitted without one. Histories
+    recorded before ``PATCH_INFORMATION_ANSWER`` never carry an answer, so the guard keeps
+    them on their path should one ever be replayed with it."""
+    answer = c.submitted.information_answer
+    if answer is None or not workflow.patched(PATCH_INFORMATION_ANSWER):
+        return None
+    return {
+        "entry_id": str(answer.entry_id),
+        "entry_version": answer.entry_version,
+        "topic": answer.topic,
+        "answer": answer.answer,
+    }
 
 
 def _lookup(c: Complaint, request_id: UUID) -> RegistryCheckRequested:
@@ -157,6 +183,7 @@ async def _apply_registry_answer(c: Complaint) -> None:
         welfare_decile=answer.welfare_decile,
         programs=list(answer.programs),
         warnings=list(answer.warnings),
+        may_qualify_for=list(answer.may_qualify_for),
     )
     if not answer.found and c.submitted.names_complainant:
         journal.queue(

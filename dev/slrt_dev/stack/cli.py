@@ -101,9 +101,10 @@ class Stack:
     def _load_demo(self) -> None:
         """The demo district, once: skipped when the registry already holds its import; and
         its own programs in the catalog (a webhook and an answer-link destination), written
-        again each time (an unchanged entry changes nothing)."""
+        again each time (an unchanged entry changes nothing), and its program information
+        (FAQ, programs' information and criteria; only what is missing is written)."""
         from slrt_dev.demo import load as demo_load
-        from slrt_dev.demo import programs
+        from slrt_dev.demo import program_info, programs
         from slrt_dev.demo.settings import DemoSettings
 
         s = self.settings
@@ -117,6 +118,13 @@ class Stack:
         console.print(
             f"  demo programs: {', '.join(statuses)} "
             f"({'added' if 201 in statuses.values() else 'in the catalog'})"
+        )
+        information = program_info.seed(
+            f"http://127.0.0.1:{s.registry_port}", default_issuer(), demo.district
+        )
+        console.print(
+            f"  demo program information: {', '.join(information)} "
+            f"({'added' if 201 in information.values() else 'there'})"
         )
         if asyncio.run(demo_load.loaded(s.connections(), demo)):
             console.print(f"  demo district {demo.district}: already loaded")

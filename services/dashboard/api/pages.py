@@ -229,6 +229,42 @@ async def table_csv(
     )
 
 
+@router.get("/dashboard/{table}.json")
+async def table_json(
+    request: Request,
+    principal: ApiViewer,
+    table: str,
+    area: AreaQuery = None,
+    start: Day = None,
+    end: Day = None,
+    program: Program = None,
+    category: CategoryQuery = None,
+    lang: Lang = "id",
+) -> dict[str, Any]:
+    """One table as JSON (the same rows as the page and the CSV; a suppressed cell is null)."""
+    filters = _filters(principal, area, start, end, program, category)
+    _, shown = await _tables(request, principal, filters, lang)
+    found = next((t for t in shown if t.name == table), None)
+    if found is None:
+        raise Problem(404, "not-found", "No such table")
+    return {
+        "table": found.name,
+        "title": found.title,
+        "area": filters.area,
+        "key_label": found.key_label,
+        "columns": found.columns,
+        "column_labels": found.column_labels,
+        "rows": [
+            {
+                "key": r.key,
+                "name": r.name,
+                "values": {c: cell.value for c, cell in zip(found.columns, r.cells, strict=True)},
+            }
+            for r in found.rows
+        ],
+    }
+
+
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request, lang: Lang = "id") -> HTMLResponse:
     return templates.TemplateResponse(

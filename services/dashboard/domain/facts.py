@@ -13,7 +13,7 @@ from uuid import UUID
 
 from slrt.contracts.complaints import OPEN_STEPS, ComplaintSnapshot, ComplaintStep
 from slrt.contracts.events import ComplaintTransitioned
-from slrt.contracts.transitions import ANSWER_DECISIONS, DecisionCode
+from slrt.contracts.transitions import ANSWER_DECISIONS, DecisionCode, Reason
 
 S = ComplaintStep
 
@@ -70,6 +70,9 @@ class ComplaintFacts:
     household_response: str | None
     last_sequence: int
     referrals: tuple[ReferralFacts, ...] = field(default=())
+    information_topic: str | None = None
+    """An information request's topic: that of the program-information entry that answered it
+    (the closing transition's ``details.topic``); None when none was recorded."""
 
 
 def fold(transitions: Iterable[ComplaintTransitioned]) -> ComplaintFacts:
@@ -87,6 +90,7 @@ def fold(transitions: Iterable[ComplaintTransitioned]) -> ComplaintFacts:
     resolve_due: date | None = None
     reached: list[str] = []
     response: str | None = None
+    topic: str | None = None
     referrals: dict[UUID, ReferralFacts] = {}
     for t in ordered:
         to = t.to_step
@@ -109,6 +113,8 @@ def fold(transitions: Iterable[ComplaintTransitioned]) -> ComplaintFacts:
             closed_at = None  # reopened
         if "household_response" in t.details:
             response = str(t.details["household_response"])
+        if t.reason == Reason.ANSWERED_AT_REGISTRATION and t.details.get("topic"):
+            topic = str(t.details["topic"])
         _track_referral(referrals, t)
     return ComplaintFacts(
         complaint_id=last.complaint_id,
@@ -133,6 +139,7 @@ def fold(transitions: Iterable[ComplaintTransitioned]) -> ComplaintFacts:
         household_response=response,
         last_sequence=ordered[-1].sequence,
         referrals=tuple(referrals.values()),
+        information_topic=topic,
     )
 
 

@@ -38,6 +38,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "channel": ("Jalur", "Channel"),
     "step": ("Tahap", "Step"),
     "destination": ("Tujuan rujukan", "Referral destination"),
+    "topic": ("Topik", "Topic"),
+    "requests": ("Permintaan informasi", "Information requests"),
 }
 
 VALUE_LABELS: dict[str, tuple[str, str]] = {
@@ -66,6 +68,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "channel": ("Menurut jalur", "By channel"),
     "funnel": ("Alur penanganan", "Handling funnel"),
     "agencies": ("Jawaban rujukan menurut instansi", "Referral answers by agency"),
+    "topics": ("Permintaan informasi menurut topik", "Information requests by topic"),
 }
 
 
@@ -262,6 +265,28 @@ def agency_table(rows: list[dict[str, Any]], lang: str, suppress: bool) -> Table
     )
 
 
+def topic_table(rows: list[dict[str, Any]], lang: str, suppress: bool) -> Table:
+    """Information requests by the topic of the entry that answered them ("-": no answer
+    recorded)."""
+    counts = _counts([r["requests"] for r in rows], suppress)
+    no_answer = ("Tanpa jawaban tercatat", "No answer recorded")
+    return Table(
+        "topics",
+        TITLES["topics"][0 if lang == "id" else 1],
+        label("topic", lang),
+        ["requests"],
+        [label("requests", lang)],
+        [
+            Row(
+                r["key"],
+                (no_answer[0] if lang == "id" else no_answer[1]) if r["key"] == "-" else r["key"],
+                [Cell(counts[i])],
+            )
+            for i, r in enumerate(rows)
+        ],
+    )
+
+
 def summary_cards(s: dict[str, Any], lang: str, suppress: bool) -> list[tuple[str, str]]:
     """The headline figures (label, shown value)."""
 
@@ -294,4 +319,5 @@ def tables(
         found.append(volume_table(name, figures[name], lang, suppress, link_for, area))
     found.append(funnel_table(figures["funnel"], lang, suppress))
     found.append(agency_table(figures["agencies"], lang, suppress))
+    found.append(topic_table(figures.get("topics", []), lang, suppress))
     return found

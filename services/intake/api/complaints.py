@@ -311,6 +311,7 @@ async def read_complaint_detail(
             for t in timeline
         ],
         referrals=casefile.referral_history(timeline),
+        information_answer=submitted["information_answer"],
     )
 
 

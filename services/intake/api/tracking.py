@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 from urllib.parse import parse_qs
+from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, Header, Query, Request
@@ -28,6 +29,7 @@ from services.intake.schemas import (
     ActionOut,
     HouseholdResponseIn,
     TrackingIn,
+    TrackingInformation,
     TrackingOut,
     TrackingStep,
 )
@@ -35,6 +37,7 @@ from services.intake.settings import IntakeSettings
 from slrt import deps
 from slrt.auth.principal import Role
 from slrt.contracts import complaints as c
+from slrt.contracts.transitions import Reason
 from slrt.errors import RateLimited
 from slrt.problems import Problem
 
@@ -99,6 +102,7 @@ async def _view(pool: asyncpg.Pool, row: asyncpg.Record, lang: str) -> TrackingO
             )
     status = status_of(row["step"])
     outcome = row["outcome"]
+    information = await _information(pool, timeline)
     return TrackingOut(
         ticket_number=row["ticket_number"],
         status=status,
@@ -111,6 +115,37 @@ async def _view(pool: asyncpg.Pool, row: asyncpg.Record, lang: str) -> TrackingO
         outcome_label=OUTCOME_LABELS[lang].get(outcome) if outcome else None,
         can_respond=status == "closed",
         language=lang,
+        information=information,
+    )
+
+
+async def _information(
+    pool: asyncpg.Pool, timeline: list[asyncpg.Record]
+) -> TrackingInformation | None:
+    """The program-information entry an information request was answered from (its title as
+    intake's copy holds it now), from the closing transition's details."""
+    answered = next(
+        (
+            t["details"]
+            for t in reversed(timeline)
+            if t["reason"] == Reason.ANSWERED_AT_REGISTRATION and t["details"]
+        ),
+        None,
+    )
+    if not answered or "entry_id" not in answered:
+        return None
+    try:
+        entry_id = UUID(str(answered["entry_id"]))
+    except ValueError:
+        return None
+    async with pool.acquire() as conn:
+        entry = await store.program_info(conn, entry_id)
+    if entry is None:
+        return None
+    return TrackingInformation(
+        title=entry["title"],
+        topic=entry["topic"],
+        entry_version=int(answered.get("entry_version") or entry["version"]),
     )
 
 

@@ -10,6 +10,7 @@ from services.registry.api import (
     catalog,
     imports,
     persons,
+    program_info,
     proposals,
     tablet,
 )
@@ -22,4 +23,5 @@ routers: list[APIRouter] = [
     aggregates.router,
     tablet.router,
     attachments.router,
+    program_info.router,
 ]
