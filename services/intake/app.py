@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.intake import api
+from services.intake import api, retention
 from services.intake.api.attachments import UPLOAD_PATH
 from services.intake.consumers import consumers
 from services.intake.settings import IntakeSettings
@@ -30,6 +30,10 @@ def create_app(settings: IntakeSettings, auth: AuthSettings | None = None) -> Fa
         parts = make_parts(settings)
         runtime.provide(parts)
         runtime.spawn(sweep(parts, runtime.stop), "attachment-delivery-sweep")
+        runtime.spawn(
+            retention.sweep(runtime.pool, parts, settings, runtime.stop),
+            "personal-data-retention-sweep",
+        )
         relay = OutboxRelay(runtime.pool, runtime.producer, schema="intake")
         runtime.spawn(relay.run(runtime.stop), "outbox-relay")
         for consumer in consumers(runtime, settings):

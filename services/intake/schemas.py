@@ -311,6 +311,25 @@ class WithdrawIn(_In):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class ErasureIn(_In):
+    """A data subject's request to erase their personal data (UU PDP 27/2022)."""
+
+    reason: str = Field(min_length=1, max_length=500, pattern=r"\S")
+    """Why (the request's reference, e.g. the letter's number); kept masked in the audit log.
+    Name the request, not the person."""
+
+
+class ErasureOut(BaseModel):
+    complaint_id: UUID
+    ticket_number: str
+    erased_at: datetime
+    """When the personal data was erased (the first time: a repeat answers the same)."""
+    attachments_deleted: int
+    """Attachments deleted by this call (0 on a repeat)."""
+    already_erased: bool
+    """True when the complaint's personal data had been erased before this call."""
+
+
 class ActionOut(BaseModel):
     complaint_id: UUID
     action: str

@@ -42,3 +42,13 @@ class IntakeSettings(ServiceSettings, AttachmentSettings):
     """Origins of the Temporal UI allowed to call the codec endpoint (``/codec/encode``,
     ``/codec/decode``) from the browser, e.g. ``["https://temporal.slrt.example.go.id"]``;
     empty: no cross-origin calls (``SLRT_INTAKE_CODEC_CORS_ORIGINS`` as a JSON list)."""
+    personal_data_retention_days: int = Field(default=1095, ge=1)
+    """Days after a complaint closed (or was withdrawn) that its personal data is kept; then
+    the retention sweep erases it (``services.intake.retention``). Three years: the two years
+    in which a household may take the handling to the Ombudsman (UU 37/2008, Pasal 24) plus a
+    year for that examination and the yearly audit of social assistance; UU PDP 27/2022 asks
+    for no longer than needed. A district with another rule sets its own."""
+    personal_data_retention_sweep_seconds: float = Field(default=3600.0, gt=0)
+    """How often the retention sweep looks for complaints due for erasure."""
+    personal_data_retention_batch: int = Field(default=50, ge=1, le=1000)
+    """At most this many complaints erased per sweep round (the rest wait for the next)."""

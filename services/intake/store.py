@@ -131,11 +131,7 @@ async def apply_transition(conn: Connection, event: ComplaintTransitioned) -> bo
         "SELECT true FROM complaint_status WHERE complaint_id = $1", event.complaint_id
     ):
         return False
-    await conn.execute(
-        "INSERT INTO complaint_timeline (complaint_id, sequence, from_step, to_step, actor, "
-        "actor_role, at, reason, decision_code, details) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-        "ON CONFLICT (complaint_id, sequence) DO NOTHING",
+    args = (
         event.complaint_id,
         event.sequence,
         event.from_step,
@@ -147,9 +143,27 @@ async def apply_transition(conn: Connection, event: ComplaintTransitioned) -> bo
         event.decision_code,
         event.details,
     )
+    if not await conn.fetchval(_TIMELINE_INSERT, *args) and await conn.fetchval(
+        # The sequence is taken by intake's own "personal data erased" entry (a complaint
+        # erased on request, then reopened): that entry moves to the end, the transition in.
+        "UPDATE complaint_timeline SET sequence = (SELECT max(sequence) + 1 FROM "
+        "complaint_timeline WHERE complaint_id = $1) WHERE complaint_id = $1 AND sequence = $2 "
+        "AND reason = 'personal_data_erased' RETURNING true",
+        event.complaint_id,
+        event.sequence,
+    ):
+        await conn.execute(_TIMELINE_INSERT, *args)
     return await _upsert_status(
         conn, event.snapshot, event.sequence, event.at, event.at, _referral_id(event)
     )
+
+
+_TIMELINE_INSERT = (
+    "INSERT INTO complaint_timeline (complaint_id, sequence, from_step, to_step, actor, "
+    "actor_role, at, reason, decision_code, details) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+    "ON CONFLICT (complaint_id, sequence) DO NOTHING RETURNING true"
+)
 
 
 def _referral_id(event: ComplaintTransitioned) -> UUID | None:

@@ -61,6 +61,9 @@ class Action(StrEnum):
     programs; the district manager, who keeps the catalog and the criteria)."""
     ELIGIBILITY_CHECK = "program_info.eligibility_check"
     """Check a registry household against the eligibility criteria ("may qualify for")."""
+    PERSONAL_DATA_ERASE = "complaint.erase_personal_data"
+    """Erase an ended complaint's personal data on the data subject's request (UU PDP 27/2022),
+    before the retention period runs out (the administrator, in their area; audited)."""
     WORKFLOW_HISTORY_READ = "workflow.history_read"
     """Decode the encrypted payloads of complaint histories for the Temporal UI (intake's codec
     endpoint; every call audited). Not scoped to a place: the caller must be national."""
@@ -166,8 +169,10 @@ ALLOWED: dict[Role, frozenset[Action]] = {
             A.PROGRAM_INFO_EDIT,
         }
     ),
+    # The administrator also carries out a household's request to erase its personal data
+    # (UU PDP 27/2022) on an ended complaint of their area.
     Role.ADMINISTRATOR: frozenset(
-        {A.CATALOG_EDIT, A.AGGREGATES_READ, A.PROGRAM_INFO_READ, A.FAQ_EDIT}
+        {A.CATALOG_EDIT, A.AGGREGATES_READ, A.PROGRAM_INFO_READ, A.FAQ_EDIT, A.PERSONAL_DATA_ERASE}
     ),
     # The data manager keeps the district's data: DT-PPFM imports and the audit of who read
     # complainants' personal data (they read the log, not the complaints).

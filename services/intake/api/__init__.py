@@ -13,6 +13,7 @@ from services.intake.api import (
     complaints,
     contacts,
     referrals,
+    retention,
     tracking,
 )
 
@@ -20,6 +21,7 @@ routers: list[APIRouter] = [
     complaints.router,
     attachments.router,
     actions.router,
+    retention.router,
     referrals.router,
     tracking.router,
     audit.router,
