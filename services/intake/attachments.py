@@ -96,7 +96,16 @@ async def upload(
     try:
         async with pool.acquire() as conn, conn.transaction():
             # One upload at a time per complaint: the count below holds until commit.
-            await conn.execute("SELECT 1 FROM complaints WHERE id = $1 FOR UPDATE", complaint_id)
+            erased = await conn.fetchval(
+                "SELECT personal_data_erased_at FROM complaints WHERE id = $1 FOR UPDATE",
+                complaint_id,
+            )
+            if erased is not None:  # retention: no new personal data after the erasure
+                raise Conflict(
+                    "this complaint's personal data was erased; it takes no attachments",
+                    kind="personal-data-erased",
+                    title="Personal data erased",
+                )
             if client_id is not None:
                 found = await conn.fetchrow(
                     "SELECT * FROM attachments WHERE complaint_id = $1 AND client_id = $2",

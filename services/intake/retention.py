@@ -155,6 +155,8 @@ async def erase(
         raise StillOpen()
     deleted = await attachments.erase_for_complaint(pool, parts, complaint_id)
     async with pool.acquire() as conn, conn.transaction():
+        # The lock uploads take (``attachments.upload``): none commits past the mark below.
+        await conn.execute("SELECT 1 FROM complaints WHERE id = $1 FOR UPDATE", complaint_id)
         status = await conn.fetchrow(
             "SELECT step, place_code FROM complaint_status WHERE complaint_id = $1 FOR UPDATE",
             complaint_id,
@@ -216,6 +218,9 @@ async def erase(
             reads=[(complaint_id, status["place_code"], status["step"], ERASED_FIELDS)],
             detail=detail,
         )
+    # An upload that committed between the first pass and the mark (uploads take the same row
+    # lock and are refused once it is set) goes now.
+    deleted += await attachments.erase_for_complaint(pool, parts, complaint_id)
     ERASED.labels(trigger=trigger.value).inc()
     log.info(
         "personal data erased",

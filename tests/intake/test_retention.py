@@ -307,6 +307,15 @@ async def test_an_administrator_erases_an_ended_complaint_on_request_once(
     assert "3204054107850003" not in audit[0]["detail"]
     redeemed = await _redeem(ret_intake, cid)
     assert (redeemed.json()["phone"], redeemed.json()["email"]) == (None, None)
+    # No new personal data comes in after the erasure.
+    late = await ret_intake.client.post(
+        f"/v1/complaints/{cid}/attachments",
+        content=jpeg_with_gps(),
+        headers={**ret_intake.auth(Role.FRONT_OFFICE), "Content-Type": "image/jpeg"},
+    )
+    assert late.status_code == 409, late.text
+    assert late.json()["type"].endswith("/personal-data-erased")
+    assert _files(tmp_path / "attachments", cid) == []
 
     # Reopened after the erasure: the workflow's next transition keeps its place in the
     # timeline; intake's entry moves after it.
