@@ -23,6 +23,7 @@ from services.dashboard.figures import (
     by_place,
     collect,
     funnel,
+    information_topics,
     uses_rollups,
     volumes,
 )
@@ -194,6 +195,7 @@ async def test_figures_from_the_rollups_equal_the_figures_from_the_facts(
             **await volumes(conn, filters),
             "funnel": await funnel(conn, filters),
             "agencies": await agencies(conn, filters),
+            "topics": await information_topics(conn, filters),  # always from the facts
         }
     assert rolled["summary"]["complaints"] > 0
     _approx_equal(rolled, from_facts)
