@@ -2,7 +2,8 @@
 folder attachment store): intake's own sweep erases a complaint closed more than the retention
 period ago — its attachment files, contact, identity and free texts — while tracking and the
 dashboard-facing status stay; an open complaint is never erased; an administrator erases an
-ended complaint on the household's request (403/404/409/422 otherwise), once."""
+ended complaint on the household's request (403/404/409/422 otherwise), once; and the real
+service process sweeps with the settings from its environment, logging no personal data."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -28,6 +30,7 @@ from slrt.payload_codec import PayloadKeys
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
 from tests.support.attachments import jpeg_with_gps
+from tests.support.harness import service_process
 from tests.support.intake import (
     ISSUER,
     Intake,
@@ -331,3 +334,80 @@ async def test_an_administrator_erases_an_ended_complaint_on_request_once(
         ("back_office", None),
         ("withdrawn", "personal_data_erased"),
     ]
+
+
+async def test_the_running_service_process_sweeps_with_its_settings_and_logs_no_personal_data(
+    intake_topics: None,
+    connections: ConnectionSettings,
+    issuer: DevIssuer,
+    secrets_dir: Path,
+    tmp_path: Path,
+) -> None:
+    (secrets_dir / "attachment-keys").write_text(PayloadKeys.generate("ret-proc-1"))
+    store = tmp_path / "process-attachments"
+    dsn = connections.postgres_dsn.get_secret_value()
+    env = {
+        "SLRT_POSTGRES_DSN": dsn,
+        "SLRT_KAFKA_BOOTSTRAP": connections.kafka_bootstrap,
+        "SLRT_TEMPORAL_ADDRESS": connections.temporal_address,
+        "SLRT_TEMPORAL_NAMESPACE": connections.temporal_namespace,
+        "SLRT_AUTH_ISSUER": ISSUER,
+        "SLRT_AUTH_JWKS_FILE": str(issuer.jwks_file),
+        "SLRT_SECRETS_DIR": str(secrets_dir),
+        "SLRT_LOG_LEVEL": "DEBUG",
+        "SLRT_INTAKE_ATTACHMENT_DIR": str(store),
+        # The same period as the other tests here: whichever sweep erases a complaint of theirs
+        # (they share the schema) erases it alike.
+        "SLRT_INTAKE_PERSONAL_DATA_RETENTION_DAYS": str(RETENTION_DAYS),
+        "SLRT_INTAKE_PERSONAL_DATA_RETENTION_SWEEP_SECONDS": "0.2",
+    }
+    token = issuer.token("fo-1", [Role.FRONT_OFFICE], "3204")
+    headers = {"Authorization": f"Bearer {token}"}
+    with service_process("intake", env, tmp_path) as url:
+        async with httpx.AsyncClient(base_url=url, headers=headers) as client:
+            accepted = await client.post("/v1/complaints", json=walk_in())
+            assert accepted.status_code == 202, accepted.text
+            body = accepted.json()
+            upload = await client.post(
+                f"/v1/complaints/{body['complaint_id']}/attachments",
+                content=jpeg_with_gps(),
+                headers={"Content-Type": "image/jpeg"},
+            )
+            assert upload.status_code == 201, upload.text
+        assert _files(store, body["complaint_id"])
+        cid = uuid.UUID(body["complaint_id"])
+        closed = transition(
+            cid, body["ticket_number"], 1, ComplaintStep.CLOSED, outcome=Outcome.RESOLVED_LOCALLY
+        ).model_copy(update={"at": datetime.now(UTC) - timedelta(days=RETENTION_DAYS + 1)})
+        async with EventProducer(connections, "/slrt/test") as producer:
+            await producer.publish(closed, subject=str(cid))
+        conn = await asyncpg.connect(dsn)
+        try:
+
+            async def erased() -> bool:
+                return bool(
+                    await conn.fetchval(
+                        "SELECT personal_data_erased_at IS NOT NULL FROM intake.complaints "
+                        "WHERE id = $1",
+                        cid,
+                    )
+                )
+
+            await until(erased)
+            row = await conn.fetchrow(
+                "SELECT complainant, phone, description FROM intake.complaints WHERE id = $1", cid
+            )
+        finally:
+            await conn.close()
+    assert row is not None
+    assert (row["complainant"], row["phone"], row["description"]) == (
+        None,
+        None,
+        retention.ERASED_TEXT,
+    )
+    assert _files(store, body["complaint_id"]) == []
+    log = (tmp_path / "intake.log").read_text()
+    assert "personal data erased" in log
+    assert "retention sweep erased personal data" in log
+    for value in PERSONAL:
+        assert value not in log
