@@ -384,7 +384,8 @@ async def answer(conn: Connection, answer_id: str) -> asyncpg.Record | None:
 async def contact(conn: Connection, complaint_id: UUID) -> asyncpg.Record | None:
     """The household's contact as submitted (personal data: the caller audits the read)."""
     return await conn.fetchrow(
-        "SELECT ticket_number, village_code, anonymous, phone, email FROM complaints WHERE id = $1",
+        "SELECT ticket_number, village_code, anonymous, phone, email, "
+        "personal_data_erased_at IS NOT NULL AS erased FROM complaints WHERE id = $1",
         complaint_id,
     )
 
@@ -392,7 +393,8 @@ async def contact(conn: Connection, complaint_id: UUID) -> asyncpg.Record | None
 async def complainant(conn: Connection, complaint_id: UUID) -> asyncpg.Record | None:
     """The complainant as submitted (personal data: the caller audits the read)."""
     return await conn.fetchrow(
-        "SELECT village_code, anonymous, complainant FROM complaints WHERE id = $1",
+        "SELECT village_code, anonymous, complainant, "
+        "personal_data_erased_at IS NOT NULL AS erased FROM complaints WHERE id = $1",
         complaint_id,
     )
 

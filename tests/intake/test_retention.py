@@ -23,6 +23,8 @@ from services.intake.app import create_app
 from slrt.attachments.service import AttachmentParts
 from slrt.auth.principal import Role
 from slrt.auth.tokens import AuthSettings
+from slrt.contracts.complainants import REDEEM_PATH as COMPLAINANT_REDEEM_PATH
+from slrt.contracts.complainants import complainant_reference
 from slrt.contracts.complaints import ComplaintStep, Outcome
 from slrt.contracts.contacts import REDEEM_PATH, household_reference
 from slrt.kafka import EventProducer
@@ -188,14 +190,25 @@ async def test_the_sweep_erases_a_complaint_closed_past_retention_and_keeps_the_
         )
         == 0
     )
-    # The notifier's redemption: no contact any more (and the refusal is audited).
+    # The notifier's and the registry's redemptions: nothing any more (audited as erased).
     redeemed = await _redeem(ret_intake, due["complaint_id"])
     assert redeemed.status_code == 200, redeemed.text
     assert (redeemed.json()["phone"], redeemed.json()["email"]) == (None, None)
     outcome = await ret_intake.pool.fetchval(
         "SELECT outcome FROM contact_redemptions WHERE complaint_id = $1 ORDER BY id DESC", cid
     )
-    assert outcome == "no_contact"
+    assert outcome == "erased"
+    identity = await ret_intake.client.post(
+        COMPLAINANT_REDEEM_PATH,
+        json={
+            "reference": complainant_reference(cid),
+            "request_id": str(uuid.uuid4()),
+            "purpose": "registry_check",
+        },
+        headers=ret_intake.auth(Role.REGISTRY_SERVICE, "", subject="service:registry"),
+    )
+    assert identity.status_code == 200, identity.text
+    assert identity.json()["complainant"] is None
     # Tracking still answers with the status (by the tracking code; the phone digits are gone).
     tracked = await ret_intake.client.post(
         "/v1/tracking",

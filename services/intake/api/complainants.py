@@ -52,6 +52,8 @@ async def redeem(
 
 def _identity(row: asyncpg.Record) -> tuple[Complainant | None, list[str], str]:
     """What a known complaint releases: the complainant's identity, unless anonymous."""
+    if row["erased"]:  # retention: the identity is gone (services.intake.retention)
+        return None, [], "erased"
     if row["anonymous"] or row["complainant"] is None:
         return None, [], "anonymous"
     person = Complainant.model_validate(row["complainant"])

@@ -52,9 +52,12 @@ async def redeem(
 
 
 def _contact(row: asyncpg.Record) -> tuple[None, list[str], str]:
-    """What a known complaint releases: its phone and email (those given), unless anonymous."""
+    """What a known complaint releases: its phone and email (those given), unless anonymous
+    or erased."""
     if row["anonymous"]:
         return None, [], "anonymous"
+    if row["erased"]:  # retention: the contact is gone (services.intake.retention)
+        return None, [], "erased"
     released = [f for f in ("phone", "email") if row[f]]
     return None, released, "released" if released else "no_contact"
 

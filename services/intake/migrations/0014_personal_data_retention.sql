@@ -13,3 +13,8 @@ ALTER TABLE complaints ADD CONSTRAINT complaints_complainant_unless_anonymous
 -- The sweep's question: ended complaints (closed, withdrawn), oldest end first.
 CREATE INDEX complaint_status_ended ON complaint_status (updated_at)
     WHERE step IN ('closed', 'withdrawn');
+
+-- A redemption of an erased complaint's contact or identity releases nothing and says so.
+ALTER TABLE contact_redemptions DROP CONSTRAINT IF EXISTS contact_redemptions_outcome_check;
+ALTER TABLE contact_redemptions ADD CONSTRAINT contact_redemptions_outcome_check
+    CHECK (outcome IN ('released', 'no_contact', 'anonymous', 'unknown', 'erased'));
