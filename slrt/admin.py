@@ -31,6 +31,7 @@ TOPIC_CONFIGS: dict[str, dict[str, str]] = {
     # The catalog topic keeps the latest entry per program for as long as the topic exists.
     Topic.PROGRAM_CATALOG.value: {"cleanup.policy": "compact"},
     Topic.PROGRAM_INFO.value: {"cleanup.policy": "compact"},
+    Topic.STAFF_DIRECTORY.value: {"cleanup.policy": "compact"},
 }
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from slrt.contracts.complaints import ComplaintSnapshot, InformationAnswer, MayQualify
 from slrt.contracts.corrections import RegistryChange
 from slrt.contracts.envelope import EventData
+from slrt.contracts.staff import DistrictStaffSettings, StaffPerson, Supervision, VillageAssignment
 from slrt.contracts.topics import Topic
 from slrt.contracts.vocabulary import (
     Category,
@@ -362,6 +363,9 @@ PERSONAL_DATA_ALLOWED: dict[str, frozenset[str]] = {
     NotificationRequested.event_type: frozenset({"recipient.phone", "recipient.email"}),
     # Not a person's: the program's name and its agency desk's contacts.
     ProgramCatalogEntry.event_type: frozenset({"name", "contact_phone", "contact_email"}),
+    # A staff member's work contact, for every service's copy of the staff directory: the
+    # notifier addresses their messages, the console shows who holds a step.
+    StaffPerson.event_type: frozenset({"display_name", "email", "phone"}),
 }
 """Which event types may carry which personal-data fields (dotted paths), and why. Every other
 event type refers to people by id only; free text in events (descriptions, notes, reasons,
@@ -415,5 +419,9 @@ EVENT_MODELS: dict[str, type[EventData]] = {
         NotificationFailed,
         ReferralAnswered,
         ProgramInfoPublished,
+        StaffPerson,
+        VillageAssignment,
+        Supervision,
+        DistrictStaffSettings,
     )
 }

@@ -28,6 +28,10 @@ class Topic(StrEnum):
     """registry → intake: every version of a program-information entry (FAQ or a program's
     information) as intake needs it to record which entry answered an information request,
     keyed by entry id (compacted: the latest version per entry is kept)."""
+    STAFF_DIRECTORY = "slrt.staff.directory"
+    """registry → every service: the staff directory (persons, village assignments, supervision,
+    district settings) after each change, keyed ``person:<id>``, ``village:<code>``,
+    ``supervision:<facilitator id>``, ``district:<code>`` (compacted; ``slrt.contracts.staff``)."""
 
 
 ALL_TOPICS: tuple[Topic, ...] = tuple(Topic)
