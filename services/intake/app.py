@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.intake import api, retention
+from services.intake import api, assignees, retention
 from services.intake.api.attachments import UPLOAD_PATH
 from services.intake.consumers import consumers
 from services.intake.settings import IntakeSettings
@@ -33,6 +33,10 @@ def create_app(settings: IntakeSettings, auth: AuthSettings | None = None) -> Fa
         runtime.spawn(
             retention.sweep(runtime.pool, parts, settings, runtime.stop),
             "personal-data-retention-sweep",
+        )
+        runtime.spawn(
+            assignees.watch_stranded(runtime.pool, settings.stranded_check_seconds, runtime.stop),
+            "stranded-tasks-gauge",
         )
         relay = OutboxRelay(runtime.pool, runtime.producer, schema="intake")
         runtime.spawn(relay.run(runtime.stop), "outbox-relay")

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import logging
 
-from services.intake import referral_store, store
+from services.intake import assignees, referral_store, store
 from services.intake.settings import IntakeSettings
 from slrt.contracts.envelope import Envelope
 from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry, ProgramInfoPublished
+from slrt.contracts.staff import (
+    DistrictStaffSettings,
+    StaffPerson,
+    StaffRecord,
+    Supervision,
+    VillageAssignment,
+)
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
 from slrt.kafka import WAITING_COMPLAINT_FETCH_MAX_WAIT_MS, EventConsumer, On
@@ -23,6 +30,8 @@ async def project_transition(
     """Keep the highest sequence as the status; every transition in the timeline; each
     referral's own record (``referral_store``)."""
     moved = await store.apply_transition(conn, event)
+    if moved:
+        await assignees.assign(conn, event.complaint_id)
     await referral_store.apply(conn, event)
     log.debug(
         "lifecycle event projected",
@@ -38,6 +47,12 @@ async def keep_program_info(
     entry: ProgramInfoPublished, envelope: Envelope, conn: Connection
 ) -> None:
     await store.upsert_program_info(conn, entry)
+
+
+async def keep_staff_record(record: StaffRecord, envelope: Envelope, conn: Connection) -> None:
+    """Keep the directory's newest record; hand over the open tasks it moves."""
+    if await assignees.keep_record(conn, record):
+        await assignees.hand_over(conn, record)
 
 
 def consumers(runtime: Runtime[IntakeSettings], settings: IntakeSettings) -> list[EventConsumer]:
@@ -58,6 +73,19 @@ def consumers(runtime: Runtime[IntakeSettings], settings: IntakeSettings) -> lis
             handlers=[
                 On(ProgramCatalogEntry, keep_program),
                 On(ProgramInfoPublished, keep_program_info),
+            ],
+            pool=runtime.pool,
+            dead_letters=runtime.producer,
+        ),
+        EventConsumer(
+            settings.connections,
+            group_id=settings.staff_consumer_group,
+            topics=[Topic.STAFF_DIRECTORY.value],
+            handlers=[
+                On(StaffPerson, keep_staff_record),
+                On(VillageAssignment, keep_staff_record),
+                On(Supervision, keep_staff_record),
+                On(DistrictStaffSettings, keep_staff_record),
             ],
             pool=runtime.pool,
             dead_letters=runtime.producer,

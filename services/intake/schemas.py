@@ -211,6 +211,13 @@ class ComplaintOut(BaseModel):
     submitted_at: datetime
     updated_at: datetime
     timeline: list[TimelineEntry] | None = None
+    assignee: UUID | None = None
+    """The directory person who holds the current step (``person_id`` of the staff
+    directory); null when nobody in particular does (the area's role holders share it) or the
+    step is no person's (a system's, a program's, over)."""
+    assignee_basis: str | None = None
+    """Why they hold it: ``village_assignment``, ``supervisor_queue``, ``supervision``,
+    ``sole_role_holder`` (``role_holders`` when nobody in particular)."""
 
 
 class ComplaintPage(BaseModel):
@@ -255,6 +262,8 @@ class TaskOut(BaseModel):
     household: VisitPerson | None = None
     """Whom to visit (None for an anonymous report: there is nobody to visit)."""
     task: VisitTask | None = None
+    assignee: UUID | None = None
+    """The facilitator (directory person) the visit is assigned to."""
 
 
 class TaskPage(BaseModel):

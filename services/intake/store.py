@@ -144,11 +144,12 @@ async def apply_transition(conn: Connection, event: ComplaintTransitioned) -> bo
         event.details,
     )
     if not await conn.fetchval(_TIMELINE_INSERT, *args) and await conn.fetchval(
-        # The sequence is taken by intake's own "personal data erased" entry (a complaint
-        # erased on request, then reopened): that entry moves to the end, the transition in.
+        # The sequence is taken by one of intake's own entries ("personal data erased", a
+        # complaint erased on request then reopened; a "handover" of its step to another
+        # person): that entry moves to the end, the transition in.
         "UPDATE complaint_timeline SET sequence = (SELECT max(sequence) + 1 FROM "
         "complaint_timeline WHERE complaint_id = $1) WHERE complaint_id = $1 AND sequence = $2 "
-        "AND reason = 'personal_data_erased' RETURNING true",
+        "AND reason IN ('personal_data_erased', 'handover') RETURNING true",
         event.complaint_id,
         event.sequence,
     ):
@@ -266,6 +267,7 @@ async def list_status(
     submitted_to: date | None,
     after: tuple[datetime, UUID] | None,
     limit: int,
+    assignee: UUID | None = None,
 ) -> list[asyncpg.Record]:
     """One page of the projection, newest first, keyset-paginated on (submitted_at, id)."""
     where = ["place_code LIKE $1"]
@@ -274,6 +276,9 @@ async def list_status(
     def add(clause: str, value: Any) -> None:
         args.append(value)
         where.append(clause.replace("?", f"${len(args)}"))
+
+    if assignee is not None:
+        add("assignee = ?", assignee)
 
     if steps is not None:
         add("step = ANY(?)", steps)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, Query, Response
 
-from services.intake import attachments, casefile, casefile_store, store
+from services.intake import assignees, attachments, casefile, casefile_store, store
 from services.intake.api.deps import CurrentPrincipal, IdempotencyKey, Pool, Settings
 from services.intake.api.problems import BODY, problems
 from services.intake.domain import FACILITATOR_TASK_STEPS, acting_role, status_of
@@ -192,6 +192,8 @@ def complaint_out(row: asyncpg.Record, timeline: list[asyncpg.Record] | None) ->
         outcome=row["outcome"],
         submitted_at=row["submitted_at"],
         updated_at=row["updated_at"],
+        assignee=row["assignee"],
+        assignee_basis=row["assignee_basis"],
         timeline=None
         if timeline is None
         else [
@@ -364,6 +366,10 @@ async def list_complaints(
     overdue: bool | None = None,
     submitted_from: date | None = None,
     submitted_to: date | None = None,
+    assigned: Annotated[
+        Literal["me"] | None,
+        Query(description="`me`: only complaints whose current step is assigned to you"),
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> ComplaintPage:
@@ -372,6 +378,12 @@ async def list_complaints(
     if not scope.startswith(principal.area):
         # An area beyond the caller's sees nothing of it (no leak: same as an empty area).
         return ComplaintPage(items=[], next_cursor=None)
+    person: UUID | None = None
+    if assigned == "me":
+        async with pool.acquire() as conn:
+            person = await assignees.person_of_subject(conn, principal.subject)
+        if person is None:  # not a person of the directory: nothing is assigned to you
+            return ComplaintPage(items=[], next_cursor=None)
     steps: list[str] | None = None
     if status is not None:
         steps = STATUS_STEPS[status]
@@ -389,6 +401,7 @@ async def list_complaints(
             submitted_to=submitted_to,
             after=decode_cursor(cursor) if cursor else None,
             limit=limit + 1,
+            assignee=person,
         )
     page = rows[:limit]
     return ComplaintPage(
@@ -402,10 +415,11 @@ async def list_complaints(
     response_model=TaskPage,
     summary="Facilitator tablets: whom to visit in my villages and why (personal data: audited)",
     description="Feedback visits (tell the outcome, with the back office's answer or the "
-    "program's note) and information requests (ask back office's question) in the "
-    "facilitator's area (their village or villages: there is no per-person assignment yet), "
-    "each with the household's name and address as recorded. Each item listed writes an audit "
-    "row, in the read's own transaction.",
+    "program's note) and information requests (ask back office's question) assigned to the "
+    "calling facilitator (the staff directory's person their token's subject names: the "
+    "villages assigned to them, wherever they lie); a caller who is no person of the directory "
+    "sees those of their token's area. Each with the household's name and address as "
+    "recorded. Each item listed writes an audit row, in the read's own transaction.",
     responses=PROBLEMS,
 )
 async def facilitator_tasks(
@@ -418,9 +432,13 @@ async def facilitator_tasks(
         raise Problem(403, "forbidden", "Not allowed", "the task feed is for facilitators")
     places = directory()
     async with pool.acquire() as conn, conn.transaction():
+        me = await assignees.person_of_subject(conn, principal.subject)
         rows = await store.list_status(
             conn,
-            area=principal.area,
+            # A person of the directory sees what is assigned to them (their villages, in any
+            # sub-district) and nothing else; anyone else their token's area, as before.
+            area="" if me is not None else principal.area,
+            assignee=me,
             steps=list(FACILITATOR_TASK_STEPS),
             category=None,
             program=None,
@@ -450,6 +468,7 @@ async def facilitator_tasks(
                     overdue=r["overdue"],
                     household=person,
                     task=casefile.visit_task(r["step"], timelines[r["complaint_id"]]),
+                    assignee=r["assignee"],
                 )
             )
         await casefile_store.audit(
