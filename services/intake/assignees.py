@@ -20,17 +20,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 from prometheus_client import Counter, Gauge
 
+from slrt import staff_copy, task_holders
 from slrt import staff_directory as sd
-from slrt import task_holders
 from slrt.auth.principal import Role
 from slrt.contracts.complaints import ComplaintStep
 from slrt.contracts.staff import (
@@ -65,80 +63,6 @@ STRANDED = Gauge(
 HANDOVER_WHY = ("reassigned", "unassigned", "person_ended", "directory_change")
 
 
-def _minimal(person: StaffPerson) -> dict[str, Any]:
-    """The person as intake keeps it: no name, no contact."""
-    return person.model_copy(update={"display_name": "-", "email": None, "phone": None}).model_dump(
-        mode="json"
-    )
-
-
-async def keep_record(conn: Connection, record: StaffRecord) -> bool:
-    """Store ``record`` if newer than the copy's; whether it was."""
-    if isinstance(record, StaffPerson):
-        return bool(
-            await conn.fetchval(
-                "INSERT INTO staff_persons (person_id, subject, roles, areas, version, record) "
-                "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (person_id) DO UPDATE SET "
-                "subject = EXCLUDED.subject, roles = EXCLUDED.roles, areas = EXCLUDED.areas, "
-                "version = EXCLUDED.version, record = EXCLUDED.record "
-                "WHERE staff_persons.version < EXCLUDED.version RETURNING true",
-                record.person_id,
-                record.subject,
-                [r.value for r in record.roles],
-                record.areas,
-                record.version,
-                _minimal(record),
-            )
-        )
-    key: str | UUID
-    if isinstance(record, VillageAssignment):
-        table, key_column, key = "staff_village_assignments", "village_code", record.village_code
-    elif isinstance(record, Supervision):
-        table, key_column, key = "staff_supervisions", "facilitator_id", record.facilitator_id
-    else:
-        return False  # district settings: not intake's concern (separation of duties: routing)
-    return bool(
-        await conn.fetchval(
-            f"INSERT INTO {table} ({key_column}, version, record) VALUES ($1, $2, $3) "  # noqa: S608
-            f"ON CONFLICT ({key_column}) DO UPDATE SET version = EXCLUDED.version, "
-            f"record = EXCLUDED.record WHERE {table}.version < EXCLUDED.version RETURNING true",
-            key,
-            record.version,
-            record.model_dump(mode="json"),
-        )
-    )
-
-
-async def snapshot_for(conn: Connection, village_codes: Iterable[str]) -> sd.DirectorySnapshot:
-    """The part of the copy that decides who holds the tasks of ``village_codes``: their
-    assignments, the persons covering them or named there, and those facilitators' supervision."""
-    villages = sorted(set(village_codes))
-    snapshot = sd.DirectorySnapshot()
-    if not villages:
-        return snapshot
-    for row in await conn.fetch(
-        "SELECT record FROM staff_village_assignments WHERE village_code = ANY($1)", villages
-    ):
-        sd.apply(snapshot, VillageAssignment.model_validate(row["record"]))
-    named: set[UUID] = {
-        spell.person_id for v in snapshot.villages.values() for spell in v.spells[-2:]
-    }
-    for row in await conn.fetch(
-        "SELECT record FROM staff_supervisions WHERE facilitator_id = ANY($1)", list(named)
-    ):
-        supervision = Supervision.model_validate(row["record"])
-        sd.apply(snapshot, supervision)
-        named.update(spell.person_id for spell in supervision.spells[-2:])
-    prefixes = sorted({v[:n] for v in villages for n in (0, 2, 4, 6, 10)})
-    for row in await conn.fetch(
-        "SELECT record FROM staff_persons WHERE person_id = ANY($1) OR areas && $2",
-        list(named),
-        prefixes,
-    ):
-        sd.apply(snapshot, StaffPerson.model_validate(row["record"]))
-    return snapshot
-
-
 def holder_of_step(
     snapshot: sd.DirectorySnapshot, step: str, village_code: str, at: datetime
 ) -> task_holders.Holder | None:
@@ -155,7 +79,10 @@ async def assign(conn: Connection, complaint_id: UUID, at: datetime | None = Non
         return
     now = at or datetime.now(UTC)
     holder = holder_of_step(
-        await snapshot_for(conn, [row["place_code"]]), row["step"], row["place_code"], now
+        await staff_copy.snapshot_for(conn, [row["place_code"]]),
+        row["step"],
+        row["place_code"],
+        now,
     )
     await conn.execute(
         "UPDATE complaint_status SET assignee = $2, assignee_basis = $3 WHERE complaint_id = $1",
@@ -236,7 +163,7 @@ async def hand_over(
     if not rows:
         return []
     now = at or datetime.now(UTC)
-    snapshot = await snapshot_for(conn, [r["place_code"] for r in rows])
+    snapshot = await staff_copy.snapshot_for(conn, [r["place_code"] for r in rows])
     why = why_of(record)
     moved: list[Handover] = []
     for r in rows:

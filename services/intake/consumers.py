@@ -7,6 +7,7 @@ import logging
 
 from services.intake import assignees, referral_store, store
 from services.intake.settings import IntakeSettings
+from slrt import staff_copy
 from slrt.contracts.envelope import Envelope
 from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry, ProgramInfoPublished
 from slrt.contracts.staff import (
@@ -51,7 +52,7 @@ async def keep_program_info(
 
 async def keep_staff_record(record: StaffRecord, envelope: Envelope, conn: Connection) -> None:
     """Keep the directory's newest record; hand over the open tasks it moves."""
-    if await assignees.keep_record(conn, record):
+    if await staff_copy.keep_record(conn, record):
         await assignees.hand_over(conn, record)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from services.notifier import store
+from services.notifier import persons, store
 from services.notifier.domain import (
     REFERRAL_KINDS,
     DeliveryStatus,
@@ -17,11 +17,19 @@ from services.notifier.domain import (
     normalise_request,
 )
 from services.notifier.settings import NotifierSettings
+from slrt import staff_copy
 from slrt.contracts.envelope import Envelope
 from slrt.contracts.events import (
     ComplaintTransitioned,
     NotificationRequested,
     ProgramCatalogEntry,
+)
+from slrt.contracts.staff import (
+    DistrictStaffSettings,
+    StaffPerson,
+    StaffRecord,
+    Supervision,
+    VillageAssignment,
 )
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
@@ -32,6 +40,7 @@ log = logging.getLogger(__name__)
 
 REQUESTS_GROUP = "notifier.requests"
 CATALOG_GROUP = "notifier.catalog"
+STAFF_GROUP = "notifier.staff"
 LIFECYCLE_GROUP = "notifier.lifecycle"
 
 
@@ -48,9 +57,14 @@ def request_handlers(settings: NotifierSettings) -> list[On[Any]]:
             due = next_digest_time(now, settings.digest_hour, settings.digest_timezone)
         else:
             status, due = DeliveryStatus.PENDING, now
-        created = await store.insert_request(
-            conn, request, status=status, next_attempt_at=due, digest=digest
-        )
+        created = False
+        for addressed in await persons.resolve(conn, request, now):
+            created = (
+                await store.insert_request(
+                    conn, addressed, status=status, next_attempt_at=due, digest=digest
+                )
+                or created
+            )
         log.info(
             "notification request recorded" if created else "duplicate request ignored",
             extra={"request_id": str(request.request_id), "kind": request.kind.value},
@@ -87,6 +101,11 @@ async def keep_program(entry: ProgramCatalogEntry, envelope: Envelope, conn: Con
         log.info("catalog entry updated", extra={"program": entry.code, "version": entry.version})
 
 
+async def keep_staff_record(record: StaffRecord, envelope: Envelope, conn: Connection) -> None:
+    """The notifier's copy of the staff directory, with the persons' work contacts."""
+    await staff_copy.keep_record(conn, record, contacts=True)
+
+
 def consumers(
     runtime: Runtime[NotifierSettings],
     settings: NotifierSettings,
@@ -95,6 +114,7 @@ def consumers(
     requests_topic: str = Topic.NOTIFICATION_REQUESTS.value,
     catalog_topic: str = Topic.PROGRAM_CATALOG.value,
     lifecycle_topic: str = Topic.COMPLAINT_LIFECYCLE.value,
+    staff_topic: str = Topic.STAFF_DIRECTORY.value,
     group_prefix: str = "",
 ) -> list[EventConsumer]:
     """The requests consumer (``on_new`` wakes the dispatcher once a request is committed), the
@@ -126,6 +146,19 @@ def consumers(
             group_id=group_prefix + LIFECYCLE_GROUP,
             topics=[lifecycle_topic],
             handlers=[On(ComplaintTransitioned, cancel_what_no_longer_waits)],
+            pool=runtime.pool,
+            dead_letters=runtime.producer,
+        ),
+        EventConsumer(
+            settings.connections,
+            group_id=group_prefix + STAFF_GROUP,
+            topics=[staff_topic],
+            handlers=[
+                On(StaffPerson, keep_staff_record),
+                On(VillageAssignment, keep_staff_record),
+                On(Supervision, keep_staff_record),
+                On(DistrictStaffSettings, keep_staff_record),
+            ],
             pool=runtime.pool,
             dead_letters=runtime.producer,
         ),

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
 
 from services.intake import assignees, attachments, casefile, casefile_store, store
 from services.intake.api.deps import CurrentPrincipal, IdempotencyKey, Pool, Settings
@@ -485,3 +486,50 @@ async def facilitator_tasks(
         items=items,
         next_cursor=encode_cursor(page[-1]) if len(rows) > limit else None,
     )
+
+
+class StrandedTask(BaseModel):
+    complaint_id: UUID
+    ticket_number: str
+    step: str
+    place_code: str
+    assignee: UUID
+    """The person holding the step who is no longer active in the staff directory."""
+
+
+class StrandedPage(BaseModel):
+    items: list[StrandedTask]
+    count: int
+
+
+STRANDED_READERS = frozenset({Role.ADMINISTRATOR, Role.MANAGER, Role.SUPERVISOR})
+
+
+@router.get(
+    "/tasks/stranded",
+    response_model=StrandedPage,
+    summary="Open complaints in your area held by a person who is gone (should be none)",
+    description="The check behind the gauge `slrt_intake_tasks_with_inactive_holder`: every "
+    "open complaint whose current step is assigned to a person the staff directory no longer "
+    "has active. A handover moves them when the directory changes; anything listed here "
+    "was missed. Administrators, managers and supervisors, in their area.",
+    responses=PROBLEMS,
+)
+async def stranded_tasks(principal: CurrentPrincipal, pool: Pool) -> StrandedPage:
+    if not principal.roles & STRANDED_READERS:
+        raise Problem(
+            403, "forbidden", "Not allowed", "administrators, managers and supervisors only"
+        )
+    async with pool.acquire() as conn:
+        rows = await assignees.stranded(conn, principal.area)
+    items = [
+        StrandedTask(
+            complaint_id=r["complaint_id"],
+            ticket_number=r["ticket_number"],
+            step=r["step"],
+            place_code=r["place_code"],
+            assignee=r["assignee"],
+        )
+        for r in rows
+    ]
+    return StrandedPage(items=items, count=len(items))
