@@ -90,7 +90,7 @@ class Notifier:
             ),
         )
         runtime = Runtime.of("notifier", settings, pool=pool, producer=producer)
-        self.requests, self.catalog, self.lifecycle = consumers(
+        self.requests, self.catalog, self.lifecycle, self.staff = consumers(
             runtime,
             settings,
             on_new=self.dispatcher.wake.set,
@@ -120,6 +120,7 @@ class Notifier:
             "notification-requests": self.requests.run(stop),
             "catalog-copy": self.catalog.run(stop),
             "referral-cancellations": self.lifecycle.run(stop),
+            "staff-directory-copy": self.staff.run(stop),
             "deliveries": self._deliver(stop),
             "outbox-relay": self.relay.run(stop),
         }

@@ -1,0 +1,234 @@
+"""Tasks follow the staff directory (issue 19), end to end: intake, routing, the registry and
+the notifier as their own processes, the directory's records on ``slrt.staff.directory`` as
+the registry publishes them. A facilitator holding villages in two sub-districts sees the
+feedback visits of both and nothing else; ending their assignments with a successor named
+moves every open task to the successor (a ``handover`` entry on each complaint's timeline),
+the successor completes the visits and the complaints close; nothing is left with anyone."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from slrt.auth.principal import Role
+from slrt.contracts.staff import (
+    EndReason,
+    Spell,
+    StaffPerson,
+    StaffRecord,
+    Supervision,
+    VillageAssignment,
+    record_key,
+)
+from slrt.kafka import EventProducer
+from slrt.settings import ConnectionSettings
+from tests.support.harness import Stack, start_services
+from tests.support.polling import until
+
+RUN = uuid.uuid4().hex[:6]
+V1, V2, V3 = "3204052001", "3204062003", "3204052002"  # V1, V2: two sub-districts
+SINCE = datetime.now(UTC) - timedelta(days=30)
+
+
+def _person(subject: str, roles: list[Role], areas: list[str]) -> StaffPerson:
+    return StaffPerson(
+        person_id=uuid.uuid4(),
+        subject=f"{subject}-{RUN}",
+        display_name="Petugas Uji",
+        email=f"{subject}-{RUN}@example.go.id",
+        roles=roles,
+        areas=areas,
+        active_from=SINCE,
+        version=1,
+        updated_at=SINCE,
+    )
+
+
+def _spell(person: StaffPerson, since: datetime, until: datetime | None = None) -> Spell:
+    return Spell(
+        assignment_id=uuid.uuid4(),
+        person_id=person.person_id,
+        since=since,
+        until=until,
+        end_reason=EndReason.REASSIGNED if until else None,
+    )
+
+
+async def _publish(connections: ConnectionSettings, *records: StaffRecord) -> None:
+    async with EventProducer(connections, "/slrt/registry") as events:
+        for record in records:
+            await events.publish(record, subject=record_key(record))
+
+
+def _token(stack: Stack, person: StaffPerson) -> dict[str, str]:
+    assert person.subject is not None
+    token = stack.issuer.token(person.subject, [Role.FACILITATOR.value], "3204")
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _submit(client: httpx.AsyncClient, stack: Stack, village: str) -> dict[str, Any]:
+    response = await client.post(
+        "/v1/complaints",
+        json={
+            "channel": "puskesos_walk_in",
+            "village_code": village,
+            "complainant": {"nik": "3204054107850003", "name": "Siti Aminah"},
+            "category": "implementation",
+            "program_code": "PKH",
+            "description": "Bantuan PKH tahap 3 belum diterima.",
+        },
+        headers={**stack.auth("front_office"), "Idempotency-Key": f"handover-{RUN}-{village}"},
+    )
+    assert response.status_code == 202, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def _resolve(client: httpx.AsyncClient, stack: Stack, complaint: str) -> None:
+    attempt = 0
+
+    async def post() -> bool:
+        nonlocal attempt
+        attempt += 1
+        response = await client.post(
+            f"/v1/complaints/{complaint}/back-office-action",
+            json={"kind": "resolve", "answer": "Dibayar susulan", "decision_code": "paid_late"},
+            headers={**stack.auth("back_office"), "Idempotency-Key": f"{complaint}-{attempt}"},
+        )
+        assert response.status_code in (200, 202, 409, 422, 503), response.text
+        return response.status_code < 300
+
+    await until(post, timeout=180)
+
+
+async def _feed(client: httpx.AsyncClient, headers: dict[str, str]) -> set[str]:
+    response = await client.get("/v1/tasks", headers=headers)
+    assert response.status_code == 200, response.text
+    return {item["complaint_id"] for item in response.json()["items"]}
+
+
+async def test_a_handover_moves_every_open_task_and_the_complaints_finish_under_the_successor(
+    e2e_topics: None, connections: ConnectionSettings, log_dir: Path
+) -> None:
+    dsn = connections.postgres_dsn.get_secret_value()
+    leaving = _person("fasilitator-a", [Role.FACILITATOR], ["320405", "320406"])
+    successor = _person("fasilitator-b", [Role.FACILITATOR], ["320405", "320406"])
+    neighbour = _person("fasilitator-c", [Role.FACILITATOR], [V3])
+    supervisor = _person("supervisor", [Role.SUPERVISOR], ["320405", "320406"])
+    first = {
+        v: VillageAssignment(village_code=v, spells=[_spell(p, SINCE)], version=1, updated_at=SINCE)
+        for v, p in ((V1, leaving), (V2, leaving), (V3, neighbour))
+    }
+    supervision = Supervision(
+        facilitator_id=leaving.person_id,
+        spells=[_spell(supervisor, SINCE)],
+        version=1,
+        updated_at=SINCE,
+    )
+    stack, services = start_services(connections, log_dir)
+    with stack:
+        await _publish(
+            connections, leaving, successor, neighbour, supervisor, *first.values(), supervision
+        )
+
+        async def directory_copied() -> bool:
+            conn = await asyncpg.connect(dsn)
+            try:
+                return bool(
+                    await conn.fetchval(
+                        "SELECT count(*) = 3 FROM intake.staff_village_assignments "
+                        "WHERE village_code = ANY($1)",
+                        [V1, V2, V3],
+                    )
+                )
+            finally:
+                await conn.close()
+
+        await until(directory_copied, timeout=120)
+
+        async with httpx.AsyncClient(base_url=services.urls["intake"], timeout=30) as client:
+            complaints = {v: (await _submit(client, services, v))["complaint_id"] for v in first}
+            for complaint in complaints.values():
+                await _resolve(client, services, complaint)
+
+            mine = {complaints[V1], complaints[V2]}
+
+            # Both sub-districts' visits, and not the neighbour's village.
+            async def leaving_sees_both() -> set[str] | None:
+                seen = await _feed(client, _token(services, leaving))
+                return seen if mine <= seen else None
+
+            assert await until(leaving_sees_both, timeout=180) == mine
+            assert await _feed(client, _token(services, neighbour)) == {complaints[V3]}
+            assert await _feed(client, _token(services, successor)) == set()
+            listed = await client.get(
+                "/v1/complaints", params={"assigned": "me"}, headers=_token(services, leaving)
+            )
+            assert {c["complaint_id"] for c in listed.json()["items"]} == mine
+
+            # The handover: both villages to the successor, in one record each.
+            now = datetime.now(UTC)
+            await _publish(
+                connections,
+                *(
+                    VillageAssignment(
+                        village_code=v,
+                        spells=[
+                            _spell(leaving, SINCE, now).model_copy(
+                                update={"assignment_id": first[v].spells[0].assignment_id}
+                            ),
+                            _spell(successor, now),
+                        ],
+                        version=2,
+                        updated_at=now,
+                    )
+                    for v in (V1, V2)
+                ),
+            )
+
+            async def successor_has_them() -> set[str] | None:
+                seen = await _feed(client, _token(services, successor))
+                return seen if seen == mine else None
+
+            assert await until(successor_has_them, timeout=120) == mine
+            assert await _feed(client, _token(services, leaving)) == set()
+            for complaint in mine:
+                read = await client.get(
+                    f"/v1/complaints/{complaint}/detail", headers=services.auth("manager")
+                )
+                assert read.status_code == 200, read.text
+                handovers = [t for t in read.json()["timeline"] if t["reason"] == "handover"]
+                assert len(handovers) == 1
+                assert handovers[0]["details"]["from"] == str(leaving.person_id)
+                assert handovers[0]["details"]["to"] == str(successor.person_id)
+                assert handovers[0]["details"]["why"] == EndReason.REASSIGNED.value
+
+            # The successor tells the households; the complaints close.
+            for complaint in mine:
+                told = await client.post(
+                    f"/v1/complaints/{complaint}/feedback",
+                    json={"household_told": True, "visited_on": date.today().isoformat()},
+                    headers={**_token(services, successor), "Idempotency-Key": f"fb-{complaint}"},
+                )
+                assert told.status_code in (200, 202), told.text
+
+            async def closed() -> bool:
+                steps = []
+                for complaint in mine:
+                    read = await client.get(
+                        f"/v1/complaints/{complaint}", headers=services.auth("manager")
+                    )
+                    steps.append(read.json()["step"])
+                return steps == ["closed", "closed"]
+
+            await until(closed, timeout=120)
+            stranded = await client.get("/v1/tasks/stranded", headers=services.auth("manager"))
+            assert stranded.status_code == 200, stranded.text
+            assert not {i["complaint_id"] for i in stranded.json()["items"]} & set(
+                complaints.values()
+            )
