@@ -109,7 +109,8 @@ def test_a_facilitator_who_left_holds_nothing_and_the_successor_takes_over() -> 
         ),
     )
     holder = holder_for_role(Role.FACILITATOR, candidates(snap, V1, NOW))
-    assert holder is not None and holder.person_id == successor.person_id
+    assert holder is not None
+    assert holder.person_id == successor.person_id
 
 
 def test_back_office_the_sole_nearest_holder_else_the_areas_role_holders() -> None:
@@ -121,14 +122,17 @@ def test_back_office_the_sole_nearest_holder_else_the_areas_role_holders() -> No
     assert near is not None
     assert (near.person_id, near.basis) == (puskesos.person_id, Basis.SOLE_ROLE_HOLDER)
     shared = holder_for_role(Role.BACK_OFFICE, candidates(snap, V2, NOW))
-    assert shared is not None and shared.person_id is None
+    assert shared is not None
+    assert shared.person_id is None
     assert shared.basis is Basis.ROLE_HOLDERS
     assert set(shared.holders) == {district_a.person_id, district_b.person_id}
 
 
 def test_nobody_in_the_directory_means_nobody_in_particular() -> None:
     holder = holder_for_role(Role.MANAGER, candidates(DirectorySnapshot(), V1, NOW))
-    assert holder is not None and holder.person_id is None and holder.holders == ()
+    assert holder is not None
+    assert holder.person_id is None
+    assert holder.holders == ()
     assert holder_for_role(Role.PROGRAM_MANAGER, candidates(DirectorySnapshot(), V1, NOW)) is None
     assert holder_for_role(None, candidates(DirectorySnapshot(), V1, NOW)) is None
 
@@ -144,7 +148,8 @@ def test_a_request_is_addressed_to_each_person_by_their_channel() -> None:
     by_mail = person([Role.BACK_OFFICE], ["3204"])
     by_sms = person([Role.BACK_OFFICE], ["3204"], channel=ContactChannel.SMS)
     no_contact = person([Role.BACK_OFFICE], ["3204"], phone=None).model_copy(update={"email": None})
-    assert contact_of(by_sms) is not None and contact_of(by_sms).phone  # type: ignore[union-attr]
+    assert contact_of(by_sms) is not None
+    assert contact_of(by_sms).phone
     assert contact_of(no_contact) is None
     request = NotificationRequested(
         request_id=uuid.uuid4(),
@@ -162,6 +167,8 @@ def test_a_request_is_addressed_to_each_person_by_their_channel() -> None:
     ]
     assert out[0].request_id == request.request_id
     assert out[1].request_id != request.request_id
-    assert out[0].recipient is not None and out[0].recipient.email == "petugas@example.go.id"
-    assert out[1].recipient is not None and out[1].recipient.email is None
+    assert out[0].recipient is not None
+    assert out[0].recipient.email == "petugas@example.go.id"
+    assert out[1].recipient is not None
+    assert out[1].recipient.email is None
     assert all(r.params["addressed_to"] == "back_office:3204" for r in out)
