@@ -42,6 +42,7 @@ REGISTRY_TOPICS = (
     Topic.REGISTRY_RESULTS.value,
     Topic.PROGRAM_CATALOG.value,
     Topic.PROGRAM_INFO.value,
+    Topic.STAFF_DIRECTORY.value,
 )
 
 

@@ -12,6 +12,7 @@ from services.registry.api import (
     persons,
     program_info,
     proposals,
+    staff,
     tablet,
 )
 
@@ -24,4 +25,5 @@ routers: list[APIRouter] = [
     tablet.router,
     attachments.router,
     program_info.router,
+    staff.router,
 ]
