@@ -148,8 +148,10 @@ def test_a_request_is_addressed_to_each_person_by_their_channel() -> None:
     by_mail = person([Role.BACK_OFFICE], ["3204"])
     by_sms = person([Role.BACK_OFFICE], ["3204"], channel=ContactChannel.SMS)
     no_contact = person([Role.BACK_OFFICE], ["3204"], phone=None).model_copy(update={"email": None})
-    assert contact_of(by_sms) is not None
-    assert contact_of(by_sms).phone
+    sms_contact = contact_of(by_sms)
+    assert sms_contact is not None
+    assert sms_contact.phone
+    assert sms_contact.email is None
     assert contact_of(no_contact) is None
     request = NotificationRequested(
         request_id=uuid.uuid4(),
