@@ -8,11 +8,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from services.notifier import payloads, templates
 from services.notifier.channels.base import ChannelName, Outgoing
 from services.notifier.contacts import ContactDirectory
-from services.notifier.domain import SendResult
+from services.notifier.domain import SendResult, digest_groups
 from services.notifier.phones import InvalidPhone, normalise
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import Delivery, Program
@@ -23,6 +24,11 @@ from slrt.contracts.vocabulary import NotificationKind, ProgramChannel
 PROGRAM_KINDS = frozenset({NotificationKind.REFERRAL, NotificationKind.ANSWER_LINK})
 SMS_GATEWAY = "sms-gateway"
 SMTP_RELAY = "smtp"
+DIGEST_LABELS = {
+    "id": ("Lewat tenggat", "Berisiko terlambat"),
+    "en": ("Overdue", "At risk"),
+}
+"""How a digest heads its two groups, per language."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,7 @@ class Composer:
     ) -> Outgoing | SendResult:
         first = group[0].request
         if len(group) > 1:
-            return self._digest([d.request for d in group], program)
+            return self._digest([d.request for d in group], program, now)
         if first.kind in PROGRAM_KINDS:
             return self._to_program(first, program, now)
         contact = self._contact(first, program)
@@ -158,15 +164,25 @@ class Composer:
         return Outgoing(ChannelName.SMS, SMS_GATEWAY, message_id, phone, text=text)
 
     def _digest(
-        self, requests: list[NotificationRequested], program: Program | None
+        self, requests: list[NotificationRequested], program: Program | None, now: datetime
     ) -> Outgoing | SendResult:
-        tickets = sorted({str(self._text_params(r)["ticket"]) for r in requests})
-        params = {"count": len(requests), "tickets": ", ".join(tickets)}
+        """One message for a person's due reminders: their steps overdue, then at risk."""
+        today = now.astimezone(ZoneInfo(self.settings.digest_timezone)).date()
+        overdue, at_risk = digest_groups(requests, today)
+        contact = self._contact(requests[0], program)
+        language = contact.language if contact is not None else "id"
+        labels = DIGEST_LABELS[language]
+        parts = [
+            f"{label}: {', '.join(tickets)}."
+            for label, tickets in ((labels[0], overdue), (labels[1], at_risk))
+            if tickets
+        ]
+        params = {"count": len(overdue) + len(at_risk), "tickets": " ".join(parts)}
         digest_id = uuid.uuid5(
             uuid.NAMESPACE_URL, ",".join(sorted(str(r.request_id) for r in requests))
         )
         first = requests[0]
-        outgoing = self._to_person(first, "digest", params, self._contact(first, program))
+        outgoing = self._to_person(first, "digest", params, contact)
         if isinstance(outgoing, SendResult):
             return outgoing
         return Outgoing(

@@ -54,7 +54,9 @@ def request_handlers(settings: NotifierSettings) -> list[On[Any]]:
         digest = is_digest(request)
         if digest:
             status = DeliveryStatus.DIGEST
-            due = next_digest_time(now, settings.digest_hour, settings.digest_timezone)
+            due = next_digest_time(
+                now, settings.digest_hour, settings.digest_timezone, settings.digest_minute
+            )
         else:
             status, due = DeliveryStatus.PENDING, now
         created = False

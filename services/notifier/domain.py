@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -173,18 +173,37 @@ def normalise_request(request: NotificationRequested) -> NotificationRequested:
     return request.model_copy(update=updates) if updates else request
 
 
+def digest_groups(
+    requests: list[NotificationRequested], today: date
+) -> tuple[list[str], list[str]]:
+    """A person's digest: the tickets of their steps overdue (the reminder's ``due_on`` /
+    ``due_date`` before ``today``) and at risk (the rest), each sorted, each ticket once."""
+    overdue: set[str] = set()
+    at_risk: set[str] = set()
+    for r in requests:
+        ticket = str(r.params.get("ticket") or r.params.get("ticket_number") or "-")
+        due = r.params.get("due_on") or r.params.get("due_date")
+        try:
+            late = r.breached or (due is not None and date.fromisoformat(str(due)) < today)
+        except ValueError:
+            late = r.breached
+        (overdue if late else at_risk).add(ticket)
+    return sorted(overdue), sorted(at_risk - overdue)
+
+
 def is_digest(request: NotificationRequested) -> bool:
     """Staff reminders wait for the daily digest (rekap harian); breaches go out at once."""
     return request.kind is NotificationKind.REMINDER and not request.breached
 
 
-def next_digest_time(now: datetime, hour: int, timezone: str) -> datetime:
-    """The next daily digest moment (``hour`` o'clock local time) strictly after ``now``."""
+def next_digest_time(now: datetime, hour: int, timezone: str, minute: int = 0) -> datetime:
+    """The next daily digest moment (``hour:minute`` local time) strictly after ``now``."""
     zone = ZoneInfo(timezone)
     local = now.astimezone(zone)
-    candidate = datetime.combine(local.date(), time(hour), tzinfo=zone)
+    at = time(hour, minute)
+    candidate = datetime.combine(local.date(), at, tzinfo=zone)
     if candidate <= local:
-        candidate = datetime.combine(local.date() + timedelta(days=1), time(hour), tzinfo=zone)
+        candidate = datetime.combine(local.date() + timedelta(days=1), at, tzinfo=zone)
     return candidate.astimezone(UTC)
 
 

@@ -71,6 +71,7 @@ class Notifier:
         requests_topic: str = Topic.NOTIFICATION_REQUESTS,
         catalog_topic: str = Topic.PROGRAM_CATALOG,
         lifecycle_topic: str = Topic.COMPLAINT_LIFECYCLE,
+        staff_topic: str = Topic.STAFF_DIRECTORY,
         group_prefix: str = "",
     ) -> None:
         self.http = httpx.AsyncClient(
@@ -97,6 +98,7 @@ class Notifier:
             requests_topic=requests_topic,
             catalog_topic=catalog_topic,
             lifecycle_topic=lifecycle_topic,
+            staff_topic=staff_topic,
             group_prefix=group_prefix,
         )
         self.lapor = LaporPoller(

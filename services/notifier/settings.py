@@ -79,4 +79,6 @@ class NotifierSettings(ServiceSettings):
 
     digest_hour: int = Field(default=7, ge=0, le=23)
     """Local hour at which staff reminders go out as one digest per person."""
+    digest_minute: int = Field(default=0, ge=0, le=59)
+    """Minute of that hour (07:30: ``DIGEST_HOUR=7``, ``DIGEST_MINUTE=30``)."""
     digest_timezone: str = "Asia/Jakarta"

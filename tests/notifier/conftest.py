@@ -100,7 +100,10 @@ async def start_notifier(
         suffix = uuid.uuid4().hex[:8]
         requests_topic, catalog_topic = f"test.requests.{suffix}", f"test.catalog.{suffix}"
         lifecycle_topic = f"test.lifecycle.{suffix}"
+        staff_topic = f"test.staff.{suffix}"
         await real_stack.create_topics(
+            staff_topic,
+            dead_letter_topic(staff_topic),
             requests_topic,
             dead_letter_topic(requests_topic),
             catalog_topic,
@@ -119,6 +122,7 @@ async def start_notifier(
             requests_topic=requests_topic,
             catalog_topic=catalog_topic,
             lifecycle_topic=lifecycle_topic,
+            staff_topic=staff_topic,
             group_prefix=f"{suffix}.",
         )
         stop = asyncio.Event()
@@ -126,6 +130,7 @@ async def start_notifier(
             settings, pool, producer, notifier, requests_topic, catalog_topic, stop
         )
         handle.lifecycle_topic = lifecycle_topic
+        handle.staff_topic = staff_topic
         handle.tasks = [
             asyncio.create_task(loop, name=name) for name, loop in notifier.loops(stop).items()
         ]

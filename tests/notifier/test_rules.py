@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -14,6 +14,7 @@ from services.notifier.domain import (
     DeliveryStatus,
     Verdict,
     classify_http,
+    digest_groups,
     horizon,
     may_move,
     next_attempt_at,
@@ -105,6 +106,37 @@ def test_digest_goes_out_at_the_next_local_digest_hour() -> None:
     assert next_digest_time(NOW, 7, "Asia/Jakarta") == datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
     early = datetime(2026, 11, 27, 23, 0, tzinfo=UTC)  # 06:00 WIB
     assert next_digest_time(early, 7, "Asia/Jakarta") == datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
+    # 07:30 WIB
+    assert next_digest_time(early, 7, "Asia/Jakarta", 30) == datetime(
+        2026, 11, 28, 0, 30, tzinfo=UTC
+    )
+
+
+def test_a_persons_digest_groups_their_steps_overdue_and_at_risk() -> None:
+    def reminder(ticket: str, due_on: str, *, breached: bool = False) -> NotificationRequested:
+        return NotificationRequested(
+            request_id=uuid.uuid4(),
+            complaint_id=uuid.uuid4(),
+            kind=NotificationKind.REMINDER,
+            destination="person:p",
+            template="step_at_risk",
+            params={"ticket": ticket, "due_on": due_on},
+            breached=breached,
+        )
+
+    today = date(2026, 11, 30)
+    overdue, at_risk = digest_groups(
+        [
+            reminder("T-2", "2026-12-02"),
+            reminder("T-1", "2026-11-27"),
+            reminder("T-3", "2026-12-04", breached=True),
+            reminder("T-2", "2026-12-02"),
+            reminder("T-4", "not a date"),
+        ],
+        today,
+    )
+    assert overdue == ["T-1", "T-3"]
+    assert at_risk == ["T-2", "T-4"]
 
 
 @pytest.mark.parametrize("name", sorted(templates.TEMPLATES))

@@ -98,6 +98,8 @@ class RunningNotifier:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     lifecycle_topic: str = Topic.COMPLAINT_LIFECYCLE.value
     """Where the test's complaint transitions go (the notifier cancels referrals from them)."""
+    staff_topic: str = Topic.STAFF_DIRECTORY.value
+    """The test's staff-directory topic (the notifier addresses staff messages to persons)."""
 
     async def send(
         self, topic: str, data: EventData, subject: str, event_id: str | None = None
