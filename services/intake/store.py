@@ -266,8 +266,10 @@ async def list_status(
     submitted_to: date | None,
     after: tuple[datetime, UUID] | None,
     limit: int,
+    within: list[str] | None = None,
 ) -> list[asyncpg.Record]:
-    """One page of the projection, newest first, keyset-paginated on (submitted_at, id)."""
+    """One page of the projection, newest first, keyset-paginated on (submitted_at, id);
+    ``within``: only places inside one of these prefixes too (a caller of several areas)."""
     where = ["place_code LIKE $1"]
     args: list[Any] = [_prefix_pattern(area)]
 
@@ -275,6 +277,8 @@ async def list_status(
         args.append(value)
         where.append(clause.replace("?", f"${len(args)}"))
 
+    if within is not None:
+        add("place_code LIKE ANY(?)", [_prefix_pattern(a) for a in within])
     if steps is not None:
         add("step = ANY(?)", steps)
     if category is not None:

@@ -389,6 +389,7 @@ async def list_complaints(
             submitted_to=submitted_to,
             after=decode_cursor(cursor) if cursor else None,
             limit=limit + 1,
+            within=principal.scopes if principal.areas else None,
         )
     page = rows[:limit]
     return ComplaintPage(
@@ -429,6 +430,7 @@ async def facilitator_tasks(
             submitted_to=None,
             after=decode_cursor(cursor) if cursor else None,
             limit=limit + 1,
+            within=principal.scopes if principal.areas else None,
         )
         page = rows[:limit]
         ids = [r["complaint_id"] for r in page]
