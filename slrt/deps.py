@@ -16,9 +16,10 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
+from slrt.auth.directory import DirectoryNotReady, NotInDirectory
 from slrt.auth.principal import Principal
 from slrt.auth.tokens import InvalidToken, TokenVerifier
-from slrt.errors import Unauthenticated
+from slrt.errors import Refused, Unauthenticated, Unavailable
 from slrt.settings import ServiceSettings
 
 if TYPE_CHECKING:
@@ -100,13 +101,18 @@ async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The verified caller (401 without a valid bearer token)."""
+    """The verified caller (401 without a valid bearer token; in directory mode 403 for a
+    subject the staff directory does not know as active, 503 until its copy is read)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("send an OAuth2 bearer token in the Authorization header")
     try:
         return await token_verifier(request).verify(credentials.credentials)
     except InvalidToken as exc:
         raise Unauthenticated(str(exc)) from None
+    except NotInDirectory as exc:
+        raise Refused(str(exc)) from None
+    except DirectoryNotReady as exc:
+        raise Unavailable(str(exc), retry_after=2) from None
 
 
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]

@@ -28,6 +28,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from temporalio.client import Client
 
 from slrt import deps, edge, metrics, problems, temporal
+from slrt.auth.directory import DirectoryCopy
 from slrt.auth.tokens import AuthSettings, TokenVerifier
 from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
@@ -257,6 +258,11 @@ def build_app(
         if auth is not None and runtime.verifier is None:
             runtime.verifier = TokenVerifier(auth)
         await _connect(runtime, uses, startup_timeout)
+        if auth is not None and auth.directory and runtime.verifier is not None:
+            copy = DirectoryCopy(settings.connections, clock=runtime.clock)
+            runtime.verifier.directory = copy
+            runtime.provide(copy)
+            runtime.spawn(copy.run(runtime.stop), "staff-directory-copy")
         if on_start is not None:
             await on_start(runtime)
         log.info("service started", extra={"port": settings.port})

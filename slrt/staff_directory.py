@@ -45,6 +45,8 @@ class DirectorySnapshot:
     villages: dict[str, VillageAssignment] = field(default_factory=dict)
     supervision: dict[UUID, Supervision] = field(default_factory=dict)
     districts: dict[str, DistrictStaffSettings] = field(default_factory=dict)
+    subjects: dict[str, UUID] = field(default_factory=dict)
+    """The identity provider's subject → person id (kept by :func:`apply`)."""
 
     @classmethod
     def of(cls, records: list[StaffRecord]) -> DirectorySnapshot:
@@ -72,7 +74,14 @@ def apply(snapshot: DirectorySnapshot, record: StaffRecord) -> bool:
     """Fold ``record`` in if it is newer than what the snapshot holds for its key; whether it
     was."""
     if isinstance(record, StaffPerson):
-        return _newer(snapshot.persons, record.person_id, record)
+        known = snapshot.persons.get(record.person_id)
+        if not _newer(snapshot.persons, record.person_id, record):
+            return False
+        if known is not None and known.subject and known.subject != record.subject:
+            snapshot.subjects.pop(known.subject, None)
+        if record.subject:
+            snapshot.subjects[record.subject] = record.person_id
+        return True
     if isinstance(record, VillageAssignment):
         return _newer(snapshot.villages, record.village_code, record)
     if isinstance(record, Supervision):
@@ -98,9 +107,8 @@ def person_for_subject(
 ) -> StaffPerson | None:
     """The active person the identity provider's ``subject`` names (None: unknown or not
     active at ``at``)."""
-    return next(
-        (p for p in snapshot.persons.values() if p.subject == subject and p.active_at(at)), None
-    )
+    person_id = snapshot.subjects.get(subject)
+    return active_person(snapshot, person_id, at) if person_id is not None else None
 
 
 def village_facilitator(

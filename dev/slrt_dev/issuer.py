@@ -73,6 +73,23 @@ class DevIssuer:
             claims, self.key_file.read_bytes(), algorithm="RS256", headers={"kid": KID}
         )
 
+    def subject_token(self, subject: str, ttl_seconds: int = 8 * 3600) -> str:
+        """A token that says who the caller is and nothing more (no ``roles``, no ``area``):
+        the services authorise it by the staff directory (``slrt.auth.directory``)."""
+        self.ensure_keys()
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": subject,
+            "iat": now,
+            "exp": now + ttl_seconds,
+            "jti": str(uuid.uuid4()),
+        }
+        return jwt.encode(
+            claims, self.key_file.read_bytes(), algorithm="RS256", headers={"kid": KID}
+        )
+
 
 NOTIFIER_SERVICE_SUBJECT = "service:notifier"
 NOTIFIER_TOKEN_ENV = "SLRT_SECRET_NOTIFIER_SERVICE_TOKEN"  # noqa: S105 -- a variable's name

@@ -268,8 +268,10 @@ async def list_status(
     after: tuple[datetime, UUID] | None,
     limit: int,
     assignee: UUID | None = None,
+    within: list[str] | None = None,
 ) -> list[asyncpg.Record]:
-    """One page of the projection, newest first, keyset-paginated on (submitted_at, id)."""
+    """One page of the projection, newest first, keyset-paginated on (submitted_at, id);
+    ``within``: only places inside one of these prefixes too (a caller of several areas)."""
     where = ["place_code LIKE $1"]
     args: list[Any] = [_prefix_pattern(area)]
 
@@ -280,6 +282,8 @@ async def list_status(
     if assignee is not None:
         add("assignee = ?", assignee)
 
+    if within is not None:
+        add("place_code LIKE ANY(?)", [_prefix_pattern(a) for a in within])
     if steps is not None:
         add("step = ANY(?)", steps)
     if category is not None:

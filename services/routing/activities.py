@@ -11,6 +11,7 @@ metric never holds a complaint up: if Postgres fails it, the observation is skip
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from temporalio import activity
 from services.routing import store
 from services.routing.metrics import STEP_DURATION, count_sla_notice, step_left
 from services.routing.settings import RoutingSettings
+from slrt.auth.directory import DirectoryCopy
 from slrt.contracts.envelope import Envelope
 from slrt.contracts.events import (
     ComplaintTransitioned,
@@ -33,6 +35,7 @@ from slrt.contracts.events import (
 from slrt.contracts.sla import SlaPolicy
 from slrt.contracts.temporal import complaint_workflow_id
 from slrt.kafka import EventProducer
+from slrt.staff_directory import separation_of_duties
 from workflows import routing_plan
 from workflows.model import (
     ACTIVITY_EMIT_TRANSITION,
@@ -77,13 +80,24 @@ def sla_policy_from(settings: RoutingSettings, today: datetime) -> SlaPolicy:
     )
 
 
+DIRECTORY_WAIT_SECONDS = 10.0
+"""How long a complaint's policy waits for routing's copy of the staff directory to be read
+(at start-up) before it takes the deployment's default separation of duties."""
+
+
 class ComplaintActivities:
     def __init__(
-        self, producer: EventProducer, pool: asyncpg.Pool, settings: RoutingSettings
+        self,
+        producer: EventProducer,
+        pool: asyncpg.Pool,
+        settings: RoutingSettings,
+        directory: DirectoryCopy | None = None,
     ) -> None:
         self._producer = producer
         self._pool = pool
         self._settings = settings
+        self._directory = directory
+        """Routing's copy of the staff directory: the districts' separation of duties."""
 
     def all(self) -> list[Callable[..., Any]]:
         return [
@@ -99,8 +113,23 @@ class ComplaintActivities:
         ]
 
     @activity.defn(name=ACTIVITY_SLA_POLICY)
-    async def sla_policy(self) -> SlaPolicy:
-        return sla_policy_from(self._settings, datetime.now(UTC))
+    async def sla_policy(self, district: str | None = None) -> SlaPolicy:
+        """The terms a complaint keeps for its life; with its ``district`` (workflows from
+        ``people-dir-district-policy`` on), separation of duties as the staff directory sets it
+        for the district, else the deployment's default."""
+        policy = sla_policy_from(self._settings, datetime.now(UTC))
+        if district is None or self._directory is None:
+            return policy
+        copy = self._directory
+        if not copy.ready.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(copy.ready.wait(), DIRECTORY_WAIT_SECONDS)
+        if not copy.ready.is_set():
+            log.warning("staff directory not read yet: the default separation of duties")
+        rule = separation_of_duties(
+            copy.snapshot, district, default=self._settings.separation_of_duties
+        )
+        return policy.model_copy(update={"separation_of_duties": rule})
 
     @activity.defn(name=ACTIVITY_EMIT_TRANSITION)
     async def emit_transition(self, event: ComplaintTransitioned) -> None:

@@ -12,6 +12,7 @@ from services.routing.consumers import consumers
 from services.routing.settings import RoutingSettings
 from services.routing.versions import promote_at_start
 from services.routing.worker import build_worker, run_worker
+from slrt.auth.directory import DirectoryCopy
 from slrt.service import Dependency, Runtime, build_app
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,15 @@ def create_app(settings: RoutingSettings) -> FastAPI:
                 "SLA clocks run faster than real time: not for production",
                 extra={"sla_clock_speed": settings.sla_clock_speed},
             )
-        worker = build_worker(runtime.temporal, runtime.producer, runtime.pool, settings)
+        # The districts' separation of duties comes from the staff directory (its copy here).
+        directory = runtime.part(DirectoryCopy)
+        if directory is None:
+            directory = DirectoryCopy(settings.connections, clock=runtime.clock)
+            runtime.provide(directory)
+            runtime.spawn(directory.run(runtime.stop), "staff-directory-copy")
+        worker = build_worker(
+            runtime.temporal, runtime.producer, runtime.pool, settings, directory=directory
+        )
         runtime.spawn(
             run_worker(worker, runtime.stop, lambda: promote_at_start(runtime.temporal, settings)),
             "temporal-worker",

@@ -36,7 +36,9 @@ class RoutingSettings(ServiceSettings, SlaTerms):
     """The person who proposed a referral may not approve it (Pedoman Umum SLRT 2017,
     V.D.1.a.5.d: a referral leaves with the manager's approval). A district with a single
     manager, who also works the back office, sets it false; every approval made while it is off
-    records that in the complaint's history. Applies to complaints started after the change."""
+    records that in the complaint's history. Applies to complaints started after the change.
+    The default: a district's own setting in the staff directory (``/v1/staff/districts/<code>/
+    settings``, routing's copy of ``slrt.staff.directory``) decides for its complaints."""
     worker_max_concurrent_activities: int = Field(default=50, ge=1)
     worker_max_cached_workflows: int = Field(default=1000, ge=0)
     """Open complaints kept in the worker's sticky cache (about 0.3 MiB each, measured by

@@ -16,6 +16,7 @@ from temporalio.worker import Worker, WorkerDeploymentConfig
 from services.routing.activities import ComplaintActivities
 from services.routing.settings import RoutingSettings
 from services.routing.versions import deployment_version
+from slrt.auth.directory import DirectoryCopy
 from slrt.kafka import EventProducer
 from workflows.complaint import ComplaintWorkflow
 
@@ -26,11 +27,12 @@ def build_worker(
     pool: asyncpg.Pool,
     settings: RoutingSettings,
     workflows: Sequence[type] = (ComplaintWorkflow,),
+    directory: DirectoryCopy | None = None,
 ) -> Worker:
     """The worker; a versioned one (worker deployment ``deployment_name``, version
     ``build_id``) when the settings name a build. ``workflows`` is for tests that roll a changed
     workflow out."""
-    activities = ComplaintActivities(producer, pool, settings)
+    activities = ComplaintActivities(producer, pool, settings, directory)
     version = deployment_version(settings)
     return Worker(
         client,

@@ -48,7 +48,35 @@ class Principal(BaseModel):
     roles: frozenset[Role]
     area: str = Field(pattern=r"^(\d{2}|\d{4}|\d{6}|\d{10})?$")
     programs: frozenset[str] = frozenset()
+    areas: frozenset[str] = frozenset()
+    """Every area of a caller the staff directory describes (several places, any level: a
+    facilitator's villages in two sub-districts); ``area`` is then the smallest place enclosing
+    them all. Empty for a caller whose token carries its own claims (``area`` alone)."""
 
     def covers(self, place_code: str) -> bool:
-        """Whether ``place_code`` lies inside this caller's area."""
+        """Whether ``place_code`` lies inside one of this caller's areas."""
+        if self.areas:
+            return any(place_code.startswith(a) for a in self.areas)
         return place_code.startswith(self.area)
+
+    @property
+    def scopes(self) -> list[str]:
+        """The place-code prefixes a list of this caller's is limited to (sorted)."""
+        return sorted(self.areas) if self.areas else [self.area]
+
+
+AREA_LENGTHS = (10, 6, 4, 2, 0)
+
+
+def enclosing_area(areas: list[str] | frozenset[str]) -> str:
+    """The smallest place (a valid place-code prefix) enclosing every one of ``areas``."""
+    codes = list(areas)
+    if not codes:
+        return ""
+    common = codes[0]
+    for code in codes[1:]:
+        n = 0
+        while n < min(len(common), len(code)) and common[n] == code[n]:
+            n += 1
+        common = common[:n]
+    return next(common[:length] for length in AREA_LENGTHS if length <= len(common))

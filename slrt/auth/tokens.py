@@ -5,6 +5,10 @@ prefix, "" for national); ``programs`` (program codes, for program managers). Is
 and expiry are checked with a configurable clock-skew leeway. The keys come from the issuer's
 JWKS URL (cached by PyJWT's client) or, for the local development issuer, a JWKS file.
 
+Two modes of authorisation (``slrt.auth.directory``): a token with ``roles`` or ``area`` claims
+is taken at its word; a token with neither (only ``sub``) is the staff directory's person of
+that subject, when the service keeps a copy of the directory (``SLRT_AUTH_DIRECTORY``).
+
 Verification is cached: the signing keys per ``kid`` (for ``KEY_TTL_SECONDS``, then fetched
 again), and each verified token's caller until the token expires (``exp`` plus the leeway) or
 its key's time in the cache is up, whichever is first. Only successes are cached: a token that
@@ -19,13 +23,16 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from slrt.auth.principal import Principal, Role
+
+if TYPE_CHECKING:
+    from slrt.auth.directory import DirectoryCopy
 
 ALGORITHMS = ["RS256", "ES256"]
 KEY_TTL_SECONDS = 300.0
@@ -47,6 +54,10 @@ class AuthSettings(BaseSettings):
     jwks_file: Path | None = None
     """A JWKS file (the local development issuer writes one; see ``slrt-dev``)."""
     leeway_seconds: int = 30
+    directory: bool = False
+    """Keep a copy of the staff directory (``slrt.staff.directory``) and authorise tokens that
+    carry no ``roles`` and no ``area`` claim by the directory's roles and areas for their
+    ``sub`` (``slrt.auth.directory``). Off: such a token has no role (every action refused)."""
 
 
 class InvalidToken(Exception):
@@ -54,6 +65,9 @@ class InvalidToken(Exception):
 
 
 class TokenVerifier:
+    directory: DirectoryCopy | None = None
+    """The service's copy of the staff directory (directory mode), when it keeps one."""
+
     def __init__(self, settings: AuthSettings, clock: Callable[[], float] = time.time) -> None:
         if not settings.jwks_url and not settings.jwks_file:
             raise ValueError("set SLRT_AUTH_JWKS_URL (or SLRT_AUTH_JWKS_FILE for development)")
@@ -68,9 +82,26 @@ class TokenVerifier:
         self._keys: dict[str, tuple[jwt.PyJWK, float]] = {}
         """kid → (key, trusted until)."""
         self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
-        """token → (its caller, trusted until): successes only."""
+        """token → (its caller, trusted until): successes only. A directory-mode token's entry
+        is its bare subject (no roles): the directory is asked at every use."""
+        self._by_directory: set[str] = set()
+        """Cached tokens whose caller the directory says."""
 
     async def verify(self, token: str) -> Principal:
+        """The caller ``token`` names; raises ``InvalidToken`` (401) when it does not verify,
+        and in directory mode ``NotInDirectory`` (403) or ``DirectoryNotReady`` (503)."""
+        return self._authorised(token, await self._verified_caller(token))
+
+    def _authorised(self, token: str, principal: Principal) -> Principal:
+        if token not in self._by_directory:
+            return principal
+        from slrt.auth.directory import NotInDirectory
+
+        if self.directory is None:
+            raise NotInDirectory("the token carries no roles and this service keeps no directory")
+        return self.directory.principal(principal.subject)
+
+    async def _verified_caller(self, token: str) -> Principal:
         now = self._clock()
         cached = self._verified.get(token)
         if cached is not None:
@@ -79,6 +110,7 @@ class TokenVerifier:
                 self._verified.move_to_end(token)
                 return principal
             del self._verified[token]
+            self._by_directory.discard(token)
         try:
             key, key_until = await self._key_for(token, now)
             claims: dict[str, Any] = jwt.decode(
@@ -101,6 +133,8 @@ class TokenVerifier:
             )
         except (ValueError, ValidationError):
             raise InvalidToken("the token's roles or area claim is not valid") from None
+        if self.directory is not None and not claims.get("roles") and "area" not in claims:
+            self._by_directory.add(token)
         self._remember(token, principal, claims, key_until)
         return principal
 
@@ -116,7 +150,8 @@ class TokenVerifier:
         self._verified[token] = (principal, min(exp + self._settings.leeway_seconds, key_until))
         self._verified.move_to_end(token)
         while len(self._verified) > CACHED_TOKENS:
-            self._verified.popitem(last=False)
+            dropped, _ = self._verified.popitem(last=False)
+            self._by_directory.discard(dropped)
 
     async def _key_for(self, token: str, now: float) -> tuple[jwt.PyJWK, float]:
         """The token's signing key and until when it is trusted: from the cache by ``kid``, else

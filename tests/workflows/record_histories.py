@@ -765,3 +765,18 @@ async def test_proginfo_may_qualify_then_resolved_locally(dev: Start) -> None:
     await c.act(UPDATE_FEEDBACK, told())
     await c.handle.result()
     await save(c, "proginfo_may_qualify_then_resolved_locally")
+
+
+async def test_people_dir_district_policy_referral_accepted(dev: Start) -> None:
+    """Since ``people-dir-district-policy``: the policy is asked for with the complaint's
+    district (a marker, then the activity with the district as its argument)."""
+    c = await dev(submitted(program="BPNT"))
+    await c.answer_registry()
+    await c.act(UPDATE_BACK_OFFICE, refer())
+    await c.act(UPDATE_MANAGER_DECISION, approve())
+    await delivered(c)
+    await answer(c, ReferralDecision.ACCEPTED, note="Beras diganti")
+    await c.at(S.FEEDBACK)
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "people_dir_district_policy_referral_accepted")

@@ -87,6 +87,7 @@ def test_the_recorded_histories_are_there() -> None:
         "information_asked_then_duplicate",
         "no_response_then_resolved_locally",
         "not_responsible_then_rerouted",
+        "people_dir_district_policy_referral_accepted",
         "perf_batched_effects_referral_accepted",
         "perf_local_reads_referral_accepted",
         "pii2_prelist_by_reference",

@@ -71,6 +71,11 @@ information is needed, at each outcome, on reopening and when the reopen window 
 (``workflows/household.py``); before it, only the registration message of
 ``PATCH_ACKNOWLEDGE_HOUSEHOLD`` went out, addressed to ``household:<ticket>``."""
 
+PATCH_DISTRICT_POLICY: Final = "people-dir-district-policy"
+"""Since this patch the complaint's policy is asked for with the complaint's district, so that
+separation of duties is the district's (its setting in the staff directory, else the
+deployment's default); before it, the deployment's setting alone."""
+
 ACTIVITY_TIMEOUT: Final = timedelta(seconds=30)
 RETRY: Final = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)

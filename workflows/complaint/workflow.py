@@ -101,8 +101,11 @@ class ComplaintWorkflow:
     @workflow.run
     async def run(self, submitted: ComplaintSubmitted) -> ComplaintSnapshot:
         c = self._c
+        # Versioning: complaints started before it asked for the deployment's policy alone.
+        by_district = workflow.patched(journal.PATCH_DISTRICT_POLICY)
         c.clocks.policy = await workflow.execute_activity(
             ACTIVITY_SLA_POLICY,
+            args=[submitted.village_code[:4]] if by_district else [],
             start_to_close_timeout=journal.ACTIVITY_TIMEOUT,
             retry_policy=journal.RETRY,
             result_type=SlaPolicy,

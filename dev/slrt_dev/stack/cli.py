@@ -104,7 +104,7 @@ class Stack:
         again each time (an unchanged entry changes nothing), and its program information
         (FAQ, programs' information and criteria; only what is missing is written)."""
         from slrt_dev.demo import load as demo_load
-        from slrt_dev.demo import program_info, programs
+        from slrt_dev.demo import program_info, programs, staff
         from slrt_dev.demo.settings import DemoSettings
 
         s = self.settings
@@ -125,6 +125,13 @@ class Stack:
         console.print(
             f"  demo program information: {', '.join(information)} "
             f"({'added' if 201 in information.values() else 'there'})"
+        )
+        people = staff.seed(f"http://127.0.0.1:{s.registry_port}", default_issuer(), demo.district)
+        console.print(
+            f"  demo staff directory: {people['persons']} persons, {people['villages']} villages "
+            f"assigned, {people['supervisions']} supervisions"
+            if people["persons"]
+            else "  demo staff directory: there"
         )
         if asyncio.run(demo_load.loaded(s.connections(), demo)):
             console.print(f"  demo district {demo.district}: already loaded")

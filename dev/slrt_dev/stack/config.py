@@ -107,6 +107,8 @@ class StackSettings(BaseSettings):
         """The ``SLRT_*`` variables that point a service at this stack."""
         return {
             "SLRT_AUTH_JWKS_FILE": str(self.dev_issuer_dir / "jwks.json"),
+            # Tokens with only ``sub`` are authorised by the staff directory (the demo's).
+            "SLRT_AUTH_DIRECTORY": "true",
             "SLRT_SECRETS_DIR": str(self.secrets_dir),
             "SLRT_POSTGRES_DSN": self.postgres_dsn,
             "SLRT_KAFKA_BOOTSTRAP": self.kafka_bootstrap,

@@ -403,6 +403,7 @@ async def list_complaints(
             after=decode_cursor(cursor) if cursor else None,
             limit=limit + 1,
             assignee=person,
+            within=principal.scopes if principal.areas else None,
         )
     page = rows[:limit]
     return ComplaintPage(
@@ -448,6 +449,7 @@ async def facilitator_tasks(
             submitted_to=None,
             after=decode_cursor(cursor) if cursor else None,
             limit=limit + 1,
+            within=None if me is not None or not principal.areas else principal.scopes,
         )
         page = rows[:limit]
         ids = [r["complaint_id"] for r in page]

@@ -187,6 +187,7 @@ SLRT_AUTH_AUDIENCE: {{ . | quote }}
 SLRT_AUTH_JWKS_URL: {{ . | quote }}
 {{- end }}
 {{- end }}
+SLRT_AUTH_DIRECTORY: {{ $v.auth.directory | default false | toString | quote }}
 {{- end }}
 
 {{/* Whether a CA for the Temporal frontend is mounted (temporal-tls/ca.crt). */}}
