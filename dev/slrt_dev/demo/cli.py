@@ -19,6 +19,7 @@ from slrt.settings import ConnectionSettings
 from slrt_dev.demo import load as loader
 from slrt_dev.demo import programs
 from slrt_dev.demo.effects import Oracle
+from slrt_dev.demo.handover import Handover, HandoverPlayed
 from slrt_dev.demo.paths import PATHS, Who, week
 from slrt_dev.demo.people import Person, registered, unregistered
 from slrt_dev.demo.play import Player, demo_client
@@ -81,6 +82,37 @@ async def play_week(
     return played, totals(played), figures_wrong
 
 
+async def week_with_handover(
+    settings: DemoSettings,
+    connections: ConnectionSettings,
+    issuer: DevIssuer,
+    complaints: int,
+    *,
+    concurrency: int,
+) -> tuple[tuple[list[Played], Counter[str], list[str]], HandoverPlayed]:
+    """The week, and mid-week one facilitator's handover (``slrt_dev.demo.handover``)."""
+
+    async def handover() -> HandoverPlayed:
+        async with demo_client() as http:
+            return await Handover(settings, issuer, http).play()
+
+    week_played, handed = await asyncio.gather(
+        play_week(settings, connections, issuer, complaints, concurrency=concurrency),
+        handover(),
+    )
+    return week_played, handed
+
+
+def handover_line(handed: HandoverPlayed) -> str:
+    if handed.problem is not None:
+        return f"handover: not as expected ({handed.problem})"
+    return (
+        f"handover: {handed.leaving} -> {handed.successor} ({', '.join(handed.villages)}): "
+        f"{handed.moved} of {len(handed.complaints)} open visits moved, "
+        f"{handed.closed} closed under the successor"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="slrt-demo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -120,12 +152,16 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"demo district {settings.district} loaded from {extract}")
         return 0
     issuer = default_issuer()
-    played, counts, figures_wrong = asyncio.run(
-        play_week(settings, connections, issuer, args.complaints, concurrency=args.concurrency)
+    (played, counts, figures_wrong), handed = asyncio.run(
+        week_with_handover(
+            settings, connections, issuer, args.complaints, concurrency=args.concurrency
+        )
     )
     console.print(timeline_table(played))
     console.print(totals_table(counts, figures_wrong))
-    return 0 if counts["as expected"] == len(played) and not figures_wrong else 1
+    console.print(handover_line(handed))
+    week_ok = counts["as expected"] == len(played) and not figures_wrong
+    return 0 if week_ok and handed.as_expected else 1
 
 
 if __name__ == "__main__":
