@@ -105,7 +105,10 @@ async def keep_program(entry: ProgramCatalogEntry, envelope: Envelope, conn: Con
 
 async def keep_staff_record(record: StaffRecord, envelope: Envelope, conn: Connection) -> None:
     """The notifier's copy of the staff directory, with the persons' work contacts."""
-    await staff_copy.keep_record(conn, record, contacts=True)
+    if await staff_copy.keep_record(conn, record, contacts=True):
+        moved = await persons.readdress_waiting(conn, datetime.now(UTC))
+        if moved:
+            log.info("waiting reminders readdressed", extra={"count": moved})
 
 
 def consumers(

@@ -7,7 +7,9 @@ particular holds it, to each of the area's role holders; by the person's preferr
 step's assignee). Nobody in the directory (or nobody with a contact): the request stays as it
 came and the static contacts file (``SLRT_NOTIFIER_CONTACTS_FILE``) answers, as before.
 
-Resolved when the request is recorded: the delivery's ``destination`` becomes
+Resolved when the request is recorded, and again for a reminder still waiting for its digest
+when the directory changes (``readdress_waiting``: a person who left, a village handed over),
+so a digest never goes to someone who is gone: the delivery's ``destination`` becomes
 ``person:<person id>`` (so a person's digest gathers their reminders from every complaint and
 area) and its ``recipient`` the person's work contact; ``params.addressed_to`` keeps the
 workflow's address. A request for several role holders becomes one delivery each (the first
@@ -88,3 +90,37 @@ async def resolve(
     ids = [holder.person_id] if holder.person_id is not None else list(holder.holders)
     persons = [p for i in ids if (p := snapshot.persons.get(i)) is not None and p.active_at(now)]
     return addressed(request, persons) or [request]
+
+
+async def readdress_waiting(conn: Connection, now: datetime) -> int:
+    """Resolve again every reminder waiting for its digest that was addressed to a person
+    (after a directory change); how many changed person. One waiting delivery stays one
+    delivery: it goes to the first person the rule names now (or back to the workflow's
+    address, for the contacts file, when nobody in the directory holds it)."""
+    changed = 0
+    rows = await conn.fetch(
+        "SELECT id, destination, request FROM deliveries WHERE status = 'digest' "
+        "AND destination LIKE 'person:%' FOR UPDATE SKIP LOCKED"
+    )
+    for row in rows:
+        stored = NotificationRequested.model_validate(row["request"])
+        original = stored.params.get("addressed_to")
+        if not original:
+            continue
+        params = {k: v for k, v in stored.params.items() if k != "addressed_to"}
+        asked = stored.model_copy(
+            update={"destination": str(original), "recipient": None, "params": params}
+        )
+        now_for = (await resolve(conn, asked, now))[0].model_copy(
+            update={"request_id": stored.request_id}
+        )
+        if now_for.destination == row["destination"]:
+            continue
+        await conn.execute(
+            "UPDATE deliveries SET destination = $2, request = $3 WHERE id = $1",
+            row["id"],
+            now_for.destination,
+            now_for.model_dump(mode="json"),
+        )
+        changed += 1
+    return changed

@@ -1,0 +1,161 @@
+"""Messages to persons against the notifier's real schema: a reminder addressed
+``facilitator:<village>`` is recorded for the village's facilitator (their contact, their
+destination), a supervisor's escalation for that facilitator's supervisor, a role without a
+person stays as it came (the contacts file answers), and a reminder waiting for the digest
+follows a handover of its village before the digest goes out."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from services.notifier import persons, store
+from services.notifier.domain import DeliveryStatus
+from slrt import staff_copy
+from slrt.auth.principal import Role
+from slrt.contracts.events import NotificationRequested
+from slrt.contracts.staff import (
+    ContactChannel,
+    EndReason,
+    Spell,
+    StaffPerson,
+    Supervision,
+    VillageAssignment,
+)
+from slrt.contracts.vocabulary import NotificationKind
+from slrt.db import Connection, create_pool
+from slrt.db.migrations import migrate_service
+from slrt.settings import ConnectionSettings
+
+V1 = "3204052001"
+SINCE = datetime.now(UTC) - timedelta(days=30)
+
+
+@pytest.fixture
+async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
+    await migrate_service(fresh_db, "notifier")
+    pool = await create_pool(ConnectionSettings(postgres_dsn=fresh_db), "notifier")
+    yield pool
+    await pool.close()
+
+
+def _person(name: str, role: Role, channel: ContactChannel = ContactChannel.EMAIL) -> StaffPerson:
+    return StaffPerson(
+        person_id=uuid.uuid4(),
+        subject=name,
+        display_name=name,
+        email=f"{name}@example.go.id",
+        phone="+6281234500077",
+        preferred_channel=channel,
+        roles=[role],
+        areas=["320405"],
+        active_from=SINCE,
+        version=1,
+        updated_at=SINCE,
+    )
+
+
+def _spell(p: StaffPerson, since: datetime, until: datetime | None = None) -> Spell:
+    return Spell(
+        assignment_id=uuid.uuid4(),
+        person_id=p.person_id,
+        since=since,
+        until=until,
+        end_reason=EndReason.REASSIGNED if until else None,
+    )
+
+
+def _request(kind: NotificationKind, destination: str) -> NotificationRequested:
+    return NotificationRequested(
+        request_id=uuid.uuid4(),
+        complaint_id=uuid.uuid4(),
+        place_code=V1,
+        kind=kind,
+        destination=destination,
+        template="step_at_risk",
+        params={"ticket": "3204-26-000009", "due_on": "2026-12-01"},
+    )
+
+
+async def _record(conn: Connection, request: NotificationRequested) -> None:
+    for addressed in await persons.resolve(conn, request, datetime.now(UTC)):
+        await store.insert_request(
+            conn,
+            addressed,
+            status=DeliveryStatus.DIGEST,
+            next_attempt_at=datetime.now(UTC) + timedelta(hours=1),
+            digest=True,
+        )
+
+
+async def test_staff_requests_go_to_the_person_holding_the_step_and_follow_a_handover(
+    pool: asyncpg.Pool,
+) -> None:
+    leaving = _person("fasilitator-a", Role.FACILITATOR)
+    successor = _person("fasilitator-b", Role.FACILITATOR)
+    supervisor = _person("supervisor", Role.SUPERVISOR, ContactChannel.SMS)
+    village = VillageAssignment(
+        village_code=V1, spells=[_spell(leaving, SINCE)], version=1, updated_at=SINCE
+    )
+    async with pool.acquire() as conn:
+        for record in (
+            leaving,
+            successor,
+            supervisor,
+            village,
+            Supervision(
+                facilitator_id=leaving.person_id,
+                spells=[_spell(supervisor, SINCE)],
+                version=1,
+                updated_at=SINCE,
+            ),
+        ):
+            assert await staff_copy.keep_record(conn, record, contacts=True)
+        reminder = _request(NotificationKind.REMINDER, f"facilitator:{V1}")
+        escalation = _request(NotificationKind.ESCALATION, "supervisor:320405")
+        coordination = _request(NotificationKind.ESCALATION, "district_coordination:3204")
+        for request in (reminder, escalation, coordination):
+            await _record(conn, request)
+
+        async def stored(request: NotificationRequested) -> NotificationRequested:
+            row = await conn.fetchrow(
+                "SELECT destination, request FROM deliveries WHERE request_id = $1",
+                request.request_id,
+            )
+            assert row is not None
+            kept = NotificationRequested.model_validate(row["request"])
+            assert kept.destination == row["destination"]
+            return kept
+
+        kept = await stored(reminder)
+        assert kept.destination == f"person:{leaving.person_id}"
+        assert kept.recipient is not None
+        assert kept.recipient.email == leaving.email
+        assert kept.params["addressed_to"] == f"facilitator:{V1}"
+        sms = (await stored(escalation)).recipient
+        assert sms is not None
+        assert (sms.phone, sms.email) == (supervisor.phone, None)
+        unchanged = await stored(coordination)
+        assert unchanged.destination == "district_coordination:3204"
+        assert unchanged.recipient is None
+
+        # The village is handed over before the digest hour: the waiting reminder follows.
+        now = datetime.now(UTC)
+        handed = village.model_copy(
+            update={
+                "spells": [_spell(leaving, SINCE, now), _spell(successor, now)],
+                "version": 2,
+                "updated_at": now,
+            }
+        )
+        assert await staff_copy.keep_record(conn, handed, contacts=True)
+        assert await persons.readdress_waiting(conn, now + timedelta(seconds=1)) == 1
+        moved = await stored(reminder)
+        assert moved.destination == f"person:{successor.person_id}"
+        assert moved.recipient is not None
+        assert moved.recipient.email == successor.email
+        assert moved.request_id == reminder.request_id
