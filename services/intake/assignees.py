@@ -134,7 +134,10 @@ async def _affected(conn: Connection, record: StaffRecord) -> list[asyncpg.Recor
             codes,
         )
     elif isinstance(record, StaffPerson):
-        prefixes = list(record.areas)
+        # A person holding no step's role (an administrator, a viewer) changes only the steps
+        # they held (none, unless they held such a role before).
+        holds_steps = any(role in task_holders.PERSON_ROLES for role in record.roles)
+        prefixes = list(record.areas) if holds_steps else []
         return await conn.fetch(
             "SELECT complaint_id, step, place_code, assignee FROM complaint_status "
             "WHERE step = ANY($1) AND (assignee = $2 OR place_code LIKE ANY($3)) FOR UPDATE",
@@ -179,6 +182,10 @@ async def hand_over(
             to_person,
             basis,
         )
+        if r["assignee"] is None:
+            # Nobody in particular held it (before the directory knew anyone, or the area's role
+            # holders shared it): an assignment, not a handover from someone.
+            continue
         details = {
             "label": "handover",
             "why": why,
