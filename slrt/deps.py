@@ -106,9 +106,17 @@ async def current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("send an OAuth2 bearer token in the Authorization header")
     try:
-        return await token_verifier(request).verify(credentials.credentials)
+        return await verified(request, credentials.credentials)
     except InvalidToken as exc:
         raise Unauthenticated(str(exc)) from None
+
+
+async def verified(request: Request, token: str) -> Principal:
+    """The caller ``token`` names: ``InvalidToken`` when it does not verify; in directory mode
+    ``Refused`` (403) for a subject the staff directory does not know as active and
+    ``Unavailable`` (503) while its copy is still being read."""
+    try:
+        return await token_verifier(request).verify(token)
     except NotInDirectory as exc:
         raise Refused(str(exc)) from None
     except DirectoryNotReady as exc:

@@ -129,13 +129,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="slrt-dev", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     token = sub.add_parser("token", help="print a signed bearer token of the local issuer")
-    token.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
+    token.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        choices=[r.value for r in Role],
+        help="a role claim (repeatable); none: a token with only sub, for the staff directory",
+    )
     token.add_argument("--area", default="", help="place-code prefix; empty = national")
     token.add_argument("--program", action="append", default=[], help="program code (repeatable)")
     token.add_argument("--subject", default=None, help="user id (default: a new one)")
     token.add_argument("--ttl", type=int, default=8 * 3600, help="seconds until expiry")
     args = parser.parse_args(argv)
     subject = args.subject or f"dev-{uuid.uuid4().hex[:8]}"
+    if not args.role:
+        # Directory mode: the services authorise the subject by the staff directory.
+        if args.subject is None:
+            parser.error("a token without --role names the directory's person: give --subject")
+        print(default_issuer().subject_token(subject, args.ttl))
+        return 0
     print(
         default_issuer().token(
             subject, [Role(r) for r in args.role], args.area, args.program, args.ttl

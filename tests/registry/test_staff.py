@@ -266,3 +266,19 @@ async def test_bad_input_is_named_by_field_and_rule_without_echoing_it(registry:
         f"/v1/staff/villages/{V2}/facilitator/end", json={}, headers=admin
     )
     assert unassigned.status_code == 409
+    # An assignment cannot start before the village's latest spell.
+    held = await client.put(
+        f"/v1/staff/villages/{V1}/facilitator", json={"person_id": far["person_id"]}, headers=admin
+    )
+    assert held.status_code == 200, held.text
+    other = await _create(registry, _person("Eka Putri", ["facilitator"], [V1]))
+    backdated = await client.put(
+        f"/v1/staff/villages/{V1}/facilitator",
+        json={"person_id": other["person_id"], "since": "2020-01-01T00:00:00Z"},
+        headers=admin,
+    )
+    assert backdated.status_code == 422, backdated.text
+    assert [(e["field"], e["rule"]) for e in backdated.json()["errors"]] == [
+        ("person_id", "not_active"),
+        ("since", "before_current_spell"),
+    ]

@@ -31,7 +31,7 @@ def token_of(request: Request) -> str | None:
 
 
 async def verify(request: Request, token: str) -> Principal:
-    return await deps.token_verifier(request).verify(token)
+    return await deps.verified(request, token)
 
 
 async def page_viewer(request: Request) -> Principal:

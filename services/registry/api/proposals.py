@@ -291,7 +291,7 @@ async def _list(
     authorize(principal, Action.PROPOSAL_REVIEW)
     async with pool.acquire() as conn, conn.transaction():
         rows = await proposals.list_proposals(
-            conn, kind, area=principal.area, status=status, limit=limit
+            conn, kind, areas=principal.scopes, status=status, limit=limit
         )
         await persons.audit_proposals(
             conn, actor=principal.subject, action=f"{kind}_list", rows=rows

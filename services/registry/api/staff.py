@@ -387,9 +387,12 @@ async def assign_village(
 async def _not_before_current(
     conn: Connection, kind: store.Kind, target: str, at: datetime, field: str, errors: list[Any]
 ) -> None:
-    current = await store.open_spell(conn, kind, target)
-    if current is not None and at < current.since:
-        errors.append(field_error(field, "before_current_spell", "before the current holder's"))
+    history = await store.spells(conn, kind, target)
+    if not history:
+        return
+    last = history[-1]
+    if at < last.since or (last.until is not None and at < last.until):
+        errors.append(field_error(field, "before_current_spell", "before the latest spell's"))
 
 
 @router.post(

@@ -259,12 +259,14 @@ async def get(
 
 
 async def list_proposals(
-    conn: Connection, kind: Kind, *, area: str, status: str | None, limit: int
+    conn: Connection, kind: Kind, *, areas: list[str], status: str | None, limit: int
 ) -> list[asyncpg.Record]:
+    """The proposals of villages inside any of ``areas`` (the caller's scopes)."""
     return await conn.fetch(
-        f"SELECT * FROM {TABLES[kind]} WHERE starts_with(village_code, $1) "  # noqa: S608
+        f"SELECT * FROM {TABLES[kind]} WHERE EXISTS "  # noqa: S608
+        "(SELECT 1 FROM unnest($1::text[]) a WHERE starts_with(village_code, a)) "
         "AND ($2::text IS NULL OR status = $2) ORDER BY created_at, id LIMIT $3",
-        area,
+        areas,
         status,
         limit,
     )
