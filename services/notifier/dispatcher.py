@@ -19,7 +19,7 @@ import asyncpg
 import httpx
 from opentelemetry import context, trace
 
-from services.notifier import household, metrics, store
+from services.notifier import household, metrics, persons, store
 from services.notifier.channels.base import Channel, ChannelName, Outgoing
 from services.notifier.compose import Composer
 from services.notifier.contacts import ContactDirectory
@@ -335,9 +335,14 @@ class Dispatcher:
                 finished_at=finished,
                 result=result,
             )
-            await store.insert_request(
-                conn, task, status=DeliveryStatus.PENDING, next_attempt_at=finished, digest=False
-            )
+            for addressed in await persons.resolve(conn, task, finished):
+                await store.insert_request(
+                    conn,
+                    addressed,
+                    status=DeliveryStatus.PENDING,
+                    next_attempt_at=finished,
+                    digest=False,
+                )
             await store.mark(
                 conn,
                 delivery,

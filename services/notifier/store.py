@@ -339,7 +339,8 @@ async def resend(conn: Connection, delivery_id: uuid.UUID, by: str) -> bool:
 DELIVERY_COLUMNS = """
     id, request_id, complaint_id, referral_id, place_code, kind, destination, template, status,
     channel, attempts, round, next_attempt_at, last_error, external_ref, created_at,
-    delivered_at, failed_at, cancelled_at, resent_by
+    delivered_at, failed_at, cancelled_at, resent_by,
+    request->'params'->>'addressed_to' AS addressed_to
 """
 
 

@@ -334,7 +334,9 @@ def _handed_over(
         for d in deliveries
         if d["kind"] == "facilitator_task"
         and d["template"] == FACILITATOR_TEMPLATE
-        and d["destination"] == f"facilitator:{p.village}"
+        # the village's facilitator: the directory's person (``addressed_to`` keeps the
+        # workflow's address), else the contacts file's mailbox
+        and (d.get("addressed_to") or d["destination"]) == f"facilitator:{p.village}"
     ]
     sent = [d for d in tasks if d["status"] == "delivered"]
     p.seen["messages"] = (

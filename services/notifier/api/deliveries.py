@@ -47,6 +47,9 @@ class DeliveryView(BaseModel):
     referral_id: uuid.UUID | None
     kind: str
     destination: str
+    addressed_to: str | None = None
+    """The workflow's address (``<role>:<area>``) of a staff message the notifier sent to the
+    person holding the step (``destination`` ``person:<id>``); null otherwise."""
     template: str
     status: str
     channel: str | None
