@@ -71,24 +71,29 @@ def holder_of_step(
 
 
 async def assign(conn: Connection, complaint_id: UUID, at: datetime | None = None) -> None:
-    """Record who holds the complaint's current step (after the projection moved it)."""
+    """Record who holds the complaint's current step (after the projection moved it). A step
+    no person holds (a system's, a program's, over) costs no look-up in the directory copy."""
     row = await conn.fetchrow(
-        "SELECT step, place_code FROM complaint_status WHERE complaint_id = $1", complaint_id
+        "SELECT step, place_code, assignee, assignee_basis FROM complaint_status "
+        "WHERE complaint_id = $1",
+        complaint_id,
     )
     if row is None:
         return
-    now = at or datetime.now(UTC)
-    holder = holder_of_step(
-        await staff_copy.snapshot_for(conn, [row["place_code"]]),
-        row["step"],
-        row["place_code"],
-        now,
-    )
+    role = HOLDER.get(ComplaintStep(row["step"]))
+    holder: task_holders.Holder | None = None
+    if role is not None and role is not Role.PROGRAM_MANAGER:
+        snapshot = await staff_copy.snapshot_for(conn, [row["place_code"]])
+        holder = holder_of_step(snapshot, row["step"], row["place_code"], at or datetime.now(UTC))
+    person = holder.person_id if holder else None
+    basis = holder.basis.value if holder else None
+    if (person, basis) == (row["assignee"], row["assignee_basis"]):
+        return
     await conn.execute(
         "UPDATE complaint_status SET assignee = $2, assignee_basis = $3 WHERE complaint_id = $1",
         complaint_id,
-        holder.person_id if holder else None,
-        holder.basis.value if holder else None,
+        person,
+        basis,
     )
 
 
@@ -252,10 +257,6 @@ async def measure_stranded(pool: asyncpg.Pool) -> int:
         count = len(await stranded(conn, ""))
     STRANDED.set(count)
     return count
-
-
-def role_of_step(step: str) -> Role | None:
-    return HOLDER.get(ComplaintStep(step))
 
 
 async def watch_stranded(pool: asyncpg.Pool, every: float, stop: asyncio.Event) -> None:
