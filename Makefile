@@ -9,8 +9,10 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml dev/py
 
 ## install: the venv with every pinned dependency, the project and the development-only
 ## distribution in dev/ (local stack, dev token issuer, demo, stand-ins), both editable
-## (re-runs only when the lock or a pyproject changes)
+## (re-runs only when the lock or a pyproject changes); the console tests' npm tools
+## (oidc-provider, axe-core: dev/npm, pinned by its lock) into a cache (scripts/npm-tools.sh)
 install: $(STAMP)
+	@bash scripts/npm-tools.sh
 
 $(STAMP): requirements.lock pyproject.toml dev/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
