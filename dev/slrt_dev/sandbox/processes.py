@@ -50,13 +50,16 @@ def dev_issuer(log_dir: Path) -> DevIssuer:
 
 
 @contextmanager
-def service_process(name: str, env: Mapping[str, str], log_dir: Path) -> Iterator[str]:
+def service_process(
+    name: str, env: Mapping[str, str], log_dir: Path, port: int | None = None
+) -> Iterator[str]:
     """Start ``python -m services.<name>``; yields its base URL once ``/healthz`` answers.
 
     Tokens: unless ``env`` names a JWKS, the service trusts a development issuer in
-    ``log_dir/issuer`` (mint tokens with ``dev_issuer(log_dir)``).
+    ``log_dir/issuer`` (mint tokens with ``dev_issuer(log_dir)``). ``port``: a free port chosen
+    beforehand (when another process must know the URL first); default: one is found.
     """
-    port = free_port()
+    port = port or free_port()
     issuer = dev_issuer(log_dir)
     env = {
         "SLRT_AUTH_JWKS_FILE": str(issuer.jwks_file),
