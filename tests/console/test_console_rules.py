@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ def test_screens_follow_the_roles_each_once() -> None:
 
 
 def test_queue_puts_overdue_first_then_the_soonest_due() -> None:
-    items = [
+    items: list[dict[str, Any]] = [
         {"complaint_id": "a", "step_due": "2026-12-10", "flags": {}, "submitted_at": "1"},
         {"complaint_id": "b", "step_due": None, "flags": {}, "submitted_at": "0"},
         {"complaint_id": "c", "step_due": "2026-12-03", "flags": {}, "submitted_at": "2"},

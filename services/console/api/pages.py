@@ -730,17 +730,17 @@ async def programs(request: Request) -> Response:
 
 @router.get("/admin/staff", response_class=HTMLResponse)
 async def staff(request: Request) -> Response:
-    """The staff directory (registry ``/v1/staff``, built on another branch): shown when the
-    registry serves it, else the page says it is not there yet."""
+    """The staff directory of the administrator's area (the registry's
+    ``GET /v1/staff/persons``: names, roles, areas, programs, villages; no contacts shown).
+    A registry without the directory answers 404: the page says it is not there yet."""
     v = await viewer(request)
     p = parts(request)
-    found = await p.apis.call("registry", "GET", "/v1/staff", v.token)
-    items = (
-        found.body.get("items", found.body)
-        if found.ok and isinstance(found.body, dict)
-        else found.body
+    found = await p.apis.call(
+        "registry", "GET", "/v1/staff/persons", v.token, params={"area": v.principal.area or None}
     )
-    return render(request, "staff.html", v, items=items if found.ok else None)
+    items = found.body if found.ok and isinstance(found.body, list) else None
+    error = None if found.ok or found.status == 404 else domain.field_errors(found.problem).get("")
+    return render(request, "staff.html", v, items=items, error=error)
 
 
 async def login_redirect(request: Request, exc: Exception) -> RedirectResponse:
