@@ -4,13 +4,17 @@ stack; the SMS gateway and SMTP stand-ins): the front office registers a walk-in
 village picker, routing explained) and the household gets its ticket by SMS; the back office
 finds it in its queue, a refusal of the API is shown beside the field, then it proposes the
 referral; the manager approves; the program manager answers; the facilitator records the
-feedback; the complaint is closed. Each screen is screenshotted (``browser.ARTIFACTS``) and
-checked with axe-core: no serious or critical violation."""
+feedback; the complaint is closed. Beside it: an information request answered from the
+district's FAQ, and a facilitator's capture approved in the supervisor's review. Each screen is
+screenshotted (``browser.ARTIFACTS``) and checked with axe-core: no serious or critical
+violation."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+import secrets
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -72,6 +76,56 @@ async def _program(stack: Stack, dsn: str) -> None:
         return bool(copies == 3)
 
     await until(copied, timeout=60)
+
+
+async def _faq(stack: Stack, dsn: str, word: str) -> None:
+    """The administrator writes an FAQ entry; wait until intake's copy holds it."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        created = await http.post(
+            f"{stack.urls['registry']}/v1/program-info/faq",
+            headers=stack.auth("administrator"),
+            json={
+                "district": DISTRICT,
+                "topic": word,
+                "question": f"Bagaimana cara mengadu {word}?",
+                "answer": "Datang ke Puskesos dengan KTP dan Kartu Keluarga.",
+            },
+        )
+    assert created.status_code == 201, created.text
+    entry = uuid.UUID(created.json()["id"])
+
+    async def copied() -> bool:
+        conn = await asyncpg.connect(dsn)
+        try:
+            found = await conn.fetchval(
+                "SELECT version FROM intake.program_info WHERE entry_id = $1", entry
+            )
+        finally:
+            await conn.close()
+        return found is not None
+
+    await until(copied, timeout=60)
+
+
+async def _captured_by_facilitator(stack: Stack) -> str:
+    async with httpx.AsyncClient(timeout=30) as http:
+        response = await http.post(
+            f"{stack.urls['intake']}/v1/complaints",
+            headers={
+                **stack.auth("facilitator", VILLAGE),
+                "Idempotency-Key": uuid.uuid4().hex,
+            },
+            json={
+                "channel": "facilitator_visit",
+                "village_code": VILLAGE,
+                "complainant": {"name": "Asep Saepudin"},
+                "category": "membership",
+                "description": "Keluarga belum terdaftar di DT-PPFM.",
+            },
+        )
+    assert response.status_code == 202, response.text
+    complaint: str = response.json()["complaint_id"]
+    return complaint
 
 
 async def _at_step(stack: Stack, complaint: str, step: str) -> dict[str, Any]:
@@ -143,6 +197,9 @@ async def test_one_complaint_through_every_screen(
         with stack:
             base = start_console(stack, services, log_dir)
             await _program(services, dsn)
+            word = f"konsol{secrets.token_hex(3)}"
+            await _faq(services, dsn, word)
+            captured = await _captured_by_facilitator(services)
             issuer = services.issuer
 
             # Front office: a walk-in, with the NIK looked up and the route explained.
@@ -174,7 +231,38 @@ async def test_one_complaint_through_every_screen(
             await screens.shot(page, "front-office-ticket")
             await page.emulate_media(media="print")
             await page.screenshot(path=ARTIFACTS / "front-office-ticket-print.png", full_page=True)
+            await page.emulate_media(media="screen")
+
+            # An information request, answered from the district's FAQ and closed at once.
+            await page.click("text=Permintaan informasi")
+            await page.fill("#q", word)
+            await page.click("form[role=search] button[type=submit]")
+            await page.wait_for_selector("article.hit")
+            await page.fill("#n-1", "Ujang Suryana")
+            await page.fill("#d-1", "Menanyakan cara mengadu.")
+            await page.fill("#a-1", "Dijelaskan cara mengadu di Puskesos.")
+            await screens.shot(page, "front-office-information")
+            await page.click("article.hit button[type=submit]")
+            await page.wait_for_selector("#ticket-number")
+            informed = page.url.split("/complaints/")[1].split("/")[0]
+            await _at_step(services, informed, "closed")
             await front.close()
+
+            # The supervisor reviews a facilitator's capture and sends it on.
+            await _at_step(services, captured, "supervisor_review")
+            supervisor, page = await _as(
+                browser, base, issuer.token("sup-console", ["supervisor"], VILLAGE[:6])
+            )
+            await page.click("text=Tinjauan supervisor")
+            await page.click(f"#queue a[href='/complaints/{captured}']")
+            await page.wait_for_selector("#form-supervisor-review")
+            await page.check("#supervisor-review-approve")
+            await page.fill("#supervisor-review-note", "Sudah dicek, lengkap.")
+            await screens.shot(page, "supervisor-review")
+            await page.click("#form-supervisor-review button[type=submit]")
+            await page.wait_for_selector("#done")
+            await _at_step(services, captured, "back_office")
+            await supervisor.close()
 
             async def ticket_sms() -> list[dict[str, Any]] | None:
                 async with httpx.AsyncClient(timeout=10) as http:
@@ -271,6 +359,9 @@ async def test_one_complaint_through_every_screen(
             await page.goto(f"{base}/admin/programs")
             await page.wait_for_selector(f"#programs >> text={PROGRAM}")
             await screens.shot(page, "administrator-catalog")
+            await page.click("text=Direktori petugas")
+            await page.wait_for_selector("#staff-seam, #staff")
+            await screens.shot(page, "administrator-staff")
             await admin.close()
 
     assert screens.violations == {}

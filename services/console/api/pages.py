@@ -416,7 +416,7 @@ async def _information(
         found = await p.apis.call(
             "registry", "GET", "/v1/program-info/search", v.token, params={"q": q, "limit": 10}
         )
-        hits = found.body if found.ok and isinstance(found.body, list) else []
+        hits = found.body.get("items", []) if found.ok and isinstance(found.body, dict) else []
         if not found.ok:
             errors = {**errors, "q": domain.field_errors(found.problem).get("", "")}
     return render(
