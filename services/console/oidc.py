@@ -1,7 +1,9 @@
 """Login at an OIDC provider: the authorization-code flow with PKCE (S256), by standard
-discovery (``<issuer>/.well-known/openid-configuration``), with Authlib's OAuth 2.0 client for
-the authorization URL and the token exchange, and the ID token checked with PyJWT against the
-provider's JWKS (signature, issuer, audience = our client id, expiry, nonce). The access token
+discovery (``<issuer>/.well-known/openid-configuration``): Authlib's OAuth 2.0 protocol
+functions build the authorization request (RFC 6749, with the RFC 7636 S256 challenge) and the
+token request body, sent with the project's httpx (Authlib's own httpx integration announces a
+deprecation on every import); the ID token is checked with PyJWT against the provider's JWKS
+(signature, issuer, audience = our client id, expiry, nonce). The access token
 is what the console sends to the SLRT APIs; it is checked there (and here, before the session
 starts) like any other client's."""
 
@@ -15,7 +17,8 @@ from typing import Any
 import httpx
 import jwt
 from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from services.console.settings import ConsoleSettings
 from slrt import secrets
@@ -60,18 +63,6 @@ class OidcLogin:
         self._jwks = jwt.PyJWKClient(data["jwks_uri"], lifespan=int(DISCOVERY_TTL_SECONDS))
         return data
 
-    def _client(self) -> AsyncOAuth2Client:
-        ref = self._settings.oidc_client_secret_ref
-        return AsyncOAuth2Client(
-            client_id=self._settings.oidc_client_id,
-            client_secret=secrets.resolve(ref) if ref else None,
-            token_endpoint_auth_method="client_secret_basic" if ref else "none",
-            redirect_uri=self.redirect_uri,
-            scope=self._settings.oidc_scope,
-            code_challenge_method="S256",
-            timeout=15,
-        )
-
     def _extra(self) -> dict[str, str]:
         resource = self._settings.oidc_resource
         return {"resource": resource} if resource else {}
@@ -79,16 +70,21 @@ class OidcLogin:
     async def start(self, lang: str) -> LoginStart:
         meta = await self.metadata()
         state, nonce, verifier = generate_token(32), generate_token(32), generate_token(64)
-        async with self._client() as client:
-            url, _ = client.create_authorization_url(
-                meta["authorization_endpoint"],
-                state=state,
-                code_verifier=verifier,
-                nonce=nonce,
-                **self._extra(),
-            )
+        url = prepare_grant_uri(
+            meta["authorization_endpoint"],
+            client_id=self._settings.oidc_client_id,
+            response_type="code",
+            redirect_uri=self.redirect_uri,
+            scope=self._settings.oidc_scope,
+            state=state,
+            code_challenge=create_s256_code_challenge(verifier),
+            code_challenge_method="S256",
+            nonce=nonce,
+            **self._extra(),
+        )
         return LoginStart(
-            url=url, state={"state": state, "nonce": nonce, "verifier": verifier, "lang": lang}
+            url=str(url),
+            state={"state": state, "nonce": nonce, "verifier": verifier, "lang": lang},
         )
 
     async def finish(self, kept: dict[str, str], code: str, state: str) -> str:
@@ -97,17 +93,36 @@ class OidcLogin:
         if not kept or state != kept.get("state"):
             raise LoginFailed("the login's state does not match (start again)")
         meta = await self.metadata()
-        async with self._client() as client:
-            try:
-                token = await client.fetch_token(
+        ref = self._settings.oidc_client_secret_ref
+        confidential: dict[str, Any] = (
+            {"auth": httpx.BasicAuth(self._settings.oidc_client_id, secrets.resolve(ref))}
+            if ref
+            else {}
+        )
+        body = prepare_token_request(
+            "authorization_code",
+            code=code,
+            redirect_uri=self.redirect_uri,
+            code_verifier=kept["verifier"],
+            **({} if ref else {"client_id": self._settings.oidc_client_id}),
+            **self._extra(),
+        )
+        try:
+            async with httpx.AsyncClient(timeout=15) as http:
+                response = await http.post(
                     meta["token_endpoint"],
-                    code=code,
-                    code_verifier=kept["verifier"],
-                    redirect_uri=self.redirect_uri,
-                    **self._extra(),
+                    content=body,
+                    **confidential,
+                    headers={
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "Accept": "application/json",
+                    },
                 )
-            except Exception as exc:  # Authlib raises its own OAuth errors and httpx's
-                raise LoginFailed(f"the token exchange failed ({type(exc).__name__})") from None
+            token: dict[str, Any] = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise LoginFailed(f"the token exchange failed ({type(exc).__name__})") from None
+        if response.status_code != 200 or "error" in token:
+            raise LoginFailed(f"the provider refused the code ({token.get('error', 'error')})")
         id_token = token.get("id_token")
         access = token.get("access_token")
         if not isinstance(id_token, str) or not isinstance(access, str):

@@ -238,6 +238,8 @@ async def test_one_complaint_through_every_screen(
             await page.fill("#q", word)
             await page.click("form[role=search] button[type=submit]")
             await page.wait_for_selector("article.hit")
+            assert await page.inner_html("article.hit mark") == word  # the hit, marked safely
+            await page.select_option("#v-1", VILLAGE)
             await page.fill("#n-1", "Ujang Suryana")
             await page.fill("#d-1", "Menanyakan cara mengadu.")
             await page.fill("#a-1", "Dijelaskan cara mengadu di Puskesos.")

@@ -164,3 +164,10 @@ def test_the_session_cookie_is_sealed_and_expires() -> None:
     assert other.open(sealed, 60) is None
     rotated = SessionCodec(["RTBm9Z2Yv_WS4tuXAgDyeEa2vf34_nWeFqccg6bXTpI=", KEY])
     assert rotated.open(sealed, 60) == {"token": "abc"}
+
+
+def test_a_search_excerpt_keeps_only_its_hit_marks() -> None:
+    from services.console.api.pages import highlight
+
+    marked = highlight("<b>PKH</b> untuk <script>alert(1)</script> keluarga")
+    assert str(marked) == ("<mark>PKH</mark> untuk &lt;script&gt;alert(1)&lt;/script&gt; keluarga")

@@ -17,6 +17,7 @@ import jinja2
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from services.console import domain
 from services.console.clients import Answer
@@ -37,9 +38,17 @@ templates = Jinja2Templates(
         undefined=jinja2.StrictUndefined,
     )
 )
+templates.env.filters["highlight"] = lambda text: highlight(str(text or ""))
 router = APIRouter(include_in_schema=False)
 WIB = ZoneInfo("Asia/Jakarta")
 Ident = Annotated[str, Query(pattern=r"^[0-9a-fA-F-]{36}$")]
+
+
+def highlight(excerpt: str) -> Markup:
+    """A search excerpt (PostgreSQL's ``ts_headline`` marks hits with ``<b>``) as safe HTML:
+    everything escaped, then only the hit marks turned into ``<mark>``."""
+    escaped = str(escape(excerpt))
+    return Markup(escaped.replace("&lt;b&gt;", "<mark>").replace("&lt;/b&gt;", "</mark>"))  # noqa: S704
 
 
 class LoginRequired(Exception):
