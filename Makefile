@@ -63,7 +63,7 @@ pytest: install
 	$(BIN)/pytest
 
 ## chaos: the standing fault suite on a stack of its own (.slrt-chaos/, ports 25432, 29092,
-## 27233, 28001-28005, 28090-28093, 28025-28026; beside `make up`): each fault injected while
+## 27233, 28001-28006, 28090-28093, 28025-28026; beside `make up`): each fault injected while
 ## complaints go through, every complaint accounted for; fails when one is lost, doubled or stuck
 chaos: install
 	$(BIN)/slrt-chaos
