@@ -206,6 +206,10 @@ async def test_one_complaint_through_every_screen(
             front, page = await _as(
                 browser, base, issuer.token("fo-console", ["front_office"], DISTRICT)
             )
+            # The keyboard first: the first Tab lands on "skip to content", which is visible.
+            await page.keyboard.press("Tab")
+            assert await page.evaluate("document.activeElement.className") == "skip"
+            assert await page.is_visible("a.skip")
             await page.click("text=Daftarkan pengaduan")
             await page.fill("#f-complainant-nik", "3204054107850003")
             await page.click("#do-lookup")

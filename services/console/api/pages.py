@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -41,7 +42,6 @@ templates = Jinja2Templates(
 templates.env.filters["highlight"] = lambda text: highlight(str(text or ""))
 router = APIRouter(include_in_schema=False)
 WIB = ZoneInfo("Asia/Jakarta")
-Ident = Annotated[str, Query(pattern=r"^[0-9a-fA-F-]{36}$")]
 
 
 def highlight(excerpt: str) -> Markup:
@@ -383,7 +383,7 @@ def ticket_path(accepted: dict[str, Any], sms: bool) -> str:
 @router.get("/complaints/{complaint_id}/ticket", response_class=HTMLResponse)
 async def ticket(
     request: Request,
-    complaint_id: str,
+    complaint_id: UUID,
     ticket: Annotated[str, Query(max_length=20)] = "",
     code: Annotated[str, Query(max_length=20)] = "",
     sms: str = "0",
@@ -512,7 +512,7 @@ async def queue(request: Request, name: str) -> Response:
 async def _complaint_page(
     request: Request,
     v: Viewer,
-    complaint_id: str,
+    complaint_id: UUID,
     errors: dict[str, dict[str, str]] | None = None,
     forms: dict[str, dict[str, str]] | None = None,
     done: str | None = None,
@@ -548,7 +548,7 @@ async def _complaint_page(
 
 @router.get("/complaints/{complaint_id}", response_class=HTMLResponse)
 async def complaint_detail(
-    request: Request, complaint_id: str, done: str | None = None
+    request: Request, complaint_id: UUID, done: str | None = None
 ) -> Response:
     v = await viewer(request)
     return await _complaint_page(request, v, complaint_id, done=done)
@@ -587,7 +587,7 @@ def action_body(action: str, form: dict[str, str]) -> dict[str, Any]:
 @router.post(
     "/complaints/{complaint_id}/{action}", response_class=HTMLResponse, response_model=None
 )
-async def act(request: Request, complaint_id: str, action: str) -> Response:
+async def act(request: Request, complaint_id: UUID, action: str) -> Response:
     v = await viewer(request)
     p = parts(request)
     if action not in ACTION_FIELDS:
@@ -659,7 +659,7 @@ async def referrals(request: Request) -> Response:
 async def _referral_page(
     request: Request,
     v: Viewer,
-    referral_id: str,
+    referral_id: UUID,
     errors: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
     done: bool = False,
@@ -689,13 +689,13 @@ async def _referral_page(
 
 
 @router.get("/referrals/{referral_id}", response_class=HTMLResponse)
-async def referral(request: Request, referral_id: str, done: bool = False) -> Response:
+async def referral(request: Request, referral_id: UUID, done: bool = False) -> Response:
     v = await viewer(request)
     return await _referral_page(request, v, referral_id, done=done)
 
 
 @router.post("/referrals/{referral_id}/answer", response_class=HTMLResponse, response_model=None)
-async def answer_referral(request: Request, referral_id: str) -> Response:
+async def answer_referral(request: Request, referral_id: UUID) -> Response:
     v = await viewer(request)
     p = parts(request)
     form = await form_of(request)
