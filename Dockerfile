@@ -96,7 +96,8 @@ ENV PATH=/opt/slrt/bin:${PATH} \
     SLRT_ROUTING_HOST=0.0.0.0 \
     SLRT_REGISTRY_HOST=0.0.0.0 \
     SLRT_NOTIFIER_HOST=0.0.0.0 \
-    SLRT_DASHBOARD_HOST=0.0.0.0
+    SLRT_DASHBOARD_HOST=0.0.0.0 \
+    SLRT_CONSOLE_HOST=0.0.0.0
 
 # An empty, read-only working directory: settings read an optional .env from here, and the
 # container never writes outside /tmp (mounted as an emptyDir by the Helm chart).
@@ -105,6 +106,6 @@ WORKDIR /app
 USER 10001:10001
 
 # intake, registry, notifier, routing (health and metrics only), dashboard
-EXPOSE 8001 8002 8003 8004 8005
+EXPOSE 8001 8002 8003 8004 8005 8006
 
 CMD ["slrt-intake"]

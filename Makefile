@@ -9,8 +9,10 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml dev/py
 
 ## install: the venv with every pinned dependency, the project and the development-only
 ## distribution in dev/ (local stack, dev token issuer, demo, stand-ins), both editable
-## (re-runs only when the lock or a pyproject changes)
+## (re-runs only when the lock or a pyproject changes); the console tests' npm tools
+## (oidc-provider, axe-core: dev/npm, pinned by its lock) into a cache (scripts/npm-tools.sh)
 install: $(STAMP)
+	@bash scripts/npm-tools.sh
 
 $(STAMP): requirements.lock pyproject.toml dev/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,7 +63,7 @@ pytest: install
 	$(BIN)/pytest
 
 ## chaos: the standing fault suite on a stack of its own (.slrt-chaos/, ports 25432, 29092,
-## 27233, 28001-28005, 28090-28093, 28025-28026; beside `make up`): each fault injected while
+## 27233, 28001-28006, 28090-28093, 28025-28026; beside `make up`): each fault injected while
 ## complaints go through, every complaint accounted for; fails when one is lost, doubled or stuck
 chaos: install
 	$(BIN)/slrt-chaos

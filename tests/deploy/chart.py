@@ -23,8 +23,8 @@ MINIMAL_VALUES = CHART / "ci" / "minimal-values.yaml"
 PRODUCTION_VALUES = CHART / "examples" / "production-values.yaml"
 RELEASE = "slrt"
 NAMESPACE = "slrt"
-SERVICES = ("intake", "registry", "notifier", "routing", "dashboard")
-PUBLIC_SERVICES = ("intake", "dashboard")
+SERVICES = ("intake", "registry", "notifier", "routing", "dashboard", "console")
+PUBLIC_SERVICES = ("intake", "dashboard", "console")
 """Reached by users through the Ingress; every other service only from inside the release."""
 
 Manifest = dict[str, Any]

@@ -47,6 +47,8 @@ import yaml  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.deploy.chart import SERVICES
+
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "slrt"
 RELEASE = "slrt"
@@ -606,8 +608,10 @@ def lifecycle(api: Api, helm: Path, server: Server) -> list[str]:
     if "Migrations ran" in notes or "With --no-hooks that job did not run" not in notes:
         raise StageError(f"install --no-hooks: NOTES claim what did not happen:\n{notes}")
     installed = [d["metadata"]["name"] for d in api.get(deployments)["items"]]
-    if len(installed) != 5:
-        raise StageError(f"install: expected 5 Deployments, the server has {installed}")
+    if len(installed) != len(SERVICES):
+        raise StageError(
+            f"install: expected {len(SERVICES)} Deployments, the server has {installed}"
+        )
     objects = len(api.leftovers(namespace))
     report.append(
         f"helm install --no-hooks: deployed; {objects} objects in the namespace "

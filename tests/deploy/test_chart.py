@@ -39,7 +39,14 @@ DEV_VALUES = CHART / "examples" / "dev-values.yaml"
 DEPS_CHART = CHART.parent / "slrt-dev-deps"
 # The oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and the newest schemas.
 KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
-PORTS = {"intake": 8001, "registry": 8002, "notifier": 8003, "routing": 8004, "dashboard": 8005}
+PORTS = {
+    "intake": 8001,
+    "registry": 8002,
+    "notifier": 8003,
+    "routing": 8004,
+    "dashboard": 8005,
+    "console": 8006,
+}
 
 # Value combinations beyond the shipped files; each must render, validate and pass the audit.
 VARIANTS: dict[str, dict[str, str]] = {
@@ -664,6 +671,7 @@ def test_inline_secrets_go_into_secrets(helm_path: Path) -> None:
         "temporal-tls.crt",
         "temporal-tls.key",
         "temporal-payload-keys",
+        "console-session-key",
     }
     assert release.get("Secret", f"{RELEASE}-secret-refs")["data"].keys() == {"pkh-jamsos"}
     assert release.env("notifier")["SLRT_NOTIFIER_LAPOR_TOKEN_REF"] == "lapor-token"
@@ -772,6 +780,9 @@ def test_ingress_exposes_intake_and_the_dashboard(
         "dasbor-slrt.kemensos.go.id": {
             "service": {"name": f"{RELEASE}-dashboard", "port": {"name": "http"}}
         },
+        "konsol-slrt.kemensos.go.id": {
+            "service": {"name": f"{RELEASE}-console", "port": {"name": "http"}}
+        },
     }
     assert ingress["spec"]["tls"][0]["secretName"] == "slrt-tls"
     # The public URLs the services put into links follow the hosts.
@@ -781,6 +792,14 @@ def test_ingress_exposes_intake_and_the_dashboard(
     assert production.env("dashboard")["SLRT_DASHBOARD_REGISTRY_URL"] == (
         f"http://{RELEASE}-registry.{NAMESPACE}.svc:8002"
     )
+    # The staff console: its own host (the OIDC redirect URI), the APIs inside the cluster.
+    console = production.env("console")
+    assert console["SLRT_CONSOLE_PUBLIC_URL"] == "https://konsol-slrt.kemensos.go.id"
+    assert console["SLRT_CONSOLE_INTAKE_URL"] == f"http://{RELEASE}-intake.{NAMESPACE}.svc:8001"
+    assert console["SLRT_CONSOLE_REGISTRY_URL"] == (
+        f"http://{RELEASE}-registry.{NAMESPACE}.svc:8002"
+    )
+    assert console["SLRT_CONSOLE_LOGIN"] == "oidc"
     # The notifier redeems household contact references at intake's Service, not the Ingress;
     # so does the registry complainant references.
     assert production.env("notifier")["SLRT_NOTIFIER_INTAKE_URL"] == (

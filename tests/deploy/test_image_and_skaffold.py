@@ -434,6 +434,8 @@ def test_skaffold_dev_profile_targets_a_local_cluster() -> None:
     assert dev["build"]["local"]["push"] is False
     releases = [r["name"] for r in dev["deploy"]["helm"]["releases"]]
     assert releases == ["slrt-dev-deps", "slrt"]
+    forwarded = {(f["resourceName"], f["localPort"]) for f in dev["portForward"]}
+    assert ("slrt-console", 8006) in forwarded  # the staff console on the developer's machine
 
 
 @pytest.mark.parametrize("profile", ["base", "dev"])

@@ -32,6 +32,7 @@ SECRET_VALUES = {
     "SLRT_AUTH_AUDIENCE": "slrt",
     "SLRT_AUTH_JWKS_URL": "https://sso.example.go.id/realms/slrt/certs",
     "SLRT_SECRET_TEMPORAL_PAYLOAD_KEYS": "k-1:Y2ktb25seS1rZXktMDEyMzQ1Njc4OWFiY2RlZjAxMjM=",
+    "SLRT_SECRET_CONSOLE_SESSION": "Y2ktb25seS1jb25zb2xlLXNlc3Npb24ta2V5LTAxMjM=",
 }
 
 

@@ -152,6 +152,8 @@ def test_every_port_of_the_stack_is_a_setting_so_two_stacks_run_side_by_side(
     assert env["notifier"]["SLRT_NOTIFIER_INTAKE_PUBLIC_URL"].endswith(f":{second.intake_port}")
     assert env["registry"]["SLRT_REGISTRY_INTAKE_URL"].endswith(f":{second.intake_port}")
     assert env["dashboard"]["SLRT_DASHBOARD_REGISTRY_URL"].endswith(f":{second.registry_port}")
+    assert env["console"]["SLRT_CONSOLE_INTAKE_URL"].endswith(f":{second.intake_port}")
+    assert env["console"]["SLRT_CONSOLE_PUBLIC_URL"].endswith(f":{second.console_port}")
     standins = {s.module: s for s in Stack(second).standins}
     assert set(standins) == set(STANDINS)
     assert all(s.port == second.standin_port(name) for name, s in standins.items())
@@ -176,6 +178,7 @@ def test_the_stack_makes_its_secrets_once_and_points_services_and_receiver_at_th
         programs.WEBHOOK_SECRET_REF,
         "temporal-payload-keys",
         "attachment-keys",
+        "console-session",
     ]
     answer_key = secrets.resolve(ANSWER_LINKS, folder)
     payload_keys = temporal.payload_keys(ConnectionSettings(), folder)

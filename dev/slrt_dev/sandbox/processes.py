@@ -36,6 +36,8 @@ from slrt_dev.stack.process import free_port, port_in_use
 
 WEBHOOK_KEY = "whsec_" + "ZTJlLXByb2dyYW0tbWFuYWdlci1rZXktMDEyMzQ1Njc="
 ANSWER_LINK_KEY = "e2e-answer-link-key-0123456789abcdef"
+CONSOLE_SESSION_KEY = "c2xydC1lMmUtY29uc29sZS1zZXNzaW9uLWtleS0wMDA="
+"""The staff console's session-cookie key in tests (Fernet: 32 url-safe base64 bytes)."""
 SERVICES = ("registry", "routing", "notifier", "intake")
 
 
@@ -48,13 +50,16 @@ def dev_issuer(log_dir: Path) -> DevIssuer:
 
 
 @contextmanager
-def service_process(name: str, env: Mapping[str, str], log_dir: Path) -> Iterator[str]:
+def service_process(
+    name: str, env: Mapping[str, str], log_dir: Path, port: int | None = None
+) -> Iterator[str]:
     """Start ``python -m services.<name>``; yields its base URL once ``/healthz`` answers.
 
     Tokens: unless ``env`` names a JWKS, the service trusts a development issuer in
-    ``log_dir/issuer`` (mint tokens with ``dev_issuer(log_dir)``).
+    ``log_dir/issuer`` (mint tokens with ``dev_issuer(log_dir)``). ``port``: a free port chosen
+    beforehand (when another process must know the URL first); default: one is found.
     """
-    port = free_port()
+    port = port or free_port()
     issuer = dev_issuer(log_dir)
     env = {
         "SLRT_AUTH_JWKS_FILE": str(issuer.jwks_file),
@@ -120,6 +125,7 @@ def service_env(connections: ConnectionSettings, **extra: str) -> dict[str, str]
         "SLRT_LOG_JSON": "true",
         "SLRT_SECRET_ANSWER_LINKS": ANSWER_LINK_KEY,
         "SLRT_SECRET_E2E_CALLBACKS": WEBHOOK_KEY,
+        "SLRT_SECRET_CONSOLE_SESSION": CONSOLE_SESSION_KEY,
         PAYLOAD_KEYS_ENV: PAYLOAD_KEYS,
         ATTACHMENT_KEYS_ENV: ATTACHMENT_KEYS,
         "SLRT_SECRETS_DIR": "/nonexistent",
@@ -154,6 +160,20 @@ def start_services(
         stack.close()
         raise
     return stack, Stack(urls, dev_issuer(log_dir), env)
+
+
+def start_console(stack: ExitStack, services: Stack, log_dir: Path, **extra: str) -> str:
+    """Start the staff console beside ``start_services``' services (on ``stack``: it stops with
+    them); returns its URL. It trusts the same development issuer and calls their public APIs."""
+    env = {
+        **services.env,
+        "SLRT_CONSOLE_INTAKE_URL": services.urls["intake"],
+        "SLRT_CONSOLE_REGISTRY_URL": services.urls["registry"],
+        **extra,
+    }
+    url = stack.enter_context(service_process("console", env, log_dir))
+    services.urls["console"] = url
+    return url
 
 
 @contextmanager

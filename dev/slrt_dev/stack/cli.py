@@ -185,7 +185,9 @@ class Stack:
             str(logs / "temporal.log"),
         )
         for svc in self.services:
-            where = f"{svc.url}/docs" if svc.name != "routing" else f"{svc.url}/readyz"
+            where = {"routing": f"{svc.url}/readyz", "console": f"{svc.url}/"}.get(
+                svc.name, f"{svc.url}/docs"
+            )
             table.add_row(svc.name, state(svc.pid()), where, str(_relative(svc.log_file)))
         for standin in self.standins:
             table.add_row(
@@ -217,6 +219,12 @@ def main(argv: list[str] | None = None) -> int:
             console.print("[bold]Starting the SLRT local stack[/]")
             stack.up(with_services=not args.infra_only, with_demo=not args.no_demo)
             console.print(stack.status_table())
+            if not args.infra_only:
+                console.print(
+                    f"Staff console: http://127.0.0.1:{stack.settings.console_port}/ (log in with "
+                    "a token: .venv/bin/slrt-dev token --role front_office --area 3204; README, "
+                    '"Logging in to the staff console")'
+                )
             if not args.infra_only and stack.settings.sla_clock_speed != 1.0:
                 console.print(
                     f"SLA clocks run {stack.settings.sla_clock_speed:,.0f}× real time (a calendar "

@@ -43,6 +43,7 @@ class StackSettings(BaseSettings):
     notifier_port: int = Field(default=8003, ge=1, le=65535)
     routing_port: int = Field(default=8004, ge=1, le=65535)
     dashboard_port: int = Field(default=8005, ge=1, le=65535)
+    console_port: int = Field(default=8006, ge=1, le=65535)
 
     # The stand-ins for the outside world; the notifier of this stack is pointed at them. The
     # defaults are the notifier's own defaults (``SLRT_NOTIFIER_LAPOR_URL`` …).

@@ -4,8 +4,9 @@
 demo district's program that answers by signed webhook (its callback is the webhook receiver
 stand-in, which is started with the same file), the Temporal payload key ring
 (``temporal-payload-keys``, ``slrt.payload_codec``: one AES-256 key, id ``local-1``) and the
-attachments' key ring (``attachment-keys``, the same format, id ``local-att-1``). Random per
-machine; kept across ``make down`` / ``make up`` so that links already sent stay valid and the
+attachments' key ring (``attachment-keys``, the same format, id ``local-att-1``), and the staff
+console's session key (``console-session``). Random per machine; kept across ``make down`` /
+``make up`` so that links already sent stay valid and the
 workflows' histories stay readable. To rotate the payload key locally, put a new entry first in
 that file and keep the old one after it."""
 
@@ -22,6 +23,8 @@ from slrt.settings import ConnectionSettings
 from slrt_dev.demo.programs import WEBHOOK_SECRET_REF
 
 ATTACHMENT_KEYS = "attachment-keys"
+CONSOLE_SESSION = "console-session"
+"""The staff console's session-cookie key (Fernet), ``SLRT_CONSOLE_SESSION_KEY_REF``."""
 
 
 def _write_once(path: Path, make: str) -> bool:
@@ -50,6 +53,10 @@ def ensure_secrets(folder: Path) -> list[str]:
     # The attachments' key ring (slrt.attachments.sealing; intake's attachment_keys_ref).
     if _write_once(folder / ATTACHMENT_KEYS, PayloadKeys.generate("local-att-1")):
         made.append(ATTACHMENT_KEYS)
+    if _write_once(
+        folder / CONSOLE_SESSION, base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    ):
+        made.append(CONSOLE_SESSION)
     return made
 
 

@@ -10,7 +10,7 @@ import httpx
 from slrt_dev.stack.config import REPO_ROOT, StackSettings
 from slrt_dev.stack.process import ManagedProcess
 
-SERVICE_NAMES = ("registry", "notifier", "routing", "intake", "dashboard")
+SERVICE_NAMES = ("registry", "notifier", "routing", "intake", "dashboard", "console")
 
 
 class ServiceProcess(ManagedProcess):
@@ -62,6 +62,11 @@ def peer_env(stack: StackSettings) -> dict[str, dict[str, str]]:
             "SLRT_DASHBOARD_REGISTRY_URL": url(stack.registry_port),
             "SLRT_DASHBOARD_PUBLIC_URL": url(stack.dashboard_port),
             "SLRT_DASHBOARD_INTAKE_PUBLIC_URL": url(stack.intake_port),
+        },
+        "console": {
+            "SLRT_CONSOLE_INTAKE_URL": url(stack.intake_port),
+            "SLRT_CONSOLE_REGISTRY_URL": url(stack.registry_port),
+            "SLRT_CONSOLE_PUBLIC_URL": url(stack.console_port),
         },
     }
 

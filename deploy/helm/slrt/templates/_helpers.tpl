@@ -25,12 +25,12 @@ Names
 
 {{/* The services. */}}
 {{- define "slrt.serviceNames" -}}
-intake registry notifier routing dashboard
+intake registry notifier routing dashboard console
 {{- end }}
 
 {{/* The services users reach from outside the cluster (through the Ingress). */}}
 {{- define "slrt.publicServiceNames" -}}
-intake dashboard
+intake dashboard console
 {{- end }}
 
 {{/* Name of one component's objects: (dict "root" $ "name" "intake") */}}
@@ -219,6 +219,9 @@ kafka-ca.crt: {{ $v.kafka.tls.caCert | b64enc | quote }}
 {{- if and $v.attachments.keys.value (not $v.attachments.keys.existingSecret) }}
 attachment-keys: {{ $v.attachments.keys.value | b64enc | quote }}
 {{- end }}
+{{- if and $v.services.console.enabled $v.consoleSessionKey.value (not $v.consoleSessionKey.existingSecret) }}
+console-session-key: {{ $v.consoleSessionKey.value | b64enc | quote }}
+{{- end }}
 {{- if and $v.temporal.payloadKeys.keys (not $v.temporal.payloadKeys.existingSecret) }}
 temporal-payload-keys: {{ $v.temporal.payloadKeys.keys | b64enc | quote }}
 {{- end }}
@@ -273,6 +276,19 @@ through the Ingress. */}}
 {{- if .root.Values.services.registry.enabled }}
 {{- $registry := printf "http://%s.%s.svc:%d" (include "slrt.componentName" (dict "root" .root "name" "registry")) .root.Release.Namespace (int .root.Values.services.registry.port) }}
 {{- $_ := set $settings "registryUrl" ($settings.registryUrl | default $registry) }}
+{{- end }}
+{{- end }}
+{{- if eq .name "console" }}
+{{- /* The staff console calls the public APIs inside the cluster; browsers reach it on its
+own hosts (the OIDC redirect URI is built on publicUrl). */}}
+{{- if and $ingress.enabled $ingress.consoleHosts }}
+{{- $_ := set $settings "publicUrl" ($settings.publicUrl | default (printf "%s://%s" $scheme (first $ingress.consoleHosts))) }}
+{{- end }}
+{{- range $peer := list "intake" "registry" }}
+{{- if (index $.root.Values.services $peer).enabled }}
+{{- $url := printf "http://%s.%s.svc:%d" (include "slrt.componentName" (dict "root" $.root "name" $peer)) $.root.Release.Namespace (int (index $.root.Values.services $peer).port) }}
+{{- $_ := set $settings (printf "%sUrl" $peer) (index $settings (printf "%sUrl" $peer) | default $url) }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- range $key, $value := $settings }}
