@@ -106,7 +106,7 @@ async def prefill(conn: Connection, area: str, period: Period) -> dict[str, int]
         end,
     )
     overdue_sql = (
-        "SELECT count(*) FROM complaint_facts c WHERE c.place_code LIKE $2 AND c.open "
+        "SELECT count(*) FROM complaint_facts c WHERE c.place_code LIKE $2 AND c.open "  # noqa: S608
         "AND c.step = ANY($3::text[]) AND " + LATE
     )
     overdue = await conn.fetchval(
