@@ -418,6 +418,7 @@ def summarise(
     their figures; per closed question (yes/no, choice, scale) how many areas chose each
     answer. Only submitted or accepted rounds count. Counts of areas are small-cell suppressed
     for viewers above the district (a district's answer is its organisers')."""
+    rounds = [r for r in rounds if r.area.startswith(parent)]
     counted = [r for r in rounds if r.status in ("submitted", "accepted")]
     children: dict[str, dict[str, Any]] = {}
     for r in rounds:
