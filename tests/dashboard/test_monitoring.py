@@ -6,6 +6,7 @@ national, every version kept, the PDF and XLSX read back; reminders on the notif
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 from collections.abc import AsyncIterator
@@ -514,22 +515,28 @@ def _pdf_text(content: bytes) -> str:
 
 
 async def _whole_topic(bootstrap: str, topic: str) -> list[ConsumerRecord]:
-    """Every record on ``topic`` up to its current end (the topic is shared by the session's
+    """Every record on ``topic`` up to its end when read (the topic is shared by the session's
     tests: callers filter by their own ids)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
+    records: list[ConsumerRecord] = []
+    ends: dict[TopicPartition, int] = {}
     try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        if not parts:
-            await consumer.force_metadata_update()
-            parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
-        records: list[ConsumerRecord] = []
-        while [p for p in parts if await consumer.position(p) < ends[p]]:
-            for batch in (await consumer.getmany(timeout_ms=500)).values():
+        deadline = asyncio.get_running_loop().time() + 30
+        while asyncio.get_running_loop().time() < deadline:
+            for batch in (await consumer.getmany(timeout_ms=300)).values():
                 records.extend(batch)
-        return records
+            parts = consumer.assignment()
+            if parts and not ends:
+                ends = await consumer.end_offsets(list(parts))
+            if ends and not [p for p in ends if await consumer.position(p) < ends[p]]:
+                return records
+        raise AssertionError(f"{topic} was not read to its end")
     finally:
         await consumer.stop()
