@@ -52,6 +52,9 @@ M = {
     "late": "Terlambat",
     "submitted": "Dikirim",
     "answered": "Kuesioner terisi",
+    "rounds": "Putaran dibuka",
+    "small_areas": "Jumlah wilayah 1-4 per jawaban disembunyikan (<5) bagi tingkat di atas "
+    "kabupaten/kota, dan satu sel lagi bila hanya satu yang tersembunyi.",
     "save": "Simpan draf",
     "submit": "Kirim",
     "return": "Kembalikan",
