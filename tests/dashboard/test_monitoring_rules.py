@@ -179,3 +179,33 @@ def test_the_summary_counts_areas_and_hides_small_cells_above_the_district() -> 
     assert set(rules.summarise(form, rounds, "32", suppress=True)["children"]) == {
         f"32{n:02d}" for n in range(1, 8)
     } | {"3290", "3291"}
+
+
+def test_a_reminder_is_a_staff_reminder_the_notifier_keeps_for_the_digest() -> None:
+    import uuid
+
+    from services.dashboard.monitoring import _reminder
+    from services.dashboard.settings import DashboardSettings
+    from services.notifier import templates
+    from services.notifier.domain import is_digest
+
+    round_id = uuid.uuid4()
+    row = {
+        "what": "round",
+        "id": round_id,
+        "area": "3204",
+        "start": date(2026, 10, 1),
+        "kind": "quarterly",
+        "due_on": date(2027, 1, 10),
+    }
+    request = _reminder(DashboardSettings(), row, "due_soon", "manager:3204")
+    assert is_digest(request)  # kind reminder, not breached: the daily digest (rekap harian)
+    assert request.request_id == uuid.uuid5(round_id, "due_soon:manager:3204")
+    assert request.params["ticket"] == (
+        "Kuesioner pemantauan 2026-Q4 Kabupaten Bandung (jatuh tempo 2027-01-10)"
+    )
+    text = templates.render_text(
+        templates.template_for(request.template, request.kind), request.params, "id"
+    )
+    assert text.startswith("SLRT: pengingat, Kuesioner pemantauan 2026-Q4 Kabupaten Bandung")
+    assert text.endswith(f"/monitoring/rounds/{round_id}")
