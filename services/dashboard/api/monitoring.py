@@ -11,7 +11,7 @@ the area's aggregates (``aggregates.read``) may look.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -27,6 +27,7 @@ from services.dashboard.domain import monitoring as rules
 from services.dashboard.domain.periods import Period, last_completed, period_of
 from services.dashboard.domain.planning import registry_tables
 from services.dashboard.domain.scope import breadcrumbs, place_name, suppresses_small_cells
+from services.dashboard.figures import JAKARTA
 from services.dashboard.registry_client import RegistryClient
 from services.dashboard.reports import _content
 from slrt import deps
@@ -75,6 +76,11 @@ M = {
 }
 
 
+def _today() -> date:
+    """Today where the cycle runs (Asia/Jakarta): due days and lateness are local dates."""
+    return datetime.now(JAKARTA).date()
+
+
 def _pool(request: Request) -> Any:
     return deps.runtime(request).pool
 
@@ -89,12 +95,12 @@ def _who(principal: Principal, area: str) -> rules.Relation | None:
 def _quarter(text: str | None) -> Period:
     if text:
         return rules.parse_quarter(text)
-    return last_completed("quarterly", date.today())
+    return last_completed("quarterly", _today())
 
 
 def _month(text: str | None) -> Period:
     if not text:
-        return last_completed("monthly", date.today())
+        return last_completed("monthly", _today())
     try:
         return period_of("monthly", date.fromisoformat(f"{text}-01"))
     except ValueError:
@@ -157,9 +163,7 @@ async def _open(request: Request, principal: Principal, quarter: str | None) -> 
     areas = [
         a for a in dashboard_settings(request).monitoring_areas if a.startswith(principal.area)
     ]
-    return await store.open_due_rounds(
-        _pool(request), areas, date.today(), principal.subject, period
-    )
+    return await store.open_due_rounds(_pool(request), areas, _today(), principal.subject, period)
 
 
 @api.post("/rounds/open")
@@ -173,7 +177,7 @@ async def open_rounds(
 
 
 def _round_view(row: dict[str, Any], principal: Principal, today: date) -> dict[str, Any]:
-    submitted = row["submitted_at"].date() if row.get("submitted_at") else None
+    submitted = row["submitted_at"].astimezone(JAKARTA).date() if row.get("submitted_at") else None
     return {
         "round_id": str(row["round_id"]),
         "area": row["area"],
@@ -223,7 +227,7 @@ async def rounds(
     period = _quarter(quarter)
     async with _pool(request).acquire() as conn:
         found = await store.rounds_in(conn, chosen, period)
-    today = date.today()
+    today = _today()
     return {
         "quarter": rules.quarter_label(period),
         "area": chosen,
@@ -237,7 +241,7 @@ async def rounds(
 @api.get("/rounds/{round_id}")
 async def round_detail(request: Request, principal: ApiViewer, round_id: uuid.UUID) -> Any:
     row = await _round(request, principal, round_id)
-    return _round_view(row, principal, date.today())
+    return _round_view(row, principal, _today())
 
 
 async def _act_on_round(
@@ -306,7 +310,7 @@ async def round_action(
     row = await _act_on_round(
         request, principal, round_id, action, answers, str(payload.get("comment") or "")
     )
-    return _round_view(row, principal, date.today())
+    return _round_view(row, principal, _today())
 
 
 @api.get("/rounds/{round_id}/versions")
@@ -332,7 +336,7 @@ async def _summary(
         found = await store.summary(conn, area, period, suppresses_small_cells(principal.area))
     if found is None:
         return None
-    today = date.today()
+    today = _today()
     found["rounds"] = [
         {k: v for k, v in _round_view(r, principal, today).items() if k not in ("form",)}
         for r in found["rounds"]
@@ -396,7 +400,7 @@ async def _fresh_figures(request: Request, conn: Connection, row: dict[str, Any]
             row["kind"],
             row["period_start"],
             dashboard_settings(request).monitoring_areas,
-            date.today(),
+            _today(),
         )
         figures["tables"].insert(0, store.children_table(children))
     return figures
@@ -474,7 +478,7 @@ async def _travel(
             "monthly",
             period.start,
             dashboard_settings(request).monitoring_areas,
-            date.today(),
+            _today(),
         )
     return {
         "month": f"{period.start:%Y-%m}",
@@ -591,7 +595,7 @@ def _render_round(
     typed: dict[str, Any],
     status_code: int = 200,
 ) -> HTMLResponse:
-    view = _round_view(row, principal, date.today())
+    view = _round_view(row, principal, _today())
     return templates.TemplateResponse(
         request,
         "questionnaire.html",

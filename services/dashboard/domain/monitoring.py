@@ -184,7 +184,7 @@ def _check_question(q: Any, where: str, seen: set[str], national: bool) -> list[
     if not qid.isidentifier():
         errors.append(field_error(f"{where}.id", "pattern", "letters, digits and _"))
     elif qid in seen:
-        errors.append(field_error(f"{where}.id", "unique", f"question {qid} appears twice"))
+        errors.append(field_error(f"{where}.id", "unique", "another question has this id"))
     seen.add(qid)
     if not str(q.get("text", "")).strip():
         errors.append(field_error(f"{where}.text", "required", "the question's text"))
