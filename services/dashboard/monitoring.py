@@ -508,7 +508,8 @@ async def schedule_loop(
     while not stop.is_set():
         today = datetime.now(zone).date()
         try:
-            await open_due_rounds(pool, settings.monitoring_areas, today)
+            if settings.monitoring_open_on_schedule:
+                await open_due_rounds(pool, settings.monitoring_areas, today)
             await send_reminders(pool, settings, today)
         except (asyncpg.PostgresError, OSError) as exc:
             log.warning("monitoring schedule pass failed", extra={"error": repr(exc)[:300]})

@@ -41,6 +41,9 @@ class DashboardSettings(ServiceSettings):
     """Place-code prefixes that run the monitoring cycle (district and province codes, "" for
     Setnas): a quarterly questionnaire round opens for each after every quarter, and the
     province's view expects a monthly report from each of its districts listed here."""
+    monitoring_open_on_schedule: bool = True
+    """Whether the loop opens the last completed quarter's rounds by itself (tests that open
+    a fixed quarter by hand turn it off; reminders are sent either way)."""
     monitoring_reminder_days: int = Field(default=3, ge=0)
     """A round or report still to submit is reminded this many days before it is due (and
     once more when overdue)."""

@@ -34,6 +34,7 @@ async def monitoring_dashboard(
 ) -> AsyncIterator[RunningDashboard]:
     env = {
         "SLRT_DASHBOARD_MONITORING_AREAS": '["3204", "3273"]',
+        "SLRT_DASHBOARD_MONITORING_OPEN_ON_SCHEDULE": "false",  # 2026-Q4 is opened by hand
         # No registry here: what it would pre-fill is named on the form as not pre-filled.
         "SLRT_DASHBOARD_REGISTRY_URL": f"http://127.0.0.1:{free_port()}",
     }

@@ -8,12 +8,16 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
 
+from services.dashboard.domain import monitoring as rules
+from services.dashboard.domain.periods import last_completed
 from slrt.auth.principal import Role
 from slrt.settings import ConnectionSettings
 from slrt_dev.stack.process import free_port
@@ -59,6 +63,19 @@ async def test_an_overdue_round_reaches_the_managers_daily_digest(
                 )
                 assert opened.status_code == 200, opened.text
                 (round_id,) = opened.json()["opened"]
+                # The schedule opened the last completed quarter's round by itself.
+                last = rules.quarter_label(
+                    last_completed("quarterly", datetime.now(ZoneInfo("Asia/Jakarta")).date())
+                )
+                scheduled = await poll(
+                    lambda: http.get(
+                        f"{dashboard}/v1/monitoring/rounds",
+                        params={"quarter": last},
+                        headers={"Authorization": f"Bearer {token}"},
+                    ),
+                    lambda r: len(r.json()["rounds"]) == 1,
+                )
+                assert scheduled.json()["rounds"][0]["area"] == "3204"
                 request_id = uuid.uuid5(uuid.UUID(round_id), "overdue:manager:3204")
 
                 conn = await asyncpg.connect(dsn)
