@@ -364,6 +364,30 @@ def children_table(children: list[dict[str, Any]]) -> dict[str, Any]:
     return {"name": "submissions", "title": "Laporan wilayah di bawahnya", "rows": rows}
 
 
+def questionnaire_tables(found: dict[str, Any]) -> list[dict[str, Any]]:
+    """The quarter's questionnaire summary as report tables (small cells always hidden: the
+    report travels upward): rounds per area, and the areas choosing each closed answer."""
+    numbers = sorted({k for c in found["children"].values() for k in c["numbers"]})
+    areas = [["Wilayah", "Putaran dibuka", "Kuesioner terisi", *numbers]]
+    for code, c in sorted(found["children"].items()):
+        areas.append(
+            [
+                f"{place_name(code)} ({code})",
+                str(c["rounds"]),
+                str(c["answered"]),
+                *(str(c["numbers"].get(k, "-")) for k in numbers),
+            ]
+        )
+    answers = [["Pertanyaan", "Jawaban", "Jumlah wilayah"]]
+    for q in found["closed"]:
+        for label, count in q["counts"]:
+            answers.append([q["text"], label, "<5" if count is None else str(count)])
+    return [
+        {"name": "questionnaire_areas", "title": "Kuesioner pemantauan per wilayah", "rows": areas},
+        {"name": "questionnaire_answers", "title": "Jawaban kuesioner pemantauan", "rows": answers},
+    ]
+
+
 async def act_on_report(
     conn: Connection,
     report_id: uuid.UUID,

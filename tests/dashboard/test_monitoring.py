@@ -459,6 +459,32 @@ async def test_quarterly_round_and_monthly_reports_travel_upward(
         assert "Daftar awal dan usulan perubahan menurut status" in district_pdf
         assert "Profil menurut jenis kelamin dan disabilitas" in district_pdf
 
+        # The province's quarterly report carries the questionnaire's summary.
+        quarterly = await client.post(
+            "/reports",
+            content="kind=quarterly&area=32&month=2026-10",
+            headers={**province, **FORM},
+        )
+        quarter_report = quarterly.headers["location"].split("?")[0].rsplit("/", 1)[1]
+        await client.post(f"/v1/monitoring/reports/{quarter_report}/submit", headers=province)
+        xlsx = await client.get(f"/reports/{quarter_report}.xlsx", headers=viewer)
+        book = load_workbook(io.BytesIO(xlsx.content), read_only=True)
+        per_area = [list(r) for r in book["questionnaire_areas"].iter_rows(values_only=True)]
+        assert [r[:3] for r in per_area[1:]] == [
+            ["Jawa Barat (32)", 1, 1],
+            ["Kabupaten Bandung (3204)", 1, 1],
+            ["Kota Bandung (3273)", 1, 1],
+        ]
+        chosen = [list(r) for r in book["questionnaire_answers"].iter_rows(values_only=True)]
+        assert [
+            "Apakah kegiatan SLRT triwulan ini terlaksana sesuai rencana?",
+            "ya",
+            "<5",
+        ] in chosen
+        assert "Jawaban kuesioner pemantauan" in _pdf_text(
+            (await client.get(f"/reports/{quarter_report}.pdf", headers=viewer)).content
+        )
+
         # Reminders: a round of a past quarter left in draft is overdue; the schedule loop asks
         # the notifier to remind the area's managers, once, as a staff reminder (digest).
         old = await client.post(

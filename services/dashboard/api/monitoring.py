@@ -393,6 +393,10 @@ async def _fresh_figures(request: Request, conn: Connection, row: dict[str, Any]
                     "rows": store.suppressed_rows(table.csv_rows()),
                 }
             )
+    if row["kind"] == "quarterly":
+        answered = await store.summary(conn, row["area"], period, suppress=True)
+        if answered is not None:
+            figures["tables"][:0] = store.questionnaire_tables(answered)
     if len(row["area"]) < 4:
         children = await store.children_reports(
             conn,
