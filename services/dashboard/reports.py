@@ -114,7 +114,7 @@ async def complete(
 async def list_reports(conn: Connection, area_prefix: str) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT report_id, kind, area, period_start, period_end, updated_at, "
-        "achievements <> '' AS completed FROM reports WHERE area LIKE $1 "
+        "achievements <> '' AS completed, status, version FROM reports WHERE area LIKE $1 "
         "ORDER BY period_start DESC, kind, area",
         area_prefix + "%",
     )

@@ -95,6 +95,7 @@ async def reports(request: Request, principal: PageViewer, lang: Lang = "id") ->
             "reports": [{**row, "area_name": place_name(row["area"])} for row in found],
             "may_write": _may_write(principal, principal.area),
             "own_area": principal.area,
+            "status_names": {k: v[0 if lang == "id" else 1] for k, v in STATUS_NAMES.items()},
         },
     )
 
@@ -179,7 +180,7 @@ async def report_page(
             "figures": row["figures"],
             "may_write": _may_write(principal, area) and row["status"] in ("draft", "returned"),
             "who": relation(principal.area, area) if _may_write(principal, area) else None,
-            "status_name": STATUS_NAMES[str(row["status"])][0],
+            "status_name": STATUS_NAMES[str(row["status"])][0 if lang == "id" else 1],
         },
     )
 
