@@ -7,12 +7,14 @@ monthly reports and returns one with a comment. Screenshots ``questionnaire-3204
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
+from openpyxl import load_workbook
 from playwright.async_api import Browser, Page
 
 from services.dashboard.settings import DashboardSettings
@@ -147,7 +149,14 @@ async def test_questionnaire_form_and_the_province_view(
             "/reports", content="kind=monthly&area=3204&month=2026-11", headers={**bandung, **FORM}
         )
         report_id = made.headers["location"].split("?")[0].rsplit("/", 1)[1]
-        await client.post(f"/v1/monitoring/reports/{report_id}/submit", headers=bandung)
+        submitted = await client.post(f"/v1/monitoring/reports/{report_id}/submit", headers=bandung)
+        assert submitted.json()["status"] == "submitted"
+        # No registry answered: the report says so rather than leave the figures out silently.
+        xlsx = await client.get(f"/reports/{report_id}.xlsx", headers=bandung)
+        summary_sheet = load_workbook(io.BytesIO(xlsx.content), read_only=True)["Ringkasan"]
+        assert ("Data registri", "tidak tersedia") in [
+            tuple(r[:2]) for r in summary_sheet.iter_rows(values_only=True)
+        ]
 
     # The province's view: both rounds submitted, the monthly reports (one missing).
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
