@@ -261,8 +261,8 @@ TEMPLATES: dict[str, Template] = {
     "digest": Template(
         subject={"id": "Rekap harian SLRT", "en": "SLRT daily digest"},
         text={
-            "id": "SLRT: {count} pengaduan menunggu tindakan Anda: {tickets}",
-            "en": "SLRT: {count} complaints await your action: {tickets}",
+            "id": "SLRT: {count} hal menunggu tindakan Anda: {tickets}",
+            "en": "SLRT: {count} items await your action: {tickets}",
         },
         elastic="tickets",
     ),
