@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.dashboard import api, reports, sla_metrics
+from services.dashboard import api, monitoring, reports, sla_metrics
 from services.dashboard.api import pages
 from services.dashboard.consumers import consumers
 from services.dashboard.settings import DashboardSettings
@@ -23,6 +23,11 @@ def create_app(settings: DashboardSettings, auth: AuthSettings | None = None) ->
         if settings.report_areas:
             runtime.spawn(
                 reports.schedule_loop(runtime.pool, settings, runtime.stop), "report-schedule"
+            )
+
+        if settings.monitoring_areas:
+            runtime.spawn(
+                monitoring.schedule_loop(runtime.pool, settings, runtime.stop), "monitoring"
             )
 
     app = build_app(

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from services.dashboard.documents import ReportContent, to_pdf, to_xlsx
+from services.dashboard.domain.monitoring import due_on
 from services.dashboard.domain.periods import KINDS, Period, ReportKind, last_completed
-from services.dashboard.domain.scope import LEVEL_NAMES, place_name
+from services.dashboard.domain.scope import place_name
 from services.dashboard.domain.view import summary_cards, tables
 from services.dashboard.figures import Filters, collect
 from services.dashboard.settings import DashboardSettings
@@ -43,15 +44,9 @@ async def _content(conn: Connection, kind: ReportKind, area: str, period: Period
 
 
 def _document(row: dict[str, Any]) -> ReportContent:
-    level = LEVEL_NAMES[len(row["area"])][0]
-    return ReportContent(
-        title=f"{TITLES[row['kind']]} - {level} {place_name(row['area'])}",
-        area_name=f"{place_name(row['area'])} ({row['area'] or 'nasional'})",
-        period_label=Period(row["kind"], row["period_start"], row["period_end"]).label,
-        cards=[(str(a), str(b)) for a, b in row["figures"]["cards"]],
-        tables=row["figures"]["tables"],
-        narrative={k: row[k] for k in ("achievements", "problems", "recommendations")},
-    )
+    from services.dashboard.monitoring import report_document
+
+    return report_document(row)
 
 
 async def generate(
@@ -73,8 +68,8 @@ async def generate(
     created: uuid.UUID | None = await conn.fetchval(
         """
         INSERT INTO reports (report_id, kind, area, period_start, period_end, figures,
-                             pdf, xlsx, updated_by)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                             pdf, xlsx, updated_by, due_on)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         ON CONFLICT (kind, area, period_start) DO NOTHING RETURNING report_id
         """,
         row["report_id"],
@@ -86,6 +81,7 @@ async def generate(
         to_pdf(document),
         to_xlsx(document),
         by,
+        due_on(area, period.end),
     )
     return created
 
@@ -118,7 +114,7 @@ async def complete(
 async def list_reports(conn: Connection, area_prefix: str) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT report_id, kind, area, period_start, period_end, updated_at, "
-        "achievements <> '' AS completed FROM reports WHERE area LIKE $1 "
+        "achievements <> '' AS completed, status, version FROM reports WHERE area LIKE $1 "
         "ORDER BY period_start DESC, kind, area",
         area_prefix + "%",
     )

@@ -37,6 +37,20 @@ class DashboardSettings(ServiceSettings):
     """How often the scheduler looks for a period whose report is due."""
     timezone: str = "Asia/Jakarta"
 
+    monitoring_areas: list[str] = Field(default_factory=list)
+    """Place-code prefixes that run the monitoring cycle (district and province codes, "" for
+    Setnas): a quarterly questionnaire round opens for each after every quarter, and the
+    province's view expects a monthly report from each of its districts listed here."""
+    monitoring_open_on_schedule: bool = True
+    """Whether the loop opens the last completed quarter's rounds by itself (tests that open
+    a fixed quarter by hand turn it off; reminders are sent either way)."""
+    monitoring_reminder_days: int = Field(default=3, ge=0)
+    """A round or report still to submit is reminded this many days before it is due (and
+    once more when overdue)."""
+    monitoring_reminder_roles: list[str] = Field(default_factory=lambda: ["manager"])
+    """Who is reminded: ``<role>:<area>`` in the notifier's contact directory (the SLRT
+    secretariat's managers of the area)."""
+
     sla_at_risk_days: int = Field(default=2, ge=0)
     """An open complaint whose promised acknowledgement or resolution falls due today or within
     this many calendar days after counts as at risk in ``slrt_complaints_at_risk``."""

@@ -163,6 +163,16 @@ TEMPLATES: dict[str, Template] = {
         },
         elastic="area_name",
     ),
+    # The dashboard's reminder of a monitoring questionnaire or M&E report still to submit: a
+    # staff reminder, so it waits for the person's daily digest (listed there by its ticket).
+    "me_due_reminder": Template(
+        subject={"id": "Pengingat pemantauan SLRT", "en": "SLRT monitoring reminder"},
+        text={
+            "id": "SLRT: pengingat, {ticket}. Isi dan kirim di {page_url}",
+            "en": "SLRT: reminder, {ticket}. Fill in and submit at {page_url}",
+        },
+        elastic="ticket",
+    ),
     # Household messages (workflows/household.py; params from household_params below).
     "household_registered": Template(
         subject={
@@ -251,8 +261,8 @@ TEMPLATES: dict[str, Template] = {
     "digest": Template(
         subject={"id": "Rekap harian SLRT", "en": "SLRT daily digest"},
         text={
-            "id": "SLRT: {count} pengaduan menunggu tindakan Anda. {tickets}",
-            "en": "SLRT: {count} complaints await your action. {tickets}",
+            "id": "SLRT: {count} hal menunggu tindakan Anda. {tickets}",
+            "en": "SLRT: {count} items await your action. {tickets}",
         },
         elastic="tickets",
     ),

@@ -11,12 +11,15 @@ import asyncpg
 import pytest
 
 from services.dashboard.settings import DashboardSettings
+from services.registry.api import aggregates
 from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
-from tests.support.dashboard import RunningDashboard, start_dashboard
-from tests.support.harness import RealStack
+from tests.dashboard import registry_district as district
+from tests.support.dashboard import RunningDashboard, serve, start_dashboard
+from tests.support.harness import RealStack, dev_issuer
+from tests.support.registry import migrate_registry, registry_app
 
 
 @pytest.fixture
@@ -58,3 +61,17 @@ async def running_dashboard(
 ) -> AsyncIterator[RunningDashboard]:
     async with start_dashboard(dashboard_settings, dashboard_pool, producer, tmp_path) as running:
         yield running
+
+
+@pytest.fixture
+async def registry_url(fresh_db: str, tmp_path: Path) -> AsyncIterator[str]:
+    """The registry's aggregates router over real HTTP, on the registry schema of the same
+    database, trusting the same development issuer as the dashboard process."""
+    await migrate_registry(fresh_db)
+    pool = await create_pool(ConnectionSettings(postgres_dsn=fresh_db), "registry")
+    async with pool.acquire() as conn, conn.transaction():
+        await district.load(conn)
+    await aggregates.refresh(pool)
+    async with serve(registry_app(pool, dev_issuer(tmp_path))) as url:
+        yield url
+    await pool.close()

@@ -222,7 +222,7 @@ async def test_staff_reminders_wait_for_one_daily_digest_while_breaches_go_at_on
     digest = standins.smtp.messages[1]
     assert digest["Subject"] == "Rekap harian SLRT"
     assert (
-        "2 pengaduan menunggu tindakan Anda. Berisiko terlambat: T-001, T-002."
+        "2 hal menunggu tindakan Anda. Berisiko terlambat: T-001, T-002."
         in digest.get_content()
     )
 

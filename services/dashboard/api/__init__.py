@@ -6,6 +6,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.dashboard.api import open311, pages, planning, reports
+from services.dashboard.api import monitoring, open311, pages, planning, reports
 
-routers: list[APIRouter] = [pages.router, reports.router, planning.router, open311.router]
+routers: list[APIRouter] = [
+    pages.router,
+    reports.router,
+    monitoring.router,
+    monitoring.api,
+    planning.router,
+    open311.router,
+]

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.dashboard.api.pages import TEXT, templates
 from services.dashboard.api.session import PageViewer
+from services.dashboard.domain.monitoring import STATUS_NAMES, relation
 from services.dashboard.domain.periods import KINDS, ReportKind, period_of
 from services.dashboard.domain.scope import is_place_prefix, place_name
 from services.dashboard.reports import complete, generate, list_reports
@@ -20,6 +21,7 @@ from slrt import deps
 from slrt.auth.api import authorize
 from slrt.auth.policy import Action, Decision, decide
 from slrt.auth.principal import Principal
+from slrt.errors import Conflict
 from slrt.problems import Problem, field_error
 from slrt.service import Runtime
 
@@ -93,6 +95,7 @@ async def reports(request: Request, principal: PageViewer, lang: Lang = "id") ->
             "reports": [{**row, "area_name": place_name(row["area"])} for row in found],
             "may_write": _may_write(principal, principal.area),
             "own_area": principal.area,
+            "status_names": {k: v[0 if lang == "id" else 1] for k, v in STATUS_NAMES.items()},
         },
     )
 
@@ -175,7 +178,9 @@ async def report_page(
             "report": row,
             "area_name": place_name(area),
             "figures": row["figures"],
-            "may_write": _may_write(principal, area),
+            "may_write": _may_write(principal, area) and row["status"] in ("draft", "returned"),
+            "who": relation(principal.area, area) if _may_write(principal, area) else None,
+            "status_name": STATUS_NAMES[str(row["status"])][0 if lang == "id" else 1],
         },
     )
 
@@ -186,6 +191,8 @@ async def complete_report(
 ) -> Response:
     row = await _report(request, principal, report_id)
     authorize(principal, Action.REPORT_WRITE, place_code=str(row["area"]), what="report")
+    if row["status"] not in ("draft", "returned"):
+        raise Conflict(f"the report is {row['status']}: its words are kept", kind="wrong-status")
     form = await _form(request)
     narrative = {
         key: form.get(key, "")[:5000] for key in ("achievements", "problems", "recommendations")
