@@ -221,10 +221,7 @@ async def test_staff_reminders_wait_for_one_daily_digest_while_breaches_go_at_on
     assert len(standins.smtp.messages) == 2, "one digest for both reminders"
     digest = standins.smtp.messages[1]
     assert digest["Subject"] == "Rekap harian SLRT"
-    assert (
-        "2 hal menunggu tindakan Anda. Berisiko terlambat: T-001, T-002."
-        in digest.get_content()
-    )
+    assert "2 hal menunggu tindakan Anda. Berisiko terlambat: T-001, T-002." in digest.get_content()
 
 
 async def test_requests_shaped_as_the_complaint_workflow_sends_them(
