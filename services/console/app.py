@@ -1,5 +1,7 @@
 """The staff console's FastAPI app: no database, no Kafka; it calls the public APIs with the
-person's own token."""
+person's own token. It keeps no copy of the staff directory, whatever ``SLRT_AUTH_DIRECTORY``
+says: the registry's ``/v1/staff/me`` tells it who a subject-only token's person is
+(``services.console.people``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from services.console.api import pages
 from services.console.clients import Apis
 from services.console.oidc import OidcLogin
 from services.console.parts import ConsoleParts
+from services.console.people import DirectoryLookup
 from services.console.session import SessionCodec
 from services.console.settings import ConsoleSettings
 from slrt.auth.tokens import AuthSettings
@@ -25,6 +28,7 @@ def create_app(settings: ConsoleSettings, auth: AuthSettings | None = None) -> F
                 codec=SessionCodec.from_secret(settings.session_key_ref),
                 apis=apis,
                 oidc=OidcLogin(settings) if settings.login == "oidc" else None,
+                people=DirectoryLookup(apis),
             )
         )
 
@@ -41,7 +45,8 @@ def create_app(settings: ConsoleSettings, auth: AuthSettings | None = None) -> F
         description="Server-rendered screens for SLRT staff on the public APIs (no database).",
         uses=(),
         routers=api.routers,
-        auth=auth or AuthSettings(),
+        # No directory copy (it would read Kafka): subject-only tokens are asked of the registry.
+        auth=(auth or AuthSettings()).model_copy(update={"directory": False}),
         on_start=on_start,
     )
     pages.install(app)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from services.console.clients import Apis
 from services.console.oidc import OidcLogin
+from services.console.people import DirectoryLookup
 from services.console.session import SessionCodec
 from services.console.settings import ConsoleSettings
 
@@ -16,3 +17,4 @@ class ConsoleParts:
     codec: SessionCodec
     apis: Apis
     oidc: OidcLogin | None
+    people: DirectoryLookup

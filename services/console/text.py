@@ -7,7 +7,11 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "Konsol Petugas SLRT",
         "skip": "Langsung ke isi",
         "login": "Masuk",
-        "login_token_help": "Tempel token akses (lokal: .venv/bin/slrt-dev token --role …).",
+        "login_token_help": "Tempel token akses (lokal: .venv/bin/slrt-dev token --subject …).",
+        "not_in_directory": "Akun ini tidak terdaftar sebagai petugas aktif di direktori "
+        "petugas. Hubungi administrator kabupaten Anda.",
+        "directory_unavailable": "Direktori petugas sedang tidak dapat dihubungi. Coba lagi "
+        "sebentar lagi.",
         "login_oidc": "Masuk dengan akun SLRT",
         "token": "Token akses",
         "bad_token": "Token tidak berlaku. Minta token baru.",
@@ -128,15 +132,19 @@ TEXT: dict[str, dict[str, str]] = {
         "agency": "Instansi",
         "channel": "Saluran",
         "level": "Tingkat",
-        "staff_seam": "Direktori petugas belum tersedia di registry (/v1/staff/persons).",
-        "villages_help": "Desa dalam wilayah tugas Anda (dari token).",
+        "villages_help": "Desa dalam wilayah tugas Anda.",
         "open_detail": "Buka",
     },
     "en": {
         "title": "SLRT Staff Console",
         "skip": "Skip to content",
         "login": "Log in",
-        "login_token_help": "Paste an access token (locally: .venv/bin/slrt-dev token --role …).",
+        "login_token_help": "Paste an access token (locally: "
+        ".venv/bin/slrt-dev token --subject …).",
+        "not_in_directory": "This account is no active member of the staff directory. Ask your "
+        "district's administrator.",
+        "directory_unavailable": "The staff directory cannot be reached right now. Try again in "
+        "a moment.",
         "login_oidc": "Log in with your SLRT account",
         "token": "Access token",
         "bad_token": "The token is not valid. Ask for a new one.",
@@ -257,8 +265,7 @@ TEXT: dict[str, dict[str, str]] = {
         "agency": "Agency",
         "channel": "Channel",
         "level": "Level",
-        "staff_seam": "The staff directory is not in the registry yet (/v1/staff/persons).",
-        "villages_help": "Villages in your area (from your token).",
+        "villages_help": "Villages in your area.",
         "open_detail": "Open",
     },
 }

@@ -81,36 +81,34 @@ class TokenVerifier:
         self._file_keys: dict[str, jwt.PyJWK] | None = None
         self._keys: dict[str, tuple[jwt.PyJWK, float]] = {}
         """kid → (key, trusted until)."""
-        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
-        """token → (its caller, trusted until): successes only. A directory-mode token's entry
-        is its bare subject (no roles): the directory is asked at every use."""
-        self._by_directory: set[str] = set()
-        """Cached tokens whose caller the directory says."""
+        self._verified: OrderedDict[str, tuple[Principal, bool, float]] = OrderedDict()
+        """token → (its caller by its own claims, whether it carries only ``sub``, trusted
+        until): successes only. A subject-only token's entry is its bare subject (no roles): the
+        directory is asked at every use."""
 
     async def verify(self, token: str) -> Principal:
         """The caller ``token`` names; raises ``InvalidToken`` (401) when it does not verify,
-        and in directory mode ``NotInDirectory`` (403) or ``DirectoryNotReady`` (503)."""
-        return self._authorised(token, await self._verified_caller(token))
-
-    def _authorised(self, token: str, principal: Principal) -> Principal:
-        if token not in self._by_directory:
+        and in directory mode ``NotInDirectory`` (403) or ``DirectoryNotReady`` (503). Without
+        a copy of the directory, a subject-only token's caller has no role."""
+        principal, by_directory = await self.verify_claims(token)
+        if not by_directory or self.directory is None:
             return principal
-        from slrt.auth.directory import NotInDirectory
-
-        if self.directory is None:
-            raise NotInDirectory("the token carries no roles and this service keeps no directory")
         return self.directory.principal(principal.subject)
 
-    async def _verified_caller(self, token: str) -> Principal:
+    async def verify_claims(self, token: str) -> tuple[Principal, bool]:
+        """The caller ``token``'s own claims name (signature, issuer, audience and expiry
+        verified; no directory asked), and whether the token carries only ``sub`` (neither
+        ``roles`` nor ``area``: :func:`subject_only`). For a client that keeps no copy of the
+        directory and asks the registry who the subject is (the staff console). Raises
+        ``InvalidToken``."""
         now = self._clock()
         cached = self._verified.get(token)
         if cached is not None:
-            principal, until = cached
+            principal, only, until = cached
             if now < until:
                 self._verified.move_to_end(token)
-                return principal
+                return principal, only
             del self._verified[token]
-            self._by_directory.discard(token)
         try:
             key, key_until = await self._key_for(token, now)
             claims: dict[str, Any] = jwt.decode(
@@ -133,13 +131,17 @@ class TokenVerifier:
             )
         except (ValueError, ValidationError):
             raise InvalidToken("the token's roles or area claim is not valid") from None
-        if self.directory is not None and not claims.get("roles") and "area" not in claims:
-            self._by_directory.add(token)
-        self._remember(token, principal, claims, key_until)
-        return principal
+        only = subject_only(claims)
+        self._remember(token, principal, only, claims, key_until)
+        return principal, only
 
     def _remember(
-        self, token: str, principal: Principal, claims: dict[str, Any], key_until: float
+        self,
+        token: str,
+        principal: Principal,
+        only: bool,
+        claims: dict[str, Any],
+        key_until: float,
     ) -> None:
         """Trust the verified token until it expires as ``jwt.decode`` counts it (``exp`` plus
         the leeway) or its key is due to be fetched again; a token without a numeric ``exp``
@@ -147,11 +149,11 @@ class TokenVerifier:
         exp = claims.get("exp")
         if not isinstance(exp, int | float) or isinstance(exp, bool):
             return
-        self._verified[token] = (principal, min(exp + self._settings.leeway_seconds, key_until))
+        until = min(exp + self._settings.leeway_seconds, key_until)
+        self._verified[token] = (principal, only, until)
         self._verified.move_to_end(token)
         while len(self._verified) > CACHED_TOKENS:
-            dropped, _ = self._verified.popitem(last=False)
-            self._by_directory.discard(dropped)
+            self._verified.popitem(last=False)
 
     async def _key_for(self, token: str, now: float) -> tuple[jwt.PyJWK, float]:
         """The token's signing key and until when it is trusted: from the cache by ``kid``, else
@@ -179,6 +181,12 @@ class TokenVerifier:
             data = json.loads(self._settings.jwks_file.read_text())
             self._file_keys = {k["kid"]: jwt.PyJWK(k) for k in data["keys"]}
         return self._file_keys
+
+
+def subject_only(claims: dict[str, Any]) -> bool:
+    """Whether a token's claims say who the caller is and nothing more (no ``roles``, no
+    ``area``): the staff directory says what the subject may do (``slrt.auth.directory``)."""
+    return not claims.get("roles") and "area" not in claims
 
 
 def _reason(exc: jwt.PyJWTError) -> str:

@@ -123,6 +123,22 @@ async def test_without_a_directory_a_subject_only_token_has_no_role(issuer: DevI
     assert decide(principal, Action.COMPLAINT_READ, place_code=V1) is not Decision.ALLOW
 
 
+async def test_verify_claims_says_which_tokens_leave_the_caller_to_the_directory(
+    issuer: DevIssuer, verifier: TokenVerifier
+) -> None:
+    # A client without a copy (the console) reads the token's own claims and asks the
+    # registry for a subject-only token's person; no directory is consulted here.
+    token = issuer.subject_token("kc-nobody")
+    only, by_directory = await verifier.verify_claims(token)
+    assert (only.subject, only.roles, by_directory) == ("kc-nobody", frozenset(), True)
+    claims, by_directory = await verifier.verify_claims(
+        issuer.token("kc-ani", [Role.BACK_OFFICE], "3204")
+    )
+    assert (claims.roles, by_directory) == ({Role.BACK_OFFICE}, False)
+    # Cached, the answer is the same.
+    assert await verifier.verify_claims(token) == (only, True)
+
+
 def test_enclosing_areas_and_program_managers() -> None:
     assert enclosing_area([V1, V2]) == "3204"
     assert enclosing_area([V1, "3204052002"]) == "320405"

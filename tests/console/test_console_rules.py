@@ -171,3 +171,50 @@ def test_a_search_excerpt_keeps_only_its_hit_marks() -> None:
 
     marked = highlight("<b>PKH</b> untuk <script>alert(1)</script> keluarga")
     assert str(marked) == ("<mark>PKH</mark> untuk &lt;script&gt;alert(1)&lt;/script&gt; keluarga")
+
+
+def test_a_directory_person_is_who_the_registry_says() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from services.console.clients import Answer
+    from services.console.people import DirectoryUnavailable, principal_from_me
+    from slrt.auth.directory import NotInDirectory
+    from slrt.auth.tokens import InvalidToken
+
+    now = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    me = {
+        "person_id": "5b0e6c1e-8d7a-4c7e-9f51-2f1a7f0b6a11",
+        "subject": "demo-facilitator",
+        "display_name": "Ani Lestari",
+        "roles": ["facilitator"],
+        "areas": ["3204052001", "3204112001"],
+        "programs": [],
+        "active_from": (now - timedelta(days=3)).isoformat(),
+        "active_until": None,
+        "version": 2,
+        "updated_at": now.isoformat(),
+        "villages": ["3204052001"],
+        "supervisees": [],
+    }
+    found = principal_from_me(Answer(200, me), "demo-facilitator", now)
+    assert found.subject == "demo-facilitator"
+    assert found.roles == {Role.FACILITATOR}
+    assert found.areas == {"3204052001", "3204112001"}
+    assert found.area == "3204"
+    # Unknown (404 of a registry in claims mode, 403 of one in directory mode), left, or
+    # another subject's record: refused; the registry away: unavailable; 401: a bad token.
+    for status in (403, 404):
+        with pytest.raises(NotInDirectory):
+            principal_from_me(Answer(status, problem={"status": status}), "x", now)
+    left = {**me, "active_until": (now - timedelta(hours=1)).isoformat()}
+    with pytest.raises(NotInDirectory):
+        principal_from_me(Answer(200, left), "demo-facilitator", now)
+    with pytest.raises(NotInDirectory):
+        principal_from_me(Answer(200, me), "demo-other", now)
+    for status in (503, 500):
+        with pytest.raises(DirectoryUnavailable):
+            principal_from_me(Answer(status, problem={"status": status}), "x", now)
+    with pytest.raises(DirectoryUnavailable):
+        principal_from_me(Answer(200, {"roles": "?"}), "x", now)
+    with pytest.raises(InvalidToken):
+        principal_from_me(Answer(401, problem={"status": 401}), "x", now)

@@ -24,9 +24,11 @@ from services.console import domain
 from services.console.clients import Answer
 from services.console.oidc import LoginFailed
 from services.console.parts import ConsoleParts
+from services.console.people import DirectoryUnavailable
 from services.console.session import COOKIE, LANG_COOKIE, LOGIN_COOKIE, LOGIN_SECONDS, set_cookie
 from services.console.text import TEXT
 from slrt import deps
+from slrt.auth.directory import NotInDirectory
 from slrt.auth.principal import Principal, Role
 from slrt.auth.tokens import InvalidToken
 from slrt.places import Level, directory
@@ -80,6 +82,18 @@ def lang_of(request: Request) -> str:
     return "en" if asked == "en" else "id"
 
 
+async def caller(request: Request, token: str) -> Principal:
+    """The person ``token`` names: its own claims, verified as the APIs verify them; a token
+    with only ``sub`` is the staff directory's person, asked of the registry
+    (``services.console.people``: the console keeps no copy of the directory). Raises
+    ``InvalidToken``, ``NotInDirectory`` (→ the login page, 403) and ``DirectoryUnavailable``
+    (→ 503)."""
+    principal, by_directory = await deps.token_verifier(request).verify_claims(token)
+    if not by_directory:
+        return principal
+    return await parts(request).people.principal(token, principal.subject)
+
+
 async def viewer(request: Request) -> Viewer:
     p = parts(request)
     session = p.codec.open(request.cookies.get(COOKIE), p.settings.session_hours * 3600)
@@ -87,7 +101,7 @@ async def viewer(request: Request) -> Viewer:
     if not isinstance(token, str):
         raise LoginRequired
     try:
-        principal = await deps.token_verifier(request).verify(token)
+        principal = await caller(request, token)
     except InvalidToken:
         raise LoginRequired from None
     return Viewer(principal, token, lang_of(request))
@@ -151,7 +165,7 @@ async def login_with_token(request: Request) -> Response:
         return see("/login/start")
     token = (await form_of(request)).get("token", "").strip()
     try:
-        await deps.token_verifier(request).verify(token)
+        await caller(request, token)
     except InvalidToken:
         lang = lang_of(request)
         return render(request, "login.html", None, 401, mode="token", error=TEXT[lang]["bad_token"])
@@ -210,7 +224,7 @@ async def login_callback(
         )
     try:
         token = await p.oidc.finish(kept, code, state)
-        await deps.token_verifier(request).verify(token)
+        await caller(request, token)
     except (LoginFailed, InvalidToken) as failed:
         return render(
             request,
@@ -740,21 +754,48 @@ async def programs(request: Request) -> Response:
 @router.get("/admin/staff", response_class=HTMLResponse)
 async def staff(request: Request) -> Response:
     """The staff directory of the administrator's area (the registry's
-    ``GET /v1/staff/persons``: names, roles, areas, programs, villages; no contacts shown).
-    A registry without the directory answers 404: the page says it is not there yet."""
+    ``GET /v1/staff/persons``: names, roles, areas, programs, villages; no contacts shown)."""
     v = await viewer(request)
     p = parts(request)
     found = await p.apis.call(
         "registry", "GET", "/v1/staff/persons", v.token, params={"area": v.principal.area or None}
     )
-    items = found.body if found.ok and isinstance(found.body, list) else None
-    error = None if found.ok or found.status == 404 else domain.field_errors(found.problem).get("")
-    return render(request, "staff.html", v, items=items, error=error)
+    items = found.body if found.ok and isinstance(found.body, list) else []
+    error = None if found.ok else domain.field_errors(found.problem).get("") or str(found.status)
+    status = found.status if error else 200
+    return render(request, "staff.html", v, status, items=items, error=error)
 
 
 async def login_redirect(request: Request, exc: Exception) -> RedirectResponse:
     return see("/login")
 
 
+async def not_in_directory(request: Request, exc: Exception) -> Response:
+    """A genuine token whose subject is no active person of the staff directory (unknown, or
+    left): the login page says so, and the session ends."""
+    lang = lang_of(request)
+    response = render(
+        request,
+        "login.html",
+        None,
+        403,
+        mode=parts(request).settings.login,
+        error=TEXT[lang]["not_in_directory"],
+    )
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+async def directory_unavailable(request: Request, exc: Exception) -> Response:
+    """The registry did not say who a directory person is: try again shortly (503)."""
+    response = render(
+        request, "message.html", None, 503, message=TEXT[lang_of(request)]["directory_unavailable"]
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def install(app: Any) -> None:
     app.add_exception_handler(LoginRequired, login_redirect)
+    app.add_exception_handler(NotInDirectory, not_in_directory)
+    app.add_exception_handler(DirectoryUnavailable, directory_unavailable)
