@@ -90,3 +90,12 @@ async def snapshot_for(conn: Connection, village_codes: Iterable[str]) -> sd.Dir
     ):
         sd.apply(snapshot, StaffPerson.model_validate(row["record"]))
     return snapshot
+
+
+async def persons_of_area(conn: Connection, role: str, area: str) -> list[StaffPerson]:
+    """The copy's persons holding ``role`` with ``area`` itself among their areas (a district's
+    managers for ``3204``), active or not (the caller decides at which time)."""
+    rows = await conn.fetch(
+        "SELECT record FROM staff_persons WHERE $1 = ANY(roles) AND $2 = ANY(areas)", role, area
+    )
+    return [StaffPerson.model_validate(row["record"]) for row in rows]

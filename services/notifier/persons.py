@@ -4,8 +4,12 @@ role's task for the complaint's village — the village's facilitator, the super
 facilitator, the single back office / manager covering the village — or, when nobody in
 particular holds it, to each of the area's role holders; by the person's preferred channel
 (email or SMS). The rule is ``slrt.task_holders`` (intake records the same holder as the
-step's assignee). Nobody in the directory (or nobody with a contact): the request stays as it
-came and the static contacts file (``SLRT_NOTIFIER_CONTACTS_FILE``) answers, as before.
+step's assignee). A request about an area rather than a complaint's village (the dashboard's
+monitoring reminders to ``manager:<district or province>``, ``place_code`` the area itself) goes
+to each active person holding that role for that very area (``area_holders``: the district's
+managers, not the province's nor a sub-district's). Nobody in the directory (or nobody with a
+contact): the request stays as it came and the static contacts file
+(``SLRT_NOTIFIER_CONTACTS_FILE``) answers, as before.
 
 Resolved when the request is recorded, and again for a reminder still waiting for its digest
 when the directory changes (``readdress_waiting``: a person who left, a village handed over),
@@ -22,6 +26,7 @@ import uuid
 from datetime import datetime
 
 from slrt import staff_copy, task_holders
+from slrt.auth.principal import Role
 from slrt.contracts.events import NotificationRequested, Recipient
 from slrt.contracts.staff import ContactChannel, StaffPerson
 from slrt.contracts.vocabulary import NotificationKind
@@ -72,6 +77,16 @@ def addressed(
     return out
 
 
+def area_holders(
+    persons: list[StaffPerson], role: Role, area: str, at: datetime
+) -> list[StaffPerson]:
+    """The persons active at ``at`` holding ``role`` for ``area`` itself (pure; by id)."""
+    return sorted(
+        (p for p in persons if role in p.roles and area in p.areas and p.active_at(at)),
+        key=lambda p: str(p.person_id),
+    )
+
+
 async def resolve(
     conn: Connection, request: NotificationRequested, now: datetime
 ) -> list[NotificationRequested]:
@@ -79,10 +94,15 @@ async def resolve(
     if request.kind not in STAFF_KINDS or request.recipient is not None:
         return [request]
     parsed = task_holders.role_of_destination(request.destination)
-    village = request.place_code or ""
-    if parsed is None or len(village) != 10:
+    if parsed is None:
         return [request]
-    role, _area = parsed
+    role, area = parsed
+    village = request.place_code or ""
+    if len(village) != 10:
+        if not area or village != area or role not in task_holders.PERSON_ROLES:
+            return [request]
+        found = await staff_copy.persons_of_area(conn, role.value, area)
+        return addressed(request, area_holders(found, role, area, now)) or [request]
     snapshot = await staff_copy.snapshot_for(conn, [village])
     holder = task_holders.holder_for_role(role, task_holders.candidates(snapshot, village, now))
     if holder is None:

@@ -5,9 +5,13 @@ village picker, routing explained) and the household gets its ticket by SMS; the
 finds it in its queue, a refusal of the API is shown beside the field, then it proposes the
 referral; the manager approves; the program manager answers; the facilitator records the
 feedback; the complaint is closed. Beside it: an information request answered from the
-district's FAQ, and a facilitator's capture approved in the supervisor's review. Each screen is
-screenshotted (``browser.ARTIFACTS``) and checked with axe-core: no serious or critical
-violation."""
+district's FAQ, and a facilitator's capture approved in the supervisor's review. Then the staff
+directory (the services in directory mode): persons the administrator adds through
+``/v1/staff`` log in with tokens that carry only ``sub`` (the console asks the registry's
+``/v1/staff/me`` who they are), the administrator's directory page lists them, an unknown or
+departed subject meets the login page (403), a console whose registry is away says so (503).
+Each screen is screenshotted (``browser.ARTIFACTS``) and checked with axe-core: no serious or
+critical violation."""
 
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ from slrt.settings import ConnectionSettings
 from slrt_dev.sandbox.processes import start_console
 from tests.console.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, axe_violations
 from tests.support.harness import Stack, standin, start_services
-from tests.support.polling import until
+from tests.support.polling import poll, until
 
 PROGRAM = "CONSOLE_LANSIA"
 DISTRICT = "3204"
@@ -141,6 +145,50 @@ async def _at_step(stack: Stack, complaint: str, step: str) -> dict[str, Any]:
     return await until(read, timeout=180)
 
 
+async def _directory_person(stack: Stack, **person: Any) -> dict[str, Any]:
+    """The district's administrator adds a person to the staff directory (``/v1/staff``)."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        created = await http.post(
+            f"{stack.urls['registry']}/v1/staff/persons",
+            headers=stack.auth("administrator"),
+            json=person,
+        )
+    assert created.status_code == 201, created.text
+    body: dict[str, Any] = created.json()
+    return body
+
+
+async def _known_as(stack: Stack, subject: str, *, at: tuple[str, str], status: int) -> None:
+    """Wait until the service's copy of the directory answers ``status`` for a token with only
+    ``subject`` at ``at`` (service, path)."""
+    token = stack.issuer.subject_token(subject)
+
+    async def answer() -> int:
+        async with httpx.AsyncClient(timeout=10) as http:
+            got = await http.get(
+                f"{stack.urls[at[0]]}{at[1]}", headers={"Authorization": f"Bearer {token}"}
+            )
+        return got.status_code
+
+    assert await poll(answer, lambda code: code == status, timeout=60) == status
+
+
+async def _login_refused(browser: Browser, base: str, token: str) -> tuple[int, str, Page]:
+    """Submit ``token`` at the login form; the answer's status and the message shown."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = await context.new_page()
+    await page.goto(f"{base}/login")
+    await page.fill("#token", token)
+    async with page.expect_response(
+        lambda r: r.url == f"{base}/login" and r.request.method == "POST"
+    ) as posted:
+        await page.click("form button[type=submit]")
+    status = (await posted.value).status
+    await page.wait_for_selector("#login-error, [role=alert]")
+    text = await page.inner_text("main")
+    return status, text, page
+
+
 class Screens:
     """Screenshots (named in order) and the accessibility check of each screen."""
 
@@ -193,6 +241,9 @@ async def test_one_complaint_through_every_screen(
             SLRT_NOTIFIER_SMS_GATEWAY_URL=gateway,
             SLRT_NOTIFIER_SMTP_PORT=str(smtp_port),
             SLRT_NOTIFIER_DISPATCH_POLL_SECONDS="0.2",
+            # Tokens with only `sub` are authorised by the staff directory (each service's
+            # copy); the console keeps none and asks the registry.
+            SLRT_AUTH_DIRECTORY="true",
         )
         with stack:
             base = start_console(stack, services, log_dir)
@@ -358,16 +409,115 @@ async def test_one_complaint_through_every_screen(
             assert await page.inner_text("h1") == f"Complaint detail {ticket}"
             await fac.close()
 
-            # Administrator: the program catalog, the staff directory's place.
-            admin, page = await _as(
-                browser, base, issuer.token("adm-console", ["administrator"], DISTRICT)
+            # The staff directory: persons added through /v1/staff log in with tokens that
+            # carry only `sub`; the console asks the registry's /v1/staff/me who they are.
+            tag = secrets.token_hex(3)
+            director = await _directory_person(
+                services,
+                subject=f"adm-dir-{tag}",
+                display_name="Rina Marlina",
+                email="rina@dinsos.bandungkab.example",
+                roles=["administrator"],
+                areas=[DISTRICT],
             )
+            clerk = await _directory_person(
+                services,
+                subject=f"bo-dir-{tag}",
+                display_name="Dewi Anggraini",
+                email="dewi@dinsos.bandungkab.example",
+                roles=["back_office"],
+                areas=[DISTRICT],
+            )
+            visitor = await _directory_person(
+                services,
+                subject=f"fac-dir-{tag}",
+                display_name="Ani Lestari",
+                phone="+6281234500011",
+                preferred_channel="sms",
+                roles=["facilitator"],
+                areas=[VILLAGE, "3204112001"],
+            )
+            for person in (director, clerk, visitor):
+                await _known_as(
+                    services, person["subject"], at=("registry", "/v1/staff/me"), status=200
+                )
+            await _known_as(services, clerk["subject"], at=("intake", "/v1/complaints"), status=200)
+            await _known_as(services, visitor["subject"], at=("intake", "/v1/tasks"), status=200)
+
+            # The directory's back office: their queue holds the capture waiting there.
+            back, page = await _as(browser, base, issuer.subject_token(clerk["subject"]))
+            assert (await page.inner_text("#subject")).strip() == clerk["subject"]
+            assert (await page.inner_text("#roles")).strip() == "back_office"
+            await page.click("text=Antrean back office")
+            await page.wait_for_selector(f"#queue a[href='/complaints/{captured}']")
+            await screens.shot(page, "directory-back-office-queue")
+            await back.close()
+
+            # The directory's facilitator of two villages in two sub-districts: their tasks.
+            fac, page = await _as(browser, base, issuer.subject_token(visitor["subject"]))
+            assert (await page.inner_text("#roles")).strip() == "facilitator"
+            await page.click("text=Tugas saya")
+            await page.wait_for_selector("#tasks, #tasks-empty")
+            assert not await page.query_selector("main [role=alert]")
+            await fac.close()
+
+            # The directory's administrator: the catalog, and the directory of real persons.
+            admin, page = await _as(browser, base, issuer.subject_token(director["subject"]))
             await page.goto(f"{base}/admin/programs")
             await page.wait_for_selector(f"#programs >> text={PROGRAM}")
             await screens.shot(page, "administrator-catalog")
             await page.click("text=Direktori petugas")
-            await page.wait_for_selector("#staff-seam, #staff")
+            await page.wait_for_selector("#staff")
+            rows = await page.inner_text("#staff")
+            for person in (director, clerk, visitor):
+                assert person["display_name"] in rows
+            assert "Cileunyi Kulon" in rows  # the facilitator's villages, named
+            assert "+6281234500011" not in rows  # no contacts shown
             await screens.shot(page, "administrator-staff")
             await admin.close()
+
+            # Someone the directory does not know: the login page says so (403), no session.
+            status, text, page = await _login_refused(
+                browser, base, issuer.subject_token(f"nobody-{tag}")
+            )
+            assert status == 403
+            assert "direktori petugas" in text
+            assert not [c for c in await page.context.cookies() if c["name"] == "slrt_console"]
+            await screens.shot(page, "login-not-in-directory")
+            await page.context.close()
+
+            # The back office leaves: their next login meets the same page.
+            async with httpx.AsyncClient(timeout=30) as http:
+                ended = await http.post(
+                    f"{services.urls['registry']}/v1/staff/persons/{clerk['person_id']}/end",
+                    headers=services.auth("administrator"),
+                    json={},
+                )
+            assert ended.status_code == 200, ended.text
+            await _known_as(services, clerk["subject"], at=("registry", "/v1/staff/me"), status=403)
+            status, text, page = await _login_refused(
+                browser, base, issuer.subject_token(clerk["subject"])
+            )
+            assert status == 403
+            assert "direktori petugas" in text
+            await page.context.close()
+
+            # A console whose registry is away cannot say who a directory person is: 503.
+            away_logs = log_dir / "registry-away"
+            away_logs.mkdir()
+            away = start_console(
+                stack,
+                services,
+                away_logs,
+                SLRT_AUTH_JWKS_FILE=str(issuer.jwks_file),
+                SLRT_AUTH_ISSUER=issuer.issuer,
+                SLRT_CONSOLE_REGISTRY_URL="http://127.0.0.1:9",
+            )
+            status, text, page = await _login_refused(
+                browser, away, issuer.subject_token(director["subject"])
+            )
+            assert status == 503
+            assert "Direktori petugas sedang tidak dapat dihubungi" in text
+            await page.context.close()
 
     assert screens.violations == {}

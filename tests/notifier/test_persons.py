@@ -159,3 +159,46 @@ async def test_staff_requests_go_to_the_person_holding_the_step_and_follow_a_han
         assert moved.recipient is not None
         assert moved.recipient.email == successor.email
         assert moved.request_id == reminder.request_id
+
+
+async def test_an_area_reminder_goes_to_the_persons_holding_the_role_for_that_area(
+    pool: asyncpg.Pool,
+) -> None:
+    """The dashboard's monitoring reminders are about an area (``manager:3204``, its
+    ``place_code`` the district): the district's managers of the directory get them; not the
+    province's nor a sub-district's, not one who left; nobody there → the contacts file."""
+
+    def manager(name: str, area: str, **more: object) -> StaffPerson:
+        return _person(name, Role.MANAGER).model_copy(update={"areas": [area], **more})
+
+    district = manager("manajer-3204", "3204")
+    province = manager("manajer-32", "32")
+    sub_district = manager("manajer-320405", "320405")
+    left = manager("manajer-lama", "3204", active_until=datetime.now(UTC) - timedelta(days=1))
+
+    def reminder(area: str) -> NotificationRequested:
+        return NotificationRequested(
+            request_id=uuid.uuid4(),
+            complaint_id=None,
+            place_code=area,
+            kind=NotificationKind.REMINDER,
+            destination=f"manager:{area}",
+            template="me_due_reminder",
+            params={"ticket": "Kuesioner pemantauan 2026-Q3", "area": area},
+        )
+
+    async with pool.acquire() as conn:
+        for record in (district, province, sub_district, left):
+            assert await staff_copy.keep_record(conn, record, contacts=True)
+        ours, nobodys = reminder("3204"), reminder("3273")
+        now = datetime.now(UTC)
+        (to_district,) = await persons.resolve(conn, ours, now)
+        assert to_district.destination == f"person:{district.person_id}"
+        assert to_district.recipient is not None
+        assert to_district.recipient.email == district.email
+        assert to_district.params["addressed_to"] == "manager:3204"
+        assert to_district.request_id == ours.request_id
+        assert await persons.resolve(conn, nobodys, now) == [nobodys]
+        # The province's round reaches the province's manager.
+        (to_province,) = await persons.resolve(conn, reminder("32"), now)
+        assert to_province.destination == f"person:{province.person_id}"
