@@ -113,24 +113,28 @@ async def resolve(
 
 
 async def readdress_waiting(conn: Connection, now: datetime) -> int:
-    """Resolve again every reminder waiting for its digest that was addressed to a person
-    (after a directory change); how many changed person. One waiting delivery stays one
-    delivery: it goes to the first person the rule names now (or back to the workflow's
-    address, for the contacts file, when nobody in the directory holds it)."""
+    """Resolve again every reminder waiting for its digest (after a directory change): one
+    addressed to a person, and one still addressed to a role and area (nobody in the directory
+    held it when it came: a manager added since gets it); how many changed addressee. One
+    waiting delivery stays one delivery: it goes to the first person the rule names now (or back
+    to the workflow's address, for the contacts file, when nobody in the directory holds it)."""
     changed = 0
     rows = await conn.fetch(
         "SELECT id, destination, request FROM deliveries WHERE status = 'digest' "
-        "AND destination LIKE 'person:%' FOR UPDATE SKIP LOCKED"
+        "AND destination LIKE '%:%' FOR UPDATE SKIP LOCKED"
     )
     for row in rows:
         stored = NotificationRequested.model_validate(row["request"])
-        original = stored.params.get("addressed_to")
-        if not original:
-            continue
-        params = {k: v for k, v in stored.params.items() if k != "addressed_to"}
-        asked = stored.model_copy(
-            update={"destination": str(original), "recipient": None, "params": params}
-        )
+        if not str(row["destination"]).startswith("person:"):
+            asked = stored  # still the workflow's (or the dashboard's) address
+        else:
+            original = stored.params.get("addressed_to")
+            if not original:
+                continue
+            params = {k: v for k, v in stored.params.items() if k != "addressed_to"}
+            asked = stored.model_copy(
+                update={"destination": str(original), "recipient": None, "params": params}
+            )
         now_for = (await resolve(conn, asked, now))[0].model_copy(
             update={"request_id": stored.request_id}
         )

@@ -192,6 +192,7 @@ async def test_an_area_reminder_goes_to_the_persons_holding_the_role_for_that_ar
             assert await staff_copy.keep_record(conn, record, contacts=True)
         ours, nobodys = reminder("3204"), reminder("3273")
         now = datetime.now(UTC)
+        await _record(conn, nobodys)  # waits for the digest, addressed to the contacts file
         (to_district,) = await persons.resolve(conn, ours, now)
         assert to_district.destination == f"person:{district.person_id}"
         assert to_district.recipient is not None
@@ -202,3 +203,19 @@ async def test_an_area_reminder_goes_to_the_persons_holding_the_role_for_that_ar
         # The province's round reaches the province's manager.
         (to_province,) = await persons.resolve(conn, reminder("32"), now)
         assert to_province.destination == f"person:{province.person_id}"
+
+        # Kota Bandung's manager joins the directory before the digest hour: the reminder that
+        # was waiting for the contacts file goes to them.
+        newcomer = manager("manajer-3273", "3273")
+        assert await staff_copy.keep_record(conn, newcomer, contacts=True)
+        assert await persons.readdress_waiting(conn, datetime.now(UTC)) == 1
+        row = await conn.fetchrow(
+            "SELECT destination, request FROM deliveries WHERE request_id = $1",
+            nobodys.request_id,
+        )
+        assert row is not None
+        assert row["destination"] == f"person:{newcomer.person_id}"
+        moved = NotificationRequested.model_validate(row["request"])
+        assert moved.recipient is not None
+        assert moved.recipient.email == newcomer.email
+        assert moved.params["addressed_to"] == "manager:3273"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import socket
 from pathlib import Path
@@ -152,6 +153,9 @@ def test_every_port_of_the_stack_is_a_setting_so_two_stacks_run_side_by_side(
     assert env["notifier"]["SLRT_NOTIFIER_INTAKE_PUBLIC_URL"].endswith(f":{second.intake_port}")
     assert env["registry"]["SLRT_REGISTRY_INTAKE_URL"].endswith(f":{second.intake_port}")
     assert env["dashboard"]["SLRT_DASHBOARD_REGISTRY_URL"].endswith(f":{second.registry_port}")
+    # The demo district runs the monitoring cycle (its rounds open, its managers are reminded).
+    monitored = json.loads(env["dashboard"]["SLRT_DASHBOARD_MONITORING_AREAS"])
+    assert monitored == [DemoSettings().district]
     assert env["console"]["SLRT_CONSOLE_INTAKE_URL"].endswith(f":{second.intake_port}")
     assert env["console"]["SLRT_CONSOLE_PUBLIC_URL"].endswith(f":{second.console_port}")
     standins = {s.module: s for s in Stack(second).standins}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -43,6 +44,8 @@ def peer_env(stack: StackSettings) -> dict[str, dict[str, str]]:
     """Where each service finds itself and the others on this stack (their own defaults name
     the default ports; a second stack on other ports needs these)."""
 
+    from slrt_dev.demo.settings import DemoSettings
+
     def url(port: int) -> str:
         return f"http://127.0.0.1:{port}"
 
@@ -62,6 +65,10 @@ def peer_env(stack: StackSettings) -> dict[str, dict[str, str]]:
             "SLRT_DASHBOARD_REGISTRY_URL": url(stack.registry_port),
             "SLRT_DASHBOARD_PUBLIC_URL": url(stack.dashboard_port),
             "SLRT_DASHBOARD_INTAKE_PUBLIC_URL": url(stack.intake_port),
+            # The demo district runs the monitoring cycle: its last quarter's questionnaire
+            # round opens at start, and its reminders (`manager:<district>`) reach the demo
+            # directory's manager (`demo-manager-<district>`) in their daily digest.
+            "SLRT_DASHBOARD_MONITORING_AREAS": json.dumps([DemoSettings().district]),
         },
         "console": {
             "SLRT_CONSOLE_INTAKE_URL": url(stack.intake_port),
