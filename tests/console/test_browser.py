@@ -437,6 +437,13 @@ async def test_one_complaint_through_every_screen(
                 roles=["facilitator"],
                 areas=[VILLAGE, "3204112001"],
             )
+            async with httpx.AsyncClient(timeout=30) as http:
+                assigned = await http.put(
+                    f"{services.urls['registry']}/v1/staff/villages/{VILLAGE}/facilitator",
+                    headers=services.auth("administrator"),
+                    json={"person_id": visitor["person_id"]},
+                )
+            assert assigned.status_code in (200, 201), assigned.text
             for person in (director, clerk, visitor):
                 await _known_as(
                     services, person["subject"], at=("registry", "/v1/staff/me"), status=200
@@ -471,7 +478,9 @@ async def test_one_complaint_through_every_screen(
             rows = await page.inner_text("#staff")
             for person in (director, clerk, visitor):
                 assert person["display_name"] in rows
-            assert "Cileunyi Kulon" in rows  # the facilitator's villages, named
+            assert "Cileunyi Kulon" in rows  # the facilitator's areas, named
+            held = await page.inner_text("#staff tr:has-text('Ani Lestari') td:last-child")
+            assert held.strip() == VILLAGE  # the village assigned to them
             assert "+6281234500011" not in rows  # no contacts shown
             await screens.shot(page, "administrator-staff")
             await admin.close()
