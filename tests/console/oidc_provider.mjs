@@ -2,7 +2,7 @@
 // installed into the npm tools cache by `make install`), with a tiny configuration: one public
 // client (the console; PKCE S256 required), its development login and consent pages (any login
 // name is accepted), and JWT access tokens for the SLRT APIs' audience carrying SLRT's claims
-// (roles, area, programs). Usage: node oidc_provider.mjs <port>; configuration in OIDC_TEST_*.
+// (roles, area, programs), or only `sub` for one login name. Usage: node oidc_provider.mjs <port>; configuration in OIDC_TEST_*.
 const modules = process.env.OIDC_TEST_NODE_MODULES;
 const { default: Provider } = await import(`${modules}/oidc-provider/lib/index.js`);
 
@@ -38,7 +38,11 @@ const provider = new Provider(issuer, {
       }),
     },
   },
+  // The login name OIDC_TEST_SUBJECT_ONLY gets an access token with only `sub` (the staff
+  // directory's person: the console asks the registry who they are).
   extraTokenClaims: async (_ctx, token) =>
-    token.kind === 'AccessToken' ? claims : undefined,
+    token.kind === 'AccessToken' && token.accountId !== process.env.OIDC_TEST_SUBJECT_ONLY
+      ? claims
+      : undefined,
 });
 provider.listen(port, '127.0.0.1', () => console.log(`listening ${issuer}`));

@@ -4,7 +4,9 @@ them. The console discovers the provider (``/.well-known/openid-configuration``)
 browser with a PKCE challenge (S256), exchanges the code with its verifier, checks the ID token
 (signature, issuer, audience, nonce) and the access token as the SLRT APIs do (the provider's
 JWKS, issuer, audience ``slrt``), and starts a session: the person is shown with the roles and
-area of their token. A callback whose state does not match starts none."""
+area of their token. A callback whose state does not match starts none. A person whose access
+token carries only ``sub`` goes through the staff-directory check after the code exchange: with
+the registry away, the console says the directory cannot be reached (503), never a 500."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from playwright.async_api import async_playwright
+from playwright.async_api import Page, async_playwright
 
 from slrt_dev.sandbox.processes import CONSOLE_SESSION_KEY, service_process
 from slrt_dev.stack.process import free_port
@@ -28,6 +30,7 @@ from tests.console.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, node_modul
 pytestmark = pytest.mark.stack
 HERE = Path(__file__).parent
 RESOURCE = "https://api.slrt.test/"
+SUBJECT_ONLY = "dir-oidc-3204"
 
 
 def _jwk() -> dict[str, str]:
@@ -48,6 +51,7 @@ def oidc_provider(port: int, redirect_uri: str, log_dir: Path) -> Iterator[str]:
         "OIDC_TEST_RESOURCE": RESOURCE,
         "OIDC_TEST_AUDIENCE": "slrt",
         "OIDC_TEST_CLAIMS": json.dumps({"roles": ["back_office"], "area": "3204", "programs": []}),
+        "OIDC_TEST_SUBJECT_ONLY": SUBJECT_ONLY,
     }
     with (log_dir / "oidc-provider.log").open("wb") as log:
         proc = subprocess.Popen(
@@ -75,6 +79,17 @@ def oidc_provider(port: int, redirect_uri: str, log_dir: Path) -> Iterator[str]:
         proc.wait(10)
 
 
+async def _at_provider(page: Page, issuer: str, login: str) -> None:
+    """The provider's own (development) login and consent pages."""
+    await page.wait_for_url(f"{issuer}/**")
+    await page.fill("input[name=login]", login)
+    await page.fill("input[name=password]", "any")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("button[type=submit], [role=alert], #subject")
+    if page.url.startswith(issuer):
+        await page.click("button[type=submit]")  # consent
+
+
 async def test_login_with_the_authorization_code_flow_and_pkce(tmp_path: Path) -> None:
     log_dir = tmp_path / "logs"
     log_dir.mkdir()
@@ -92,6 +107,8 @@ async def test_login_with_the_authorization_code_flow_and_pkce(tmp_path: Path) -
             "SLRT_AUTH_JWKS_FILE": "",
             "SLRT_SECRET_CONSOLE_SESSION": CONSOLE_SESSION_KEY,
             "SLRT_SECRETS_DIR": "/nonexistent",
+            # No registry here: a directory person's login cannot be told who they are.
+            "SLRT_CONSOLE_REGISTRY_URL": "http://127.0.0.1:9",
         }
         with service_process("console", env, log_dir, port=console_port):
             async with async_playwright() as p:
@@ -103,20 +120,27 @@ async def test_login_with_the_authorization_code_flow_and_pkce(tmp_path: Path) -
                     await page.goto(f"{console}/")
                     assert page.url.startswith(f"{console}/login")
                     await page.click("#oidc-login")
-                    # The provider's own (development) login and consent pages.
-                    await page.wait_for_url(f"{issuer}/**")
-                    await page.fill("input[name=login]", "bo-oidc-3204")
-                    await page.fill("input[name=password]", "any")
-                    await page.click("button[type=submit]")
-                    await page.wait_for_selector("button[type=submit]")
-                    if page.url.startswith(issuer):
-                        await page.click("button[type=submit]")  # consent
+                    await _at_provider(page, issuer, "bo-oidc-3204")
                     await page.wait_for_selector("#subject")
                     assert page.url == f"{console}/"
                     assert await page.inner_text("#subject") == "bo-oidc-3204"
                     assert await page.inner_text("#roles") == "back_office"
                     ARTIFACTS.mkdir(parents=True, exist_ok=True)
                     await page.screenshot(path=ARTIFACTS / "oidc-logged-in.png")
+
+                    # A directory person (access token with only `sub`), the registry away.
+                    other = await (await browser.new_context()).new_page()
+                    answers: list[tuple[str, int]] = []
+                    other.on("response", lambda r: answers.append((r.url, r.status)))
+                    await other.goto(f"{console}/login")
+                    await other.click("#oidc-login")
+                    await _at_provider(other, issuer, SUBJECT_ONLY)
+                    await other.wait_for_selector("main [role=alert]")
+                    assert other.url.startswith(f"{console}/callback")
+                    assert [s for u, s in answers if u.startswith(f"{console}/callback")] == [503]
+                    assert "Direktori petugas" in await other.inner_text("main")
+                    cookies = await other.context.cookies()
+                    assert not [c for c in cookies if c["name"] == "slrt_console"]
                 finally:
                     await browser.close()
             authorize = next(u for u in requested if u.startswith(f"{issuer}/auth?"))
