@@ -7,11 +7,9 @@ follows a handover of its village before the digest goes out."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-import pytest
 
 from services.notifier import persons, store
 from services.notifier.domain import DeliveryStatus
@@ -20,21 +18,11 @@ from slrt.auth.principal import Role
 from slrt.contracts.events import NotificationRequested
 from slrt.contracts.staff import ContactChannel, StaffPerson
 from slrt.contracts.vocabulary import NotificationKind
-from slrt.db import Connection, create_pool
-from slrt.db.migrations import migrate_service
-from slrt.settings import ConnectionSettings
+from slrt.db import Connection
 from tests.support import staff
 
 V1 = "3204052001"
 SINCE = datetime.now(UTC) - timedelta(days=30)
-
-
-@pytest.fixture
-async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
-    await migrate_service(fresh_db, "notifier")
-    pool = await create_pool(ConnectionSettings(postgres_dsn=fresh_db), "notifier")
-    yield pool
-    await pool.close()
 
 
 def _person(name: str, role: Role, channel: ContactChannel = ContactChannel.EMAIL) -> StaffPerson:
