@@ -24,6 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import ValidationError
 
 from slrt.auth.principal import Principal, enclosing_area
 from slrt.contracts.envelope import from_kafka
@@ -142,7 +143,17 @@ class DirectoryCopy:
             envelope = from_kafka(key, list(headers or []), value)  # type: ignore[call-overload]
             record = parse_record(envelope)
         except ValueError as exc:
-            log.warning("unreadable staff directory record", extra={"error": str(exc)[:200]})
+            # A validation error's text quotes the input (a person's name, phone): name only
+            # the fields that failed.
+            fields = (
+                [".".join(map(str, e["loc"])) for e in exc.errors()]
+                if isinstance(exc, ValidationError)
+                else []
+            )
+            log.warning(
+                "unreadable staff directory record",
+                extra={"error_type": type(exc).__name__, "fields": fields},
+            )
             return
         if record is not None and apply(self.snapshot, record):
             self.applied += 1
