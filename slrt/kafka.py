@@ -171,6 +171,19 @@ def client_options(settings: ConnectionSettings) -> dict[str, Any]:
     return options
 
 
+def from_start_consumer(settings: ConnectionSettings) -> AIOKafkaConsumer:
+    """A consumer outside any group, committing nothing, whose every position starts at the
+    log's beginning: for reading assigned partitions from their start (a copy, a replay). With
+    the default reset ("latest"), the fetcher's own reset of a fresh assignment could race a
+    seek to the beginning and leave a partition at its end with nothing read."""
+    return AIOKafkaConsumer(
+        **client_options(settings),
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+
+
 class EventProducer:
     """Publishes CloudEvents; ``source`` names the publishing service."""
 

@@ -12,8 +12,15 @@ from typing import Any
 from uuid import UUID
 
 from slrt import staff_directory as sd
-from slrt.contracts.staff import StaffPerson, StaffRecord, Supervision, VillageAssignment
+from slrt.contracts.staff import (
+    STAFF_EVENT_MODELS,
+    StaffPerson,
+    StaffRecord,
+    Supervision,
+    VillageAssignment,
+)
 from slrt.db import Connection
+from slrt.kafka import Handler, On
 
 
 def _stored(person: StaffPerson, contacts: bool) -> dict[str, Any]:
@@ -23,6 +30,12 @@ def _stored(person: StaffPerson, contacts: bool) -> dict[str, Any]:
     return person.model_copy(update={"display_name": "-", "email": None, "phone": None}).model_dump(
         mode="json"
     )
+
+
+def handlers(handle: Handler[StaffRecord]) -> list[On[Any]]:
+    """The handler table of a consumer of ``slrt.staff.directory``: every kind of record the
+    directory publishes goes to ``handle`` (which keeps it in the copy)."""
+    return [On(model, handle) for model in STAFF_EVENT_MODELS]
 
 
 async def keep_record(conn: Connection, record: StaffRecord, *, contacts: bool = False) -> bool:

@@ -116,16 +116,20 @@ def village_facilitator(
 ) -> StaffPerson | None:
     """The active facilitator holding ``village_code`` at ``at``; None when no one does (the
     work then goes to the supervisor's queue or the area's role holders)."""
-    record = snapshot.villages.get(village_code)
-    holder = record.holder_at(at) if record is not None else None
-    return active_person(snapshot, holder, at) if holder is not None else None
+    return _active_holder(snapshot, snapshot.villages.get(village_code), at)
 
 
 def supervisor_of(
     snapshot: DirectorySnapshot, facilitator_id: UUID, at: datetime
 ) -> StaffPerson | None:
     """The active supervisor of facilitator ``facilitator_id`` at ``at``."""
-    record = snapshot.supervision.get(facilitator_id)
+    return _active_holder(snapshot, snapshot.supervision.get(facilitator_id), at)
+
+
+def _active_holder(
+    snapshot: DirectorySnapshot, record: VillageAssignment | Supervision | None, at: datetime
+) -> StaffPerson | None:
+    """Who holds ``record``'s assignment at ``at``, if they are an active person then."""
     holder = record.holder_at(at) if record is not None else None
     return active_person(snapshot, holder, at) if holder is not None else None
 

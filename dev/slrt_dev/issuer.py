@@ -55,30 +55,25 @@ class DevIssuer:
         ttl_seconds: int = 8 * 3600,
         **extra: Any,
     ) -> str:
-        self.ensure_keys()
-        now = int(time.time())
-        claims = {
-            "iss": self.issuer,
-            "aud": self.audience,
-            "sub": subject,
-            "iat": now,
-            "exp": now + ttl_seconds,
-            "jti": str(uuid.uuid4()),
-            "roles": [str(r) for r in roles],
-            "area": area,
-            "programs": programs or [],
+        return self._signed(
+            subject,
+            ttl_seconds,
+            roles=[str(r) for r in roles],
+            area=area,
+            programs=programs or [],
             **extra,
-        }
-        return jwt.encode(
-            claims, self.key_file.read_bytes(), algorithm="RS256", headers={"kid": KID}
         )
 
     def subject_token(self, subject: str, ttl_seconds: int = 8 * 3600) -> str:
         """A token that says who the caller is and nothing more (no ``roles``, no ``area``):
         the services authorise it by the staff directory (``slrt.auth.directory``)."""
+        return self._signed(subject, ttl_seconds)
+
+    def _signed(self, subject: str, ttl_seconds: int, **claims: Any) -> str:
+        """A token of this issuer for ``subject`` with ``claims`` besides the standard ones."""
         self.ensure_keys()
         now = int(time.time())
-        claims = {
+        standard = {
             "iss": self.issuer,
             "aud": self.audience,
             "sub": subject,
@@ -87,7 +82,10 @@ class DevIssuer:
             "jti": str(uuid.uuid4()),
         }
         return jwt.encode(
-            claims, self.key_file.read_bytes(), algorithm="RS256", headers={"kid": KID}
+            {**standard, **claims},
+            self.key_file.read_bytes(),
+            algorithm="RS256",
+            headers={"kid": KID},
         )
 
 

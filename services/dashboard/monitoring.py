@@ -27,7 +27,7 @@ from slrt.contracts.events import NotificationRequested
 from slrt.contracts.vocabulary import NotificationKind
 from slrt.db import Connection
 from slrt.errors import NotFound
-from slrt.stopping import sleep_or_stop
+from slrt.stopping import every
 
 log = logging.getLogger(__name__)
 
@@ -529,12 +529,17 @@ async def schedule_loop(
 ) -> None:
     """Open the rounds that are due and send the reminders that are due, now and then."""
     zone = ZoneInfo(settings.timezone)
-    while not stop.is_set():
+
+    async def one_pass() -> None:
         today = datetime.now(zone).date()
-        try:
-            if settings.monitoring_open_on_schedule:
-                await open_due_rounds(pool, settings.monitoring_areas, today)
-            await send_reminders(pool, settings, today)
-        except (asyncpg.PostgresError, OSError) as exc:
-            log.warning("monitoring schedule pass failed", extra={"error": repr(exc)[:300]})
-        await sleep_or_stop(stop, settings.report_check_seconds)
+        if settings.monitoring_open_on_schedule:
+            await open_due_rounds(pool, settings.monitoring_areas, today)
+        await send_reminders(pool, settings, today)
+
+    await every(
+        stop,
+        settings.report_check_seconds,
+        one_pass,
+        log=log,
+        failed="monitoring schedule pass failed",
+    )

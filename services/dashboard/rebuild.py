@@ -21,7 +21,7 @@ from services.dashboard.settings import DashboardSettings
 from services.dashboard.store import READ_MODEL_TABLES
 from slrt.contracts.envelope import from_kafka
 from slrt.db import Connection
-from slrt.kafka import HandlerTable, client_options
+from slrt.kafka import HandlerTable, client_options, from_start_consumer
 from slrt.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
@@ -40,15 +40,7 @@ async def rebuild(
     partitions = await _partitions(
         settings.connections, (settings.lifecycle_topic, settings.catalog_topic)
     )
-    # Every position this consumer takes starts at the log's beginning: with the default reset
-    # ("latest"), the fetcher's own reset of a fresh assignment could race the seek below and
-    # leave a partition at its end with nothing replayed.
-    consumer = AIOKafkaConsumer(
-        **client_options(settings.connections),
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
+    consumer = from_start_consumer(settings.connections)
     await consumer.start()
     try:
         consumer.assign(partitions)

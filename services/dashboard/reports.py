@@ -23,7 +23,7 @@ from slrt import outbox
 from slrt.contracts.events import NotificationRequested
 from slrt.contracts.vocabulary import NotificationKind
 from slrt.db import Connection
-from slrt.stopping import sleep_or_stop
+from slrt.stopping import every
 
 log = logging.getLogger(__name__)
 
@@ -181,9 +181,10 @@ async def schedule_loop(
 ) -> None:
     """Check now and then whether a period has ended whose reports are not there yet."""
     zone = ZoneInfo(settings.timezone)
-    while not stop.is_set():
-        try:
-            await run_schedule_once(pool, settings, datetime.now(zone).date())
-        except (asyncpg.PostgresError, OSError) as exc:
-            log.warning("report schedule pass failed", extra={"error": repr(exc)[:300]})
-        await sleep_or_stop(stop, settings.report_check_seconds)
+
+    async def one_pass() -> None:
+        await run_schedule_once(pool, settings, datetime.now(zone).date())
+
+    await every(
+        stop, settings.report_check_seconds, one_pass, log=log, failed="report schedule pass failed"
+    )

@@ -10,13 +10,7 @@ from services.intake.settings import IntakeSettings
 from slrt import staff_copy
 from slrt.contracts.envelope import Envelope
 from slrt.contracts.events import ComplaintTransitioned, ProgramCatalogEntry, ProgramInfoPublished
-from slrt.contracts.staff import (
-    DistrictStaffSettings,
-    StaffPerson,
-    StaffRecord,
-    Supervision,
-    VillageAssignment,
-)
+from slrt.contracts.staff import StaffRecord
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
 from slrt.kafka import WAITING_COMPLAINT_FETCH_MAX_WAIT_MS, EventConsumer, On
@@ -82,12 +76,7 @@ def consumers(runtime: Runtime[IntakeSettings], settings: IntakeSettings) -> lis
             settings.connections,
             group_id=settings.staff_consumer_group,
             topics=[Topic.STAFF_DIRECTORY.value],
-            handlers=[
-                On(StaffPerson, keep_staff_record),
-                On(VillageAssignment, keep_staff_record),
-                On(Supervision, keep_staff_record),
-                On(DistrictStaffSettings, keep_staff_record),
-            ],
+            handlers=staff_copy.handlers(keep_staff_record),
             pool=runtime.pool,
             dead_letters=runtime.producer,
         ),

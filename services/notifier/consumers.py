@@ -24,13 +24,7 @@ from slrt.contracts.events import (
     NotificationRequested,
     ProgramCatalogEntry,
 )
-from slrt.contracts.staff import (
-    DistrictStaffSettings,
-    StaffPerson,
-    StaffRecord,
-    Supervision,
-    VillageAssignment,
-)
+from slrt.contracts.staff import StaffRecord
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
 from slrt.kafka import WAITING_COMPLAINT_FETCH_MAX_WAIT_MS, EventConsumer, On
@@ -158,12 +152,7 @@ def consumers(
             settings.connections,
             group_id=group_prefix + STAFF_GROUP,
             topics=[staff_topic],
-            handlers=[
-                On(StaffPerson, keep_staff_record),
-                On(VillageAssignment, keep_staff_record),
-                On(Supervision, keep_staff_record),
-                On(DistrictStaffSettings, keep_staff_record),
-            ],
+            handlers=staff_copy.handlers(keep_staff_record),
             pool=runtime.pool,
             dead_letters=runtime.producer,
         ),

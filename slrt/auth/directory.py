@@ -19,7 +19,6 @@ topic's delay. Until the copy has caught up with the topic, directory-mode calle
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -31,9 +30,10 @@ from slrt.auth.principal import Principal, enclosing_area
 from slrt.contracts.envelope import from_kafka
 from slrt.contracts.staff import StaffPerson
 from slrt.contracts.topics import Topic
-from slrt.kafka import client_options
+from slrt.kafka import from_start_consumer
 from slrt.settings import ConnectionSettings
 from slrt.staff_directory import DirectorySnapshot, apply, parse_record, person_for_subject
+from slrt.stopping import sleep_or_stop
 
 log = logging.getLogger(__name__)
 
@@ -98,15 +98,10 @@ class DirectoryCopy:
                 await self._follow(stop)
             except Exception as exc:  # Kafka away: try again, keep what we have
                 log.warning("staff directory copy interrupted", extra={"error": repr(exc)[:300]})
-                await _wait(stop, 2.0)
+                await sleep_or_stop(stop, 2.0)
 
     async def _follow(self, stop: asyncio.Event) -> None:
-        consumer = AIOKafkaConsumer(
-            **client_options(self._connections),
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )
+        consumer = from_start_consumer(self._connections)
         await consumer.start()
         try:
             partitions = await self._partitions(consumer, stop)
@@ -138,7 +133,7 @@ class DirectoryCopy:
                 found = consumer.partitions_for_topic(self._topic)
             if found:
                 return [TopicPartition(self._topic, p) for p in sorted(found)]
-            await _wait(stop, 1.0)
+            await sleep_or_stop(stop, 1.0)
         return None
 
     def _apply(self, key: bytes | None, headers: object, value: bytes | None) -> None:
@@ -162,8 +157,3 @@ class DirectoryCopy:
             return
         if record is not None and apply(self.snapshot, record):
             self.applied += 1
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -6,7 +6,6 @@ national, every version kept, the PDF and XLSX read back; reminders on the notif
 
 from __future__ import annotations
 
-import asyncio
 import io
 import uuid
 from collections.abc import AsyncIterator
@@ -18,7 +17,6 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -32,6 +30,7 @@ from slrt.kafka import EventProducer
 from tests.dashboard.stories import district_stories, spread_stories
 from tests.support.dashboard import RunningDashboard, start_dashboard
 from tests.support.harness import RealStack
+from tests.support.kafka_tools import read_topic_to_end
 from tests.support.polling import poll
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -503,7 +502,9 @@ async def test_quarterly_round_and_monthly_reports_travel_upward(
         wanted = {uuid.uuid5(i, f"overdue:manager:{areas[str(i)]}"): areas[str(i)] for i in old_ids}
 
         async def reminders() -> list[NotificationRequested]:
-            records = await _whole_topic(real_stack.kafka_bootstrap, Topic.NOTIFICATION_REQUESTS)
+            records = await read_topic_to_end(
+                real_stack.kafka_bootstrap, Topic.NOTIFICATION_REQUESTS
+            )
             found = []
             for r in records:
                 envelope = from_kafka(r.key, r.headers, r.value)
@@ -528,31 +529,3 @@ def _pdf_text(content: bytes) -> str:
     assert content.startswith(b"%PDF-")
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
     return " ".join(text.split())
-
-
-async def _whole_topic(bootstrap: str, topic: str) -> list[ConsumerRecord]:
-    """Every record on ``topic`` up to its end when read (the topic is shared by the session's
-    tests: callers filter by their own ids)."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    records: list[ConsumerRecord] = []
-    ends: dict[TopicPartition, int] = {}
-    try:
-        deadline = asyncio.get_running_loop().time() + 30
-        while asyncio.get_running_loop().time() < deadline:
-            for batch in (await consumer.getmany(timeout_ms=300)).values():
-                records.extend(batch)
-            parts = consumer.assignment()
-            if parts and not ends:
-                ends = await consumer.end_offsets(list(parts))
-            if ends and not [p for p in ends if await consumer.position(p) < ends[p]]:
-                return records
-        raise AssertionError(f"{topic} was not read to its end")
-    finally:
-        await consumer.stop()

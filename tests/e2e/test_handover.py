@@ -16,18 +16,11 @@ import asyncpg
 import httpx
 
 from slrt.auth.principal import Role
-from slrt.contracts.staff import (
-    EndReason,
-    Spell,
-    StaffPerson,
-    StaffRecord,
-    Supervision,
-    VillageAssignment,
-    record_key,
-)
-from slrt.kafka import EventProducer
+from slrt.contracts.staff import EndReason, StaffPerson
 from slrt.settings import ConnectionSettings
+from tests.support import staff
 from tests.support.harness import Stack, start_services
+from tests.support.intake import back_office_resolves
 from tests.support.polling import until
 
 RUN = uuid.uuid4().hex[:6]
@@ -36,33 +29,14 @@ SINCE = datetime.now(UTC) - timedelta(days=30)
 
 
 def _person(subject: str, roles: list[Role], areas: list[str]) -> StaffPerson:
-    return StaffPerson(
-        person_id=uuid.uuid4(),
+    return staff.person(
+        roles,
+        areas,
+        since=SINCE,
         subject=f"{subject}-{RUN}",
         display_name="Petugas Uji",
         email=f"{subject}-{RUN}@example.go.id",
-        roles=roles,
-        areas=areas,
-        active_from=SINCE,
-        version=1,
-        updated_at=SINCE,
     )
-
-
-def _spell(person: StaffPerson, since: datetime, until: datetime | None = None) -> Spell:
-    return Spell(
-        assignment_id=uuid.uuid4(),
-        person_id=person.person_id,
-        since=since,
-        until=until,
-        end_reason=EndReason.REASSIGNED if until else None,
-    )
-
-
-async def _publish(connections: ConnectionSettings, *records: StaffRecord) -> None:
-    async with EventProducer(connections, "/slrt/registry") as events:
-        for record in records:
-            await events.publish(record, subject=record_key(record))
 
 
 def _token(stack: Stack, person: StaffPerson) -> dict[str, str]:
@@ -89,23 +63,6 @@ async def _submit(client: httpx.AsyncClient, stack: Stack, village: str) -> dict
     return body
 
 
-async def _resolve(client: httpx.AsyncClient, stack: Stack, complaint: str) -> None:
-    attempt = 0
-
-    async def post() -> bool:
-        nonlocal attempt
-        attempt += 1
-        response = await client.post(
-            f"/v1/complaints/{complaint}/back-office-action",
-            json={"kind": "resolve", "answer": "Dibayar susulan", "decision_code": "paid_late"},
-            headers={**stack.auth("back_office"), "Idempotency-Key": f"{complaint}-{attempt}"},
-        )
-        assert response.status_code in (200, 202, 409, 422, 503), response.text
-        return response.status_code < 300
-
-    await until(post, timeout=180)
-
-
 async def _feed(client: httpx.AsyncClient, headers: dict[str, str]) -> set[str]:
     response = await client.get("/v1/tasks", headers=headers)
     assert response.status_code == 200, response.text
@@ -121,18 +78,13 @@ async def test_a_handover_moves_every_open_task_and_the_complaints_finish_under_
     neighbour = _person("fasilitator-c", [Role.FACILITATOR], [V3])
     supervisor = _person("supervisor", [Role.SUPERVISOR], ["320405", "320406"])
     first = {
-        v: VillageAssignment(village_code=v, spells=[_spell(p, SINCE)], version=1, updated_at=SINCE)
+        v: staff.village(v, staff.spell(p, SINCE), at=SINCE)
         for v, p in ((V1, leaving), (V2, leaving), (V3, neighbour))
     }
-    supervision = Supervision(
-        facilitator_id=leaving.person_id,
-        spells=[_spell(supervisor, SINCE)],
-        version=1,
-        updated_at=SINCE,
-    )
+    supervision = staff.supervision(leaving, staff.spell(supervisor, SINCE), at=SINCE)
     stack, services = start_services(connections, log_dir)
     with stack:
-        await _publish(
+        await staff.publish(
             connections, leaving, successor, neighbour, supervisor, *first.values(), supervision
         )
 
@@ -154,7 +106,7 @@ async def test_a_handover_moves_every_open_task_and_the_complaints_finish_under_
         async with httpx.AsyncClient(base_url=services.urls["intake"], timeout=30) as client:
             complaints = {v: (await _submit(client, services, v))["complaint_id"] for v in first}
             for complaint in complaints.values():
-                await _resolve(client, services, complaint)
+                await back_office_resolves(client, services, complaint)
 
             mine = {complaints[V1], complaints[V2]}
 
@@ -173,19 +125,17 @@ async def test_a_handover_moves_every_open_task_and_the_complaints_finish_under_
 
             # The handover: both villages to the successor, in one record each.
             now = datetime.now(UTC)
-            await _publish(
+            await staff.publish(
                 connections,
                 *(
-                    VillageAssignment(
-                        village_code=v,
-                        spells=[
-                            _spell(leaving, SINCE, now).model_copy(
-                                update={"assignment_id": first[v].spells[0].assignment_id}
-                            ),
-                            _spell(successor, now),
-                        ],
+                    staff.village(
+                        v,
+                        first[v]
+                        .spells[0]
+                        .model_copy(update={"until": now, "end_reason": EndReason.REASSIGNED}),
+                        staff.spell(successor, now),
+                        at=now,
                         version=2,
-                        updated_at=now,
                     )
                     for v in (V1, V2)
                 ),

@@ -11,13 +11,14 @@ from typing import Any
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from slrt.contracts.contacts import household_reference
 from slrt.contracts.envelope import from_kafka
 from slrt.contracts.topics import Topic
 from slrt.settings import ConnectionSettings
 from tests.support.harness import Stack, standin, start_services
+from tests.support.intake import back_office_resolves
+from tests.support.kafka_tools import read_topic_to_end
 from tests.support.polling import until
 
 PHONE = "081234567890"
@@ -48,54 +49,6 @@ async def _submit(client: httpx.AsyncClient, stack: Stack, body: dict[str, Any],
     return response.json()
 
 
-async def _resolve(client: httpx.AsyncClient, stack: Stack, complaint: str) -> None:
-    """Back office resolves it (again while the workflow has not reached back office)."""
-    attempt = 0
-
-    async def post() -> bool:
-        nonlocal attempt
-        attempt += 1
-        response = await client.post(
-            f"/v1/complaints/{complaint}/back-office-action",
-            json={"kind": "resolve", "answer": "Dibayar susulan", "decision_code": "paid_late"},
-            headers={**stack.auth("back_office"), "Idempotency-Key": f"{complaint}-{attempt}"},
-        )
-        assert response.status_code in (200, 202, 409, 422, 503), response.text
-        return response.status_code < 300
-
-    await until(post, timeout=180)
-
-
-async def _whole_topic(bootstrap: str, topic: str) -> list[ConsumerRecord]:
-    """Every record on ``topic`` up to its end as it was once the partitions were assigned."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    records: list[ConsumerRecord] = []
-    ends: dict[TopicPartition, int] = {}
-    try:
-
-        async def caught_up() -> bool:
-            for batch in (await consumer.getmany(timeout_ms=200)).values():
-                records.extend(batch)
-            partitions = consumer.assignment()
-            if not partitions:
-                return False
-            if not ends:
-                ends.update(await consumer.end_offsets(list(partitions)))
-            return all([await consumer.position(p) >= ends[p] for p in partitions])
-
-        await until(caught_up, timeout=60)
-        return records
-    finally:
-        await consumer.stop()
-
-
 async def test_a_household_hears_its_ticket_and_its_outcome_and_an_anonymous_one_nothing(
     e2e_topics: None, connections: ConnectionSettings, log_dir: Path
 ) -> None:
@@ -117,8 +70,8 @@ async def test_a_household_hears_its_ticket_and_its_outcome_and_an_anonymous_one
                     _complaint(anonymous=True, complainant=None),
                     "household-anonymous",
                 )
-                await _resolve(client, services, named["complaint_id"])
-                await _resolve(client, services, anonymous["complaint_id"])
+                await back_office_resolves(client, services, named["complaint_id"])
+                await back_office_resolves(client, services, anonymous["complaint_id"])
 
             ticket = named["ticket_number"]
 
@@ -186,7 +139,7 @@ async def test_a_household_hears_its_ticket_and_its_outcome_and_an_anonymous_one
 
     # Kafka: the household messages name the contact by reference; no form of the phone
     # number is in any request about these complaints (keys, headers or values).
-    records = await _whole_topic(connections.kafka_bootstrap, Topic.NOTIFICATION_REQUESTS)
+    records = await read_topic_to_end(connections.kafka_bootstrap, Topic.NOTIFICATION_REQUESTS)
     ours = {named["complaint_id"], anonymous["complaint_id"]}
     mine = [r for r in records if r.key is not None and r.key.decode() in ours]
     household = [

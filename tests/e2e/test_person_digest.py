@@ -19,11 +19,11 @@ import httpx
 
 from slrt.auth.principal import Role
 from slrt.contracts.events import NotificationRequested
-from slrt.contracts.staff import Spell, StaffPerson, StaffRecord, VillageAssignment, record_key
 from slrt.contracts.vocabulary import NotificationKind
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
 from slrt_dev.stack.process import free_port
+from tests.support import staff
 from tests.support.harness import service_env, service_process, standin
 from tests.support.polling import until
 
@@ -39,39 +39,20 @@ def _digest_moment(lead: timedelta) -> datetime:
     return datetime.fromtimestamp(math.ceil(soonest.timestamp() / 60) * 60, UTC)
 
 
-async def _publish(connections: ConnectionSettings, *records: StaffRecord) -> None:
-    async with EventProducer(connections, "/slrt/registry") as events:
-        for record in records:
-            await events.publish(record, subject=record_key(record))
-
-
 async def test_a_digest_reaches_a_person_by_email_at_the_local_digest_time(
     e2e_topics: None, connections: ConnectionSettings, log_dir: Path
 ) -> None:
     dsn = connections.postgres_dsn.get_secret_value()
-    facilitator = StaffPerson(
-        person_id=uuid.uuid4(),
+    facilitator = staff.person(
+        [Role.FACILITATOR],
+        ["320405", "320406"],
+        since=SINCE,
         subject=f"fasilitator-{RUN}",
         display_name="Fasilitator Uji",
         email=f"fasilitator-{RUN}@example.go.id",
         phone="+6281234500009",
-        roles=[Role.FACILITATOR],
-        areas=["320405", "320406"],
-        active_from=SINCE,
-        version=1,
-        updated_at=SINCE,
     )
-    villages = [
-        VillageAssignment(
-            village_code=v,
-            spells=[
-                Spell(assignment_id=uuid.uuid4(), person_id=facilitator.person_id, since=SINCE)
-            ],
-            version=1,
-            updated_at=SINCE,
-        )
-        for v in (V1, V2)
-    ]
+    villages = [staff.village(v, staff.spell(facilitator, SINCE), at=SINCE) for v in (V1, V2)]
     moment = _digest_moment(timedelta(seconds=45))
     local = moment.astimezone(ZoneInfo(ZONE))
     smtp_http = free_port()
@@ -115,7 +96,7 @@ async def test_a_digest_reaches_a_person_by_email_at_the_local_digest_time(
             log_dir,
         ),
     ):
-        await _publish(connections, facilitator, *villages)
+        await staff.publish(connections, facilitator, *villages)
 
         async def copied() -> bool:
             conn = await asyncpg.connect(dsn)

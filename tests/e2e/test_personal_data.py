@@ -35,8 +35,8 @@ from slrt.contracts.temporal import complaint_workflow_id
 from slrt.contracts.topics import Topic
 from slrt.contracts.vocabulary import LookupKind
 from slrt.settings import ConnectionSettings
-from tests.e2e.test_household_messages import _whole_topic
 from tests.support.harness import TEST_NAMESPACE, standin, start_services
+from tests.support.kafka_tools import read_topic_to_end
 from tests.support.polling import until
 
 OWN_NIK = "3204054107850003"
@@ -172,7 +172,7 @@ async def test_free_text_leaves_intake_masked_and_temporal_holds_ciphertext(
     ):
         records = [
             r
-            for r in await _whole_topic(connections.kafka_bootstrap, topic)
+            for r in await read_topic_to_end(connections.kafka_bootstrap, topic)
             if r.key == cid.encode()
         ]
         assert records, topic
@@ -184,7 +184,7 @@ async def test_free_text_leaves_intake_masked_and_temporal_holds_ciphertext(
 
     # The submitted event and the registry check name the complainant by reference...
     async def mine(topic: Topic) -> list[Envelope]:
-        records = await _whole_topic(connections.kafka_bootstrap, topic)
+        records = await read_topic_to_end(connections.kafka_bootstrap, topic)
         return [from_kafka(r.key, r.headers, r.value) for r in records if r.key == cid.encode()]
 
     (submitted_event,) = [

@@ -15,10 +15,11 @@ import pytest
 from services.intake import assignees
 from slrt import staff_copy
 from slrt.auth.principal import Role
-from slrt.contracts.staff import Spell, StaffPerson, Supervision, VillageAssignment
+from slrt.contracts.staff import StaffPerson
 from slrt.db import Connection, create_pool
 from slrt.db.migrations import migrate_service
 from slrt.settings import ConnectionSettings
+from tests.support import staff
 
 V1 = "3204052001"
 SINCE = datetime.now(UTC) - timedelta(days=30)
@@ -33,16 +34,8 @@ async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 def _person(role: Role) -> StaffPerson:
-    return StaffPerson(
-        person_id=uuid.uuid4(),
-        subject=f"{role.value}-{uuid.uuid4().hex[:6]}",
-        display_name="Petugas",
-        email="petugas@example.go.id",
-        roles=[role],
-        areas=["320405"],
-        active_from=SINCE,
-        version=1,
-        updated_at=SINCE,
+    return staff.person(
+        [role], ["320405"], since=SINCE, subject=f"{role.value}-{uuid.uuid4().hex[:6]}"
     )
 
 
@@ -69,22 +62,8 @@ async def test_a_person_who_leaves_hands_their_visit_to_the_supervisors_queue(
         for record in (
             facilitator,
             supervisor,
-            VillageAssignment(
-                village_code=V1,
-                spells=[
-                    Spell(assignment_id=uuid.uuid4(), person_id=facilitator.person_id, since=SINCE)
-                ],
-                version=1,
-                updated_at=SINCE,
-            ),
-            Supervision(
-                facilitator_id=facilitator.person_id,
-                spells=[
-                    Spell(assignment_id=uuid.uuid4(), person_id=supervisor.person_id, since=SINCE)
-                ],
-                version=1,
-                updated_at=SINCE,
-            ),
+            staff.village(V1, staff.spell(facilitator, SINCE), at=SINCE),
+            staff.supervision(facilitator, staff.spell(supervisor, SINCE), at=SINCE),
         ):
             assert await staff_copy.keep_record(conn, record)
         visit = await _complaint(conn, "feedback")

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
 
+import asyncpg
 import pytest
 
 from services.notifier.runner import Notifier
@@ -22,6 +23,15 @@ from slrt_dev.standins.server import serving
 from slrt_dev.standins.smtp_sink import SmtpSink
 from tests.support.harness import RealStack
 from tests.support.notifier import ANSWER_LINK_KEY, RunningNotifier, StandIns, StartNotifier, whsec
+
+
+@pytest.fixture
+async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on the notifier's schema (migrated) in a database of this test's own."""
+    await migrate_service(fresh_db, "notifier")
+    pool = await create_pool(ConnectionSettings(postgres_dsn=fresh_db), "notifier")
+    yield pool
+    await pool.close()
 
 
 @pytest.fixture

@@ -19,22 +19,11 @@ from slrt.auth import Role
 from slrt.auth.tokens import AuthSettings, TokenVerifier
 from slrt.contracts.events import NotificationRequested, Recipient
 from slrt.contracts.vocabulary import NotificationKind
-from slrt.db import create_pool
-from slrt.db.migrations import migrate_service
 from slrt.deps import runtime_of
-from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
 
 ISSUER = "https://auth.slrt.local/dev"
 PHONE = "081234567890"
-
-
-@pytest.fixture
-async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
-    await migrate_service(fresh_db, "notifier")
-    pool = await create_pool(ConnectionSettings(postgres_dsn=fresh_db), "notifier")
-    yield pool
-    await pool.close()
 
 
 @pytest.fixture

@@ -7,65 +7,34 @@ follows a handover of its village before the digest goes out."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-import pytest
 
 from services.notifier import persons, store
 from services.notifier.domain import DeliveryStatus
 from slrt import staff_copy
 from slrt.auth.principal import Role
 from slrt.contracts.events import NotificationRequested
-from slrt.contracts.staff import (
-    ContactChannel,
-    EndReason,
-    Spell,
-    StaffPerson,
-    Supervision,
-    VillageAssignment,
-)
+from slrt.contracts.staff import ContactChannel, StaffPerson
 from slrt.contracts.vocabulary import NotificationKind
-from slrt.db import Connection, create_pool
-from slrt.db.migrations import migrate_service
-from slrt.settings import ConnectionSettings
+from slrt.db import Connection
+from tests.support import staff
 
 V1 = "3204052001"
 SINCE = datetime.now(UTC) - timedelta(days=30)
 
 
-@pytest.fixture
-async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
-    await migrate_service(fresh_db, "notifier")
-    pool = await create_pool(ConnectionSettings(postgres_dsn=fresh_db), "notifier")
-    yield pool
-    await pool.close()
-
-
 def _person(name: str, role: Role, channel: ContactChannel = ContactChannel.EMAIL) -> StaffPerson:
-    return StaffPerson(
-        person_id=uuid.uuid4(),
+    return staff.person(
+        [role],
+        ["320405"],
+        since=SINCE,
         subject=name,
         display_name=name,
         email=f"{name}@example.go.id",
         phone="+6281234500077",
-        preferred_channel=channel,
-        roles=[role],
-        areas=["320405"],
-        active_from=SINCE,
-        version=1,
-        updated_at=SINCE,
-    )
-
-
-def _spell(p: StaffPerson, since: datetime, until: datetime | None = None) -> Spell:
-    return Spell(
-        assignment_id=uuid.uuid4(),
-        person_id=p.person_id,
-        since=since,
-        until=until,
-        end_reason=EndReason.REASSIGNED if until else None,
+        channel=channel,
     )
 
 
@@ -98,21 +67,14 @@ async def test_staff_requests_go_to_the_person_holding_the_step_and_follow_a_han
     leaving = _person("fasilitator-a", Role.FACILITATOR)
     successor = _person("fasilitator-b", Role.FACILITATOR)
     supervisor = _person("supervisor", Role.SUPERVISOR, ContactChannel.SMS)
-    village = VillageAssignment(
-        village_code=V1, spells=[_spell(leaving, SINCE)], version=1, updated_at=SINCE
-    )
+    village = staff.village(V1, staff.spell(leaving, SINCE), at=SINCE)
     async with pool.acquire() as conn:
         for record in (
             leaving,
             successor,
             supervisor,
             village,
-            Supervision(
-                facilitator_id=leaving.person_id,
-                spells=[_spell(supervisor, SINCE)],
-                version=1,
-                updated_at=SINCE,
-            ),
+            staff.supervision(leaving, staff.spell(supervisor, SINCE), at=SINCE),
         ):
             assert await staff_copy.keep_record(conn, record, contacts=True)
         reminder = _request(NotificationKind.REMINDER, f"facilitator:{V1}")
@@ -147,7 +109,7 @@ async def test_staff_requests_go_to_the_person_holding_the_step_and_follow_a_han
         now = datetime.now(UTC)
         handed = village.model_copy(
             update={
-                "spells": [_spell(leaving, SINCE, now), _spell(successor, now)],
+                "spells": [staff.spell(leaving, SINCE, now), staff.spell(successor, now)],
                 "version": 2,
                 "updated_at": now,
             }

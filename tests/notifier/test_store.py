@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
@@ -13,17 +12,6 @@ from services.notifier import store
 from services.notifier.domain import DeliveryStatus, SendResult
 from slrt.contracts.events import NotificationRequested, Recipient
 from slrt.contracts.vocabulary import NotificationKind
-from slrt.db import create_pool
-from slrt.db.migrations import migrate_service
-from slrt.settings import ConnectionSettings
-
-
-@pytest.fixture
-async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
-    await migrate_service(fresh_db, "notifier")
-    pool = await create_pool(ConnectionSettings(postgres_dsn=fresh_db), "notifier")
-    yield pool
-    await pool.close()
 
 
 def household_message() -> NotificationRequested:

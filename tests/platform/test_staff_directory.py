@@ -12,8 +12,6 @@ from slrt.auth.principal import Role
 from slrt.contracts.envelope import Envelope, from_kafka, to_kafka
 from slrt.contracts.staff import (
     DistrictStaffSettings,
-    EndReason,
-    Spell,
     StaffPerson,
     Supervision,
     VillageAssignment,
@@ -32,6 +30,7 @@ from slrt.staff_directory import (
     village_supervisor,
     villages_of,
 )
+from tests.support import staff
 
 pytestmark = pytest.mark.unit
 
@@ -49,28 +48,20 @@ def person(
     version: int = 1,
     pid: uuid.UUID | None = None,
 ) -> StaffPerson:
-    return StaffPerson(
-        person_id=pid or uuid.uuid4(),
+    return staff.person(
+        roles,
+        areas,
+        since=T0,
         subject=subject,
         display_name="Siti Rahayu",
         email="siti@example.go.id",
-        roles=roles,
-        areas=areas,
-        active_from=T0,
-        active_until=until,
-        version=version,
-        updated_at=T0,
-    )
-
-
-def spell(pid: uuid.UUID, since: datetime, until: datetime | None = None) -> Spell:
-    return Spell(
-        assignment_id=uuid.uuid4(),
-        person_id=pid,
-        since=since,
         until=until,
-        end_reason=EndReason.REASSIGNED if until else None,
+        version=version,
+        person_id=pid,
     )
+
+
+spell = staff.spell
 
 
 World = tuple[DirectorySnapshot, dict[str, StaffPerson]]

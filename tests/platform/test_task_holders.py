@@ -23,6 +23,7 @@ from slrt.contracts.staff import (
 from slrt.contracts.vocabulary import NotificationKind
 from slrt.staff_directory import DirectorySnapshot
 from slrt.task_holders import Basis, candidates, holder_for_role, role_of_destination
+from tests.support import staff
 
 pytestmark = pytest.mark.unit
 
@@ -39,37 +40,19 @@ def person(
     channel: ContactChannel = ContactChannel.EMAIL,
     phone: str | None = "+6281234500001",
 ) -> StaffPerson:
-    return StaffPerson(
-        person_id=uuid.uuid4(),
-        display_name="Petugas",
-        email="petugas@example.go.id",
-        phone=phone,
-        preferred_channel=channel,
-        roles=roles,
-        areas=areas,
-        active_from=T0,
-        active_until=until,
-        version=1,
-        updated_at=T0,
-    )
+    return staff.person(roles, areas, since=T0, until=until, channel=channel, phone=phone)
 
 
 def spell(p: StaffPerson, since: datetime, until: datetime | None = None) -> Spell:
-    return Spell(
-        assignment_id=uuid.uuid4(),
-        person_id=p.person_id,
-        since=since,
-        until=until,
-        end_reason=EndReason.UNASSIGNED if until else None,
-    )
+    return staff.spell(p, since, until, end_reason=EndReason.UNASSIGNED)
 
 
 def village(code: str, *spells: Spell) -> VillageAssignment:
-    return VillageAssignment(village_code=code, spells=list(spells), version=1, updated_at=T0)
+    return staff.village(code, *spells, at=T0)
 
 
 def supervision(f: StaffPerson, s: StaffPerson) -> Supervision:
-    return Supervision(facilitator_id=f.person_id, spells=[spell(s, T0)], version=1, updated_at=T0)
+    return staff.supervision(f, spell(s, T0), at=T0)
 
 
 def snapshot(*records: object) -> DirectorySnapshot:

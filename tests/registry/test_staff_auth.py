@@ -8,7 +8,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
@@ -17,10 +16,9 @@ from slrt.auth.principal import Role
 from slrt.auth.tokens import AuthSettings
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
-from tests.support.harness import TEST_NAMESPACE, RealStack
 from tests.support.intake import settings_for
 from tests.support.polling import poll
-from tests.support.registry import ISSUER, Registry, database_dsn
+from tests.support.registry import ISSUER, Registry
 
 V1 = "3204052001"
 V2 = "3204112001"
@@ -28,25 +26,10 @@ V2 = "3204112001"
 
 @pytest.fixture
 async def intake_with_directory(
-    postgres_dsn: str,
-    kafka_bootstrap: str,
-    temporal_address: str,
-    real_stack: RealStack,
+    connections: ConnectionSettings,
     issuer: DevIssuer,
     registry_intake: str,  # made the contract topics
 ) -> AsyncIterator[httpx.AsyncClient]:
-    name = f"t_intake_dir_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(postgres_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    connections = ConnectionSettings(
-        postgres_dsn=database_dsn(postgres_dsn, name),
-        kafka_bootstrap=kafka_bootstrap,
-        temporal_address=temporal_address,
-        temporal_namespace=TEST_NAMESPACE,
-    )
     app = create_intake(
         settings_for(connections),
         AuthSettings(issuer=ISSUER, audience="slrt", jwks_file=issuer.jwks_file, directory=True),
@@ -58,11 +41,6 @@ async def intake_with_directory(
         ) as client,
     ):
         yield client
-    admin = await asyncpg.connect(real_stack.postgres_admin_dsn)
-    try:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 async def _create(registry: Registry, body: dict[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from slrt.kafka import EventProducer
 from slrt.service import Runtime
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
+from slrt_dev.sandbox.processes import Stack
 from tests.support.kafka_tools import read_topic
 from tests.support.polling import until
 
@@ -291,3 +292,22 @@ async def catalog_holds(intake: Intake, *entries: ProgramCatalogEntry) -> None:
         return bool(found == len(codes))
 
     await until(present)
+
+
+async def back_office_resolves(client: httpx.AsyncClient, stack: Stack, complaint: str) -> None:
+    """The back office resolves ``complaint`` on the running stack's intake (``client``), asking
+    again while the workflow has not reached the back office yet."""
+    attempt = 0
+
+    async def post() -> bool:
+        nonlocal attempt
+        attempt += 1
+        response = await client.post(
+            f"/v1/complaints/{complaint}/back-office-action",
+            json={"kind": "resolve", "answer": "Dibayar susulan", "decision_code": "paid_late"},
+            headers={**stack.auth("back_office"), "Idempotency-Key": f"{complaint}-{attempt}"},
+        )
+        assert response.status_code in (200, 202, 409, 422, 503), response.text
+        return response.status_code < 300
+
+    await until(post, timeout=180)

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from slrt.contracts.envelope import Envelope, EventData
 from slrt.contracts.topics import Topic
@@ -16,6 +16,7 @@ from slrt.db.migrations import PLATFORM_SQL_DIR as PLATFORM_SQL
 from slrt.db.migrations import Migration, apply, discover
 from slrt.kafka import Handler
 from slrt.settings import ConnectionSettings
+from tests.support.polling import until
 
 
 async def read_topic(
@@ -93,3 +94,36 @@ def recording_handler() -> Handler[Any]:
 
 def new_group() -> str:
     return f"group-{uuid.uuid4().hex[:8]}"
+
+
+async def read_topic_to_end(
+    bootstrap: str, topic: str, timeout: float = 60.0
+) -> list[ConsumerRecord]:
+    """Every record on ``topic`` up to its end as it was once the partitions were assigned (a
+    topic shared by the session's tests: callers filter by their own ids)."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    ends: dict[TopicPartition, int] = {}
+    try:
+
+        async def caught_up() -> bool:
+            for batch in (await consumer.getmany(timeout_ms=200)).values():
+                records.extend(batch)
+            partitions = consumer.assignment()
+            if not partitions:
+                return False
+            if not ends:
+                ends.update(await consumer.end_offsets(list(partitions)))
+            return all([await consumer.position(p) >= ends[p] for p in partitions])
+
+        await until(caught_up, timeout=timeout)
+        return records
+    finally:
+        await consumer.stop()

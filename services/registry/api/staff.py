@@ -359,29 +359,93 @@ async def assign_village(
     _must_manage_place(principal, village_code)
     at = body.since or clock()
     async with pool.acquire() as conn, conn.transaction():
-        facilitator = await store.get_person(conn, body.person_id)
-        if facilitator is None or not may_read(principal, facilitator.areas):
-            raise _invalid([field_error("person_id", "unknown_person", "no such person")])
-        errors = assignment_errors(village_code, facilitator, at)
-        await _not_before_current(conn, "village", village_code, at, "since", errors)
-        if errors:
-            raise _invalid(errors)
-        record = await store.change_assignment(
+        facilitator = await _named_person(conn, principal, body.person_id)
+        record = await _assign(
             conn,
+            principal,
             "village",
             village_code,
             district=village_code[:4],
-            successor=facilitator.person_id,
-            at=at,
-            end_reason=EndReason.REASSIGNED,
-            actor=principal.subject,
-            action="village.assigned",
-            source=SOURCE,
             areas=[village_code],
+            holder=facilitator,
+            at=at,
+            errors=assignment_errors(village_code, facilitator, at),
         )
-        if record is None:
-            record = await store.assignment_record(conn, "village", village_code)
         return _village_out(record)
+
+
+async def _named_person(conn: Connection, principal: Principal, person_id: UUID) -> StaffPerson:
+    """The person a body names (``person_id``), if the caller may see them."""
+    person = await store.get_person(conn, person_id)
+    if person is None or not may_read(principal, person.areas):
+        raise _invalid([field_error("person_id", "unknown_person", "no such person")])
+    return person
+
+
+async def _assign(
+    conn: Connection,
+    principal: Principal,
+    kind: store.Kind,
+    target: str,
+    *,
+    district: str,
+    areas: list[str],
+    holder: StaffPerson,
+    at: datetime,
+    errors: list[Any],
+) -> VillageAssignment | Supervision | None:
+    """``holder`` takes ``target`` (a village, a facilitator's supervision) from ``at``; the
+    previous spell ends (``reassigned``). Raises 422 with ``errors`` and any spell ``at`` comes
+    before."""
+    await _not_before_current(conn, kind, target, at, "since", errors)
+    if errors:
+        raise _invalid(errors)
+    record = await store.change_assignment(
+        conn,
+        kind,
+        target,
+        district=district,
+        successor=holder.person_id,
+        at=at,
+        end_reason=EndReason.REASSIGNED,
+        actor=principal.subject,
+        action=f"{kind}.assigned",
+        source=SOURCE,
+        areas=areas,
+    )
+    if record is None:
+        record = await store.assignment_record(conn, kind, target)
+    return record
+
+
+async def _unassign(
+    conn: Connection,
+    principal: Principal,
+    kind: store.Kind,
+    target: str,
+    *,
+    district: str,
+    areas: list[str],
+    at: datetime,
+) -> VillageAssignment | Supervision | None:
+    """No one holds ``target`` from ``at`` (``unassigned``); None when no one held it."""
+    errors: list[Any] = []
+    await _not_before_current(conn, kind, target, at, "at", errors)
+    if errors:
+        raise _invalid(errors)
+    return await store.change_assignment(
+        conn,
+        kind,
+        target,
+        district=district,
+        successor=None,
+        at=at,
+        end_reason=EndReason.UNASSIGNED,
+        actor=principal.subject,
+        action=f"{kind}.unassigned",
+        source=SOURCE,
+        areas=areas,
+    )
 
 
 async def _not_before_current(
@@ -410,22 +474,14 @@ async def end_village(
     _must_manage_place(principal, village_code)
     at = body.at or clock()
     async with pool.acquire() as conn, conn.transaction():
-        errors: list[Any] = []
-        await _not_before_current(conn, "village", village_code, at, "at", errors)
-        if errors:
-            raise _invalid(errors)
-        record = await store.change_assignment(
+        record = await _unassign(
             conn,
+            principal,
             "village",
             village_code,
             district=village_code[:4],
-            successor=None,
-            at=at,
-            end_reason=EndReason.UNASSIGNED,
-            actor=principal.subject,
-            action="village.unassigned",
-            source=SOURCE,
             areas=[village_code],
+            at=at,
         )
     if record is None:
         raise Conflict("no one holds this village's assignment")
@@ -477,29 +533,18 @@ async def assign_supervisor(
     async with pool.acquire() as conn, conn.transaction():
         facilitator = await _facilitator_for_admin(conn, principal, facilitator_id)
         _must_manage(principal, facilitator.roles, facilitator.areas)
-        supervisor = await store.get_person(conn, body.person_id)
-        if supervisor is None or not may_read(principal, supervisor.areas):
-            raise _invalid([field_error("person_id", "unknown_person", "no such person")])
-        errors = supervision_errors(facilitator, supervisor, at)
-        await _not_before_current(conn, "supervision", str(facilitator_id), at, "since", errors)
-        if errors:
-            raise _invalid(errors)
-        district = facilitator.areas[0][:4]
-        record = await store.change_assignment(
+        supervisor = await _named_person(conn, principal, body.person_id)
+        record = await _assign(
             conn,
+            principal,
             "supervision",
             str(facilitator_id),
-            district=district,
-            successor=supervisor.person_id,
-            at=at,
-            end_reason=EndReason.REASSIGNED,
-            actor=principal.subject,
-            action="supervision.assigned",
-            source=SOURCE,
+            district=facilitator.areas[0][:4],
             areas=facilitator.areas,
+            holder=supervisor,
+            at=at,
+            errors=supervision_errors(facilitator, supervisor, at),
         )
-        if record is None:
-            record = await store.assignment_record(conn, "supervision", str(facilitator_id))
         return _supervision_out(record)
 
 
@@ -519,22 +564,14 @@ async def end_supervision(
     async with pool.acquire() as conn, conn.transaction():
         facilitator = await _facilitator_for_admin(conn, principal, facilitator_id)
         _must_manage(principal, facilitator.roles, facilitator.areas)
-        errors: list[Any] = []
-        await _not_before_current(conn, "supervision", str(facilitator_id), at, "at", errors)
-        if errors:
-            raise _invalid(errors)
-        record = await store.change_assignment(
+        record = await _unassign(
             conn,
+            principal,
             "supervision",
             str(facilitator_id),
             district=facilitator.areas[0][:4],
-            successor=None,
-            at=at,
-            end_reason=EndReason.UNASSIGNED,
-            actor=principal.subject,
-            action="supervision.unassigned",
-            source=SOURCE,
             areas=facilitator.areas,
+            at=at,
         )
     if record is None:
         raise Conflict("this facilitator has no supervisor")
