@@ -18,10 +18,12 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from playwright.async_api import Browser
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from slrt.settings import ConnectionSettings
+from tests.support.browser import chromium
 from tests.support.harness import (
     ATTACHMENT_KEYS,
     ATTACHMENT_KEYS_ENV,
@@ -135,3 +137,10 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Headless Chromium (``tests/support/browser.py``) for the browser tests."""
+    async with chromium() as launched:
+        yield launched

@@ -19,33 +19,24 @@ import asyncio
 import re
 import secrets
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page
 
 from slrt.settings import ConnectionSettings
 from slrt_dev.sandbox.processes import start_console
-from tests.console.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, axe_violations
+from tests.support.browser import artifacts, axe_violations
 from tests.support.harness import Stack, standin, start_services
 from tests.support.polling import poll, until
 
+ARTIFACTS = artifacts("console")
 PROGRAM = "CONSOLE_LANSIA"
 DISTRICT = "3204"
 VILLAGE = "3204052001"
 PHONE = "081298765432"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 async def _program(stack: Stack, dsn: str) -> None:

@@ -21,16 +21,17 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page
 
 from slrt_dev.sandbox.processes import CONSOLE_SESSION_KEY, service_process
 from slrt_dev.stack.process import free_port
-from tests.console.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, node_modules
+from tests.support.browser import artifacts, chromium, node_modules
 
 pytestmark = pytest.mark.stack
 HERE = Path(__file__).parent
 RESOURCE = "https://api.slrt.test/"
 SUBJECT_ONLY = "dir-oidc-3204"
+ARTIFACTS = artifacts("console")
 
 
 def _jwk() -> dict[str, str]:
@@ -111,38 +112,34 @@ async def test_login_with_the_authorization_code_flow_and_pkce(tmp_path: Path) -
             "SLRT_CONSOLE_REGISTRY_URL": "http://127.0.0.1:9",
         }
         with service_process("console", env, log_dir, port=console_port):
-            async with async_playwright() as p:
-                browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    page = await browser.new_page()
-                    requested: list[str] = []
-                    page.on("request", lambda request: requested.append(request.url))
-                    await page.goto(f"{console}/")
-                    assert page.url.startswith(f"{console}/login")
-                    await page.click("#oidc-login")
-                    await _at_provider(page, issuer, "bo-oidc-3204")
-                    await page.wait_for_selector("#subject")
-                    assert page.url == f"{console}/"
-                    assert await page.inner_text("#subject") == "bo-oidc-3204"
-                    assert await page.inner_text("#roles") == "back_office"
-                    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                    await page.screenshot(path=ARTIFACTS / "oidc-logged-in.png")
+            async with chromium() as browser:
+                page = await browser.new_page()
+                requested: list[str] = []
+                page.on("request", lambda request: requested.append(request.url))
+                await page.goto(f"{console}/")
+                assert page.url.startswith(f"{console}/login")
+                await page.click("#oidc-login")
+                await _at_provider(page, issuer, "bo-oidc-3204")
+                await page.wait_for_selector("#subject")
+                assert page.url == f"{console}/"
+                assert await page.inner_text("#subject") == "bo-oidc-3204"
+                assert await page.inner_text("#roles") == "back_office"
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                await page.screenshot(path=ARTIFACTS / "oidc-logged-in.png")
 
-                    # A directory person (access token with only `sub`), the registry away.
-                    other = await (await browser.new_context()).new_page()
-                    answers: list[tuple[str, int]] = []
-                    other.on("response", lambda r: answers.append((r.url, r.status)))
-                    await other.goto(f"{console}/login")
-                    await other.click("#oidc-login")
-                    await _at_provider(other, issuer, SUBJECT_ONLY)
-                    await other.wait_for_selector("main [role=alert]")
-                    assert other.url.startswith(f"{console}/callback")
-                    assert [s for u, s in answers if u.startswith(f"{console}/callback")] == [503]
-                    assert "Direktori petugas" in await other.inner_text("main")
-                    cookies = await other.context.cookies()
-                    assert not [c for c in cookies if c["name"] == "slrt_console"]
-                finally:
-                    await browser.close()
+                # A directory person (access token with only `sub`), the registry away.
+                other = await (await browser.new_context()).new_page()
+                answers: list[tuple[str, int]] = []
+                other.on("response", lambda r: answers.append((r.url, r.status)))
+                await other.goto(f"{console}/login")
+                await other.click("#oidc-login")
+                await _at_provider(other, issuer, SUBJECT_ONLY)
+                await other.wait_for_selector("main [role=alert]")
+                assert other.url.startswith(f"{console}/callback")
+                assert [s for u, s in answers if u.startswith(f"{console}/callback")] == [503]
+                assert "Direktori petugas" in await other.inner_text("main")
+                cookies = await other.context.cookies()
+                assert not [c for c in cookies if c["name"] == "slrt_console"]
             authorize = next(u for u in requested if u.startswith(f"{issuer}/auth?"))
             assert "code_challenge_method=S256" in authorize
             assert "code_challenge=" in authorize

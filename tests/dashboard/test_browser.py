@@ -7,40 +7,15 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
-from slrt_dev.stack.config import REPO_ROOT
+from tests.support.browser import artifacts
 from tests.support.dashboard import RunningDashboard
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = (
-    Path(os.environ.get("SLRT_TEST_ARTIFACTS", REPO_ROOT / ".slrt" / "test-artifacts"))
-    / "dashboard"
-)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
+ARTIFACTS = artifacts("dashboard")
 
 
 async def _login(page: Page, base: str, token: str) -> None:

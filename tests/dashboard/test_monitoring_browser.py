@@ -21,7 +21,7 @@ from services.dashboard.settings import DashboardSettings
 from slrt.auth.principal import Role
 from slrt.kafka import EventProducer
 from slrt_dev.stack.process import free_port
-from tests.dashboard.test_browser import ARTIFACTS, browser  # noqa: F401 (fixture)
+from tests.dashboard.test_browser import ARTIFACTS
 from tests.support.dashboard import RunningDashboard, start_dashboard
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -68,7 +68,7 @@ async def _cells(page: Page, table: str) -> dict[str, list[str]]:
 
 async def test_questionnaire_form_and_the_province_view(
     monitoring_dashboard: RunningDashboard,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
 ) -> None:
     running = monitoring_dashboard
     base = running.url

@@ -1,16 +1,18 @@
-"""Headless Chromium for the console's tests (Debian's ``chromium``, driven by Playwright; no
-browser download), axe-core from the npm tools cache (``scripts/npm-tools.sh``), and where the
-screenshots go: ``$SLRT_TEST_ARTIFACTS/console`` (default ``.slrt/test-artifacts/console``,
-which ``.ci/run`` keeps and names)."""
+"""Headless Chromium for the browser tests (the dashboard's and the console's: Debian's
+``chromium``, driven by Playwright; no browser download), axe-core from the npm tools cache
+(``scripts/npm-tools.sh``), and where screenshots go: ``$SLRT_TEST_ARTIFACTS/<part>`` (default
+``.slrt/test-artifacts/<part>``, which ``.ci/run`` keeps and names)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Page
+from playwright.async_api import Browser, Page, async_playwright
 
 from slrt_dev.stack.config import REPO_ROOT
 
@@ -25,9 +27,23 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ARTIFACTS = (
-    Path(os.environ.get("SLRT_TEST_ARTIFACTS", REPO_ROOT / ".slrt" / "test-artifacts")) / "console"
-)
+
+
+def artifacts(part: str) -> Path:
+    """The folder a part's browser tests write their screenshots to."""
+    root = Path(os.environ.get("SLRT_TEST_ARTIFACTS", REPO_ROOT / ".slrt" / "test-artifacts"))
+    return root / part
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, for one test."""
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
 
 
 def node_modules() -> Path:
