@@ -22,6 +22,7 @@ from playwright.async_api import Browser
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from slrt.contracts.topics import ALL_TOPICS, dead_letter_topic
 from slrt.settings import ConnectionSettings
 from tests.support.browser import chromium
 from tests.support.harness import (
@@ -144,3 +145,20 @@ async def browser() -> AsyncIterator[Browser]:
     """Headless Chromium (``tests/support/browser.py``) for the browser tests."""
     async with chromium() as launched:
         yield launched
+
+
+@pytest.fixture
+async def e2e_topics(real_stack: RealStack) -> None:
+    """Every topic and its dead-letter topic, for the services run as their own processes
+    (``slrt_dev.sandbox.processes``: the end-to-end and the console's tests)."""
+    await real_stack.create_topics(
+        *ALL_TOPICS, *(dead_letter_topic(t) for t in ALL_TOPICS), partitions=2
+    )
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path) -> Path:
+    """Where a test's service processes write their logs."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    return folder
