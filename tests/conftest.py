@@ -10,10 +10,12 @@ test that needs a server cannot hide among the fast ones.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import asyncpg
@@ -24,6 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from slrt.contracts.topics import ALL_TOPICS, dead_letter_topic
 from slrt.settings import ConnectionSettings
+from tests.support import staff
 from tests.support.browser import chromium
 from tests.support.harness import (
     ATTACHMENT_KEYS,
@@ -66,8 +69,30 @@ def no_server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
 @pytest.fixture(scope="session")
 def real_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealStack]:
     stack = RealStack(tmp_path_factory.mktemp("stack"))
-    yield stack
-    stack.close()
+    try:
+        yield stack
+        if (bootstrap := stack.kafka_started) is not None:
+            _no_staff_left_where_tests_work(bootstrap)
+    finally:
+        stack.close()
+
+
+def _no_staff_left_where_tests_work(bootstrap: str) -> None:
+    """The session's one ``slrt.staff.directory`` topic holds no active person who would hold
+    tasks or get messages in :data:`staff.SHARED_DISTRICT`, where most tests' complaints live:
+    a test that puts persons there ends them (tests/support/staff.py :func:`staff.end`); one
+    that does not makes later tests' outcomes depend on the order they run in. (Run in a thread
+    of its own: its event loop is no business of the session's.)"""
+    with ThreadPoolExecutor(1) as pool:
+        left = pool.submit(asyncio.run, staff.active_in(bootstrap, staff.SHARED_DISTRICT)).result()
+    if left:  # ids, roles and areas only: no names or contacts in a test's report
+        pytest.fail(
+            f"tests left {len(left)} active staff-directory person(s) in "
+            f"{staff.SHARED_DISTRICT} on the session's shared topic (end them when the test is "
+            "done): "
+            + "; ".join(f"{p.person_id} {','.join(map(str, p.roles))} {p.areas}" for p in left),
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,7 @@ from playwright.async_api import Browser, BrowserContext, Page
 
 from slrt.settings import ConnectionSettings
 from slrt_dev.sandbox.processes import start_console
+from tests.support import staff
 from tests.support.browser import artifacts, axe_violations
 from tests.support.harness import Stack, standin, start_services
 from tests.support.polling import poll, until
@@ -136,17 +137,42 @@ async def _at_step(stack: Stack, complaint: str, step: str) -> dict[str, Any]:
     return await until(read, timeout=180)
 
 
-async def _directory_person(stack: Stack, **person: Any) -> dict[str, Any]:
-    """The district's administrator adds a person to the staff directory (``/v1/staff``)."""
+async def _directory_person(
+    stack: Stack, created: list[dict[str, Any]], **person: Any
+) -> dict[str, Any]:
+    """The district's administrator adds a person to the staff directory (``/v1/staff``); the
+    person is added to ``created``."""
     async with httpx.AsyncClient(timeout=30) as http:
-        created = await http.post(
+        answer = await http.post(
             f"{stack.urls['registry']}/v1/staff/persons",
             headers=stack.auth("administrator"),
             json=person,
         )
-    assert created.status_code == 201, created.text
-    body: dict[str, Any] = created.json()
+    assert answer.status_code == 201, answer.text
+    body: dict[str, Any] = answer.json()
+    created.append(body)
     return body
+
+
+async def _end_directory_persons(stack: Stack, dsn: str, created: list[dict[str, Any]]) -> None:
+    """End every person of ``created`` still active (the registry ends their village spells
+    too) and wait until the ends are on the shared topic (intake's copy has them)."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        for person in created:
+            read = await http.get(
+                f"{stack.urls['registry']}/v1/staff/persons/{person['person_id']}",
+                headers=stack.auth("administrator"),
+            )
+            assert read.status_code == 200, read.text
+            if read.json().get("active_until") is not None:
+                continue
+            ended = await http.post(
+                f"{stack.urls['registry']}/v1/staff/persons/{person['person_id']}/end",
+                headers=stack.auth("administrator"),
+                json={},
+            )
+            assert ended.status_code == 200, ended.text
+    await staff.ended_in_copy(dsn, [p["person_id"] for p in created])
 
 
 async def _known_as(stack: Stack, subject: str, *, at: tuple[str, str], status: int) -> None:
@@ -403,121 +429,139 @@ async def test_one_complaint_through_every_screen(
             # The staff directory: persons added through /v1/staff log in with tokens that
             # carry only `sub`; the console asks the registry's /v1/staff/me who they are.
             tag = secrets.token_hex(3)
-            director = await _directory_person(
-                services,
-                subject=f"adm-dir-{tag}",
-                display_name="Rina Marlina",
-                email="rina@dinsos.bandungkab.example",
-                roles=["administrator"],
-                areas=[DISTRICT],
-            )
-            clerk = await _directory_person(
-                services,
-                subject=f"bo-dir-{tag}",
-                display_name="Dewi Anggraini",
-                email="dewi@dinsos.bandungkab.example",
-                roles=["back_office"],
-                areas=[DISTRICT],
-            )
-            visitor = await _directory_person(
-                services,
-                subject=f"fac-dir-{tag}",
-                display_name="Ani Lestari",
-                phone="+6281234500011",
-                preferred_channel="sms",
-                roles=["facilitator"],
-                areas=[VILLAGE, "3204112001"],
-            )
-            async with httpx.AsyncClient(timeout=30) as http:
-                assigned = await http.put(
-                    f"{services.urls['registry']}/v1/staff/villages/{VILLAGE}/facilitator",
-                    headers=services.auth("administrator"),
-                    json={"person_id": visitor["person_id"]},
+            # The directory is the session's one topic (slrt.staff.directory): every later
+            # test's intake and notifier copy it. These persons work in 3204 and village
+            # 3204052001, where most tests' complaints live (the program and the routing of
+            # this walk-through are there), so each is ended when the test is done, whatever
+            # happens: ended, they hold no task and are no addressee (slrt/task_holders.py).
+            created: list[dict[str, Any]] = []
+            try:
+                director = await _directory_person(
+                    services,
+                    created,
+                    subject=f"adm-dir-{tag}",
+                    display_name="Rina Marlina",
+                    email="rina@dinsos.bandungkab.example",
+                    roles=["administrator"],
+                    areas=[DISTRICT],
                 )
-            assert assigned.status_code in (200, 201), assigned.text
-            for person in (director, clerk, visitor):
+                clerk = await _directory_person(
+                    services,
+                    created,
+                    subject=f"bo-dir-{tag}",
+                    display_name="Dewi Anggraini",
+                    email="dewi@dinsos.bandungkab.example",
+                    roles=["back_office"],
+                    areas=[DISTRICT],
+                )
+                visitor = await _directory_person(
+                    services,
+                    created,
+                    subject=f"fac-dir-{tag}",
+                    display_name="Ani Lestari",
+                    phone="+6281234500011",
+                    preferred_channel="sms",
+                    roles=["facilitator"],
+                    areas=[VILLAGE, "3204112001"],
+                )
+                async with httpx.AsyncClient(timeout=30) as http:
+                    assigned = await http.put(
+                        f"{services.urls['registry']}/v1/staff/villages/{VILLAGE}/facilitator",
+                        headers=services.auth("administrator"),
+                        json={"person_id": visitor["person_id"]},
+                    )
+                assert assigned.status_code in (200, 201), assigned.text
+                for person in (director, clerk, visitor):
+                    await _known_as(
+                        services, person["subject"], at=("registry", "/v1/staff/me"), status=200
+                    )
                 await _known_as(
-                    services, person["subject"], at=("registry", "/v1/staff/me"), status=200
+                    services, clerk["subject"], at=("intake", "/v1/complaints"), status=200
                 )
-            await _known_as(services, clerk["subject"], at=("intake", "/v1/complaints"), status=200)
-            await _known_as(services, visitor["subject"], at=("intake", "/v1/tasks"), status=200)
-
-            # The directory's back office: their queue holds the capture waiting there.
-            back, page = await _as(browser, base, issuer.subject_token(clerk["subject"]))
-            assert (await page.inner_text("#subject")).strip() == clerk["subject"]
-            assert (await page.inner_text("#roles")).strip() == "back_office"
-            await page.click("text=Antrean back office")
-            await page.wait_for_selector(f"#queue a[href='/complaints/{captured}']")
-            await screens.shot(page, "directory-back-office-queue")
-            await back.close()
-
-            # The directory's facilitator of two villages in two sub-districts: their tasks.
-            fac, page = await _as(browser, base, issuer.subject_token(visitor["subject"]))
-            assert (await page.inner_text("#roles")).strip() == "facilitator"
-            await page.click("text=Tugas saya")
-            await page.wait_for_selector("#tasks, #tasks-empty")
-            assert not await page.query_selector("main [role=alert]")
-            await fac.close()
-
-            # The directory's administrator: the catalog, and the directory of real persons.
-            admin, page = await _as(browser, base, issuer.subject_token(director["subject"]))
-            await page.goto(f"{base}/admin/programs")
-            await page.wait_for_selector(f"#programs >> text={PROGRAM}")
-            await screens.shot(page, "administrator-catalog")
-            await page.click("text=Direktori petugas")
-            await page.wait_for_selector("#staff")
-            rows = await page.inner_text("#staff")
-            for person in (director, clerk, visitor):
-                assert person["display_name"] in rows
-            assert "Cileunyi Kulon" in rows  # the facilitator's areas, named
-            held = await page.inner_text("#staff tr:has-text('Ani Lestari') td:last-child")
-            assert held.strip() == VILLAGE  # the village assigned to them
-            assert "+6281234500011" not in rows  # no contacts shown
-            await screens.shot(page, "administrator-staff")
-            await admin.close()
-
-            # Someone the directory does not know: the login page says so (403), no session.
-            status, text, page = await _login_refused(
-                browser, base, issuer.subject_token(f"nobody-{tag}")
-            )
-            assert status == 403
-            assert "direktori petugas" in text
-            assert not [c for c in await page.context.cookies() if c["name"] == "slrt_console"]
-            await screens.shot(page, "login-not-in-directory")
-            await page.context.close()
-
-            # The back office leaves: their next login meets the same page.
-            async with httpx.AsyncClient(timeout=30) as http:
-                ended = await http.post(
-                    f"{services.urls['registry']}/v1/staff/persons/{clerk['person_id']}/end",
-                    headers=services.auth("administrator"),
-                    json={},
+                await _known_as(
+                    services, visitor["subject"], at=("intake", "/v1/tasks"), status=200
                 )
-            assert ended.status_code == 200, ended.text
-            await _known_as(services, clerk["subject"], at=("registry", "/v1/staff/me"), status=403)
-            status, text, page = await _login_refused(
-                browser, base, issuer.subject_token(clerk["subject"])
-            )
-            assert status == 403
-            assert "direktori petugas" in text
-            await page.context.close()
 
-            # A console whose registry is away cannot say who a directory person is: 503.
-            away_logs = log_dir / "registry-away"
-            away_logs.mkdir()
-            away = start_console(
-                stack,
-                services,
-                away_logs,
-                SLRT_AUTH_JWKS_FILE=str(issuer.jwks_file),
-                SLRT_AUTH_ISSUER=issuer.issuer,
-                SLRT_CONSOLE_REGISTRY_URL="http://127.0.0.1:9",
-            )
-            status, text, page = await _login_refused(
-                browser, away, issuer.subject_token(director["subject"])
-            )
-            assert status == 503
-            assert "Direktori petugas sedang tidak dapat dihubungi" in text
-            await page.context.close()
+                # The directory's back office: their queue holds the capture waiting there.
+                back, page = await _as(browser, base, issuer.subject_token(clerk["subject"]))
+                assert (await page.inner_text("#subject")).strip() == clerk["subject"]
+                assert (await page.inner_text("#roles")).strip() == "back_office"
+                await page.click("text=Antrean back office")
+                await page.wait_for_selector(f"#queue a[href='/complaints/{captured}']")
+                await screens.shot(page, "directory-back-office-queue")
+                await back.close()
+
+                # The directory's facilitator of two villages in two sub-districts: their tasks.
+                fac, page = await _as(browser, base, issuer.subject_token(visitor["subject"]))
+                assert (await page.inner_text("#roles")).strip() == "facilitator"
+                await page.click("text=Tugas saya")
+                await page.wait_for_selector("#tasks, #tasks-empty")
+                assert not await page.query_selector("main [role=alert]")
+                await fac.close()
+
+                # The directory's administrator: the catalog, and the directory of real persons.
+                admin, page = await _as(browser, base, issuer.subject_token(director["subject"]))
+                await page.goto(f"{base}/admin/programs")
+                await page.wait_for_selector(f"#programs >> text={PROGRAM}")
+                await screens.shot(page, "administrator-catalog")
+                await page.click("text=Direktori petugas")
+                await page.wait_for_selector("#staff")
+                rows = await page.inner_text("#staff")
+                for person in (director, clerk, visitor):
+                    assert person["display_name"] in rows
+                assert "Cileunyi Kulon" in rows  # the facilitator's areas, named
+                held = await page.inner_text("#staff tr:has-text('Ani Lestari') td:last-child")
+                assert held.strip() == VILLAGE  # the village assigned to them
+                assert "+6281234500011" not in rows  # no contacts shown
+                await screens.shot(page, "administrator-staff")
+                await admin.close()
+
+                # Someone the directory does not know: the login page says so (403), no session.
+                status, text, page = await _login_refused(
+                    browser, base, issuer.subject_token(f"nobody-{tag}")
+                )
+                assert status == 403
+                assert "direktori petugas" in text
+                assert not [c for c in await page.context.cookies() if c["name"] == "slrt_console"]
+                await screens.shot(page, "login-not-in-directory")
+                await page.context.close()
+
+                # The back office leaves: their next login meets the same page.
+                async with httpx.AsyncClient(timeout=30) as http:
+                    ended = await http.post(
+                        f"{services.urls['registry']}/v1/staff/persons/{clerk['person_id']}/end",
+                        headers=services.auth("administrator"),
+                        json={},
+                    )
+                assert ended.status_code == 200, ended.text
+                await _known_as(
+                    services, clerk["subject"], at=("registry", "/v1/staff/me"), status=403
+                )
+                status, text, page = await _login_refused(
+                    browser, base, issuer.subject_token(clerk["subject"])
+                )
+                assert status == 403
+                assert "direktori petugas" in text
+                await page.context.close()
+
+                # A console whose registry is away cannot say who a directory person is: 503.
+                away_logs = log_dir / "registry-away"
+                away_logs.mkdir()
+                away = start_console(
+                    stack,
+                    services,
+                    away_logs,
+                    SLRT_AUTH_JWKS_FILE=str(issuer.jwks_file),
+                    SLRT_AUTH_ISSUER=issuer.issuer,
+                    SLRT_CONSOLE_REGISTRY_URL="http://127.0.0.1:9",
+                )
+                status, text, page = await _login_refused(
+                    browser, away, issuer.subject_token(director["subject"])
+                )
+                assert status == 503
+                assert "Direktori petugas sedang tidak dapat dihubungi" in text
+                await page.context.close()
+            finally:
+                await _end_directory_persons(services, dsn, created)
 
     assert screens.violations == {}

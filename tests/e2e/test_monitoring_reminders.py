@@ -3,7 +3,7 @@ daily digest: the dashboard (its own process, the schedule loop) asks through it
 notifier (its own process) keeps it for the digest, and at the digest hour the email arrives at
 the SMTP stand-in — at the contacts file's mailbox for a district whose managers are not in the
 staff directory (3204 here), at the manager's own address for a district whose manager the
-directory knows (3273: a person added through the registry's ``/v1/staff``)."""
+directory knows (3212: a person added through the registry's ``/v1/staff``)."""
 
 from __future__ import annotations
 
@@ -28,13 +28,16 @@ from tests.support.harness import service_process, standin, start_services
 from tests.support.polling import poll
 
 MAILBOX = "sekretariat-3204@slrt.example.go.id"
-DIRECTORY_DISTRICT = "3273"
+# Kabupaten Indramayu: no other test works there. The manager added here reaches the session's
+# shared ``slrt.staff.directory`` topic and stays active: in a district other tests use (3273)
+# they would become the addressee of those tests' reminders and escalations.
+DIRECTORY_DISTRICT = "3212"
 
 
 async def _directory_manager(
     registry: str, auth: Callable[[str, str], dict[str, str]]
 ) -> dict[str, Any]:
-    """Kota Bandung's administrator adds the district's manager to the staff directory."""
+    """Indramayu's administrator adds the district's manager to the staff directory."""
     tag = uuid.uuid4().hex[:8]
     async with httpx.AsyncClient(timeout=30) as http:
         created = await http.post(
@@ -43,7 +46,7 @@ async def _directory_manager(
             json={
                 "subject": f"kc-manajer-{tag}",
                 "display_name": "Hendra Gunawan",
-                "email": f"manajer-{tag}@dinsos.bandungkota.example",
+                "email": f"manajer-{tag}@dinsos.indramayukab.example",
                 "roles": ["manager"],
                 "areas": [DIRECTORY_DISTRICT],
             },
@@ -112,7 +115,9 @@ async def test_an_overdue_round_reaches_the_managers_daily_digest(
                         )
                         # The directory's manager, at their own address, not a mailbox.
                         (personal,) = await poll(
-                            arrived(manager["email"], "Kuesioner pemantauan 2026-Q1 Kota Bandung"),
+                            arrived(
+                                manager["email"], "Kuesioner pemantauan 2026-Q1 Kabupaten Indramayu"
+                            ),
                             bool,
                         )
                     assert mails >= 1
@@ -131,7 +136,7 @@ async def _reminded(
     person: str,
 ) -> int:
     """Open 2026-Q1's rounds (overdue), see the reminders wait for the digests (the contacts
-    file's mailbox of 3204, the directory's manager of 3273), bring the digest hour forward and
+    file's mailbox of 3204, the directory's manager of 3212), bring the digest hour forward and
     see them delivered; how many of the person's deliveries went out."""
     token = token_of("setnas-1", [Role.MANAGER], "")
     headers = {"Authorization": f"Bearer {token}"}
@@ -162,7 +167,7 @@ async def _reminded(
 
     to_mailbox = uuid.uuid5(uuid.UUID(rounds["3204"]), "overdue:manager:3204")
     # The notifier keeps them for the daily digests: the mailbox's, and the person's (the
-    # reminder addressed `manager:3273` resolved to the directory's manager) ...
+    # reminder addressed `manager:3212` resolved to the directory's manager) ...
     status = await poll(
         lambda: conn.fetchval(
             "SELECT status FROM notifier.deliveries WHERE request_id = $1", to_mailbox
@@ -170,7 +175,7 @@ async def _reminded(
         lambda s: s == "digest",
     )
     assert status == "digest"
-    ticket = "Kuesioner pemantauan 2026-Q1 Kota Bandung%"
+    ticket = "Kuesioner pemantauan 2026-Q1 Kabupaten Indramayu%"
     personal = await poll(
         lambda: conn.fetch(
             "SELECT status, request->'params'->>'addressed_to' AS addressed_to "

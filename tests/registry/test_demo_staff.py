@@ -19,7 +19,12 @@ from slrt_dev.standins.server import free_port
 from tests.registry.test_staff import _published
 from tests.support.registry import Registry
 
-CIMAHI = "3277"  # Kota Cimahi: 3 kecamatan, 15 kelurahan
+# Kota Cirebon: 5 kecamatan, 22 kelurahan. Not Cimahi (3277, the demo handover's in
+# tests/e2e/test_demo_handover.py) nor any place another test uses: the directory written here
+# reaches the session's shared ``slrt.staff.directory`` topic and stays active there, so its
+# facilitators and role holders would take the tasks and messages of other tests' complaints.
+DISTRICT = "3274"
+SUB = "327403"  # 5 kelurahan: two facilitators
 
 
 @pytest.mark.unit
@@ -68,36 +73,36 @@ async def test_the_demo_directory_is_written_published_and_handed_over(
     registry: Registry, registry_url: str, kafka_bootstrap: str
 ) -> None:
     issuer = registry.issuer
-    written = await asyncio.to_thread(staff.seed, registry_url, issuer, CIMAHI)
-    assert written["villages"] == 15
-    assert written["supervisions"] == written["persons"] - 6 - 3 - 3  # less secretariat, sups, FO
+    written = await asyncio.to_thread(staff.seed, registry_url, issuer, DISTRICT)
+    assert written["villages"] == 22
+    assert written["supervisions"] == written["persons"] - 6 - 5 - 5  # less secretariat, sups, FO
     # Written once: a second start changes nothing.
-    assert await asyncio.to_thread(staff.seed, registry_url, issuer, CIMAHI) == {
+    assert await asyncio.to_thread(staff.seed, registry_url, issuer, DISTRICT) == {
         "persons": 0,
         "villages": 0,
         "supervisions": 0,
     }
     snapshot = await _published(registry, kafka_bootstrap)
     now = datetime.now(UTC)
-    village = directory().children("327701")[0].code
+    village = directory().children(SUB)[0].code
     holder = village_facilitator(snapshot, village, now)
     assert holder is not None
-    assert holder.subject == "demo-facilitator-327701-1"
+    assert holder.subject == f"demo-facilitator-{SUB}-1"
     supervisor = supervisor_of(snapshot, holder.person_id, now)
     assert supervisor is not None
-    assert supervisor.subject == "demo-supervisor-327701"
+    assert supervisor.subject == f"demo-supervisor-{SUB}"
     assert [p.subject for p in role_holders(snapshot, Role.FRONT_OFFICE, village, now)] == [
         f"demo-front_office-{village}",
-        f"demo-front_office-{CIMAHI}",
+        f"demo-front_office-{DISTRICT}",
     ]
 
     # The demo's handover: the village goes to the sub-district's other facilitator.
     successor = await asyncio.to_thread(
-        staff.person_id, registry_url, issuer, CIMAHI, "facilitator-327701-2"
+        staff.person_id, registry_url, issuer, DISTRICT, f"facilitator-{SUB}-2"
     )
     record = await asyncio.to_thread(staff.end_assignment, registry_url, issuer, village, successor)
     assert [s["person_id"] for s in record["spells"]] == [str(holder.person_id), successor]
     snapshot = await _published(registry, kafka_bootstrap)
     moved = village_facilitator(snapshot, village, datetime.now(UTC))
     assert moved is not None
-    assert moved.subject == "demo-facilitator-327701-2"
+    assert moved.subject == f"demo-facilitator-{SUB}-2"

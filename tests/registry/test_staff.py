@@ -24,8 +24,8 @@ from slrt.staff_directory import (
 from tests.support.kafka_tools import read_topic
 from tests.support.registry import Registry
 
-V1 = "3204052001"  # Cileunyi Kulon, Kecamatan Cileunyi
-V2 = "3204112001"  # a village of another sub-district of Kabupaten Bandung
+V1 = "3208012001"  # Sindangjawa, Kecamatan Kadugede
+V2 = "3208022001"  # a village of another sub-district of Kabupaten Kuningan
 
 
 def _person(name: str, roles: list[str], areas: list[str], **more: Any) -> dict[str, Any]:
@@ -41,11 +41,11 @@ def _person(name: str, roles: list[str], areas: list[str], **more: Any) -> dict[
     return body
 
 
-def _admin(registry: Registry, area: str = "3204") -> dict[str, str]:
+def _admin(registry: Registry, area: str = "3208") -> dict[str, str]:
     return registry.auth(Role.ADMINISTRATOR, area, subject=f"admin-{area or 'national'}")
 
 
-async def _create(registry: Registry, body: dict[str, Any], area: str = "3204") -> dict[str, Any]:
+async def _create(registry: Registry, body: dict[str, Any], area: str = "3208") -> dict[str, Any]:
     response = await registry.client.post(
         "/v1/staff/persons", json=body, headers=_admin(registry, area)
     )
@@ -86,8 +86,8 @@ async def test_a_facilitator_leaves_and_the_successor_holds_both_villages(
     client = registry.client
     admin = _admin(registry)
     ani = await _create(registry, _person("Ani Lestari", ["facilitator"], [V1, V2]))
-    budi = await _create(registry, _person("Budi Santoso", ["facilitator"], ["320405", "320411"]))
-    sari = await _create(registry, _person("Sari Wulandari", ["supervisor"], ["320405", "320411"]))
+    budi = await _create(registry, _person("Budi Santoso", ["facilitator"], ["320801", "320802"]))
+    sari = await _create(registry, _person("Sari Wulandari", ["supervisor"], ["320801", "320802"]))
     for village in (V1, V2):
         assigned = await client.put(
             f"/v1/staff/villages/{village}/facilitator",
@@ -134,8 +134,8 @@ async def test_a_facilitator_leaves_and_the_successor_holds_both_villages(
     assert [a["action"] for a in audit.json()] == ["person.ended", "person.created"]
     village_audit = await client.get("/v1/staff/audit", params={"village_code": V1}, headers=admin)
     assert [(a["action"], a["actor"]) for a in village_audit.json()] == [
-        ("village.person_ended", "admin-3204"),
-        ("village.assigned", "admin-3204"),
+        ("village.person_ended", "admin-3208"),
+        ("village.assigned", "admin-3208"),
     ]
     everything = await registry.pool.fetch("SELECT action, record_key FROM staff_audit")
     assert len(everything) == 3 + 2 + 1 + 2 + 1 + 1
@@ -155,12 +155,12 @@ async def test_administrators_manage_their_own_level(
     registry: Registry, kafka_bootstrap: str
 ) -> None:
     client = registry.client
-    body = _person("Dewi Anggraini", ["back_office"], ["3204"])
+    body = _person("Dewi Anggraini", ["back_office"], ["3208"])
     # Another district's administrator, and a manager: no.
-    other = await client.post("/v1/staff/persons", json=body, headers=_admin(registry, "3273"))
+    other = await client.post("/v1/staff/persons", json=body, headers=_admin(registry, "3207"))
     assert other.status_code == 403, other.text
     manager = await client.post(
-        "/v1/staff/persons", json=body, headers=registry.auth(Role.MANAGER, "3204")
+        "/v1/staff/persons", json=body, headers=registry.auth(Role.MANAGER, "3208")
     )
     assert manager.status_code == 403, manager.text
     # A province administrator keeps the province's staff and appoints district administrators,
@@ -171,22 +171,22 @@ async def test_administrators_manage_their_own_level(
     assert province_staff.status_code == 403, province_staff.text
     viewer = await _create(registry, _person("Rina Bappeda", ["viewer"], ["32"]), area="32")
     district_admin = await _create(
-        registry, _person("Agus Admin", ["administrator"], ["3204"]), area="32"
+        registry, _person("Agus Admin", ["administrator"], ["3208"]), area="32"
     )
     national = await _create(registry, _person("Tono Kemensos", ["viewer"], [""]), area="")
     assert {viewer["areas"][0], district_admin["areas"][0], national["areas"][0]} == {
         "32",
-        "3204",
+        "3208",
         "",
     }
     # The district administrator manages the district's people, and its settings only.
     mine = await _create(registry, body)
     theirs = await client.get(
-        f"/v1/staff/persons/{mine['person_id']}", headers=_admin(registry, "3273")
+        f"/v1/staff/persons/{mine['person_id']}", headers=_admin(registry, "3207")
     )
     assert theirs.status_code == 404
     settings = await client.put(
-        "/v1/staff/districts/3273/settings",
+        "/v1/staff/districts/3207/settings",
         json={"separation_of_duties": False},
         headers=_admin(registry),
     )
@@ -215,7 +215,7 @@ async def test_administrators_manage_their_own_level(
     latest = audit.json()[0]
     assert (latest["action"], latest["changed"]) == ("person.changed", ["phone"])
     assert (
-        await client.get("/v1/staff/audit", headers=registry.auth(Role.MANAGER, "3204"))
+        await client.get("/v1/staff/audit", headers=registry.auth(Role.MANAGER, "3208"))
     ).status_code == 403
 
 

@@ -20,8 +20,8 @@ from tests.support.intake import settings_for
 from tests.support.polling import poll
 from tests.support.registry import ISSUER, Registry
 
-V1 = "3204052001"
-V2 = "3204112001"
+V1 = "3208012001"
+V2 = "3208022001"
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ async def intake_with_directory(
 
 
 async def _create(registry: Registry, body: dict[str, Any]) -> dict[str, Any]:
-    admin = registry.auth(Role.ADMINISTRATOR, "3204", subject="admin-3204")
+    admin = registry.auth(Role.ADMINISTRATOR, "3208", subject="admin-3208")
     response = await registry.client.post("/v1/staff/persons", json=body, headers=admin)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
@@ -65,7 +65,7 @@ async def test_a_subject_only_token_is_authorised_by_the_directory(
         {
             "subject": f"kc-fac-{tag}",
             "display_name": "Ani Lestari",
-            "email": "ani@dinsos.bandungkab.example",
+            "email": "ani@dinsos.kuningankab.example",
             "roles": ["facilitator"],
             "areas": [V1, V2],
         },
@@ -75,9 +75,9 @@ async def test_a_subject_only_token_is_authorised_by_the_directory(
         {
             "subject": f"kc-bo-{tag}",
             "display_name": "Dewi Anggraini",
-            "email": "dewi@dinsos.bandungkab.example",
+            "email": "dewi@dinsos.kuningankab.example",
             "roles": ["back_office"],
-            "areas": ["3204"],
+            "areas": ["3208"],
         },
     )
     fac_token = _bearer(issuer.subject_token(facilitator["subject"]))
@@ -103,7 +103,7 @@ async def test_a_subject_only_token_is_authorised_by_the_directory(
     ended = await registry.client.post(
         f"/v1/staff/persons/{facilitator['person_id']}/end",
         json={},
-        headers=registry.auth(Role.ADMINISTRATOR, "3204", subject="admin-3204"),
+        headers=registry.auth(Role.ADMINISTRATOR, "3208", subject="admin-3208"),
     )
     assert ended.status_code == 200, ended.text
 

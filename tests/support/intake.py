@@ -294,9 +294,11 @@ async def catalog_holds(intake: Intake, *entries: ProgramCatalogEntry) -> None:
     await until(present)
 
 
-async def back_office_resolves(client: httpx.AsyncClient, stack: Stack, complaint: str) -> None:
-    """The back office resolves ``complaint`` on the running stack's intake (``client``), asking
-    again while the workflow has not reached the back office yet."""
+async def back_office_resolves(
+    client: httpx.AsyncClient, stack: Stack, complaint: str, area: str = "3204"
+) -> None:
+    """The back office of ``area`` resolves ``complaint`` on the running stack's intake
+    (``client``), asking again while the workflow has not reached the back office yet."""
     attempt = 0
 
     async def post() -> bool:
@@ -305,7 +307,10 @@ async def back_office_resolves(client: httpx.AsyncClient, stack: Stack, complain
         response = await client.post(
             f"/v1/complaints/{complaint}/back-office-action",
             json={"kind": "resolve", "answer": "Dibayar susulan", "decision_code": "paid_late"},
-            headers={**stack.auth("back_office"), "Idempotency-Key": f"{complaint}-{attempt}"},
+            headers={
+                **stack.auth("back_office", area),
+                "Idempotency-Key": f"{complaint}-{attempt}",
+            },
         )
         assert response.status_code in (200, 202, 409, 422, 503), response.text
         return response.status_code < 300

@@ -5,9 +5,15 @@ new; names and contacts made up), and their publication on the real topic."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
+import asyncpg
+from aiokafka import AIOKafkaConsumer
+
+from slrt import task_holders
 from slrt.auth.principal import Role
+from slrt.contracts.envelope import from_kafka
 from slrt.contracts.staff import (
     ContactChannel,
     EndReason,
@@ -18,8 +24,12 @@ from slrt.contracts.staff import (
     VillageAssignment,
     record_key,
 )
+from slrt.contracts.topics import Topic
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
+from slrt.staff_directory import DirectorySnapshot, apply, parse_record
+from tests.support.kafka_tools import read_topic_to_end
+from tests.support.polling import until
 
 
 def person(
@@ -90,3 +100,77 @@ async def publish(connections: ConnectionSettings, *records: StaffRecord) -> Non
     async with EventProducer(connections, "/slrt/registry") as events:
         for record in records:
             await events.publish(record, subject=record_key(record))
+
+
+def ended(person: StaffPerson, at: datetime | None = None) -> StaffPerson:
+    """``person``'s next version, no longer active from ``at`` (now)."""
+    when = at or datetime.now(UTC)
+    return person.model_copy(
+        update={"active_until": when, "version": person.version + 1, "updated_at": when}
+    )
+
+
+async def end(connections: ConnectionSettings, *persons: StaffPerson) -> None:
+    """Publish every one of ``persons`` ended (as the registry does when one leaves).
+
+    ``slrt.staff.directory`` is the session's one topic: every later test's intake and notifier
+    copy it from the start. A test that put persons there in places other tests use ends them
+    when it is done, so those places behave as if no one were assigned (slrt/task_holders.py:
+    an inactive person holds nothing, is no supervisor, no role holder, no addressee)."""
+    await publish(connections, *(ended(p) for p in persons))
+
+
+SHARED_DISTRICT = "3204"
+"""Kabupaten Bandung: most tests' complaints live there (the session-end guard in
+tests/conftest.py finds no active directory person there)."""
+
+
+async def active_in(bootstrap: str, district: str) -> list[StaffPerson]:
+    """The persons active now on the session's ``slrt.staff.directory`` topic who would hold a
+    task or get a message in ``district``: a role of :data:`task_holders.PERSON_ROLES` and an
+    area inside the district, or covering it below national level."""
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await probe.start()
+    try:
+        topics = await probe.topics()
+    finally:
+        await probe.stop()
+    if Topic.STAFF_DIRECTORY.value not in topics:
+        return []
+    snapshot = DirectorySnapshot()
+    for record in await read_topic_to_end(bootstrap, Topic.STAFF_DIRECTORY.value):
+        if record.value is None:
+            continue
+        parsed = parse_record(from_kafka(record.key, record.headers, record.value))
+        if parsed is not None:
+            apply(snapshot, parsed)
+    now = datetime.now(UTC)
+    return [
+        p
+        for p in snapshot.persons.values()
+        if p.active_at(now)
+        and set(p.roles) & set(task_holders.PERSON_ROLES)
+        and any(a.startswith(district) or (a and district.startswith(a)) for a in p.areas)
+    ]
+
+
+async def ended_in_copy(
+    dsn: str, person_ids: Iterable[uuid.UUID | str], *, timeout: float = 60
+) -> None:
+    """Wait until intake's copy of the directory (it follows the topic) has every one of
+    ``person_ids`` ended: their ends are on the shared topic, for every later copy."""
+    wanted = [uuid.UUID(str(i)) for i in person_ids]
+
+    async def all_ended() -> bool:
+        conn = await asyncpg.connect(dsn)
+        try:
+            count = await conn.fetchval(
+                "SELECT count(*) FROM intake.staff_persons WHERE person_id = ANY($1::uuid[]) "
+                "AND record->>'active_until' IS NOT NULL",
+                wanted,
+            )
+        finally:
+            await conn.close()
+        return bool(count == len(wanted))
+
+    await until(all_ended, timeout=timeout)

@@ -195,6 +195,11 @@ class RealStack:
         return self._postgres_admin
 
     @property
+    def kafka_started(self) -> str | None:
+        """Kafka's address when something has started it, else None (never starts it)."""
+        return self._kafka
+
+    @property
     def kafka_bootstrap(self) -> str:
         if self._kafka is None:
             started = start_kafka(self.work / "kafka", self.cache)
