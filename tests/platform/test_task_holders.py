@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.notifier.persons import addressed, contact_of
+from services.notifier.persons import addressed, area_holders, contact_of
 from slrt.auth.principal import Role
 from slrt.contracts.events import NotificationRequested
 from slrt.contracts.staff import (
@@ -118,6 +118,29 @@ def test_nobody_in_the_directory_means_nobody_in_particular() -> None:
     assert holder.holders == ()
     assert holder_for_role(Role.PROGRAM_MANAGER, candidates(DirectorySnapshot(), V1, NOW)) is None
     assert holder_for_role(None, candidates(DirectorySnapshot(), V1, NOW)) is None
+
+
+def test_persons_ended_leave_a_village_as_if_no_one_were_assigned() -> None:
+    """What a test that wrote the session's shared directory relies on when it ends its persons
+    (tests/support/staff.py ``end``): the village's facilitator (spell still open), their
+    supervisor and the district's role holders, all ended, hold nothing and get nothing."""
+    fac = person([Role.FACILITATOR], ["320405"])
+    sup = person([Role.SUPERVISOR], ["320405"])
+    back = person([Role.BACK_OFFICE], ["3204"])
+    manager = person([Role.MANAGER], ["3204"])
+    ended_at = NOW - timedelta(hours=1)
+    left = [staff.ended(p, ended_at) for p in (fac, sup, back, manager)]
+    directory = snapshot(*left, village(V1, spell(fac, T0)), supervision(fac, sup))
+    nobody = DirectorySnapshot()
+    for role in (Role.FACILITATOR, Role.SUPERVISOR, Role.BACK_OFFICE, Role.MANAGER):
+        assert holder_for_role(role, candidates(directory, V1, NOW)) == holder_for_role(
+            role, candidates(nobody, V1, NOW)
+        ), role
+    assert area_holders(left, Role.MANAGER, "3204", NOW) == []
+    # Before they ended, they held it.
+    held = holder_for_role(Role.FACILITATOR, candidates(directory, V1, ended_at - timedelta(1)))
+    assert held is not None
+    assert held.person_id == fac.person_id
 
 
 def test_destinations_name_a_role_and_an_area() -> None:
