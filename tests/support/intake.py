@@ -99,12 +99,17 @@ class Intake:
 
 
 def settings_for(connections: ConnectionSettings, **extra: Any) -> IntakeSettings:
+    """An in-process intake's settings: consumer groups of its own, every one of them. The
+    session's intakes share one Kafka, and some live long (``registry_intake``, the whole
+    session): in a shared group they would split a topic's partitions, and each copy (the staff
+    directory's too) would hold only part of it."""
     group = uuid.uuid4().hex[:8]
     return IntakeSettings(
         connections=connections,
         public_base_url="http://intake.test",
         status_consumer_group=f"intake-status-{group}",
         catalog_consumer_group=f"intake-catalog-{group}",
+        staff_consumer_group=f"intake-staff-{group}",
         update_timeout_seconds=10,
         **extra,
     )
