@@ -25,6 +25,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import psutil
@@ -83,9 +84,36 @@ class _PeakRss:
         self._thread.join()
 
 
-async def registry_import(dsn: str, path: Path) -> tuple[float, dict[str, Any]]:
+async def _explain(dsn: str) -> None:
+    """``auto_explain`` for the next sessions of the app's role in the bench database: every
+    statement of the import that takes 20 ms or more, with its plan, row counts, buffers and the
+    time in each trigger, as notices. Loading it takes the server's superuser (the local
+    server's ``postgres``, trust authentication)."""
+    parts = urlsplit(dsn)
+    admin_dsn = urlunsplit(parts._replace(netloc=f"postgres@{parts.netloc.rpartition('@')[2]}"))
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        for setting, value in (
+            ("session_preload_libraries", "auto_explain"),
+            ("auto_explain.log_min_duration", "20"),
+            ("auto_explain.log_analyze", "on"),
+            ("auto_explain.log_buffers", "on"),
+            ("auto_explain.log_triggers", "on"),
+            ("auto_explain.log_nested_statements", "on"),
+            ("auto_explain.log_level", "notice"),
+        ):
+            await admin.execute(f"ALTER DATABASE \"{DATABASE}\" SET {setting} = '{value}'")
+    finally:
+        await admin.close()
+
+
+async def registry_import(
+    dsn: str, path: Path, plans: list[str] | None = None
+) -> tuple[float, dict[str, Any]]:
     conn = await asyncpg.connect(dsn, server_settings={"search_path": "registry,public"})
     marks: list[tuple[str, float]] = []
+    if plans is not None:
+        conn.add_log_listener(lambda _conn, message: plans.append(message.message))
 
     def phase(name: str) -> None:
         marks.append((name, time.perf_counter()))
@@ -116,14 +144,28 @@ async def registry_import(dsn: str, path: Path) -> tuple[float, dict[str, Any]]:
     }
 
 
-async def run(server_dsn: str, path: Path) -> dict[str, Any]:
+async def run(server_dsn: str, path: Path, explain: Path | None = None) -> dict[str, Any]:
     dsn = await create_database(server_dsn, DATABASE)
     copy_seconds, copy_rows = await plain_copy(dsn, path)
     print(f"plain COPY: {copy_rows} rows in {copy_seconds:.1f} s", flush=True)
-    import_seconds, report = await registry_import(dsn, path)
+    if explain:
+        await _explain(dsn)
+    first: list[str] | None = [] if explain else None
+    again_plans: list[str] | None = [] if explain else None
+    import_seconds, report = await registry_import(dsn, path, first)
     print(f"registry import: {report} in {import_seconds:.1f} s", flush=True)
-    reimport_seconds, again = await registry_import(dsn, path)
+    reimport_seconds, again = await registry_import(dsn, path, again_plans)
     print(f"re-import of the same file: {again} in {reimport_seconds:.1f} s", flush=True)
+    if explain and first is not None and again_plans is not None:
+        text = (
+            "# first import\n\n"
+            + "\n\n".join(first)
+            + "\n\n# re-import of the same file\n\n"
+            + "\n\n".join(again_plans)
+            + "\n"
+        )
+        await asyncio.to_thread(explain.write_text, text)
+        print(f"plans of the statements taking 20 ms or more → {explain}", flush=True)
     rows = report["rows_read"]
     return {
         "file": path.name,
@@ -149,6 +191,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--work", type=Path, default=Path(".slrt/bench/registry"))
     parser.add_argument("--file", type=Path, help="an extract to use instead of generating one")
     parser.add_argument("--dsn", help="an existing server (database slrt); default: start one")
+    parser.add_argument(
+        "--explain",
+        type=Path,
+        help="write EXPLAIN (ANALYZE, BUFFERS) of the import's slow statements here "
+        "(auto_explain: the timings it gives are inflated, not for the ratios)",
+    )
     args = parser.parse_args(argv)
     work = args.work.resolve()
     individuals = SMALL_INDIVIDUALS if args.small else args.individuals
@@ -156,7 +204,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.copies > 1:
         path = replicate(path, args.copies)
     with postgres(work / "pg", args.dsn) as server_dsn:
-        figures = asyncio.run(run(server_dsn, path))
+        figures = asyncio.run(run(server_dsn, path, args.explain))
     figures["file_bytes"] = path.stat().st_size
     out = write_result(f"registry_import_{scale(figures['rows'])}", figures)
     print(
