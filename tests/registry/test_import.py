@@ -365,6 +365,8 @@ async def test_the_name_key_in_sql_is_the_python_one(pool: asyncpg.Pool, tmp_pat
         "  Teuku Umar",
         "O'Neil Mc.Donald 3rd",
         "Lllllaa Hhhh",
+        "Aaan Ssittii Mmuhhammadd Yyuussuff Zzainuddinn",  # runs in each letter range
+        "Bbbambang Jjoko Rrrahhmatt Kkkurniawann",
         "Ḍewi Ṣartika",
         "Ａｈｍａｄ",
         "Ibrahim\tYusuf",
