@@ -173,10 +173,14 @@ _ROW_RULES: tuple[tuple[str, str], ...] = (
         "NOT (length(s.kk_number) = 16 AND translate(s.kk_number, '0123456789', '') = '')",
         "kk_number|format:16_digits",
     ),
+    # Digits 7-8 are the day of birth (plus 40 for a woman), 9-10 the month: a day of that
+    # month in a leap year (2000). Arithmetic, not a date parsed per row.
     (
         "NOT CASE WHEN length(s.nik) = 16 AND translate(s.nik, '0123456789', '') = '' "
-        "THEN pg_input_is_valid('2000-' || substr(s.nik, 9, 2) || '-' "
-        "|| lpad((substr(s.nik, 7, 2)::int % 40)::text, 2, '0'), 'date') ELSE false END",
+        "THEN substr(s.nik, 9, 2) COLLATE \"C\" BETWEEN '01' AND '12' "
+        "AND substr(s.nik, 7, 2)::int % 40 BETWEEN 1 "
+        "AND ('{{31,29,31,30,31,30,31,31,30,31,30,31}}'::int[])[substr(s.nik, 9, 2)::int] "
+        "ELSE false END",
         "nik|format:nik",
     ),
     ("btrim(s.name) = ''", "name|required"),
@@ -185,7 +189,12 @@ _ROW_RULES: tuple[tuple[str, str], ...] = (
         "NOT (length(s.birth_date) = 10 AND substr(s.birth_date, 5, 1) = '-' "
         "AND substr(s.birth_date, 8, 1) = '-' "
         "AND translate(s.birth_date, '0123456789', '') = '--' "
-        "AND pg_input_is_valid(s.birth_date, 'date'))",
+        # A day up to the 28th of a month 01-12 of a year 0001-9999 is a date: only the others
+        # are parsed.
+        "AND (substr(s.birth_date, 6, 2) COLLATE \"C\" BETWEEN '01' AND '12' "
+        "AND substr(s.birth_date, 9, 2) COLLATE \"C\" BETWEEN '01' AND '28' "
+        "AND substr(s.birth_date, 1, 4) <> '0000' "
+        "OR pg_input_is_valid(s.birth_date, 'date')))",
         "birth_date|date:YYYY-MM-DD",
     ),
     ("s.relation <> ALL($2::text[])", "relation|known_relation"),
