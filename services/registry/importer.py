@@ -224,8 +224,8 @@ _ROW_RULES: tuple[tuple[str, str], ...] = (
 # whole file). The rules of one row are first checked as one OR (most rows break none): only
 # the rows that break one build the list of what they break. The rules across rows (a NIK
 # twice, a KK in two households, a household's rows that disagree) find the few keys that break
-# them by hash aggregates, then the rows of those keys; they look at every staged row that
-# shares a NIK or KK with a row to import (``related``).
+# them by hash aggregates; only the rows of those keys are then sorted by line. They look at
+# every staged row that shares a NIK or KK with a row to import (``related``).
 _ROW_FAILED = ",\n".join(f"  CASE WHEN {rule} THEN '{name}' END" for rule, name in _ROW_RULES)
 _ROW_BROKEN = "".join(f"\n     OR ({rule})" for rule, _ in _ROW_RULES)
 _ERRORS = f"""
@@ -251,27 +251,33 @@ JOIN (SELECT nik, min(line) AS first FROM {{related}}
       GROUP BY nik HAVING count(*) > 1) d ON d.nik = r.nik
 WHERE r.columns_ok AND r.line > d.first
 UNION ALL
-SELECT w.line, w.household_ref, w.period, 'household_ref', 'household_fields_differ'
-FROM {{work}} w
-JOIN (SELECT household_ref, min(line) AS first FROM {{work}} WHERE columns_ok
-      GROUP BY household_ref
-      HAVING min(village_code COLLATE "C") <> max(village_code COLLATE "C")
-          OR min(address COLLATE "C") <> max(address COLLATE "C")
-          OR min(welfare_decile COLLATE "C") <> max(welfare_decile COLLATE "C")) d
-  ON d.household_ref = w.household_ref
-JOIN {{work}} f ON f.line = d.first
-WHERE w.columns_ok
-  AND (w.village_code, w.address, w.welfare_decile)
-      <> (f.village_code, f.address, f.welfare_decile)
+SELECT line, household_ref, period, 'household_ref', 'household_fields_differ'
+FROM (SELECT line, household_ref, period, village_code, address, welfare_decile,
+             first_value(village_code) OVER w AS first_village,
+             first_value(address) OVER w AS first_address,
+             first_value(welfare_decile) OVER w AS first_decile
+      FROM {{work}}
+      WHERE columns_ok
+        AND household_ref IN (
+          SELECT household_ref FROM {{work}} WHERE columns_ok
+          GROUP BY household_ref
+          HAVING min(village_code COLLATE "C") <> max(village_code COLLATE "C")
+              OR min(address COLLATE "C") <> max(address COLLATE "C")
+              OR min(welfare_decile COLLATE "C") <> max(welfare_decile COLLATE "C"))
+      WINDOW w AS (PARTITION BY household_ref COLLATE "C" ORDER BY line)) h
+WHERE (village_code, address, welfare_decile) <> (first_village, first_address, first_decile)
 UNION ALL
-SELECT r.line, r.household_ref, r.period, 'kk_number', 'in_two_households'
-FROM {{related}} r
-JOIN (SELECT kk_number, min(line) AS first FROM {{related}} WHERE columns_ok {{kk_scope}}
-      GROUP BY kk_number
-      HAVING min(household_ref COLLATE "C") <> max(household_ref COLLATE "C")) d
-  ON d.kk_number = r.kk_number
-JOIN {{related}} f ON f.line = d.first
-WHERE r.columns_ok AND r.household_ref <> f.household_ref
+SELECT line, household_ref, period, 'kk_number', 'in_two_households'
+FROM (SELECT line, household_ref, period,
+             first_value(household_ref) OVER (PARTITION BY kk_number COLLATE "C" ORDER BY line)
+               AS first
+      FROM {{related}}
+      WHERE columns_ok
+        AND kk_number IN (
+          SELECT kk_number FROM {{related}} WHERE columns_ok {{kk_scope}}
+          GROUP BY kk_number
+          HAVING min(household_ref COLLATE "C") <> max(household_ref COLLATE "C"))) k
+WHERE household_ref <> first
 """  # noqa: S608 (the rules are constants of this module)
 
 # The staged rows that share a NIK or a KK with a row to import, in one more pass (only when
