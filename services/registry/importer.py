@@ -380,10 +380,11 @@ FROM {valid} v JOIN individuals i ON i.nik = v.nik
 
 _HOMES = """
 CREATE TEMP TABLE import_homes ON COMMIT DROP AS
-SELECT DISTINCT h.id, v.household_programs, v.period,
+SELECT h.id, v.household_programs, v.period,
        NOT EXISTS (SELECT 1 FROM import_rejected r WHERE r.household_ref = v.household_ref)
          AS clean
-FROM {valid} v JOIN households h ON h.registry_ref = v.household_ref
+FROM (SELECT DISTINCT household_ref, household_programs, period FROM {valid} v) v
+JOIN households h ON h.registry_ref = v.household_ref
 """
 
 _PARTICIPATION = """
