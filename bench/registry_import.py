@@ -12,8 +12,10 @@ household references, KK numbers and NIKs (a province from one district's househ
 
 Memory: the importer streams the file (1 MiB chunks), so this process's peak RSS does not grow
 with the file; the PostgreSQL backend doing the import is sampled twice a second (psutil) for
-its peak RSS. Prints the figures and writes ``bench/results/registry_import_<size>.json``.
-Never asserts times.
+its peak RSS, and its CPU seconds per phase (on a shared machine the CPU time moves far less
+than the wall time). ``--explain FILE`` writes the plans of the import's statements that take
+20 ms or more (``auto_explain``: analyze, buffers, triggers). Prints the figures and writes
+``bench/results/registry_import_<size>.json``. Never asserts times.
 """
 
 from __future__ import annotations
@@ -96,15 +98,19 @@ class _PeakRss:
         self._thread.join()
 
 
-async def _explain(dsn: str) -> None:
-    """``auto_explain`` for the next sessions of the app's role in the bench database: every
-    statement of the import that takes 20 ms or more, with its plan, row counts, buffers and the
-    time in each trigger, as notices. Loading it takes the server's superuser (the local
-    server's ``postgres``, trust authentication)."""
+async def _explain(dsn: str, *, on: bool = True) -> None:
+    """``auto_explain`` for the next sessions in the bench database (``on=False``: no more):
+    every statement of the import that takes 20 ms or more, with its plan, row counts, buffers
+    and the time in each trigger, as notices. Loading it takes the server's superuser (the
+    local server's ``postgres``, trust authentication)."""
     parts = urlsplit(dsn)
     admin_dsn = urlunsplit(parts._replace(netloc=f"postgres@{parts.netloc.rpartition('@')[2]}"))
     admin = await asyncpg.connect(admin_dsn)
     try:
+        if not on:
+            # The lookup benchmark reuses this database: its sessions must not explain.
+            await admin.execute(f'ALTER DATABASE "{DATABASE}" RESET ALL')
+            return
         for setting, value in (
             ("session_preload_libraries", "auto_explain"),
             ("auto_explain.log_min_duration", "20"),
@@ -185,6 +191,7 @@ async def run(server_dsn: str, path: Path, explain: Path | None = None) -> dict[
             + "\n\n".join(again_plans)
             + "\n"
         )
+        await _explain(dsn, on=False)
         await asyncio.to_thread(explain.write_text, text)
         print(f"plans of the statements taking 20 ms or more → {explain}", flush=True)
     rows = report["rows_read"]
