@@ -236,8 +236,9 @@ async def act_on_round(
 
 async def rounds_in(conn: Connection, area: str, period: Period) -> list[dict[str, Any]]:
     rows = await conn.fetch(
-        "SELECT round_id, area, status, answers, due_on, submitted_at, form FROM "
-        "monitoring_rounds WHERE area LIKE $1 AND quarter_start = $2 ORDER BY area",
+        "SELECT round_id, area, quarter_start, quarter_end, status, version, comment, prefill, "
+        "answers, due_on, submitted_at, form FROM monitoring_rounds "
+        "WHERE area LIKE $1 AND quarter_start = $2 ORDER BY area",
         area + "%",
         period.start,
     )

@@ -180,6 +180,9 @@ async def test_quarterly_round_and_monthly_reports_travel_upward(
             )
         ).json()
         assert [r["area"] for r in listing["rounds"]] == ["32", "3204", "3273"]
+        assert {(r["quarter"], r["status"], r["version"]) for r in listing["rounds"]} == {
+            (listing["quarter"], "draft", 0)
+        }
         ids = {r["area"]: r["round_id"] for r in listing["rounds"]}
 
         # The district's form: national questions, the province's and its own; pre-filled.

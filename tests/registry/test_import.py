@@ -365,6 +365,8 @@ async def test_the_name_key_in_sql_is_the_python_one(pool: asyncpg.Pool, tmp_pat
         "  Teuku Umar",
         "O'Neil Mc.Donald 3rd",
         "Lllllaa Hhhh",
+        "Aaan Ssittii Mmuhhammadd Yyuussuff Zzainuddinn",  # runs in each letter range
+        "Bbbambang Jjoko Rrrahhmatt Kkkurniawann",
         "Ḍewi Ṣartika",
         "Ａｈｍａｄ",
         "Ibrahim\tYusuf",
@@ -372,3 +374,42 @@ async def test_the_name_key_in_sql_is_the_python_one(pool: asyncpg.Pool, tmp_pat
     ]
     rows = await pool.fetch("SELECT n, name_key(n) AS k FROM unnest($1::text[]) AS n", names)
     assert {r["n"]: r["k"] for r in rows} == {n: name_key(n) for n in names}
+
+
+async def test_the_rules_across_rows_by_line_also_against_skipped_households(
+    pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    clean = tmp_path / "clean.csv"
+    write_extract(clean, "3204", 120, 7, error_rate=0.0, today=TODAY)
+    rows = _rows(clean)
+    members: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        members.setdefault(r["household_ref"], []).append(i)
+    big = [ref for ref, idx in members.items() if len(idx) >= 2]
+    first, other, differing, late = big[0], big[1], big[2], big[-1]
+
+    # A first import (every row looked at). Line numbers: rows[i] is on line i + 2.
+    changed = [dict(r) for r in rows]
+    moved_kk = members[other][0]
+    changed[moved_kk]["kk_number"] = rows[members[first][0]]["kk_number"]
+    odd_address = members[differing][1]
+    changed[odd_address]["address"] = "Jl. Lain No. 2, RT 002/RW 003"
+    report = await import_file(pool, _write(tmp_path / "across.csv", changed))
+    assert {(e.line, e.field, e.rule) for e in report.errors} == {
+        (moved_kk + 2, "kk_number", "in_two_households"),
+        (odd_address + 2, "household_ref", "household_fields_differ"),
+    }
+
+    # The clean file, then a changed household whose rows share a NIK and a KK with a household
+    # that is skipped (unchanged): the rules still see the skipped household's rows.
+    await import_file(pool, clean)
+    again = [dict(r) for r in rows]
+    twin, kin = members[late][-1], members[late][-2]
+    again[twin]["nik"] = rows[members[first][0]]["nik"]
+    again[kin]["kk_number"] = rows[members[first][0]]["kk_number"]
+    report = await import_file(pool, _write(tmp_path / "again.csv", again))
+    assert report.households_skipped == len(members) - 1
+    assert {(e.line, e.field, e.rule) for e in report.errors} == {
+        (twin + 2, "nik", "duplicate_in_file"),
+        (kin + 2, "kk_number", "in_two_households"),
+    }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import sys
 from collections import Counter
@@ -18,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from slrt.settings import ConnectionSettings
 from slrt_dev.demo import load as loader
 from slrt_dev.demo import programs
-from slrt_dev.demo.effects import Oracle
+from slrt_dev.demo.effects import AlsoPlayed, Figure, Oracle
 from slrt_dev.demo.handover import Handover, HandoverPlayed
 from slrt_dev.demo.paths import PATHS, Who, week
 from slrt_dev.demo.people import Person, registered, unregistered
@@ -50,9 +51,13 @@ async def play_week(
     *,
     concurrency: int = len(PATHS),
     show_progress: bool = True,
+    also: AlsoPlayed | None = None,
+    started: asyncio.Event | None = None,
 ) -> tuple[list[Played], Counter[str], list[str]]:
     """Play the week, then check its outward effects; returns every complaint played, the
-    totals, and the dashboard figures that differ from what was played."""
+    totals, and the dashboard figures that differ from what was played (with ``also``, the
+    figures of complaints played beside the week, which wait for ``started``: set once the
+    dashboard's figures before the week are read)."""
     paths = week(complaints)
     columns = (
         TextColumn("{task.description}"),
@@ -66,6 +71,8 @@ async def play_week(
         async with demo_client() as http:
             oracle = Oracle(settings, issuer, http, conn)
             before = await oracle.figures()
+            if started is not None:
+                started.set()
             with Progress(*columns, console=console, disable=not show_progress) as bar:
                 task = bar.add_task("playing the week", total=len(paths))
                 played = await Player(settings, issuer, http).play(
@@ -75,7 +82,7 @@ async def play_week(
                     on_done=lambda _: bar.advance(task),
                 )
                 checking = bar.add_task("checking the outside world", total=1)
-                figures_wrong = await oracle.check(played, before)
+                figures_wrong = await oracle.check(played, before, also)
                 bar.advance(checking)
     finally:
         await conn.close()
@@ -90,17 +97,36 @@ async def week_with_handover(
     *,
     concurrency: int,
 ) -> tuple[tuple[list[Played], Counter[str], list[str]], HandoverPlayed]:
-    """The week, and mid-week one facilitator's handover (``slrt_dev.demo.handover``)."""
+    """The week, and mid-week one facilitator's handover (``slrt_dev.demo.handover``); the
+    week's dashboard check counts the handover's complaints too."""
+    async with demo_client() as http:
+        handover = Handover(settings, issuer, http)
+        started = asyncio.Event()
 
-    async def handover() -> HandoverPlayed:
-        async with demo_client() as http:
-            return await Handover(settings, issuer, http).play()
+        async def mid_week() -> HandoverPlayed:
+            await started.wait()  # after the week's "before" figures: its complaints count once
+            return await handover.play()
 
-    week_played, handed = await asyncio.gather(
-        play_week(settings, connections, issuer, complaints, concurrency=concurrency),
-        handover(),
-    )
-    return week_played, handed
+        playing = asyncio.create_task(mid_week())
+
+        async def handover_figures() -> Counter[Figure]:
+            return await handover.figures(await asyncio.shield(playing))
+
+        try:
+            week_played = await play_week(
+                settings,
+                connections,
+                issuer,
+                complaints,
+                concurrency=concurrency,
+                also=handover_figures,
+                started=started,
+            )
+            return week_played, await playing
+        finally:
+            playing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await playing
 
 
 def handover_line(handed: HandoverPlayed) -> str:

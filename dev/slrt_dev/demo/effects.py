@@ -37,7 +37,7 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,7 +88,11 @@ TABLES = ("places", "category", "program", "channel", "funnel", "agencies")
 PLANNING_TABLES = ("program_gaps",)
 """The planning view's tables the demo checks (``/planning/{table}.csv``): the needs that the
 program-need complaints recorded in the registry, per program."""
-Figures = dict[tuple[str, str, str], int]
+Figure = tuple[str, str, str]
+"""A dashboard figure: table, row, column (English labels)."""
+Figures = dict[Figure, int]
+AlsoPlayed = Callable[[], Awaitable[Counter[Figure]]]
+"""The figures of complaints played beside the week (read again each round of checks)."""
 """(table, row, column) → value, from the dashboard's and the planning view's CSV files
 (English labels)."""
 TOTAL = "(all places)"
@@ -140,19 +144,24 @@ class Oracle:
 
     # --- one round of checks -------------------------------------------------------------------
 
-    async def check(self, played: list[Played], before: Figures) -> list[str]:
+    async def check(
+        self, played: list[Played], before: Figures, also: AlsoPlayed | None = None
+    ) -> list[str]:
         """Check every submitted complaint's effects until all agree or the wait is over;
-        returns the dashboard figures that differ (each also flagged on its complaints)."""
+        returns the dashboard figures that differ (each also flagged on its complaints).
+        ``also`` gives, each round, the figures of complaints played beside the week."""
         submitted = [p for p in played if p.complaint_id]
         deadline = asyncio.get_running_loop().time() + self._s.effects_wait_seconds
         while True:
-            figures_wrong = await self._round(submitted, before)
+            figures_wrong = await self._round(submitted, before, also)
             settled = not figures_wrong and not any(any(p.wrong.values()) for p in submitted)
             if settled or asyncio.get_running_loop().time() > deadline:
                 return figures_wrong
             await asyncio.sleep(1.0)
 
-    async def _round(self, played: list[Played], before: Figures) -> list[str]:
+    async def _round(
+        self, played: list[Played], before: Figures, also: AlsoPlayed | None
+    ) -> list[str]:
         sms = await self._json(f"{self._s.sms_gateway_url}/_received")
         mail = await self._json(f"{self._s.smtp_sink_url}/_received")
         lapor = await self._json(f"{self._s.lapor_url}/_received")
@@ -179,8 +188,9 @@ class Oracle:
                     p.flag("answers", f"could not check: {type(exc).__name__} {exc}")
 
         await asyncio.gather(*(one(p) for p in played))
+        beside = await also() if also is not None else None
         now = await self.figures()
-        return dashboard(played, before, now)
+        return dashboard(played, before, now, beside)
 
     async def _json(self, url: str) -> Any:
         response = await self._http.get(url)
@@ -453,25 +463,35 @@ def _one_referral(
 # --- the dashboard ------------------------------------------------------------------------------
 
 
-def contributions(p: Played) -> Counter[tuple[str, str, str]]:
-    """The dashboard figures (table, row, column — English labels) one complaint counts in."""
-    path = p.path
-    counts: Counter[tuple[str, str, str]] = Counter()
-    closed = (p.step or path.end_step) in ("closed", "withdrawn")  # where it is, as played
+def complaint_contributions(
+    *, category: str, program: str | None, channel: str, step: str, timeline: list[dict[str, Any]]
+) -> Counter[Figure]:
+    """The figures any complaint counts in by its kind, where it is and the steps it reached."""
+    counts: Counter[Figure] = Counter()
+    closed = step in ("closed", "withdrawn")
     counts[("places", TOTAL, "Complaints")] += 1
     counts[("places", TOTAL, "Closed" if closed else "Open")] += 1
-    for table, key in (
-        ("category", path.category),
-        ("program", path.final_program or "-"),
-        ("channel", path.channel),
-    ):
+    for table, key in (("category", category), ("program", program or "-"), ("channel", channel)):
         counts[(table, label(key, "en"), "Complaints")] += 1
         if not closed:
             counts[(table, label(key, "en"), "Open")] += 1
-    reached = {"received"} | {e["to_step"] for e in p.timeline}
-    for step in FUNNEL:
-        if step.value in reached:
-            counts[("funnel", label(step.value, "en"), "Complaints")] += 1
+    reached = {"received"} | {e["to_step"] for e in timeline}
+    for step_ in FUNNEL:
+        if step_.value in reached:
+            counts[("funnel", label(step_.value, "en"), "Complaints")] += 1
+    return counts
+
+
+def contributions(p: Played) -> Counter[Figure]:
+    """The dashboard figures one played complaint counts in."""
+    path = p.path
+    counts = complaint_contributions(
+        category=path.category,
+        program=path.final_program,
+        channel=path.channel,
+        step=p.step or path.end_step,  # where it is, as played
+        timeline=p.timeline,
+    )
     for referral in path.referrals:
         row = referral.program
         counts[("agencies", row, "Referrals")] += 1
@@ -505,10 +525,13 @@ CHECKED_COLUMNS = {
 }
 
 
-def dashboard(played: list[Played], before: Figures, now: Figures) -> list[str]:
-    """Compare what the dashboard gained with what was played; flag the complaints counted in
+def dashboard(
+    played: list[Played], before: Figures, now: Figures, also: Counter[Figure] | None = None
+) -> list[str]:
+    """Compare what the dashboard gained with what was played (and ``also``: the figures of
+    complaints played beside the week, e.g. the handover's); flag the complaints counted in
     each figure that differs. Returns the differing figures."""
-    expected: Counter[tuple[str, str, str]] = Counter()
+    expected: Counter[Figure] = Counter(also or {})
     counted_in: dict[tuple[str, str, str], list[Played]] = {}
     for p in played:
         for key, n in contributions(p).items():

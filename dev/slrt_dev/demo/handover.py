@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -28,10 +29,13 @@ from typing import Any
 import httpx
 
 from slrt_dev.demo import staff
+from slrt_dev.demo.effects import Figure, complaint_contributions
 from slrt_dev.demo.settings import DemoSettings
 from slrt_dev.issuer import DevIssuer
 
 POLL_SECONDS = 0.5
+# What the handover's complaints are: a walk-in about PKH's implementation.
+CHANNEL, CATEGORY, PROGRAM = "puskesos_walk_in", "implementation", "PKH"
 
 
 @dataclass
@@ -106,11 +110,11 @@ class Handover:
         response = await self._http.post(
             f"{self._s.intake_url}/v1/complaints",
             json={
-                "channel": "puskesos_walk_in",
+                "channel": CHANNEL,
                 "village_code": village,
                 "complainant": {"nik": "3204054107850003", "name": "Warga Desa"},
-                "category": "implementation",
-                "program_code": "PKH",
+                "category": CATEGORY,
+                "program_code": PROGRAM,
                 "description": "Bantuan PKH tahap ini belum diterima.",
             },
             headers={**self._staff("front_office"), "Idempotency-Key": f"handover-{run}"},
@@ -211,6 +215,21 @@ class Handover:
             return played.closed == len(played.complaints)
 
         await self._until("the complaints closed under the successor", all_closed)
+
+    async def figures(self, played: HandoverPlayed) -> Counter[Figure]:
+        """The dashboard figures the handover's complaints count in, where they are now (the
+        week's check adds them to what the week played)."""
+        counts: Counter[Figure] = Counter()
+        for complaint in played.complaints:
+            now = await self._complaint(complaint)
+            counts += complaint_contributions(
+                category=CATEGORY,
+                program=PROGRAM,
+                channel=CHANNEL,
+                step=now["step"],
+                timeline=now["timeline"],
+            )
+        return counts
 
     async def _has(self, subject: str, complaints: set[str]) -> bool:
         return complaints <= await self._feed(subject)
