@@ -15,7 +15,6 @@ non-determinism error: the guard, not luck, keeps the old complaints running.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -151,12 +150,30 @@ def patched(history: WorkflowHistory) -> bool:
 
 
 def first_command(history: WorkflowHistory) -> Any:
-    """What the workflow did first (the event after its first workflow task completed)."""
+    """What the workflow did first: the first event after its first workflow task completed,
+    past what release N's own patches record (their markers and the ``TemporalChangeVersion``
+    search attribute; only N+1's patch counts)."""
     events = list(history.events)
-    for before, after in itertools.pairwise(events):
-        if before.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-            return after.event_type
-    raise AssertionError("no workflow task completed")
+    completed = next(
+        (
+            i
+            for i, e in enumerate(events)
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+        ),
+        None,
+    )
+    if completed is None:
+        raise AssertionError("no workflow task completed")
+    for event in events[completed + 1 :]:
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            recorded = str(event.marker_recorded_event_attributes)
+        elif event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            recorded = str(event.upsert_workflow_search_attributes_event_attributes)
+        else:
+            return event.event_type
+        if PATCH_NEXT_RELEASE in recorded:
+            return event.event_type
+    raise AssertionError("the workflow did nothing after its first task")
 
 
 async def withdraw(c: Driven) -> None:
