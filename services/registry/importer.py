@@ -10,6 +10,14 @@ Change detection: each household's rows are hashed (count and XOR of the row has
 whose rows hash the same is skipped (its rows were imported exactly so, and nothing has touched
 it since), so re-importing an unchanged file costs about the COPY and one pass over the staged
 rows. The whole file is one transaction, and every upsert only writes what differs.
+
+Repeating an import: a file byte-identical (SHA-256) to the last completed import of the same
+scope (area) is not copied at all when that import's result is what a full re-import would
+give (``reusable``: the households a re-import would look at are exactly those with a rejected
+line, and it looked at all of them), the importer's logic is the same, and no transaction other
+than that import has written to anything the import reads since it started (``registry_writes``,
+kept by triggers; migration 0060): its counts and error report are repeated, nothing is written.
+docs/registry.md, "The DT-PPFM extract".
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import hashlib
 import io
 import sys
 import uuid
@@ -28,8 +37,10 @@ from typing import IO
 import asyncpg
 from tqdm import tqdm
 
+from services.registry import extract
 from services.registry.extract import COLUMNS, PMKS_KINDS
 from services.registry.store import needs
+from slrt.contracts import corrections
 from slrt.contracts.corrections import DISABILITIES, RELATIONS, SCHOOL_STATUSES
 from slrt.db import Connection, create_pool
 from slrt.settings import ConnectionSettings
@@ -62,6 +73,8 @@ class ImportReport:
     households_skipped: int = 0
     """Households whose rows were exactly as last imported (change detection)."""
     errors: list[RowError] = field(default_factory=list)
+    repeat_of: uuid.UUID | None = None
+    """The import whose result this one repeated (an unchanged file), or None: a full import."""
 
 
 def _read_header(source: IO[bytes]) -> None:
@@ -451,6 +464,76 @@ SET row_count = excluded.row_count, row_hash = excluded.row_hash
 """
 
 
+# The last completed import of this scope, and whether its result can be repeated for this file:
+# the same bytes and logic, reusable, and no transaction but its own has written to what the
+# import reads since its starting snapshot (rows of transactions still running are not seen:
+# such a transaction commits after this import, as if it had started later, and the next import
+# sees its row).
+_LAST = """
+SELECT r.id, r.rows_read, r.rows_rejected, r.repeat_skipped,
+       r.file_digest = $2 AND r.logic = $3 AND r.reusable
+       AND NOT EXISTS (SELECT 1 FROM registry_writes w
+                       WHERE w.xact <> r.xact
+                         AND NOT pg_visible_in_snapshot(w.xact, r.started_from))
+         AS repeatable
+FROM imports r
+WHERE r.area = $1 AND r.finished_at IS NOT NULL AND r.id <> $4
+ORDER BY r.finished_at DESC, r.started_at DESC
+LIMIT 1
+"""
+
+# A full re-import of the same file, with nothing else written since, would look at the
+# households without a matching entry now (``lacking``). This import's result is what that
+# re-import gives (``settled``) when those are exactly the households with a rejected line and
+# this import looked at every one of them: the re-import then finds the same errors (each is on a
+# row of those households, and the rules across rows see every row sharing its NIK or KK) and
+# writes the same valid rows and participation, which are already as this import wrote them.
+# Not settled, e.g.: a skipped household rejected for a NIK it shares with a changed one (it
+# was not looked at as a whole), or an entry dropped by a person moving out of a skipped household.
+_SETTLED = """
+WITH rejected AS (
+    SELECT DISTINCT household_ref FROM import_rejected WHERE household_ref IS NOT NULL
+), lacking AS (
+    SELECT g.household_ref FROM import_groups g
+    LEFT JOIN import_households k ON k.household_ref = g.household_ref
+    WHERE g.set = 1
+      AND NOT coalesce(g.inside AND k.row_count = g.row_count AND k.row_hash = g.row_hash, false)
+)
+SELECT (SELECT count(*) FROM import_groups WHERE set = 1)
+         - (SELECT count(*) FROM lacking) AS repeat_skipped,
+       NOT EXISTS (SELECT 1 FROM lacking l
+                   WHERE NOT EXISTS (SELECT 1 FROM rejected r
+                                     WHERE r.household_ref = l.household_ref))
+       AND NOT EXISTS (SELECT 1 FROM rejected r
+                       WHERE NOT EXISTS (SELECT 1 FROM import_changed c
+                                         WHERE c.household_ref = r.household_ref)) AS settled
+"""
+
+
+def _logic_digest() -> str:
+    """The importer's logic: its own source and the modules its rules and statements come from
+    (a new rule or statement makes every earlier result unrepeatable)."""
+    digest = hashlib.sha256()
+    for module in (sys.modules[__name__], extract, needs, corrections):
+        assert module.__file__ is not None
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()
+
+
+_LOGIC = _logic_digest()
+
+
+def _file_digest(source: IO[bytes], origin: int) -> bytes:
+    """SHA-256 of the file from ``origin``; the source is left where it was."""
+    position = source.tell()
+    source.seek(origin)
+    digest = hashlib.sha256()
+    while chunk := source.read(_CHUNK_BYTES):
+        digest.update(chunk)
+    source.seek(position)
+    return digest.digest()
+
+
 def _count(status: str) -> int:
     return int(status.split()[-1])
 
@@ -507,12 +590,16 @@ async def import_extract(
     area: str = "",
     on_bytes: Callable[[int], None] = lambda n: None,
     on_phase: Callable[[str], None] = lambda phase: None,
+    repeat: bool = True,
 ) -> ImportReport:
     """Import one extract (a binary, seekable file) in one transaction; rows outside ``area``
-    are rejected. ``on_bytes`` gets the bytes read since its last call."""
+    are rejected. ``on_bytes`` gets the bytes read since its last call. ``repeat=False``: the
+    full import even when an earlier result could be repeated (tests compare the two)."""
     report = ImportReport(import_id=uuid.uuid4())
     origin = source.tell()
     _read_header(source)
+    on_phase("reading")
+    digest = await asyncio.to_thread(_file_digest, source, origin)
     staging = f"import_staging_{report.import_id.hex}"
     async with conn.transaction():
         # Joins and aggregates over a whole district's rows: in memory instead of spilling.
@@ -521,11 +608,27 @@ async def import_extract(
         # distinct keys (hash or sort, which side to hash): a sample of 3,000 rows tells that.
         # The default (30,000 rows, every column sorted) took a third of an unchanged re-import.
         await conn.execute("SET LOCAL default_statistics_target = 10")
+        # The snapshot this import starts from, before it reads anything: a later import repeats
+        # this one's result only if nothing it could not see has been written since.
         await conn.execute(
-            "INSERT INTO imports (id, file_name, started_by) VALUES ($1, $2, $3)",
+            "INSERT INTO imports (id, file_name, started_by, area, file_digest, logic, "
+            "started_from, xact) "
+            "VALUES ($1, $2, $3, $4, $5, $6, pg_current_snapshot(), pg_current_xact_id())",
             report.import_id,
             file_name[:300],
             started_by,
+            area,
+            digest,
+            _LOGIC,
+        )
+        last = await conn.fetchrow(_LAST, area, digest, _LOGIC, report.import_id)
+        if repeat and last is not None and last["repeatable"]:
+            await _repeat(conn, report, last, on_phase)
+            return report
+        await conn.execute(
+            "DELETE FROM registry_writes WHERE pg_visible_in_snapshot(xact, "
+            "(SELECT started_from FROM imports WHERE id = $1))",
+            report.import_id,
         )
         # UNLOGGED: no WAL for rows that live as long as this transaction. The line numbers
         # count the header as line 1 (the careful path gives its own).
@@ -598,9 +701,11 @@ async def import_extract(
         on_phase("pmks")
         await conn.execute(_PMKS)
         await conn.execute(_REMEMBER)
-        await conn.execute(f"DROP TABLE {staging}")
 
         on_phase("report")
+        settled = await conn.fetchrow(_SETTLED)
+        assert settled is not None
+        await conn.execute(f"DROP TABLE {staging}")
         rows = await conn.fetch(
             "SELECT line, field, rule FROM import_errs ORDER BY line, field, rule"
         )
@@ -608,16 +713,51 @@ async def import_extract(
         report.rows_rejected = len({e.line for e in report.errors})
         await conn.execute(
             "UPDATE imports SET finished_at = now(), rows_read = $2, rows_rejected = $3, "
-            "households_changed = $4, individuals_changed = $5, participation_added = $6 "
-            "WHERE id = $1",
+            "households_changed = $4, individuals_changed = $5, participation_added = $6, "
+            "reusable = $7, repeat_skipped = $8 WHERE id = $1",
             report.import_id,
             report.rows_read,
             report.rows_rejected,
             report.households_changed,
             report.individuals_changed,
             report.participation_added,
+            settled["settled"],
+            settled["repeat_skipped"],
         )
     return report
+
+
+async def _repeat(
+    conn: Connection, report: ImportReport, last: asyncpg.Record, on_phase: Callable[[str], None]
+) -> None:
+    """The file and everything the import reads are as the last import left them: its result
+    again (its counts of rows and rejections, its error report; nothing changes)."""
+    on_phase("unchanged")
+    report.repeat_of = last["id"]
+    report.rows_read = last["rows_read"]
+    report.rows_rejected = last["rows_rejected"]
+    report.households_skipped = last["repeat_skipped"]
+    await conn.execute(
+        "INSERT INTO import_errors (import_id, line, field, rule) "
+        "SELECT $1, line, field, rule FROM import_errors WHERE import_id = $2",
+        report.import_id,
+        last["id"],
+    )
+    rows = await conn.fetch(
+        "SELECT line, field, rule FROM import_errors WHERE import_id = $1 "
+        "ORDER BY line, field, rule",
+        report.import_id,
+    )
+    report.errors = [RowError(r["line"], r["field"], r["rule"]) for r in rows]
+    await conn.execute(
+        "UPDATE imports SET finished_at = now(), rows_read = $2, rows_rejected = $3, "
+        "reusable = true, repeat_skipped = $4, repeat_of = $5 WHERE id = $1",
+        report.import_id,
+        report.rows_read,
+        report.rows_rejected,
+        last["repeat_skipped"],
+        last["id"],
+    )
 
 
 def error_report_csv(errors: list[RowError]) -> str:
