@@ -794,7 +794,7 @@ async def _run(path: Path, started_by: str) -> ImportReport:
 
             def phase(name: str) -> None:
                 bar.set_description_str(name)
-                bar.update((0 if name == "copying" else size) - bar.n)
+                bar.update((0 if name in ("reading", "copying") else size) - bar.n)
 
             async with pool.acquire() as conn:
                 report = await import_extract(

@@ -227,6 +227,13 @@ async def test_the_import_api_for_the_district_data_manager(
 
     again = await registry.client.post("/v1/imports", content=body, headers=data_manager)
     assert again.json()["individuals_changed"] == 0
+    # The file unchanged and nothing written since: the first import's result, repeated, with
+    # its error report under the new import's id.
+    assert again.json()["repeat_of"] == summary["import_id"]
+    repeated = await registry.client.get(
+        f"/v1/imports/{again.json()['import_id']}/errors", headers=data_manager
+    )
+    assert repeated.text == report.text
 
     other_district = {**registry.auth(Role.DATA_MANAGER, "3273"), "Content-Type": "text/csv"}
     outside = await registry.client.post("/v1/imports", content=body, headers=other_district)

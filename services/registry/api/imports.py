@@ -31,6 +31,8 @@ class ImportSummary(BaseModel):
     participation_removed: int
     errors: list[dict[str, str | int]]
     """The first 1,000 row errors (line, field, rule); all of them at ``…/errors``."""
+    repeat_of: UUID | None = None
+    """The import whose result this one repeated (the file unchanged, nothing written since)."""
 
 
 @router.post(
@@ -79,6 +81,7 @@ async def import_file(request: Request, principal: CurrentPrincipal, pool: Pool)
         participation_added=report.participation_added,
         participation_removed=report.participation_removed,
         errors=[{"line": e.line, "field": e.field, "rule": e.rule} for e in report.errors[:1000]],
+        repeat_of=report.repeat_of,
     )
 
 
