@@ -75,6 +75,8 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     repeat_of: uuid.UUID | None = None
     """The import whose result this one repeated (an unchanged file), or None: a full import."""
+    first_load: bool = False
+    """Into an empty registry: foreign keys and non-unique indexes made after the load."""
 
 
 def _read_header(source: IO[bytes]) -> None:
@@ -510,6 +512,62 @@ SELECT (SELECT count(*) FROM import_groups WHERE set = 1)
 """
 
 
+# First load: the tables the upserts write. When all of them are empty (a new registry) the
+# import drops their foreign keys and their indexes that no upsert needs (not unique), loads,
+# and creates them again, each validated or built by one statement instead of a check or an
+# entry per row. In the import's transaction: a failure rolls the drop back with the rest.
+_FIRST_LOAD_TABLES = ("households", "families", "individuals", "participation", "pmks_flags")
+
+_FIRST_LOAD_EMPTY = " AND ".join(
+    f"NOT EXISTS (SELECT 1 FROM {t})"  # noqa: S608 (constant names)
+    for t in _FIRST_LOAD_TABLES
+)
+
+# What to drop and how to make it again: the foreign keys of the tables, then their indexes
+# that are neither unique nor a constraint's.
+_FIRST_LOAD_OBJECTS = """
+SELECT 'ALTER TABLE ' || c.conrelid::regclass || ' DROP CONSTRAINT ' || quote_ident(c.conname),
+       'ALTER TABLE ' || c.conrelid::regclass || ' ADD CONSTRAINT ' || quote_ident(c.conname)
+         || ' ' || pg_get_constraintdef(c.oid)
+FROM pg_constraint c
+WHERE c.contype = 'f' AND c.conrelid = ANY($1::regclass[])
+UNION ALL
+SELECT 'DROP INDEX ' || i.indexrelid::regclass, pg_get_indexdef(i.indexrelid)
+FROM pg_index i
+WHERE i.indrelid = ANY($1::regclass[]) AND NOT i.indisunique
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+"""
+
+
+async def _first_load(conn: Connection) -> list[str]:
+    """When the registry is empty: drop the foreign keys and non-unique indexes of the tables
+    the import writes and return the statements that make them again (indexes first, then the
+    keys, each validated by one query). Otherwise nothing, and no lock kept."""
+    if not await conn.fetchval(f"SELECT {_FIRST_LOAD_EMPTY}"):
+        return []
+    tables = ", ".join(_FIRST_LOAD_TABLES)
+    try:
+        async with conn.transaction():  # a savepoint: rolled back, its locks are released
+            # Nobody may read or write them until the import commits: checked again under it.
+            # NOWAIT: if anyone is using them right now (a lookup, another import), the
+            # ordinary path (and never a deadlock between two first loads).
+            await conn.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE NOWAIT")
+            if not await conn.fetchval(f"SELECT {_FIRST_LOAD_EMPTY}"):
+                raise _NotEmpty
+    except (_NotEmpty, asyncpg.LockNotAvailableError):
+        return []
+    objects = await conn.fetch(_FIRST_LOAD_OBJECTS, list(_FIRST_LOAD_TABLES))
+    for drop, _ in objects:
+        await conn.execute(drop)
+    # The indexes before the keys: the keys' checks use them.
+    create = sorted((make for _, make in objects), key=lambda s: s.startswith("ALTER"))
+    return create
+
+
+class _NotEmpty(Exception):
+    pass
+
+
 def _logic_digest() -> str:
     """The importer's logic: its own source and the modules its rules and statements come from
     (a new rule or statement makes every earlier result unrepeatable)."""
@@ -591,10 +649,12 @@ async def import_extract(
     on_bytes: Callable[[int], None] = lambda n: None,
     on_phase: Callable[[str], None] = lambda phase: None,
     repeat: bool = True,
+    first_load: bool = True,
 ) -> ImportReport:
     """Import one extract (a binary, seekable file) in one transaction; rows outside ``area``
     are rejected. ``on_bytes`` gets the bytes read since its last call. ``repeat=False``: the
-    full import even when an earlier result could be repeated (tests compare the two)."""
+    full import even when an earlier result could be repeated; ``first_load=False``: the
+    indexes and foreign keys kept even into an empty registry (tests compare the two)."""
     report = ImportReport(import_id=uuid.uuid4())
     origin = source.tell()
     _read_header(source)
@@ -681,6 +741,8 @@ async def import_extract(
             report.import_id,
         )
         valid = _VALID.format(work=work)
+        remake = await _first_load(conn) if first_load else []
+        report.first_load = bool(remake)
 
         on_phase("households")
         report.households_changed = _count(await conn.execute(_HOUSEHOLDS.format(valid=valid)))
@@ -701,6 +763,11 @@ async def import_extract(
         on_phase("pmks")
         await conn.execute(_PMKS)
         await conn.execute(_REMEMBER)
+        if remake:
+            on_phase("indexing")
+            await conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for statement in remake:
+                await conn.execute(statement)
 
         on_phase("report")
         settled = await conn.fetchrow(_SETTLED)
