@@ -772,6 +772,8 @@ async def import_extract(
         on_phase("report")
         settled = await conn.fetchrow(_SETTLED)
         assert settled is not None
+        # The digest names the bytes imported only if the file did not change meanwhile.
+        unchanged = await asyncio.to_thread(_file_digest, source, origin) == digest
         await conn.execute(f"DROP TABLE {staging}")
         rows = await conn.fetch(
             "SELECT line, field, rule FROM import_errs ORDER BY line, field, rule"
@@ -788,7 +790,7 @@ async def import_extract(
             report.households_changed,
             report.individuals_changed,
             report.participation_added,
-            settled["settled"],
+            settled["settled"] and unchanged,
             settled["repeat_skipped"],
         )
     return report

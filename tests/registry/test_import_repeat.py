@@ -321,3 +321,23 @@ async def test_an_import_a_full_reimport_would_not_repeat_is_not_repeated(
     assert _outcome(again) == _outcome(full)
     assert after_again == after_full
     assert (await import_file(pool, path)).repeat_of == again.import_id
+
+
+async def test_a_file_changed_during_its_import_is_not_repeated(
+    pool: asyncpg.Pool, district: tuple[Path, list[dict[str, str]], str]
+) -> None:
+    """The digest is taken before the COPY: a file rewritten meanwhile is not what it names."""
+    path, _, _ = district
+    original = path.read_bytes()
+
+    def rewrite(phase: str) -> None:
+        if phase == "validating":
+            path.write_bytes(original.replace(b"Jl.", b"Jalan", 1))
+
+    async with pool.acquire() as conn:
+        with path.open("rb") as f:
+            await import_extract(conn, f, file_name="d.csv", started_by="test", on_phase=rewrite)
+    path.write_bytes(original)
+
+    assert (await import_file(pool, path)).repeat_of is None
+    assert (await import_file(pool, path)).repeat_of is not None
