@@ -341,3 +341,30 @@ async def test_a_file_changed_during_its_import_is_not_repeated(
 
     assert (await import_file(pool, path)).repeat_of is None
     assert (await import_file(pool, path)).repeat_of is not None
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        "UPDATE individuals SET name = name || ' ' WHERE nik = (SELECT min(nik) FROM individuals)",
+        "UPDATE families SET household_id = household_id "
+        "WHERE kk_number = (SELECT min(kk_number) FROM families)",
+        "DELETE FROM pmks_flags WHERE ctid IN (SELECT ctid FROM pmks_flags LIMIT 1)",
+        "DELETE FROM import_households "
+        "WHERE household_ref = (SELECT min(household_ref) FROM import_households)",
+        "UPDATE places SET name = name || ' ' WHERE code = '3204052001'",
+        "UPDATE programs SET name = name WHERE code = (SELECT min(code) FROM programs)",
+    ],
+    ids=["individuals", "families", "pmks_flags", "import_households", "places", "programs"],
+)
+async def test_any_write_to_what_the_import_reads_sends_it_down_the_full_path(
+    pool: asyncpg.Pool, district: tuple[Path, list[dict[str, str]], str], write: str
+) -> None:
+    path, _, _ = district
+    await import_file(pool, path)
+    await pool.execute(write)
+
+    again = await import_file(pool, path)
+
+    assert again.repeat_of is None
+    assert (await import_file(pool, path)).repeat_of == again.import_id
