@@ -29,7 +29,7 @@ from typing import Any
 import asyncpg
 
 from slrt.contracts.envelope import Envelope, EventData
-from slrt.db import Connection
+from slrt.db import Connection, holds_session_state
 from slrt.kafka import EventProducer
 from slrt.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
 from slrt.stopping import sleep_or_stop
@@ -214,6 +214,8 @@ class _Listener:
                 "WHERE c.oid = 'outbox'::regclass"
             )
             listener = cls(pool, conn, f"slrt_outbox_{schema}", conn.get_server_pid(), wake)
+            # LISTEN is session state: the release after it runs the full reset (UNLISTEN *).
+            holds_session_state(conn)
             await conn.add_listener(listener._channel, listener._notified)
             # A lost connection wakes the relay, which listens again on a new one.
             conn.add_termination_listener(listener._notified)
