@@ -8,6 +8,7 @@ competes with the service under test for the cores (``bench.intake_acceptance``)
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Callable
 
@@ -15,6 +16,7 @@ import asyncpg
 import psutil
 
 Classify = Callable[[psutil.Process], str | None]
+LOAD_GENERATOR = "load generator (this process)"
 
 
 def _seconds(process: psutil.Process) -> float:
@@ -66,7 +68,7 @@ class CpuWatch:
     def snapshot(self) -> dict[str, float]:
         totals: Counter[str] = Counter()
         me = psutil.Process()
-        totals["load generator (this process)"] += _seconds(me)
+        totals[LOAD_GENERATOR] += _seconds(me)
         for child in me.children(recursive=True):
             try:
                 group = self._classify(child)
@@ -80,6 +82,22 @@ class CpuWatch:
             except psutil.Error:
                 continue
         return dict(totals)
+
+    def settle(self, quiet: float = 0.15, window: float = 1.0, limit: float = 60.0) -> float:
+        """Wait until the run's processes (all groups but the load generator) use less than
+        ``quiet`` of a core over a ``window``, twice in a row: a service just started has
+        consumers joining their groups and Kafka creating their offsets for a few seconds,
+        work that would land on whichever load ran first. Returns the seconds waited."""
+        began = time.monotonic()
+        calm = 0
+        while calm < 2 and time.monotonic() - began < limit:
+            before = self.snapshot()
+            time.sleep(window)
+            used = sum(
+                s for g, s in self.since(before, self.snapshot()).items() if g != LOAD_GENERATOR
+            )
+            calm = calm + 1 if used < quiet * window else 0
+        return round(time.monotonic() - began, 1)
 
     @staticmethod
     def since(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:

@@ -151,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
                 levels = []
                 profile: dict[str, Any] = {}
                 watch = CpuWatch(connections.postgres_dsn.get_secret_value(), _group)
+                # Both servers up; intake's consumers join their groups: measure once calm.
+                settled = watch.settle()
                 for n, clients in enumerate(CONCURRENCY):
                     # Alternate which goes first so that neither always meets a warmer cache.
                     if n % 2 == 0:
@@ -179,7 +181,11 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             bare.terminate()
             bare.wait(10)
-    result: dict[str, Any] = {"requests_per_level": args.requests, "levels": levels}
+    result: dict[str, Any] = {
+        "requests_per_level": args.requests,
+        "settled_seconds": settled,
+        "levels": levels,
+    }
     if args.profile:
         result["profile_16_clients"] = profile
     out = write_result("intake_acceptance", result)

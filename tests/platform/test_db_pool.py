@@ -129,9 +129,10 @@ async def test_the_outbox_listener_leaves_nothing_behind(one_connection: asyncpg
 
     # A listener whose UNLISTEN never ran (its callbacks dropped by asyncpg on release only):
     # the marked connection's reset ends the LISTEN on the server too.
-    async with pool.acquire() as conn:
-        holds_session_state(conn)
-        await conn.add_listener("slrt_outbox_svc", lambda *_: None)
+    with pytest.warns(asyncpg.InterfaceWarning, match="notification listener"):
+        async with pool.acquire() as conn:
+            holds_session_state(conn)
+            await conn.add_listener("slrt_outbox_svc", lambda *_: None)
     assert await _state(pool) == fresh
 
 
@@ -161,7 +162,7 @@ def session_statements(source: str) -> list[str]:
 
 @pytest.mark.unit
 def test_the_scan_finds_session_statements() -> None:
-    assert session_statements('await conn.execute("SET work_mem = \'1MB\'")') == [
+    assert session_statements("await conn.execute(\"SET work_mem = '1MB'\")") == [
         "SET without LOCAL"
     ]
     assert session_statements('await conn.execute(f"SET LOCAL x = {y}")') == []
