@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import Callable
 
 import asyncpg
@@ -66,22 +65,22 @@ class CpuWatch:
         }
 
     def snapshot(self) -> dict[str, float]:
-        totals: Counter[str] = Counter()
+        totals: dict[str, float] = {}
         me = psutil.Process()
-        totals[LOAD_GENERATOR] += _seconds(me)
+        totals[LOAD_GENERATOR] = _seconds(me)
         for child in me.children(recursive=True):
             try:
                 group = self._classify(child)
                 if group is not None:
-                    totals[group] += _seconds(child)
+                    totals[group] = totals.get(group, 0.0) + _seconds(child)
             except psutil.Error:
                 continue
         for pid, group in asyncio.run(self._postgres()).items():
             try:
-                totals[group] += _seconds(psutil.Process(pid))
+                totals[group] = totals.get(group, 0.0) + _seconds(psutil.Process(pid))
             except psutil.Error:
                 continue
-        return dict(totals)
+        return totals
 
     def settle(self, quiet: float = 0.15, window: float = 1.0, limit: float = 60.0) -> float:
         """Wait until the run's processes (all groups but the load generator) use less than

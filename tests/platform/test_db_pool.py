@@ -52,6 +52,7 @@ async def _state(pool: asyncpg.Pool) -> dict[str, object]:
                    pg_backend_pid() AS pid
             """
         )
+        assert row is not None
         assert not conn.is_in_transaction()
         return dict(row)
 
@@ -129,10 +130,11 @@ async def test_the_outbox_listener_leaves_nothing_behind(one_connection: asyncpg
 
     # A listener whose UNLISTEN never ran (its callbacks dropped by asyncpg on release only):
     # the marked connection's reset ends the LISTEN on the server too.
+    conn = await pool.acquire()
+    holds_session_state(conn)
+    await conn.add_listener("slrt_outbox_svc", lambda *_: None)
     with pytest.warns(asyncpg.InterfaceWarning, match="notification listener"):
-        async with pool.acquire() as conn:
-            holds_session_state(conn)
-            await conn.add_listener("slrt_outbox_svc", lambda *_: None)
+        await pool.release(conn)
     assert await _state(pool) == fresh
 
 
