@@ -127,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile-requests", type=int, default=3000, help="requests while py-spy samples"
     )
+    parser.add_argument(
+        "--warmup", type=int, default=100, help="requests to each server before measuring"
+    )
     args = parser.parse_args(argv)
     with real_stack() as (_, connections), tempfile.TemporaryDirectory() as logs:
         log_dir = Path(logs)
@@ -151,7 +154,11 @@ def main(argv: list[str] | None = None) -> int:
                 levels = []
                 profile: dict[str, Any] = {}
                 watch = CpuWatch(connections.postgres_dsn.get_secret_value(), _group)
-                # Both servers up; intake's consumers join their groups: measure once calm.
+                # The same warm-up for both (intake's first submissions also pay the broker's
+                # first produce, its consumers join their groups meanwhile), then measure
+                # once the stack is calm.
+                for url, auth in ((intake_url, headers), (bare_url, {})):
+                    asyncio.run(load(url, auth, CONCURRENCY[0], args.warmup))
                 settled = watch.settle()
                 for n, clients in enumerate(CONCURRENCY):
                     # Alternate which goes first so that neither always meets a warmer cache.
@@ -183,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             bare.wait(10)
     result: dict[str, Any] = {
         "requests_per_level": args.requests,
+        "warmup_requests": args.warmup,
         "settled_seconds": settled,
         "levels": levels,
     }
