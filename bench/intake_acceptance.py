@@ -8,6 +8,11 @@ With ``--profile`` it then records where intake's process spends its time under 
 (py-spy, sampling, idle frames dropped) and writes the collapsed stacks to
 ``bench/results/intake_profile.txt`` and the heaviest functions to the JSON.
 
+Both servers get the same warm-up (``--warmup`` requests each) and the first level starts once
+the stack is calm; each load also reports the CPU milliseconds per accepted request of every
+process of the run (``bench._cpu``: the load generator, the servers, their PostgreSQL backends,
+Kafka), which a shared machine disturbs far less than the throughput.
+
 Intake runs as its own process (``python -m services.intake``: token verification, validation,
 idempotency, ticket counter, complaint + status + outbox rows in one transaction, the outbox
 relay publishing to Kafka); the baseline (``bench/_bare_intake.py``) too. Prints the figures and
