@@ -8,6 +8,11 @@ With ``--profile`` it then records where intake's process spends its time under 
 (py-spy, sampling, idle frames dropped) and writes the collapsed stacks to
 ``bench/results/intake_profile.txt`` and the heaviest functions to the JSON.
 
+Both servers get the same warm-up (``--warmup`` requests each) and the first level starts once
+the stack is calm; each load also reports the CPU milliseconds per accepted request of every
+process of the run (``bench._cpu``: the load generator, the servers, their PostgreSQL backends,
+Kafka), which a shared machine disturbs far less than the throughput.
+
 Intake runs as its own process (``python -m services.intake``: token verification, validation,
 idempotency, ticket counter, complaint + status + outbox rows in one transaction, the outbox
 relay publishing to Kafka); the baseline (``bench/_bare_intake.py``) too. Prints the figures and
@@ -31,6 +36,7 @@ from typing import Any
 import httpx
 import psutil
 
+from bench._cpu import CpuWatch
 from bench._stack import RESULTS, latency, real_stack, service_env, write_result
 from slrt_dev.sandbox.processes import dev_issuer, service_process
 from slrt_dev.stack.process import free_port
@@ -88,10 +94,47 @@ async def load(url: str, headers: dict[str, str], clients: int, requests: int) -
     }
 
 
+def _group(process: psutil.Process) -> str | None:
+    """The CPU group of a descendant of the benchmark (``bench._cpu``)."""
+    line = " ".join(process.cmdline())
+    for needle, group in (
+        ("services.intake", "intake"),
+        ("bench._bare_intake", "bare endpoint"),
+        ("py-spy", None),
+        ("kafka", "kafka"),
+        ("temporal", "temporal"),
+    ):
+        if needle in line:
+            return group
+    return "other"
+
+
+def measured(
+    watch: CpuWatch, url: str, headers: dict[str, str], clients: int, requests: int
+) -> dict[str, Any]:
+    """:func:`load`, with the CPU seconds each process group spent while it ran, and the CPU
+    milliseconds per accepted request."""
+    before = watch.snapshot()
+    result = asyncio.run(load(url, headers, clients, requests))
+    cpu = CpuWatch.since(before, watch.snapshot())
+    accepted = max(1, result["accepted"])
+    return {
+        **result,
+        "cpu_seconds": cpu,
+        "cpu_ms_per_accepted": {g: round(1000 * s / accepted, 2) for g, s in cpu.items()},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.intake_acceptance")
     parser.add_argument("--requests", type=int, default=1500, help="per concurrency level")
     parser.add_argument("--profile", action="store_true", help="py-spy intake under 16 clients")
+    parser.add_argument(
+        "--profile-requests", type=int, default=3000, help="requests while py-spy samples"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=100, help="requests to each server before measuring"
+    )
     args = parser.parse_args(argv)
     with real_stack() as (_, connections), tempfile.TemporaryDirectory() as logs:
         log_dir = Path(logs)
@@ -115,14 +158,21 @@ def main(argv: list[str] | None = None) -> int:
                 _wait(bare_url)
                 levels = []
                 profile: dict[str, Any] = {}
+                watch = CpuWatch(connections.postgres_dsn.get_secret_value(), _group)
+                # The same warm-up for both (intake's first submissions also pay the broker's
+                # first produce, its consumers join their groups meanwhile), then measure
+                # once the stack is calm.
+                for url, auth in ((intake_url, headers), (bare_url, {})):
+                    asyncio.run(load(url, auth, CONCURRENCY[0], args.warmup))
+                settled = watch.settle()
                 for n, clients in enumerate(CONCURRENCY):
                     # Alternate which goes first so that neither always meets a warmer cache.
                     if n % 2 == 0:
-                        intake = asyncio.run(load(intake_url, headers, clients, args.requests))
-                        baseline = asyncio.run(load(bare_url, {}, clients, args.requests))
+                        intake = measured(watch, intake_url, headers, clients, args.requests)
+                        baseline = measured(watch, bare_url, {}, clients, args.requests)
                     else:
-                        baseline = asyncio.run(load(bare_url, {}, clients, args.requests))
-                        intake = asyncio.run(load(intake_url, headers, clients, args.requests))
+                        baseline = measured(watch, bare_url, {}, clients, args.requests)
+                        intake = measured(watch, intake_url, headers, clients, args.requests)
                     levels.append(
                         {
                             "clients": clients,
@@ -136,12 +186,19 @@ def main(argv: list[str] | None = None) -> int:
                         }
                     )
                     print(_line(levels[-1]))
+                    print(_cpu_line("intake", intake))
+                    print(_cpu_line("bare", baseline))
                 if args.profile:
-                    profile = _profile(intake_url, headers, args.requests)
+                    profile = _profile(intake_url, headers, args.profile_requests)
         finally:
             bare.terminate()
             bare.wait(10)
-    result: dict[str, Any] = {"requests_per_level": args.requests, "levels": levels}
+    result: dict[str, Any] = {
+        "requests_per_level": args.requests,
+        "warmup_requests": args.warmup,
+        "settled_seconds": settled,
+        "levels": levels,
+    }
     if args.profile:
         result["profile_16_clients"] = profile
     out = write_result("intake_acceptance", result)
@@ -222,6 +279,11 @@ def _line(level: dict[str, Any]) -> str:
         f"p50 {i['p50_ms']} ms p99 {i['p99_ms']} ms | bare {b['accepted_per_second']}/s "
         f"p50 {b['p50_ms']} ms p99 {b['p99_ms']} ms | throughput x{level['throughput_ratio']}"
     )
+
+
+def _cpu_line(name: str, run: dict[str, Any]) -> str:
+    shares = ", ".join(f"{g} {ms}" for g, ms in run["cpu_ms_per_accepted"].items())
+    return f"      {name} run, CPU ms per accepted request: {shares}"
 
 
 if __name__ == "__main__":

@@ -15,11 +15,17 @@ the writing transaction commits; the relay LISTENs on a connection of its own an
 once. It still polls every ``safety_seconds`` (and every ``poll_seconds`` while it cannot
 listen), so a row whose notification it missed (written while it was not listening, a dropped
 connection) is relayed all the same, only later.
+
+Under load the commits come faster than passes: a pass that published rows is followed by the
+next no sooner than ``coalesce_seconds`` after it began, so one pass takes the rows of many
+commits (a first row after a quiet spell is relayed at once). A pass is three round trips:
+``BEGIN``; the lock and the rows in one statement; the mark and ``COMMIT`` in one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -29,7 +35,7 @@ from typing import Any
 import asyncpg
 
 from slrt.contracts.envelope import Envelope, EventData
-from slrt.db import Connection
+from slrt.db import Connection, holds_session_state
 from slrt.kafka import EventProducer
 from slrt.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
 from slrt.stopping import sleep_or_stop
@@ -81,6 +87,7 @@ class OutboxRelay:
         poll_seconds: float = 0.2,
         safety_seconds: float = 5.0,
         listen: bool = True,
+        coalesce_seconds: float = 0.05,
     ) -> None:
         self._pool = pool
         self._producer = producer
@@ -90,6 +97,7 @@ class OutboxRelay:
         self._poll = poll_seconds
         self._safety = safety_seconds
         self._listen = listen
+        self._coalesce = coalesce_seconds
         self._wake = asyncio.Event()
         self._listener: _Listener | None = None
 
@@ -111,6 +119,7 @@ class OutboxRelay:
                 await self._ensure_listening()
                 # Cleared before the pass: a commit during the pass wakes the next wait at once.
                 self._wake.clear()
+                began = time.monotonic()
                 try:
                     if time.monotonic() >= next_purge:
                         next_purge = time.monotonic() + 3600.0
@@ -125,6 +134,9 @@ class OutboxRelay:
                     continue
                 if published == 0:
                     await self._idle(stop)
+                elif published < self._batch_size:
+                    # More commits are coming (a busy service): let them gather for one pass.
+                    await sleep_or_stop(stop, self._coalesce - (time.monotonic() - began))
         finally:
             await self._stop_listening()
 
@@ -157,18 +169,34 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many rows were published and marked."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._lock_key):
-                return 0
-            rows = await conn.fetch(
-                "SELECT id, topic, envelope, trace_headers FROM outbox "
-                "WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
-                self._batch_size,
-            )
-            if not rows:
-                return 0
-            await self._publish(rows)
-            await self._mark_published(conn, [r["id"] for r in rows])
+        async with self._pool.acquire() as conn:
+            await conn.execute("BEGIN")
+            try:
+                # The advisory lock (one relay per schema) and the rows, in one round trip: when
+                # another relay holds the lock, no row is read or locked.
+                rows = await conn.fetch(
+                    """
+                    WITH relay AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($1) AS alone)
+                    SELECT o.id, o.topic, o.envelope, o.trace_headers
+                    FROM relay, outbox o
+                    WHERE relay.alone AND o.published_at IS NULL
+                    ORDER BY o.id LIMIT $2 FOR UPDATE OF o SKIP LOCKED
+                    """,
+                    self._lock_key,
+                    self._batch_size,
+                )
+                if rows:
+                    await self._publish(rows)
+                    await self._mark_published(conn, [r["id"] for r in rows])
+                else:
+                    await conn.execute("COMMIT")
+            except BaseException:
+                # The rows stay unpublished (at-least-once); a connection that cannot roll
+                # back is discarded by the pool's release.
+                with contextlib.suppress(Exception):
+                    if not conn.is_closed() and conn.is_in_transaction():
+                        await conn.execute("ROLLBACK")
+                raise
         OUTBOX_PUBLISHED.labels(self._schema).inc(len(rows))
         return len(rows)
 
@@ -181,7 +209,13 @@ class OutboxRelay:
         await asyncio.gather(*acks)
 
     async def _mark_published(self, conn: Connection, ids: list[int]) -> None:
-        await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1)", ids)
+        """Mark the published rows and commit the pass's transaction (one round trip: a
+        simple query of two statements; the ids are the rows' own integers)."""
+        listed = ",".join(str(int(i)) for i in ids)
+        await conn.execute(
+            f"UPDATE outbox SET published_at = now() WHERE id = ANY('{{{listed}}}'::bigint[]);"  # noqa: S608 -- integers
+            " COMMIT"
+        )
 
     async def purge_published(self, older_than_days: int = 7) -> int:
         """Delete rows published more than ``older_than_days`` ago (they are in Kafka)."""
@@ -214,6 +248,8 @@ class _Listener:
                 "WHERE c.oid = 'outbox'::regclass"
             )
             listener = cls(pool, conn, f"slrt_outbox_{schema}", conn.get_server_pid(), wake)
+            # LISTEN is session state: the release after it runs the full reset (UNLISTEN *).
+            holds_session_state(conn)
             await conn.add_listener(listener._channel, listener._notified)
             # A lost connection wakes the relay, which listens again on a new one.
             conn.add_termination_listener(listener._notified)

@@ -3,6 +3,7 @@ and rate windows. Every function takes the connection of the caller's transactio
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -48,23 +49,36 @@ async def accept(
     snapshot: ComplaintSnapshot,
     event: tuple[str, str, dict[str, Any], dict[str, str]],
     year: int,
+    *,
+    program_known: ProgramGuard | None = None,
 ) -> str | None:
     """Accept a new complaint in ONE statement (atomic on its own, one round trip): the next
     ticket serial of (district, year), the complaint row, its first status and its outbox row
     ``event`` = (event id, topic, envelope, trace headers). The ticket number is made here, so
     ``row`` has none, and it is written into the snapshot's and the envelope's data.
 
-    Returns the ticket number; ``None`` when a concurrent request with the same idempotency key
-    committed first (the statement failed: nothing of it stays, the counter included)."""
+    ``program_known``: write only if intake's catalog copy holds the named program and, for a
+    program need, the program takes needs, or the copy is still empty — what
+    :func:`services.intake.domain.check_program` lets through; when it does not hold, nothing is
+    written and the caller reads and asks the rule for the error.
+
+    Returns the ticket number; ``None`` when nothing was written: a request with the same
+    idempotency key committed first (the statement failed: nothing of it stays, the counter
+    included), or ``program_known`` did not hold."""
     columns = ", ".join(row)
     params = ", ".join(f"${i}" for i in range(1, len(row) + 1))
     n = len(row)
     district = snapshot.place_code[:4]
     s = snapshot
     sql = f"""
-        WITH serial AS (
+        WITH guard AS MATERIALIZED (
+            SELECT (${n + 15}::text IS NULL OR NOT EXISTS (SELECT 1 FROM programs) OR EXISTS (
+                SELECT 1 FROM programs p WHERE p.code = ${n + 15}::text
+                AND (NOT ${n + 16}::bool OR p.entry -> 'categories' ? 'program_need')
+            )) AS holds
+        ), serial AS (
             INSERT INTO ticket_counters (district, year, last)
-            VALUES (${n + 1}::text, ${n + 2}::int, 1)
+            SELECT ${n + 1}::text, ${n + 2}::int, 1 FROM guard WHERE guard.holds
             ON CONFLICT (district, year) DO UPDATE SET last = ticket_counters.last + 1
             RETURNING last
         ), ticket AS (
@@ -73,7 +87,7 @@ async def accept(
             FROM serial
         ), complaint AS (
             INSERT INTO complaints ({columns}, ticket_number)
-            VALUES ({params}, (SELECT number FROM ticket))
+            SELECT {params}, ticket.number FROM ticket
             ON CONFLICT (submitted_by, idempotency_key) DO NOTHING
             RETURNING id, ticket_number
         ), status AS (
@@ -94,11 +108,12 @@ async def accept(
                 ${n + 14}::jsonb
             FROM complaint c
         )
-        SELECT COALESCE((SELECT ticket_number FROM complaint), submission_lost_race())
+        SELECT CASE WHEN (SELECT holds FROM guard)
+            THEN COALESCE((SELECT ticket_number FROM complaint), submission_lost_race()) END
         """  # noqa: S608 -- fixed columns
     event_id, topic, envelope, trace_headers = event
     try:
-        ticket: str = await conn.fetchval(
+        ticket: str | None = await conn.fetchval(
             sql,
             *row.values(),
             district,
@@ -115,12 +130,23 @@ async def accept(
             topic,
             envelope,
             trace_headers,
+            None if program_known is None else program_known.code,
+            program_known is not None and program_known.takes_needs,
         )
     except asyncpg.PostgresError as exc:
         if exc.sqlstate == SUBMISSION_LOST_RACE:
             return None
         raise
     return ticket
+
+
+@dataclass(frozen=True)
+class ProgramGuard:
+    """What :func:`accept` checks of the named program in the same statement: it is in the
+    catalog copy (``code``) and, if ``takes_needs``, takes program needs."""
+
+    code: str
+    takes_needs: bool
 
 
 async def apply_transition(conn: Connection, event: ComplaintTransitioned) -> bool:

@@ -28,7 +28,7 @@ from slrt.auth.principal import Principal, Role
 from slrt.contracts.complainants import complainant_reference, lookup_kind
 from slrt.contracts.complaints import ComplaintSnapshot, ComplaintStep, InformationAnswer
 from slrt.contracts.events import Complainant, ComplaintSubmitted, ProgramCatalogEntry
-from slrt.contracts.vocabulary import Channel
+from slrt.contracts.vocabulary import Category, Channel
 from slrt.db import Connection
 from slrt.errors import Conflict, Invalid
 from slrt.masking import mask_free_text
@@ -78,9 +78,20 @@ async def submit(
             title="The complaint breaks intake rules",
         )
     fingerprint = request_hash(submission)
-    # Two round trips: one read (a prior answer under this key, the named program), then one
-    # statement writing the counter, complaint, status and outbox row (``store.accept``).
+    args = (submission, checked.village_code, checked.warnings, principal, key, fingerprint)
     async with pool.acquire() as conn:
+        if submission.answer is None:
+            # The usual case in ONE round trip: the statement writes the counter, complaint,
+            # status and outbox row unless the key already has a complaint or the named program
+            # is not one the catalog copy shows fit (``store.accept``); then nothing is written
+            # and the read below decides (a replay, or the rule's 422 naming the field).
+            created = await _create(
+                conn, *args, now, base_url, program_known=_program_guard(submission)
+            )
+            if created is not None:
+                return Accepted(created, replayed=False)
+        # Otherwise two: one read (a prior answer under this key, the named program), then the
+        # statement again, without the program guard once the rule has passed.
         for _ in range(2):
             prior = await store.prior_submission(
                 conn, principal.subject, key, submission.program_code
@@ -90,22 +101,22 @@ async def submit(
             # Against the catalog as it is now: a replay keeps its first answer.
             _check_program(submission, prior)
             answer = await _information_answer(conn, submission, checked.village_code)
-            created = await _create(
-                conn,
-                submission,
-                checked.village_code,
-                checked.warnings,
-                principal,
-                key,
-                fingerprint,
-                now,
-                base_url,
-                answer,
-            )
+            created = await _create(conn, *args, now, base_url, answer)
             if created is not None:
                 return Accepted(created, replayed=False)
             # A concurrent request with this key won: the next read finds its answer.
     raise RuntimeError("idempotency key raced twice")  # a unique key cannot race twice
+
+
+def _program_guard(submission: SubmissionIn) -> store.ProgramGuard | None:
+    """What the one-statement path checks of the named program (``store.accept``): what
+    :func:`check_program` lets through (the test of that path shows both agree)."""
+    if not submission.program_code:
+        return None
+    return store.ProgramGuard(
+        code=submission.program_code,
+        takes_needs=submission.category is Category.PROGRAM_NEED,
+    )
 
 
 def _check_program(submission: SubmissionIn, prior: asyncpg.Record) -> None:
@@ -183,9 +194,10 @@ async def _create(
     now: datetime,
     base_url: str,
     answer: InformationAnswer | None = None,
+    program_known: store.ProgramGuard | None = None,
 ) -> SubmissionOut | None:
-    """The new complaint, accepted in one statement; ``None`` when a concurrent request with
-    the same key committed first (nothing of this one stays)."""
+    """The new complaint, accepted in one statement; ``None`` when a request with the same key
+    committed first, or ``program_known`` did not hold (nothing of this one stays)."""
     complaint_id = uuid.uuid4()
     district = village_code[:4]
     year = (now + WIB).year
@@ -263,7 +275,9 @@ async def _create(
         else answer.model_copy(update={"answer": mask_free_text(answer.answer)}),
     )
     _, outbox_row = outbox.row(event, source=SOURCE, subject=str(complaint_id))
-    accepted = await store.accept(conn, row, snapshot, outbox_row, year)
+    accepted = await store.accept(
+        conn, row, snapshot, outbox_row, year, program_known=program_known
+    )
     if accepted is None:
         return None
     return SubmissionOut(

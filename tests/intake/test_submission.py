@@ -10,10 +10,17 @@ import uuid
 
 import pytest
 
-from slrt.auth.principal import Role
+from services.intake import submissions
+from services.intake.schemas import SubmissionIn
+from services.intake.submissions import Accepted
+from slrt.auth.principal import Principal, Role
 from slrt.contracts.events import ComplaintSubmitted, ProgramCatalogEntry
 from slrt.contracts.topics import Topic
 from slrt.contracts.vocabulary import Category, ProgramChannel
+from slrt.db import create_pool
+from slrt.errors import Invalid
+from slrt.places import directory
+from slrt.settings import ConnectionSettings
 from tests.support.intake import Intake, known_programs, walk_in
 from tests.support.kafka_tools import read_topic
 from tests.support.polling import until
@@ -270,4 +277,49 @@ async def test_a_named_program_must_be_in_the_catalog(intake: Intake) -> None:
         assert named == [("program_code", rule)]
     accepted = await intake.submit(walk_in(category="implementation", program_code=no_needs))
     assert accepted.status_code == 202, accepted.text
+    assert await intake.pool.fetchval("SELECT count(*) FROM complaints") == 1
+    # The refused submissions used no ticket serial.
+    assert accepted.json()["ticket_number"].endswith("-000001")
+
+
+async def test_a_new_complaint_is_one_statement_a_replay_or_a_refusal_reads_first(
+    intake: Intake,
+) -> None:
+    """The usual submission is one round trip; a replay, and a program the catalog copy does
+    not show fit, fall back to the read (and the rule names the field)."""
+    await known_programs(intake, "PKH")
+    settings = ConnectionSettings(
+        postgres_dsn=intake.settings.connections.postgres_dsn, postgres_pool_max=1
+    )
+    pool = await create_pool(settings, "intake")
+    statements: list[str] = []
+    try:
+        async with pool.acquire() as conn:
+            conn.add_query_logger(lambda record: statements.append(record.query))
+        principal = Principal(
+            subject="front_office-3204", roles=frozenset({Role.FRONT_OFFICE}), area="3204"
+        )
+
+        async def submit(key: str, **overrides: object) -> Accepted:
+            statements.clear()
+            body = SubmissionIn.model_validate(walk_in(**overrides))
+            return await submissions.submit(pool, body, principal, key, directory(), "http://t")
+
+        first = await submit("one-trip", category="implementation", program_code="PKH")
+        assert not first.replayed
+        assert len(statements) == 1
+        assert statements[0].lstrip().startswith("WITH guard")
+
+        again = await submit("one-trip", category="implementation", program_code="PKH")
+        assert again.replayed
+        assert again.complaint == first.complaint
+        assert len(statements) == 2  # the statement that found the key taken, then the read
+
+        with pytest.raises(Invalid) as refused:
+            await submit("unknown", category="implementation", program_code="NOPE_ONE_TRIP")
+        assert [(e["field"], e["rule"]) for e in refused.value.errors] == [
+            ("program_code", "known_program")
+        ]
+    finally:
+        await pool.close()
     assert await intake.pool.fetchval("SELECT count(*) FROM complaints") == 1

@@ -243,3 +243,71 @@ async def test_the_relay_listens_again_after_losing_its_connection(
 async def _listening(relay: OutboxRelay, other_than: int | None = None) -> bool:
     pid = relay.listener_pid()
     return relay.listening and pid is not None and pid != other_than
+
+
+async def test_a_relay_that_finds_the_lock_held_reads_and_locks_no_row(
+    real_stack: RealStack, pool: asyncpg.Pool, fresh_db: str, kafka_bootstrap: str
+) -> None:
+    """The advisory lock and the rows are taken in one statement: while another relay holds
+    the schema's lock, a pass publishes nothing and leaves every row free."""
+    topic = Topic.COMPLAINT_SUBMITTED.value
+    await real_stack.create_topics(topic, f"{topic}.dlq", partitions=2)
+    await _write(pool, range(3))
+    settings = ConnectionSettings(postgres_dsn=fresh_db, kafka_bootstrap=kafka_bootstrap)
+    async with EventProducer(settings, "/slrt/test") as producer:
+        relay = OutboxRelay(pool, producer, schema="svc")
+        async with pool.acquire() as holder, holder.transaction():
+            assert await holder.fetchval("SELECT pg_try_advisory_xact_lock($1)", relay._lock_key)
+            assert await relay.relay_once() == 0
+            free = await holder.fetch(
+                "SELECT id FROM outbox WHERE published_at IS NULL FOR UPDATE NOWAIT"
+            )
+            assert len(free) == 3
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 3
+        assert await relay.relay_once() == 3
+
+
+class CountingRelay(OutboxRelay):
+    """Records how many rows each pass published."""
+
+    passes: list[int]
+
+    async def relay_once(self) -> int:
+        published = await super().relay_once()
+        if published:
+            self.passes.append(published)
+        return published
+
+
+async def test_commits_that_arrive_while_the_relay_is_busy_go_out_in_one_pass(
+    real_stack: RealStack, pool: asyncpg.Pool, fresh_db: str, kafka_bootstrap: str
+) -> None:
+    """A lone commit is relayed at once; the commits that follow it within ``coalesce_seconds``
+    of that pass go out together in the next one, each row once."""
+    topic = Topic.COMPLAINT_SUBMITTED.value
+    await real_stack.create_topics(topic, f"{topic}.dlq", partitions=2)
+    settings = ConnectionSettings(postgres_dsn=fresh_db, kafka_bootstrap=kafka_bootstrap)
+    async with EventProducer(settings, "/slrt/test") as producer:
+        relay = CountingRelay(
+            pool,
+            producer,
+            schema="svc",
+            poll_seconds=3600,
+            safety_seconds=3600,
+            coalesce_seconds=5.0,
+        )
+        relay.passes = []
+        stop = asyncio.Event()
+        task = asyncio.create_task(relay.run(stop))
+        try:
+            await poll(lambda: _listening(relay), timeout=30)
+            first = await _write_one(pool, 1)
+            await poll(lambda: _published(pool, first.id), timeout=30)
+            # The relay now waits out its coalescing time: twelve commits, one pass.
+            rest = [await _write_one(pool, position) for position in range(2, 14)]
+            await poll(lambda: _published(pool, rest[-1].id), timeout=30)
+        finally:
+            stop.set()
+            await task
+    assert relay.passes == [1, 12]
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
