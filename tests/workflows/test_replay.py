@@ -18,6 +18,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from services.routing.worker import WORKFLOW_RUNNER
 from tests.support.harness import sandbox_converter
 from tests.workflows.unguarded import (
     BatchedEffectsUnguarded,
@@ -116,6 +117,19 @@ async def test_a_recorded_history_replays_on_the_current_code(
     path: Path,
 ) -> None:
     replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=sandbox_converter())
+    result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)
+    assert result.replay_failure is None
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_a_recorded_history_replays_with_the_workers_own_runner(path: Path) -> None:
+    """Routing's worker passes the ``workflows`` package through the sandbox
+    (``WORKFLOW_RUNNER``): every history replays the same under it."""
+    replayer = Replayer(
+        workflows=[ComplaintWorkflow],
+        data_converter=sandbox_converter(),
+        workflow_runner=WORKFLOW_RUNNER,
+    )
     result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)
     assert result.replay_failure is None
 
