@@ -96,11 +96,11 @@ class StepWatch:
 
     async def __aenter__(self) -> StepWatch:
         topic = Topic.COMPLAINT_LIFECYCLE.value
+        async with AIOKafkaProducer(bootstrap_servers=self._bootstrap) as metadata:
+            partitions = await metadata.partitions_for(topic)
         consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, fetch_max_wait_ms=100)
         await consumer.start()
         try:
-            await consumer.topics()  # the cluster's metadata, partitions included
-            partitions = consumer.partitions_for_topic(topic) or set()
             assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
             consumer.assign(assigned)
             await consumer.seek_to_end(*assigned)
