@@ -21,7 +21,6 @@ from slrt.auth.directory import DirectoryCopy
 from slrt.kafka import EventProducer
 from workflows.complaint import ComplaintWorkflow
 
-
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
 )
