@@ -14,7 +14,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 import asyncpg
@@ -65,12 +66,23 @@ def transition_event_id(complaint_id: str, sequence: int) -> str:
     return f"{complaint_workflow_id(complaint_id)}-{sequence}"
 
 
+@lru_cache(maxsize=8)
+def _days_off(
+    years: tuple[int, ...], added: tuple[date, ...], removed: tuple[date, ...]
+) -> tuple[date, ...]:
+    """The days off of ``years``, worked out once per process (``holidays`` computes every
+    year's calendar anew: several milliseconds of every complaint's start)."""
+    return tuple(indonesian_days_off(years, leave_added=added, leave_removed=removed))
+
+
 def sla_policy_from(settings: RoutingSettings, today: datetime) -> SlaPolicy:
-    years = range(today.year - 1, today.year + 3)
-    days_off = indonesian_days_off(
-        years,
-        leave_added=settings.collective_leave_added,
-        leave_removed=settings.collective_leave_removed,
+    years = tuple(range(today.year - 1, today.year + 3))
+    days_off = list(
+        _days_off(
+            years,
+            tuple(settings.collective_leave_added),
+            tuple(settings.collective_leave_removed),
+        )
     )
     return SlaPolicy.of(
         settings,
