@@ -12,9 +12,13 @@ its own, so exporting never slows the measured one) and prints where each second
 hop (``bench/_hops.py``); the table lands in the result file under ``hops``.
 
 The human steps (back office refers, manager approves) are taken the moment the complaint
-reaches them, through intake's API. "Delivered" is the ``referral_delivered`` entry in intake's
-timeline (what a user sees). Prints the figures, writes ``bench/results/routing_e2e.json``.
-Never asserts times.
+reaches them, through intake's API: the benchmark learns it from the step's transition on
+``slrt.complaint.lifecycle`` (:class:`StepWatch`, a notification, as the baseline's driver learns
+its end from a topic) rather than by retrying the action, each refused try of which was an
+update the workflow had to validate, load the baseline's driver does not add. "Delivered" is
+the ``referral_delivered`` entry in intake's timeline (what a user sees), polled every 0.1 s;
+the baseline's driver looks at its end every 0.1 s as well (both sides see their end the same
+way). Prints the figures, writes ``bench/results/routing_e2e.json``. Never asserts times.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
@@ -39,7 +43,9 @@ from temporalio.worker import Worker
 from bench._empty_workflow import EmptyComplaint, noop
 from bench._hops import Marks, hop_table, markdown, segments
 from bench._stack import latency, real_stack, write_result
+from slrt.contracts.envelope import from_kafka
 from slrt.contracts.temporal import complaint_workflow_id
+from slrt.contracts.topics import Topic
 from slrt.settings import ConnectionSettings
 from slrt_dev.otlp_receiver import SpanStore, otlp_receiver
 from slrt_dev.sandbox.infra import RealStack, sandbox_converter
@@ -69,9 +75,71 @@ async def _until(check: Any, what: str, timeout: float = 120) -> Any:
     raise TimeoutError(f"a complaint did not progress within {timeout:.0f} s: {what}")
 
 
+class StepWatch:
+    """The steps the benchmark's complaints reach, read from ``slrt.complaint.lifecycle`` (the
+    transitions routing publishes): the driver acts when told, as a person notified would.
+    Reads every partition from its end at start, outside any consumer group."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self._bootstrap = bootstrap
+        self._reached: dict[tuple[str, str], asyncio.Event] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def _event(self, complaint_id: str, step: str) -> asyncio.Event:
+        return self._reached.setdefault((complaint_id, step), asyncio.Event())
+
+    async def reached(self, complaint_id: str, step: str, timeout: float = 120) -> None:
+        try:
+            await asyncio.wait_for(self._event(complaint_id, step).wait(), timeout)
+        except TimeoutError:
+            raise TimeoutError(f"a complaint did not reach {step} within {timeout:.0f} s") from None
+
+    async def __aenter__(self) -> StepWatch:
+        topic = Topic.COMPLAINT_LIFECYCLE.value
+        async with AIOKafkaProducer(bootstrap_servers=self._bootstrap) as metadata:
+            partitions = await metadata.partitions_for(topic)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, fetch_max_wait_ms=100)
+        await consumer.start()
+        try:
+            assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+            consumer.assign(assigned)
+            await consumer.seek_to_end(*assigned)
+            for tp in assigned:
+                await consumer.position(tp)  # fixed now: nothing after this is missed
+        except BaseException:
+            await consumer.stop()
+            raise
+        self._task = asyncio.create_task(self._read(consumer))
+        return self
+
+    async def _read(self, consumer: AIOKafkaConsumer) -> None:
+        try:
+            async for record in consumer:
+                try:
+                    envelope = from_kafka(record.key, record.headers, record.value)
+                except ValueError:
+                    continue
+                step = envelope.data.get("to_step")
+                if isinstance(step, str):
+                    self._event(envelope.subject, step).set()
+        finally:
+            await consumer.stop()
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
 async def real_complaint(
-    http: httpx.AsyncClient, services: Stack, trace_id: str | None = None
+    http: httpx.AsyncClient,
+    services: Stack,
+    trace_id: str | None = None,
+    steps: StepWatch | None = None,
 ) -> tuple[float, str, Marks]:
+    """One complaint from submission to its delivery seen in the timeline. With ``steps`` the
+    human steps are taken when the lifecycle says the step is reached; without (the soak), by
+    retrying the action every 0.1 s until intake takes it."""
     began = time.perf_counter()
     submitted_ns = time.time_ns()
     headers = {**services.auth("front_office"), "Idempotency-Key": str(uuid.uuid4())}
@@ -93,6 +161,8 @@ async def real_complaint(
             return False
         return response.status_code == 200
 
+    if steps is not None:
+        await steps.reached(cid, "back_office")
     await _until(
         lambda: act(
             "back-office-action", "back_office", {"kind": "refer", "destination_program": "BPNT"}
@@ -100,6 +170,8 @@ async def real_complaint(
         "back office refers",
     )
     referred_ns = time.time_ns()
+    if steps is not None:
+        await steps.reached(cid, "manager_approval")
     await _until(lambda: act("manager-decision", "manager", {"decision": "approve"}), "approval")
     approved_ns = time.time_ns()
 
@@ -120,11 +192,14 @@ async def run_real(
     services: Stack, connections: ConnectionSettings, complaints: int, concurrency: int
 ) -> dict[str, Any]:
     gate = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient(base_url=services.urls["intake"], timeout=60) as http:
+    async with (
+        StepWatch(connections.kafka_bootstrap) as steps,
+        httpx.AsyncClient(base_url=services.urls["intake"], timeout=60) as http,
+    ):
 
         async def one() -> tuple[float, str, Marks]:
             async with gate:
-                return await real_complaint(http, services)
+                return await real_complaint(http, services, steps=steps)
 
         await one()  # warm-up: catalog copies, connections, workflow cache
         began = time.perf_counter()
@@ -148,17 +223,24 @@ async def run_real(
 
 
 async def run_traced(
-    services: Stack, store: SpanStore, complaints: int, concurrency: int
+    services: Stack,
+    store: SpanStore,
+    connections: ConnectionSettings,
+    complaints: int,
+    concurrency: int,
 ) -> dict[str, Any]:
     """``complaints`` complaints, each with a trace id of its own; the hop table of their
     traces once every span has arrived."""
     gate = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient(base_url=services.urls["intake"], timeout=60) as http:
+    async with (
+        StepWatch(connections.kafka_bootstrap) as steps,
+        httpx.AsyncClient(base_url=services.urls["intake"], timeout=60) as http,
+    ):
 
         async def one() -> tuple[str, Marks]:
             trace_id = uuid.uuid4().hex
             async with gate:
-                _, _, marks = await real_complaint(http, services, trace_id)
+                _, _, marks = await real_complaint(http, services, trace_id, steps)
             return trace_id, marks
 
         await one()  # warm-up
@@ -255,7 +337,12 @@ async def run_baseline(
                     return True
 
                 await _until(decide, "empty workflow decided")
-            return await finished[cid] - began
+
+            async def seen() -> bool:  # looked at every 0.1 s, as the real path's timeline
+                return finished[cid].done()
+
+            await _until(seen, "empty workflow done")
+            return time.perf_counter() - began
 
     tasks = [
         asyncio.create_task(consume(t, h))
@@ -334,7 +421,7 @@ def run(
                     OTEL_BSP_SCHEDULE_DELAY="500",
                 )
                 running.enter_context(services_stack)
-                hops = asyncio.run(run_traced(services, store, trace, concurrency))
+                hops = asyncio.run(run_traced(services, store, connections, trace, concurrency))
             print(hops["markdown"])
     result = {
         "concurrency": concurrency,

@@ -66,6 +66,12 @@ wait bounds the other case, a record that lands while no fetch is open for its p
 answered, after a rebalance), to 100 ms instead of 500. Other consumers (catalog, read models)
 keep the default and send fewer empty fetches."""
 
+WAITING_COMPLAINT_KEYS_AT_ONCE = 4
+"""For the same consumers: records of up to four complaints (Kafka keys) handled at once, each
+complaint's in order (``EventConsumer(keys_at_once=...)``), so that a complaint's request does
+not queue behind another's (the registry's redemption call at intake, routing's StartWorkflow
+and signals). Each holds one pool connection while handled (the pools hold 10)."""
+
 T = TypeVar("T", bound=EventData)
 
 Handler = Callable[[T, Envelope, Connection], Awaitable[None]]
@@ -284,8 +290,13 @@ class EventConsumer:
         dedupe_retention_days: int = 30,
         fetch_max_wait_ms: int = DEFAULT_FETCH_MAX_WAIT_MS,
         after_commit: Callable[[], None] | None = None,
+        keys_at_once: int = 1,
     ) -> None:
         self.group_id = group_id
+        self._keys_at_once = keys_at_once
+        """Records of up to this many different keys (complaints) handled at the same time,
+        each key's records one after another in offset order (:meth:`_process_by_key`); 1:
+        one record at a time."""
         self._after_commit = after_commit
         """Called after each event's transaction committed (e.g. to wake a worker that reads
         what the handler wrote: woken from inside the handler, it could look too early)."""
@@ -322,6 +333,12 @@ class EventConsumer:
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=300)
+                if self._keys_at_once > 1 and batches:
+                    if not await self._process_by_key(consumer, batches, stop):
+                        return  # stopped: what was not committed is redelivered later
+                    await self._record_lag(consumer)
+                    await self._purge_when_due()
+                    continue
                 for tp, records in batches.items():
                     for record in records:
                         if stop.is_set():
@@ -335,6 +352,56 @@ class EventConsumer:
         finally:
             self._consumer = None
             await consumer.stop()
+
+    async def _process_by_key(
+        self,
+        consumer: AIOKafkaConsumer,
+        batches: dict[TopicPartition, list[ConsumerRecord]],
+        stop: asyncio.Event,
+    ) -> bool:
+        """Handle a fetched batch with records of different keys concurrently (at most
+        ``keys_at_once`` keys at a time; one key's records in order, so one complaint's events
+        keep their order), then commit each partition up to its first record not handled. A
+        record redelivered after a stop or a crash is a duplicate the dedupe table skips.
+        False if stopped before every record was handled."""
+        lanes: dict[tuple[TopicPartition, bytes | None], list[ConsumerRecord]] = {}
+        for tp, records in batches.items():
+            for record in records:
+                lanes.setdefault((tp, record.key), []).append(record)
+        gate = asyncio.Semaphore(self._keys_at_once)
+        handled: set[tuple[TopicPartition, int]] = set()
+        halted = False
+
+        async def lane(tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+            nonlocal halted
+            async with gate:
+                for record in records:
+                    if halted or stop.is_set():
+                        return
+                    if not await self._process(record, stop):
+                        halted = True
+                        return
+                    handled.add((tp, record.offset))
+
+        async with self._lock:
+            outcomes = await asyncio.gather(
+                *(lane(tp, records) for (tp, _), records in lanes.items()),
+                return_exceptions=True,
+            )
+            for tp, records in batches.items():
+                upto = None
+                for record in records:
+                    if (tp, record.offset) not in handled:
+                        break
+                    upto = record.offset + 1
+                if upto is not None:
+                    await self._commit(consumer, tp, upto)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return not halted and all(
+            (tp, r.offset) in handled for tp, rs in batches.items() for r in rs
+        )
 
     async def _purge_when_due(self) -> None:
         now = time.monotonic()

@@ -12,7 +12,9 @@ Requests of the old form (identity inline) need no redemption (:func:`resolve_ch
 
 from __future__ import annotations
 
+import ssl
 import uuid
+from functools import cache
 from typing import Literal, Protocol
 
 import httpx
@@ -32,8 +34,19 @@ class Complainants(Protocol):
         ...
 
 
+@cache
+def _tls() -> ssl.SSLContext:
+    """The TLS context of every redemption call, made once: httpx builds a new one (loading the
+    CA bundle) for each client otherwise, which was half of the registry's CPU on the
+    complaint path (``docs/benchmarks.md``, "Complaint path")."""
+    return httpx.create_ssl_context()
+
+
 class IntakeComplainants:
-    """Redeems complainant references at intake (``POST /internal/v1/complainants/redeem``)."""
+    """Redeems complainant references at intake (``POST /internal/v1/complainants/redeem``).
+
+    A client per call (no kept-alive connection to go stale between requests), over one TLS
+    context made once."""
 
     def __init__(self, base_url: str, token_ref: str, timeout_seconds: float = 10.0) -> None:
         self._url = base_url.rstrip("/") + REDEEM_PATH
@@ -49,7 +62,9 @@ class IntakeComplainants:
             ) from None
         body = ComplainantRedemption(reference=reference, request_id=request_id, purpose=purpose)
         try:
-            async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as http:
+            async with httpx.AsyncClient(
+                timeout=self._timeout, follow_redirects=False, verify=_tls()
+            ) as http:
                 response = await http.post(
                     self._url,
                     json=body.model_dump(mode="json"),

@@ -30,7 +30,13 @@ from slrt.contracts.events import (
 )
 from slrt.contracts.topics import Topic
 from slrt.db import Connection
-from slrt.kafka import WAITING_COMPLAINT_FETCH_MAX_WAIT_MS, EventConsumer, On, PermanentError
+from slrt.kafka import (
+    WAITING_COMPLAINT_FETCH_MAX_WAIT_MS,
+    WAITING_COMPLAINT_KEYS_AT_ONCE,
+    EventConsumer,
+    On,
+    PermanentError,
+)
 from slrt.service import Runtime
 
 SOURCE = "/slrt/registry"
@@ -77,6 +83,7 @@ def consumers(
             pool=runtime.pool,
             dead_letters=runtime.producer,
             fetch_max_wait_ms=WAITING_COMPLAINT_FETCH_MAX_WAIT_MS,
+            keys_at_once=WAITING_COMPLAINT_KEYS_AT_ONCE,
         )
     ]
 

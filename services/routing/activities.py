@@ -14,7 +14,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 import asyncpg
@@ -65,12 +66,23 @@ def transition_event_id(complaint_id: str, sequence: int) -> str:
     return f"{complaint_workflow_id(complaint_id)}-{sequence}"
 
 
+@lru_cache(maxsize=8)
+def _days_off(
+    years: tuple[int, ...], added: tuple[date, ...], removed: tuple[date, ...]
+) -> tuple[date, ...]:
+    """The days off of ``years``, worked out once per process (``holidays`` computes every
+    year's calendar anew: several milliseconds of every complaint's start)."""
+    return tuple(indonesian_days_off(years, leave_added=added, leave_removed=removed))
+
+
 def sla_policy_from(settings: RoutingSettings, today: datetime) -> SlaPolicy:
-    years = range(today.year - 1, today.year + 3)
-    days_off = indonesian_days_off(
-        years,
-        leave_added=settings.collective_leave_added,
-        leave_removed=settings.collective_leave_removed,
+    years = tuple(range(today.year - 1, today.year + 3))
+    days_off = list(
+        _days_off(
+            years,
+            tuple(settings.collective_leave_added),
+            tuple(settings.collective_leave_removed),
+        )
     )
     return SlaPolicy.of(
         settings,
@@ -135,7 +147,7 @@ class ComplaintActivities:
     async def emit_transition(self, event: ComplaintTransitioned) -> None:
         # Observed before publishing: once the event is on the topic its duration is counted,
         # and the workflow retries the publish until it succeeds, so it is never for nothing.
-        await self._observe_step(event)
+        await self._observe_steps([event])
         subject = str(event.complaint_id)
         await self._producer.publish(
             event, subject=subject, id=transition_event_id(subject, event.sequence)
@@ -145,37 +157,51 @@ class ComplaintActivities:
     async def publish_effects(self, batch: EffectBatch) -> None:
         """Publish a batch of effects in order, each as its own activity would (the same event
         ids, so a retried batch is deduplicated downstream): queued on the producer one after
-        another (its per-partition order is kept), then the broker's acks awaited together."""
-        acks = []
-        for effect in batch.effects():
-            if isinstance(effect, ComplaintTransitioned):
-                await self._observe_step(effect)
-                subject = str(effect.complaint_id)
-                event_id = transition_event_id(subject, effect.sequence)
-            elif isinstance(effect, NotificationRequested):
-                subject = str(effect.complaint_id or effect.request_id)
-                event_id = str(effect.request_id)
-            else:
-                subject, event_id = str(effect.complaint_id), str(effect.request_id)
-            envelope = Envelope.wrap(
-                effect, source=self._producer.source, subject=subject, id=event_id
-            )
-            acks.append(await self._producer.send(effect.topic, envelope))
-        await asyncio.gather(*acks)
-        for effect in batch.effects():
+        another (its per-partition order is kept), then the broker's acks awaited together.
+
+        The step durations of the batch's transitions are recorded meanwhile, in order, on one
+        connection (they were each a transaction before its publish, on the complaint's path);
+        the activity completes only when both are done, so a retry after a crash between them
+        records what was missed (the sequence guard counts nothing twice)."""
+        effects = batch.effects()
+        transitions = [e for e in effects if isinstance(e, ComplaintTransitioned)]
+        observing = asyncio.create_task(self._observe_steps(transitions))
+        try:
+            acks = []
+            for effect in effects:
+                if isinstance(effect, ComplaintTransitioned):
+                    subject = str(effect.complaint_id)
+                    event_id = transition_event_id(subject, effect.sequence)
+                elif isinstance(effect, NotificationRequested):
+                    subject = str(effect.complaint_id or effect.request_id)
+                    event_id = str(effect.request_id)
+                else:
+                    subject, event_id = str(effect.complaint_id), str(effect.request_id)
+                envelope = Envelope.wrap(
+                    effect, source=self._producer.source, subject=subject, id=event_id
+                )
+                acks.append(await self._producer.send(effect.topic, envelope))
+            await asyncio.gather(*acks)
+        finally:
+            await observing
+        for effect in effects:
             if isinstance(effect, NotificationRequested):
                 count_sla_notice(effect)
 
-    async def _observe_step(self, event: ComplaintTransitioned) -> None:
+    async def _observe_steps(self, events: list[ComplaintTransitioned]) -> None:
+        """Record each transition's step duration, in order, on one connection (bookkeeping:
+        a Postgres failure skips the observations, never the publish)."""
+        if not events:
+            return
         try:
             async with asyncio.timeout(_BOOKKEEPING_SECONDS), self._pool.acquire() as conn:
-                mark = await store.move_step_mark(conn, event)
+                for event in events:
+                    mark = await store.move_step_mark(conn, event)
+                    left = step_left(mark, event.from_step, event.to_step, event.at)
+                    if left is not None:
+                        STEP_DURATION.labels(left[0]).observe(left[1])
         except (asyncpg.PostgresError, OSError, TimeoutError) as exc:
             log.warning("step duration not recorded", extra={"error_type": type(exc).__name__})
-            return
-        left = step_left(mark, event.from_step, event.to_step, event.at)
-        if left is not None:
-            STEP_DURATION.labels(left[0]).observe(left[1])
 
     @activity.defn(name=ACTIVITY_REQUEST_NOTIFICATION)
     async def request_notification(self, request: NotificationRequested) -> None:

@@ -53,6 +53,7 @@ from slrt.contracts.topics import Topic
 from slrt.db import Connection
 from slrt.kafka import (
     WAITING_COMPLAINT_FETCH_MAX_WAIT_MS,
+    WAITING_COMPLAINT_KEYS_AT_ONCE,
     EventConsumer,
     EventProducer,
     On,
@@ -217,6 +218,7 @@ def consumers(runtime: Runtime[RoutingSettings], settings: RoutingSettings) -> l
             pool=runtime.pool,
             dead_letters=runtime.producer,
             fetch_max_wait_ms=WAITING_COMPLAINT_FETCH_MAX_WAIT_MS,
+            keys_at_once=WAITING_COMPLAINT_KEYS_AT_ONCE,
         ),
         EventConsumer(
             connections,
@@ -226,6 +228,7 @@ def consumers(runtime: Runtime[RoutingSettings], settings: RoutingSettings) -> l
             pool=runtime.pool,
             dead_letters=runtime.producer,
             fetch_max_wait_ms=WAITING_COMPLAINT_FETCH_MAX_WAIT_MS,
+            keys_at_once=WAITING_COMPLAINT_KEYS_AT_ONCE,
         ),
         EventConsumer(
             connections,

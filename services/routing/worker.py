@@ -12,6 +12,7 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.common import VersioningBehavior
 from temporalio.worker import Worker, WorkerDeploymentConfig
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from services.routing.activities import ComplaintActivities
 from services.routing.settings import RoutingSettings
@@ -19,6 +20,16 @@ from services.routing.versions import deployment_version
 from slrt.auth.directory import DirectoryCopy
 from slrt.kafka import EventProducer
 from workflows.complaint import ComplaintWorkflow
+
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+)
+"""The sandbox with the project's workflow package (``workflows``: the complaint workflow, its
+stages and rules) passed through: imported once per process, not re-executed in a fresh sandbox
+for every complaint the worker starts or rebuilds (that import was a tenth of routing's CPU on
+the complaint path, ``docs/benchmarks.md``). The code in it is deterministic by review and by
+the replay tests (``tests/workflows/test_replay.py`` replays every recorded history with this
+runner too); the sandbox still guards everything else a workflow imports."""
 
 
 def build_worker(
@@ -38,6 +49,7 @@ def build_worker(
         client,
         task_queue=settings.connections.temporal_task_queue,
         workflows=list(workflows),
+        workflow_runner=WORKFLOW_RUNNER,
         activities=activities.all(),
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         max_cached_workflows=settings.worker_max_cached_workflows,

@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from slrt.contracts.envelope import Envelope
 from slrt.contracts.events import RegistryProposalUpdated
@@ -310,11 +310,13 @@ async def test_a_failing_handler_is_retried_then_dead_lettered(
     assert dict(dead[0].headers)["slrt-error"] == b"RuntimeError: registry unreachable"
 
 
+@pytest.mark.parametrize("keys_at_once", [1, 4])
 async def test_order_per_key_holds_across_two_partitions(
     real_stack: RealStack,
     settings: ConnectionSettings,
     pool: asyncpg.Pool,
     topic_name: str,
+    keys_at_once: int,
 ) -> None:
     await real_stack.create_topics(topic_name, dead_letter_topic(topic_name), partitions=2)
     subjects = [f"complaint-{i % 6}" for i in range(60)]
@@ -330,6 +332,7 @@ async def test_order_per_key_holds_across_two_partitions(
             handlers=[On(Ping, recording_handler())],
             pool=pool,
             dead_letters=dead_letters,
+            keys_at_once=keys_at_once,
         )
 
         async def all_handled() -> bool:
@@ -345,6 +348,58 @@ async def test_order_per_key_holds_across_two_partitions(
     for subject, positions in per_key.items():
         assert positions == sorted(positions), subject
         assert len(positions) == 10
+
+
+async def test_records_of_different_keys_are_handled_at_the_same_time(
+    real_stack: RealStack,
+    settings: ConnectionSettings,
+    pool: asyncpg.Pool,
+    topic_name: str,
+) -> None:
+    """``keys_at_once``: the first key's handler waits for the second key's to start, which it
+    could not if the records were handled one at a time; both offsets are committed."""
+    await real_stack.create_topics(topic_name, dead_letter_topic(topic_name), partitions=1)
+    await _produce(settings, topic_name, ["first-key", "second-key"])
+    second_started = asyncio.Event()
+    record = recording_handler()
+
+    async def handler(event: Ping, envelope: Envelope, conn: Connection) -> None:
+        if envelope.subject == "second-key":
+            second_started.set()
+        else:
+            await asyncio.wait_for(second_started.wait(), 30)
+        await record(event, envelope, conn)
+
+    group = new_group()
+    async with EventProducer(settings, "/test") as dead_letters:
+
+        def consumer() -> EventConsumer:
+            return EventConsumer(
+                settings,
+                group_id=group,
+                topics=[topic_name],
+                handlers=[On(Ping, handler)],
+                pool=pool,
+                dead_letters=dead_letters,
+                keys_at_once=2,
+            )
+
+        async def both_handled() -> bool:
+            return bool(await pool.fetchval("SELECT count(*) FROM handled") == 2)
+
+        first = consumer()
+        await _consume_until(first, both_handled)
+    assert first.handled == 2
+    assert first.dead_lettered == 0
+    group_reader = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await group_reader.start()
+    try:
+        committed = await group_reader.committed(TopicPartition(topic_name, 0))
+    finally:
+        await group_reader.stop()
+    assert committed == 2, "both records' offsets were committed"
 
 
 async def test_producer_keys_by_aggregate_id_and_carries_trace_context(

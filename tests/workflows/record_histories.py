@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHistory, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
@@ -720,6 +721,53 @@ async def test_perf_local_reads_referral_accepted(dev: Start) -> None:
     await c.act(UPDATE_FEEDBACK, told())
     await c.handle.result()
     await save(c, "perf_local_reads_referral_accepted")
+
+
+def _approved_while_publishing(history: WorkflowHistory) -> bool:
+    """Whether the manager's approval was taken while the refer's transition was still being
+    published (its activity completed after the approval was accepted)."""
+    events = history.events
+    accepted = next(
+        e.event_id
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+        and e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        == UPDATE_MANAGER_DECISION
+    )
+    scheduled = [
+        e.event_id
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and e.event_id < accepted
+    ]
+    return any(
+        e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+        and e.activity_task_completed_event_attributes.scheduled_event_id == scheduled[-1]
+        and e.event_id > accepted
+        for e in events
+    )
+
+
+async def test_perf_path_late_effects_referral_accepted(dev: Start) -> None:
+    """Since ``perf-path-batch-late-effects``: the manager approves at once, while the refer's
+    transition is still being published; the ``referred`` transition and the referral request
+    queued meanwhile go out in one ``publish_effects``. (Recorded until the approval does land
+    during that activity: a few tries at most.)"""
+    for _ in range(20):
+        c = await dev(submitted(program="BPNT"))
+        await c.answer_registry()
+        await c.act(UPDATE_BACK_OFFICE, refer())
+        await c.act(UPDATE_MANAGER_DECISION, approve())
+        if _approved_while_publishing(await c.handle.fetch_history()):
+            break
+        await c.handle.terminate(reason="approval not during the publish: recorded again")
+    else:
+        raise AssertionError("the approval never landed while the transition was published")
+    await delivered(c)
+    await answer(c, ReferralDecision.ACCEPTED, note="Beras diganti")
+    await c.at(S.FEEDBACK)
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    await save(c, "perf_path_late_effects_referral_accepted")
 
 
 async def test_proginfo_information_answered_from_an_entry(dev: Start) -> None:

@@ -18,10 +18,12 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from services.routing.worker import WORKFLOW_RUNNER
 from tests.support.harness import sandbox_converter
 from tests.workflows.unguarded import (
     BatchedEffectsUnguarded,
     HouseholdMessagesUnguarded,
+    LateEffectsUnguarded,
     LocalReadsUnguarded,
     UnguardedComplaintWorkflow,
 )
@@ -40,6 +42,7 @@ SINCE_HOUSEHOLD_MESSAGES = [
     "household_messages_window_over",
     "perf_batched_effects_referral_accepted",
     "perf_local_reads_referral_accepted",
+    "perf_path_late_effects_referral_accepted",
     "pii_encrypted_referral_rejected",
     "proginfo_information_answered_from_an_entry",
     "proginfo_may_qualify_then_resolved_locally",
@@ -51,12 +54,14 @@ SINCE_HOUSEHOLD_MESSAGES = [
 SINCE_BATCHED_EFFECTS = [
     "perf_batched_effects_referral_accepted",
     "perf_local_reads_referral_accepted",
+    "perf_path_late_effects_referral_accepted",
     "proginfo_information_answered_from_an_entry",
     "proginfo_may_qualify_then_resolved_locally",
 ]
 """Recorded after ``PATCH_BATCH_EFFECTS``; every other history was recorded before it."""
 SINCE_LOCAL_READS = [
     "perf_local_reads_referral_accepted",
+    "perf_path_late_effects_referral_accepted",
     "proginfo_information_answered_from_an_entry",
     "proginfo_may_qualify_then_resolved_locally",
 ]
@@ -90,6 +95,7 @@ def test_the_recorded_histories_are_there() -> None:
         "people_dir_district_policy_referral_accepted",
         "perf_batched_effects_referral_accepted",
         "perf_local_reads_referral_accepted",
+        "perf_path_late_effects_referral_accepted",
         "pii2_prelist_by_reference",
         "pii_encrypted_referral_rejected",
         "prelist_resolved_locally",
@@ -116,6 +122,19 @@ async def test_a_recorded_history_replays_on_the_current_code(
     path: Path,
 ) -> None:
     replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=sandbox_converter())
+    result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)
+    assert result.replay_failure is None
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_a_recorded_history_replays_with_the_workers_own_runner(path: Path) -> None:
+    """Routing's worker passes the ``workflows`` package through the sandbox
+    (``WORKFLOW_RUNNER``): every history replays the same under it."""
+    replayer = Replayer(
+        workflows=[ComplaintWorkflow],
+        data_converter=sandbox_converter(),
+        workflow_runner=WORKFLOW_RUNNER,
+    )
     result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)
     assert result.replay_failure is None
 
@@ -179,6 +198,22 @@ async def test_without_the_local_reads_guard_the_older_histories_would_break() -
     failures = list(results.replay_failures.values())
     assert len(failures) == len(older)
     assert all(isinstance(f, NondeterminismError) for f in failures)
+
+
+async def test_without_the_late_effects_guard_an_older_history_would_break() -> None:
+    """Histories recorded before ``PATCH_BATCH_LATE_EFFECTS`` in which an approval landed while
+    a transition was being published went on one activity per effect; the new one replays."""
+    replayer = Replayer(workflows=[LateEffectsUnguarded], data_converter=sandbox_converter())
+
+    async def histories() -> AsyncIterator[WorkflowHistory]:
+        for path in HISTORIES:
+            yield load(path)
+
+    results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
+    failures = results.replay_failures
+    assert failures, "no older history takes the other path: the guard would be untested"
+    assert all(isinstance(f, NondeterminismError) for f in failures.values())
+    assert "complaint-perf_path_late_effects_referral_accepted" not in failures
 
 
 ENCRYPTED = HISTORIES[0].parent / "pii_encrypted_referral_rejected.json"

@@ -55,3 +55,15 @@ class LocalReadsUnguarded(ComplaintWorkflow):
 
     def _reads_locally(self) -> bool:
         return True
+
+
+@workflow.defn(name="ComplaintWorkflow")
+class LateEffectsUnguarded(ComplaintWorkflow):
+    """Late effects batched without ``PATCH_BATCH_LATE_EFFECTS``: every run batches them."""
+
+    @workflow.run
+    async def run(self, submitted: ComplaintSubmitted) -> ComplaintSnapshot:
+        return await super().run(submitted)
+
+    def _batches_late_effects(self) -> bool:
+        return True

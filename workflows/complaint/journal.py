@@ -57,6 +57,13 @@ request...) are published by one ``publish_effects`` activity, in order, instead
 each: fewer workflow tasks and activity round trips between a complaint's state change and the
 requests it sends. A single queued effect still goes through its own activity."""
 
+PATCH_BATCH_LATE_EFFECTS: Final = "perf-path-batch-late-effects"
+"""Since this patch effects queued while a single effect's activity was running (an update or a
+signal handled meanwhile: the manager's approval queues the ``referred`` transition and the
+referral request while the registry's news is being published) go out together in one
+``publish_effects`` too; before it, the drain went on publishing them one activity each (a
+workflow task and an activity more on the path to the referral per extra effect)."""
+
 PATCH_LOCAL_READS: Final = "perf-local-reads"
 """Since this patch the routing options (a read of routing's catalog copy before back office)
 are loaded by a local activity: in the worker, recorded as a marker, without the round trips
@@ -291,24 +298,36 @@ def remember(c: Complaint, request_id: str) -> ComplaintSnapshot:
     return answer
 
 
-async def drain(c: Complaint, batches: Callable[[], bool]) -> None:
+async def drain(
+    c: Complaint, batches: Callable[[], bool], batches_late: Callable[[], bool] | None = None
+) -> None:
     """Publish queued effects in order (the lifecycle stays in sequence order): several at once
     in one activity when ``batches()`` (the ``PATCH_BATCH_EFFECTS`` check, asked only then),
-    else one activity each."""
+    else one activity each. Effects that queued up while a single one was being published are
+    batched as well when ``batches_late()`` (``PATCH_BATCH_LATE_EFFECTS``, asked only then,
+    before ``batches()``, so that a history recorded without it replays the same commands)."""
     effects = c.journal.effects
     if len(effects) > 1 and batches():
-        batch = EffectBatch(items=[EffectItem.of(e) for e in effects])
-        await workflow.execute_activity(
-            ACTIVITY_PUBLISH_EFFECTS,
-            batch,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
-        )
-        del effects[: len(batch.items)]
+        await _publish_batch(effects)
     while effects:
+        if len(effects) > 1 and batches_late is not None and batches_late() and batches():
+            await _publish_batch(effects)
+            continue
         effect = effects[0]
         name = _ACTIVITY_FOR[type(effect)]
         await workflow.execute_activity(
             name, effect, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
         )
         effects.pop(0)
+
+
+async def _publish_batch(effects: list[Effect]) -> None:
+    """The queued effects in one ``publish_effects`` activity; those queued meanwhile stay."""
+    batch = EffectBatch(items=[EffectItem.of(e) for e in effects])
+    await workflow.execute_activity(
+        ACTIVITY_PUBLISH_EFFECTS,
+        batch,
+        start_to_close_timeout=ACTIVITY_TIMEOUT,
+        retry_policy=RETRY,
+    )
+    del effects[: len(batch.items)]

@@ -114,14 +114,14 @@ class ComplaintWorkflow:
         if c.step is S.RECEIVED:
             stage_intake.start(c, submitted, self._acknowledges_household)
         while True:
-            await journal.drain(c, self._batches_effects)
+            await journal.drain(c, self._batches_effects, self._batches_late_effects)
             if c.finished:
                 break
             if await self._advance():
                 continue
             await self._wait_for_change_or_clock()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await journal.drain(c, self._batches_effects)
+        await journal.drain(c, self._batches_effects, self._batches_late_effects)
         return snapshot(c)
 
     async def _advance(self) -> bool:
@@ -164,6 +164,11 @@ class ComplaintWorkflow:
     def _batches_effects(self) -> bool:
         # Versioning: histories recorded before it publish each effect in its own activity.
         return workflow.patched(journal.PATCH_BATCH_EFFECTS)
+
+    def _batches_late_effects(self) -> bool:
+        # Versioning: histories recorded before it publish effects queued during a single
+        # effect's activity one by one.
+        return workflow.patched(journal.PATCH_BATCH_LATE_EFFECTS)
 
     # --- The replay guard ----------------------------------------------------------------
 
