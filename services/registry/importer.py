@@ -376,6 +376,30 @@ moved AS (
 SELECT count(*) FROM up
 """
 
+# A first load (below): the tables are empty and locked, and the valid rows hold one row per
+# household, KK and NIK (the rules across rows reject every other), so plain inserts: no
+# conflict to look for, no unique index to keep up row by row (made after the load).
+_HOUSEHOLDS_FIRST = """
+INSERT INTO households (id, registry_ref, village_code, address, welfare_decile)
+SELECT uuidv7(), household_ref, village_code, address, welfare_decile::smallint
+FROM (SELECT DISTINCT household_ref, village_code, address, welfare_decile FROM {valid} v) f
+"""
+
+_FAMILIES_FIRST = """
+INSERT INTO families (kk_number, household_id)
+SELECT DISTINCT v.kk_number, h.id
+FROM {valid} v JOIN households h ON h.registry_ref = v.household_ref
+"""
+
+_INDIVIDUALS_FIRST = """
+INSERT INTO individuals (id, nik, household_id, kk_number, name, name_key, sex, birth_date,
+                         relation, disability, school_status, village_code)
+SELECT uuidv7(), v.nik, h.id, v.kk_number, btrim(v.name), name_key(v.name),
+       CASE v.sex WHEN 'L' THEN 'male' ELSE 'female' END, v.birth_date::date, v.relation,
+       nullif(v.disability, ''), nullif(v.school_status, ''), v.village_code
+FROM {valid} v JOIN households h ON h.registry_ref = v.household_ref
+"""
+
 # Participation as one diff. The extract is the full participation of its periods for the
 # people and households it lists: what it no longer lists is withdrawn. A household with a
 # rejected line keeps its household-level participation (its head's row may be the rejected
@@ -424,7 +448,7 @@ WITH wanted AS MATERIALIZED (
 ), added AS (
     INSERT INTO participation (household_id, individual_id, program_code, period)
     SELECT household_id, individual_id, program_code, period FROM wanted
-    ON CONFLICT (subject, program_code, period) DO NOTHING
+    {on_conflict}
     RETURNING 1
 ), removed AS (
     DELETE FROM participation p
@@ -492,6 +516,9 @@ LIMIT 1
 # writes the same valid rows and participation, which are already as this import wrote them.
 # Not settled, e.g.: a skipped household rejected for a NIK it shares with a changed one (it
 # was not looked at as a whole), or an entry dropped by a person moving out of a skipped household.
+# Counted, not ``NOT EXISTS``: an EXISTS is planned for its first row, and the planner, expecting
+# one at once, chose a nested loop over the two lists that is quadratic when there is none (the
+# usual case): 77 s of CPU at 10M rows.
 _SETTLED = """
 WITH rejected AS (
     SELECT DISTINCT household_ref FROM import_rejected WHERE household_ref IS NOT NULL
@@ -503,12 +530,11 @@ WITH rejected AS (
 )
 SELECT (SELECT count(*) FROM import_groups WHERE set = 1)
          - (SELECT count(*) FROM lacking) AS repeat_skipped,
-       NOT EXISTS (SELECT 1 FROM lacking l
-                   WHERE NOT EXISTS (SELECT 1 FROM rejected r
-                                     WHERE r.household_ref = l.household_ref))
-       AND NOT EXISTS (SELECT 1 FROM rejected r
-                       WHERE NOT EXISTS (SELECT 1 FROM import_changed c
-                                         WHERE c.household_ref = r.household_ref)) AS settled
+       (SELECT count(*) FROM lacking l
+        WHERE NOT EXISTS (SELECT 1 FROM rejected r WHERE r.household_ref = l.household_ref)) = 0
+       AND (SELECT count(*) FROM rejected r
+            WHERE NOT EXISTS (SELECT 1 FROM import_changed c
+                              WHERE c.household_ref = r.household_ref)) = 0 AS settled
 """
 
 
@@ -523,26 +549,43 @@ _FIRST_LOAD_EMPTY = " AND ".join(
     for t in _FIRST_LOAD_TABLES
 )
 
-# What to drop and how to make it again: the foreign keys of the tables, then their indexes
-# that are neither unique nor a constraint's.
+# What to drop and how to make it again (``rank``: the order to make them in; the foreign keys
+# are dropped first and made last): the tables' unique and primary keys (made first: the foreign
+# keys need them), their other indexes, then the foreign keys. A key that a foreign key of
+# another table references (``households``' and ``individuals``' ids: pre-list entries, change
+# proposals, needs) stays, with the index under it: dropping it would take those tables too.
 _FIRST_LOAD_OBJECTS = """
-SELECT 'ALTER TABLE ' || c.conrelid::regclass || ' DROP CONSTRAINT ' || quote_ident(c.conname),
+SELECT 2 AS rank,
+       'ALTER TABLE ' || c.conrelid::regclass || ' DROP CONSTRAINT ' || quote_ident(c.conname),
        'ALTER TABLE ' || c.conrelid::regclass || ' ADD CONSTRAINT ' || quote_ident(c.conname)
          || ' ' || pg_get_constraintdef(c.oid)
 FROM pg_constraint c
 WHERE c.contype = 'f' AND c.conrelid = ANY($1::regclass[])
 UNION ALL
-SELECT 'DROP INDEX ' || i.indexrelid::regclass, pg_get_indexdef(i.indexrelid)
+SELECT 0,
+       'ALTER TABLE ' || c.conrelid::regclass || ' DROP CONSTRAINT ' || quote_ident(c.conname),
+       'ALTER TABLE ' || c.conrelid::regclass || ' ADD CONSTRAINT ' || quote_ident(c.conname)
+         || ' ' || pg_get_constraintdef(c.oid)
+FROM pg_constraint c
+WHERE c.contype IN ('p', 'u') AND c.conrelid = ANY($1::regclass[])
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint f
+                  WHERE f.contype = 'f' AND f.conindid = c.conindid
+                    AND f.conrelid <> ALL($1::regclass[]))
+UNION ALL
+SELECT 1, 'DROP INDEX ' || i.indexrelid::regclass, pg_get_indexdef(i.indexrelid)
 FROM pg_index i
-WHERE i.indrelid = ANY($1::regclass[]) AND NOT i.indisunique
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+WHERE i.indrelid = ANY($1::regclass[])
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c
+                  WHERE c.conindid = i.indexrelid
+                    AND (c.contype <> 'f' OR c.conrelid <> ALL($1::regclass[])))
 """
 
 
 async def _first_load(conn: Connection) -> list[str]:
-    """When the registry is empty: drop the foreign keys and non-unique indexes of the tables
-    the import writes and return the statements that make them again (indexes first, then the
-    keys, each validated by one query). Otherwise nothing, and no lock kept."""
+    """When the registry is empty: drop the foreign keys and the indexes of the tables the
+    import writes (but the keys other tables reference) and return the statements that make
+    them again (keys, indexes, then the foreign keys, each built or validated by one
+    statement). Otherwise nothing, and no lock kept."""
     if not await conn.fetchval(f"SELECT {_FIRST_LOAD_EMPTY}"):
         return []
     tables = ", ".join(_FIRST_LOAD_TABLES)
@@ -557,11 +600,10 @@ async def _first_load(conn: Connection) -> list[str]:
     except (_NotEmpty, asyncpg.LockNotAvailableError):
         return []
     objects = await conn.fetch(_FIRST_LOAD_OBJECTS, list(_FIRST_LOAD_TABLES))
-    for drop, _ in objects:
+    # The foreign keys first: the keys they reference go next.
+    for _rank, drop, _ in sorted(objects, key=lambda o: -o[0]):
         await conn.execute(drop)
-    # The indexes before the keys: the keys' checks use them.
-    create = sorted((make for _, make in objects), key=lambda s: s.startswith("ALTER"))
-    return create
+    return [make for _, _, make in sorted(objects, key=lambda o: o[0])]
 
 
 class _NotEmpty(Exception):
@@ -745,17 +787,28 @@ async def import_extract(
         report.first_load = bool(remake)
 
         on_phase("households")
-        report.households_changed = _count(await conn.execute(_HOUSEHOLDS.format(valid=valid)))
-        await conn.fetchval(_FAMILIES.format(valid=valid))
-        on_phase("individuals")
-        report.individuals_changed = await conn.fetchval(_INDIVIDUALS.format(valid=valid))
+        if remake:
+            status = await conn.execute(_HOUSEHOLDS_FIRST.format(valid=valid))
+            report.households_changed = _count(status)
+            await conn.execute(_FAMILIES_FIRST.format(valid=valid))
+            on_phase("individuals")
+            status = await conn.execute(_INDIVIDUALS_FIRST.format(valid=valid))
+            report.individuals_changed = _count(status)
+        else:
+            status = await conn.execute(_HOUSEHOLDS.format(valid=valid))
+            report.households_changed = _count(status)
+            await conn.fetchval(_FAMILIES.format(valid=valid))
+            on_phase("individuals")
+            report.individuals_changed = await conn.fetchval(_INDIVIDUALS.format(valid=valid))
         on_phase("participation")
         periods = await conn.fetchval(_PERIODS)
         await conn.execute(_PEOPLE.format(valid=valid))
         await conn.execute(_HOMES.format(valid=valid))
         await conn.execute("ANALYZE import_people")
         await conn.execute("ANALYZE import_homes")
-        diff = await conn.fetchrow(_PARTICIPATION, periods)
+        # A first load's participation is empty, and each subject's programs are distinct.
+        on_conflict = "" if remake else "ON CONFLICT (subject, program_code, period) DO NOTHING"
+        diff = await conn.fetchrow(_PARTICIPATION.format(on_conflict=on_conflict), periods)
         assert diff is not None
         report.participation_added, report.participation_removed = diff["added"], diff["removed"]
         # A recorded need closes once its household receives the program.
