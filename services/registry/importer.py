@@ -387,8 +387,9 @@ FROM (SELECT DISTINCT household_ref, village_code, address, welfare_decile FROM 
 
 _FAMILIES_FIRST = """
 INSERT INTO families (kk_number, household_id)
-SELECT DISTINCT v.kk_number, h.id
-FROM {valid} v JOIN households h ON h.registry_ref = v.household_ref
+SELECT v.kk_number, h.id
+FROM (SELECT DISTINCT kk_number, household_ref FROM {valid} v) v
+JOIN households h ON h.registry_ref = v.household_ref
 """
 
 _INDIVIDUALS_FIRST = """

@@ -374,6 +374,8 @@ async def test_the_name_key_in_sql_is_the_python_one(pool: asyncpg.Pool, tmp_pat
         "Lllllaa Hhhh",
         "Aaan Ssittii Mmuhhammadd Yyuussuff Zzainuddinn",  # runs in each letter range
         "Bbbambang Jjoko Rrrahhmatt Kkkurniawann",
+        "Oooh Aah Uhhh Eeh Iiih Hhh Ahah",  # runs before a final h (0061: one fold pass)
+        "Aa  Bb   Cc    Zz",
         "Ḍewi Ṣartika",
         "Ａｈｍａｄ",
         "Ibrahim\tYusuf",
