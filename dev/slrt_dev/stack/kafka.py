@@ -146,6 +146,7 @@ class Kafka(ManagedProcess):
             f"-Xms{self.heap}",
             f"-Xmx{self.heap}",
             "-XX:+UseG1GC",
+            "-XX:TieredStopAtLevel=1",
             "-Djava.awt.headless=true",
             self._log4j,
             "-cp",
