@@ -164,9 +164,7 @@ def start_temporal(work: Path) -> Started:
         wait_for_logs(container, "Temporal server", timeout=60)
         host = container.get_container_host_ip()
         return Started(f"{host}:{container.get_exposed_port(7233)}", container.stop)
-    server = TemporalDevServer(
-        work, free_port(), free_port(), TEST_NAMESPACE, ui=False, persistent=False
-    )
+    server = TemporalDevServer(work, free_port(), free_port(), TEST_NAMESPACE, ui=False)
     server.start()
     return Started(server.address, server.stop)
 

@@ -42,18 +42,8 @@ def temporal_binary() -> Path:
 
 class TemporalDevServer(ManagedProcess):
     def __init__(
-        self,
-        data_dir: Path,
-        port: int,
-        ui_port: int,
-        namespace: str,
-        *,
-        ui: bool = True,
-        persistent: bool = True,
+        self, data_dir: Path, port: int, ui_port: int, namespace: str, *, ui: bool = True
     ) -> None:
-        """``persistent``: histories in a SQLite file under ``data_dir`` (the local stack keeps
-        them across restarts); without, in memory (the tests' and benchmarks' throw-away
-        servers: no file writes on every workflow task)."""
         ports = {"SLRT_STACK_TEMPORAL_PORT": port}
         if ui:
             ports["SLRT_STACK_TEMPORAL_UI_PORT"] = ui_port
@@ -62,7 +52,6 @@ class TemporalDevServer(ManagedProcess):
         self.ui_port = ui_port
         self.namespace = namespace
         self.ui = ui
-        self.persistent = persistent
 
     @property
     def address(self) -> str:
@@ -80,7 +69,8 @@ class TemporalDevServer(ManagedProcess):
             "127.0.0.1",
             "--port",
             str(self.port),
-            *(["--db-filename", str(self.db_file)] if self.persistent else []),
+            "--db-filename",
+            str(self.db_file),
             "--namespace",
             self.namespace,
         ]
