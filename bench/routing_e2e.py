@@ -34,12 +34,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from bench._cpu import CpuWatch
 from bench._empty_workflow import EmptyComplaint, noop
 from bench._hops import Marks, hop_table, markdown, segments
 from bench._stack import latency, real_stack, write_result
@@ -188,6 +190,15 @@ async def real_complaint(
     return time.perf_counter() - began, cid, marks
 
 
+def _cpu_group(process: psutil.Process) -> str | None:
+    """The CPU group of a descendant of the benchmark (``bench._cpu``)."""
+    line = " ".join(process.cmdline())
+    for needle in ("intake", "registry", "routing", "notifier", "lapor", "kafka", "temporal"):
+        if f"services.{needle}" in line or (needle in ("kafka", "temporal") and needle in line):
+            return needle
+    return "other"
+
+
 async def run_real(
     services: Stack, connections: ConnectionSettings, complaints: int, concurrency: int
 ) -> dict[str, Any]:
@@ -202,9 +213,12 @@ async def run_real(
                 return await real_complaint(http, services, steps=steps)
 
         await one()  # warm-up: catalog copies, connections, workflow cache
+        watch = CpuWatch(connections.postgres_dsn.get_secret_value(), _cpu_group)
+        cpu_before = await asyncio.to_thread(watch.snapshot)
         began = time.perf_counter()
         results = await asyncio.gather(*(one() for _ in range(complaints)))
         wall = time.perf_counter() - began
+        cpu = CpuWatch.since(cpu_before, await asyncio.to_thread(watch.snapshot))
     client = await Client.connect(
         connections.temporal_address,
         namespace=connections.temporal_namespace,
@@ -219,6 +233,9 @@ async def run_real(
         "complaints_per_second": round(complaints / wall, 2),
         "activities_per_complaint": activities,
         **latency([r[0] for r in results]),
+        # CPU milliseconds per complaint by process group (``bench._cpu``): steadier than the
+        # wall figures on a shared machine; reported, not part of the ratios.
+        "cpu_ms_per_complaint": {g: round(1000 * v / complaints, 1) for g, v in cpu.items()},
     }
 
 

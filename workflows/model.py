@@ -34,6 +34,13 @@ ACTIVITY_FIND_REPEATS = "find_repeats"
 ACTIVITY_ROUTING_OPTIONS = "routing_options"
 ACTIVITY_PUBLISH_EFFECTS = "publish_effects"
 
+MEMO_SLA_POLICY = "slrt_sla_policy"
+"""The memo key under which routing's consumer passes a complaint's ``SlaPolicy`` in with the
+workflow's start (``perf-path-policy-at-start``). A memo, not a second ``run`` argument: the
+SDK decodes the arguments by the method's type hints only when their counts match, so an
+optional argument would leave the older histories' single argument undecoded. Encrypted like
+the arguments (the payload codec); no personal data in it anyway."""
+
 Effect = (
     ComplaintTransitioned
     | NotificationRequested

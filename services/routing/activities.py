@@ -97,6 +97,25 @@ DIRECTORY_WAIT_SECONDS = 10.0
 (at start-up) before it takes the deployment's default separation of duties."""
 
 
+async def complaint_policy(
+    settings: RoutingSettings, directory: DirectoryCopy | None, district: str | None
+) -> SlaPolicy:
+    """The terms a complaint keeps for its life; with its ``district`` (workflows from
+    ``people-dir-district-policy`` on), separation of duties as the staff directory sets it for
+    the district, else the deployment's default. Read by the ``sla_policy`` activity, and by
+    routing's consumer for the workflow's start (``services/routing/consumers.py``)."""
+    policy = sla_policy_from(settings, datetime.now(UTC))
+    if district is None or directory is None:
+        return policy
+    if not directory.ready.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(directory.ready.wait(), DIRECTORY_WAIT_SECONDS)
+    if not directory.ready.is_set():
+        log.warning("staff directory not read yet: the default separation of duties")
+    rule = separation_of_duties(directory.snapshot, district, default=settings.separation_of_duties)
+    return policy.model_copy(update={"separation_of_duties": rule})
+
+
 class ComplaintActivities:
     def __init__(
         self,
@@ -126,22 +145,10 @@ class ComplaintActivities:
 
     @activity.defn(name=ACTIVITY_SLA_POLICY)
     async def sla_policy(self, district: str | None = None) -> SlaPolicy:
-        """The terms a complaint keeps for its life; with its ``district`` (workflows from
-        ``people-dir-district-policy`` on), separation of duties as the staff directory sets it
-        for the district, else the deployment's default."""
-        policy = sla_policy_from(self._settings, datetime.now(UTC))
-        if district is None or self._directory is None:
-            return policy
-        copy = self._directory
-        if not copy.ready.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(copy.ready.wait(), DIRECTORY_WAIT_SECONDS)
-        if not copy.ready.is_set():
-            log.warning("staff directory not read yet: the default separation of duties")
-        rule = separation_of_duties(
-            copy.snapshot, district, default=self._settings.separation_of_duties
-        )
-        return policy.model_copy(update={"separation_of_duties": rule})
+        """The terms a complaint keeps for its life (``complaint_policy``). Since
+        ``perf-path-policy-at-start`` routing's consumer passes them in at start; this activity
+        serves the runs started without them."""
+        return await complaint_policy(self._settings, self._directory, district)
 
     @activity.defn(name=ACTIVITY_EMIT_TRANSITION)
     async def emit_transition(self, event: ComplaintTransitioned) -> None:

@@ -8,7 +8,7 @@ returns, so the offset is committed only once Temporal has the start or the sign
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from temporalio.client import Client
@@ -22,8 +22,10 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.routing import domain, store
+from services.routing.activities import complaint_policy
 from services.routing.late_results import LateResults
 from services.routing.settings import RoutingSettings
+from slrt.auth.directory import DirectoryCopy
 from slrt.contracts.complaints import (
     SIGNAL_DELIVERY_OUTCOME,
     SIGNAL_REFERRAL_ANSWER,
@@ -41,6 +43,7 @@ from slrt.contracts.events import (
     RegistryProposalUpdated,
     RegistryVerificationApplied,
 )
+from slrt.contracts.sla import SlaPolicy
 from slrt.contracts.temporal import (
     CATEGORY_KEY,
     COMPLAINT_WORKFLOW,
@@ -60,6 +63,7 @@ from slrt.kafka import (
     TransientError,
 )
 from slrt.service import Runtime
+from workflows.model import MEMO_SLA_POLICY
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +83,34 @@ async def on_temporal(call: Awaitable[None]) -> None:
         raise
 
 
-class Starter:
-    """Starts one workflow per complaint; a redelivery, also after the run closed, is a no-op."""
+PolicyFor = Callable[[str], Awaitable[SlaPolicy]]
+"""A complaint's terms by its district (``services.routing.activities.complaint_policy``)."""
 
-    def __init__(self, client: Client, task_queue: str, *, index: bool = True) -> None:
+
+class Starter:
+    """Starts one workflow per complaint; a redelivery, also after the run closed, is a no-op.
+
+    With ``policy`` the complaint's terms go in with the start (the memo
+    ``workflows.model.MEMO_SLA_POLICY``): its first workflow task goes straight to the first
+    step, without the ``sla_policy`` activity and the workflow task after it. With ``eager``
+    the start asks the server to hand the first workflow task back in the start's answer to
+    this process's worker (Temporal's eager workflow start: the worker and this consumer share
+    routing's client), instead of through the task queue's matching."""
+
+    def __init__(
+        self,
+        client: Client,
+        task_queue: str,
+        *,
+        index: bool = True,
+        policy: PolicyFor | None = None,
+        eager: bool = False,
+    ) -> None:
         self._client = client
         self._task_queue = task_queue
         self._index = index
+        self._policy = policy
+        self._eager = eager
 
     async def handle(
         self, submitted: ComplaintSubmitted, envelope: Envelope, conn: Connection
@@ -94,10 +119,14 @@ class Starter:
 
     async def _start(self, submitted: ComplaintSubmitted) -> None:
         workflow_id = complaint_workflow_id(str(submitted.complaint_id))
+        memo = None
+        if self._policy is not None:
+            memo = {MEMO_SLA_POLICY: await self._policy(submitted.village_code[:4])}
         try:
             await self._client.start_workflow(
                 COMPLAINT_WORKFLOW,
                 submitted,
+                memo=memo,
                 id=workflow_id,
                 task_queue=self._task_queue,
                 # Never a second run for one complaint: a running one is kept, a closed one
@@ -105,6 +134,7 @@ class Starter:
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=search_attributes(submitted) if self._index else None,
+                request_eager_start=self._eager,
             )
         except WorkflowAlreadyStartedError:
             log.info("complaint workflow already exists", extra={"workflow_id": workflow_id})
@@ -205,8 +235,14 @@ async def keep_program(entry: ProgramCatalogEntry, envelope: Envelope, conn: Con
 
 def consumers(runtime: Runtime[RoutingSettings], settings: RoutingSettings) -> list[EventConsumer]:
     connections = settings.connections
+    directory = runtime.part(DirectoryCopy)
     starter = Starter(
-        runtime.temporal, connections.temporal_task_queue, index=settings.search_attributes
+        runtime.temporal,
+        connections.temporal_task_queue,
+        index=settings.search_attributes,
+        policy=lambda district: complaint_policy(settings, directory, district),
+        # The worker polls this task queue in this process on the same client (``app.py``).
+        eager=True,
     )
     signaller = Signaller(runtime.temporal, runtime.producer)
     return [

@@ -27,6 +27,7 @@ from temporalio.client import Client, WorkflowHistory, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
+from services.routing.activities import complaint_policy
 from services.routing.settings import RoutingSettings
 from slrt.auth.principal import Role
 from slrt.contracts.complainants import complainant_reference
@@ -63,6 +64,7 @@ from slrt.contracts.complaints import (
 )
 from slrt.contracts.corrections import AddressChange
 from slrt.contracts.events import ComplaintSubmitted
+from slrt.contracts.sla import SlaPolicy
 from slrt.contracts.temporal import (
     CATEGORY_KEY,
     COMPLAINT_WORKFLOW,
@@ -72,6 +74,7 @@ from slrt.contracts.temporal import (
 )
 from slrt.contracts.vocabulary import Category, Channel, LookupKind, ReferralDecision
 from tests.support.complaints import Driven, actor, registry_answer, request_id, submitted
+from workflows.model import MEMO_SLA_POLICY
 
 S = ComplaintStep
 HISTORIES = Path(__file__).parent / "histories"
@@ -91,16 +94,26 @@ def _indexed(complaint: ComplaintSubmitted) -> TypedSearchAttributes:
 
 
 async def start(
-    client: Client, queue: str, bootstrap: str, complaint: ComplaintSubmitted, *, index: bool = True
+    client: Client,
+    queue: str,
+    bootstrap: str,
+    complaint: ComplaintSubmitted,
+    *,
+    index: bool = True,
+    policy: SlaPolicy | None = None,
 ) -> Driven:
+    """Start a complaint's workflow; with ``policy``, as routing's consumer does since
+    ``perf-path-policy-at-start`` (the terms in the start's memo, eager start)."""
     driven = Driven(client, queue, bootstrap, complaint)
     driven.handle = await client.start_workflow(
         COMPLAINT_WORKFLOW,
         complaint,
+        memo=None if policy is None else {MEMO_SLA_POLICY: policy},
         id=complaint_workflow_id(driven.subject),
         task_queue=queue,
         result_type=ComplaintSnapshot,
         search_attributes=_indexed(complaint) if index else None,
+        request_eager_start=policy is not None,
     )
     return driven
 
@@ -828,3 +841,30 @@ async def test_people_dir_district_policy_referral_accepted(dev: Start) -> None:
     await c.act(UPDATE_FEEDBACK, told())
     await c.handle.result()
     await save(c, "people_dir_district_policy_referral_accepted")
+
+
+async def test_perf_path_policy_at_start_referral_accepted(
+    temporal_client: Client, dev_queue: str, kafka_bootstrap: str
+) -> None:
+    """Since ``perf-path-policy-at-start``: routing's consumer passes the complaint's terms in
+    at start (a memo) and asks for an eager start; the first workflow
+    task goes straight to registration, without the ``sla_policy`` activity."""
+    complaint = submitted(program="BPNT")
+    policy = await complaint_policy(RoutingSettings(), None, complaint.village_code[:4])
+    c = await start(temporal_client, dev_queue, kafka_bootstrap, complaint, policy=policy)
+    await c.answer_registry()
+    await c.act(UPDATE_BACK_OFFICE, refer())
+    await c.act(UPDATE_MANAGER_DECISION, approve())
+    await delivered(c)
+    await answer(c, ReferralDecision.ACCEPTED, note="Beras diganti")
+    await c.at(S.FEEDBACK)
+    await c.act(UPDATE_FEEDBACK, told())
+    await c.handle.result()
+    history = await c.handle.fetch_history()
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert "sla_policy" not in scheduled
+    await save(c, "perf_path_policy_at_start_referral_accepted")

