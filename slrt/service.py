@@ -350,6 +350,7 @@ def run(name: str, settings: ServiceSettings, app: FastAPI) -> None:
             port=settings.port,
             log_config=None,
             access_log=False,
+            timeout_keep_alive=settings.keep_alive_seconds,
             timeout_graceful_shutdown=int(settings.graceful_shutdown_seconds),
         )
     )
