@@ -338,22 +338,27 @@ class _ManagementServer(uvicorn.Server):
         yield
 
 
+def api_config(settings: ServiceSettings, app: FastAPI) -> uvicorn.Config:
+    """The API server's configuration: an idle keep-alive connection stays open for
+    ``keep_alive_seconds`` (uvicorn's own default, 5 s, is httpx's idle expiry: both ends then
+    close the same connection at the same moment, and a request sent on it is lost)."""
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_keep_alive=settings.keep_alive_seconds,
+        timeout_graceful_shutdown=int(settings.graceful_shutdown_seconds),
+    )
+
+
 def run(name: str, settings: ServiceSettings, app: FastAPI) -> None:
     """Serve ``app``; uvicorn turns SIGTERM/SIGINT into a graceful lifespan shutdown. With a
     management port, its health and metrics are served there until the API server has
     drained (probes keep answering while the service finishes its work)."""
     setup_telemetry(name, settings.connections)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-            timeout_keep_alive=settings.keep_alive_seconds,
-            timeout_graceful_shutdown=int(settings.graceful_shutdown_seconds),
-        )
-    )
+    server = uvicorn.Server(api_config(settings, app))
     management = getattr(app.state, "management", None)
     if settings.management_port is None or management is None:
         server.run()
