@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -86,9 +87,13 @@ async def load(url: str, headers: dict[str, str], clients: int, requests: int) -
                 refused += 1
 
     one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    # One TLS context for all (unused over http://, but each client would build its own).
+    tls = ssl.create_default_context()
     async with AsyncExitStack() as stack:
         https = [
-            await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=60, limits=one))
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=url, timeout=60, limits=one, verify=tls)
+            )
             for _ in range(clients)
         ]
         await https[0].post(
