@@ -12,6 +12,7 @@ through ``slrt.deps``.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
@@ -222,6 +223,21 @@ async def _shutdown(runtime: Runtime[Any]) -> None:
         await runtime._pool.close()
 
 
+def _settle_heap() -> None:
+    """Once started: move what start-up allocated (modules, the app, its routes and models,
+    pydantic's validators: most of the heap) out of the collector's generations, so the
+    collections that requests' short-lived objects trigger no longer traverse it, and let the
+    youngest generation grow larger between collections (a request allocates thousands of
+    objects; Python's default collects every 700)."""
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
+
+
+GC_YOUNG_THRESHOLD = 10_000
+
+
 def build_app(
     name: str,
     settings: S,
@@ -265,6 +281,7 @@ def build_app(
             runtime.spawn(copy.run(runtime.stop), "staff-directory-copy")
         if on_start is not None:
             await on_start(runtime)
+        _settle_heap()
         log.info("service started", extra={"port": settings.port})
         try:
             yield

@@ -45,3 +45,10 @@ async def test_one_trace_spans_a_producer_and_a_consumer_process(
     assert publish.parent_span_id == request.span_id
     assert process.parent_span_id == publish.span_id
     assert handler.parent_span_id == process.span_id
+    # The handler's statements: one span each (asyncpg wrapped once), named by the operation,
+    # with the statement and the database's attributes, the cached one like the first.
+    statements = [s for s in spans if s.parent_span_id == handler.span_id]
+    assert [s.name for s in statements] == ["SELECT", "SELECT"], statements
+    assert statements[0].attributes == statements[1].attributes
+    assert statements[0].attributes["db.statement"] == "/* hop */ SELECT $1::int + 1"
+    assert statements[0].attributes["db.system"] == "postgresql"
