@@ -28,7 +28,7 @@ from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from temporalio.client import Client
 
-from slrt import deps, edge, metrics, problems, temporal
+from slrt import deps, edge, metrics, problems, telemetry, temporal
 from slrt.auth.directory import DirectoryCopy
 from slrt.auth.tokens import AuthSettings, TokenVerifier
 from slrt.db import create_pool
@@ -323,6 +323,7 @@ def build_app(
     # One server span per request (with the route, status and the statements' and publishes'
     # spans under it); not the ASGI ``http receive``/``http send`` sub-spans, two or three more
     # spans per request that carry nothing the server span lacks.
+    telemetry.cache_server_span_names()
     FastAPIInstrumentor.instrument_app(
         app, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"]
     )

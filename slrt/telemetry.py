@@ -163,3 +163,39 @@ def _asyncpg_instrumentor() -> Any:
                     raise
 
     return Instrumentor()
+
+
+_ROUTE_NAMES_CACHED = 1024
+"""How many (app, method, path) server span names are kept (ids in paths make most of them)."""
+
+
+@functools.cache
+def cache_server_span_names() -> None:
+    """Make the FastAPI instrumentation name a request's server span from a cache of
+    (app, type, method, root path, path): its own lookup tries every route of the app in turn
+    for each request, before the app's router does the same again. The name and attributes are
+    the library's own (``METHOD /route/{template}``, ``http.route``), computed once per path;
+    routing depends on nothing else of the request in these apps (no host routes). Applies to
+    apps instrumented after the call."""
+    from opentelemetry.instrumentation import fastapi as instrumentation
+
+    find = instrumentation._get_default_span_details
+    names: dict[tuple[object, ...], tuple[str, dict[str, str]]] = {}
+
+    def span_details(scope: Any) -> tuple[str, dict[str, str]]:
+        key = (
+            scope.get("app"),
+            scope.get("type"),
+            scope.get("method"),
+            scope.get("root_path"),
+            scope.get("path"),
+        )
+        found = names.get(key)
+        if found is None:
+            if len(names) >= _ROUTE_NAMES_CACHED:
+                names.clear()
+            found = names[key] = find(scope)
+        name, attributes = found
+        return name, dict(attributes)
+
+    instrumentation._get_default_span_details = span_details
