@@ -287,6 +287,9 @@ def build_app(
             yield
         finally:
             await _shutdown(runtime)
+            # What start-up froze is collectable again (a process that starts apps one after
+            # another, as the tests do, would otherwise keep their cyclic garbage).
+            gc.unfreeze()
             log.info("service stopped")
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
