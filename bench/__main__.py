@@ -25,7 +25,7 @@ REGISTRY_WORK = (Path(__file__).parent.parent / ".slrt" / "bench" / "registry").
 
 PLAN: dict[str, list[str]] = {
     # benchmark: its command-line flags at make-bench size
-    "intake_acceptance": ["--requests", "300"],
+    "intake_acceptance": ["--requests", "1000"],
     "routing_e2e": ["--small"],
     "registry_import": ["--small", "--work", str(REGISTRY_WORK)],
     "registry_lookup": ["--requests", "1000", "--work", str(REGISTRY_WORK)],

@@ -24,12 +24,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +55,16 @@ BODY = {
 
 
 async def load(url: str, headers: dict[str, str], clients: int, requests: int) -> dict[str, Any]:
-    """``requests`` submissions by ``clients`` concurrent clients; accepted/s and latency."""
+    """``requests`` submissions by ``clients`` concurrent clients; accepted/s and latency.
+
+    Each client has a connection of its own (an ``httpx.AsyncClient`` limited to one), as
+    ``clients`` separate callers would. One pool shared by all of them (httpcore's) is not a
+    neutral client: each finished response reassigns every waiting request to the same first
+    idle connection, all but one are woken for nothing and queue again, so only a handful of
+    requests are at the server at a time while the other connections sit idle until their
+    5 s keep-alive expires and are opened again. How much of that a run suffers depends on the
+    server's latency, so it penalised the slower server more (see docs/benchmarks.md, Intake).
+    """
     samples: list[float] = []
     refused = 0
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -75,15 +86,23 @@ async def load(url: str, headers: dict[str, str], clients: int, requests: int) -
             else:
                 refused += 1
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
-        await http.post(
+    one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    # One TLS context for all (unused over http://, but each client would build its own).
+    tls = ssl.create_default_context()
+    async with AsyncExitStack() as stack:
+        https = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=url, timeout=60, limits=one, verify=tls)
+            )
+            for _ in range(clients)
+        ]
+        await https[0].post(
             "/v1/complaints",
             json=BODY,
             headers={**headers, "Idempotency-Key": f"warm-{uuid.uuid4()}"},
         )
         began = time.perf_counter()
-        await asyncio.gather(*(client(http) for _ in range(clients)))
+        await asyncio.gather(*(client(http) for http in https))
         wall = time.perf_counter() - began
     return {
         "clients": clients,

@@ -78,6 +78,10 @@ class HttpMetrics:
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
         self.service = service
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        """The labelled counter and histogram of (method, route template, status): looked up
+        once (``labels()`` validates the labels and takes a lock on every call); bounded by
+        the routes, methods and statuses an app has."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,8 +103,13 @@ class HttpMetrics:
             # cardinality and no identifiers in metrics. The router sets scope["route"].
             route = str(getattr(scope.get("route"), "path", "unmatched"))
             if route not in ("/metrics", "/healthz", "/readyz"):
-                method = scope["method"]
-                HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
-                HTTP_LATENCY.labels(self.service, method, route).observe(
-                    time.perf_counter() - began
-                )
+                key = (scope["method"], route, status)
+                series = self._series.get(key)
+                if series is None:
+                    method = key[0]
+                    series = self._series[key] = (
+                        HTTP_REQUESTS.labels(self.service, method, route, str(status)),
+                        HTTP_LATENCY.labels(self.service, method, route),
+                    )
+                series[0].inc()
+                series[1].observe(time.perf_counter() - began)

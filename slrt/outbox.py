@@ -62,17 +62,19 @@ async def write(conn: Connection, data: EventData, *, source: str, subject: str)
 
 def row(
     data: EventData, *, source: str, subject: str
-) -> tuple[Envelope, tuple[str, str, dict[str, Any], dict[str, str]]]:
+) -> tuple[Envelope, tuple[str, str, str, str]]:
     """The envelope of ``data`` and its outbox row's values (event id, topic, envelope, trace
-    headers), for a caller that inserts the row in a statement of its own (intake's one-statement
-    submission); :func:`write`'s rule holds for it too: the row goes in with the state change."""
+    headers; the last two as JSON text, serialised once by pydantic, for a statement that casts
+    them to ``jsonb``), for a caller that inserts the row in a statement of its own (intake's
+    one-statement submission); :func:`write`'s rule holds for it too: the row goes in with the
+    state change."""
     envelope = Envelope.wrap(data, source=source, subject=subject)
     trace_headers = {k: v.decode() for k, v in inject_headers([])}
     return envelope, (
         envelope.id,
         data.topic.value,
-        envelope.model_dump(mode="json"),
-        trace_headers,
+        envelope.model_dump_json(),
+        json.dumps(trace_headers),
     )
 
 

@@ -66,6 +66,11 @@ class ServiceSettings(BaseSettings):
     API port, which then answers ``/readyz`` with ready / not ready only (the Helm chart sets
     it: the Ingress routes the API port, never this one). Unset: everything on ``port``."""
     graceful_shutdown_seconds: float = Field(default=20.0, gt=0)
+    keep_alive_seconds: int = Field(default=75, ge=1)
+    """How long the API server keeps an idle HTTP/1.1 connection open. Longer than a client's
+    own idle expiry (httpx: 5 s; nginx's ingress upstream keep-alive: 60 s), so the client
+    closes first: a server that closes at the client's own expiry races the client's next
+    request on that connection (a reset request, a new TCP connection, a stalled client)."""
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Larger request bodies are refused with 413 before they are read whole (routes that take
     large uploads, the registry's CSV imports, apply their own limit)."""

@@ -10,9 +10,11 @@ numbers) is never passed to a logger; log ids instead.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.resources import Resource
@@ -69,10 +71,9 @@ def setup_tracing(service: str, settings: ConnectionSettings) -> TracerProvider:
 
 def _instrument_clients() -> None:
     """asyncpg queries as spans; httpx calls (webhooks, gateways) carry ``traceparent`` out."""
-    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
-    for instrumentor in (AsyncPGInstrumentor(), HTTPXClientInstrumentor()):  # type: ignore[no-untyped-call]
+    for instrumentor in (_asyncpg_instrumentor(), HTTPXClientInstrumentor()):
         if not instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.instrument()
 
@@ -96,3 +97,105 @@ def extract_context(
     items = headers.items() if isinstance(headers, Mapping) else (headers or [])
     carrier = {k: v.decode() for k, v in items if k in _TRACE_HEADERS}
     return propagate.extract(carrier)
+
+
+_STATEMENT_SPANS_CACHED = 512
+"""How many (statement, connection parameters) span names and attributes are kept."""
+
+
+@functools.cache
+def _asyncpg_instrumentor() -> Any:
+    """OpenTelemetry's asyncpg instrumentation, with the span name and attributes of a statement
+    on a connection computed once (the same span, name and attributes as the library's own: it
+    runs a regular expression, splits the whole statement text and builds the attribute dict
+    of every statement on every call; intake's submission is one long statement). One
+    instance per process, as the library's own instrumentor is a singleton: a second
+    :func:`setup_tracing` must not wrap asyncpg twice."""
+    from opentelemetry.instrumentation._semconv import _report_new
+    from opentelemetry.instrumentation.asyncpg import (
+        AsyncPGInstrumentor,
+        _hydrate_span_from_args,
+    )
+    from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+    from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
+    from opentelemetry.trace import SpanKind, Status, StatusCode
+
+    class Instrumentor(AsyncPGInstrumentor):
+        def __init__(self) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]
+            self._spans: dict[tuple[object, int, object], tuple[str, dict[str, Any], object]] = {}
+
+        def _span_of(self, instance: Any, query: Any) -> tuple[str, dict[str, Any]]:
+            params = getattr(instance, "_params", None)
+            key = (query, id(params), getattr(instance, "_addr", None))
+            found = self._spans.get(key)
+            if found is None:
+                name = query if query else getattr(params, "database", "postgresql")
+                try:
+                    name = self._leading_comment_remover.sub("", name).split(None, 1)[0]
+                except IndexError:
+                    name = ""
+                attributes = _hydrate_span_from_args(
+                    instance, query, None, semconv_opt_in_mode=self._semconv_opt_in_mode
+                )
+                if len(self._spans) >= _STATEMENT_SPANS_CACHED:
+                    self._spans.clear()
+                # ``params`` is kept with the entry so its id cannot be reused by another.
+                found = self._spans[key] = (name, attributes, params)
+            return found[0], found[1]
+
+        async def _do_execute(self, func: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+            if self.capture_parameters or not is_instrumentation_enabled():
+                return await super()._do_execute(func, instance, args, kwargs)  # type: ignore[no-untyped-call]
+            name, attributes = self._span_of(instance, args[0])
+            tracer = self._tracer
+            assert tracer is not None  # set by ``instrument()``
+            with tracer.start_as_current_span(
+                name, kind=SpanKind.CLIENT, attributes=attributes
+            ) as span:
+                try:
+                    return await func(*args, **kwargs)
+                except Exception as exc:
+                    if span.is_recording():
+                        span.set_status(Status(StatusCode.ERROR))
+                        if _report_new(self._semconv_opt_in_mode):
+                            span.set_attribute(ERROR_TYPE, type(exc).__qualname__)
+                    raise
+
+    return Instrumentor()
+
+
+_ROUTE_NAMES_CACHED = 1024
+"""How many (app, method, path) server span names are kept (ids in paths make most of them)."""
+
+
+@functools.cache
+def cache_server_span_names() -> None:
+    """Make the FastAPI instrumentation name a request's server span from a cache of
+    (app, type, method, root path, path): its own lookup tries every route of the app in turn
+    for each request, before the app's router does the same again. The name and attributes are
+    the library's own (``METHOD /route/{template}``, ``http.route``), computed once per path;
+    routing depends on nothing else of the request in these apps (no host routes). Applies to
+    apps instrumented after the call."""
+    from opentelemetry.instrumentation import fastapi as instrumentation
+
+    find = instrumentation._get_default_span_details
+    names: dict[tuple[object, ...], tuple[str, dict[str, str]]] = {}
+
+    def span_details(scope: Any) -> tuple[str, dict[str, str]]:
+        key = (
+            scope.get("app"),
+            scope.get("type"),
+            scope.get("method"),
+            scope.get("root_path"),
+            scope.get("path"),
+        )
+        found = names.get(key)
+        if found is None:
+            if len(names) >= _ROUTE_NAMES_CACHED:
+                names.clear()
+            found = names[key] = find(scope)
+        name, attributes = found
+        return name, dict(attributes)
+
+    instrumentation._get_default_span_details = span_details

@@ -33,6 +33,7 @@ from slrt.public_status import (
 
 TRACKING_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """No 0/O or 1/I: codes are read out loud and typed on phones."""
+assert len(TRACKING_CODE_ALPHABET) == 32, "new_tracking_code draws 5 bits a character"
 
 
 @dataclass
@@ -194,7 +195,10 @@ def ticket_number(district: str, year: int, serial: int) -> str:
 
 
 def new_tracking_code() -> str:
-    return "".join(secrets.choice(TRACKING_CODE_ALPHABET) for _ in range(8))
+    """Eight characters drawn uniformly from the 32 of the alphabet: the eight 5-bit groups of
+    40 random bits (one read of the system's randomness, not one per character)."""
+    bits = int.from_bytes(secrets.token_bytes(5), "big")
+    return "".join(TRACKING_CODE_ALPHABET[(bits >> shift) & 31] for shift in range(0, 40, 5))
 
 
 def phone_last4(phone: str | None) -> str | None:

@@ -3,6 +3,7 @@ and rate windows. Every function takes the connection of the caller's transactio
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -43,34 +44,17 @@ async def prior_submission(
     return row
 
 
-async def accept(
-    conn: Connection,
-    row: dict[str, Any],
-    snapshot: ComplaintSnapshot,
-    event: tuple[str, str, dict[str, Any], dict[str, str]],
-    year: int,
-    *,
-    program_known: ProgramGuard | None = None,
-) -> str | None:
-    """Accept a new complaint in ONE statement (atomic on its own, one round trip): the next
-    ticket serial of (district, year), the complaint row, its first status and its outbox row
-    ``event`` = (event id, topic, envelope, trace headers). The ticket number is made here, so
-    ``row`` has none, and it is written into the snapshot's and the envelope's data.
-
-    ``program_known``: write only if intake's catalog copy holds the named program and, for a
-    program need, the program takes needs, or the copy is still empty — what
-    :func:`services.intake.domain.check_program` lets through; when it does not hold, nothing is
-    written and the caller reads and asks the rule for the error.
-
-    Returns the ticket number; ``None`` when nothing was written: a request with the same
-    idempotency key committed first (the statement failed: nothing of it stays, the counter
-    included), or ``program_known`` did not hold."""
-    columns = ", ".join(row)
-    params = ", ".join(f"${i}" for i in range(1, len(row) + 1))
-    n = len(row)
-    district = snapshot.place_code[:4]
-    s = snapshot
-    sql = f"""
+@functools.lru_cache(maxsize=8)
+def _accept_sql(names: tuple[str, ...]) -> str:
+    """:func:`accept`'s statement for the complaint columns ``names`` (made once: the same
+    text every call, which asyncpg's statement cache and the statement span's cache key on)."""
+    columns = ", ".join(names)
+    params = ", ".join(
+        f"${i}::text::jsonb" if column in JSON_TEXT_COLUMNS else f"${i}"
+        for i, column in enumerate(names, start=1)
+    )
+    n = len(names)
+    return f"""
         WITH guard AS MATERIALIZED (
             SELECT (${n + 15}::text IS NULL OR NOT EXISTS (SELECT 1 FROM programs) OR EXISTS (
                 SELECT 1 FROM programs p WHERE p.code = ${n + 15}::text
@@ -98,19 +82,53 @@ async def accept(
             SELECT c.id, c.ticket_number, 0, ${n + 3}::text, ${n + 4}::text, ${n + 5}::text,
                 ${n + 6}::text, ${n + 7}::text, ${n + 8}::text, NULL, NULL, NULL, NULL, false,
                 false, false, NULL,
-                jsonb_set(${n + 9}::jsonb, '{{ticket_number}}', to_jsonb(c.ticket_number)),
+                jsonb_set(${n + 9}::text::jsonb, '{{ticket_number}}', to_jsonb(c.ticket_number)),
                 ${n + 10}::timestamptz, ${n + 10}::timestamptz
             FROM complaint c
         ), event AS (
             INSERT INTO outbox (event_id, topic, envelope, trace_headers)
             SELECT ${n + 11}::text, ${n + 12}::text,
-                jsonb_set(${n + 13}::jsonb, '{{data,ticket_number}}', to_jsonb(c.ticket_number)),
-                ${n + 14}::jsonb
+                jsonb_set(${n + 13}::text::jsonb, '{{data,ticket_number}}',
+                    to_jsonb(c.ticket_number)),
+                ${n + 14}::text::jsonb
             FROM complaint c
         )
         SELECT CASE WHEN (SELECT holds FROM guard)
             THEN COALESCE((SELECT ticket_number FROM complaint), submission_lost_race()) END
         """  # noqa: S608 -- fixed columns
+
+
+JSON_TEXT_COLUMNS = frozenset({"complainant", "information_answer"})
+"""Columns of :func:`accept`'s ``row`` given as JSON text (pydantic's ``model_dump_json``; the
+statement casts them to ``jsonb``), not as values for the jsonb codec's ``json.dumps``."""
+
+
+async def accept(
+    conn: Connection,
+    row: dict[str, Any],
+    snapshot: ComplaintSnapshot,
+    event: tuple[str, str, str, str],
+    year: int,
+    *,
+    program_known: ProgramGuard | None = None,
+) -> str | None:
+    """Accept a new complaint in ONE statement (atomic on its own, one round trip): the next
+    ticket serial of (district, year), the complaint row, its first status and its outbox row
+    ``event`` = (event id, topic, envelope, trace headers; the last two as JSON text,
+    :func:`slrt.outbox.row`). The ticket number is made here, so ``row`` has none, and it is
+    written into the snapshot's and the envelope's data.
+
+    ``program_known``: write only if intake's catalog copy holds the named program and, for a
+    program need, the program takes needs, or the copy is still empty — what
+    :func:`services.intake.domain.check_program` lets through; when it does not hold, nothing is
+    written and the caller reads and asks the rule for the error.
+
+    Returns the ticket number; ``None`` when nothing was written: a request with the same
+    idempotency key committed first (the statement failed: nothing of it stays, the counter
+    included), or ``program_known`` did not hold."""
+    sql = _accept_sql(tuple(row))
+    district = snapshot.place_code[:4]
+    s = snapshot
     event_id, topic, envelope, trace_headers = event
     try:
         ticket: str | None = await conn.fetchval(
@@ -124,7 +142,9 @@ async def accept(
             s.category.value,
             s.channel.value,
             s.program_code,
-            s.model_dump(mode="json"),
+            # JSON text made by pydantic (one pass in Rust) rather than a dict for the jsonb
+            # codec's ``json.dumps``; the statement casts it.
+            s.model_dump_json(),
             row["submitted_at"],
             event_id,
             topic,

@@ -230,7 +230,8 @@ async def _create(
         "program_code": submission.program_code,
         "sub_type": submission.sub_type,
         "anonymous": submission.anonymous,
-        "complainant": None if complainant is None else complainant.model_dump(mode="json"),
+        # JSON text for ``store.JSON_TEXT_COLUMNS``.
+        "complainant": None if complainant is None else complainant.model_dump_json(),
         "phone": person.phone if person else None,
         "email": person.email if person else None,
         "phone_last4": phone_last4(person.phone) if person else None,
@@ -239,7 +240,7 @@ async def _create(
         "occurred_on": submission.occurred_on,
         "warnings": warnings,
         "submitted_at": now,
-        "information_answer": None if answer is None else answer.model_dump(mode="json"),
+        "information_answer": None if answer is None else answer.model_dump_json(),
     }
     facilitator_captured = submission.channel is Channel.FACILITATOR_VISIT
     snapshot = ComplaintSnapshot(

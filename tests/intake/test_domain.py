@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from services.intake.domain import (
+    TRACKING_CODE_ALPHABET,
     acting_role,
     check_channel,
     check_complainant,
@@ -116,6 +117,15 @@ def test_verifiers() -> None:
     assert verifier_matches("7890", code, "7890")
     assert not verifier_matches("7891", code, "7890")
     assert not verifier_matches("7890", code, None)
+
+
+def test_tracking_codes_use_the_whole_alphabet_at_every_position() -> None:
+    codes = [new_tracking_code() for _ in range(4000)]
+    assert len(set(codes)) == len(codes)
+    for position in range(8):
+        # 4000 draws of 32 letters: each letter ~125 times at each position; missing one
+        # would mean a bit of the draw is not used.
+        assert {c[position] for c in codes} == set(TRACKING_CODE_ALPHABET)
 
 
 def test_status_and_roles_and_language() -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
 from slrt.problems import Problem
-from slrt.service import build_app
+from slrt.service import api_config, build_app
 from slrt.settings import ServiceSettings
 
 
@@ -63,3 +64,14 @@ def test_health_metrics_and_problems() -> None:
             'service="demo",status="200"} 1.0'
         ) in metrics
         assert 'route="/healthz"' not in metrics
+
+
+def test_the_api_server_outlasts_a_clients_idle_keep_alive() -> None:
+    """The server closes an idle connection later than httpx does (its pool's expiry), so a
+    client never sends a request on a connection the server is closing at that moment
+    (uvicorn's own 5 s equals httpx's 5 s: the benchmark saw reset requests and reconnects)."""
+    app = build_app("demo", ServiceSettings(), title="t", description="d", uses=(), routers=[])
+    config = api_config(ServiceSettings(), app)
+    assert config.timeout_keep_alive == ServiceSettings().keep_alive_seconds
+    assert config.timeout_keep_alive > (httpx.Limits().keepalive_expiry or 0)
+    assert api_config(ServiceSettings(keep_alive_seconds=120), app).timeout_keep_alive == 120

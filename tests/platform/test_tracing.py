@@ -7,7 +7,10 @@ import asyncio
 import subprocess
 import sys
 
+import pytest
+
 from slrt.contracts.topics import dead_letter_topic
+from slrt.telemetry import cache_server_span_names
 from slrt_dev.otlp_receiver import otlp_receiver
 from tests.support.harness import RealStack
 
@@ -45,3 +48,42 @@ async def test_one_trace_spans_a_producer_and_a_consumer_process(
     assert publish.parent_span_id == request.span_id
     assert process.parent_span_id == publish.span_id
     assert handler.parent_span_id == process.span_id
+    # The handler's statements: one span each (asyncpg wrapped once), named by the operation,
+    # with the statement and the database's attributes, the cached one like the first.
+    statements = [s for s in spans if s.parent_span_id == handler.span_id]
+    assert [s.name for s in statements] == ["SELECT", "SELECT"], statements
+    assert statements[0].attributes == statements[1].attributes
+    assert statements[0].attributes["db.statement"] == "/* hop */ SELECT $1::int + 1"
+    assert statements[0].attributes["db.system"] == "postgresql"
+
+
+@pytest.mark.unit
+def test_server_span_names_are_the_route_templates_from_the_cache() -> None:
+    from fastapi import FastAPI
+    from opentelemetry.instrumentation import fastapi as instrumentation
+
+    cache_server_span_names()
+    app = FastAPI()
+
+    @app.get("/v1/things/{thing_id}")
+    async def thing(thing_id: str) -> str:
+        return thing_id
+
+    @app.post("/v1/things")
+    async def new_thing() -> None:
+        return None
+
+    def details(method: str, path: str) -> tuple[str, dict[str, str]]:
+        scope = {"type": "http", "method": method, "path": path, "root_path": "", "app": app}
+        found: tuple[str, dict[str, str]] = instrumentation._get_default_span_details(scope)
+        return found
+
+    one = ("GET /v1/things/{thing_id}", {"http.route": "/v1/things/{thing_id}"})
+    assert details("GET", "/v1/things/a") == one
+    assert details("GET", "/v1/things/a") == one  # from the cache
+    assert details("GET", "/v1/things/b") == one
+    assert details("POST", "/v1/things") == ("POST /v1/things", {"http.route": "/v1/things"})
+    assert details("GET", "/nowhere") == ("GET", {})
+    # A caller changing the attributes it was given does not change the cached ones.
+    details("GET", "/v1/things/a")[1]["extra"] = "x"
+    assert details("GET", "/v1/things/a") == one

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from services.intake import assignees, attachments, casefile, casefile_store, store
@@ -33,7 +33,9 @@ from services.intake.schemas import (
     TaskPage,
     TimelineEntry,
 )
+from services.intake.settings import IntakeSettings
 from services.intake.submissions import submit
+from slrt import deps
 from slrt.auth.api import authorize
 from slrt.auth.policy import Action
 from slrt.auth.principal import Principal, Role
@@ -44,6 +46,7 @@ from slrt.places import directory
 from slrt.problems import Problem
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
+intake_settings = deps.settings_of(IntakeSettings)
 
 PROBLEMS = problems(401, 403, 404, 422)
 LINKS = {
@@ -81,11 +84,15 @@ async def submit_complaint(
     body: SubmissionIn,
     principal: CurrentPrincipal,
     key: IdempotencyKey,
-    pool: Pool,
-    settings: Settings,
+    request: Request,
 ) -> Response:
     authorize(principal, Action.COMPLAINT_SUBMIT)
-    accepted = await submit(pool, body, principal, key, directory(), settings.public_base_url)
+    # The pool and the settings straight from the app's runtime: as route dependencies they
+    # cost FastAPI's dependency resolution twice per submission (issue 17's profile).
+    settings = intake_settings(request)
+    accepted = await submit(
+        deps.pool(request), body, principal, key, directory(), settings.public_base_url
+    )
     headers = {"Location": accepted.complaint.links.self}
     if accepted.replayed:
         headers["Idempotent-Replayed"] = "true"
