@@ -399,15 +399,28 @@ FROM (SELECT DISTINCT kk_number, household_ref FROM {valid} v) v
 JOIN households h ON h.registry_ref = v.household_ref
 """
 
-_INDIVIDUALS_FIRST = """
+# A first load's people, ids made here: the individuals are inserted from this table, and
+# participation and PMKS flags read it, instead of joining the staged rows to the households
+# again and the inserted individuals back by NIK. Its rows are scanned in the order they were
+# written, so the ids (``uuidv7()``, rising) still append at the right of the key's index.
+_PEOPLE_FIRST = """
+CREATE TEMP TABLE import_people ON COMMIT DROP AS
 WITH {keys}
-INSERT INTO individuals (id, nik, household_id, kk_number, name, name_key, sex, birth_date,
-                         relation, disability, school_status, village_code)
-SELECT uuidv7(), v.nik, h.id, v.kk_number, btrim(v.name), k.key,
-       CASE v.sex WHEN 'L' THEN 'male' ELSE 'female' END, v.birth_date::date, v.relation,
-       nullif(v.disability, ''), nullif(v.school_status, ''), v.village_code
+SELECT uuidv7() AS id, h.id AS household_id, v.nik, v.kk_number, btrim(v.name) AS name,
+       k.key AS name_key, CASE v.sex WHEN 'L' THEN 'male' ELSE 'female' END AS sex,
+       v.birth_date::date AS birth_date, v.relation, nullif(v.disability, '') AS disability,
+       nullif(v.school_status, '') AS school_status, v.village_code, v.individual_programs,
+       v.pmks, v.period
 FROM {valid} v JOIN households h ON h.registry_ref = v.household_ref
 JOIN keys k ON k.name = v.name
+"""
+
+_INDIVIDUALS_FIRST = """
+INSERT INTO individuals (id, nik, household_id, kk_number, name, name_key, sex, birth_date,
+                         relation, disability, school_status, village_code)
+SELECT id, nik, household_id, kk_number, name, name_key, sex, birth_date, relation, disability,
+       school_status, village_code
+FROM import_people
 """
 
 # Participation as one diff. The extract is the full participation of its periods for the
@@ -808,9 +821,9 @@ async def import_extract(
             await conn.execute("ANALYZE households (id, registry_ref)")
             await conn.execute(_FAMILIES_FIRST.format(valid=valid))
             on_phase("individuals")
-            status = await conn.execute(_INDIVIDUALS_FIRST.format(valid=valid, keys=keys))
+            await conn.execute(_PEOPLE_FIRST.format(valid=valid, keys=keys))
+            status = await conn.execute(_INDIVIDUALS_FIRST)
             report.individuals_changed = _count(status)
-            await conn.execute("ANALYZE individuals (id, nik)")
         else:
             status = await conn.execute(_HOUSEHOLDS.format(valid=valid))
             report.households_changed = _count(status)
@@ -821,9 +834,13 @@ async def import_extract(
             )
         on_phase("participation")
         periods = await conn.fetchval(_PERIODS)
-        await conn.execute(_PEOPLE.format(valid=valid))
+        if not remake:
+            await conn.execute(_PEOPLE.format(valid=valid))
         await conn.execute(_HOMES.format(valid=valid))
-        await conn.execute("ANALYZE import_people")
+        # The columns of the narrow table (a first load's has the individuals' too).
+        await conn.execute(
+            "ANALYZE import_people (id, household_id, individual_programs, pmks, period)"
+        )
         await conn.execute("ANALYZE import_homes")
         # A first load's participation is empty, and each subject's programs are distinct.
         on_conflict = "" if remake else "ON CONFLICT (subject, program_code, period) DO NOTHING"
