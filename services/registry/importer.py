@@ -508,11 +508,10 @@ SELECT g.household_ref, g.row_count, g.row_hash
 FROM import_groups g JOIN import_changed c ON c.household_ref = g.household_ref
 WHERE g.set = 1
   AND NOT EXISTS (SELECT 1 FROM import_rejected r WHERE r.household_ref = g.household_ref)
--- In key order: each entry goes next to the last in the key's index, not to a random page.
-ORDER BY g.household_ref
-ON CONFLICT (household_ref) DO UPDATE
-SET row_count = excluded.row_count, row_hash = excluded.row_hash
+{on_conflict}
 """
+_REMEMBER_CONFLICT = """ON CONFLICT (household_ref) DO UPDATE
+SET row_count = excluded.row_count, row_hash = excluded.row_hash"""
 
 
 # The last completed import of this scope, and whether its result can be repeated for this file:
@@ -851,7 +850,13 @@ async def import_extract(
         report.needs_closed = await needs.close_met(conn)
         on_phase("pmks")
         await conn.execute(_PMKS)
-        await conn.execute(_REMEMBER)
+        # A first load into a registry that remembers no household: nothing to conflict with
+        # (the tables it writes are locked, so no other import can remember one meanwhile; a
+        # conflict would fail the import, never half-write it).
+        fresh = bool(remake) and not await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM import_households)"
+        )
+        await conn.execute(_REMEMBER.format(on_conflict="" if fresh else _REMEMBER_CONFLICT))
         if remake:
             on_phase("indexing")
             await conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
