@@ -60,22 +60,26 @@ async def write(conn: Connection, data: EventData, *, source: str, subject: str)
     return envelope
 
 
-def row(
-    data: EventData, *, source: str, subject: str
-) -> tuple[Envelope, tuple[str, str, str, str]]:
-    """The envelope of ``data`` and its outbox row's values (event id, topic, envelope, trace
-    headers; the last two as JSON text, serialised once by pydantic, for a statement that casts
-    them to ``jsonb``), for a caller that inserts the row in a statement of its own (intake's
-    one-statement submission); :func:`write`'s rule holds for it too: the row goes in with the
-    state change."""
-    envelope = Envelope.wrap(data, source=source, subject=subject)
+def row(data: EventData, *, source: str, subject: str) -> tuple[str, str, str, str]:
+    """The outbox row's values of ``data`` (event id, topic, envelope, trace headers; the last
+    two as JSON text, for a statement that casts them to ``jsonb``), for a caller that inserts
+    the row in a statement of its own (intake's one-statement submission); :func:`write`'s rule
+    holds for it too: the row goes in with the state change.
+
+    The envelope's text is the one ``Envelope.wrap(...).model_dump_json()`` gives, made without
+    the round trip through a dict (the data serialised once, by pydantic, straight to JSON, and
+    not validated again as the envelope's ``data``; ``tests/platform/test_envelope.py`` compares
+    the two)."""
+    head = Envelope(type=data.event_type, source=source, subject=subject, data={})
+    attributes = head.model_dump_json()
+    # ``data`` is the envelope's last field: its empty object closes the text.
+    assert attributes.endswith(_EMPTY_DATA)
+    envelope = f"{attributes[: -len(_EMPTY_DATA)]}{data.model_dump_json()}}}"
     trace_headers = {k: v.decode() for k, v in inject_headers([])}
-    return envelope, (
-        envelope.id,
-        data.topic.value,
-        envelope.model_dump_json(),
-        json.dumps(trace_headers),
-    )
+    return head.id, data.topic.value, envelope, json.dumps(trace_headers)
+
+
+_EMPTY_DATA = "{}}"
 
 
 class OutboxRelay:
@@ -179,7 +183,7 @@ class OutboxRelay:
                 rows = await conn.fetch(
                     """
                     WITH relay AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($1) AS alone)
-                    SELECT o.id, o.topic, o.envelope, o.trace_headers
+                    SELECT o.id, o.topic, o.envelope::text AS envelope, o.trace_headers
                     FROM relay, outbox o
                     WHERE relay.alone AND o.published_at IS NULL
                     ORDER BY o.id LIMIT $2 FOR UPDATE OF o SKIP LOCKED
@@ -205,7 +209,8 @@ class OutboxRelay:
     async def _publish(self, rows: list[asyncpg.Record]) -> None:
         acks = []
         for row in rows:
-            envelope = Envelope.model_validate(row["envelope"])
+            # The text parsed by pydantic in one pass (no dict from the jsonb codec first).
+            envelope = Envelope.model_validate_json(row["envelope"])
             headers = [(k, str(v).encode()) for k, v in _as_dict(row["trace_headers"]).items()]
             acks.append(await self._producer.send(row["topic"], envelope, headers))
         await asyncio.gather(*acks)

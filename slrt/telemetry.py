@@ -150,17 +150,27 @@ def _asyncpg_instrumentor() -> Any:
             name, attributes = self._span_of(instance, args[0])
             tracer = self._tracer
             assert tracer is not None  # set by ``instrument()``
-            with tracer.start_as_current_span(
-                name, kind=SpanKind.CLIENT, attributes=attributes
-            ) as span:
-                try:
-                    return await func(*args, **kwargs)
-                except Exception as exc:
-                    if span.is_recording():
-                        span.set_status(Status(StatusCode.ERROR))
-                        if _report_new(self._semconv_opt_in_mode):
-                            span.set_attribute(ERROR_TYPE, type(exc).__qualname__)
-                    raise
+            # What ``start_as_current_span`` does, without its two generator-based context
+            # managers (a quarter of a statement span's cost): the span made current for the
+            # call, then on an exception the library's status and error type, and what
+            # ``use_span`` adds (the exception event, the status with its description).
+            span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+            token = context.attach(trace.set_span_in_context(span))
+            try:
+                return await func(*args, **kwargs)
+            except Exception as exc:
+                if span.is_recording():
+                    span.set_status(Status(StatusCode.ERROR))
+                    if _report_new(self._semconv_opt_in_mode):
+                        span.set_attribute(ERROR_TYPE, type(exc).__qualname__)
+                    span.record_exception(exc)
+                    span.set_status(
+                        Status(StatusCode.ERROR, description=f"{type(exc).__name__}: {exc}")
+                    )
+                raise
+            finally:
+                context.detach(token)
+                span.end()
 
     return Instrumentor()
 

@@ -27,6 +27,11 @@ class ReceivedSpan:
     start_ns: int = 0
     """Start and end (Unix epoch, nanoseconds; ``bench.routing_e2e`` reads the hops from them)."""
     end_ns: int = 0
+    status_code: int = 0
+    """OTLP's status code: 0 unset, 1 ok, 2 error."""
+    status_message: str = ""
+    events: tuple[str, ...] = ()
+    """The names of the span's events (``exception`` for a recorded exception)."""
 
 
 class SpanStore:
@@ -54,6 +59,9 @@ class SpanStore:
                             },
                             start_ns=span.start_time_unix_nano,
                             end_ns=span.end_time_unix_nano,
+                            status_code=span.status.code,
+                            status_message=span.status.message,
+                            events=tuple(e.name for e in span.events),
                         )
                     )
         with self._lock:

@@ -275,7 +275,7 @@ async def _create(
         if answer is None
         else answer.model_copy(update={"answer": mask_free_text(answer.answer)}),
     )
-    _, outbox_row = outbox.row(event, source=SOURCE, subject=str(complaint_id))
+    outbox_row = outbox.row(event, source=SOURCE, subject=str(complaint_id))
     accepted = await store.accept(
         conn, row, snapshot, outbox_row, year, program_known=program_known
     )

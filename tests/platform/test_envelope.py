@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from slrt import outbox
 from slrt.contracts.envelope import Envelope, from_kafka, to_kafka
 from slrt.contracts.events import EVENT_MODELS, ComplaintSubmitted
 from slrt.contracts.vocabulary import Category, Channel
@@ -76,3 +78,74 @@ def test_every_event_model_names_a_versioned_type() -> None:
         assert event_type.startswith("slrt.")
         assert event_type.endswith(".v1")
         assert model.topic.value.startswith("slrt.")
+
+
+def _sdk_record(envelope: Envelope) -> tuple[bytes, list[tuple[str, bytes]], bytes]:
+    """What the CloudEvents SDK makes of ``envelope`` (``to_kafka`` used to call it; the key
+    is the subject, as bytes)."""
+    from cloudevents.core.bindings import kafka as ce_kafka
+    from cloudevents.core.v1.event import CloudEvent
+
+    event = CloudEvent(
+        attributes={
+            "id": envelope.id,
+            "type": envelope.type,
+            "source": envelope.source,
+            "subject": envelope.subject,
+            "time": envelope.time,
+            "datacontenttype": "application/json",
+            "partitionkey": envelope.subject,
+        },
+        data=envelope.data,
+    )
+    message = ce_kafka.to_binary_event(event)
+    assert message.key == envelope.subject
+    return envelope.subject.encode(), list(message.headers.items()), message.value
+
+
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        Envelope.wrap(_submitted(), source="/slrt/intake", subject="c-1"),
+        Envelope(
+            type="t",
+            source="/s",
+            subject="ä/ü",
+            time=datetime(2026, 3, 2, 9, 30, 1, 5, tzinfo=timezone(timedelta(hours=7))),
+            data={"nested": {"ü": [1, 2.5, None, True]}, "when": datetime(2026, 1, 1, tzinfo=UTC)},
+        ),
+    ],
+)
+def test_record_is_the_sdks(envelope: Envelope) -> None:
+    """The record is byte for byte the one the CloudEvents SDK makes (headers in its order)."""
+    assert to_kafka(envelope) == _sdk_record(envelope)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"id": ""}, {"type": ""}, {"source": ""}, {"subject": ""}, {"time": datetime(2026, 1, 1)}],
+)
+def test_record_refuses_what_the_sdk_refuses(changes: dict[str, object]) -> None:
+    envelope = Envelope.wrap(_submitted(), source="/slrt/intake", subject="c-1")
+    with pytest.raises(ValueError, match="a CloudEvent"):
+        to_kafka(envelope.model_copy(update=changes))
+    from cloudevents.core.exceptions import CloudEventValidationError
+
+    with pytest.raises(CloudEventValidationError):
+        _sdk_record(envelope.model_copy(update=changes))
+
+
+def test_outbox_row_holds_the_envelope_wrap_makes() -> None:
+    """``outbox.row``'s envelope text is ``Envelope.wrap``'s JSON (its own id and time)."""
+    data = _submitted()
+    event_id, topic, text, trace_headers = outbox.row(
+        data, source="/slrt/intake", subject=str(data.complaint_id)
+    )
+    stored = Envelope.model_validate_json(text)
+    wrapped = Envelope.wrap(
+        data, source="/slrt/intake", subject=str(data.complaint_id), id=event_id
+    ).model_copy(update={"time": stored.time})
+    assert stored == wrapped
+    assert json.loads(text) == json.loads(wrapped.model_dump_json())
+    assert (stored.id, topic, json.loads(trace_headers)) == (event_id, data.topic.value, {})
+    assert stored.parse(ComplaintSubmitted) == data

@@ -51,10 +51,20 @@ async def test_one_trace_spans_a_producer_and_a_consumer_process(
     # The handler's statements: one span each (asyncpg wrapped once), named by the operation,
     # with the statement and the database's attributes, the cached one like the first.
     statements = [s for s in spans if s.parent_span_id == handler.span_id]
-    assert [s.name for s in statements] == ["SELECT", "SELECT"], statements
-    assert statements[0].attributes == statements[1].attributes
-    assert statements[0].attributes["db.statement"] == "/* hop */ SELECT $1::int + 1"
-    assert statements[0].attributes["db.system"] == "postgresql"
+    added = [s for s in statements if s.attributes["db.statement"].endswith("+ 1")]
+    assert [s.name for s in added] == ["SELECT", "SELECT"], statements
+    assert added[0].attributes == added[1].attributes
+    assert added[0].attributes["db.statement"] == "/* hop */ SELECT $1::int + 1"
+    assert added[0].attributes["db.system"] == "postgresql"
+    assert added[0].status_code == 0
+    assert added[0].events == ()
+    # A failing statement's span: error status with the exception's type and message, and the
+    # exception recorded as an event (what ``start_as_current_span`` would add).
+    (failed,) = [s for s in statements if s.attributes["db.statement"].endswith("/ $1::int")]
+    assert failed.name == "SELECT"
+    assert failed.status_code == 2
+    assert failed.status_message == "DivisionByZeroError: division by zero"
+    assert failed.events == ("exception",)
 
 
 @pytest.mark.unit

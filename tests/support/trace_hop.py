@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 
+import asyncpg
 from opentelemetry import trace
 
 from slrt.contracts.envelope import Envelope, EventData
@@ -42,6 +44,10 @@ async def consume(settings: ConnectionSettings, topic: str, dsn: str) -> None:
             # cache of names and attributes: slrt.telemetry).
             for _ in range(2):
                 await conn.fetchval("/* hop */ SELECT $1::int + 1", 1)
+            # A failing statement (in a savepoint of its own): its span carries the error.
+            with contextlib.suppress(asyncpg.DivisionByZeroError):
+                async with conn.transaction():
+                    await conn.fetchval("/* hop */ SELECT 1 / $1::int", 0)
             done.set()
 
     async with EventProducer(settings, "/test") as dead_letters:
