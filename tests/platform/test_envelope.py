@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -78,61 +78,6 @@ def test_every_event_model_names_a_versioned_type() -> None:
         assert event_type.startswith("slrt.")
         assert event_type.endswith(".v1")
         assert model.topic.value.startswith("slrt.")
-
-
-def _sdk_record(envelope: Envelope) -> tuple[bytes, list[tuple[str, bytes]], bytes]:
-    """What the CloudEvents SDK makes of ``envelope`` (``to_kafka`` used to call it; the key
-    is the subject, as bytes)."""
-    from cloudevents.core.bindings import kafka as ce_kafka
-    from cloudevents.core.v1.event import CloudEvent
-
-    event = CloudEvent(
-        attributes={
-            "id": envelope.id,
-            "type": envelope.type,
-            "source": envelope.source,
-            "subject": envelope.subject,
-            "time": envelope.time,
-            "datacontenttype": "application/json",
-            "partitionkey": envelope.subject,
-        },
-        data=envelope.data,
-    )
-    message = ce_kafka.to_binary_event(event)
-    assert message.key == envelope.subject
-    return envelope.subject.encode(), list(message.headers.items()), message.value
-
-
-@pytest.mark.parametrize(
-    "envelope",
-    [
-        Envelope.wrap(_submitted(), source="/slrt/intake", subject="c-1"),
-        Envelope(
-            type="t",
-            source="/s",
-            subject="ä/ü",
-            time=datetime(2026, 3, 2, 9, 30, 1, 5, tzinfo=timezone(timedelta(hours=7))),
-            data={"nested": {"ü": [1, 2.5, None, True]}, "when": datetime(2026, 1, 1, tzinfo=UTC)},
-        ),
-    ],
-)
-def test_record_is_the_sdks(envelope: Envelope) -> None:
-    """The record is byte for byte the one the CloudEvents SDK makes (headers in its order)."""
-    assert to_kafka(envelope) == _sdk_record(envelope)
-
-
-@pytest.mark.parametrize(
-    "changes",
-    [{"id": ""}, {"type": ""}, {"source": ""}, {"subject": ""}, {"time": datetime(2026, 1, 1)}],
-)
-def test_record_refuses_what_the_sdk_refuses(changes: dict[str, object]) -> None:
-    envelope = Envelope.wrap(_submitted(), source="/slrt/intake", subject="c-1")
-    with pytest.raises(ValueError, match="a CloudEvent"):
-        to_kafka(envelope.model_copy(update=changes))
-    from cloudevents.core.exceptions import CloudEventValidationError
-
-    with pytest.raises(CloudEventValidationError):
-        _sdk_record(envelope.model_copy(update=changes))
 
 
 def test_outbox_row_holds_the_envelope_wrap_makes() -> None:
