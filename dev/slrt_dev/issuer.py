@@ -15,6 +15,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from slrt.auth.principal import Role
 from slrt.auth.tokens import AuthSettings
@@ -29,6 +30,16 @@ class DevIssuer:
         self.audience = audience
         self.key_file = folder / "signing-key.pem"
         self.jwks_file = folder / "jwks.json"
+        self._loaded: tuple[bytes, PrivateKeyTypes] | None = None
+
+    def _signing_key(self) -> PrivateKeyTypes:
+        """The private key, parsed once per key file's content: parsing (and checking) an RSA
+        key took ~85 % of a load generator's CPU when every token parsed it again
+        (``bench.routing_e2e`` mints one per request, ``docs/benchmarks.md``)."""
+        pem = self.key_file.read_bytes()
+        if self._loaded is None or self._loaded[0] != pem:
+            self._loaded = (pem, serialization.load_pem_private_key(pem, password=None))
+        return self._loaded[1]
 
     def ensure_keys(self) -> None:
         if self.key_file.exists() and self.jwks_file.exists():
@@ -83,7 +94,7 @@ class DevIssuer:
         }
         return jwt.encode(
             {**standard, **claims},
-            self.key_file.read_bytes(),
+            self._signing_key(),  # type: ignore[arg-type]
             algorithm="RS256",
             headers={"kid": KID},
         )

@@ -97,26 +97,36 @@ def key_reused(detail: str) -> Conflict:
     )
 
 
+_CLAIM = (
+    "WITH claimed AS ("
+    " INSERT INTO action_requests (complaint_id, request_id, action, fingerprint)"
+    " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING action, fingerprint)"
+    " SELECT action, fingerprint FROM claimed"
+    " UNION ALL"
+    " SELECT action, fingerprint FROM action_requests"
+    " WHERE complaint_id = $1 AND request_id = $2"
+    " LIMIT 1"
+)
+
+
 async def claim_key(
     conn: Connection, complaint_id: UUID, request_id: str, action: str, fingerprint: str
 ) -> None:
     """Record what ``request_id`` stands for on this complaint, or refuse it (409) when it
     was first used for another action, caller or body. The same request again passes (a
-    retry after a 503 must reach the workflow, which answers it once)."""
-    await conn.execute(
-        "INSERT INTO action_requests (complaint_id, request_id, action, fingerprint) "
-        "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        complaint_id,
-        request_id,
-        action,
-        fingerprint,
-    )
-    first = await conn.fetchrow(
-        "SELECT action, fingerprint FROM action_requests "
-        "WHERE complaint_id = $1 AND request_id = $2",
-        complaint_id,
-        request_id,
-    )
+    retry after a 503 must reach the workflow, which answers it once).
+
+    One round trip: the insert returns the row it wrote, else the statement reads the row
+    already there. A row committed by a concurrent request after this statement's snapshot is
+    neither (the insert waited for it and skipped); only then is it read again."""
+    first = await conn.fetchrow(_CLAIM, complaint_id, request_id, action, fingerprint)
+    if first is None:
+        first = await conn.fetchrow(
+            "SELECT action, fingerprint FROM action_requests "
+            "WHERE complaint_id = $1 AND request_id = $2",
+            complaint_id,
+            request_id,
+        )
     assert first is not None
     if first["action"] != action:
         raise key_reused(f"this key was used for the action {first['action']}; use a new key")

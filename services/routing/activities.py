@@ -152,13 +152,19 @@ class ComplaintActivities:
 
     @activity.defn(name=ACTIVITY_EMIT_TRANSITION)
     async def emit_transition(self, event: ComplaintTransitioned) -> None:
-        # Observed before publishing: once the event is on the topic its duration is counted,
-        # and the workflow retries the publish until it succeeds, so it is never for nothing.
-        await self._observe_steps([event])
-        subject = str(event.complaint_id)
-        await self._producer.publish(
-            event, subject=subject, id=transition_event_id(subject, event.sequence)
-        )
+        """Publish one transition. Its step duration is recorded while the publish is in
+        flight (it was a transaction before the publish, on the complaint's path: the
+        manager's step and the delivery are published by this activity); the activity
+        completes only when both are done, so a retry after a crash between them records what
+        was missed (the sequence guard counts nothing twice), as ``publish_effects`` does."""
+        observing = asyncio.create_task(self._observe_steps([event]))
+        try:
+            subject = str(event.complaint_id)
+            await self._producer.publish(
+                event, subject=subject, id=transition_event_id(subject, event.sequence)
+            )
+        finally:
+            await observing
 
     @activity.defn(name=ACTIVITY_PUBLISH_EFFECTS)
     async def publish_effects(self, batch: EffectBatch) -> None:

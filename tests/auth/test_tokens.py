@@ -41,6 +41,23 @@ async def test_a_valid_token_becomes_a_principal(
     assert principal.area == "3204"
 
 
+async def test_the_issuer_signs_with_the_key_file_it_finds_now(
+    issuer: DevIssuer, verifier: TokenVerifier, tmp_path: Path
+) -> None:
+    """The dev issuer parses its key once, not per token; a key file replaced (a stack's data
+    folder reset, new keys) is picked up at the next token."""
+    assert (await verifier.verify(issuer.token("bo-1", [Role.BACK_OFFICE], "3204"))).subject
+    other = DevIssuer(tmp_path / "other", ISSUER, "slrt")
+    other.ensure_keys()
+    issuer.key_file.write_bytes(other.key_file.read_bytes())
+    issuer.jwks_file.write_text(other.jwks_file.read_text())
+    replaced = issuer.token("bo-2", [Role.BACK_OFFICE], "3204")
+    fresh = TokenVerifier(
+        AuthSettings(issuer=ISSUER, audience="slrt", jwks_file=other.jwks_file, leeway_seconds=30)
+    )
+    assert (await fresh.verify(replaced)).subject == "bo-2"
+
+
 @pytest.mark.parametrize(
     ("claims", "reason"),
     [

@@ -3,6 +3,7 @@ same update names and refusals): accepted, 409 naming the step, 403 for the role
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -59,6 +60,37 @@ async def test_a_back_office_action_reaches_the_workflow(
     assert again.json()["result"] == response.json()["result"]
     applied = await handle.query("actions")
     assert applied == [{"update": "back_office_action", "request_id": "act-1"}]
+
+
+async def test_a_key_stands_for_its_first_action_and_body_even_when_sent_twice_at_once(
+    intake: Intake, temporal_client: Client, worker: None
+) -> None:
+    """The key's claim is one statement (``claim_key``): the same request sent twice at once
+    passes both times (the workflow answers it once), another body or action under the key is
+    409 naming the header, and neither reaches the workflow."""
+    cid, handle = await _complaint_at(intake, temporal_client, "back_office")
+    key = f"act-{uuid.uuid4().hex[:8]}"
+    headers = {**intake.auth(Role.BACK_OFFICE, subject="bo-8"), "Idempotency-Key": key}
+    body = {"kind": "refer", "destination_program": "PKH"}
+    url = f"/v1/complaints/{cid}/back-office-action"
+    first, second = await asyncio.gather(
+        intake.client.post(url, json=body, headers=headers),
+        intake.client.post(url, json=body, headers=headers),
+    )
+    assert first.status_code == second.status_code == 200, (first.text, second.text)
+    assert first.json()["result"] == second.json()["result"]
+    other_body = await intake.client.post(
+        url, json={"kind": "refer", "destination_program": "BPNT"}, headers=headers
+    )
+    manager = {**intake.auth(Role.MANAGER), "Idempotency-Key": key}
+    other_action = await intake.client.post(
+        f"/v1/complaints/{cid}/manager-decision", json={"decision": "approve"}, headers=manager
+    )
+    for refused in (other_body, other_action):
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["type"].endswith("/idempotency-key-reused")
+        assert refused.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert await handle.query("actions") == [{"update": "back_office_action", "request_id": key}]
 
 
 async def test_an_action_at_the_wrong_step_is_409_naming_the_step(

@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from services.intake import casefile_store, store
 from services.intake.actions import action_fingerprint, claim_key, forward, keep_original_texts
-from services.intake.api.complaints import visible_complaint
+from services.intake.api.complaints import allowed
 from services.intake.api.deps import CurrentPrincipal, IdempotencyKey, Pool, Settings, Temporal
 from services.intake.api.problems import BODY, problems
 from services.intake.domain import acting_role
@@ -72,13 +72,14 @@ async def _act(
     model: type[BaseModel],
 ) -> ActionOut:
     principal, key = call.principal, call.key
-    row = await visible_complaint(call.pool, principal, complaint_id, action)
-    actor = c.Actor(
-        user_id=principal.subject, role=acting_role(principal, action), area=principal.area
-    )
-    payload = model.model_validate({**body.model_dump(), "actor": actor, "request_id": key})
-    fingerprint = action_fingerprint(update, principal.subject, body.model_dump(mode="json"))
+    # The status check and the key's claim on one connection, one statement each.
     async with call.pool.acquire() as conn:
+        row = allowed(await store.status(conn, complaint_id), principal, action)
+        actor = c.Actor(
+            user_id=principal.subject, role=acting_role(principal, action), area=principal.area
+        )
+        payload = model.model_validate({**body.model_dump(), "actor": actor, "request_id": key})
+        fingerprint = action_fingerprint(update, principal.subject, body.model_dump(mode="json"))
         await claim_key(conn, complaint_id, key, update, fingerprint)
     result = await forward(
         call.temporal,
