@@ -90,6 +90,9 @@ async def test_one_complaint_is_one_connected_trace_across_the_four_services(
                     and ("slrt-notifier", "slrt.notification.requests process") in names
                     and ("slrt-routing", "slrt.registry.results process") in names
                     and len(_roots(spans)) == 1
+                    # An activity's span is exported when it ends, which may be after the
+                    # notifier's: wait for the two the assertions below count.
+                    and sum(s.name.startswith("RunActivity") for s in spans) >= 2
                 )
                 return spans if reached else None
 
