@@ -36,7 +36,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import OffsetAndMetadata
-from opentelemetry import context as otel_context
 from opentelemetry import trace
 from pydantic import ValidationError
 
@@ -48,7 +47,7 @@ from slrt.db import Connection
 from slrt.metrics import CONSUMER_LAG, EVENTS_CONSUMED
 from slrt.settings import ConnectionSettings
 from slrt.stopping import sleep_or_stop
-from slrt.telemetry import extract_context, inject_headers
+from slrt.telemetry import CurrentSpan, extract_context, inject_headers
 
 log = logging.getLogger(__name__)
 
@@ -234,32 +233,18 @@ class EventProducer:
         key, headers, value = to_kafka(envelope)
         explicit = list(trace_headers)
         parent = extract_context(explicit) if explicit else None
-        # ``start_as_current_span`` without its generator-based context managers (the relay
-        # sends one event per call): the span is current while its context goes into the
-        # headers; an exception is recorded and sets the error status as ``use_span`` would.
         span = tracer.start_span(
             f"{topic} publish",
             context=parent,
             kind=trace.SpanKind.PRODUCER,
             attributes={"messaging.destination.name": topic, "messaging.message.id": envelope.id},
         )
-        token = otel_context.attach(trace.set_span_in_context(span))
-        try:
+        with CurrentSpan(span):  # current while its context goes into the headers
             headers = inject_headers(headers)
             ack: asyncio.Future[Any] = await self._producer.send(
                 topic, value=value, key=key, headers=headers
             )
             return ack
-        except Exception as exc:
-            if span.is_recording():
-                span.record_exception(exc)
-                span.set_status(
-                    trace.Status(trace.StatusCode.ERROR, f"{type(exc).__name__}: {exc}")
-                )
-            raise
-        finally:
-            otel_context.detach(token)
-            span.end()
 
     async def send_raw(
         self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]
