@@ -154,13 +154,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--warmup", type=int, default=100, help="requests to each server before measuring"
     )
+    parser.add_argument(
+        "--intake-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extra setting for intake's process, e.g. SLRT_INTAKE_MANAGEMENT_PORT=PORT "
+        "(as the Helm chart runs it); none by default",
+    )
     args = parser.parse_args(argv)
+    intake_env = dict(e.split("=", 1) for e in args.intake_env)
     with real_stack() as (_, connections), tempfile.TemporaryDirectory() as logs:
         log_dir = Path(logs)
         issuer = dev_issuer(log_dir)
         token = issuer.token("bench-front-office", ["front_office"], "3204")
         headers = {"Authorization": f"Bearer {token}"}
-        env = service_env(connections)
+        env = service_env(connections, **intake_env)
         port = free_port()
         bare = subprocess.Popen(
             [
@@ -215,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {
         "requests_per_level": args.requests,
         "warmup_requests": args.warmup,
+        "intake_env": intake_env,
         "settled_seconds": settled,
         "levels": levels,
     }

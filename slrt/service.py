@@ -403,4 +403,7 @@ def run(name: str, settings: ServiceSettings, app: FastAPI) -> None:
             side.should_exit = True
             await side_task
 
-    asyncio.run(serve_both())
+    # The event loop uvicorn's ``server.run()`` would use (uvloop where installed, as without a
+    # management port): a bare ``asyncio.run`` would serve on the standard library's loop.
+    with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
+        runner.run(serve_both())
