@@ -18,11 +18,21 @@ from slrt.kafka import Handler
 from slrt.settings import ConnectionSettings
 from tests.support.polling import until
 
+END_TIMEOUT = 30.0
+"""How long a read may take to reach a topic's end, however short its own timeout."""
+
 
 async def read_topic(
     bootstrap: str, topic: str, *, expect: int, timeout: float = 30.0
 ) -> list[ConsumerRecord]:
-    """Every record on ``topic`` from the start (waits until ``expect`` arrived or times out)."""
+    """Every record on ``topic`` from the start: at least up to its end as it was once the
+    partitions were assigned, and then until ``expect`` arrived (or ``timeout``); then one
+    second more, so that a duplicate shows up too.
+
+    A topic the session shares holds other tests' records first, more than one fetch's worth
+    (1 MB a partition) as the session goes on: a read that stopped at ``expect`` records, or
+    after one fetch, could end before this test's records. Reaching the end is not cut short
+    by a short ``timeout`` (up to :data:`END_TIMEOUT`)."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -32,18 +42,38 @@ async def read_topic(
     )
     await consumer.start()
     records: list[ConsumerRecord] = []
+    ends: dict[TopicPartition, int] = {}
+    loop = asyncio.get_running_loop()
     try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(records) < expect and asyncio.get_running_loop().time() < deadline:
-            batch = await consumer.getmany(timeout_ms=300)
-            for part in batch.values():
+        deadline = loop.time() + timeout
+        end_deadline = loop.time() + max(timeout, END_TIMEOUT)
+        while True:
+            for part in (await consumer.getmany(timeout_ms=300)).values():
                 records.extend(part)
+            now = loop.time()
+            if await _at_ends(consumer, ends):
+                if len(records) >= expect or now >= deadline:
+                    break
+            # No partition assigned (yet): the topic may not exist; give up at the timeout.
+            elif now >= (end_deadline if consumer.assignment() else deadline):
+                break
         # Anything beyond what was expected must show up too (a duplicate is a failure).
         for part in (await consumer.getmany(timeout_ms=1000)).values():
             records.extend(part)
     finally:
         await consumer.stop()
     return records
+
+
+async def _at_ends(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    """Whether ``consumer`` has read each of its partitions up to ``ends``, the partitions'
+    end offsets taken the first time they are assigned (and kept in ``ends``)."""
+    partitions = consumer.assignment()
+    if not partitions:
+        return False
+    if not ends:
+        ends.update(await consumer.end_offsets(list(partitions)))
+    return all([await consumer.position(p) >= ends[p] for p in partitions])
 
 
 async def prepare_schema(dsn: str, schema: str, extra_sql: str = "") -> asyncpg.Pool:
@@ -116,12 +146,7 @@ async def read_topic_to_end(
         async def caught_up() -> bool:
             for batch in (await consumer.getmany(timeout_ms=200)).values():
                 records.extend(batch)
-            partitions = consumer.assignment()
-            if not partitions:
-                return False
-            if not ends:
-                ends.update(await consumer.end_offsets(list(partitions)))
-            return all([await consumer.position(p) >= ends[p] for p in partitions])
+            return await _at_ends(consumer, ends)
 
         await until(caught_up, timeout=timeout)
         return records
