@@ -177,6 +177,13 @@ def client_options(settings: ConnectionSettings) -> dict[str, Any]:
     return options
 
 
+def consumer_group_id(settings: ConnectionSettings, group: str) -> str:
+    """The Kafka group id of the consumer named ``group`` in its service's ``consumers`` module:
+    the deployment's ``kafka_consumer_group_prefix`` and the name. Its committed offsets and its
+    dedupe records (``processed_events.consumer``) are kept under this id."""
+    return settings.kafka_consumer_group_prefix + group
+
+
 def from_start_consumer(settings: ConnectionSettings) -> AIOKafkaConsumer:
     """A consumer outside any group, committing nothing, whose every position starts at the
     log's beginning: for reading assigned partitions from their start (a copy, a replay). With
@@ -276,13 +283,14 @@ class _DrainOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
 class EventConsumer:
     """Runs the matching row of ``handlers`` for every event on ``topics`` as consumer group
-    ``group_id``."""
+    ``group_id``: ``group`` (a constant of the service's ``consumers`` module) after the
+    deployment's prefix (:func:`consumer_group_id`)."""
 
     def __init__(
         self,
         settings: ConnectionSettings,
         *,
-        group_id: str,
+        group: str,
         topics: Iterable[str],
         handlers: Iterable[On[Any]],
         pool: asyncpg.Pool,
@@ -294,7 +302,7 @@ class EventConsumer:
         after_commit: Callable[[], None] | None = None,
         keys_at_once: int = 1,
     ) -> None:
-        self.group_id = group_id
+        self.group_id = consumer_group_id(settings, group)
         self._keys_at_once = keys_at_once
         """Records of up to this many different keys (complaints) handled at the same time,
         each key's records one after another in offset order (:meth:`_process_by_key`); 1:

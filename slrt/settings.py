@@ -35,6 +35,14 @@ class ConnectionSettings(BaseSettings):
     """Client certificate (PEM) for brokers that authenticate clients by TLS (mTLS, e.g. a
     Strimzi KafkaUser with ``authentication: tls``); with ``kafka_ssl_keyfile``."""
     kafka_ssl_keyfile: str | None = None
+    kafka_consumer_group_prefix: str = ""
+    """Put before every consumer group id of every service (``slrt.kafka.consumer_group_id``):
+    the groups are the names in each service's ``consumers`` module (``registry``,
+    ``routing.complaints``, ``notifier.requests`` …) with this in front. Empty (the default) in
+    production: committed offsets and the dedupe records (``processed_events.consumer``) are
+    kept under the group ids, so changing it on a running system makes every consumer read its
+    topics again from the start. Set it for stacks that share a Kafka cluster (the tests give
+    every stack its own)."""
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "slrt"

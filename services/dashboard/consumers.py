@@ -15,6 +15,12 @@ from slrt.service import Runtime
 
 log = logging.getLogger(__name__)
 
+READ_MODEL_GROUP = "dashboard"
+"""The consumer group's name. The Kafka group id is the deployment's prefix
+(``SLRT_KAFKA_CONSUMER_GROUP_PREFIX``, empty in production) and the name; committed offsets and
+dedupe records (``processed_events.consumer``) are kept under it, so a renamed group reads its
+topics again from the start (tests/platform/test_consumer_groups.py pins them)."""
+
 
 async def on_transition(event: ComplaintTransitioned, envelope: Envelope, conn: Connection) -> None:
     await apply_transition(conn, event)
@@ -40,7 +46,7 @@ def consumers(
     return [
         EventConsumer(
             settings.connections,
-            group_id=settings.consumer_group,
+            group=READ_MODEL_GROUP,
             topics=[settings.lifecycle_topic, settings.catalog_topic],
             handlers=HANDLERS,
             pool=runtime.pool,

@@ -16,12 +16,12 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from services.dashboard.consumers import HANDLERS
+from services.dashboard.consumers import HANDLERS, READ_MODEL_GROUP
 from services.dashboard.settings import DashboardSettings
 from services.dashboard.store import READ_MODEL_TABLES
 from slrt.contracts.envelope import from_kafka
 from slrt.db import Connection
-from slrt.kafka import HandlerTable, client_options, from_start_consumer
+from slrt.kafka import HandlerTable, client_options, consumer_group_id, from_start_consumer
 from slrt.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,8 @@ async def rebuild(
     partitions = await _partitions(
         settings.connections, (settings.lifecycle_topic, settings.catalog_topic)
     )
+    # The live consumer's dedupe records are kept under its whole group id (prefix and name).
+    group_id = consumer_group_id(settings.connections, READ_MODEL_GROUP)
     consumer = from_start_consumer(settings.connections)
     await consumer.start()
     try:
@@ -48,10 +50,8 @@ async def rebuild(
         await consumer.seek_to_beginning(*partitions)
         async with pool.acquire() as conn, conn.transaction():
             await conn.execute(f"TRUNCATE {', '.join(READ_MODEL_TABLES)}")
-            await conn.execute(
-                "DELETE FROM processed_events WHERE consumer = $1", settings.consumer_group
-            )
-            return await _replay(consumer, conn, ends, settings.consumer_group, stall_seconds)
+            await conn.execute("DELETE FROM processed_events WHERE consumer = $1", group_id)
+            return await _replay(consumer, conn, ends, group_id, stall_seconds)
     finally:
         await consumer.stop()
 

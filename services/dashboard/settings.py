@@ -17,7 +17,6 @@ class DashboardSettings(ServiceSettings):
 
     port: int = 8005
 
-    consumer_group: str = "dashboard"
     lifecycle_topic: str = Topic.COMPLAINT_LIFECYCLE.value
     catalog_topic: str = Topic.PROGRAM_CATALOG.value
 

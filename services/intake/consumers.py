@@ -18,6 +18,14 @@ from slrt.service import Runtime
 
 log = logging.getLogger(__name__)
 
+STATUS_GROUP = "intake-status"
+CATALOG_GROUP = "intake-catalog"
+STAFF_GROUP = "intake-staff"
+"""The consumer groups' names. The Kafka group id is the deployment's prefix
+(``SLRT_KAFKA_CONSUMER_GROUP_PREFIX``, empty in production) and the name; committed offsets and
+dedupe records (``processed_events.consumer``) are kept under it, so a renamed group reads its
+topics again from the start (tests/platform/test_consumer_groups.py pins them)."""
+
 
 async def project_transition(
     event: ComplaintTransitioned, envelope: Envelope, conn: Connection
@@ -54,7 +62,7 @@ def consumers(runtime: Runtime[IntakeSettings], settings: IntakeSettings) -> lis
     return [
         EventConsumer(
             settings.connections,
-            group_id=settings.status_consumer_group,
+            group=STATUS_GROUP,
             topics=[Topic.COMPLAINT_LIFECYCLE.value],
             handlers=[On(ComplaintTransitioned, project_transition)],
             pool=runtime.pool,
@@ -63,7 +71,7 @@ def consumers(runtime: Runtime[IntakeSettings], settings: IntakeSettings) -> lis
         ),
         EventConsumer(
             settings.connections,
-            group_id=settings.catalog_consumer_group,
+            group=CATALOG_GROUP,
             topics=[Topic.PROGRAM_CATALOG.value, Topic.PROGRAM_INFO.value],
             handlers=[
                 On(ProgramCatalogEntry, keep_program),
@@ -74,7 +82,7 @@ def consumers(runtime: Runtime[IntakeSettings], settings: IntakeSettings) -> lis
         ),
         EventConsumer(
             settings.connections,
-            group_id=settings.staff_consumer_group,
+            group=STAFF_GROUP,
             topics=[Topic.STAFF_DIRECTORY.value],
             handlers=staff_copy.handlers(keep_staff_record),
             pool=runtime.pool,

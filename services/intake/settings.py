@@ -36,10 +36,6 @@ class IntakeSettings(ServiceSettings, AttachmentSettings):
     """How old (or early) a signed callback's timestamp may be (Standard Webhooks allows 5 min)."""
     update_timeout_seconds: float = Field(default=15.0, gt=0)
     """How long a human action waits for the complaint's workflow before answering 503."""
-    status_consumer_group: str = "intake-status"
-    catalog_consumer_group: str = "intake-catalog"
-    staff_consumer_group: str = "intake-staff"
-    """Intake's copy of the staff directory (``slrt.staff.directory``): assignees, handover."""
     stranded_check_seconds: float = Field(default=60.0, gt=0)
     """How often the gauge of open tasks held by a person who is gone is refreshed."""
     codec_cors_origins: list[str] = Field(default_factory=list)

@@ -36,6 +36,10 @@ REQUESTS_GROUP = "notifier.requests"
 CATALOG_GROUP = "notifier.catalog"
 STAFF_GROUP = "notifier.staff"
 LIFECYCLE_GROUP = "notifier.lifecycle"
+"""The consumer groups' names. The Kafka group id is the deployment's prefix
+(``SLRT_KAFKA_CONSUMER_GROUP_PREFIX``, empty in production) and the name; committed offsets and
+dedupe records (``processed_events.consumer``) are kept under it, so a renamed group reads its
+topics again from the start (tests/platform/test_consumer_groups.py pins them)."""
 
 
 def request_handlers(settings: NotifierSettings) -> list[On[Any]]:
@@ -114,15 +118,14 @@ def consumers(
     catalog_topic: str = Topic.PROGRAM_CATALOG.value,
     lifecycle_topic: str = Topic.COMPLAINT_LIFECYCLE.value,
     staff_topic: str = Topic.STAFF_DIRECTORY.value,
-    group_prefix: str = "",
 ) -> list[EventConsumer]:
     """The requests consumer (``on_new`` wakes the dispatcher once a request is committed), the
-    catalog copy and the lifecycle consumer that cancels referrals no longer waiting; topics and
-    group prefix are set apart only by tests."""
+    catalog copy and the lifecycle consumer that cancels referrals no longer waiting; topics are
+    set apart only by tests."""
     return [
         EventConsumer(
             settings.connections,
-            group_id=group_prefix + REQUESTS_GROUP,
+            group=REQUESTS_GROUP,
             topics=[requests_topic],
             handlers=request_handlers(settings),
             pool=runtime.pool,
@@ -134,7 +137,7 @@ def consumers(
         ),
         EventConsumer(
             settings.connections,
-            group_id=group_prefix + CATALOG_GROUP,
+            group=CATALOG_GROUP,
             topics=[catalog_topic],
             handlers=[On(ProgramCatalogEntry, keep_program)],
             pool=runtime.pool,
@@ -142,7 +145,7 @@ def consumers(
         ),
         EventConsumer(
             settings.connections,
-            group_id=group_prefix + LIFECYCLE_GROUP,
+            group=LIFECYCLE_GROUP,
             topics=[lifecycle_topic],
             handlers=[On(ComplaintTransitioned, cancel_what_no_longer_waits)],
             pool=runtime.pool,
@@ -150,7 +153,7 @@ def consumers(
         ),
         EventConsumer(
             settings.connections,
-            group_id=group_prefix + STAFF_GROUP,
+            group=STAFF_GROUP,
             topics=[staff_topic],
             handlers=staff_copy.handlers(keep_staff_record),
             pool=runtime.pool,

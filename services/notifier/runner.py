@@ -72,7 +72,6 @@ class Notifier:
         catalog_topic: str = Topic.PROGRAM_CATALOG,
         lifecycle_topic: str = Topic.COMPLAINT_LIFECYCLE,
         staff_topic: str = Topic.STAFF_DIRECTORY,
-        group_prefix: str = "",
     ) -> None:
         self.http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.attempt_timeout_seconds),
@@ -99,7 +98,6 @@ class Notifier:
             catalog_topic=catalog_topic,
             lifecycle_topic=lifecycle_topic,
             staff_topic=staff_topic,
-            group_prefix=group_prefix,
         )
         self.lapor = LaporPoller(
             pool,

@@ -41,6 +41,11 @@ from slrt.service import Runtime
 
 SOURCE = "/slrt/registry"
 PRELIST_CREATOR = "system:routing"
+REQUESTS_GROUP = "registry"
+"""The consumer group's name. The Kafka group id is the deployment's prefix
+(``SLRT_KAFKA_CONSUMER_GROUP_PREFIX``, empty in production) and the name; committed offsets and
+dedupe records (``processed_events.consumer``) are kept under it, so a renamed group reads its
+topics again from the start (tests/platform/test_consumer_groups.py pins them)."""
 
 
 def request_handlers(
@@ -73,7 +78,7 @@ def consumers(
     return [
         EventConsumer(
             settings.connections,
-            group_id=settings.consumer_group,
+            group=REQUESTS_GROUP,
             topics=[Topic.REGISTRY_REQUESTS.value],
             handlers=request_handlers(
                 IntakeComplainants(

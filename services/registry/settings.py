@@ -19,8 +19,6 @@ class RegistrySettings(ServiceSettings, AttachmentSettings):
     public_url: str = "http://127.0.0.1:8002"
     """How clients reach this API (the registry-signed download links of attachments kept in
     the local folder store)."""
-    consumer_group: str = "registry"
-    """Consumer group of the registry-requests consumer (one per deployment)."""
     intake_url: str = "http://127.0.0.1:8001"
     """Where the registry redeems complainant references (intake's internal endpoint,
     ``/internal/v1/complainants/redeem``; in a cluster, intake's Service)."""

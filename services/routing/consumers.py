@@ -67,6 +67,14 @@ from workflows.model import MEMO_SLA_POLICY
 
 log = logging.getLogger(__name__)
 
+COMPLAINTS_GROUP = "routing.complaints"
+RESULTS_GROUP = "routing.results"
+CATALOG_GROUP = "routing.catalog"
+"""The consumer groups' names. The Kafka group id is the deployment's prefix
+(``SLRT_KAFKA_CONSUMER_GROUP_PREFIX``, empty in production) and the name; committed offsets and
+dedupe records (``processed_events.consumer``) are kept under it, so a renamed group reads its
+topics again from the start (tests/platform/test_consumer_groups.py pins them)."""
+
 TRANSIENT = frozenset(
     {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
 )
@@ -248,7 +256,7 @@ def consumers(runtime: Runtime[RoutingSettings], settings: RoutingSettings) -> l
     return [
         EventConsumer(
             connections,
-            group_id="routing.complaints",
+            group=COMPLAINTS_GROUP,
             topics=[Topic.COMPLAINT_SUBMITTED],
             handlers=[On(ComplaintSubmitted, starter.handle)],
             pool=runtime.pool,
@@ -258,7 +266,7 @@ def consumers(runtime: Runtime[RoutingSettings], settings: RoutingSettings) -> l
         ),
         EventConsumer(
             connections,
-            group_id="routing.results",
+            group=RESULTS_GROUP,
             topics=[Topic.REGISTRY_RESULTS, Topic.NOTIFICATION_OUTCOMES, Topic.REFERRAL_ANSWERS],
             handlers=signaller.handlers(),
             pool=runtime.pool,
@@ -268,7 +276,7 @@ def consumers(runtime: Runtime[RoutingSettings], settings: RoutingSettings) -> l
         ),
         EventConsumer(
             connections,
-            group_id="routing.catalog",
+            group=CATALOG_GROUP,
             topics=[Topic.PROGRAM_CATALOG],
             handlers=[On(ProgramCatalogEntry, keep_program)],
             pool=runtime.pool,

@@ -30,8 +30,11 @@ async def dashboard_settings(
     lifecycle, catalog = f"test.lifecycle.{suffix}", f"test.catalog.{suffix}"
     await real_stack.create_topics(lifecycle, catalog, f"{lifecycle}.dlq", f"{catalog}.dlq")
     return DashboardSettings(
-        connections=ConnectionSettings(postgres_dsn=fresh_db, kafka_bootstrap=kafka_bootstrap),
-        consumer_group=f"dashboard-{suffix}",
+        connections=ConnectionSettings(
+            postgres_dsn=fresh_db,
+            kafka_bootstrap=kafka_bootstrap,
+            kafka_consumer_group_prefix=f"{suffix}.",
+        ),
         lifecycle_topic=lifecycle,
         catalog_topic=catalog,
     )

@@ -121,7 +121,7 @@ async def open311_url(
         "SLRT_KAFKA_BOOTSTRAP": c.kafka_bootstrap,
         "SLRT_DASHBOARD_LIFECYCLE_TOPIC": dashboard_settings.lifecycle_topic,
         "SLRT_DASHBOARD_CATALOG_TOPIC": dashboard_settings.catalog_topic,
-        "SLRT_DASHBOARD_CONSUMER_GROUP": dashboard_settings.consumer_group,
+        "SLRT_KAFKA_CONSUMER_GROUP_PREFIX": c.kafka_consumer_group_prefix,
         "SLRT_DASHBOARD_OPEN311_LIMIT_PER_MINUTE": str(LIMIT),
         "SLRT_LOG_JSON": "true",
     }

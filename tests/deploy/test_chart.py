@@ -214,6 +214,7 @@ def test_missing_or_malformed_endpoints_are_refused(
         ({"image.digest": "latest"}, r"digest"),
         ({"secretRefs.values.PKH_Jamsos": "whsec_x"}, r"'PKH_Jamsos' does not match"),
         ({"servcies.intake.port": "8001"}, r"additional properties 'servcies'"),
+        ({"kafka.consumerGroupPrefix": "staging/"}, r"consumerGroupPrefix.*does not match"),
     ],
     ids=[
         "type",
@@ -226,6 +227,7 @@ def test_missing_or_malformed_endpoints_are_refused(
         "digest",
         "secret-ref-name",
         "typo",
+        "group-prefix",
     ],
 )
 def test_values_schema_refuses_wrong_values(
@@ -321,6 +323,16 @@ def test_service_environment(minimal: Rendered) -> None:
         assert container["envFrom"] == [{"configMapRef": {"name": RELEASE}}]
         pod = minimal.deployment(service)["spec"]["template"]
         assert pod["metadata"]["annotations"]["checksum/config"]
+
+
+def test_one_consumer_group_prefix_for_every_service(minimal: Rendered, helm_path: Path) -> None:
+    """Unset, the services' groups keep their production names; set, every service (all read
+    the one ConfigMap) reads the one prefix."""
+    assert "SLRT_KAFKA_CONSUMER_GROUP_PREFIX" not in minimal.config()
+    staging = rendered([MINIMAL_VALUES], set_strings={"kafka.consumerGroupPrefix": "staging."})
+    assert staging.config()["SLRT_KAFKA_CONSUMER_GROUP_PREFIX"] == "staging."
+    for service in SERVICES:
+        assert staging.container(service)["envFrom"] == [{"configMapRef": {"name": RELEASE}}]
 
 
 def test_graceful_termination_covers_the_drain(minimal: Rendered) -> None:

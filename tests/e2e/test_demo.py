@@ -16,10 +16,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
-from slrt.contracts.topics import Topic
 from slrt.settings import ConnectionSettings
 from slrt_dev.demo import load as loader
 from slrt_dev.demo import programs
@@ -35,31 +32,6 @@ from tests.support.harness import WEBHOOK_KEY, service_process, standin, start_s
 
 WEBHOOK_SECRET_REF = "e2e-callbacks"
 """The secret reference under which the harness gives the services WEBHOOK_KEY."""
-DASHBOARD_GROUP = "dashboard-demo"
-
-
-async def _dashboard_starts_at_the_end(bootstrap: str) -> None:
-    """The test's dashboard counts this week only: its consumer group starts at the lifecycle
-    topic's current end (earlier tests of the session publish there too)."""
-    topic = Topic.COMPLAINT_LIFECYCLE.value
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        (described,) = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
-    assert partitions
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=DASHBOARD_GROUP, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        await consumer.commit(dict(ends))
-    finally:
-        await consumer.stop()
 
 
 @pytest.mark.timeout(600)  # the district, five services, the week (a referral expiring: ~80 s)
@@ -72,7 +44,6 @@ async def test_the_week_at_a_small_district_ends_every_path_where_it_should_with
     env = {**os.environ, "SLRT_POSTGRES_DSN": dsn}
     await asyncio.to_thread(loader.load, settings, env)
     assert await loader.loaded(connections, settings)
-    await _dashboard_starts_at_the_end(connections.kafka_bootstrap)
 
     smtp_http = free_port()
     contacts = tmp_path / "notifier-contacts.json"
@@ -107,8 +78,9 @@ async def test_the_week_at_a_small_district_ends_every_path_where_it_should_with
                 service_process(
                     "dashboard",
                     {
+                        # The stack's consumer-group prefix: the dashboard, too, counts
+                        # this week only (its group starts where the others' do).
                         **services.env,
-                        "SLRT_DASHBOARD_CONSUMER_GROUP": DASHBOARD_GROUP,
                         "SLRT_DASHBOARD_REGISTRY_URL": services.urls["registry"],
                         "SLRT_DASHBOARD_INTAKE_PUBLIC_URL": services.urls["intake"],
                     },
@@ -170,14 +142,9 @@ async def test_the_week_at_a_small_district_ends_every_path_where_it_should_with
     conn = await asyncpg.connect(dsn)
     try:
         stored = await conn.fetchval("SELECT count(*) FROM intake.complaints")
-        # The registry's request consumer (group "registry", shared by the session's registry
-        # processes) also answers requests other tests left on the shared topic: those naming
-        # the person inline (tests/registry, tests/workflows) become pre-list entries here too.
-        # Count the entries of the demo's complaints.
-        prelist = await conn.fetchval(
-            "SELECT count(*) FROM registry.prelist_entries "
-            "WHERE complaint_id IN (SELECT id FROM intake.complaints)"
-        )
+        # The stack's consumer groups are its own and start at the topics' ends: requests
+        # other tests left on the shared topic are no pre-list entries here.
+        prelist = await conn.fetchval("SELECT count(*) FROM registry.prelist_entries")
     finally:
         await conn.close()
     assert stored == len(PATHS)

@@ -17,6 +17,7 @@ from slrt.contracts.topics import ALL_TOPICS, dead_letter_topic
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
+from slrt_dev.sandbox.groups import SERVICE_GROUPS, start_at_end, with_new_prefix
 from tests.support.harness import RealStack
 from tests.support.intake import ANSWER_LINK_KEY, ISSUER, WEBHOOK_KEY, Intake, settings_for
 
@@ -69,10 +70,12 @@ async def intake(
 @pytest.fixture
 async def routing(connections: ConnectionSettings) -> AsyncIterator[None]:
     """The routing service (its Temporal worker and consumers) in-process, on a task queue of
-    its own so that no other test's worker takes its complaints."""
-    own_queue = connections.model_copy(
-        update={"temporal_task_queue": f"complaints-{uuid.uuid4().hex[:8]}"}
+    its own so that no other test's worker takes its complaints, in consumer groups of its own
+    that start at the topics' ends (complaints other tests left on the topic are not its)."""
+    own = with_new_prefix(
+        connections.model_copy(update={"temporal_task_queue": f"complaints-{uuid.uuid4().hex[:8]}"})
     )
-    app = create_routing(RoutingSettings(connections=own_queue))
+    await start_at_end(own, SERVICE_GROUPS["routing"])
+    app = create_routing(RoutingSettings(connections=own))
     async with app.router.lifespan_context(app):
         yield

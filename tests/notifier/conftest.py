@@ -87,8 +87,12 @@ async def start_notifier(
     )
 
     async def start(**overrides: Any) -> RunningNotifier:
+        suffix = uuid.uuid4().hex[:8]
         connections = ConnectionSettings(
-            postgres_dsn=fresh_db, kafka_bootstrap=kafka_bootstrap, postgres_pool_max=6
+            postgres_dsn=fresh_db,
+            kafka_bootstrap=kafka_bootstrap,
+            postgres_pool_max=6,
+            kafka_consumer_group_prefix=f"{suffix}.",
         )
         values: dict[str, Any] = {
             "connections": connections,
@@ -107,7 +111,6 @@ async def start_notifier(
         values.update(overrides)
         settings = NotifierSettings(**values)
         await migrate_service(fresh_db, "notifier")
-        suffix = uuid.uuid4().hex[:8]
         requests_topic, catalog_topic = f"test.requests.{suffix}", f"test.catalog.{suffix}"
         lifecycle_topic = f"test.lifecycle.{suffix}"
         staff_topic = f"test.staff.{suffix}"
@@ -133,7 +136,6 @@ async def start_notifier(
             catalog_topic=catalog_topic,
             lifecycle_topic=lifecycle_topic,
             staff_topic=staff_topic,
-            group_prefix=f"{suffix}.",
         )
         stop = asyncio.Event()
         handle = RunningNotifier(

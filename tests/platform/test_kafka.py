@@ -99,7 +99,7 @@ async def test_redelivery_after_a_crash_before_commit_is_handled_once(
 
     consumer = EventConsumer(
         settings,
-        group_id=group,
+        group=group,
         topics=[topic_name],
         handlers=[On(Ping, recording_handler())],
         pool=pool,
@@ -146,7 +146,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_with_their_error(
     async with EventProducer(settings, "/test") as dead_letters:
         consumer = EventConsumer(
             settings,
-            group_id=new_group(),
+            group=new_group(),
             topics=[topic_name],
             handlers=[On(Ping, handler)],
             pool=pool,
@@ -191,7 +191,7 @@ async def test_data_that_breaks_the_contract_is_dead_lettered_once_without_the_d
     async with EventProducer(settings, "/test") as dead_letters:
         consumer = EventConsumer(
             settings,
-            group_id=new_group(),
+            group=new_group(),
             topics=[topic_name],
             handlers=[On(Ping, handler)],
             pool=pool,
@@ -241,7 +241,7 @@ async def test_an_unhandled_contract_type_is_skipped_an_unknown_type_dead_letter
     async with EventProducer(settings, "/test") as dead_letters:
         consumer = EventConsumer(
             settings,
-            group_id=new_group(),
+            group=new_group(),
             topics=[topic_name],
             handlers=[On(Ping, recording_handler())],
             pool=pool,
@@ -288,7 +288,7 @@ async def test_a_failing_handler_is_retried_then_dead_lettered(
     async with EventProducer(settings, "/test") as dead_letters:
         consumer = EventConsumer(
             settings,
-            group_id=new_group(),
+            group=new_group(),
             topics=[topic_name],
             handlers=[On(Ping, flaky)],
             pool=pool,
@@ -327,7 +327,7 @@ async def test_order_per_key_holds_across_two_partitions(
     async with EventProducer(settings, "/test") as dead_letters:
         consumer = EventConsumer(
             settings,
-            group_id=new_group(),
+            group=new_group(),
             topics=[topic_name],
             handlers=[On(Ping, recording_handler())],
             pool=pool,
@@ -376,7 +376,7 @@ async def test_records_of_different_keys_are_handled_at_the_same_time(
         def consumer() -> EventConsumer:
             return EventConsumer(
                 settings,
-                group_id=group,
+                group=group,
                 topics=[topic_name],
                 handlers=[On(Ping, handler)],
                 pool=pool,
@@ -446,7 +446,7 @@ async def test_an_outage_is_waited_out_never_dead_lettered(
         # Down for longer than max_attempts: stopping mid-outage must leave the record unread.
         first = EventConsumer(
             settings,
-            group_id=group,
+            group=group,
             topics=[topic_name],
             handlers=[On(Ping, needs_registry)],
             pool=pool,
@@ -465,7 +465,7 @@ async def test_an_outage_is_waited_out_never_dead_lettered(
         outage = False
         second = EventConsumer(
             settings,
-            group_id=group,
+            group=group,
             topics=[topic_name],
             handlers=[On(Ping, needs_registry)],
             pool=pool,
@@ -492,7 +492,7 @@ async def test_old_dedupe_rows_are_purged_and_recent_ones_kept(
     async with EventProducer(settings, "/test") as dead_letters:
         consumer = EventConsumer(
             settings,
-            group_id="g",
+            group="g",
             topics=["unused"],
             handlers=[On(Ping, recording_handler())],
             pool=pool,

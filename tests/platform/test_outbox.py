@@ -101,7 +101,7 @@ async def test_every_committed_row_reaches_the_consumer_once_even_if_the_relay_d
     async with EventProducer(settings, "/test") as dead_letters:
         consumer = EventConsumer(
             settings,
-            group_id=new_group(),
+            group=new_group(),
             topics=[topic],
             handlers=[On(Noted, recording_handler())],
             pool=pool,

@@ -25,6 +25,7 @@ from slrt.db import create_pool
 from slrt.db.migrations import migrate_service
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import REGISTRY_TOKEN_ENV, DevIssuer, registry_service_token
+from slrt_dev.sandbox.groups import new_prefix
 from slrt_dev.standins.server import free_port, serving
 from slrt_dev.synthetic import write_extract
 from tests.support.harness import TEST_NAMESPACE, RealStack
@@ -163,10 +164,13 @@ async def registry(
     registry_intake: str,
     tmp_path: Path,
 ) -> AsyncIterator[Registry]:
-    connections = ConnectionSettings(postgres_dsn=registry_dsn, kafka_bootstrap=kafka_bootstrap)
+    connections = ConnectionSettings(
+        postgres_dsn=registry_dsn,
+        kafka_bootstrap=kafka_bootstrap,
+        kafka_consumer_group_prefix=new_prefix(),
+    )
     settings = RegistrySettings(
         connections=connections,
-        consumer_group=f"registry-{uuid.uuid4().hex[:8]}",
         intake_url=registry_intake,
         public_url="http://registry.test",
         attachment_dir=tmp_path / "attachments",

@@ -37,6 +37,7 @@ from slrt.contracts.vocabulary import LookupKind
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
+from slrt_dev.sandbox.groups import new_prefix
 from slrt_dev.standins.server import free_port, serving
 from tests.support.intake import settings_for, walk_in
 from tests.support.kafka_tools import read_topic
@@ -67,8 +68,11 @@ async def registry_at(
     """The registry in-process (its request consumer running), redeeming at ``intake_url``,
     with the known household imported."""
     settings = RegistrySettings(
-        connections=ConnectionSettings(postgres_dsn=registry_dsn, kafka_bootstrap=kafka_bootstrap),
-        consumer_group=f"registry-{uuid.uuid4().hex[:8]}",
+        connections=ConnectionSettings(
+            postgres_dsn=registry_dsn,
+            kafka_bootstrap=kafka_bootstrap,
+            kafka_consumer_group_prefix=new_prefix(),
+        ),
         intake_url=intake_url,
     )
     app = create_app(

@@ -24,6 +24,7 @@ from slrt.contracts.vocabulary import NotificationKind
 from slrt.kafka import EventProducer
 from slrt.service import Runtime
 from slrt.settings import ConnectionSettings
+from slrt_dev.sandbox.groups import SERVICE_GROUPS, start_at_end, with_new_prefix
 from tests.support.complaints import Driven, submitted
 from tests.support.routing import described, processed, publish_catalog
 from tests.workflows.catalog import NATIONAL
@@ -39,8 +40,12 @@ async def routing_on_skipping_server(
     kafka_bootstrap: str,
 ) -> AsyncIterator[str]:
     queue = f"complaints-{uuid.uuid4().hex[:8]}"
+    connections = with_new_prefix(
+        ConnectionSettings(kafka_bootstrap=kafka_bootstrap, temporal_task_queue=queue)
+    )
+    await start_at_end(connections, SERVICE_GROUPS["routing"])  # no other test's complaints
     settings = RoutingSettings(
-        connections=ConnectionSettings(kafka_bootstrap=kafka_bootstrap, temporal_task_queue=queue),
+        connections=connections,
         search_attributes=False,  # the time-skipping server has no SLRT search attributes
     )
     client = time_skipping_env.client

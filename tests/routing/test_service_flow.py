@@ -34,6 +34,7 @@ from slrt.contracts.temporal import complaint_workflow_id
 from slrt.contracts.vocabulary import NotificationKind, ReferralDecision
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
+from slrt_dev.sandbox.groups import PREFIX_ENV, SERVICE_GROUPS, own_groups
 from tests.support.complaints import Driven, actor, request_id, submitted
 from tests.support.harness import TEST_NAMESPACE, service_process
 from tests.support.routing import described, listed, processed, publish_catalog
@@ -47,9 +48,12 @@ def routing_service(
     connections: ConnectionSettings, tmp_path: Path, contract_topics: None
 ) -> Iterator[tuple[str, Path]]:
     queue = f"complaints-{uuid.uuid4().hex[:8]}"
+    # Consumer groups of its own, from the topics' ends: no other test's complaints.
+    own = own_groups(connections, SERVICE_GROUPS["routing"])
     env = {
         "SLRT_POSTGRES_DSN": connections.postgres_dsn.get_secret_value(),
         "SLRT_KAFKA_BOOTSTRAP": connections.kafka_bootstrap,
+        PREFIX_ENV: own.kafka_consumer_group_prefix,
         "SLRT_TEMPORAL_ADDRESS": connections.temporal_address,
         "SLRT_TEMPORAL_NAMESPACE": TEST_NAMESPACE,
         "SLRT_TEMPORAL_TASK_QUEUE": queue,

@@ -35,7 +35,7 @@ async def main(dsn: str, bootstrap: str, topic: str, group: str, schema: str) ->
     async with EventProducer(settings, source="/test") as dlq:
         consumer = DiesBeforeCommit(
             settings,
-            group_id=group,
+            group=group,
             topics=[topic],
             handlers=[On(Ping, handle)],
             pool=pool,

@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import uvicorn
 
-from services.dashboard.consumers import HANDLERS
+from services.dashboard.consumers import HANDLERS, READ_MODEL_GROUP
 from services.dashboard.settings import DashboardSettings
 from slrt.auth.principal import Role
 from slrt.contracts.envelope import Envelope, EventData
@@ -43,7 +43,7 @@ async def consume(
     """Run the read model's consumer until ``expect`` events were handled or skipped."""
     consumer = EventConsumer(
         settings.connections,
-        group_id=settings.consumer_group,
+        group=READ_MODEL_GROUP,
         topics=[settings.lifecycle_topic, settings.catalog_topic],
         handlers=HANDLERS,
         pool=pool,
@@ -99,7 +99,7 @@ async def start_dashboard(
         "SLRT_KAFKA_BOOTSTRAP": c.kafka_bootstrap,
         "SLRT_DASHBOARD_LIFECYCLE_TOPIC": settings.lifecycle_topic,
         "SLRT_DASHBOARD_CATALOG_TOPIC": settings.catalog_topic,
-        "SLRT_DASHBOARD_CONSUMER_GROUP": settings.consumer_group,
+        "SLRT_KAFKA_CONSUMER_GROUP_PREFIX": c.kafka_consumer_group_prefix,
         "SLRT_DASHBOARD_INTAKE_PUBLIC_URL": "http://intake.test",
         "SLRT_LOG_JSON": "true",
         **(extra_env or {}),

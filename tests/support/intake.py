@@ -30,6 +30,7 @@ from slrt.kafka import EventProducer
 from slrt.service import Runtime
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
+from slrt_dev.sandbox.groups import with_new_prefix
 from slrt_dev.sandbox.processes import Stack
 from tests.support.kafka_tools import read_topic
 from tests.support.polling import until
@@ -103,13 +104,9 @@ def settings_for(connections: ConnectionSettings, **extra: Any) -> IntakeSetting
     session's intakes share one Kafka, and some live long (``registry_intake``, the whole
     session): in a shared group they would split a topic's partitions, and each copy (the staff
     directory's too) would hold only part of it."""
-    group = uuid.uuid4().hex[:8]
     return IntakeSettings(
-        connections=connections,
+        connections=with_new_prefix(connections),
         public_base_url="http://intake.test",
-        status_consumer_group=f"intake-status-{group}",
-        catalog_consumer_group=f"intake-catalog-{group}",
-        staff_consumer_group=f"intake-staff-{group}",
         update_timeout_seconds=10,
         **extra,
     )

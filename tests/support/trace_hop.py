@@ -53,7 +53,7 @@ async def consume(settings: ConnectionSettings, topic: str, dsn: str) -> None:
     async with EventProducer(settings, "/test") as dead_letters:
         consumer = EventConsumer(
             settings,
-            group_id=new_group(),
+            group=new_group(),
             topics=[topic],
             handlers=[On(Hop, handle)],
             pool=pool,

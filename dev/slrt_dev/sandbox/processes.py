@@ -24,6 +24,7 @@ from slrt_dev.issuer import (
     notifier_service_token,
     registry_service_token,
 )
+from slrt_dev.sandbox.groups import PREFIX_ENV, own_groups
 from slrt_dev.sandbox.infra import (
     ATTACHMENT_KEYS,
     ATTACHMENT_KEYS_ENV,
@@ -115,10 +116,12 @@ class Stack:
 
 
 def service_env(connections: ConnectionSettings, **extra: str) -> dict[str, str]:
-    """What every service process needs: this test's database, Kafka, its own task queue."""
+    """What every service process needs: this test's database, Kafka (and ``connections``'
+    consumer-group prefix), its own task queue."""
     return {
         "SLRT_POSTGRES_DSN": connections.postgres_dsn.get_secret_value(),
         "SLRT_KAFKA_BOOTSTRAP": connections.kafka_bootstrap,
+        PREFIX_ENV: connections.kafka_consumer_group_prefix,
         "SLRT_TEMPORAL_ADDRESS": connections.temporal_address,
         "SLRT_TEMPORAL_NAMESPACE": TEST_NAMESPACE,
         "SLRT_TEMPORAL_TASK_QUEUE": f"complaints-{uuid.uuid4().hex[:8]}",
@@ -136,8 +139,10 @@ def service_env(connections: ConnectionSettings, **extra: str) -> dict[str, str]
 def start_services(
     connections: ConnectionSettings, log_dir: Path, **extra: str
 ) -> tuple[ExitStack, Stack]:
-    """Start the four services (intake first: the notifier needs its public URL)."""
-    env = service_env(connections, **extra)
+    """Start the four services (intake first: the notifier needs its public URL), in consumer
+    groups of their own that start at the topics' current ends (``slrt_dev.sandbox.groups``);
+    a dashboard started with ``Stack.env`` joins them."""
+    env = service_env(own_groups(connections), **extra)
     env.setdefault(NOTIFIER_TOKEN_ENV, notifier_service_token(dev_issuer(log_dir)))
     env.setdefault(REGISTRY_TOKEN_ENV, registry_service_token(dev_issuer(log_dir)))
     # Households now hear back by SMS and email: unless the caller starts its own stand-ins,
