@@ -136,6 +136,9 @@ inline environment of the hook Jobs (which run before the ConfigMap exists).
 {{- end }}
 SLRT_KAFKA_BOOTSTRAP: {{ required "kafka.bootstrap is required: the Kafka bootstrap servers (host:port[,host:port])" $v.kafka.bootstrap | quote }}
 SLRT_KAFKA_SECURITY_PROTOCOL: {{ $v.kafka.securityProtocol | quote }}
+{{- with $v.kafka.consumerGroupPrefix }}
+SLRT_KAFKA_CONSUMER_GROUP_PREFIX: {{ . | quote }}
+{{- end }}
 {{- with $v.kafka.sasl.mechanism }}
 SLRT_KAFKA_SASL_MECHANISM: {{ . | quote }}
 {{- end }}
