@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                 "SLRT_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
                 "SLRT_DASHBOARD_LIFECYCLE_TOPIC": lifecycle,
                 "SLRT_DASHBOARD_CATALOG_TOPIC": catalog,
-                "SLRT_DASHBOARD_CONSUMER_GROUP": f"dashboard-{suffix}",
+                "SLRT_KAFKA_CONSUMER_GROUP_PREFIX": f"{suffix}.",
                 "SLRT_DASHBOARD_INTAKE_PUBLIC_URL": "http://intake.bench",
                 "SLRT_LOG_LEVEL": "WARNING",
             }
