@@ -235,15 +235,17 @@ _ROW_RULES: tuple[tuple[str, str], ...] = (
     ),
 )
 
-# Every rule, as one statement over the rows to import (``work``: the changed households, or the
-# whole file). The rules of one row are first checked as one OR (most rows break none): only
-# the rows that break one build the list of what they break. The rules across rows (a NIK
-# twice, a KK in two households, a household's rows that disagree) find the few keys that break
-# them by hash aggregates; only the rows of those keys are then sorted by line. They look at
-# every staged row that shares a NIK or KK with a row to import (``related``).
+# Every rule, in two statements over the rows to import (``work``: the changed households, or
+# the whole file). The rules of one row (``_ROW_ERRORS``) are first checked as one OR (most rows
+# break none): only the rows that break one build the list of what they break. The rules across
+# rows (``_ACROSS_ERRORS``: a NIK twice, a KK in two households, a household's rows that
+# disagree) find the few keys that break them by hash aggregates; only the rows of those keys
+# are then sorted by line. They look at every staged row that shares a NIK or KK with a row to
+# import (``related``). Two statements so that only the first is planned for parallel workers
+# (``_ROW_RULES_PARALLEL``).
 _ROW_FAILED = ",\n".join(f"  CASE WHEN {rule} THEN '{name}' END" for rule, name in _ROW_RULES)
 _ROW_BROKEN = "".join(f"\n     OR ({rule})" for rule, _ in _ROW_RULES)
-_ERRORS = f"""
+_ROW_ERRORS = f"""
 CREATE TEMP TABLE import_errs ON COMMIT DROP AS
 SELECT c.line, c.household_ref, c.period,
        split_part(f.failed, '|', 1) AS field, split_part(f.failed, '|', 2) AS rule
@@ -258,11 +260,25 @@ FROM (
   WHERE NOT s.columns_ok{_ROW_BROKEN}
 ) c
 CROSS JOIN LATERAL unnest(c.failed) AS f(failed)
-UNION ALL
+"""  # noqa: S608 (the rules are constants of this module)
+
+# The scan with the rules of one row is the dearest part of validating (sixteen checks a row),
+# and the planner sees neither that nor how few rows break a rule: it costs the checks as a few
+# operators and expects every row to come out (ten times over, after the unnest), so with the
+# default costs it never shares the scan among parallel workers. Costed as it is (a worker's
+# start against ~0.4 s of CPU per 100k rows, and a few rows a thousand through the Gather) it
+# does, where the server gives workers (max_parallel_workers_per_gather; a staged table of at
+# least min_parallel_table_scan_size; a temporary one, the ordinary path's changed rows, never).
+# Only for this statement: the rules across rows gather every row to one hash, and through
+# workers that is slower.
+_ROW_RULES_PARALLEL = {"parallel_setup_cost": "100", "parallel_tuple_cost": "0.001"}
+
+_ACROSS_ERRORS = """
+INSERT INTO import_errs (line, household_ref, period, field, rule)
 SELECT r.line, r.household_ref, r.period, 'nik', 'duplicate_in_file'
-FROM {{related}} r
-JOIN (SELECT nik, min(line) AS first FROM {{related}}
-      WHERE columns_ok AND nik <> '' {{nik_scope}}
+FROM {related} r
+JOIN (SELECT nik, min(line) AS first FROM {related}
+      WHERE columns_ok AND nik <> '' {nik_scope}
       GROUP BY nik HAVING count(*) > 1) d ON d.nik = r.nik
 WHERE r.columns_ok AND r.line > d.first
 UNION ALL
@@ -271,10 +287,10 @@ FROM (SELECT line, household_ref, period, village_code, address, welfare_decile,
              first_value(village_code) OVER w AS first_village,
              first_value(address) OVER w AS first_address,
              first_value(welfare_decile) OVER w AS first_decile
-      FROM {{work}}
+      FROM {work}
       WHERE columns_ok
         AND household_ref IN (
-          SELECT household_ref FROM {{work}} WHERE columns_ok
+          SELECT household_ref FROM {work} WHERE columns_ok
           GROUP BY household_ref
           HAVING min(village_code COLLATE "C") <> max(village_code COLLATE "C")
               OR min(address COLLATE "C") <> max(address COLLATE "C")
@@ -286,14 +302,14 @@ SELECT line, household_ref, period, 'kk_number', 'in_two_households'
 FROM (SELECT line, household_ref, period,
              first_value(household_ref) OVER (PARTITION BY kk_number COLLATE "C" ORDER BY line)
                AS first
-      FROM {{related}}
+      FROM {related}
       WHERE columns_ok
         AND kk_number IN (
-          SELECT kk_number FROM {{related}} WHERE columns_ok {{kk_scope}}
+          SELECT kk_number FROM {related} WHERE columns_ok {kk_scope}
           GROUP BY kk_number
           HAVING min(household_ref COLLATE "C") <> max(household_ref COLLATE "C"))) k
 WHERE household_ref <> first
-"""  # noqa: S608 (the rules are constants of this module)
+"""
 
 # The staged rows that share a NIK or a KK with a row to import, in one more pass (only when
 # some households are skipped): the rules across rows then look at these instead of the file.
@@ -658,6 +674,23 @@ def _file_digest(source: IO[bytes], origin: int) -> bytes:
     return digest.digest()
 
 
+async def _set_local(conn: Connection, settings: dict[str, str]) -> dict[str, str]:
+    """Set ``settings`` for the rest of the transaction; returns the values they had."""
+    names = list(settings)
+    was: list[str] = await conn.fetchval(
+        "SELECT array_agg(current_setting(name) ORDER BY n) "
+        "FROM unnest($1::text[]) WITH ORDINALITY AS s(name, n)",
+        names,
+    )
+    await conn.execute(
+        "SELECT set_config(name, value, true) "
+        "FROM unnest($1::text[], $2::text[]) AS s(name, value)",
+        names,
+        list(settings.values()),
+    )
+    return dict(zip(names, was, strict=True))
+
+
 def _count(status: str) -> int:
     return int(status.split()[-1])
 
@@ -790,13 +823,20 @@ async def import_extract(
             nik_scope, kk_scope = _NIK_SCOPE, _KK_SCOPE
 
         on_phase("validating")
+        defaults = await _set_local(conn, _ROW_RULES_PARALLEL)
         await conn.execute(
-            _ERRORS.format(work=work, related=related, nik_scope=nik_scope, kk_scope=kk_scope),
+            _ROW_ERRORS.format(work=work),
             area,
             sorted(RELATIONS),
             sorted(DISABILITIES),
             sorted(SCHOOL_STATUSES),
             sorted(PMKS_KINDS),
+        )
+        await _set_local(conn, defaults)
+        await conn.execute(
+            _ACROSS_ERRORS.format(
+                work=work, related=related, nik_scope=nik_scope, kk_scope=kk_scope
+            )
         )
         await conn.execute(_REJECTED)
         await conn.execute("ANALYZE import_errs")
