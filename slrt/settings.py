@@ -10,9 +10,10 @@ Workflow code never imports this module: Temporal's sandbox forbids reading the 
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -62,6 +63,19 @@ class ConnectionSettings(BaseSettings):
     log_json: bool = True
 
 
+RETIRED_GROUP_VARIABLES: dict[str, str] = {
+    "SLRT_REGISTRY_CONSUMER_GROUP": "registry",
+    "SLRT_DASHBOARD_CONSUMER_GROUP": "dashboard",
+    "SLRT_INTAKE_STATUS_CONSUMER_GROUP": "intake-status",
+    "SLRT_INTAKE_CATALOG_CONSUMER_GROUP": "intake-catalog",
+    "SLRT_INTAKE_STAFF_CONSUMER_GROUP": "intake-staff",
+}
+"""Variables that once named a consumer group, and the group's name since
+(``kafka_consumer_group_prefix``). A service refuses to start while one is set: ignoring it
+would move that consumer to another group, which reads its topics again from the start and
+handles every event again (``docs/deploy.md``, "Consumer groups")."""
+
+
 class ServiceSettings(BaseSettings):
     """Base of every service's settings; subclasses set ``env_prefix`` and ``port``."""
 
@@ -83,3 +97,14 @@ class ServiceSettings(BaseSettings):
     """Larger request bodies are refused with 413 before they are read whole (routes that take
     large uploads, the registry's CSV imports, apply their own limit)."""
     connections: ConnectionSettings = Field(default_factory=ConnectionSettings)
+
+    @model_validator(mode="after")
+    def _no_retired_group_variables(self) -> Self:
+        for variable, group in RETIRED_GROUP_VARIABLES.items():
+            if variable in os.environ:
+                raise ValueError(
+                    f"{variable} is no longer read: the group is named '{group}', with "
+                    "SLRT_KAFKA_CONSUMER_GROUP_PREFIX before it; move its committed offsets and "
+                    "dedupe records to that name (docs/deploy.md, 'Consumer groups'), then unset it"
+                )
+        return self

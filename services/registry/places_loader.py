@@ -29,4 +29,9 @@ async def ensure_places(conn: Connection) -> int:
                    WHEN 10 THEN left(i.code, 6) END
                ON CONFLICT (code) DO NOTHING"""
         )
-    return int(status.split()[-1])
+        inserted = int(status.split()[-1])
+        if inserted:
+            # The first import joins every row to its village right after the first start:
+            # without statistics the planner takes the new table for a few hundred rows.
+            await conn.execute("ANALYZE places")
+    return inserted

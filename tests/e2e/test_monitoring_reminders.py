@@ -78,7 +78,6 @@ async def test_an_overdue_round_reaches_the_managers_daily_digest(
             **services.env,
             "SLRT_DASHBOARD_REGISTRY_URL": services.urls["registry"],
             "SLRT_DASHBOARD_INTAKE_PUBLIC_URL": services.urls["intake"],
-            "SLRT_DASHBOARD_CONSUMER_GROUP": f"dashboard-monitoring-{uuid.uuid4().hex[:8]}",
             "SLRT_DASHBOARD_MONITORING_AREAS": json.dumps(["3204", DIRECTORY_DISTRICT]),
             "SLRT_DASHBOARD_REPORT_CHECK_SECONDS": "1",
         }

@@ -39,7 +39,6 @@ def _dashboard(stack: Stack, log_dir: Path) -> Iterator[str]:
         **stack.env,
         "SLRT_DASHBOARD_REGISTRY_URL": stack.urls["registry"],
         "SLRT_DASHBOARD_INTAKE_PUBLIC_URL": stack.urls["intake"],
-        "SLRT_DASHBOARD_CONSUMER_GROUP": f"dashboard-open311-{uuid.uuid4().hex[:8]}",
     }
     with service_process("dashboard", env, log_dir) as url:
         yield url

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import asyncpg
 import pytest
+from pydantic import ValidationError
 from temporalio.client import Client
 
 from services.dashboard import consumers as dashboard
@@ -25,7 +26,7 @@ from services.routing import consumers as routing
 from services.routing.settings import RoutingSettings
 from slrt.kafka import EventConsumer, EventProducer, consumer_group_id
 from slrt.service import Runtime
-from slrt.settings import ConnectionSettings, ServiceSettings
+from slrt.settings import RETIRED_GROUP_VARIABLES, ConnectionSettings, ServiceSettings
 from slrt_dev.sandbox.groups import ALL_GROUPS, SERVICE_GROUPS
 
 PRODUCTION_GROUPS = {
@@ -101,3 +102,18 @@ def test_test_stacks_move_every_group() -> None:
         s: sorted(g) for s, g in PRODUCTION_GROUPS.items()
     }
     assert len(ALL_GROUPS) == sum(len(g) for g in PRODUCTION_GROUPS.values())
+
+
+@pytest.mark.parametrize("variable", sorted(RETIRED_GROUP_VARIABLES))
+def test_a_retired_group_variable_stops_the_start(
+    variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ignored, it would move its consumer to another group, which handles every event again."""
+    monkeypatch.setenv(variable, "registry-prod")
+    service = variable.split("_")[1].lower()
+    with pytest.raises(ValidationError) as refused:
+        SETTINGS[service]()
+    message = str(refused.value)
+    assert variable in message
+    assert f"'{RETIRED_GROUP_VARIABLES[variable]}'" in message
+    assert "registry-prod" not in message  # the value is not echoed

@@ -20,6 +20,7 @@ import psutil
 
 from slrt.auth.principal import Role
 from slrt_dev.issuer import DevIssuer
+from slrt_dev.sandbox.groups import PREFIX_ENV, new_prefix
 from tests.support.harness import service_process
 from tests.support.registry import ISSUER, import_file
 
@@ -53,7 +54,7 @@ async def test_every_answered_lookup_has_its_audit_row_after_a_sigkill(
         "SLRT_KAFKA_BOOTSTRAP": kafka_bootstrap,
         "SLRT_AUTH_ISSUER": ISSUER,
         "SLRT_AUTH_JWKS_FILE": str(issuer.jwks_file),
-        "SLRT_REGISTRY_CONSUMER_GROUP": f"registry-{uuid.uuid4().hex[:8]}",
+        PREFIX_ENV: new_prefix(),  # groups of its own, read from the start
     }
     token = issuer.token("fo-kill", [Role.FRONT_OFFICE], "3204")
     answered: list[uuid.UUID] = []

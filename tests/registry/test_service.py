@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import httpx
 
 from slrt.auth.principal import Role
 from slrt_dev.issuer import DevIssuer
+from slrt_dev.sandbox.groups import PREFIX_ENV, new_prefix
 from tests.support.harness import service_process
 from tests.support.registry import ISSUER
 
@@ -25,7 +25,7 @@ async def test_the_service_starts_prepares_its_schema_and_serves(
         "SLRT_KAFKA_BOOTSTRAP": kafka_bootstrap,
         "SLRT_AUTH_ISSUER": ISSUER,
         "SLRT_AUTH_JWKS_FILE": str(issuer.jwks_file),
-        "SLRT_REGISTRY_CONSUMER_GROUP": f"registry-{uuid.uuid4().hex[:8]}",
+        PREFIX_ENV: new_prefix(),  # groups of its own, read from the start
     }
     with service_process("registry", env, tmp_path) as url:
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
