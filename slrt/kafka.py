@@ -180,7 +180,9 @@ def client_options(settings: ConnectionSettings) -> dict[str, Any]:
 def consumer_group_id(settings: ConnectionSettings, group: str) -> str:
     """The Kafka group id of the consumer named ``group`` in its service's ``consumers`` module:
     the deployment's ``kafka_consumer_group_prefix`` and the name. Its committed offsets and its
-    dedupe records (``processed_events.consumer``) are kept under this id."""
+    dedupe records (``processed_events.consumer``) are kept under this id, so a renamed group
+    reads its topics again from the start and handles every event again: the names are pinned by
+    ``tests/platform/test_consumer_groups.py``."""
     return settings.kafka_consumer_group_prefix + group
 
 

@@ -16,10 +16,8 @@ from slrt.service import Runtime
 log = logging.getLogger(__name__)
 
 READ_MODEL_GROUP = "dashboard"
-"""The consumer group's name. The Kafka group id is the deployment's prefix
-(``SLRT_KAFKA_CONSUMER_GROUP_PREFIX``, empty in production) and the name; committed offsets and
-dedupe records (``processed_events.consumer``) are kept under it, so a renamed group reads its
-topics again from the start (tests/platform/test_consumer_groups.py pins them)."""
+"""Consumer group name, never renamed: the group id and its dedupe records are kept under it
+(``slrt.kafka.consumer_group_id``)."""
 
 
 async def on_transition(event: ComplaintTransitioned, envelope: Envelope, conn: Connection) -> None:

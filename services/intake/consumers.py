@@ -21,10 +21,8 @@ log = logging.getLogger(__name__)
 STATUS_GROUP = "intake-status"
 CATALOG_GROUP = "intake-catalog"
 STAFF_GROUP = "intake-staff"
-"""The consumer groups' names. The Kafka group id is the deployment's prefix
-(``SLRT_KAFKA_CONSUMER_GROUP_PREFIX``, empty in production) and the name; committed offsets and
-dedupe records (``processed_events.consumer``) are kept under it, so a renamed group reads its
-topics again from the start (tests/platform/test_consumer_groups.py pins them)."""
+"""Consumer group names, never renamed: the group id and its dedupe records are kept under it
+(``slrt.kafka.consumer_group_id``)."""
 
 
 async def project_transition(

@@ -42,10 +42,8 @@ from slrt.service import Runtime
 SOURCE = "/slrt/registry"
 PRELIST_CREATOR = "system:routing"
 REQUESTS_GROUP = "registry"
-"""The consumer group's name. The Kafka group id is the deployment's prefix
-(``SLRT_KAFKA_CONSUMER_GROUP_PREFIX``, empty in production) and the name; committed offsets and
-dedupe records (``processed_events.consumer``) are kept under it, so a renamed group reads its
-topics again from the start (tests/platform/test_consumer_groups.py pins them)."""
+"""Consumer group name, never renamed: the group id and its dedupe records are kept under it
+(``slrt.kafka.consumer_group_id``)."""
 
 
 def request_handlers(
