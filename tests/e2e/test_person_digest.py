@@ -22,6 +22,7 @@ from slrt.contracts.events import NotificationRequested
 from slrt.contracts.vocabulary import NotificationKind
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
+from slrt_dev.sandbox.groups import SERVICE_GROUPS, own_groups
 from slrt_dev.stack.process import free_port
 from tests.support import staff
 from tests.support.harness import service_env, service_process, standin
@@ -87,7 +88,9 @@ async def test_a_digest_reaches_a_person_by_email_at_the_local_digest_time(
         service_process(
             "notifier",
             service_env(
-                connections,
+                # groups of its own from now on: the requests other tests left on the shared
+                # topics are not this notifier's to send
+                own_groups(connections, SERVICE_GROUPS["notifier"]),
                 SLRT_NOTIFIER_SMTP_PORT=str(smtp),
                 SLRT_NOTIFIER_SMS_GATEWAY_URL="http://127.0.0.1:9",
                 SLRT_NOTIFIER_LAPOR_URL="http://127.0.0.1:9",

@@ -15,6 +15,7 @@ from slrt.contracts.vocabulary import NotificationKind
 from slrt.kafka import EventProducer
 from slrt.settings import ConnectionSettings
 from slrt_dev.issuer import DevIssuer
+from slrt_dev.sandbox.groups import PREFIX_ENV, SERVICE_GROUPS, own_groups
 from tests.support.harness import RealStack, service_process
 from tests.support.notifier import StandIns, outcomes_for
 
@@ -47,6 +48,10 @@ async def test_the_service_delivers_a_request_and_reports_its_status(
         "SLRT_NOTIFIER_SMS_GATEWAY_URL": standins.sms_url,
         "SLRT_NOTIFIER_DISPATCH_POLL_SECONDS": "0.1",
         "SLRT_NOTIFIER_RETRY_SCHEDULE_SECONDS": "[0.2, 0.4]",
+        # groups of its own from now on: other tests' requests are not this notifier's to send
+        PREFIX_ENV: own_groups(
+            ConnectionSettings(kafka_bootstrap=kafka_bootstrap), SERVICE_GROUPS["notifier"]
+        ).kafka_consumer_group_prefix,
     }
     request = NotificationRequested(
         request_id=uuid.uuid4(),

@@ -144,7 +144,8 @@ _SESSION_STATEMENTS = {
     "SET without LOCAL": re.compile(
         r"""(execute|fetch\w*)\(\s*f?(["']{1,3})\s*SET\s+(?!LOCAL\b)""", re.IGNORECASE
     ),
-    "set_config": re.compile(r"\bset_config\s*\(", re.IGNORECASE),
+    # set_config(name, value, true) is the transaction's own (SET LOCAL); false is the session's
+    "set_config": re.compile(r"\bset_config\s*\((?![^()]*,\s*true\s*\))", re.IGNORECASE),
     "session advisory lock": re.compile(r"pg_(try_)?advisory_lock(_shared)?\s*\(", re.IGNORECASE),
     "LISTEN": re.compile(r"""(execute|fetch\w*)\(\s*f?(["']{1,3})\s*LISTEN\b|add_listener\("""),
     "cursor WITH HOLD": re.compile(r"\bWITH\s+HOLD\b", re.IGNORECASE),
@@ -174,6 +175,8 @@ def test_the_scan_finds_session_statements() -> None:
     ]
     assert session_statements('conn.fetchval("SELECT pg_try_advisory_xact_lock(1)")') == []
     assert session_statements("await conn.add_listener(channel, cb)") == ["LISTEN"]
+    assert session_statements('"SELECT set_config(name, value, false)"') == ["set_config"]
+    assert session_statements("\"SELECT set_config('x', $1, TRUE)\"") == []
     assert session_statements('"CREATE TEMP TABLE t (x int) ON COMMIT DROP"') == []
     assert session_statements('"CREATE TEMP TABLE t (x int)"') == [
         "temporary table kept past its transaction"
